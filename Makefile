@@ -1,0 +1,31 @@
+# Every target builds .venv from the project's own files if it is missing or stale.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DB ?= $(or $(SANDBOX_REGISTRY_DB),registry.db)
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/sandbox-registry init --db $(DB)
+	$(BIN)/sandbox-registry verify --db $(DB)
+
+lint: $(STAMP)
+	$(BIN)/ruff check schemas events projections sandbox tests bench
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest -W error::DeprecationWarning
+
+bench: $(STAMP)
+	$(BIN)/python bench/store.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,125 @@
+"""The backend-independent part of an append: validate, encode, number, chain and hash.
+
+A backend takes its write lock, asks :func:`plan_rows` for the rows (given the head of the log
+and a way to read each stream's version), and writes them with the command record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Sequence
+
+import msgspec
+
+from events.codec import EventCodec, canonical_json
+from events.errors import ConflictError, InvalidAppendError
+from events.hashchain import canonical_bytes
+from events.model import ANY, NO_STREAM, ExpectedVersion, StreamWrite
+from schemas.base import to_utc
+
+#: (type, schema_version, data, metadata) of one event, encoded.
+Encoded = tuple[str, int, bytes, bytes]
+#: A row in column order: position, stream_id, version, type, schema_version, event_id, data,
+#: metadata, recorded_at, prev_hash, hash (data and metadata as text).
+Row = tuple[int, str, int, str, int, str, str, str, str, str, str]
+
+
+def encode_writes(codec: EventCodec, writes: Sequence[StreamWrite], command_id: str) -> list[list[Encoded]]:
+    """Check the request's shape and encode every payload and metadata (outside any lock)."""
+    if not command_id:
+        raise InvalidAppendError("every append needs a command id")
+    seen: set[str] = set()
+    for write in writes:
+        if not write.stream_id:
+            raise InvalidAppendError("a stream id must not be empty")
+        if write.stream_id in seen:
+            raise InvalidAppendError(f"stream {write.stream_id!r} is named twice in one append")
+        seen.add(write.stream_id)
+        check_expected_form(write.stream_id, write.expected)
+    return [
+        [
+            (
+                new.payload.event_type,
+                new.payload.schema_version,
+                codec.encode(new.payload),
+                canonical_json(
+                    msgspec.structs.replace(
+                        new.metadata, command_id=command_id, occurred_at=to_utc(new.metadata.occurred_at)
+                    )
+                ),
+            )
+            for new in write.events
+        ]
+        for write in writes
+    ]
+
+
+def check_expected_form(stream_id: str, expected: ExpectedVersion) -> None:
+    if expected in (ANY, NO_STREAM):
+        return
+    if not isinstance(expected, int) or isinstance(expected, bool) or expected < 0:
+        raise InvalidAppendError(f"expected version {expected!r} for {stream_id!r} is not valid")
+
+
+def check_expected(stream_id: str, expected: ExpectedVersion, actual: int) -> None:
+    """Raise :class:`ConflictError` unless the stream is at the expected version."""
+    if expected == ANY:
+        return
+    want = 0 if expected == NO_STREAM else expected
+    if want != actual:
+        raise ConflictError(stream_id, expected, actual)
+
+
+def plan_rows(
+    writes: Sequence[StreamWrite],
+    encoded: Sequence[Sequence[Encoded]],
+    *,
+    position: int,
+    prev_hash: str,
+    recorded_at: str,
+    version_of: Callable[[str], int],
+) -> tuple[list[Row], dict[str, int]]:
+    """Number, chain and hash the events after ``position``; check each expected version."""
+    rows: list[Row] = []
+    versions: dict[str, int] = {}
+    sha256 = hashlib.sha256
+    for write, events in zip(writes, encoded, strict=True):
+        version = version_of(write.stream_id)
+        check_expected(write.stream_id, write.expected, version)
+        for event_type, schema_version, data, metadata in events:
+            position += 1
+            version += 1
+            event_id = str(uuid.uuid4())
+            digest = sha256(
+                canonical_bytes(
+                    position=position,
+                    stream_id=write.stream_id,
+                    version=version,
+                    type=event_type,
+                    schema_version=schema_version,
+                    event_id=event_id,
+                    data=data,
+                    metadata=metadata,
+                    recorded_at=recorded_at,
+                    prev_hash=prev_hash,
+                )
+            ).hexdigest()
+            rows.append(
+                (
+                    position,
+                    write.stream_id,
+                    version,
+                    event_type,
+                    schema_version,
+                    event_id,
+                    data.decode(),
+                    metadata.decode(),
+                    recorded_at,
+                    prev_hash,
+                    digest,
+                )
+            )
+            prev_hash = digest
+        versions[write.stream_id] = version
+    return rows, versions

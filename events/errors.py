@@ -1,0 +1,39 @@
+"""Errors raised by the event store. Driver errors are translated here, never leaked."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """Base of every event-store error."""
+
+
+class ConflictError(StoreError):
+    """An append stated an expected stream version that does not match; nothing was written."""
+
+    def __init__(self, stream_id: str, expected: object, actual: int) -> None:
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"conflict on stream {stream_id!r}: expected version {expected}, actual version {actual}"
+        )
+
+
+class StoreBusyError(StoreError):
+    """The write lock could not be taken within the busy timeout; nothing was written."""
+
+
+class StoreUnavailableError(StoreError):
+    """The database file is missing, unreadable, read-only or full."""
+
+
+class InvalidAppendError(StoreError):
+    """An append request is malformed (empty command id, a stream named twice, ...)."""
+
+
+class UnknownEventTypeError(StoreError):
+    """A stored event's (type, schema version) has no registered type or upcaster chain."""
+
+
+class ImmutableLogError(StoreError):
+    """Somebody tried to change or delete a stored event; the database refused."""

@@ -1,0 +1,179 @@
+"""An in-memory event store with the same contract as the SQLite one.
+
+Used by fast domain tests and as the second backend of the contract suite, which keeps the
+port honest. Handlers given to :meth:`InMemoryEventStore.process` receive a dict of "tables" that
+is restored if the handler raises, so exactly-once holds here too.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from events.appending import encode_writes, plan_rows
+from events.codec import EventCodec
+from events.hashchain import GENESIS_HASH, VerifyReport, verify_events
+from events.model import AppendResult, Head, RecordedEvent, StoredEvent, StreamWrite
+from events.sqlite import Clock, format_recorded_at, utc_now
+from events.store import BatchHandler
+from schemas.base import Event, EventMetadata
+
+_metadata_decoder = msgspec.json.Decoder(EventMetadata)
+
+
+class InMemoryEventStore:
+    """The whole log in a Python list; one lock serialises writers."""
+
+    def __init__(self, codec: EventCodec, *, clock: Clock = utc_now) -> None:
+        self.codec = codec
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._events: list[StoredEvent] = []
+        self._streams: dict[str, list[int]] = {}
+        self._commands: dict[str, tuple[int, int]] = {}
+        self._checkpoints: dict[str, int] = {}
+        self.tables: dict[str, Any] = {}
+
+    def close(self) -> None:
+        pass
+
+    def append(self, writes: Sequence[StreamWrite], *, command_id: str) -> AppendResult:
+        encoded = encode_writes(self.codec, writes, command_id)
+        with self._lock:
+            if command_id in self._commands:
+                result = self.command_result(command_id)
+                assert result is not None
+                return result
+            head = self.head()
+            now = max(format_recorded_at(self._clock()), head.recorded_at or "")
+            rows, versions = plan_rows(
+                writes,
+                encoded,
+                position=head.position,
+                prev_hash=head.hash,
+                recorded_at=now,
+                version_of=self.stream_version,
+            )
+            for row in rows:
+                stored = StoredEvent(
+                    *row[:6], msgspec.Raw(row[6].encode()), msgspec.Raw(row[7].encode()), *row[8:]
+                )
+                self._events.append(stored)
+                self._streams.setdefault(stored.stream_id, []).append(stored.position)
+            first, last = (rows[0][0], rows[-1][0]) if rows else (0, 0)
+            self._commands[command_id] = (first, last)
+            return AppendResult(command_id, first, last, versions)
+
+    def command_result(self, command_id: str) -> AppendResult | None:
+        with self._lock:
+            if command_id not in self._commands:
+                return None
+            first, last = self._commands[command_id]
+            versions: dict[str, int] = {}
+            for event in self._events[first - 1 : last] if last else ():
+                versions[event.stream_id] = event.version
+            return AppendResult(command_id, first, last, versions, duplicate=True)
+
+    def stream_version(self, stream_id: str) -> int:
+        return len(self._streams.get(stream_id, ()))
+
+    def _decode(self, stored: StoredEvent) -> RecordedEvent[Event]:
+        return self.codec.decode(stored)
+
+    def read_stream(
+        self,
+        stream_id: str,
+        *,
+        from_version: int = 1,
+        to_version: int | None = None,
+        as_of_position: int | None = None,
+        as_of_time: datetime | None = None,
+    ) -> list[RecordedEvent[Event]]:
+        cut = format_recorded_at(as_of_time) if as_of_time is not None else None
+        with self._lock:
+            positions = list(self._streams.get(stream_id, ()))
+        out = []
+        for position in positions:
+            stored = self._events[position - 1]
+            if stored.version < from_version or (to_version is not None and stored.version > to_version):
+                continue
+            if as_of_position is not None and position > as_of_position:
+                continue
+            if cut is not None and stored.recorded_at > cut:
+                continue
+            out.append(self._decode(stored))
+        return out
+
+    def read_after(
+        self, position: int, *, limit: int = 1000, types: Sequence[str] | None = None
+    ) -> list[RecordedEvent[Event]]:
+        wanted = set(types) if types else None
+        out = []
+        with self._lock:
+            tail = self._events[max(position, 0) :]
+        for stored in tail:
+            if wanted is None or stored.type in wanted:
+                out.append(self._decode(stored))
+                if len(out) >= limit:
+                    break
+        return out
+
+    def iter_all(
+        self, *, after: int = 0, batch: int = 1000, types: Sequence[str] | None = None
+    ) -> Iterator[RecordedEvent[Event]]:
+        while events := self.read_after(after, limit=batch, types=types):
+            yield from events
+            after = events[-1].position
+
+    def iter_stored(self, *, after: int = 0, batch: int = 1000) -> Iterator[StoredEvent]:
+        with self._lock:
+            tail = self._events[max(after, 0) :]
+        yield from tail
+
+    def head(self) -> Head:
+        with self._lock:
+            if not self._events:
+                return Head(0, GENESIS_HASH, None)
+            last = self._events[-1]
+            return Head(last.position, last.hash, last.recorded_at)
+
+    def position_at(self, moment: datetime) -> int:
+        cut = format_recorded_at(moment)
+        with self._lock:
+            return sum(1 for e in self._events if e.recorded_at <= cut)
+
+    def verify(self) -> VerifyReport:
+        return verify_events(self.iter_stored())
+
+    def checkpoint(self, name: str) -> int:
+        return self._checkpoints.get(name, 0)
+
+    def process(
+        self,
+        name: str,
+        handler: BatchHandler,
+        *,
+        batch: int = 500,
+        types: Sequence[str] | None = None,
+    ) -> int:
+        with self._lock:
+            after = self.checkpoint(name)
+            window = self._events[after : after + batch]
+            if not window:
+                return 0
+            wanted = set(types) if types else None
+            events = [self._decode(s) for s in window if wanted is None or s.type in wanted]
+            saved = copy.deepcopy(self.tables)
+            try:
+                if events:
+                    handler(self.tables, events)
+            except BaseException:
+                self.tables = saved
+                raise
+            self._checkpoints[name] = window[-1].position
+            return len(window)

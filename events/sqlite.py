@@ -1,0 +1,440 @@
+"""The SQLite event store (the embedded default), over sqlite-utils in WAL mode.
+
+One meaning of "transaction" throughout: ``BEGIN IMMEDIATE`` takes the write lock first (waiting
+up to the busy timeout), everything inside commits together or rolls back together. Positions are
+assigned inside that lock, so they are contiguous and in commit order.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+import sqlite_utils
+
+from events.appending import encode_writes, plan_rows
+from events.codec import EventCodec, parse_recorded_at
+from events.ddl import STATEMENTS, STORE_SCHEMA_VERSION
+from events.errors import (
+    ImmutableLogError,
+    StoreBusyError,
+    StoreError,
+    StoreUnavailableError,
+)
+from events.hashchain import GENESIS_HASH, ChainVerifier, VerifyReport
+from events.model import (
+    AppendResult,
+    Head,
+    RecordedEvent,
+    StoredEvent,
+    StreamWrite,
+)
+from events.store import BatchHandler
+from schemas.base import Event, EventMetadata, to_utc
+
+Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
+Clock = Callable[[], datetime]
+
+_COLUMNS = (
+    "position, stream_id, version, type, schema_version, event_id, data, metadata, "
+    "recorded_at, prev_hash, hash"
+)
+_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+_metadata_decoder = msgspec.json.Decoder(EventMetadata)
+
+
+def format_recorded_at(moment: datetime) -> str:
+    """Fixed-width UTC text (microseconds, ``Z``), so text order is time order."""
+    return to_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def translate_error(error: sqlite3.Error) -> StoreError:
+    """Turn a driver error into the store's own error type."""
+    text = str(error)
+    lowered = text.lower()
+    if "immutable" in lowered:
+        return ImmutableLogError(text)
+    if "locked" in lowered or "busy" in lowered:
+        return StoreBusyError(f"the database stayed locked past the busy timeout: {text}")
+    if "full" in lowered:
+        return StoreUnavailableError(f"the database is full: {text}")
+    if "readonly" in lowered or "read-only" in lowered:
+        return StoreUnavailableError(f"the database is read-only: {text}")
+    if "unable to open" in lowered or "not a database" in lowered or "disk i/o" in lowered:
+        return StoreUnavailableError(f"the database cannot be used: {text}")
+    return StoreError(text)
+
+
+class SQLiteEventStore:
+    """The event store in one SQLite file. Safe to share between threads of one process and
+    between processes on the same file."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        codec: EventCodec,
+        *,
+        create: bool = True,
+        synchronous: Synchronous = "FULL",
+        busy_timeout: float = 30.0,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.path = Path(path)
+        self.codec = codec
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._depth = 0
+        if not create and not self.path.exists():
+            raise StoreUnavailableError(f"no registry database at {self.path}")
+        try:
+            conn = sqlite3.connect(
+                str(self.path), isolation_level=None, check_same_thread=False, timeout=busy_timeout
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            self.db = sqlite_utils.Database(conn)
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute(f"PRAGMA synchronous = {synchronous}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._ensure_schema(conn)
+        except sqlite3.Error as e:
+            raise translate_error(e) from e
+        self._conn = conn
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _ensure_schema(conn: sqlite3.Connection) -> None:
+        have = {
+            row[0]
+            for row in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")
+        }
+        if {"events", "commands", "checkpoints", "store_meta"} <= have and len(have) >= 8:
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in STATEMENTS:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT OR IGNORE INTO store_meta (key, value) VALUES ('schema_version', ?)",
+                (str(STORE_SCHEMA_VERSION),),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        return self._conn
+
+    # -- transactions ----------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
+        """One write transaction (``BEGIN IMMEDIATE`` … ``COMMIT``, rollback on any exception).
+
+        Nested calls, and appends made inside, join the outer transaction.
+        """
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self.db
+                finally:
+                    self._depth -= 1
+                return
+            conn = self._conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as e:
+                raise translate_error(e) from e
+            self._depth = 1
+            try:
+                yield self.db
+            except BaseException as e:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(e, sqlite3.Error):
+                    raise translate_error(e) from e
+                raise
+            else:
+                try:
+                    conn.execute("COMMIT")
+                except sqlite3.Error as e:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise translate_error(e) from e
+            finally:
+                self._depth = 0
+
+    # -- append ----------------------------------------------------------------------------
+
+    def append(self, writes: Sequence[StreamWrite], *, command_id: str) -> AppendResult:
+        encoded = encode_writes(self.codec, writes, command_id)
+        with self.transaction():
+            conn = self._conn
+            recorded = conn.execute(
+                "SELECT first_position, last_position FROM commands WHERE command_id = ?", (command_id,)
+            ).fetchone()
+            if recorded is not None:
+                return self._result_for(command_id, recorded[0], recorded[1], duplicate=True)
+            head = conn.execute(
+                "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
+            ).fetchone()
+            position, prev_hash, last_recorded = head if head else (0, GENESIS_HASH, "")
+            # recorded_at never runs backwards along the log, even if the clock does
+            now = max(format_recorded_at(self._clock()), last_recorded)
+            rows, versions = plan_rows(
+                writes,
+                encoded,
+                position=position,
+                prev_hash=prev_hash,
+                recorded_at=now,
+                version_of=self._version,
+            )
+            first, last = (rows[0][0], rows[-1][0]) if rows else (0, 0)
+            if rows:
+                conn.executemany(_INSERT, rows)
+            conn.execute(
+                "INSERT INTO commands (command_id, first_position, last_position, recorded_at)"
+                " VALUES (?, ?, ?, ?)",
+                (command_id, first, last, now),
+            )
+        return AppendResult(command_id, first, last, versions)
+
+    def _version(self, stream_id: str) -> int:
+        row = self._conn.execute(
+            "SELECT max(version) FROM events WHERE stream_id = ?", (stream_id,)
+        ).fetchone()
+        return int(row[0] or 0)
+
+    def _result_for(self, command_id: str, first: int, last: int, *, duplicate: bool) -> AppendResult:
+        versions = {
+            stream: version
+            for stream, version in self._conn.execute(
+                "SELECT stream_id, max(version) FROM events WHERE position BETWEEN ? AND ?"
+                " GROUP BY stream_id",
+                (first, last),
+            )
+        }
+        return AppendResult(command_id, first, last, versions, duplicate=duplicate)
+
+    def command_result(self, command_id: str) -> AppendResult | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT first_position, last_position FROM commands WHERE command_id = ?", (command_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            return self._result_for(command_id, row[0], row[1], duplicate=True)
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def stream_version(self, stream_id: str) -> int:
+        with self._lock:
+            return self._version(stream_id)
+
+    def _decode_rows(self, rows: Sequence[tuple[Any, ...]]) -> list[RecordedEvent[Event]]:
+        decode_payload = self.codec.decode_payload
+        decode_metadata = _metadata_decoder.decode
+        return [
+            RecordedEvent(
+                position=row[0],
+                stream_id=row[1],
+                version=row[2],
+                type=row[3],
+                event_id=row[4],
+                payload=decode_payload(row[3], row[5], row[6]),
+                metadata=decode_metadata(row[7]),
+                recorded_at=parse_recorded_at(row[8]),
+                hash=row[9],
+            )
+            for row in rows
+        ]
+
+    _DECODE_COLUMNS = (
+        "position, stream_id, version, type, event_id, schema_version, data, metadata, recorded_at, hash"
+    )
+
+    def read_stream(
+        self,
+        stream_id: str,
+        *,
+        from_version: int = 1,
+        to_version: int | None = None,
+        as_of_position: int | None = None,
+        as_of_time: datetime | None = None,
+    ) -> list[RecordedEvent[Event]]:
+        sql = f"SELECT {self._DECODE_COLUMNS} FROM events WHERE stream_id = ? AND version >= ?"
+        params: list[Any] = [stream_id, from_version]
+        if to_version is not None:
+            sql += " AND version <= ?"
+            params.append(to_version)
+        if as_of_position is not None:
+            sql += " AND position <= ?"
+            params.append(as_of_position)
+        if as_of_time is not None:
+            sql += " AND recorded_at <= ?"
+            params.append(format_recorded_at(as_of_time))
+        sql += " ORDER BY version"
+        with self._lock:
+            rows = self._conn.execute(sql, params).fetchall()
+        return self._decode_rows(rows)
+
+    def read_after(
+        self, position: int, *, limit: int = 1000, types: Sequence[str] | None = None
+    ) -> list[RecordedEvent[Event]]:
+        sql = f"SELECT {self._DECODE_COLUMNS} FROM events WHERE position > ?"
+        params: list[Any] = [position]
+        if types:
+            sql += f" AND type IN ({','.join('?' * len(types))})"
+            params.extend(types)
+        sql += " ORDER BY position LIMIT ?"
+        params.append(limit)
+        with self._lock:
+            rows = self._conn.execute(sql, params).fetchall()
+        return self._decode_rows(rows)
+
+    def iter_all(
+        self, *, after: int = 0, batch: int = 1000, types: Sequence[str] | None = None
+    ) -> Iterator[RecordedEvent[Event]]:
+        while True:
+            events = self.read_after(after, limit=batch, types=types)
+            if not events:
+                return
+            yield from events
+            after = events[-1].position
+
+    def iter_stored(self, *, after: int = 0, batch: int = 1000) -> Iterator[StoredEvent]:
+        raw = msgspec.Raw
+        while True:
+            with self._lock:
+                rows = self._conn.execute(
+                    f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                    (after, batch),
+                ).fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield StoredEvent(
+                    r[0],
+                    r[1],
+                    r[2],
+                    r[3],
+                    r[4],
+                    r[5],
+                    raw(r[6].encode()),
+                    raw(r[7].encode()),
+                    r[8],
+                    r[9],
+                    r[10],
+                )
+            after = rows[-1][0]
+
+    def head(self) -> Head:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
+            ).fetchone()
+        return Head(row[0], row[1], row[2]) if row else Head(0, GENESIS_HASH, None)
+
+    def position_at(self, moment: datetime) -> int:
+        """Binary search over positions: recorded_at never decreases along the log."""
+        text = format_recorded_at(moment)
+        with self._lock:
+            low, high = 0, self.head().position
+            while low < high:
+                mid = (low + high + 1) // 2
+                row = self._conn.execute(
+                    "SELECT recorded_at FROM events WHERE position = ?", (mid,)
+                ).fetchone()
+                if row is not None and row[0] <= text:
+                    low = mid
+                else:
+                    high = mid - 1
+        return low
+
+    def verify(self) -> VerifyReport:
+        verifier = ChainVerifier()
+        for event in self.iter_stored(batch=5000):
+            if not verifier.feed(event):
+                return verifier.report()
+        report = verifier.report()
+        with self._lock:
+            row = self._conn.execute("SELECT max(last_position) FROM commands").fetchone()
+        acknowledged = int(row[0] or 0)
+        if acknowledged > report.head_position:
+            return VerifyReport(
+                ok=False,
+                count=report.count,
+                head_position=report.head_position,
+                head_hash=report.head_hash,
+                failed_position=report.head_position + 1,
+                reason=(
+                    f"the log ends at position {report.head_position} but commands acknowledged"
+                    f" events up to {acknowledged} (events were removed from the end)"
+                ),
+            )
+        return report
+
+    # -- catch-up readers --------------------------------------------------------------------
+
+    def checkpoint(self, name: str) -> int:
+        with self._lock:
+            row = self._conn.execute("SELECT position FROM checkpoints WHERE name = ?", (name,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def process(
+        self,
+        name: str,
+        handler: BatchHandler,
+        *,
+        batch: int = 500,
+        types: Sequence[str] | None = None,
+    ) -> int:
+        with self.transaction() as db:
+            after = self.checkpoint(name)
+            if types:
+                # Advance past events of other types too, so a filtered reader never rescans them.
+                window = self._conn.execute(
+                    "SELECT max(position) FROM (SELECT position FROM events WHERE position > ?"
+                    " ORDER BY position LIMIT ?)",
+                    (after, batch),
+                ).fetchone()[0]
+                if window is None:
+                    return 0
+                events = [e for e in self.read_after(after, limit=batch, types=types) if e.position <= window]
+                new_position = int(window)
+            else:
+                events = self.read_after(after, limit=batch)
+                if not events:
+                    return 0
+                new_position = events[-1].position
+            if events:
+                handler(db, events)
+            self._conn.execute(
+                "INSERT INTO checkpoints (name, position) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+                (name, new_position),
+            )
+            return new_position - after
+
+    def reset_checkpoint(self, name: str) -> None:
+        with self.transaction():
+            self._conn.execute("DELETE FROM checkpoints WHERE name = ?", (name,))

@@ -1,0 +1,119 @@
+"""The event-store port: what every backend (SQLite now, PostgreSQL later) offers its callers.
+
+Callers depend on :class:`EventStore` only; the contract tests in ``tests/contract`` run the same
+suite against every backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from events.hashchain import VerifyReport
+from events.model import AppendResult, Head, RecordedEvent, StoredEvent, StreamWrite
+from schemas.base import Event
+
+#: A projection step: given the backend's transaction handle and a batch of events, write rows.
+BatchHandler = Callable[[Any, Sequence[RecordedEvent[Event]]], None]
+
+
+class EventStore(Protocol):
+    """Append-only, hash-chained event log with optimistic concurrency and idempotent commands."""
+
+    def append(self, writes: Sequence[StreamWrite], *, command_id: str) -> AppendResult:
+        """Append events to one or several streams, all or nothing.
+
+        Each :class:`StreamWrite` states the version it expects its stream at; any mismatch
+        raises :class:`~events.errors.ConflictError` and nothing is written. A ``command_id``
+        already recorded returns the first append's result and writes nothing.
+        """
+        ...
+
+    def command_result(self, command_id: str) -> AppendResult | None:
+        """The result recorded for a command id, if any."""
+        ...
+
+    def stream_version(self, stream_id: str) -> int:
+        """The stream's current version (0 when the stream does not exist)."""
+        ...
+
+    def read_stream(
+        self,
+        stream_id: str,
+        *,
+        from_version: int = 1,
+        to_version: int | None = None,
+        as_of_position: int | None = None,
+        as_of_time: datetime | None = None,
+    ) -> list[RecordedEvent[Event]]:
+        """A stream's events in version order, optionally cut at a global position or a
+        recorded_at time (inclusive)."""
+        ...
+
+    def read_after(
+        self, position: int, *, limit: int = 1000, types: Sequence[str] | None = None
+    ) -> list[RecordedEvent[Event]]:
+        """Up to ``limit`` events after ``position``, in position order, optionally of some types."""
+        ...
+
+    def iter_all(
+        self, *, after: int = 0, batch: int = 1000, types: Sequence[str] | None = None
+    ) -> Iterator[RecordedEvent[Event]]:
+        """Every event after ``after`` in position order, read in batches."""
+        ...
+
+    def iter_stored(self, *, after: int = 0, batch: int = 1000) -> Iterator[StoredEvent]:
+        """Every stored row after ``after`` exactly as stored (for export and verification)."""
+        ...
+
+    def head(self) -> Head:
+        """The last position and its hash (position 0 and 64 zeros when empty)."""
+        ...
+
+    def position_at(self, moment: datetime) -> int:
+        """The last position recorded at or before ``moment`` (0 if none)."""
+        ...
+
+    def verify(self) -> VerifyReport:
+        """Re-hash every event and check every link; report the first fault."""
+        ...
+
+    def checkpoint(self, name: str) -> int:
+        """The stored position of a named reader (0 if it never ran)."""
+        ...
+
+    def process(
+        self,
+        name: str,
+        handler: BatchHandler,
+        *,
+        batch: int = 500,
+        types: Sequence[str] | None = None,
+    ) -> int:
+        """Feed the next batch after the named checkpoint to ``handler`` and advance the
+        checkpoint in the same transaction as the handler's writes. Returns how many positions the
+        checkpoint advanced (0 when caught up). If the handler raises, neither its writes nor the
+        checkpoint change."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def catch_up(
+    store: EventStore,
+    name: str,
+    handler: BatchHandler,
+    *,
+    batch: int = 500,
+    types: Sequence[str] | None = None,
+) -> int:
+    """Run :meth:`EventStore.process` until the named reader is at the head of the log.
+
+    Returns how many positions it advanced. Each batch commits with its checkpoint, so a crash
+    part-way resumes after the last committed batch and applies every event exactly once.
+    """
+    total = 0
+    while (advanced := store.process(name, handler, batch=batch, types=types)) > 0:
+        total += advanced
+    return total
