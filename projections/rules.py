@@ -1,0 +1,623 @@
+"""Rule evaluation: the admission checklist and the exit criteria of a project.
+
+One implementation serves everyone: the deciders refuse an admission with it, the policies
+detect breaches with it, and the read models and as-of views show it. Every function is pure:
+state, program, reference data and today's date in, statuses out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+import msgspec
+
+from projections.project import ProjectState
+from schemas import programs as p
+from schemas.events import Value
+from schemas.lifecycle import IN_TEST, State
+
+Progress = dict[str, int | str | None]
+
+
+class ReferenceView(Protocol):
+    """What the rules need of reference data (pilot areas, operators, tiers, the calendar)."""
+
+    def add_working_days(self, start: dt.date, days: int) -> dt.date: ...
+
+    def working_days_between(self, start: dt.date, end: dt.date) -> int: ...
+
+    def is_pilot_area(self, code: str, on: dt.date) -> bool: ...
+
+    def is_operator(self, code: str, on: dt.date) -> bool: ...
+
+    def tier_limits(self, tier: int) -> dict[str, int] | None: ...
+
+
+class RuleStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """The status of one admission condition or exit criterion.
+
+    Admission: ``met`` / ``unmet`` / ``waived``. Exit: ``ok`` / ``warning`` / ``breached`` /
+    ``reached`` (a goal such as the end of the test period) / ``not_applicable``.
+    """
+
+    id: str
+    label_zh: str
+    label_en: str
+    kind: str
+    status: str
+    evidence: tuple[int, ...] = ()
+    progress: Progress = {}
+    missing_zh: str = ""
+    missing_en: str = ""
+    action: str = "none"
+    waived_by: str | None = None
+    waiver_reason: str | None = None
+
+
+class _Outcome(msgspec.Struct, frozen=True, kw_only=True):
+    status: str
+    evidence: tuple[int, ...] = ()
+    progress: Progress = {}
+    missing_zh: str = ""
+    missing_en: str = ""
+    action: str = "none"
+
+
+def _met(*evidence: int, **progress: int | str | None) -> _Outcome:
+    return _Outcome(status="met", evidence=tuple(sorted(set(evidence))), progress=progress)
+
+
+def _unmet(zh: str, en: str, *evidence: int) -> _Outcome:
+    return _Outcome(status="unmet", evidence=tuple(sorted(set(evidence))), missing_zh=zh, missing_en=en)
+
+
+def _filled(value: Value) -> bool:
+    return value is not None and value != "" and value != []
+
+
+def _declared(state: ProjectState, field: str) -> Value:
+    """A declared field from any section (boundaries first)."""
+    for name in ("boundaries", "statement", "test_plan", "product"):
+        section = state.section(name)
+        if field in section:
+            return section[field]
+    return None
+
+
+def _applies(state: ProjectState, when_field: str | None, when_value: str | bool | None) -> bool:
+    if when_field is None:
+        return True
+    value = _declared(state, when_field)
+    if isinstance(value, list):
+        return when_value in value
+    return value == when_value
+
+
+def _holders(state: ProjectState, holders: p.Holders) -> list[str]:
+    return [state.organisation] if holders == "lead" else state.applicants()
+
+
+def _months_later(day: dt.date, months: int) -> dt.date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate_day in range(day.day, 0, -1):
+        try:
+            return dt.date(year, month, candidate_day)
+        except ValueError:
+            continue
+    raise ValueError("unreachable")
+
+
+def _parse_date(value: Value) -> dt.date | None:
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _reference_day(state: ProjectState, today: dt.date) -> dt.date:
+    return state.submitted_on or today
+
+
+# -- admission -------------------------------------------------------------------------------
+
+
+def _check_admission(params: p.Params, state: ProjectState, ref: ReferenceView, today: dt.date) -> _Outcome:
+    match params:
+        case p.Documents():
+            if not _applies(state, params.when_field, params.when_value):
+                return _met(not_applicable="yes")
+            evidence: list[int] = []
+            missing: list[str] = []
+            orgs = _holders(state, params.holders)
+            for kind in params.kinds:
+                for org in orgs if params.holders != "any_applicant" else ["*"]:
+                    docs = [
+                        d
+                        for d in state.documents
+                        if d.kind == kind
+                        and (org == "*" or d.holder == org)
+                        and (
+                            params.max_age_months is None
+                            or (d.issued_on is not None and _months_later(d.issued_on, params.max_age_months) >= today)
+                        )
+                    ]
+                    if docs:
+                        evidence.append(docs[-1].position)
+                    else:
+                        missing.append(kind if org in ("*", state.organisation) else f"{kind} ({org})")
+            if missing:
+                text = ", ".join(missing)
+                return _unmet(f"缺少文件：{text}", f"missing documents: {text}", *evidence)
+            return _met(*evidence)
+        case p.Attestation():
+            evidence = []
+            missing = []
+            for org in _holders(state, params.holders):
+                found = [a for a in state.attestations if a.statement == params.statement and a.organisation == org]
+                if found:
+                    evidence.append(found[-1].position)
+                else:
+                    missing.append(org)
+            if missing:
+                text = ", ".join(missing)
+                return _unmet(
+                    f"以下机构未声明“{params.statement}”：{text}",
+                    f"not attested ({params.statement}) by: {text}",
+                    *evidence,
+                )
+            return _met(*evidence)
+        case p.Fields():
+            if not _applies(state, params.when_field, params.when_value):
+                return _met(not_applicable="yes")
+            section = state.section(params.section)
+            absent = [f for f in params.required if not _filled(section.get(f))]
+            bad = [
+                f"{f}={section.get(f)}"
+                for f, values in params.forbidden.items()
+                if section.get(f) in values
+                or (isinstance(section.get(f), list) and set(section.get(f) or []) & set(values))  # type: ignore[arg-type]
+            ]
+            if absent or bad:
+                zh = "；".join(
+                    x for x in (absent and f"未填写：{', '.join(absent)}", bad and f"不允许：{', '.join(bad)}") if x
+                )
+                en = "; ".join(
+                    x
+                    for x in (
+                        absent and f"not declared: {', '.join(absent)}",
+                        bad and f"not allowed: {', '.join(bad)}",
+                    )
+                    if x
+                )
+                return _unmet(zh, en)
+            return _met()
+        case p.Caps():
+            problems: list[str] = []
+            for field, cap in params.maximum.items():
+                value = _declared(state, field)
+                if not isinstance(value, int) or isinstance(value, bool):
+                    problems.append(f"{field} (undeclared)")
+                elif value > cap:
+                    problems.append(f"{field} {value} > {cap}")
+            for field, floor in params.minimum.items():
+                value = _declared(state, field)
+                if not isinstance(value, int) or isinstance(value, bool):
+                    problems.append(f"{field} (undeclared)")
+                elif value < floor:
+                    problems.append(f"{field} {value} < {floor}")
+            if problems:
+                text = ", ".join(problems)
+                return _unmet(f"边界不符：{text}", f"boundaries not within limits: {text}")
+            return _met()
+        case p.LicensedLead():
+            docs = [d for d in state.documents if d.kind == params.document_kind and d.holder == state.organisation]
+            if state.lead_kind not in ("licensed_institution", "operator") or not state.lead_licence_no:
+                return _unmet(
+                    "牵头申请机构须持有金融牌照；科技公司只能与持牌机构联合申请",
+                    "the lead applicant must hold a financial licence; a technology company may only"
+                    " co-apply with a licensed institution",
+                )
+            if not docs:
+                return _unmet("缺少金融牌照文件", f"missing the lead's licence document ({params.document_kind})")
+            return _met(docs[-1].position)
+        case p.Notice():
+            if state.notice_starts is None or state.notice_ends is None:
+                return _unmet("尚未公示", "no public notice held yet")
+            evidence = [state.notice_position or 0]
+            if state.notice_closed_on is None:
+                return _unmet("公示期尚未结束", "the public notice has not closed", *evidence)
+            held = _notice_length(state, ref, params.unit)
+            if held < params.days:
+                return _unmet(
+                    f"公示期不足 {params.days} 天（实际 {held} 天）",
+                    f"notice held {held} {params.unit} days, {params.days} required",
+                    *evidence,
+                )
+            open_ids = [o.objection_id for o in state.open_objections]
+            evidence += [o.position for o in state.objections] + [
+                o.disposed_position for o in state.objections if o.disposed_position
+            ]
+            if open_ids:
+                text = ", ".join(open_ids)
+                return _unmet(f"异议未处理：{text}", f"objections not disposed: {text}", *evidence)
+            return _met(*evidence, days_held=held)
+        case p.PeriodMax():
+            start = _parse_date(_declared(state, params.start_field))
+            end = _parse_date(_declared(state, params.end_field))
+            if start is None or end is None:
+                return _unmet("未声明起止日期", f"{params.start_field} and {params.end_field} not declared")
+            if end <= start or end > _months_later(start, params.months):
+                return _unmet(
+                    f"起止日期须在 {params.months} 个月以内且结束晚于开始",
+                    f"start and end must be at most {params.months} months apart, end after start",
+                )
+            return _met()
+        case p.PilotArea():
+            code = _declared(state, params.field)
+            on = _reference_day(state, today)
+            if not isinstance(code, str) or not ref.is_pilot_area(code, on):
+                return _unmet(
+                    f"{code} 在 {on} 不是数字人民币试点地区",
+                    f"{code} is not an approved e-CNY pilot area on {on}",
+                )
+            return _met()
+        case p.Operator():
+            on = _reference_day(state, today)
+            named = _declared(state, params.field)
+            candidates = [state.organisation] + ([named] if isinstance(named, str) else [])
+            if not any(ref.is_operator(c, on) for c in candidates):
+                return _unmet(
+                    "牵头机构不是指定运营机构，也未指明所接入的运营机构",
+                    "the lead is not a designated operator and names no designated operator it connects through",
+                )
+            return _met()
+        case p.AllowedValues():
+            value = state.section(params.section).get(params.field)
+            values = value if isinstance(value, list) else [value] if _filled(value) else []
+            wrong = [str(v) for v in values if v not in params.allowed]
+            if not values or wrong:
+                text = ", ".join(wrong) or "(none)"
+                return _unmet(f"{params.field} 不在允许范围：{text}", f"{params.field} not in the allowed list: {text}")
+            return _met()
+        case p.WalletTiers():
+            tier = _declared(state, params.tier_field)
+            limits = ref.tier_limits(tier) if isinstance(tier, int) else None
+            if limits is None:
+                return _unmet("未声明有效的钱包等级", f"no valid wallet tier declared ({params.tier_field})")
+            over = []
+            for field, limit in limits.items():
+                declared = _declared(state, field)
+                if not isinstance(declared, int) or declared > limit:
+                    over.append(f"{field} {declared} > {limit}")
+            if over:
+                text = ", ".join(over)
+                return _unmet(f"钱包限额超出等级上限：{text}", f"wallet caps above the tier limits: {text}")
+            return _met()
+        case p.EffectiveFrom():
+            if not _applies(state, params.when_field, params.when_value):
+                return _met(not_applicable="yes")
+            on = _reference_day(state, today)
+            if on < params.date:
+                return _unmet(f"{params.date} 起方可适用", f"applies only from {params.date}")
+            return _met()
+        case p.NoOpenObjection():
+            open_ids = [o.objection_id for o in state.open_objections]
+            disputes = _open_facts(state, "ownership_dispute", "ownership_dispute_resolved")
+            if open_ids or disputes:
+                text = ", ".join(open_ids + ["ownership_dispute"] * bool(disputes))
+                return _unmet(f"存在未解决的异议或权属争议：{text}", f"open objection or ownership dispute: {text}")
+            return _met()
+        case _:
+            return _unmet("规则不适用于准入", f"{type(params).__name__} is not an admission check")
+
+
+def _notice_length(state: ProjectState, ref: ReferenceView, unit: str) -> int:
+    assert state.notice_starts is not None
+    end = min(state.notice_ends or state.notice_starts, state.notice_closed_on or state.notice_starts)
+    if unit == "working":
+        return ref.working_days_between(state.notice_starts, end)
+    return (end - state.notice_starts).days + 1
+
+
+def _open_facts(state: ProjectState, trigger: str, resolving: str) -> list[int]:
+    opened = [f for f in state.facts if f.trigger == trigger]
+    resolved = [f for f in state.facts if f.trigger == resolving]
+    return [f.position for f in opened] if len(opened) > len(resolved) else []
+
+
+def admission_checklist(
+    state: ProjectState, program: p.ProgramDefinition, ref: ReferenceView, today: dt.date
+) -> list[RuleStatus]:
+    """Each admission condition of the program: met, unmet, or waived (with who and why)."""
+    waivers = {w.condition_id: w for w in state.waivers}
+    out = []
+    for rule in program.admission:
+        outcome = _check_admission(rule.params, state, ref, today)
+        waiver = waivers.get(rule.id)
+        if outcome.status != "met" and waiver is not None:
+            out.append(
+                RuleStatus(
+                    id=rule.id,
+                    label_zh=rule.label_zh,
+                    label_en=rule.label_en,
+                    kind=rule.kind,
+                    status="waived",
+                    evidence=(*outcome.evidence, waiver.position),
+                    missing_zh=outcome.missing_zh,
+                    missing_en=outcome.missing_en,
+                    waived_by=waiver.by,
+                    waiver_reason=waiver.reason,
+                )
+            )
+            continue
+        out.append(
+            RuleStatus(
+                id=rule.id,
+                label_zh=rule.label_zh,
+                label_en=rule.label_en,
+                kind=rule.kind,
+                status=outcome.status,
+                evidence=outcome.evidence,
+                progress=outcome.progress,
+                missing_zh=outcome.missing_zh,
+                missing_en=outcome.missing_en,
+            )
+        )
+    return out
+
+
+# -- exit ------------------------------------------------------------------------------------
+
+
+def _window(today: dt.date, days: int) -> dt.date:
+    return today - dt.timedelta(days=days - 1)
+
+
+def _ok(*evidence: int, **progress: int | str | None) -> _Outcome:
+    return _Outcome(status="ok", evidence=tuple(sorted(set(evidence))), progress=progress)
+
+
+def _breach(action: str, *evidence: int, **progress: int | str | None) -> _Outcome:
+    return _Outcome(status="breached", action=action, evidence=tuple(sorted(set(evidence))), progress=progress)
+
+
+def next_report_due(state: ProjectState, cadence_days: int) -> dt.date | None:
+    """The day the next periodic report is due (None before the test starts)."""
+    if state.test_started_on is None:
+        return None
+    last = max((r.period_end for r in state.reports), default=state.test_started_on)
+    return last + dt.timedelta(days=cadence_days)
+
+
+def _check_exit(params: p.Params, state: ProjectState, program: p.ProgramDefinition, today: dt.date) -> _Outcome:
+    if state.test_started_on is None and not isinstance(params, p.ExternalEvent):
+        return _Outcome(status="not_applicable")
+    match params:
+        case p.TestPeriod():
+            assert state.test_started_on is not None
+            end = state.planned_end or state.test_started_on
+            elapsed = (min(today, end) - state.test_started_on).days
+            total = (end - state.test_started_on).days
+            progress: Progress = {
+                "days_elapsed": elapsed,
+                "days_total": total,
+                "planned_end": end.isoformat(),
+                "extensions_granted": state.extensions_granted,
+                "max_extensions": params.max_extensions,
+            }
+            if today >= end:
+                return _Outcome(status="reached", action="final_evaluation", progress=progress)
+            return _Outcome(status="ok", progress=progress)
+        case p.Graduation():
+            kpis = _declared(state, "kpis")
+            required = [str(k) for k in kpis] if isinstance(kpis, list) else []
+            achieved = set(state.final_report_kpis).union(*(set(r.kpis_met) for r in state.reports))
+            missing = [k for k in required if k not in achieved]
+            progress = {"kpis_required": len(required), "kpis_met": len(required) - len(missing)}
+            evidence = [r.position for r in state.reports if r.kpis_met]
+            if state.final_report_position:
+                evidence.append(state.final_report_position)
+            if not missing and state.final_report_accepted:
+                return _Outcome(status="reached", progress=progress, evidence=tuple(evidence))
+            return _Outcome(
+                status="ok",
+                progress=progress,
+                evidence=tuple(evidence),
+                missing_zh=f"未达成指标：{', '.join(missing)}" if missing else "最终报告尚未通过",
+                missing_en=f"KPIs not met: {', '.join(missing)}" if missing else "final report not accepted",
+            )
+        case p.Incidents():
+            matching = [
+                i
+                for i in state.incidents
+                if i.severity == params.severity and (not params.kinds or i.kind in params.kinds)
+            ]
+            evidence_list = [i.position for i in matching]
+            overdue = [
+                i
+                for i in matching
+                if params.remediation_days is not None
+                and i.remediated_on is None
+                and (today - i.occurred_on).days > params.remediation_days
+            ]
+            progress = {
+                "incidents": len(matching),
+                "suspend_at": params.suspend_at,
+                "exit_at": params.exit_at,
+                "unremediated_over_limit": len(overdue),
+            }
+            if len(matching) >= params.exit_at or overdue:
+                return _breach("forced_exit", *evidence_list, **progress)
+            if len(matching) >= params.suspend_at:
+                return _breach("suspension", *evidence_list, **progress)
+            return _ok(*evidence_list, **progress)
+        case p.ComplaintRate():
+            since = _window(today, params.window_days)
+            logged = [c for c in state.complaints if since <= c.received_on <= today]
+            reported = [r for r in state.reports if since <= r.period_end <= today and "complaints" in r.metrics]
+            in_window = len(logged) + sum(r.metrics["complaints"] for r in reported)
+            total = len(state.complaints) + sum(r.metrics.get("complaints", 0) for r in state.reports)
+            users = _latest_metric(state, "active_users")
+            rate = in_window * 1000 // users if users else 0
+            evidence = [c.position for c in logged] + [r.position for r in reported]
+            progress = {
+                "complaints_in_window": in_window,
+                "active_users": users,
+                "per_mille": rate,
+                "limit_per_mille": params.per_mille,
+                "total": total,
+                "max_total": params.max_total,
+            }
+            over_rate = users > 0 and in_window * 1000 > params.per_mille * users
+            over_total = params.max_total is not None and total > params.max_total
+            if over_rate or over_total:
+                return _breach(params.action, *evidence, **progress)
+            return _ok(*evidence, **progress)
+        case p.CapBreach():
+            over = []
+            evidence = []
+            progress = {}
+            latest = state.reports[-1] if state.reports else None
+            for metric, boundary in params.caps.items():
+                cap = _declared(state, boundary)
+                value = latest.metrics.get(metric) if latest else None
+                progress[metric] = value
+                progress[boundary] = cap if isinstance(cap, int) else None
+                if latest and isinstance(cap, int) and value is not None and value > cap:
+                    over.append(metric)
+                    evidence.append(latest.position)
+            if over:
+                return _breach(params.action, *evidence, **progress)
+            return _ok(**progress)
+        case p.MetricLimit():
+            since = _window(today, params.window_days)
+            reports = [r for r in state.reports if since <= r.period_end <= today]
+            amount = sum(r.metrics.get(params.metric, 0) for r in reports)
+            evidence = [r.position for r in reports if r.metrics.get(params.metric)]
+            if params.ratio_of:
+                base = sum(r.metrics.get(params.ratio_of, 0) for r in reports)
+                value = amount * params.scale // base if base else 0
+                exceeded = base > 0 and amount * params.scale > params.limit * base
+            else:
+                value, exceeded = amount, amount > params.limit
+            progress = {"value": value, "limit": params.limit, "window_days": params.window_days}
+            if exceeded:
+                return _breach(params.action, *evidence, **progress)
+            return _ok(*evidence, **progress)
+        case p.Compensation():
+            uncompensated = [
+                i
+                for i in state.incidents
+                if i.consumer_loss_yuan > 0
+                and not (i.compensated and i.remediated_on and (i.remediated_on - i.occurred_on).days <= params.days)
+                and (today - i.occurred_on).days > params.days
+            ]
+            pending = [i for i in state.incidents if i.consumer_loss_yuan > 0 and not i.compensated]
+            progress = {"losses_pending": len(pending), "late": len(uncompensated), "days": params.days}
+            if uncompensated:
+                return _breach(params.action, *(i.position for i in uncompensated), **progress)
+            return _ok(*(i.position for i in pending), **progress)
+        case p.ReportTimeliness():
+            due = next_report_due(state, program.durations.report_cadence_days)
+            assert due is not None
+            days_late = (today - due).days
+            progress = {"next_due": due.isoformat(), "days_late": max(days_late, 0)}
+            if state.state not in IN_TEST:
+                return _Outcome(status="ok", progress=progress)
+            if days_late > params.suspension_days:
+                return _breach("suspension", **progress)
+            if days_late > params.warning_days:
+                return _Outcome(status="warning", action="warning", progress=progress)
+            return _ok(**progress)
+        case p.Dormancy():
+            active = [r for r in state.reports if r.metrics.get("transactions", 0) or r.metrics.get("trades", 0)]
+            trade_facts = [f for f in state.facts if f.trigger == "trade_made"]
+            assert state.test_started_on is not None
+            last = max([r.period_end for r in active] + [f.on for f in trade_facts] + [state.test_started_on])
+            idle = (today - last).days
+            progress = {"last_activity": last.isoformat(), "idle_days": idle, "limit_days": params.days}
+            if idle > params.days:
+                return _breach(params.action, **progress)
+            return _ok(**progress)
+        case p.ValuationAge():
+            pledged = _open_facts(state, "pledge_registered", "pledge_released") or _declared(state, "pledged") is True
+            valuations = [d for d in state.documents if d.kind == "valuation_report" and d.issued_on]
+            latest_val = max(valuations, key=lambda d: d.issued_on or dt.date.min, default=None)
+            progress = {
+                "pledged": "yes" if pledged else "no",
+                "valuation_on": latest_val.issued_on.isoformat() if latest_val and latest_val.issued_on else None,
+            }
+            if pledged and (
+                latest_val is None
+                or latest_val.issued_on is None
+                or _months_later(latest_val.issued_on, params.months) < today
+            ):
+                return _breach(params.action, *([latest_val.position] if latest_val else []), **progress)
+            return _ok(*([latest_val.position] if latest_val else []), **progress)
+        case p.ExternalEvent():
+            facts = [f for f in state.facts if f.trigger in params.triggers]
+            upheld = (
+                [o for o in state.objections if o.status == "upheld"] if "objection_upheld" in params.triggers else []
+            )
+            evidence = [f.position for f in facts] + [o.disposed_position or o.position for o in upheld]
+            if evidence:
+                return _breach(params.action, *evidence, triggers=len(evidence))
+            return _ok(triggers=0)
+        case p.VoluntaryExit():
+            if state.exit_mode == "voluntary":
+                notified = state.exit_users_notified_on
+                return _Outcome(
+                    status="reached",
+                    progress={"users_notified_on": notified.isoformat() if notified else None},
+                )
+            return _Outcome(status="not_applicable")
+        case _:
+            return _Outcome(status="not_applicable")
+
+
+def _latest_metric(state: ProjectState, metric: str) -> int:
+    for report in reversed(state.reports):
+        if metric in report.metrics:
+            return report.metrics[metric]
+    return 0
+
+
+def exit_criteria(state: ProjectState, program: p.ProgramDefinition, today: dt.date) -> list[RuleStatus]:
+    """Each exit criterion of the program with its status, progress and evidence positions."""
+    out = []
+    for rule in program.exit:
+        outcome = _check_exit(rule.params, state, program, today)
+        out.append(
+            RuleStatus(
+                id=rule.id,
+                label_zh=rule.label_zh,
+                label_en=rule.label_en,
+                kind=rule.kind,
+                status=outcome.status,
+                evidence=outcome.evidence,
+                progress=outcome.progress,
+                missing_zh=outcome.missing_zh,
+                missing_en=outcome.missing_en,
+                action=outcome.action,
+            )
+        )
+    return out
+
+
+def unmet_conditions(checklist: list[RuleStatus]) -> list[RuleStatus]:
+    return [c for c in checklist if c.status == "unmet"]
+
+
+__all__ = [
+    "ReferenceView",
+    "RuleStatus",
+    "State",
+    "admission_checklist",
+    "exit_criteria",
+    "next_report_due",
+    "unmet_conditions",
+]

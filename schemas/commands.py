@@ -1,0 +1,297 @@
+"""Commands: what a person (or the system) asks the registry to do.
+
+Commands are imperative, frozen and strict (unknown fields are refused). The acting person is
+not part of a command: the service layer takes it from authentication and passes it to the
+decider as an :class:`Actor`. Every command may carry a ``reason``, which is recorded in the
+events' metadata.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing
+from typing import Annotated, Literal
+
+import msgspec
+
+from schemas.base import Sha256
+from schemas.events import Decision, PartnerRole, Section, Severity, Value
+from schemas.programs import ProgramDefinition
+
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Ident = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,79}$")]
+Count = Annotated[int, msgspec.Meta(ge=0)]
+
+
+class Actor(msgspec.Struct, frozen=True, kw_only=True):
+    """Who acts: a person's id, the role they act in, and (for applicants) their organisation."""
+
+    id: str
+    role: str
+    organisation: str | None = None
+
+
+class Command(
+    msgspec.Struct, frozen=True, kw_only=True, tag_field="action", forbid_unknown_fields=True
+):
+    """Base of every command."""
+
+    reason: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
+
+
+# -- applicant: drafting ---------------------------------------------------------------------
+
+
+class CreateDraft(Command, frozen=True, kw_only=True, tag="create_draft"):
+    program_key: Ident
+    title: Name
+    app_type: Name
+    lead_name: Name
+    lead_kind: Literal["licensed_institution", "technology_company", "operator", "data_merchant", "other"]
+    region: Name
+    lead_licence_no: Name | None = None
+
+
+class EditDraft(Command, frozen=True, kw_only=True, tag="edit_draft"):
+    section: Section
+    fields: dict[Ident, Value]
+
+
+class AddPartner(Command, frozen=True, kw_only=True, tag="add_partner"):
+    organisation: Ident
+    name: Name
+    role: PartnerRole
+    licence_no: Name | None = None
+
+
+class WithdrawPartner(Command, frozen=True, kw_only=True, tag="withdraw_partner"):
+    organisation: Ident
+
+
+class AttachDocument(Command, frozen=True, kw_only=True, tag="attach_document"):
+    kind: Ident
+    sha256: Sha256
+    title: Name
+    holder: Ident | None = None
+    issued_on: dt.date | None = None
+
+
+class Attest(Command, frozen=True, kw_only=True, tag="attest"):
+    statement: Ident
+    organisation: Ident | None = None
+    text: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+
+
+class Submit(Command, frozen=True, kw_only=True, tag="submit"):
+    pass
+
+
+class Withdraw(Command, frozen=True, kw_only=True, tag="withdraw"):
+    pass
+
+
+class SupplyInformation(Command, frozen=True, kw_only=True, tag="supply_information"):
+    summary: Text
+
+
+# -- regulator: review -----------------------------------------------------------------------
+
+
+class AcceptIntake(Command, frozen=True, kw_only=True, tag="accept_intake"):
+    pass
+
+
+class RequestInformation(Command, frozen=True, kw_only=True, tag="request_information"):
+    items: Annotated[list[Text], msgspec.Meta(min_length=1)]
+    due_on: dt.date | None = None
+
+
+class AssignCaseOfficer(Command, frozen=True, kw_only=True, tag="assign_case_officer"):
+    officer: Ident
+
+
+class FileAssessment(Command, frozen=True, kw_only=True, tag="file_assessment"):
+    topic: Ident
+    outcome: Literal["favourable", "unfavourable", "needs_work"]
+    summary: Text
+    sha256: Sha256 | None = None
+
+
+class OpenPublicNotice(Command, frozen=True, kw_only=True, tag="open_public_notice"):
+    channel: Annotated[str, msgspec.Meta(max_length=400)] = ""
+    starts_on: dt.date | None = None
+
+
+class Comment(Command, frozen=True, kw_only=True, tag="comment"):
+    text: Text
+
+
+class Object(Command, frozen=True, kw_only=True, tag="object"):
+    grounds: Text
+
+
+class DisposeObjection(Command, frozen=True, kw_only=True, tag="dispose_objection"):
+    objection_id: Ident
+    outcome: Literal["upheld", "dismissed"]
+
+
+class Recommend(Command, frozen=True, kw_only=True, tag="recommend"):
+    decision: Decision
+    exit_mode: Literal["voluntary", "forced"] | None = None
+
+
+class Approve(Command, frozen=True, kw_only=True, tag="approve"):
+    decision: Decision
+
+
+class WaiveCondition(Command, frozen=True, kw_only=True, tag="waive_condition"):
+    condition_id: Ident
+
+
+# -- testing ---------------------------------------------------------------------------------
+
+
+class StartTest(Command, frozen=True, kw_only=True, tag="start_test"):
+    started_on: dt.date | None = None
+
+
+class ReportMetrics(Command, frozen=True, kw_only=True, tag="report_metrics"):
+    period_start: dt.date
+    period_end: dt.date
+    metrics: dict[Ident, Count]
+    kpis_met: list[Ident] = []
+    occurred_at: Annotated[dt.datetime, msgspec.Meta(tz=True)] | None = None
+
+
+class ReportIncident(Command, frozen=True, kw_only=True, tag="report_incident"):
+    incident_id: Ident
+    severity: Severity
+    kind: Ident
+    occurred_on: dt.date
+    consumer_loss_yuan: Count = 0
+    description: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+
+
+class RemediateIncident(Command, frozen=True, kw_only=True, tag="remediate_incident"):
+    incident_id: Ident
+    compensated: bool = True
+
+
+class LogComplaint(Command, frozen=True, kw_only=True, tag="log_complaint"):
+    complaint_id: Ident
+    category: Ident
+    received_on: dt.date
+
+
+class RequestExtension(Command, frozen=True, kw_only=True, tag="request_extension"):
+    months: Annotated[int, msgspec.Meta(ge=1, le=24)]
+
+
+class GrantExtension(Command, frozen=True, kw_only=True, tag="grant_extension"):
+    pass
+
+
+class RefuseExtension(Command, frozen=True, kw_only=True, tag="refuse_extension"):
+    pass
+
+
+class Suspend(Command, frozen=True, kw_only=True, tag="suspend"):
+    category: Ident
+
+
+class Reinstate(Command, frozen=True, kw_only=True, tag="reinstate"):
+    pass
+
+
+class SubmitFinalReport(Command, frozen=True, kw_only=True, tag="submit_final_report"):
+    sha256: Sha256
+    summary: Text
+    kpis_met: list[Ident] = []
+
+
+class AcceptFinalReport(Command, frozen=True, kw_only=True, tag="accept_final_report"):
+    pass
+
+
+class InitiateExit(Command, frozen=True, kw_only=True, tag="initiate_exit"):
+    """Voluntary (applicant; users told ahead) or forced (case officer; needs approval)."""
+
+    mode: Literal["voluntary", "forced"]
+    users_notified_on: dt.date | None = None
+    planned_exit_on: dt.date | None = None
+
+
+class ConfirmExit(Command, frozen=True, kw_only=True, tag="confirm_exit"):
+    pass
+
+
+class Terminate(Command, frozen=True, kw_only=True, tag="terminate"):
+    category: Ident
+
+
+class Revoke(Command, frozen=True, kw_only=True, tag="revoke"):
+    category: Ident = "false_materials"
+
+
+class RecordExternalFact(Command, frozen=True, kw_only=True, tag="record_external_fact"):
+    trigger: Ident
+    on: dt.date
+    detail: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+
+
+# -- programs and reference data -------------------------------------------------------------
+
+
+class PublishProgramVersion(Command, frozen=True, kw_only=True, tag="publish_program_version"):
+    definition: ProgramDefinition
+    changes: list[Text] = []
+
+
+class UpdateReferenceData(Command, frozen=True, kw_only=True, tag="update_reference_data"):
+    dataset: Literal["pilot_areas", "operators", "wallet_tiers", "holidays"]
+    records: list[dict[str, Value | dict[str, Value] | list[dict[str, Value]]]]
+    changes: list[Text] = []
+
+
+ProjectCommand = (
+    CreateDraft
+    | EditDraft
+    | AddPartner
+    | WithdrawPartner
+    | AttachDocument
+    | Attest
+    | Submit
+    | Withdraw
+    | SupplyInformation
+    | AcceptIntake
+    | RequestInformation
+    | AssignCaseOfficer
+    | FileAssessment
+    | OpenPublicNotice
+    | Comment
+    | Object
+    | DisposeObjection
+    | Recommend
+    | Approve
+    | WaiveCondition
+    | StartTest
+    | ReportMetrics
+    | ReportIncident
+    | RemediateIncident
+    | LogComplaint
+    | RequestExtension
+    | GrantExtension
+    | RefuseExtension
+    | Suspend
+    | Reinstate
+    | SubmitFinalReport
+    | AcceptFinalReport
+    | InitiateExit
+    | ConfirmExit
+    | Terminate
+    | Revoke
+    | RecordExternalFact
+)
+
+PROJECT_COMMANDS: tuple[type[Command], ...] = typing.get_args(ProjectCommand)

@@ -1,0 +1,106 @@
+"""Domain refusals: a stable code and a Chinese and an English message for each.
+
+A refusal names what is missing (``details``), so the applicant or the regulator can act on it.
+The HTTP layer maps codes to status codes; the CLI prints the English and Chinese text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: code -> (Chinese, English). Placeholders are filled from the refusal's ``params``.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "wrong_role": ("角色“{role}”无权执行“{action}”", "role '{role}' may not {action}"),
+    "not_your_organisation": (
+        "申请机构只能为本机构的项目操作",
+        "an applicant may act only for its own organisation",
+    ),
+    "wrong_state": (
+        "项目处于“{state_zh}”状态，不能执行“{action}”",
+        "the project is {state}; '{action}' is not possible in this state",
+    ),
+    "terminal_state": (
+        "项目已处于终态“{state_zh}”，不再接受任何操作",
+        "the project is {state}, a terminal state",
+    ),
+    "not_found": ("项目 {project_id} 不存在", "project {project_id} does not exist"),
+    "already_exists": ("项目 {project_id} 已存在", "project {project_id} already exists"),
+    "unknown_program": (
+        "项目类型 {program} 不存在或尚未生效",
+        "program {program} does not exist or is not in force",
+    ),
+    "four_eyes": (
+        "四眼原则：{who} 不能批准自己推荐的决定或重复批准",
+        "four eyes: {who} may not approve a decision they recommended or approve it twice",
+    ),
+    "notice_not_closed": ("公示期尚未结束", "the public notice has not closed"),
+    "notice_too_short": (
+        "公示期不足：需 {required} 个{unit_zh}，实际 {actual} 个",
+        "the public notice was too short: {required} {unit} days required, {actual} held",
+    ),
+    "objection_open": ("仍有未处理的异议：{objections}", "objections are still open: {objections}"),
+    "condition_unmet": ("准入条件未满足：{conditions_zh}", "admission conditions not met: {conditions_en}"),
+    "no_pending_recommendation": ("没有待批准的推荐决定", "there is no pending recommendation to approve"),
+    "recommendation_mismatch": (
+        "待批准的推荐决定是“{pending}”，不是“{decision}”",
+        "the pending recommendation is '{pending}', not '{decision}'",
+    ),
+    "recommendation_pending": ("已有待批准的推荐决定", "a recommendation is already pending"),
+    "unknown_condition": (
+        "准入条件 {condition_id} 不属于该项目绑定的规则版本",
+        "condition {condition_id} is not in the bound program version",
+    ),
+    "unknown_objection": (
+        "异议 {objection_id} 不存在或已处理",
+        "objection {objection_id} does not exist or is already disposed",
+    ),
+    "unknown_incident": (
+        "事件 {incident_id} 不存在或已整改",
+        "incident {incident_id} does not exist or is already remediated",
+    ),
+    "duplicate_id": ("编号 {id} 已被使用", "id {id} is already used"),
+    "extension_not_allowed": ("不能延期：{why_zh}", "no extension possible: {why_en}"),
+    "no_extension_request": ("没有待处理的延期申请", "there is no extension request to decide"),
+    "final_report_missing": (
+        "尚未提交或通过最终报告",
+        "the final report has not been submitted and accepted",
+    ),
+    "kpis_unmet": ("尚有未达成的关键指标：{kpis}", "KPIs not met: {kpis}"),
+    "exit_notice_too_short": (
+        "自愿退出须至少提前 {days} 天告知用户",
+        "a voluntary exit needs users told at least {days} days ahead",
+    ),
+    "invalid_value": ("字段 {field} 不符合规则：{rule_zh}", "field {field} breaks the rule: {rule_en}"),
+    "reason_required": ("此操作必须说明理由", "this action needs a reason"),
+    "not_in_notice": (
+        "只能在公示期内提交意见或异议",
+        "comments and objections are accepted only during the public notice",
+    ),
+    "reference_unknown": ("参考数据 {dataset} 中没有 {code}", "reference data {dataset} has no {code}"),
+}
+
+
+class DomainError(Exception):
+    """A refused command. Nothing was appended."""
+
+    def __init__(self, code: str, *, details: list[dict[str, Any]] | None = None, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        self.details = details or []
+        zh, en = MESSAGES[code]
+        self.message_zh = zh.format_map(_Defaulting(params))
+        self.message_en = en.format_map(_Defaulting(params))
+        super().__init__(f"{code}: {self.message_en}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
+            "details": self.details,
+        }
+
+
+class _Defaulting(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"

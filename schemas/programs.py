@@ -1,0 +1,327 @@
+"""Program definitions: versioned rules as data (DESIGN §2).
+
+A program version is published as an event and never edited. Each admission condition and exit
+criterion has a stable id, a Chinese and an English label, a kind (what sort of rule it is) and
+typed parameters: ``params`` is a tagged union whose tag ``check`` names the evaluation in
+``projections/rules.py`` that decides it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+import msgspec
+
+RuleId = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_.]*$", max_length=64)]
+Kind = Literal[
+    "evidence_document",
+    "attestation",
+    "declared_boundary",
+    "metric_threshold",
+    "duration",
+    "reference_data_check",
+]
+#: What a breached exit criterion does to the project.
+Action = Literal[
+    "none",
+    "warning",
+    "suspension",
+    "suspension_review",
+    "forced_exit",
+    "termination",
+    "closure",
+    "revocation",
+    "delisting_review",
+    "flag",
+    "final_evaluation",
+]
+Holders = Literal["lead", "each_applicant", "any_applicant"]
+DayUnit = Literal["working", "calendar"]
+
+
+class _Params(msgspec.Struct, frozen=True, kw_only=True, tag_field="check", forbid_unknown_fields=True):
+    pass
+
+
+# -- admission checks -------------------------------------------------------------------------
+
+
+class Documents(_Params, frozen=True, kw_only=True, tag="documents"):
+    """Met when a document of every listed kind is attached (by the lead, or by each applicant).
+
+    ``when_field``/``when_value``: the condition applies only if that declared field has that value
+    (e.g. smart-contract templates only where smart contracts are used)."""
+
+    kinds: tuple[str, ...]
+    holders: Holders = "lead"
+    max_age_months: int | None = None
+    when_field: str | None = None
+    when_value: str | bool | None = None
+
+
+class Attestation(_Params, frozen=True, kw_only=True, tag="attestation"):
+    """Met when the listed applicants attested ``statement`` (e.g. no violations in 3 years)."""
+
+    statement: str
+    holders: Holders = "each_applicant"
+    lookback_years: int | None = None
+
+
+class Fields(_Params, frozen=True, kw_only=True, tag="fields"):
+    """Met when every ``required`` field of a declared section is present and non-empty, and
+    no field holds a value listed in ``forbidden``."""
+
+    section: Literal["statement", "boundaries", "test_plan", "product"]
+    required: tuple[str, ...]
+    forbidden: dict[str, tuple[str, ...]] = {}
+    when_field: str | None = None
+    when_value: str | bool | None = None
+
+
+class Caps(_Params, frozen=True, kw_only=True, tag="caps"):
+    """Met when every capped boundary is declared and within its cap (``maximum``), and every
+    ``minimum`` is reached."""
+
+    maximum: dict[str, int] = {}
+    minimum: dict[str, int] = {}
+
+
+class LicensedLead(_Params, frozen=True, kw_only=True, tag="licensed_lead"):
+    """Met when the lead applicant declares a financial licence number and attaches the licence;
+    a technology company may only co-apply with a licensed lead."""
+
+    document_kind: str = "financial_licence"
+
+
+class Notice(_Params, frozen=True, kw_only=True, tag="notice"):
+    """Met when the public notice ran its full length and closed with every objection disposed."""
+
+    days: int
+    unit: DayUnit = "working"
+
+
+class PeriodMax(_Params, frozen=True, kw_only=True, tag="period_max"):
+    """Met when the declared start and end dates (ISO dates in the boundaries section) are at
+    most ``months`` apart, end after start."""
+
+    months: int
+    start_field: str = "start_date"
+    end_field: str = "end_date"
+
+
+class PilotArea(_Params, frozen=True, kw_only=True, tag="pilot_area"):
+    """Met when the declared location (boundaries ``field``, a pilot-area code) is an approved
+    e-CNY pilot area on the submission date."""
+
+    field: str = "pilot_area"
+
+
+class Operator(_Params, frozen=True, kw_only=True, tag="operator"):
+    """Met when the lead is a designated operator or names (statement ``field``, an operator
+    code) the designated operator it connects through."""
+
+    field: str = "operator"
+
+
+class AllowedValues(_Params, frozen=True, kw_only=True, tag="allowed_values"):
+    """Met when a declared field's value (or each value of a list) is in ``allowed``."""
+
+    section: Literal["statement", "boundaries", "test_plan", "product"]
+    field: str
+    allowed: tuple[str, ...]
+
+
+class WalletTiers(_Params, frozen=True, kw_only=True, tag="wallet_tiers"):
+    """Met when the declared wallet tier (boundaries ``tier_field``) exists and the declared caps
+    (``per_payment_cap_yuan``, ``daily_cap_yuan``, ``balance_cap_yuan``) stay within its limits."""
+
+    tier_field: str = "wallet_tier"
+
+
+class EffectiveFrom(_Params, frozen=True, kw_only=True, tag="effective_from"):
+    """Met when a declared field applies only on or after ``date`` (e.g. 入表 from 2024-01-01)."""
+
+    date: dt.date
+    when_field: str
+    when_value: str | bool
+
+
+class NoOpenObjection(_Params, frozen=True, kw_only=True, tag="no_open_objection"):
+    """Met when no objection and no ownership dispute is open."""
+
+
+# -- exit criteria ----------------------------------------------------------------------------
+
+
+class TestPeriod(_Params, frozen=True, kw_only=True, tag="test_period"):
+    """The test ends at its planned end (at most ``max_months``) plus granted extensions."""
+
+    max_months: int
+    max_extensions: int = 1
+    extension_months: int = 6
+    request_days_before_end: int = 30
+
+
+class Graduation(_Params, frozen=True, kw_only=True, tag="graduation"):
+    """Graduation (出盒) needs every KPI met and the final report accepted."""
+
+
+class Incidents(_Params, frozen=True, kw_only=True, tag="incidents"):
+    """Incidents of ``severity``: ``suspend_at`` of them suspend, ``exit_at`` force exit, and one
+    unremediated after ``remediation_days`` forces exit."""
+
+    severity: int = 1
+    suspend_at: int = 1
+    exit_at: int = 2
+    remediation_days: int | None = 30
+    kinds: tuple[str, ...] = ()
+
+
+class ComplaintRate(_Params, frozen=True, kw_only=True, tag="complaint_rate"):
+    """Complaints over ``per_mille`` per 1,000 active users within ``window_days``, or over
+    ``max_total`` in all."""
+
+    per_mille: int
+    window_days: int
+    max_total: int | None = None
+    action: Action = "suspension_review"
+
+
+class CapBreach(_Params, frozen=True, kw_only=True, tag="cap_breach"):
+    """A reported metric above its declared boundary: ``metric -> boundary field``."""
+
+    caps: dict[str, str]
+    action: Action = "suspension"
+
+
+class MetricLimit(_Params, frozen=True, kw_only=True, tag="metric_limit"):
+    """A reported metric summed (or averaged as a ratio) over a window breaches a limit.
+
+    ``ratio_of``: the metric is divided by this one and compared in parts per ``scale``."""
+
+    metric: str
+    limit: int
+    window_days: int
+    ratio_of: str | None = None
+    scale: int = 1
+    action: Action = "suspension"
+
+
+class Compensation(_Params, frozen=True, kw_only=True, tag="compensation"):
+    """Consumer losses not compensated within ``days`` of the incident."""
+
+    days: int
+    action: Action = "forced_exit"
+
+
+class ReportTimeliness(_Params, frozen=True, kw_only=True, tag="report_timeliness"):
+    """A periodic report late by more than ``warning_days`` warns; ``suspension_days`` suspends."""
+
+    warning_days: int
+    suspension_days: int
+
+
+class Dormancy(_Params, frozen=True, kw_only=True, tag="dormancy"):
+    """No transaction (or trade) for ``days``."""
+
+    days: int
+    action: Action = "closure"
+
+
+class ValuationAge(_Params, frozen=True, kw_only=True, tag="valuation_age"):
+    """While pledged, a valuation report older than ``months``."""
+
+    months: int
+    action: Action = "flag"
+
+
+class ExternalEvent(_Params, frozen=True, kw_only=True, tag="external_event"):
+    """Met by a recorded event of a listed ``trigger`` (e.g. licence lost, pilot area withdrawn,
+    objection upheld, false materials, budget exhausted, pledge released)."""
+
+    triggers: tuple[str, ...]
+    action: Action
+
+
+class VoluntaryExit(_Params, frozen=True, kw_only=True, tag="voluntary_exit"):
+    """The applicant tells users at least ``notice_days`` ahead; the regulator confirms."""
+
+    notice_days: int = 30
+
+
+Params = (
+    Documents
+    | Attestation
+    | Fields
+    | Caps
+    | LicensedLead
+    | Notice
+    | PeriodMax
+    | PilotArea
+    | Operator
+    | AllowedValues
+    | WalletTiers
+    | EffectiveFrom
+    | NoOpenObjection
+    | TestPeriod
+    | Graduation
+    | Incidents
+    | ComplaintRate
+    | CapBreach
+    | MetricLimit
+    | Compensation
+    | ReportTimeliness
+    | Dormancy
+    | ValuationAge
+    | ExternalEvent
+    | VoluntaryExit
+)
+
+
+class Rule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One admission condition or exit criterion."""
+
+    id: RuleId
+    label_zh: str
+    label_en: str
+    kind: Kind
+    params: Params
+
+
+class Durations(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The clocks of a program."""
+
+    notice_days: int
+    notice_unit: DayUnit = "working"
+    max_test_months: int = 12
+    max_extensions: int = 1
+    extension_months: int = 6
+    extension_request_days_before_end: int = 30
+    report_cadence_days: int = 30
+    report_warning_days: int = 10
+    report_suspension_days: int = 30
+
+
+ProgramKind = Literal["fintech_sandbox", "ecny_pilot", "data_asset"]
+
+
+class ProgramDefinition(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A whole program version: what a project binds to when it is submitted."""
+
+    key: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_-]*$")]
+    version: Annotated[int, msgspec.Meta(ge=1)]
+    kind: ProgramKind
+    name_zh: str
+    name_en: str
+    effective_from: dt.date
+    durations: Durations
+    approvals_required: Annotated[int, msgspec.Meta(ge=1, le=3)] = 1
+    admission: tuple[Rule, ...]
+    exit: tuple[Rule, ...]
+    legal_basis: str = ""
+
+    @property
+    def ref(self) -> str:
+        """``key@version``: how events name the rule version they used."""
+        return f"{self.key}@{self.version}"
