@@ -114,6 +114,7 @@ class Breach(msgspec.Struct, frozen=True, kw_only=True):
     action: str
     position: int
     on: dt.date
+    evidence: tuple[int, ...] = ()
 
 
 class StatusChange(msgspec.Struct, frozen=True, kw_only=True):
@@ -401,7 +402,9 @@ def _apply(s: ProjectState, r: RecordedEvent[Event]) -> ProjectState:
         case ev.ExtensionRefused():
             return replace(s, extension_requested_months=None, extension_request_position=None)
         case ev.ThresholdBreached():
-            breach = Breach(criterion_id=e.criterion_id, action=e.action, position=pos, on=on)
+            breach = Breach(
+                criterion_id=e.criterion_id, action=e.action, position=pos, on=on, evidence=tuple(e.evidence)
+            )
             return replace(s, breaches=(*s.breaches, breach))
         case ev.WarningIssued():
             return replace(s, warnings=(*s.warnings, e.criterion_id))

@@ -1,0 +1,552 @@
+"""The project decider: (command, state, context) -> events, or a refusal.
+
+Pure: the context carries the actor, the program version (bound, or in force for a draft), the
+reference data and the current time. Nothing here reads the store or the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+from events.codec import canonical_json
+from projections.project import ProjectState, local_date
+from projections.rules import ReferenceView, admission_checklist, exit_criteria, unmet_conditions
+from sandbox.policies import consequences, tentative
+from schemas import commands as c
+from schemas import events as ev
+from schemas.base import Event
+from schemas.commands import Actor
+from schemas.errors import DomainError
+from schemas.lifecycle import IN_TEST, PRE_ADMISSION, STATE_LABELS, TERMINAL, Role, State
+from schemas.programs import DayUnit, Notice, ProgramDefinition, TestPeriod, VoluntaryExit
+
+A, CO, AS, AP, SY, PU = Role.APPLICANT, Role.CASE_OFFICER, Role.ASSESSOR, Role.APPROVER, Role.SYSTEM, Role.PUBLIC
+S = State
+
+_REVIEW = {S.SUBMITTED, S.UNDER_REVIEW, S.PUBLIC_NOTICE, S.NOTICE_CLOSED}
+_LIVE = {S.ADMITTED, *IN_TEST, S.FINAL_EVALUATION, S.EXIT_IN_PROGRESS}
+
+#: action -> (roles that may cause it, states it may happen in)
+_RULE_ROWS: list[tuple[str, set[Role], set[State] | frozenset[State]]] = [
+    ("create_draft", {A}, {S.NONE}),
+    ("edit_draft", {A}, {S.DRAFT, S.RETURNED_FOR_INFO}),
+    ("add_partner", {A}, {S.DRAFT, S.RETURNED_FOR_INFO}),
+    ("withdraw_partner", {A, CO}, {S.DRAFT, S.RETURNED_FOR_INFO, *_LIVE}),
+    ("attach_document", {A, CO}, {s for s in State if s not in TERMINAL and s != S.NONE}),
+    ("attest", {A}, {S.DRAFT, S.RETURNED_FOR_INFO}),
+    ("submit", {A}, {S.DRAFT}),
+    ("withdraw", {A}, PRE_ADMISSION),
+    ("supply_information", {A}, {S.RETURNED_FOR_INFO}),
+    ("accept_intake", {CO}, {S.SUBMITTED}),
+    ("request_information", {CO}, {S.SUBMITTED, S.UNDER_REVIEW}),
+    ("assign_case_officer", {AP, CO}, {*_REVIEW, S.RETURNED_FOR_INFO, *_LIVE}),
+    ("file_assessment", {AS}, {*_REVIEW, *_LIVE}),
+    ("open_public_notice", {CO}, {S.UNDER_REVIEW}),
+    ("comment", {PU}, {S.PUBLIC_NOTICE}),
+    ("object", {PU}, {S.PUBLIC_NOTICE}),
+    ("dispose_objection", {CO}, {S.PUBLIC_NOTICE, S.NOTICE_CLOSED}),
+    ("recommend", {CO}, {S.UNDER_REVIEW, S.NOTICE_CLOSED, *IN_TEST, S.FINAL_EVALUATION}),
+    ("approve", {AP}, {S.UNDER_REVIEW, S.NOTICE_CLOSED, *IN_TEST, S.FINAL_EVALUATION}),
+    ("waive_condition", {AP}, {S.UNDER_REVIEW, S.PUBLIC_NOTICE, S.NOTICE_CLOSED}),
+    ("start_test", {A, CO}, {S.ADMITTED}),
+    ("report_metrics", {A}, {*IN_TEST, S.FINAL_EVALUATION, S.EXIT_IN_PROGRESS}),
+    ("report_incident", {A, CO}, {*IN_TEST, S.FINAL_EVALUATION, S.EXIT_IN_PROGRESS}),
+    ("remediate_incident", {A, CO}, {*IN_TEST, S.FINAL_EVALUATION, S.EXIT_IN_PROGRESS}),
+    ("log_complaint", {A, CO}, {*IN_TEST, S.FINAL_EVALUATION, S.EXIT_IN_PROGRESS}),
+    ("request_extension", {A}, set(IN_TEST)),
+    ("grant_extension", {AP}, set(IN_TEST)),
+    ("refuse_extension", {AP}, set(IN_TEST)),
+    ("suspend", {CO, AP}, {S.TESTING}),
+    ("reinstate", {AP}, {S.SUSPENDED}),
+    ("submit_final_report", {A}, {S.TESTING, S.FINAL_EVALUATION}),
+    ("accept_final_report", {CO, AS}, {S.FINAL_EVALUATION}),
+    ("initiate_exit", {A, CO}, {*IN_TEST, S.FINAL_EVALUATION}),
+    ("confirm_exit", {CO, AP}, {S.EXIT_IN_PROGRESS}),
+    ("terminate", {AP}, _LIVE),
+    ("revoke", {AP}, {S.ADMITTED, *IN_TEST, S.GRADUATED}),
+    ("record_external_fact", {CO, AP, SY}, {*_REVIEW, *_LIVE, S.GRADUATED}),
+]
+RULES: dict[str, tuple[frozenset[Role], frozenset[State]]] = {
+    name: (frozenset(roles), frozenset(states)) for name, roles, states in _RULE_ROWS
+}
+
+#: Decisions that need four eyes (the approver is never the recommender, never twice).
+FOUR_EYES = frozenset({"admit", "graduate", "exit", "reject"})
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Everything a decision may depend on besides the state and the command."""
+
+    actor: Actor
+    now: dt.datetime
+    program: ProgramDefinition
+    ref: ReferenceView
+    project_id: str = ""
+
+    @property
+    def today(self) -> dt.date:
+        return local_date(self.now)
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """The events a command causes (stamped with the actor) and those the system adds in the
+    same append (breaches and their automatic consequences, stamped with the system actor)."""
+
+    events: list[Event]
+    automatic: list[Event] = field(default_factory=list)
+
+    @property
+    def all(self) -> list[Event]:
+        return [*self.events, *self.automatic]
+
+
+def statement_hash(state: ProjectState) -> str:
+    """SHA-256 of the canonical JSON of the innovation statement as it stands."""
+    return hashlib.sha256(canonical_json(state.section("statement"))).hexdigest()
+
+
+def _authorise(command: c.Command, state: ProjectState, ctx: Context) -> None:
+    action = type(command).__struct_config__.tag
+    assert isinstance(action, str)
+    roles, states = RULES[action]
+    if state.state in TERMINAL:
+        zh, _ = STATE_LABELS[state.state]
+        raise DomainError("terminal_state", state=state.state.value, state_zh=zh)
+    if ctx.actor.role not in roles:
+        raise DomainError("wrong_role", role=ctx.actor.role, action=action)
+    if state.state not in states:
+        zh, _ = STATE_LABELS[state.state]
+        if state.state == S.NONE:
+            raise DomainError("not_found", project_id=ctx.project_id)
+        raise DomainError("wrong_state", state=state.state.value, state_zh=zh, action=action)
+    if ctx.actor.role == A and state.state != S.NONE and ctx.actor.organisation not in state.applicants():
+        raise DomainError("not_your_organisation")
+
+
+def decide(command: c.Command, state: ProjectState, ctx: Context) -> Decided:
+    """Decide a project command. Raises :class:`DomainError` when it is refused."""
+    _authorise(command, state, ctx)
+    events = _decide(command, state, ctx)
+    automatic: list[Event] = []
+    if isinstance(command, c.ReportMetrics | c.ReportIncident | c.LogComplaint | c.RecordExternalFact):
+        after = tentative(state, events, ctx.actor.id, ctx.actor.role, ctx.now)
+        automatic = consequences(after, ctx.program, ctx.today)
+    return Decided(events, automatic)
+
+
+def tick(state: ProjectState, program: ProgramDefinition, ref: ReferenceView, now: dt.datetime) -> list[Event]:
+    """Every timer event due at ``now`` and the consequences of criteria crossed by time alone."""
+    from sandbox.policies import due_events
+
+    today = local_date(now)
+    timers = due_events(state, program, ref, today)
+    after = tentative(state, timers, "system", "system", now)
+    return [*timers, *consequences(after, program, today)]
+
+
+def _admissible(state: ProjectState, ctx: Context) -> None:
+    """Refuse admission unless the notice closed in full, objections are disposed and every
+    condition is met or waived."""
+    if state.notice_closed_on is None:
+        raise DomainError("notice_not_closed")
+    open_ids = [o.objection_id for o in state.open_objections]
+    if open_ids:
+        raise DomainError("objection_open", objections=", ".join(open_ids))
+    checklist = admission_checklist(state, ctx.program, ctx.ref, ctx.today)
+    unmet = unmet_conditions(checklist)
+    if unmet:
+        raise DomainError(
+            "condition_unmet",
+            conditions_zh="；".join(f"{u.id} {u.label_zh}（{u.missing_zh}）" for u in unmet),
+            conditions_en="; ".join(f"{u.id} {u.label_en} ({u.missing_en})" for u in unmet),
+            details=[
+                {
+                    "id": u.id,
+                    "label_zh": u.label_zh,
+                    "label_en": u.label_en,
+                    "missing_zh": u.missing_zh,
+                    "missing_en": u.missing_en,
+                }
+                for u in unmet
+            ],
+        )
+
+
+def _notice_rule(program: ProgramDefinition) -> tuple[int, DayUnit]:
+    for rule in program.admission:
+        if isinstance(rule.params, Notice):
+            return rule.params.days, rule.params.unit
+    return program.durations.notice_days, program.durations.notice_unit
+
+
+def _months_after(day: dt.date, months: int) -> dt.date:
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    for d in range(day.day, 0, -1):
+        try:
+            return dt.date(year, month, d)
+        except ValueError:
+            continue
+    raise ValueError("unreachable")
+
+
+def _max_test_months(program: ProgramDefinition) -> int:
+    for rule in program.exit:
+        if isinstance(rule.params, TestPeriod):
+            return rule.params.max_months
+    return program.durations.max_test_months
+
+
+def _next_id(prefix: str, state: ProjectState) -> str:
+    return f"{prefix}-{state.version + 1}"
+
+
+def _decide(command: c.Command, s: ProjectState, ctx: Context) -> list[Event]:
+    actor = ctx.actor
+    today = ctx.today
+    program = ctx.program
+    match command:
+        case c.CreateDraft():
+            if actor.organisation is None:
+                raise DomainError(
+                    "invalid_value",
+                    field="organisation",
+                    rule_zh="申请机构必须属于某一机构",
+                    rule_en="an applicant must belong to an organisation",
+                )
+            if command.program_key != program.key:
+                raise DomainError("unknown_program", program=command.program_key)
+            return [
+                ev.DraftCreated(
+                    project_id=ctx.project_id,
+                    program_key=command.program_key,
+                    title=command.title,
+                    app_type=command.app_type,
+                    organisation=actor.organisation,
+                    lead_name=command.lead_name,
+                    lead_licence_no=command.lead_licence_no,
+                    lead_kind=command.lead_kind,
+                    region=command.region,
+                )
+            ]
+        case c.EditDraft():
+            return [ev.DraftEdited(section=command.section, fields=command.fields)]
+        case c.AddPartner():
+            if command.organisation in s.applicants():
+                raise DomainError("duplicate_id", id=command.organisation)
+            return [
+                ev.PartnerAdded(
+                    organisation=command.organisation,
+                    name=command.name,
+                    role=command.role,
+                    licence_no=command.licence_no,
+                )
+            ]
+        case c.WithdrawPartner():
+            if command.organisation not in s.applicants() or command.organisation == s.organisation:
+                raise DomainError(
+                    "invalid_value",
+                    field="organisation",
+                    rule_zh="只能退出现有合作机构",
+                    rule_en="only a current partner can withdraw",
+                )
+            return [ev.PartnerWithdrawn(organisation=command.organisation)]
+        case c.AttachDocument():
+            holder = command.holder or (actor.organisation if actor.role == A else s.organisation) or s.organisation
+            if actor.role == A and holder != actor.organisation:
+                raise DomainError("not_your_organisation")
+            if holder not in s.applicants() and actor.role == A:
+                raise DomainError("not_your_organisation")
+            return [
+                ev.DocumentAttached(
+                    kind=command.kind,
+                    sha256=command.sha256,
+                    title=command.title,
+                    holder=holder,
+                    issued_on=command.issued_on,
+                )
+            ]
+        case c.Attest():
+            org = command.organisation or actor.organisation or ""
+            if org != actor.organisation:
+                raise DomainError("not_your_organisation")
+            return [ev.AttestationMade(statement=command.statement, organisation=org, text=command.text)]
+        case c.Submit():
+            return [
+                ev.ApplicationSubmitted(
+                    program_ref=program.ref,
+                    program_version=program.version,
+                    submitted_on=today,
+                    statement_hash=statement_hash(s),
+                )
+            ]
+        case c.Withdraw():
+            return [ev.ApplicationWithdrawn()]
+        case c.SupplyInformation():
+            return [ev.InformationSupplied(summary=command.summary)]
+        case c.AcceptIntake():
+            return [ev.IntakeAccepted()]
+        case c.RequestInformation():
+            return [ev.InformationRequested(items=list(command.items), due_on=command.due_on)]
+        case c.AssignCaseOfficer():
+            return [ev.CaseOfficerAssigned(officer=command.officer)]
+        case c.FileAssessment():
+            return [
+                ev.AssessmentFiled(
+                    topic=command.topic, outcome=command.outcome, summary=command.summary, sha256=command.sha256
+                )
+            ]
+        case c.OpenPublicNotice():
+            starts = command.starts_on or today
+            if starts < today:
+                raise DomainError(
+                    "invalid_value",
+                    field="starts_on",
+                    rule_zh="公示开始日期不得早于今天",
+                    rule_en="the notice cannot start in the past",
+                )
+            days, unit = _notice_rule(program)
+            ends = ctx.ref.add_working_days(starts, days) if unit == "working" else starts + dt.timedelta(days=days - 1)
+            return [
+                ev.PublicNoticeOpened(
+                    starts_on=starts,
+                    ends_on=ends,
+                    days=days,
+                    unit=unit,
+                    statement_hash=statement_hash(s),
+                    channel=command.channel,
+                )
+            ]
+        case c.Comment():
+            return [ev.CommentReceived(comment_id=_next_id("cmt", s), text=command.text)]
+        case c.Object():
+            return [ev.ObjectionFiled(objection_id=_next_id("obj", s), grounds=command.grounds)]
+        case c.DisposeObjection():
+            if command.objection_id not in {o.objection_id for o in s.open_objections}:
+                raise DomainError("unknown_objection", objection_id=command.objection_id)
+            return [ev.ObjectionDisposed(objection_id=command.objection_id, outcome=command.outcome)]
+        case c.Recommend():
+            return [_recommend(command, s, ctx)]
+        case c.Approve():
+            return _approve(command, s, ctx)
+        case c.WaiveCondition():
+            if not command.reason:
+                raise DomainError("reason_required")
+            if command.condition_id not in {r.id for r in program.admission}:
+                raise DomainError("unknown_condition", condition_id=command.condition_id)
+            return [ev.ConditionWaived(condition_id=command.condition_id)]
+        case c.StartTest():
+            started = command.started_on or today
+            declared_end = _parse(s.section("boundaries").get("end_date"))
+            limit = _months_after(started, _max_test_months(program))
+            planned = limit
+            if declared_end is not None and started < declared_end < limit:
+                planned = declared_end
+            return [ev.TestStarted(started_on=started, planned_end=planned)]
+        case c.ReportMetrics():
+            if command.period_end < command.period_start:
+                raise DomainError(
+                    "invalid_value",
+                    field="period_end",
+                    rule_zh="报告期结束不得早于开始",
+                    rule_en="the period must end on or after its start",
+                )
+            return [
+                ev.MetricsReported(
+                    period_start=command.period_start,
+                    period_end=command.period_end,
+                    metrics=dict(command.metrics),
+                    kpis_met=list(command.kpis_met),
+                )
+            ]
+        case c.ReportIncident():
+            if command.incident_id in {i.incident_id for i in s.incidents}:
+                raise DomainError("duplicate_id", id=command.incident_id)
+            return [
+                ev.IncidentReported(
+                    incident_id=command.incident_id,
+                    severity=command.severity,
+                    kind=command.kind,
+                    occurred_on=command.occurred_on,
+                    consumer_loss_yuan=command.consumer_loss_yuan,
+                    description=command.description,
+                )
+            ]
+        case c.RemediateIncident():
+            if command.incident_id not in {i.incident_id for i in s.incidents if i.remediated_on is None}:
+                raise DomainError("unknown_incident", incident_id=command.incident_id)
+            return [ev.IncidentRemediated(incident_id=command.incident_id, compensated=command.compensated)]
+        case c.LogComplaint():
+            if command.complaint_id in {x.complaint_id for x in s.complaints}:
+                raise DomainError("duplicate_id", id=command.complaint_id)
+            return [
+                ev.ComplaintLogged(
+                    complaint_id=command.complaint_id, category=command.category, received_on=command.received_on
+                )
+            ]
+        case c.RequestExtension():
+            _check_extension_request(command, s, ctx)
+            return [ev.ExtensionRequested(months=command.months)]
+        case c.GrantExtension():
+            if s.extension_requested_months is None or s.planned_end is None:
+                raise DomainError("no_extension_request")
+            new_end = _months_after(s.planned_end, s.extension_requested_months)
+            return [ev.ExtensionGranted(months=s.extension_requested_months, new_end=new_end)]
+        case c.RefuseExtension():
+            if s.extension_requested_months is None:
+                raise DomainError("no_extension_request")
+            return [ev.ExtensionRefused()]
+        case c.Suspend():
+            return [ev.ProjectSuspended(category=command.category)]
+        case c.Reinstate():
+            return [ev.ProjectReinstated()]
+        case c.SubmitFinalReport():
+            return [
+                ev.FinalReportSubmitted(sha256=command.sha256, summary=command.summary, kpis_met=list(command.kpis_met))
+            ]
+        case c.AcceptFinalReport():
+            if s.final_report_position is None:
+                raise DomainError("final_report_missing")
+            return [ev.FinalReportAccepted()]
+        case c.InitiateExit():
+            if command.mode == "forced":
+                if actor.role != CO:
+                    raise DomainError("wrong_role", role=actor.role, action="initiate_exit (forced)")
+                return [_recommend(c.Recommend(decision="exit", exit_mode="forced"), s, ctx)]
+            if actor.role != A:
+                raise DomainError("wrong_role", role=actor.role, action="initiate_exit (voluntary)")
+            notice_days = next((r.params.notice_days for r in program.exit if isinstance(r.params, VoluntaryExit)), 30)
+            notified_on = command.users_notified_on
+            exit_on = command.planned_exit_on
+            if notified_on is None or exit_on is None or (exit_on - notified_on).days < notice_days:
+                raise DomainError("exit_notice_too_short", days=notice_days)
+            return [ev.ExitInitiated(mode="voluntary", users_notified_on=notified_on, planned_exit_on=exit_on)]
+        case c.ConfirmExit():
+            if s.exit_mode == "voluntary" and s.exit_users_notified_on is not None:
+                notice_days = next(
+                    (r.params.notice_days for r in program.exit if isinstance(r.params, VoluntaryExit)), 30
+                )
+                if (today - s.exit_users_notified_on).days < notice_days:
+                    raise DomainError("exit_notice_too_short", days=notice_days)
+            return [ev.ExitConfirmed()]
+        case c.Terminate():
+            return [ev.ProjectTerminated(category=command.category)]
+        case c.Revoke():
+            if not command.reason:
+                raise DomainError("reason_required")
+            return [ev.ProjectRevoked(category=command.category)]
+        case c.RecordExternalFact():
+            return [ev.ExternalFactRecorded(trigger=command.trigger, detail=command.detail, on=command.on)]
+        case _:
+            raise TypeError(f"no decider for {type(command).__name__}")
+
+
+def _parse(value: object) -> dt.date | None:
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _check_extension_request(command: c.RequestExtension, s: ProjectState, ctx: Context) -> None:
+    d = ctx.program.durations
+    rule = next((r.params for r in ctx.program.exit if isinstance(r.params, TestPeriod)), None)
+    max_ext = rule.max_extensions if rule else d.max_extensions
+    max_months = rule.extension_months if rule else d.extension_months
+    before = rule.request_days_before_end if rule else d.extension_request_days_before_end
+    if s.extensions_granted >= max_ext:
+        raise DomainError(
+            "extension_not_allowed", why_zh=f"最多延期 {max_ext} 次", why_en=f"at most {max_ext} extension(s)"
+        )
+    if s.extension_requested_months is not None:
+        raise DomainError("extension_not_allowed", why_zh="已有待处理的延期申请", why_en="a request is already pending")
+    if command.months > max_months:
+        raise DomainError(
+            "extension_not_allowed", why_zh=f"延期不得超过 {max_months} 个月", why_en=f"at most {max_months} months"
+        )
+    assert s.planned_end is not None
+    if (s.planned_end - ctx.today).days < before:
+        raise DomainError(
+            "extension_not_allowed",
+            why_zh=f"须在测试结束前至少 {before} 天申请",
+            why_en=f"requests must come at least {before} days before the end ({s.planned_end})",
+        )
+
+
+def _recommend(command: c.Recommend, s: ProjectState, ctx: Context) -> Event:
+    if s.pending is not None:
+        raise DomainError("recommendation_pending")
+    allowed = {
+        "admit": {S.NOTICE_CLOSED},
+        "reject": {S.UNDER_REVIEW, S.NOTICE_CLOSED},
+        "graduate": {S.FINAL_EVALUATION},
+        "exit": {*IN_TEST, S.FINAL_EVALUATION},
+    }[command.decision]
+    if s.state not in allowed:
+        zh, _ = STATE_LABELS[s.state]
+        raise DomainError("wrong_state", state=s.state.value, state_zh=zh, action=f"recommend {command.decision}")
+    if command.decision == "admit":
+        _admissible(s, ctx)
+    if command.decision == "graduate":
+        _graduable(s, ctx)
+    return ev.RecommendationMade(
+        recommendation_id=_next_id("rec", s),
+        decision=command.decision,
+        approvals_required=ctx.program.approvals_required,
+        exit_mode=command.exit_mode or ("forced" if command.decision == "exit" else None),
+    )
+
+
+def _graduable(s: ProjectState, ctx: Context) -> None:
+    if not s.final_report_accepted:
+        raise DomainError("final_report_missing")
+    for status in exit_criteria(s, ctx.program, ctx.today):
+        if status.id and status.status == "ok" and status.missing_en.startswith("KPIs not met"):
+            raise DomainError("kpis_unmet", kpis=status.missing_en.removeprefix("KPIs not met: "))
+
+
+def _approve(command: c.Approve, s: ProjectState, ctx: Context) -> list[Event]:
+    pending = s.pending
+    if pending is None:
+        raise DomainError("no_pending_recommendation")
+    if pending.decision != command.decision:
+        raise DomainError("recommendation_mismatch", pending=pending.decision, decision=command.decision)
+    me = ctx.actor.id
+    if command.decision in FOUR_EYES and (me == pending.recommender or me in pending.approvers):
+        raise DomainError("four_eyes", who=me)
+    number = len(pending.approvers) + 1
+    approved: list[Event] = [
+        ev.DecisionApproved(
+            recommendation_id=pending.recommendation_id, decision=pending.decision, approval_number=number
+        )
+    ]
+    if number < pending.approvals_required:
+        return approved
+    approvers = [*pending.approvers, me]
+    rid, recommender = pending.recommendation_id, pending.recommender
+    match pending.decision:
+        case "admit":
+            _admissible(s, ctx)
+            return [*approved, ev.ProjectAdmitted(recommendation_id=rid, recommender=recommender, approvers=approvers)]
+        case "reject":
+            return [
+                *approved,
+                ev.ApplicationRejected(recommendation_id=rid, recommender=recommender, approvers=approvers),
+            ]
+        case "graduate":
+            _graduable(s, ctx)
+            return [
+                *approved,
+                ev.ProjectGraduated(recommendation_id=rid, recommender=recommender, approvers=approvers),
+            ]
+        case "exit":
+            if s.state == S.FINAL_EVALUATION:
+                return [*approved, ev.ExitConfirmed()]
+            return [*approved, ev.ExitInitiated(mode="forced", criterion_id=None)]
+    raise TypeError(pending.decision)

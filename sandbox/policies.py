@@ -1,0 +1,150 @@
+"""Threshold policies and timers, decided purely from state, program, reference data and time.
+
+A report that crosses an exit criterion records the breach and its consequence in the same
+append as the report; ``tick`` records every timer that has come due. Both use the one rule
+evaluation in ``projections.rules``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from events.model import RecordedEvent
+from projections.project import ProjectState, evolve
+from projections.rules import ReferenceView, RuleStatus, exit_criteria, next_report_due
+from schemas import events as ev
+from schemas.base import Event, EventMetadata
+from schemas.lifecycle import IN_TEST, TERMINAL, State
+from schemas.programs import ProgramDefinition, ReportTimeliness
+
+#: The strongest action wins when several criteria are crossed at once.
+ACTION_RANK = {
+    "revocation": 6,
+    "termination": 5,
+    "forced_exit": 4,
+    "closure": 4,
+    "suspension": 3,
+    "warning": 2,
+    "suspension_review": 1,
+    "delisting_review": 1,
+    "flag": 1,
+}
+WATCHED_STATES = frozenset(
+    {State.ADMITTED, State.TESTING, State.SUSPENDED, State.FINAL_EVALUATION, State.EXIT_IN_PROGRESS}
+)
+
+
+def tentative(state: ProjectState, events: Sequence[Event], actor: str, role: str, now: dt.datetime) -> ProjectState:
+    """Fold not-yet-stored events (position 0, so they are never cited as evidence)."""
+    meta = EventMetadata(actor=actor, role=role, occurred_at=now)
+    for payload in events:
+        recorded = RecordedEvent(
+            position=0,
+            stream_id="",
+            version=state.version,
+            type=payload.event_type,
+            event_id="",
+            payload=payload,
+            metadata=meta,
+            recorded_at=now,
+            hash="",
+        )
+        state = evolve(state, recorded)
+    return state
+
+
+def _last_resume_position(state: ProjectState) -> int:
+    resumed = [h.position for h in state.history if h.state == State.TESTING]
+    return max(resumed, default=0)
+
+
+def _is_new_breach(state: ProjectState, status: RuleStatus) -> bool:
+    """A breach is new if it cites evidence no earlier breach of the same criterion and action
+    cited or, citing none, if none was recorded since the test last (re)started."""
+    earlier = [b for b in state.breaches if b.criterion_id == status.id and b.action == status.action]
+    if not earlier:
+        return True
+    cited = {p for p in status.evidence if p}
+    if cited:
+        return not cited <= state_cited(state, status.id, status.action)
+    since = _last_resume_position(state)
+    return all(0 < b.position <= since for b in earlier)
+
+
+def state_cited(state: ProjectState, criterion_id: str, action: str) -> set[int]:
+    return {p for b in state.breaches if b.criterion_id == criterion_id and b.action == action for p in b.evidence}
+
+
+def consequences(state: ProjectState, program: ProgramDefinition, today: dt.date) -> list[Event]:
+    """The breach records and the one strongest consequence for every newly crossed criterion."""
+    if state.state not in WATCHED_STATES:
+        return []
+    crossed = [
+        status
+        for status in exit_criteria(state, program, today)
+        if status.status in ("breached", "warning") and status.action in ACTION_RANK and _is_new_breach(state, status)
+    ]
+    if not crossed:
+        return []
+    out: list[Event] = [
+        ev.ThresholdBreached(
+            criterion_id=status.id,
+            action=status.action,
+            figures={k: v for k, v in status.progress.items() if v is not None},
+            evidence=[p for p in status.evidence if p],
+        )
+        for status in crossed
+    ]
+    strongest = max(crossed, key=lambda s: ACTION_RANK[s.action])
+    out.extend(_enact(state, strongest))
+    return out
+
+
+def _enact(state: ProjectState, status: RuleStatus) -> list[Event]:
+    action, criterion = status.action, status.id
+    current = state.state
+    if action == "revocation" and current in {State.ADMITTED, State.TESTING, State.SUSPENDED, State.GRADUATED}:
+        return [ev.ProjectRevoked(criterion_id=criterion, category=criterion)]
+    if action == "termination" and current in WATCHED_STATES:
+        return [ev.ProjectTerminated(criterion_id=criterion, category=criterion)]
+    if action in ("forced_exit", "closure") and current in IN_TEST | {State.FINAL_EVALUATION}:
+        return [ev.ExitInitiated(mode="forced", criterion_id=criterion)]
+    if action == "suspension" and current == State.TESTING:
+        return [ev.ProjectSuspended(criterion_id=criterion, category=criterion)]
+    if action == "warning":
+        return [ev.WarningIssued(criterion_id=criterion)]
+    return []
+
+
+def due_events(state: ProjectState, program: ProgramDefinition, ref: ReferenceView, today: dt.date) -> list[Event]:
+    """The timer events that have come due by ``today`` (running it again adds nothing)."""
+    if state.state in TERMINAL or state.state == State.NONE:
+        return []
+    out: list[Event] = []
+    if state.state == State.PUBLIC_NOTICE and state.notice_ends is not None and today > state.notice_ends:
+        out.append(ev.PublicNoticeClosed(closed_on=today))
+    if state.state in IN_TEST and state.planned_end is not None:
+        durations = program.durations
+        deadline = state.planned_end - dt.timedelta(days=durations.extension_request_days_before_end)
+        if (
+            today > deadline
+            and not state.extension_deadline_recorded
+            and state.extensions_granted < durations.max_extensions
+            and state.extension_requested_months is None
+        ):
+            out.append(ev.ExtensionDeadlinePassed(deadline=deadline))
+        due = next_report_due(state, durations.report_cadence_days)
+        timeliness = next((r.params for r in program.exit if isinstance(r.params, ReportTimeliness)), None)
+        if due is not None and timeliness is not None:
+            late = (today - due).days
+
+            def level(days_late: int) -> int:
+                return 2 if days_late > timeliness.suspension_days else 1 if days_late > timeliness.warning_days else 0
+
+            recorded = {level(d) for due_on, d in state.overdue_recorded if due_on == due}
+            if level(late) and level(late) not in recorded:
+                out.append(ev.ReportOverdue(due_on=due, days_late=late))
+        if today >= state.planned_end and not (state.extension_requested_months and today == state.planned_end):
+            out.append(ev.TestPeriodEnded(ended_on=state.planned_end))
+    return out
