@@ -320,7 +320,7 @@ def _notice_length(state: ProjectState, ref: ReferenceView, unit: str) -> int:
     end = min(state.notice_ends or state.notice_starts, state.notice_closed_on or state.notice_starts)
     if unit == "working":
         return ref.working_days_between(state.notice_starts, end)
-    return (end - state.notice_starts).days + 1
+    return (end - state.notice_starts).days
 
 
 def _open_facts(state: ProjectState, trigger: str, resolving: str) -> list[int]:

@@ -310,7 +310,7 @@ def _decide(command: c.Command, s: ProjectState, ctx: Context) -> list[Event]:
                     rule_en="the notice cannot start in the past",
                 )
             days, unit = _notice_rule(program)
-            ends = ctx.ref.add_working_days(starts, days) if unit == "working" else starts + dt.timedelta(days=days - 1)
+            ends = ctx.ref.add_working_days(starts, days) if unit == "working" else starts + dt.timedelta(days=days)
             return [
                 ev.PublicNoticeOpened(
                     starts_on=starts,

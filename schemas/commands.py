@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import typing
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -32,9 +32,7 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
     organisation: str | None = None
 
 
-class Command(
-    msgspec.Struct, frozen=True, kw_only=True, tag_field="action", forbid_unknown_fields=True
-):
+class Command(msgspec.Struct, frozen=True, kw_only=True, tag_field="action", forbid_unknown_fields=True):
     """Base of every command."""
 
     reason: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
@@ -250,7 +248,7 @@ class PublishProgramVersion(Command, frozen=True, kw_only=True, tag="publish_pro
 
 class UpdateReferenceData(Command, frozen=True, kw_only=True, tag="update_reference_data"):
     dataset: Literal["pilot_areas", "operators", "wallet_tiers", "holidays"]
-    records: list[dict[str, Value | dict[str, Value] | list[dict[str, Value]]]]
+    records: list[dict[str, Any]]
     changes: list[Text] = []
 
 

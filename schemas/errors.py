@@ -76,7 +76,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "只能在公示期内提交意见或异议",
         "comments and objections are accepted only during the public notice",
     ),
-    "reference_unknown": ("参考数据 {dataset} 中没有 {code}", "reference data {dataset} has no {code}"),
+    "reference_unknown": ("参考数据 {dataset} 中没有 {item}", "reference data {dataset} has no {item}"),
 }
 
 

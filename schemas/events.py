@@ -8,7 +8,7 @@ Amounts are integers (yuan or fen, as the field name says), never floats.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from schemas.base import Event, Sha256
 from schemas.programs import ProgramDefinition
@@ -38,7 +38,7 @@ class ReferenceDataUpdated(Event, frozen=True, kw_only=True):
     as published, so any past version can be read as it stood."""
 
     dataset: Literal["pilot_areas", "operators", "wallet_tiers", "holidays"]
-    records: list[dict[str, Value | dict[str, Value] | list[dict[str, Value]]]]
+    records: list[dict[str, Any]]
     changes: list[str] = []
 
 
