@@ -85,7 +85,8 @@ def _declared(state: ProjectState, field: str) -> Value:
     return None
 
 
-def _applies(state: ProjectState, when_field: str | None, when_value: str | bool | None) -> bool:
+def applies(state: ProjectState, when_field: str | None, when_value: str | bool | None) -> bool:
+    """Whether a conditional rule applies: the declared field holds (or lists) the value."""
     if when_field is None:
         return True
     value = _declared(state, when_field)
@@ -128,7 +129,7 @@ def _reference_day(state: ProjectState, today: dt.date) -> dt.date:
 def _check_admission(params: p.Params, state: ProjectState, ref: ReferenceView, today: dt.date) -> _Outcome:
     match params:
         case p.Documents():
-            if not _applies(state, params.when_field, params.when_value):
+            if not applies(state, params.when_field, params.when_value):
                 return _met(not_applicable="yes")
             evidence: list[int] = []
             missing: list[str] = []
@@ -171,7 +172,7 @@ def _check_admission(params: p.Params, state: ProjectState, ref: ReferenceView, 
                 )
             return _met(*evidence)
         case p.Fields():
-            if not _applies(state, params.when_field, params.when_value):
+            if not applies(state, params.when_field, params.when_value):
                 return _met(not_applicable="yes")
             section = state.section(params.section)
             absent = [f for f in params.required if not _filled(section.get(f))]
@@ -225,6 +226,8 @@ def _check_admission(params: p.Params, state: ProjectState, ref: ReferenceView, 
                 return _unmet("缺少金融牌照文件", f"missing the lead's licence document ({params.document_kind})")
             return _met(docs[-1].position)
         case p.Notice():
+            if not applies(state, params.when_field, params.when_value):
+                return _met(not_applicable="yes")
             if state.notice_starts is None or state.notice_ends is None:
                 return _unmet("尚未公示", "no public notice held yet")
             evidence = [state.notice_position or 0]
@@ -298,14 +301,14 @@ def _check_admission(params: p.Params, state: ProjectState, ref: ReferenceView, 
                 return _unmet(f"钱包限额超出等级上限：{text}", f"wallet caps above the tier limits: {text}")
             return _met()
         case p.EffectiveFrom():
-            if not _applies(state, params.when_field, params.when_value):
+            if not applies(state, params.when_field, params.when_value):
                 return _met(not_applicable="yes")
             on = _reference_day(state, today)
             if on < params.date:
                 return _unmet(f"{params.date} 起方可适用", f"applies only from {params.date}")
             return _met()
         case p.NoOpenObjection():
-            open_ids = [o.objection_id for o in state.open_objections]
+            open_ids = [o.objection_id for o in state.objections if o.status in ("open", "upheld")]
             disputes = _open_facts(state, "ownership_dispute", "ownership_dispute_resolved")
             if open_ids or disputes:
                 text = ", ".join(open_ids + ["ownership_dispute"] * bool(disputes))
@@ -559,11 +562,7 @@ def _check_exit(params: p.Params, state: ProjectState, program: p.ProgramDefinit
                 return _breach(params.action, *([latest_val.position] if latest_val else []), **progress)
             return _ok(*([latest_val.position] if latest_val else []), **progress)
         case p.ExternalEvent():
-            facts = [f for f in state.facts if f.trigger in params.triggers]
-            upheld = (
-                [o for o in state.objections if o.status == "upheld"] if "objection_upheld" in params.triggers else []
-            )
-            evidence = [f.position for f in facts] + [o.disposed_position or o.position for o in upheld]
+            evidence = [f.position for f in state.facts if f.trigger in params.triggers]
             if evidence:
                 return _breach(params.action, *evidence, triggers=len(evidence))
             return _ok(triggers=0)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from events.codec import canonical_json
 from projections.project import ProjectState, local_date
-from projections.rules import ReferenceView, admission_checklist, exit_criteria, unmet_conditions
+from projections.rules import ReferenceView, admission_checklist, applies, exit_criteria, unmet_conditions
 from sandbox.policies import consequences, tentative
 from schemas import commands as c
 from schemas import events as ev
@@ -176,9 +176,9 @@ def _admissible(state: ProjectState, ctx: Context) -> None:
         )
 
 
-def _notice_rule(program: ProgramDefinition) -> tuple[int, DayUnit]:
+def _notice_rule(program: ProgramDefinition, state: ProjectState) -> tuple[int, DayUnit]:
     for rule in program.admission:
-        if isinstance(rule.params, Notice):
+        if isinstance(rule.params, Notice) and applies(state, rule.params.when_field, rule.params.when_value):
             return rule.params.days, rule.params.unit
     return program.durations.notice_days, program.durations.notice_unit
 
@@ -309,7 +309,7 @@ def _decide(command: c.Command, s: ProjectState, ctx: Context) -> list[Event]:
                     rule_zh="公示开始日期不得早于今天",
                     rule_en="the notice cannot start in the past",
                 )
-            days, unit = _notice_rule(program)
+            days, unit = _notice_rule(program, s)
             ends = ctx.ref.add_working_days(starts, days) if unit == "working" else starts + dt.timedelta(days=days)
             return [
                 ev.PublicNoticeOpened(

@@ -95,10 +95,16 @@ class LicensedLead(_Params, frozen=True, kw_only=True, tag="licensed_lead"):
 
 
 class Notice(_Params, frozen=True, kw_only=True, tag="notice"):
-    """Met when the public notice ran its full length and closed with every objection disposed."""
+    """Met when the public notice ran its full length and closed with every objection disposed.
+
+    With ``when_field``/``when_value`` the length applies only to such projects (e.g. 3 days for
+    a listing, 10 working days for a public-data registration); the first notice rule that
+    applies sets the notice length when it opens."""
 
     days: int
     unit: DayUnit = "working"
+    when_field: str | None = None
+    when_value: str | bool | None = None
 
 
 class PeriodMax(_Params, frozen=True, kw_only=True, tag="period_max"):

@@ -1,0 +1,368 @@
+"""The service layer: the only place that touches the store and the clock.
+
+It loads a stream, folds it, asks the pure decider, and appends the events with the expected
+version and the command id (retrying once on a conflict by re-deciding on the new state).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from events.errors import ConflictError
+from events.model import NewEvent, StreamWrite
+from events.store import EventStore
+from projections.project import INITIAL, ProjectState, fold, local_date
+from sandbox.deciders import Context, Decided, decide, tick
+from schemas import commands as c
+from schemas import events as ev
+from schemas.base import EventMetadata
+from schemas.bundled import load_programs, load_reference
+from schemas.commands import Actor
+from schemas.errors import DomainError
+from schemas.lifecycle import TERMINAL, Role
+from schemas.programs import ProgramDefinition
+from schemas.reference import Dataset, HolidayCalendar, ReferenceData, with_records
+
+SYSTEM = Actor(id="system", role=Role.SYSTEM)
+PROJECT_PREFIX = "project-"
+PROGRAM_PREFIX = "program-"
+REFERENCE_PREFIX = "reference-"
+DATASETS: tuple[Dataset, ...] = ("pilot_areas", "operators", "wallet_tiers", "holidays")
+EMPTY_REFERENCE = ReferenceData(pilot_areas=(), operators=(), wallet_tiers=(), holidays=HolidayCalendar(years=()))
+
+Clock = Callable[[], dt.datetime]
+
+
+class PreconditionFailed(Exception):
+    """The client's expected version (``If-Match``) is not the project's current version."""
+
+    def __init__(self, expected: int, actual: int) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(f"expected version {expected}, current version {actual}")
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    project_id: str
+    version: int
+    positions: list[int]
+    event_types: list[str]
+    duplicate: bool = False
+
+
+def project_stream(project_id: str) -> str:
+    return PROJECT_PREFIX + project_id
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Registry:
+    """Commands and queries over one event store."""
+
+    def __init__(self, store: EventStore, *, clock: Clock = _utc_now) -> None:
+        self.store = store
+        self.clock = clock
+        self._reference_cache: tuple[tuple[int | None, ...], ReferenceData] | None = None
+
+    # -- programs and reference data ------------------------------------------------------------
+
+    def program_versions(self, key: str, *, as_of_position: int | None = None) -> list[ProgramDefinition]:
+        events = self.store.read_stream(PROGRAM_PREFIX + key, as_of_position=as_of_position)
+        return [e.payload.definition for e in events if isinstance(e.payload, ev.ProgramVersionPublished)]
+
+    def program_keys(self) -> list[str]:
+        return [p.key for p in load_programs()]
+
+    def program(self, key: str, version: int) -> ProgramDefinition:
+        for definition in self.program_versions(key):
+            if definition.version == version:
+                return definition
+        raise DomainError("unknown_program", program=f"{key}@{version}")
+
+    def program_in_force(self, key: str, on: dt.date) -> ProgramDefinition:
+        versions = [d for d in self.program_versions(key) if d.effective_from <= on]
+        if not versions:
+            raise DomainError("unknown_program", program=key)
+        return max(versions, key=lambda d: d.version)
+
+    def reference(self, *, as_of_position: int | None = None) -> ReferenceData:
+        """The reference data in force (at a past position, if given)."""
+        key = (as_of_position, *(self.store.stream_version(REFERENCE_PREFIX + d) for d in DATASETS))
+        if as_of_position is None and self._reference_cache and self._reference_cache[0] == key:
+            return self._reference_cache[1]
+        ref = EMPTY_REFERENCE
+        for dataset in DATASETS:
+            events = self.store.read_stream(REFERENCE_PREFIX + dataset, as_of_position=as_of_position)
+            if events and isinstance(events[-1].payload, ev.ReferenceDataUpdated):
+                ref = with_records(ref, dataset, events[-1].payload.records)
+        if as_of_position is None:
+            self._reference_cache = (key, ref)
+        return ref
+
+    def publish_program(
+        self, definition: ProgramDefinition, actor: Actor, *, command_id: str, changes: Sequence[str] = ()
+    ) -> int:
+        """Publish a new program version; the event records what changed from the last one."""
+        if actor.role not in (Role.APPROVER, Role.SYSTEM):
+            raise DomainError("wrong_role", role=actor.role, action="publish_program_version")
+        existing = self.program_versions(definition.key)
+        expected_version = existing[-1].version + 1 if existing else 1
+        if definition.version != expected_version:
+            raise DomainError(
+                "invalid_value",
+                field="definition.version",
+                rule_zh=f"新版本号必须为 {expected_version}",
+                rule_en=f"the next version must be {expected_version}",
+            )
+        diff = list(changes) or describe_changes(existing[-1] if existing else None, definition)
+        event = ev.ProgramVersionPublished(definition=definition, changes=diff)
+        result = self.store.append(
+            [
+                StreamWrite(
+                    PROGRAM_PREFIX + definition.key, (NewEvent(event, self._meta(actor, None)),), expected=len(existing)
+                )
+            ],
+            command_id=command_id,
+        )
+        return result.last_position
+
+    def update_reference(
+        self,
+        dataset: Dataset,
+        records: list[dict[str, Any]],
+        actor: Actor,
+        *,
+        command_id: str,
+        changes: Sequence[str] = (),
+    ) -> int:
+        if actor.role not in (Role.APPROVER, Role.SYSTEM):
+            raise DomainError("wrong_role", role=actor.role, action="update_reference_data")
+        if dataset not in DATASETS:
+            raise DomainError("reference_unknown", dataset=dataset, item="")
+        try:
+            with_records(EMPTY_REFERENCE, dataset, records)  # refuse records that do not validate
+        except (msgspec.ValidationError, ValueError) as e:
+            raise DomainError("invalid_value", field=f"records ({dataset})", rule_zh=str(e), rule_en=str(e)) from e
+        stream = REFERENCE_PREFIX + dataset
+        event = ev.ReferenceDataUpdated(dataset=dataset, records=records, changes=list(changes))
+        result = self.store.append(
+            [
+                StreamWrite(
+                    stream, (NewEvent(event, self._meta(actor, None)),), expected=self.store.stream_version(stream)
+                )
+            ],
+            command_id=command_id,
+        )
+        return result.last_position
+
+    def install_bundled(self) -> int:
+        """Publish the bundled programs and reference data once (idempotent by command id)."""
+        written = 0
+        for definition in load_programs():
+            if any(d.version >= definition.version for d in self.program_versions(definition.key)):
+                continue
+            self.publish_program(
+                definition, SYSTEM, command_id=f"bundled:{definition.ref}", changes=["bundled definition"]
+            )
+            written += 1
+        bundled = load_reference()
+        for dataset in DATASETS:
+            if self.store.stream_version(REFERENCE_PREFIX + dataset):
+                continue
+            self.update_reference(
+                dataset,
+                bundled.records(dataset),
+                SYSTEM,
+                command_id=f"bundled:reference:{dataset}",
+                changes=["bundled reference data"],
+            )
+            written += 1
+        return written
+
+    def _meta(self, actor: Actor, reason: str | None) -> EventMetadata:
+        return EventMetadata(
+            actor=actor.id, role=actor.role, organisation=actor.organisation, occurred_at=self.clock(), reason=reason
+        )
+
+    # -- projects -------------------------------------------------------------------------------
+
+    def load(
+        self, project_id: str, *, as_of_position: int | None = None, as_of_time: dt.datetime | None = None
+    ) -> ProjectState:
+        events = self.store.read_stream(
+            project_stream(project_id), as_of_position=as_of_position, as_of_time=as_of_time
+        )
+        return fold(events) if events else INITIAL
+
+    def bound_program(self, state: ProjectState, today: dt.date, key: str | None = None) -> ProgramDefinition:
+        if state.program_version:
+            return self.program(state.program_key, state.program_version)
+        return self.program_in_force(key or state.program_key, today)
+
+    def create_project(
+        self, command: c.CreateDraft, actor: Actor, *, command_id: str, project_id: str | None = None
+    ) -> CommandResult:
+        previous = self.store.command_result(command_id)
+        if previous is not None:
+            return self._replayed(previous.versions, previous.positions)
+        return self.execute(project_id or new_project_id(), command, actor, command_id=command_id)
+
+    def execute(
+        self,
+        project_id: str,
+        command: c.Command,
+        actor: Actor,
+        *,
+        command_id: str,
+        expected_version: int | None = None,
+        now: dt.datetime | None = None,
+    ) -> CommandResult:
+        """Decide and append one command; a repeated command id returns the first result."""
+        previous = self.store.command_result(command_id)
+        if previous is not None:
+            return self._replayed(previous.versions, previous.positions)
+        for attempt in (1, 2):
+            moment = now or self.clock()
+            state = self.load(project_id)
+            if expected_version is not None and expected_version != state.version:
+                raise PreconditionFailed(expected_version, state.version)
+            key = command.program_key if isinstance(command, c.CreateDraft) else None
+            program = self.bound_program(state, local_date(moment), key)
+            ctx = Context(actor=actor, now=moment, program=program, ref=self.reference(), project_id=project_id)
+            decided = decide(command, state, ctx)
+            try:
+                return self._append(project_id, state, decided, actor, program, command, command_id, moment)
+            except ConflictError:
+                if attempt == 2 or expected_version is not None:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _append(
+        self,
+        project_id: str,
+        state: ProjectState,
+        decided: Decided,
+        actor: Actor,
+        program: ProgramDefinition,
+        command: c.Command,
+        command_id: str,
+        now: dt.datetime,
+    ) -> CommandResult:
+        occurred = getattr(command, "occurred_at", None) or now
+        meta = EventMetadata(
+            actor=actor.id,
+            role=actor.role,
+            organisation=actor.organisation,
+            occurred_at=occurred,
+            correlation_id=command_id,
+            reason=command.reason,
+            rule_version=program.ref,
+            attachments=_attachments(command),
+        )
+        system_meta = EventMetadata(
+            actor=SYSTEM.id,
+            role=SYSTEM.role,
+            occurred_at=now,
+            correlation_id=command_id,
+            causation_id=command_id,
+            reason="automatic consequence of a crossed exit criterion",
+            rule_version=program.ref,
+        )
+        new = tuple(NewEvent(e, meta) for e in decided.events) + tuple(
+            NewEvent(e, system_meta) for e in decided.automatic
+        )
+        result = self.store.append(
+            [StreamWrite(project_stream(project_id), new, expected=state.version)], command_id=command_id
+        )
+        return CommandResult(
+            project_id=project_id,
+            version=result.versions.get(project_stream(project_id), state.version),
+            positions=list(result.positions),
+            event_types=[e.event_type for e in decided.all],
+        )
+
+    def _replayed(self, versions: dict[str, int], positions: range) -> CommandResult:
+        streams = [s for s in versions if s.startswith(PROJECT_PREFIX)]
+        stream = streams[0] if streams else ""
+        types = [e.type for e in self.store.read_after(positions.start - 1, limit=len(positions))] if positions else []
+        return CommandResult(
+            project_id=stream.removeprefix(PROJECT_PREFIX),
+            version=versions.get(stream, 0),
+            positions=list(positions),
+            event_types=types,
+            duplicate=True,
+        )
+
+    def project_ids(self) -> list[str]:
+        return [
+            e.payload.project_id
+            for e in self.store.iter_all(types=["DraftCreated"])
+            if isinstance(e.payload, ev.DraftCreated)
+        ]
+
+    def tick(self, now: dt.datetime | None = None) -> int:
+        """Record every timer due at ``now`` for every live project; twice for one ``now`` adds nothing."""
+        moment = now or self.clock()
+        ref = self.reference()
+        written = 0
+        for project_id in self.project_ids():
+            state = self.load(project_id)
+            if state.state in TERMINAL:
+                continue
+            program = self.bound_program(state, local_date(moment))
+            due = tick(state, program, ref, moment)
+            if not due:
+                continue
+            meta = EventMetadata(
+                actor=SYSTEM.id, role=SYSTEM.role, occurred_at=moment, reason="timer", rule_version=program.ref
+            )
+            command_id = f"tick:{project_id}:{state.version}"
+            try:
+                self.store.append(
+                    [
+                        StreamWrite(
+                            project_stream(project_id), tuple(NewEvent(e, meta) for e in due), expected=state.version
+                        )
+                    ],
+                    command_id=command_id,
+                )
+            except ConflictError:
+                continue  # someone acted meanwhile; the next tick sees the new state
+            written += len(due)
+        return written
+
+
+def _attachments(command: c.Command) -> tuple[str, ...]:
+    digest = getattr(command, "sha256", None)
+    return (digest,) if isinstance(digest, str) else ()
+
+
+def new_project_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def describe_changes(old: ProgramDefinition | None, new: ProgramDefinition) -> list[str]:
+    """What differs between two program versions, rule by rule."""
+    if old is None:
+        return ["first version"]
+    out: list[str] = []
+    for attr in ("admission", "exit"):
+        before = {r.id: r for r in getattr(old, attr)}
+        after = {r.id: r for r in getattr(new, attr)}
+        out += [f"{attr} rule added: {i}" for i in after.keys() - before.keys()]
+        out += [f"{attr} rule removed: {i}" for i in before.keys() - after.keys()]
+        out += [f"{attr} rule changed: {i}" for i in after.keys() & before.keys() if after[i] != before[i]]
+    if old.durations != new.durations:
+        out.append("durations changed")
+    if old.approvals_required != new.approvals_required:
+        out.append(f"approvals required: {old.approvals_required} -> {new.approvals_required}")
+    return sorted(out) or ["no rule changes"]
