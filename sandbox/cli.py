@@ -19,6 +19,7 @@ from events.export import export_lines
 from events.sqlite import SQLiteEventStore
 from sandbox.config import DB_ENV, default_db_path
 from sandbox.registry import init_registry, open_store
+from sandbox.service import Registry
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -78,8 +79,9 @@ def init(db: Path | None) -> None:
     """
     with opened(db, create=True) as store:
         result = init_registry(store)
+        published = Registry(store).install_bundled()
         head = store.head()
-        state = "already initialised" if result.duplicate else "initialised"
+        state = "already initialised" if result.duplicate and not published else "initialised"
         click.echo(f"{store.path}: {state}; {head.position} events, head hash {head.hash}")
 
 

@@ -10,12 +10,13 @@ from events.hashchain import HASH_FORMAT
 from events.model import NO_STREAM, AppendResult, NewEvent, StreamWrite
 from events.sqlite import Clock, SQLiteEventStore, Synchronous, utc_now
 from schemas.base import Event, EventMetadata
+from schemas.events import ALL_EVENTS
 from schemas.registry import REGISTRY_STREAM, RegistryCreated
 
 SYSTEM_ACTOR = "system"
 GENESIS_COMMAND = "registry:genesis"
 
-EVENT_TYPES: tuple[type[Event], ...] = (RegistryCreated,)
+EVENT_TYPES: tuple[type[Event], ...] = (RegistryCreated, *ALL_EVENTS)
 
 
 def make_codec() -> EventCodec:
@@ -34,14 +35,10 @@ def open_store(
     return SQLiteEventStore(path, make_codec(), create=create, synchronous=synchronous, clock=clock)
 
 
-def init_registry(
-    store: SQLiteEventStore, *, name: str = "Sandbox Registry", clock: Clock = utc_now
-) -> AppendResult:
+def init_registry(store: SQLiteEventStore, *, name: str = "Sandbox Registry", clock: Clock = utc_now) -> AppendResult:
     """Record the genesis event once; running it again changes nothing."""
     now = clock()
-    genesis = RegistryCreated(
-        registry_id=str(uuid.uuid4()), name=name, created_at=now, hash_format=HASH_FORMAT
-    )
+    genesis = RegistryCreated(registry_id=str(uuid.uuid4()), name=name, created_at=now, hash_format=HASH_FORMAT)
     meta = EventMetadata(actor=SYSTEM_ACTOR, role="system", occurred_at=now, reason="registry created")
     existing = store.command_result(GENESIS_COMMAND)
     if existing is not None:

@@ -17,7 +17,9 @@ import msgspec
 from events.errors import ConflictError
 from events.model import NewEvent, StreamWrite
 from events.store import EventStore
+from projections.catalog import DATASETS, EMPTY_REFERENCE, PROGRAM_PREFIX, REFERENCE_PREFIX, Catalog
 from projections.project import INITIAL, ProjectState, fold, local_date
+from projections.read_models import ReadModels
 from sandbox.deciders import Context, Decided, decide, tick
 from schemas import commands as c
 from schemas import events as ev
@@ -27,14 +29,10 @@ from schemas.commands import Actor
 from schemas.errors import DomainError
 from schemas.lifecycle import TERMINAL, Role
 from schemas.programs import ProgramDefinition
-from schemas.reference import Dataset, HolidayCalendar, ReferenceData, with_records
+from schemas.reference import Dataset, ReferenceData, with_records
 
 SYSTEM = Actor(id="system", role=Role.SYSTEM)
 PROJECT_PREFIX = "project-"
-PROGRAM_PREFIX = "program-"
-REFERENCE_PREFIX = "reference-"
-DATASETS: tuple[Dataset, ...] = ("pilot_areas", "operators", "wallet_tiers", "holidays")
-EMPTY_REFERENCE = ReferenceData(pilot_areas=(), operators=(), wallet_tiers=(), holidays=HolidayCalendar(years=()))
 
 Clock = Callable[[], dt.datetime]
 
@@ -68,45 +66,34 @@ def _utc_now() -> dt.datetime:
 class Registry:
     """Commands and queries over one event store."""
 
-    def __init__(self, store: EventStore, *, clock: Clock = _utc_now) -> None:
+    def __init__(self, store: EventStore, *, clock: Clock = _utc_now, read_models: ReadModels | None = None) -> None:
         self.store = store
         self.clock = clock
-        self._reference_cache: tuple[tuple[int | None, ...], ReferenceData] | None = None
+        self.catalog = Catalog(store)
+        self.read_models = read_models
+
+    def refresh(self) -> None:
+        """Bring the read models up to the head of the log (right after each append)."""
+        if self.read_models is not None:
+            self.read_models.catch_up()
 
     # -- programs and reference data ------------------------------------------------------------
 
     def program_versions(self, key: str, *, as_of_position: int | None = None) -> list[ProgramDefinition]:
-        events = self.store.read_stream(PROGRAM_PREFIX + key, as_of_position=as_of_position)
-        return [e.payload.definition for e in events if isinstance(e.payload, ev.ProgramVersionPublished)]
+        return self.catalog.program_versions(key, as_of_position=as_of_position)
 
     def program_keys(self) -> list[str]:
         return [p.key for p in load_programs()]
 
     def program(self, key: str, version: int) -> ProgramDefinition:
-        for definition in self.program_versions(key):
-            if definition.version == version:
-                return definition
-        raise DomainError("unknown_program", program=f"{key}@{version}")
+        return self.catalog.program(key, version)
 
     def program_in_force(self, key: str, on: dt.date) -> ProgramDefinition:
-        versions = [d for d in self.program_versions(key) if d.effective_from <= on]
-        if not versions:
-            raise DomainError("unknown_program", program=key)
-        return max(versions, key=lambda d: d.version)
+        return self.catalog.program_in_force(key, on)
 
     def reference(self, *, as_of_position: int | None = None) -> ReferenceData:
         """The reference data in force (at a past position, if given)."""
-        key = (as_of_position, *(self.store.stream_version(REFERENCE_PREFIX + d) for d in DATASETS))
-        if as_of_position is None and self._reference_cache and self._reference_cache[0] == key:
-            return self._reference_cache[1]
-        ref = EMPTY_REFERENCE
-        for dataset in DATASETS:
-            events = self.store.read_stream(REFERENCE_PREFIX + dataset, as_of_position=as_of_position)
-            if events and isinstance(events[-1].payload, ev.ReferenceDataUpdated):
-                ref = with_records(ref, dataset, events[-1].payload.records)
-        if as_of_position is None:
-            self._reference_cache = (key, ref)
-        return ref
+        return self.catalog.reference(as_of_position=as_of_position)
 
     def publish_program(
         self, definition: ProgramDefinition, actor: Actor, *, command_id: str, changes: Sequence[str] = ()
@@ -133,6 +120,7 @@ class Registry:
             ],
             command_id=command_id,
         )
+        self.refresh()
         return result.last_position
 
     def update_reference(
@@ -162,6 +150,7 @@ class Registry:
             ],
             command_id=command_id,
         )
+        self.refresh()
         return result.last_position
 
     def install_bundled(self) -> int:
@@ -240,10 +229,13 @@ class Registry:
             ctx = Context(actor=actor, now=moment, program=program, ref=self.reference(), project_id=project_id)
             decided = decide(command, state, ctx)
             try:
-                return self._append(project_id, state, decided, actor, program, command, command_id, moment)
+                result = self._append(project_id, state, decided, actor, program, command, command_id, moment)
             except ConflictError:
                 if attempt == 2 or expected_version is not None:
                     raise
+                continue
+            self.refresh()
+            return result
         raise AssertionError("unreachable")
 
     def _append(
@@ -338,6 +330,7 @@ class Registry:
             except ConflictError:
                 continue  # someone acted meanwhile; the next tick sees the new state
             written += len(due)
+        self.refresh()
         return written
 
 
