@@ -21,6 +21,7 @@ from schemas.commands import Actor
 from schemas.errors import DomainError
 from schemas.lifecycle import IN_TEST, PRE_ADMISSION, STATE_LABELS, TERMINAL, Role, State
 from schemas.programs import DayUnit, Notice, ProgramDefinition, TestPeriod, VoluntaryExit
+from schemas.reference import CalendarNotCovered
 
 A, CO, AS, AP, SY, PU = Role.APPLICANT, Role.CASE_OFFICER, Role.ASSESSOR, Role.APPROVER, Role.SYSTEM, Role.PUBLIC
 S = State
@@ -47,7 +48,7 @@ _RULE_ROWS: list[tuple[str, set[Role], set[State] | frozenset[State]]] = [
     ("comment", {PU}, {S.PUBLIC_NOTICE}),
     ("object", {PU}, {S.PUBLIC_NOTICE}),
     ("dispose_objection", {CO}, {S.PUBLIC_NOTICE, S.NOTICE_CLOSED}),
-    ("recommend", {CO}, {S.UNDER_REVIEW, S.NOTICE_CLOSED, *IN_TEST, S.FINAL_EVALUATION}),
+    ("recommend", {CO}, {S.UNDER_REVIEW, S.PUBLIC_NOTICE, S.NOTICE_CLOSED, *IN_TEST, S.FINAL_EVALUATION}),
     ("approve", {AP}, {S.UNDER_REVIEW, S.NOTICE_CLOSED, *IN_TEST, S.FINAL_EVALUATION}),
     ("waive_condition", {AP}, {S.UNDER_REVIEW, S.PUBLIC_NOTICE, S.NOTICE_CLOSED}),
     ("start_test", {A, CO}, {S.ADMITTED}),
@@ -110,10 +111,9 @@ def statement_hash(state: ProjectState) -> str:
 
 
 def _authorise(command: c.Command, state: ProjectState, ctx: Context) -> None:
-    action = type(command).__struct_config__.tag
-    assert isinstance(action, str)
+    action = command.action
     roles, states = RULES[action]
-    if state.state in TERMINAL:
+    if state.state in TERMINAL and state.state not in states:  # only a graduate can still be revoked
         zh, _ = STATE_LABELS[state.state]
         raise DomainError("terminal_state", state=state.state.value, state_zh=zh)
     if ctx.actor.role not in roles:
@@ -130,7 +130,10 @@ def _authorise(command: c.Command, state: ProjectState, ctx: Context) -> None:
 def decide(command: c.Command, state: ProjectState, ctx: Context) -> Decided:
     """Decide a project command. Raises :class:`DomainError` when it is refused."""
     _authorise(command, state, ctx)
-    events = _decide(command, state, ctx)
+    try:
+        events = _decide(command, state, ctx)
+    except CalendarNotCovered as e:  # a working-day count ran into a year without holiday data
+        raise DomainError("calendar_not_covered", year=e.year) from e
     automatic: list[Event] = []
     if isinstance(command, c.ReportMetrics | c.ReportIncident | c.LogComplaint | c.RecordExternalFact):
         after = tentative(state, events, ctx.actor.id, ctx.actor.role, ctx.now)
@@ -348,6 +351,13 @@ def _decide(command: c.Command, s: ProjectState, ctx: Context) -> list[Event]:
                 planned = declared_end
             return [ev.TestStarted(started_on=started, planned_end=planned)]
         case c.ReportMetrics():
+            if command.occurred_at is not None and command.occurred_at > ctx.now:
+                raise DomainError(
+                    "invalid_value",
+                    field="occurred_at",
+                    rule_zh="报告可以补报（业务时间早于现在），但不能晚于现在",
+                    rule_en="a report may be back-dated, never dated in the future",
+                )
             if command.period_end < command.period_start:
                 raise DomainError(
                     "invalid_value",
@@ -482,6 +492,8 @@ def _check_extension_request(command: c.RequestExtension, s: ProjectState, ctx: 
 def _recommend(command: c.Recommend, s: ProjectState, ctx: Context) -> Event:
     if s.pending is not None:
         raise DomainError("recommendation_pending")
+    if command.decision == "admit" and s.state in (S.UNDER_REVIEW, S.PUBLIC_NOTICE):
+        raise DomainError("notice_not_closed")
     allowed = {
         "admit": {S.NOTICE_CLOSED},
         "reject": {S.UNDER_REVIEW, S.NOTICE_CLOSED},

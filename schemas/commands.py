@@ -9,8 +9,9 @@ events' metadata.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import typing
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -32,16 +33,22 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
     organisation: str | None = None
 
 
-class Command(msgspec.Struct, frozen=True, kw_only=True, tag_field="action", forbid_unknown_fields=True):
-    """Base of every command."""
+class Command(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Base of every command. ``action`` is its snake_case name (``ReportMetrics`` is
+    ``report_metrics``): the last segment of its HTTP route and its key in the role table."""
 
+    action: ClassVar[str] = ""
     reason: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.action = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
 
 
 # -- applicant: drafting ---------------------------------------------------------------------
 
 
-class CreateDraft(Command, frozen=True, kw_only=True, tag="create_draft"):
+class CreateDraft(Command, frozen=True, kw_only=True):
     program_key: Ident
     title: Name
     app_type: Name
@@ -51,23 +58,23 @@ class CreateDraft(Command, frozen=True, kw_only=True, tag="create_draft"):
     lead_licence_no: Name | None = None
 
 
-class EditDraft(Command, frozen=True, kw_only=True, tag="edit_draft"):
+class EditDraft(Command, frozen=True, kw_only=True):
     section: Section
     fields: dict[Ident, Value]
 
 
-class AddPartner(Command, frozen=True, kw_only=True, tag="add_partner"):
+class AddPartner(Command, frozen=True, kw_only=True):
     organisation: Ident
     name: Name
     role: PartnerRole
     licence_no: Name | None = None
 
 
-class WithdrawPartner(Command, frozen=True, kw_only=True, tag="withdraw_partner"):
+class WithdrawPartner(Command, frozen=True, kw_only=True):
     organisation: Ident
 
 
-class AttachDocument(Command, frozen=True, kw_only=True, tag="attach_document"):
+class AttachDocument(Command, frozen=True, kw_only=True):
     kind: Ident
     sha256: Sha256
     title: Name
@@ -75,86 +82,86 @@ class AttachDocument(Command, frozen=True, kw_only=True, tag="attach_document"):
     issued_on: dt.date | None = None
 
 
-class Attest(Command, frozen=True, kw_only=True, tag="attest"):
+class Attest(Command, frozen=True, kw_only=True):
     statement: Ident
     organisation: Ident | None = None
     text: Annotated[str, msgspec.Meta(max_length=4000)] = ""
 
 
-class Submit(Command, frozen=True, kw_only=True, tag="submit"):
+class Submit(Command, frozen=True, kw_only=True):
     pass
 
 
-class Withdraw(Command, frozen=True, kw_only=True, tag="withdraw"):
+class Withdraw(Command, frozen=True, kw_only=True):
     pass
 
 
-class SupplyInformation(Command, frozen=True, kw_only=True, tag="supply_information"):
+class SupplyInformation(Command, frozen=True, kw_only=True):
     summary: Text
 
 
 # -- regulator: review -----------------------------------------------------------------------
 
 
-class AcceptIntake(Command, frozen=True, kw_only=True, tag="accept_intake"):
+class AcceptIntake(Command, frozen=True, kw_only=True):
     pass
 
 
-class RequestInformation(Command, frozen=True, kw_only=True, tag="request_information"):
+class RequestInformation(Command, frozen=True, kw_only=True):
     items: Annotated[list[Text], msgspec.Meta(min_length=1)]
     due_on: dt.date | None = None
 
 
-class AssignCaseOfficer(Command, frozen=True, kw_only=True, tag="assign_case_officer"):
+class AssignCaseOfficer(Command, frozen=True, kw_only=True):
     officer: Ident
 
 
-class FileAssessment(Command, frozen=True, kw_only=True, tag="file_assessment"):
+class FileAssessment(Command, frozen=True, kw_only=True):
     topic: Ident
     outcome: Literal["favourable", "unfavourable", "needs_work"]
     summary: Text
     sha256: Sha256 | None = None
 
 
-class OpenPublicNotice(Command, frozen=True, kw_only=True, tag="open_public_notice"):
+class OpenPublicNotice(Command, frozen=True, kw_only=True):
     channel: Annotated[str, msgspec.Meta(max_length=400)] = ""
     starts_on: dt.date | None = None
 
 
-class Comment(Command, frozen=True, kw_only=True, tag="comment"):
+class Comment(Command, frozen=True, kw_only=True):
     text: Text
 
 
-class Object(Command, frozen=True, kw_only=True, tag="object"):
+class Object(Command, frozen=True, kw_only=True):
     grounds: Text
 
 
-class DisposeObjection(Command, frozen=True, kw_only=True, tag="dispose_objection"):
+class DisposeObjection(Command, frozen=True, kw_only=True):
     objection_id: Ident
     outcome: Literal["upheld", "dismissed"]
 
 
-class Recommend(Command, frozen=True, kw_only=True, tag="recommend"):
+class Recommend(Command, frozen=True, kw_only=True):
     decision: Decision
     exit_mode: Literal["voluntary", "forced"] | None = None
 
 
-class Approve(Command, frozen=True, kw_only=True, tag="approve"):
+class Approve(Command, frozen=True, kw_only=True):
     decision: Decision
 
 
-class WaiveCondition(Command, frozen=True, kw_only=True, tag="waive_condition"):
+class WaiveCondition(Command, frozen=True, kw_only=True):
     condition_id: Ident
 
 
 # -- testing ---------------------------------------------------------------------------------
 
 
-class StartTest(Command, frozen=True, kw_only=True, tag="start_test"):
+class StartTest(Command, frozen=True, kw_only=True):
     started_on: dt.date | None = None
 
 
-class ReportMetrics(Command, frozen=True, kw_only=True, tag="report_metrics"):
+class ReportMetrics(Command, frozen=True, kw_only=True):
     period_start: dt.date
     period_end: dt.date
     metrics: dict[Ident, Count]
@@ -162,7 +169,7 @@ class ReportMetrics(Command, frozen=True, kw_only=True, tag="report_metrics"):
     occurred_at: Annotated[dt.datetime, msgspec.Meta(tz=True)] | None = None
 
 
-class ReportIncident(Command, frozen=True, kw_only=True, tag="report_incident"):
+class ReportIncident(Command, frozen=True, kw_only=True):
     incident_id: Ident
     severity: Severity
     kind: Ident
@@ -171,48 +178,48 @@ class ReportIncident(Command, frozen=True, kw_only=True, tag="report_incident"):
     description: Annotated[str, msgspec.Meta(max_length=4000)] = ""
 
 
-class RemediateIncident(Command, frozen=True, kw_only=True, tag="remediate_incident"):
+class RemediateIncident(Command, frozen=True, kw_only=True):
     incident_id: Ident
     compensated: bool = True
 
 
-class LogComplaint(Command, frozen=True, kw_only=True, tag="log_complaint"):
+class LogComplaint(Command, frozen=True, kw_only=True):
     complaint_id: Ident
     category: Ident
     received_on: dt.date
 
 
-class RequestExtension(Command, frozen=True, kw_only=True, tag="request_extension"):
+class RequestExtension(Command, frozen=True, kw_only=True):
     months: Annotated[int, msgspec.Meta(ge=1, le=24)]
 
 
-class GrantExtension(Command, frozen=True, kw_only=True, tag="grant_extension"):
+class GrantExtension(Command, frozen=True, kw_only=True):
     pass
 
 
-class RefuseExtension(Command, frozen=True, kw_only=True, tag="refuse_extension"):
+class RefuseExtension(Command, frozen=True, kw_only=True):
     pass
 
 
-class Suspend(Command, frozen=True, kw_only=True, tag="suspend"):
+class Suspend(Command, frozen=True, kw_only=True):
     category: Ident
 
 
-class Reinstate(Command, frozen=True, kw_only=True, tag="reinstate"):
+class Reinstate(Command, frozen=True, kw_only=True):
     pass
 
 
-class SubmitFinalReport(Command, frozen=True, kw_only=True, tag="submit_final_report"):
+class SubmitFinalReport(Command, frozen=True, kw_only=True):
     sha256: Sha256
     summary: Text
     kpis_met: list[Ident] = []
 
 
-class AcceptFinalReport(Command, frozen=True, kw_only=True, tag="accept_final_report"):
+class AcceptFinalReport(Command, frozen=True, kw_only=True):
     pass
 
 
-class InitiateExit(Command, frozen=True, kw_only=True, tag="initiate_exit"):
+class InitiateExit(Command, frozen=True, kw_only=True):
     """Voluntary (applicant; users told ahead) or forced (case officer; needs approval)."""
 
     mode: Literal["voluntary", "forced"]
@@ -220,19 +227,19 @@ class InitiateExit(Command, frozen=True, kw_only=True, tag="initiate_exit"):
     planned_exit_on: dt.date | None = None
 
 
-class ConfirmExit(Command, frozen=True, kw_only=True, tag="confirm_exit"):
+class ConfirmExit(Command, frozen=True, kw_only=True):
     pass
 
 
-class Terminate(Command, frozen=True, kw_only=True, tag="terminate"):
+class Terminate(Command, frozen=True, kw_only=True):
     category: Ident
 
 
-class Revoke(Command, frozen=True, kw_only=True, tag="revoke"):
+class Revoke(Command, frozen=True, kw_only=True):
     category: Ident = "false_materials"
 
 
-class RecordExternalFact(Command, frozen=True, kw_only=True, tag="record_external_fact"):
+class RecordExternalFact(Command, frozen=True, kw_only=True):
     trigger: Ident
     on: dt.date
     detail: Annotated[str, msgspec.Meta(max_length=4000)] = ""
@@ -241,12 +248,12 @@ class RecordExternalFact(Command, frozen=True, kw_only=True, tag="record_externa
 # -- programs and reference data -------------------------------------------------------------
 
 
-class PublishProgramVersion(Command, frozen=True, kw_only=True, tag="publish_program_version"):
+class PublishProgramVersion(Command, frozen=True, kw_only=True):
     definition: ProgramDefinition
     changes: list[Text] = []
 
 
-class UpdateReferenceData(Command, frozen=True, kw_only=True, tag="update_reference_data"):
+class UpdateReferenceData(Command, frozen=True, kw_only=True):
     dataset: Literal["pilot_areas", "operators", "wallet_tiers", "holidays"]
     records: list[dict[str, Any]]
     changes: list[Text] = []
@@ -293,3 +300,6 @@ ProjectCommand = (
 )
 
 PROJECT_COMMANDS: tuple[type[Command], ...] = typing.get_args(ProjectCommand)
+
+#: action name -> command type, for every project command.
+ACTIONS: dict[str, type[Command]] = {cmd.action: cmd for cmd in PROJECT_COMMANDS}

@@ -1,0 +1,191 @@
+"""As-of views and explanations, by replay.
+
+The full view of a project (state, admission checklist, exit criteria) as of any global position
+or recorded time, the public register as of a time, and the explanation of any decision: the
+rule version it used, the checklist and criteria at that moment, and the chain of actors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+
+from events.store import EventStore
+from projections.catalog import Catalog
+from projections.project import INITIAL, ProjectState, fold, local_date
+from projections.public import RegisterEntry, register_entry
+from projections.rules import RuleStatus, admission_checklist, exit_criteria
+from schemas.lifecycle import STATE_LABELS
+from schemas.programs import ProgramDefinition
+
+PROJECT_PREFIX = "project-"
+
+
+class ProjectView(msgspec.Struct, frozen=True, kw_only=True):
+    """One project as it stood at a moment: its state and its rules' statuses."""
+
+    id: str
+    state: str
+    state_zh: str
+    state_en: str
+    program: str
+    program_version: int
+    program_ref: str
+    title: str
+    app_type: str
+    applicant: str
+    lead_name: str
+    region: str
+    version: int
+    as_of_position: int
+    as_of_date: dt.date
+    admission: list[RuleStatus]
+    exit: list[RuleStatus]
+    details: dict[str, Any]
+
+
+def _program_for(state: ProjectState, catalog: Catalog, on: dt.date, position: int | None) -> ProgramDefinition:
+    if state.program_version:
+        return catalog.program(state.program_key, state.program_version)
+    return catalog.program_in_force(state.program_key, on, as_of_position=position)
+
+
+def view_of(state: ProjectState, catalog: Catalog, on: dt.date, position: int | None = None) -> ProjectView:
+    """Evaluate a folded state's rules on ``on`` (pure but for reading the catalog)."""
+    program = _program_for(state, catalog, on, position)
+    ref = catalog.reference(as_of_position=position)
+    zh, en = STATE_LABELS[state.state]
+    return ProjectView(
+        id=state.project_id,
+        state=state.state.value,
+        state_zh=zh,
+        state_en=en,
+        program=state.program_key,
+        program_version=program.version,
+        program_ref=program.ref,
+        title=state.title,
+        app_type=state.app_type,
+        applicant=state.organisation,
+        lead_name=state.lead_name,
+        region=state.region,
+        version=state.version,
+        as_of_position=position if position is not None else state.last_position,
+        as_of_date=on,
+        admission=admission_checklist(state, program, ref, on),
+        exit=exit_criteria(state, program, on),
+        details=msgspec.to_builtins(state),
+    )
+
+
+def moment_of(
+    store: EventStore, *, position: int | None, at: dt.datetime | None, now: dt.datetime
+) -> tuple[int, dt.date]:
+    """The (position, business date) an as-of query means."""
+    if at is not None:
+        return store.position_at(at), local_date(at)
+    if position is not None:
+        events = store.read_after(position - 1, limit=1) if position > 0 else []
+        return position, local_date(events[0].recorded_at) if events else local_date(now)
+    return store.head().position, local_date(now)
+
+
+def project_view(
+    store: EventStore,
+    catalog: Catalog,
+    project_id: str,
+    *,
+    position: int | None = None,
+    at: dt.datetime | None = None,
+    now: dt.datetime,
+) -> ProjectView | None:
+    """The project as of a position or a recorded time (the head when neither is given)."""
+    cut, on = moment_of(store, position=position, at=at, now=now)
+    events = store.read_stream(PROJECT_PREFIX + project_id, as_of_position=cut)
+    if not events:
+        return None
+    return view_of(fold(events), catalog, on, cut)
+
+
+def register_as_of(
+    store: EventStore, *, position: int | None = None, at: dt.datetime | None = None, now: dt.datetime
+) -> list[RegisterEntry]:
+    """The public register as it stood at a position or time, by replaying every project."""
+    cut, _ = moment_of(store, position=position, at=at, now=now)
+    states: dict[str, ProjectState] = {}
+    for event in store.iter_all(batch=5000):
+        if event.position > cut:
+            break
+        if event.stream_id.startswith(PROJECT_PREFIX):
+            states[event.stream_id] = fold([event], states.get(event.stream_id, INITIAL))
+    return [e for e in (register_entry(s) for _, s in sorted(states.items())) if e is not None]
+
+
+class Explanation(msgspec.Struct, frozen=True, kw_only=True):
+    """Why a decision was taken and by whom, as the registry knew it then."""
+
+    position: int
+    project_id: str
+    type: str
+    actor: str
+    role: str
+    occurred_at: dt.datetime
+    recorded_at: dt.datetime
+    rule_version: str | None
+    reason: str | None
+    attachments: list[str]
+    state_before: str
+    state_after: str
+    recommendation: dict[str, Any] | None
+    four_eyes_kept: bool | None
+    admission: list[RuleStatus]
+    exit: list[RuleStatus]
+
+
+def explain(store: EventStore, catalog: Catalog, position: int) -> Explanation | None:
+    """Explain the event at ``position`` (None if there is none or it is not a project's)."""
+    found = store.read_after(position - 1, limit=1) if position > 0 else []
+    if not found or found[0].position != position or not found[0].stream_id.startswith(PROJECT_PREFIX):
+        return None
+    event = found[0]
+    history = store.read_stream(event.stream_id, as_of_position=position)
+    before = fold(history[:-1])
+    after = fold(history[-1:], before)
+    on = local_date(event.metadata.occurred_at)
+    program = _program_for(before if before.program_version else after, catalog, on, position)
+    ref = catalog.reference(as_of_position=position)
+    pending = before.pending
+    recommendation = None
+    four_eyes = None
+    if pending is not None:
+        approvers = [*pending.approvers]
+        if event.type in ("DecisionApproved",) or after.pending is None:
+            approvers.append(event.metadata.actor)
+        recommendation = {
+            "id": pending.recommendation_id,
+            "decision": pending.decision,
+            "recommender": pending.recommender,
+            "recommended_at_position": pending.position,
+            "approvers": approvers,
+            "approvals_required": pending.approvals_required,
+        }
+        four_eyes = pending.recommender not in approvers and len(set(approvers)) == len(approvers)
+    return Explanation(
+        position=position,
+        project_id=event.stream_id.removeprefix(PROJECT_PREFIX),
+        type=event.type,
+        actor=event.metadata.actor,
+        role=event.metadata.role,
+        occurred_at=event.metadata.occurred_at,
+        recorded_at=event.recorded_at,
+        rule_version=event.metadata.rule_version,
+        reason=event.metadata.reason,
+        attachments=list(event.metadata.attachments),
+        state_before=before.state.value,
+        state_after=after.state.value,
+        recommendation=recommendation,
+        four_eyes_kept=four_eyes,
+        admission=admission_checklist(before, program, ref, on),
+        exit=exit_criteria(before, program, on),
+    )

@@ -1,0 +1,130 @@
+"""Response bodies of the HTTP API (request bodies are the command types of ``schemas.commands``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+
+from projections.public import RegisterEntry
+from schemas.base import EventMetadata
+from schemas.programs import ProgramDefinition
+
+
+class CommandAccepted(msgspec.Struct, kw_only=True):
+    """What a command appended: the project, its new version, the positions and event types."""
+
+    project_id: str
+    version: int
+    positions: list[int]
+    events: list[str]
+
+
+class ProjectSummary(msgspec.Struct, kw_only=True):
+    id: str
+    program_key: str
+    program_version: int
+    title: str
+    app_type: str
+    state: str
+    state_zh: str
+    state_en: str
+    applicant: str
+    lead_name: str
+    partners: list[str]
+    region: str
+    created_on: str | None
+    submitted_on: str | None
+    notice_starts: str | None
+    notice_ends: str | None
+    admitted_on: str | None
+    test_started_on: str | None
+    planned_end: str | None
+    case_officer: str | None
+    version: int
+    last_position: int
+    latest_metrics: dict[str, int]
+
+
+class ProjectPage(msgspec.Struct, kw_only=True):
+    total: int
+    limit: int
+    offset: int
+    items: list[ProjectSummary]
+
+
+class RegisterPage(msgspec.Struct, kw_only=True):
+    total: int
+    limit: int
+    offset: int
+    items: list[RegisterEntry]
+
+
+class QueueEntry(msgspec.Struct, kw_only=True):
+    project_id: str
+    item: str
+    role: str
+    label_zh: str
+    label_en: str
+    due_on: str | None
+    since_position: int
+    overdue: bool
+
+
+class AuditEntry(msgspec.Struct, kw_only=True):
+    position: int
+    project_id: str
+    type: str
+    actor: str
+    role: str
+    organisation: str | None
+    occurred_at: str
+    recorded_at: str
+    rule_version: str | None
+    reason: str | None
+    detail: dict[str, Any]
+
+
+class EventOut(msgspec.Struct, kw_only=True):
+    """One stored event, decoded."""
+
+    position: int
+    stream_id: str
+    version: int
+    type: str
+    event_id: str
+    data: dict[str, Any]
+    metadata: EventMetadata
+    recorded_at: dt.datetime
+    hash: str
+
+
+class EventPage(msgspec.Struct, kw_only=True):
+    items: list[EventOut]
+    next_after: int
+    head: int
+
+
+class VerifyOut(msgspec.Struct, kw_only=True):
+    ok: bool
+    count: int
+    head_position: int
+    head_hash: str
+    failed_position: int | None
+    reason: str | None
+
+
+class ProgramOut(msgspec.Struct, kw_only=True):
+    key: str
+    kind: str
+    name_zh: str
+    name_en: str
+    latest_version: int
+    versions: list[ProgramDefinition]
+
+
+class Health(msgspec.Struct, kw_only=True):
+    status: str
+    head_position: int
+    read_models_position: int
