@@ -15,7 +15,7 @@ import msgspec
 from events.codec import EventCodec, canonical_json
 from events.errors import ConflictError, InvalidAppendError
 from events.hashchain import canonical_bytes
-from events.model import ANY, NO_STREAM, ExpectedVersion, StreamWrite
+from events.model import ANY, NO_STREAM, ExpectedVersion, NewEvent, StreamWrite
 from schemas.base import to_utc
 
 #: (type, schema_version, data, metadata) of one event, encoded.
@@ -37,22 +37,25 @@ def encode_writes(codec: EventCodec, writes: Sequence[StreamWrite], command_id: 
             raise InvalidAppendError(f"stream {write.stream_id!r} is named twice in one append")
         seen.add(write.stream_id)
         check_expected_form(write.stream_id, write.expected)
-    return [
-        [
-            (
-                new.payload.event_type,
-                new.payload.schema_version,
-                codec.encode(new.payload),
-                canonical_json(
-                    msgspec.structs.replace(
-                        new.metadata, command_id=command_id, occurred_at=to_utc(new.metadata.occurred_at)
-                    )
-                ),
-            )
-            for new in write.events
-        ]
-        for write in writes
-    ]
+    return [[encode_event(codec, new, write.stream_id, command_id) for new in write.events] for write in writes]
+
+
+def encode_event(codec: EventCodec, new: NewEvent, stream_id: str, command_id: str) -> Encoded:
+    """Encode one event's payload and metadata (``occurred_at`` in UTC, the append's command id)."""
+    try:
+        occurred_at = to_utc(new.metadata.occurred_at)
+    except (ValueError, AttributeError, TypeError) as e:
+        raise InvalidAppendError(
+            f"metadata.occurred_at of a {new.payload.event_type} event for {stream_id!r}"
+            f" must be a timezone-aware datetime (got {new.metadata.occurred_at!r})"
+        ) from e
+    metadata = msgspec.structs.replace(new.metadata, command_id=command_id, occurred_at=occurred_at)
+    return (
+        new.payload.event_type,
+        new.payload.schema_version,
+        codec.encode(new.payload),
+        canonical_json(metadata),
+    )
 
 
 def check_expected_form(stream_id: str, expected: ExpectedVersion) -> None:
@@ -121,5 +124,6 @@ def plan_rows(
                 )
             )
             prev_hash = digest
-        versions[write.stream_id] = version
+        if events:  # a stream named only to check its version is not "written"
+            versions[write.stream_id] = version
     return rows, versions

@@ -37,3 +37,13 @@ class UnknownEventTypeError(StoreError):
 
 class ImmutableLogError(StoreError):
     """Somebody tried to change or delete a stored event; the database refused."""
+
+
+class CorruptEventError(StoreError):
+    """A stored event cannot even be read back (e.g. a text column that is not valid UTF-8):
+    someone changed the file outside the store. ``position`` names the event."""
+
+    def __init__(self, position: int, reason: str) -> None:
+        self.position = position
+        self.reason = reason
+        super().__init__(f"event at position {position} cannot be read: {reason}")

@@ -61,7 +61,7 @@ def parse_line(line: bytes | str, line_number: int) -> StoredEvent:
     """Read one export line back into a stored event, re-canonicalising data and metadata."""
     try:
         record = _record_decoder.decode(line)
-    except msgspec.DecodeError as e:
+    except (msgspec.DecodeError, UnicodeDecodeError) as e:
         raise ExportFormatError(line_number, f"not an event record: {e}") from e
     return StoredEvent(
         record.position,
@@ -87,7 +87,7 @@ def verify_export(lines: Iterable[bytes | str]) -> VerifyReport:
         try:
             event = parse_line(line, number)
         except ExportFormatError as e:
-            verifier._fail(verifier.expected_position, str(e))
+            verifier.fail(verifier.expected_position, str(e))
             break
         if not verifier.feed(event):
             break

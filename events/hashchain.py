@@ -138,14 +138,14 @@ class ChainVerifier:
                 why = f"gap in positions: expected {pos}, found {event.position} (an event was removed)"
             else:
                 why = f"positions out of order: expected {pos}, found {event.position}"
-            return self._fail(pos, why)
+            return self.fail(pos, why)
         if stored_hash(event) != event.hash:
-            return self._fail(pos, "content does not match its hash (a stored byte was changed)")
+            return self.fail(pos, "content does not match its hash (a stored byte was changed)")
         if event.prev_hash != self.prev_hash:
-            return self._fail(pos, "prev_hash does not match the previous event's hash (broken link)")
+            return self.fail(pos, "prev_hash does not match the previous event's hash (broken link)")
         want = self.stream_versions.get(event.stream_id, 0) + 1
         if event.version != want:
-            return self._fail(
+            return self.fail(
                 pos,
                 f"stream {event.stream_id!r} version {event.version} where {want} was expected",
             )
@@ -155,7 +155,8 @@ class ChainVerifier:
         self.count += 1
         return True
 
-    def _fail(self, position: int, reason: str) -> bool:
+    def fail(self, position: int, reason: str) -> bool:
+        """Record a fault found outside :meth:`feed` (e.g. an unreadable record); returns False."""
         self.failed_position = position
         self.reason = reason
         return False

@@ -22,6 +22,7 @@ from events.appending import encode_writes, plan_rows
 from events.codec import EventCodec, parse_recorded_at
 from events.ddl import STATEMENTS, STORE_SCHEMA_VERSION
 from events.errors import (
+    CorruptEventError,
     ImmutableLogError,
     StoreBusyError,
     StoreError,
@@ -100,6 +101,9 @@ class SQLiteEventStore:
             conn = sqlite3.connect(
                 str(self.path), isolation_level=None, check_same_thread=False, timeout=busy_timeout
             )
+        except sqlite3.Error as e:
+            raise translate_error(e) from e
+        try:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             self.db = sqlite_utils.Database(conn)
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -108,6 +112,7 @@ class SQLiteEventStore:
             conn.execute("PRAGMA foreign_keys = ON")
             self._ensure_schema(conn)
         except sqlite3.Error as e:
+            conn.close()  # e.g. not a database: do not leak the handle
             raise translate_error(e) from e
         self._conn = conn
 
@@ -142,6 +147,14 @@ class SQLiteEventStore:
     @property
     def connection(self) -> sqlite3.Connection:
         return self._conn
+
+    def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Run one read under the lock; a driver error becomes a store error."""
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.Error as e:
+                raise translate_error(e) from e
 
     # -- transactions ----------------------------------------------------------------------
 
@@ -219,15 +232,13 @@ class SQLiteEventStore:
         return AppendResult(command_id, first, last, versions)
 
     def _version(self, stream_id: str) -> int:
-        row = self._conn.execute(
-            "SELECT max(version) FROM events WHERE stream_id = ?", (stream_id,)
-        ).fetchone()
-        return int(row[0] or 0)
+        [(version,)] = self._fetch("SELECT max(version) FROM events WHERE stream_id = ?", (stream_id,))
+        return int(version or 0)
 
     def _result_for(self, command_id: str, first: int, last: int, *, duplicate: bool) -> AppendResult:
         versions = {
             stream: version
-            for stream, version in self._conn.execute(
+            for stream, version in self._fetch(
                 "SELECT stream_id, max(version) FROM events WHERE position BETWEEN ? AND ?"
                 " GROUP BY stream_id",
                 (first, last),
@@ -237,12 +248,12 @@ class SQLiteEventStore:
 
     def command_result(self, command_id: str) -> AppendResult | None:
         with self._lock:
-            row = self._conn.execute(
+            rows = self._fetch(
                 "SELECT first_position, last_position FROM commands WHERE command_id = ?", (command_id,)
-            ).fetchone()
-            if row is None:
+            )
+            if not rows:
                 return None
-            return self._result_for(command_id, row[0], row[1], duplicate=True)
+            return self._result_for(command_id, rows[0][0], rows[0][1], duplicate=True)
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -293,9 +304,7 @@ class SQLiteEventStore:
             sql += " AND recorded_at <= ?"
             params.append(format_recorded_at(as_of_time))
         sql += " ORDER BY version"
-        with self._lock:
-            rows = self._conn.execute(sql, params).fetchall()
-        return self._decode_rows(rows)
+        return self._decode_rows(self._fetch(sql, params))
 
     def read_after(
         self, position: int, *, limit: int = 1000, types: Sequence[str] | None = None
@@ -307,9 +316,7 @@ class SQLiteEventStore:
             params.extend(types)
         sql += " ORDER BY position LIMIT ?"
         params.append(limit)
-        with self._lock:
-            rows = self._conn.execute(sql, params).fetchall()
-        return self._decode_rows(rows)
+        return self._decode_rows(self._fetch(sql, params))
 
     def iter_all(
         self, *, after: int = 0, batch: int = 1000, types: Sequence[str] | None = None
@@ -322,14 +329,13 @@ class SQLiteEventStore:
             after = events[-1].position
 
     def iter_stored(self, *, after: int = 0, batch: int = 1000) -> Iterator[StoredEvent]:
+        """Rows exactly as stored. A row that cannot be read back at all (a text column that is
+        not UTF-8, written by someone bypassing the store) raises :class:`CorruptEventError`
+        after every row before it was yielded."""
         raw = msgspec.Raw
         while True:
-            with self._lock:
-                rows = self._conn.execute(
-                    f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",
-                    (after, batch),
-                ).fetchall()
-            if not rows:
+            rows, unreadable = self._stored_rows(after, batch)
+            if not rows and unreadable is None:
                 return
             for r in rows:
                 yield StoredEvent(
@@ -345,14 +351,38 @@ class SQLiteEventStore:
                     r[9],
                     r[10],
                 )
+            if unreadable is not None:
+                raise unreadable
             after = rows[-1][0]
 
-    def head(self) -> Head:
+    _STORED_SQL = f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"
+
+    def _stored_rows(self, after: int, batch: int) -> tuple[list[Any], CorruptEventError | None]:
+        """A batch of stored rows; if one cannot be decoded, the rows before it and its error."""
         with self._lock:
-            row = self._conn.execute(
-                "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
-            ).fetchone()
-        return Head(row[0], row[1], row[2]) if row else Head(0, GENESIS_HASH, None)
+            try:
+                return self._conn.execute(self._STORED_SQL, (after, batch)).fetchall(), None
+            except sqlite3.OperationalError as e:
+                if "decode" not in str(e).lower():
+                    raise translate_error(e) from e
+                error = e
+            # Slow path, only for a damaged file: read row by row up to the unreadable one.
+            rows: list[Any] = []
+            cursor = self._conn.execute(self._STORED_SQL, (after, batch))
+            try:
+                while (row := cursor.fetchone()) is not None:
+                    rows.append(row)
+            except sqlite3.OperationalError:
+                pass
+            [(position,)] = self._fetch(
+                "SELECT position FROM events WHERE position > ? ORDER BY position LIMIT 1 OFFSET ?",
+                (after, len(rows)),
+            )
+        return rows, CorruptEventError(int(position), f"a stored column is not valid UTF-8 text ({error})")
+
+    def head(self) -> Head:
+        rows = self._fetch("SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1")
+        return Head(*rows[0]) if rows else Head(0, GENESIS_HASH, None)
 
     def position_at(self, moment: datetime) -> int:
         """Binary search over positions: recorded_at never decreases along the log."""
@@ -361,24 +391,28 @@ class SQLiteEventStore:
             low, high = 0, self.head().position
             while low < high:
                 mid = (low + high + 1) // 2
-                row = self._conn.execute(
-                    "SELECT recorded_at FROM events WHERE position = ?", (mid,)
-                ).fetchone()
-                if row is not None and row[0] <= text:
+                rows = self._fetch("SELECT recorded_at FROM events WHERE position = ?", (mid,))
+                if rows and rows[0][0] <= text:
                     low = mid
                 else:
                     high = mid - 1
         return low
 
     def verify(self) -> VerifyReport:
+        # Read what commands acknowledged BEFORE the events: the log only grows, so an append
+        # committed while we re-hash cannot make the log look truncated.
+        [(acknowledged,)] = self._fetch("SELECT coalesce(max(last_position), 0) FROM commands")
         verifier = ChainVerifier()
-        for event in self.iter_stored(batch=5000):
-            if not verifier.feed(event):
-                return verifier.report()
+        try:
+            for event in self.iter_stored(batch=5000):
+                if not verifier.feed(event):
+                    return verifier.report()
+        except CorruptEventError as e:
+            where = verifier.expected_position
+            detail = e.reason if e.position == where else f"position {e.position}: {e.reason}"
+            verifier.fail(where, f"the stored event cannot be read ({detail})")
+            return verifier.report()
         report = verifier.report()
-        with self._lock:
-            row = self._conn.execute("SELECT max(last_position) FROM commands").fetchone()
-        acknowledged = int(row[0] or 0)
         if acknowledged > report.head_position:
             return VerifyReport(
                 ok=False,
@@ -396,9 +430,8 @@ class SQLiteEventStore:
     # -- catch-up readers --------------------------------------------------------------------
 
     def checkpoint(self, name: str) -> int:
-        with self._lock:
-            row = self._conn.execute("SELECT position FROM checkpoints WHERE name = ?", (name,)).fetchone()
-        return int(row[0]) if row else 0
+        rows = self._fetch("SELECT position FROM checkpoints WHERE name = ?", (name,))
+        return int(rows[0][0]) if rows else 0
 
     def process(
         self,

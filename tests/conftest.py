@@ -1,0 +1,54 @@
+"""Fixtures shared by the store tests: the test codec, a settable clock and a store per backend."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from events.codec import EventCodec
+from events.store import EventStore
+from tests import support
+
+settings.register_profile(
+    "ci",
+    deadline=None,
+    max_examples=50,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.register_profile("thorough", deadline=None, max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def codec() -> EventCodec:
+    return support.make_codec()
+
+
+@pytest.fixture
+def clock() -> support.Clock:
+    return support.Clock()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "events.db"
+
+
+@pytest.fixture(params=support.BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def store(backend: str, tmp_path: Path, clock: support.Clock) -> Iterator[EventStore]:
+    """The contract suite's store: every test using it runs once per backend."""
+    s = support.open_store(backend, tmp_path, clock=clock)
+    try:
+        yield s
+    finally:
+        s.close()

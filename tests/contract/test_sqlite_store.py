@@ -1,0 +1,261 @@
+"""Guarantees only the SQLite backend can show: the file on disk, other processes, restarts,
+triggers and pragmas."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from events.errors import (
+    ConflictError,
+    ImmutableLogError,
+    StoreBusyError,
+    StoreUnavailableError,
+)
+from events.model import NO_STREAM
+from events.sqlite import SQLiteEventStore
+from events.store import catch_up
+from tests.support import (
+    crash_during_catch_up,
+    drop_triggers,
+    make_codec,
+    notes,
+    open_sqlite,
+    raw_connection,
+    write,
+)
+
+
+@pytest.fixture
+def sqlite_store(db_path: Path) -> Any:
+    s = open_sqlite(db_path)
+    s.append([write("a", *notes("1", "2")), write("b", *notes("3"))], command_id="c1")
+    yield s
+    s.close()
+
+
+# -- idempotency across processes and restarts ---------------------------------------------------
+
+
+def test_a_command_id_is_remembered_by_another_store_on_the_same_file(
+    sqlite_store: SQLiteEventStore, db_path: Path
+) -> None:
+    other = open_sqlite(db_path, create=False)
+    try:
+        before = other.head()
+        again = other.append([write("a", *notes("x"))], command_id="c1")
+        assert again.duplicate
+        assert (again.first_position, again.last_position, again.versions) == (1, 3, {"a": 2, "b": 1})
+        assert other.head() == before == sqlite_store.head()
+    finally:
+        other.close()
+
+
+def test_a_command_id_is_remembered_after_a_restart(sqlite_store: SQLiteEventStore, db_path: Path) -> None:
+    sqlite_store.close()
+    reopened = open_sqlite(db_path, create=False)
+    try:
+        again = reopened.append([write("a", *notes("x"))], command_id="c1")
+        assert again.duplicate and list(again.positions) == [1, 2, 3]
+        assert reopened.head().position == 3
+        # versions and positions continue where they were
+        fresh = reopened.append([write("a", *notes("4"), expected=2)], command_id="c2")
+        assert (fresh.first_position, fresh.versions) == (4, {"a": 3})
+    finally:
+        reopened.close()
+
+
+def test_a_conflict_seen_from_another_store_object(sqlite_store: SQLiteEventStore, db_path: Path) -> None:
+    other = open_sqlite(db_path, create=False)
+    try:
+        other.append([write("a", *notes("y"), expected=2)], command_id="c2")
+        with pytest.raises(ConflictError) as info:
+            sqlite_store.append([write("a", *notes("z"), expected=2)], command_id="c3")
+        assert info.value.actual == 3
+    finally:
+        other.close()
+
+
+# -- 7. immutability -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE events SET data = '{}' WHERE position = 1",
+        "DELETE FROM events WHERE position = 3",
+        "DELETE FROM events",
+        "UPDATE commands SET last_position = 1",
+        "DELETE FROM commands",
+    ],
+)
+def test_the_database_refuses_update_and_delete(sqlite_store: SQLiteEventStore, db_path: Path, sql: str) -> None:
+    table = "commands" if "commands" in sql else "events"
+    op = sql.split()[0]
+    with pytest.raises(ImmutableLogError, match=f"{op} on {table} is refused"), sqlite_store.transaction() as db:
+        db.execute(sql)
+    # and through a plain sqlite3 connection, as any other program would try
+    conn = raw_connection(db_path)
+    with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+        conn.execute(sql)
+    conn.close()
+    assert sqlite_store.head().position == 3
+    assert sqlite_store.verify().ok
+
+
+def test_reopening_restores_dropped_triggers(sqlite_store: SQLiteEventStore, db_path: Path) -> None:
+    conn = raw_connection(db_path)
+    drop_triggers(conn)
+    open_sqlite(db_path).close()
+    with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+        conn.execute("DELETE FROM events")
+    conn.close()
+
+
+def test_checkpoints_stay_writable(sqlite_store: SQLiteEventStore) -> None:
+    sqlite_store.process("r", lambda db, events: None)
+    sqlite_store.reset_checkpoint("r")
+    assert sqlite_store.checkpoint("r") == 0
+
+
+# -- durability settings -------------------------------------------------------------------------
+
+
+def test_wal_and_synchronous_full_by_default(sqlite_store: SQLiteEventStore, db_path: Path) -> None:
+    conn = sqlite_store.connection
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] > 0
+    other = raw_connection(db_path)  # WAL is a property of the file
+    assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    other.close()
+
+
+def test_synchronous_is_configurable_for_bulk_loads(tmp_path: Path) -> None:
+    s = open_sqlite(tmp_path / "bulk.db", synchronous="NORMAL")
+    assert s.connection.execute("PRAGMA synchronous").fetchone()[0] == 1
+    s.close()
+
+
+# -- unusable files --------------------------------------------------------------------------------
+
+
+def test_missing_file_without_create_is_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(StoreUnavailableError, match="no registry database"):
+        SQLiteEventStore(tmp_path / "nope.db", make_codec(), create=False)
+    assert not (tmp_path / "nope.db").exists()
+
+
+def test_a_file_that_is_not_a_database_is_unavailable(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite, just some text " * 100)
+    with pytest.raises(StoreUnavailableError):
+        SQLiteEventStore(junk, make_codec(), create=False)
+
+
+def test_a_directory_that_does_not_exist_is_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(StoreUnavailableError):
+        SQLiteEventStore(tmp_path / "no" / "such" / "dir.db", make_codec())
+
+
+def test_a_held_write_lock_gives_busy_not_a_driver_error(sqlite_store: SQLiteEventStore, db_path: Path) -> None:
+    impatient = open_sqlite(db_path, busy_timeout=0.05)
+    holder = raw_connection(db_path)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreBusyError):
+            impatient.append([write("a", *notes("x"))], command_id="c9")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert impatient.command_result("c9") is None
+    assert impatient.append([write("a", *notes("x"))], command_id="c9").first_position == 4
+    impatient.close()
+
+
+# -- 5/9. projections in the same transaction, across a hard crash ---------------------------------------
+
+
+def test_a_projection_killed_mid_batch_resumes_and_applies_each_event_once(db_path: Path) -> None:
+    store = open_sqlite(db_path)
+    for i in range(12):
+        store.append([write(f"s{i % 3}", *notes(*(f"{i}-{k}" for k in range(i % 4 + 1))))], command_id=f"c{i}")
+    total = store.head().position
+    store.close()
+
+    ctx = multiprocessing.get_context("spawn")
+    child = ctx.Process(target=crash_during_catch_up, args=(str(db_path), "proj", 5, 3))
+    child.start()
+    child.join(timeout=120)
+    assert child.exitcode == 3  # it died in the middle of its third batch
+
+    store = open_sqlite(db_path, create=False)
+    try:
+        assert store.checkpoint("proj") == 10
+        assert [r["position"] for r in store.db["rows"].rows] == list(range(1, 11))
+
+        def project(table: str) -> Any:
+            def handler(db: Any, events: Any) -> None:
+                for e in events:
+                    db[table].insert(
+                        {"position": e.position, "stream": e.stream_id, "version": e.version}, pk="position"
+                    )
+
+            return handler
+
+        assert catch_up(store, "proj", project("rows"), batch=5) == total - 10
+        catch_up(store, "reference", project("reference"), batch=total)
+        rows = list(store.db.query("SELECT * FROM rows ORDER BY position"))
+        assert rows == list(store.db.query("SELECT * FROM reference ORDER BY position"))
+        assert len(rows) == total
+        assert store.verify().ok
+    finally:
+        store.close()
+
+
+def test_a_handler_that_appends_joins_the_same_transaction(sqlite_store: SQLiteEventStore) -> None:
+    def react_then_fail(db: Any, events: Any) -> None:
+        sqlite_store.append([write("reactions", *notes("r"), expected=NO_STREAM)], command_id="react-1")
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        sqlite_store.process("r", react_then_fail)
+    assert sqlite_store.stream_version("reactions") == 0
+    assert sqlite_store.command_result("react-1") is None
+    assert sqlite_store.checkpoint("r") == 0
+
+
+# -- verify against a live, growing log ----------------------------------------------------------------
+
+
+def test_verify_is_not_fooled_by_appends_committed_while_it_runs(
+    sqlite_store: SQLiteEventStore, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = open_sqlite(db_path, create=False)
+    original = SQLiteEventStore.iter_stored
+
+    def iter_then_append(self: SQLiteEventStore, **kwargs: Any) -> Any:
+        yield from original(self, **kwargs)
+        # another process commits while verify is between its reads
+        writer.append([write("late", *notes("x"))], command_id="late-1")
+
+    monkeypatch.setattr(SQLiteEventStore, "iter_stored", iter_then_append)
+    report = sqlite_store.verify()
+    writer.close()
+    assert report.ok, report.line()
+    assert report.count == 3
+
+
+def test_an_unreadable_text_column_is_reported_not_raised(sqlite_store: SQLiteEventStore, db_path: Path) -> None:
+    conn = raw_connection(db_path)
+    drop_triggers(conn)
+    conn.execute("UPDATE events SET stream_id = CAST(x'61ff' AS TEXT) WHERE position = 2")
+    conn.close()
+    report = sqlite_store.verify()
+    assert not report.ok
+    assert report.failed_position == 2
+    assert "UTF-8" in (report.reason or "")

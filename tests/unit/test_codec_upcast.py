@@ -1,0 +1,171 @@
+"""Schema evolution (DESIGN §4 guarantee 8): old events stay readable through upcasters.
+
+v1 events are written to a real SQLite file; the store is reopened with a codec that knows a
+newer version of the type and its upcasters, and the old history replays as the new type.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import msgspec
+import pytest
+
+from events.codec import EventCodec
+from events.errors import UnknownEventTypeError
+from events.sqlite import SQLiteEventStore
+from schemas.base import Event, UtcDatetime
+from tests.support import Noted, write
+
+
+class ProductV1(Event, frozen=True, kw_only=True):
+    """Version 1: a title only."""
+
+    event_type: ClassVar[str] = "ProductListed"
+    schema_version: ClassVar[int] = 1
+    title: str
+
+
+class ProductV2(Event, frozen=True, kw_only=True):
+    """Version 2: ``title`` renamed to ``name``; a new required ``listed_at``."""
+
+    event_type: ClassVar[str] = "ProductListed"
+    schema_version: ClassVar[int] = 2
+    name: str
+    listed_at: UtcDatetime
+
+
+class ProductV3(Event, frozen=True, kw_only=True):
+    """Version 3: a new ``update_frequency`` (so v1 needs two steps)."""
+
+    event_type: ClassVar[str] = "ProductListed"
+    schema_version: ClassVar[int] = 3
+    name: str
+    listed_at: UtcDatetime
+    update_frequency: str
+
+
+LISTED = "2024-01-02T03:04:05Z"
+
+
+def v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    data = dict(data)
+    data["name"] = data.pop("title")
+    data["listed_at"] = LISTED
+    return data
+
+
+def v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "update_frequency": "unknown"}
+
+
+def codec_with(*types: type[Event]) -> EventCodec:
+    return EventCodec((Noted, *types))
+
+
+def write_v1_history(path: Path) -> None:
+    store = SQLiteEventStore(path, codec_with(ProductV1))
+    store.append([write("dataset-1", ProductV1(title="一号数据集"), Noted(text="n"))], command_id="c1")
+    store.append([write("dataset-2", ProductV1(title="second"))], command_id="c2")
+    store.close()
+
+
+def test_v1_events_replay_as_v2_after_a_restart(db_path: Path) -> None:
+    write_v1_history(db_path)
+    codec = codec_with(ProductV2)
+    codec.add_upcaster("ProductListed", 1, v1_to_v2)
+    store = SQLiteEventStore(db_path, codec, create=False)
+    try:
+        old = [e.payload for e in store.iter_all() if e.type == "ProductListed"]
+        assert old == [
+            ProductV2(name="一号数据集", listed_at=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)),
+            ProductV2(name="second", listed_at=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)),
+        ]
+        # new events are written as v2 and read straight back
+        now = datetime(2024, 6, 1, tzinfo=UTC)
+        store.append([write("dataset-3", ProductV2(name="third", listed_at=now))], command_id="c3")
+        [third] = store.read_stream("dataset-3")
+        assert third.payload == ProductV2(name="third", listed_at=now)
+        stored = {e.position: e.schema_version for e in store.iter_stored()}
+        assert stored == {1: 1, 2: 1, 3: 1, 4: 2}  # history itself is never rewritten
+        assert store.verify().ok
+    finally:
+        store.close()
+
+
+def test_a_chain_of_upcasters_runs_in_order(db_path: Path) -> None:
+    write_v1_history(db_path)
+    codec = codec_with(ProductV3)
+
+    @codec.upcaster("ProductListed", 2)
+    def _(data: dict[str, Any]) -> dict[str, Any]:
+        return v2_to_v3(data)
+
+    codec.add_upcaster("ProductListed", 1, v1_to_v2)
+    store = SQLiteEventStore(db_path, codec, create=False)
+    try:
+        [first] = store.read_stream("dataset-1", to_version=1)
+        assert first.payload == ProductV3(
+            name="一号数据集", listed_at=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC), update_frequency="unknown"
+        )
+    finally:
+        store.close()
+
+
+def test_a_missing_upcaster_is_an_unknown_event_type(db_path: Path) -> None:
+    write_v1_history(db_path)
+    codec = codec_with(ProductV3)
+    codec.add_upcaster("ProductListed", 1, v1_to_v2)  # but none from 2 to 3
+    store = SQLiteEventStore(db_path, codec, create=False)
+    try:
+        with pytest.raises(UnknownEventTypeError, match=r"no upcaster .* from schema version 2 to 3"):
+            store.read_stream("dataset-1")
+        assert [e.type for e in store.read_after(0, types=["Noted"])] == ["Noted"]
+    finally:
+        store.close()
+
+
+def test_a_newer_schema_version_than_known_is_refused(db_path: Path) -> None:
+    store = SQLiteEventStore(db_path, codec_with(ProductV2))
+    store.append(
+        [write("dataset-1", ProductV2(name="x", listed_at=datetime(2024, 1, 1, tzinfo=UTC)))], command_id="c1"
+    )
+    store.close()
+    older = SQLiteEventStore(db_path, codec_with(ProductV1), create=False)
+    try:
+        with pytest.raises(UnknownEventTypeError, match="newer than this registry knows"):
+            older.read_stream("dataset-1")
+    finally:
+        older.close()
+
+
+def test_an_unregistered_type_is_refused_on_read_and_on_write(db_path: Path) -> None:
+    write_v1_history(db_path)
+    store = SQLiteEventStore(db_path, codec_with(), create=False)
+    try:
+        with pytest.raises(UnknownEventTypeError, match="ProductListed"):
+            list(store.iter_all())
+        with pytest.raises(UnknownEventTypeError):
+            store.append([write("dataset-9", ProductV1(title="x"))], command_id="c9")
+        assert store.head().position == 3
+    finally:
+        store.close()
+
+
+def test_registering_an_older_version_after_a_newer_one_is_refused() -> None:
+    codec = codec_with(ProductV2)
+    with pytest.raises(ValueError, match="already registered"):
+        codec.register(ProductV1)
+    # an old instance cannot be written once the type moved on
+    with pytest.raises(UnknownEventTypeError):
+        codec.encode(ProductV1(title="x"))
+    assert codec.type_for("ProductListed") is ProductV2
+
+
+def test_payloads_are_stored_as_canonical_json() -> None:
+    codec = codec_with(ProductV2)
+    data = codec.encode(ProductV2(name="é", listed_at=datetime(2024, 1, 1, tzinfo=UTC)))
+    assert data == '{"listed_at":"2024-01-01T00:00:00Z","name":"é"}'.encode()
+    assert msgspec.json.decode(data) == {"listed_at": "2024-01-01T00:00:00Z", "name": "é"}
