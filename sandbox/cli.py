@@ -6,6 +6,7 @@ standard error and a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,13 +14,23 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import msgspec
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
 
 from events.errors import StoreError
 from events.export import export_lines
-from events.sqlite import SQLiteEventStore
+from events.importer import ImportRefused, import_log
+from events.sqlite import SQLiteEventStore, utc_now
+from projections.project import CHINA
+from projections.read_models import ReadModels
+from projections.views import project_view
 from sandbox.config import DB_ENV, default_db_path
 from sandbox.registry import init_registry, open_store
 from sandbox.service import Registry
+from sandbox.tokens import ROLES, TokenError, Tokens
+from schemas.errors import DomainError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -61,8 +72,35 @@ def opened(db: Path | None, *, create: bool = False) -> Iterator[SQLiteEventStor
         yield store
     except StoreError as e:
         raise Failure(f"{path}: {e}") from e
+    except DomainError as e:
+        raise CheckFailed(f"{e.code}: {e.message_en} / {e.message_zh}") from e
     finally:
         store.close()
+
+
+@contextmanager
+def registry_at(db: Path | None, *, clock: Callable[[], dt.datetime] | None = None) -> Iterator[Registry]:
+    """The registry over an existing database, with its read models caught up."""
+    with opened(db) as store:
+        models = ReadModels(store)
+        registry = Registry(store, clock=clock or utc_now, read_models=models)
+        models.catch_up()
+        yield registry
+
+
+def emit_json(value: Any) -> None:
+    """Stable JSON on standard output (UTF-8, keys in a fixed order)."""
+    click.echo(msgspec.json.encode(value, order="deterministic").decode())
+
+
+def parse_time(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as e:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time (e.g. 2026-03-01T09:00:00+08:00)") from e
+    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -130,6 +168,330 @@ def export(db: Path | None, out: Path | None) -> None:
         except OSError as e:
             raise Failure(f"cannot write {out}: {e.strerror or e}") from e
     click.echo(f"exported {count} events to {out}", err=True)
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--db",
+    "db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The NEW database to create (must not exist yet).",
+)
+def import_(file: Path, db: Path) -> None:
+    """Rebuild a registry from an export, re-verifying every hash; refuses a file that does not verify.
+
+    Example: sandbox-registry import registry.jsonl --db restored.db
+    """
+    if db.exists():
+        raise Failure(f"{db} already exists; import only into a new database")
+    with opened(db, create=True) as store:
+        try:
+            with file.open("rb") as fh, Progress(console=Console(stderr=True), transient=True) as progress:
+                task = progress.add_task("importing", total=None)
+                count = import_log(store, fh, progress=lambda n: progress.advance(task, n))
+        except ImportRefused as e:
+            store.close()
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(db) + suffix).unlink(missing_ok=True)
+            raise CheckFailed(f"refused {file}: {e}") from e
+        ReadModels(store).catch_up()
+        head = store.head()
+    click.echo(f"imported {count} events into {db}; head position {head.position}, head hash {head.hash}")
+
+
+@main.command()
+@db_option
+def rebuild(db: Path | None) -> None:
+    """Drop every read model and replay the whole log into them (with a progress bar).
+
+    Example: sandbox-registry rebuild --db registry.db
+    """
+    with opened(db) as store:
+        models = ReadModels(store)
+        total = store.head().position
+        with Progress(console=Console(stderr=True)) as progress:
+            task = progress.add_task("rebuilding read models", total=total)
+            models.rebuild(progress=lambda n: progress.advance(task, n))
+    click.echo(f"rebuilt read models from {total} events")
+
+
+@main.command()
+@db_option
+@click.option("--now", "now_text", default=None, help="Record the timers due at this time (ISO 8601; default: now).")
+def tick(db: Path | None, now_text: str | None) -> None:
+    """Record every timer that has come due: notices closing, test periods ending, reports overdue.
+
+    Running it twice for the same time records nothing new.
+    Example: sandbox-registry tick --now 2026-03-01T09:00:00+08:00
+    """
+    now = parse_time(now_text)
+    with registry_at(db) as registry:
+        written = registry.tick(now)
+    click.echo(f"recorded {written} timer events")
+
+
+@main.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (a list of programs) instead of tables.")
+def programs(db: Path | None, as_json: bool) -> None:
+    """The programs and their versions, with every admission condition and exit criterion.
+
+    Example: sandbox-registry programs --json
+    """
+    with registry_at(db) as registry:
+        definitions = [d for key in registry.program_keys() for d in registry.program_versions(key)]
+    if as_json:
+        emit_json(
+            [
+                {
+                    "key": d.key,
+                    "version": d.version,
+                    "kind": d.kind,
+                    "name_zh": d.name_zh,
+                    "name_en": d.name_en,
+                    "effective_from": d.effective_from,
+                    "approvals_required": d.approvals_required,
+                    "admission": [_rule(r) for r in d.admission],
+                    "exit": [_rule(r) for r in d.exit],
+                }
+                for d in definitions
+            ]
+        )
+        return
+    console = Console()
+    for d in definitions:
+        table = Table(title=f"{d.name_zh} / {d.name_en} — {d.ref} (from {d.effective_from})")
+        for column in ("", "id", "中文", "English", "kind"):
+            table.add_column(column)
+        for label, rules in (("admission", d.admission), ("exit", d.exit)):
+            for r in rules:
+                table.add_row(label, r.id, r.label_zh, r.label_en, r.kind)
+        console.print(table)
+
+
+def _rule(rule: Any) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "label_zh": rule.label_zh,
+        "label_en": rule.label_en,
+        "kind": rule.kind,
+        "params": msgspec.to_builtins(rule.params),
+    }
+
+
+@main.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
+@click.option("--program", default=None, help="Only this program key.")
+@click.option("--state", default=None, help="Only this lifecycle state (e.g. TESTING).")
+@click.option("--applicant", default=None, help="Only this applicant organisation.")
+@click.option("--region", default=None, help="Only this region.")
+@click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 100000))
+def projects(
+    db: Path | None,
+    as_json: bool,
+    program: str | None,
+    state: str | None,
+    applicant: str | None,
+    region: str | None,
+    limit: int,
+) -> None:
+    """The projects, filtered: id, title, program, state, applicant.
+
+    Example: sandbox-registry projects --state TESTING --json
+    """
+    with registry_at(db) as registry:
+        assert registry.read_models is not None
+        _, rows = registry.read_models.projects(
+            program=program, state=state, applicant=applicant, region=region, limit=limit
+        )
+    items = [
+        {
+            "id": r["id"],
+            "title": r["title"],
+            "program": r["program_key"],
+            "program_version": r["program_version"],
+            "state": r["state"],
+            "state_zh": r["state_zh"],
+            "state_en": r["state_en"],
+            "applicant": r["applicant"],
+            "region": r["region"],
+            "submitted_on": r["submitted_on"],
+        }
+        for r in rows
+    ]
+    if as_json:
+        emit_json(items)
+        return
+    table = Table(title=f"{len(items)} projects")
+    for column in ("id", "title", "program", "state", "applicant", "region"):
+        table.add_column(column)
+    for i in items:
+        table.add_row(i["id"], i["title"], i["program"], f"{i['state_zh']} {i['state']}", i["applicant"], i["region"])
+    Console().print(table)
+
+
+@main.command()
+@db_option
+@click.argument("project")
+@click.option("--as-of", "as_of", default=None, help="As it stood at this recorded time (ISO 8601).")
+@click.option("--position", type=click.IntRange(0), default=None, help="As it stood at this global position.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def show(db: Path | None, project: str, as_of: str | None, position: int | None, as_json: bool) -> None:
+    """One project: state, admission checklist and exit criteria, now or as of a time or position.
+
+    Example: sandbox-registry show 3f2a9c1b7d4e --position 120 --json
+    """
+    at = parse_time(as_of)
+    with registry_at(db) as registry:
+        view = project_view(registry.store, registry.catalog, project, position=position, at=at, now=utc_now())
+    if view is None:
+        raise CheckFailed(f"no project {project}" + (" at that moment" if at or position is not None else ""))
+    if as_json:
+        value = msgspec.to_builtins(view)
+        emit_json(value)
+        return
+    console = Console()
+    console.print(f"[bold]{view.title}[/bold]  {view.id}  {view.program_ref}")
+    console.print(
+        f"{view.state_zh} / {view.state_en}   applicant {view.applicant}   as of position {view.as_of_position}"
+    )
+    for title, statuses in (("admission 准入条件", view.admission), ("exit 退出标准", view.exit)):
+        table = Table(title=title)
+        for column in ("id", "status", "中文", "English", "progress / missing", "evidence"):
+            table.add_column(column)
+        for s in statuses:
+            note = s.missing_en or ", ".join(f"{k}={v}" for k, v in s.progress.items())
+            table.add_row(s.id, s.status, s.label_zh, s.label_en, note, " ".join(map(str, s.evidence)))
+        console.print(table)
+
+
+@main.command()
+@db_option
+@click.argument("project")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of events.")
+def history(db: Path | None, project: str, as_json: bool) -> None:
+    """The timeline of a project's events with actors, roles and reasons.
+
+    Example: sandbox-registry history 3f2a9c1b7d4e
+    """
+    with opened(db) as store:
+        events = store.read_stream("project-" + project)
+    if not events:
+        raise CheckFailed(f"no project {project}")
+    rows = [
+        {
+            "position": e.position,
+            "version": e.version,
+            "type": e.type,
+            "occurred_at": e.metadata.occurred_at,
+            "recorded_at": e.recorded_at,
+            "actor": e.metadata.actor,
+            "role": e.metadata.role,
+            "organisation": e.metadata.organisation,
+            "reason": e.metadata.reason,
+            "rule_version": e.metadata.rule_version,
+            "data": msgspec.to_builtins(e.payload),
+        }
+        for e in events
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table(title=f"project {project}: {len(rows)} events")
+    for column in ("pos", "occurred", "recorded", "event", "actor (role)", "reason"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            str(r["position"]),
+            r["occurred_at"].astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
+            r["recorded_at"].astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
+            r["type"],
+            f"{r['actor']} ({r['role']})",
+            r["reason"] or "",
+        )
+    Console().print(table)
+
+
+@main.group()
+def token() -> None:
+    """Create, list and revoke API tokens."""
+
+
+@token.command("create")
+@db_option
+@click.option("--role", type=click.Choice(ROLES), required=True, help="The role the token acts in.")
+@click.option("--name", required=True, help="The person or system the token belongs to (recorded as the actor).")
+@click.option("--org", default=None, help="The organisation an applicant acts for (required for applicants).")
+@click.option("--expires", default=None, help="Expiry time (ISO 8601).")
+def token_create(db: Path | None, role: str, name: str, org: str | None, expires: str | None) -> None:
+    """Create a token and print it once (only its hash is stored).
+
+    Example: sandbox-registry token create --role applicant --name alice --org fzbank
+    """
+    with opened(db) as store:
+        try:
+            secret, _ = Tokens(store.db).create(name=name, role=role, organisation=org, expires_at=parse_time(expires))
+        except TokenError as e:
+            raise CheckFailed(str(e)) from e
+    click.echo(secret)
+
+
+@token.command("list")
+@db_option
+def token_list(db: Path | None) -> None:
+    """List tokens (never their secrets).
+
+    Example: sandbox-registry token list
+    """
+    with opened(db) as store:
+        rows = Tokens(store.db).list()
+    table = Table(title=f"{len(rows)} tokens")
+    for column in ("id", "name", "role", "organisation", "created", "expires", "revoked"):
+        table.add_column(column)
+    for t in rows:
+        table.add_row(t.id, t.name, t.role, t.organisation or "", t.created_at, t.expires_at or "", t.revoked_at or "")
+    Console().print(table)
+
+
+@token.command("revoke")
+@db_option
+@click.argument("name_or_id")
+def token_revoke(db: Path | None, name_or_id: str) -> None:
+    """Revoke a token by its name or id.
+
+    Example: sandbox-registry token revoke alice
+    """
+    with opened(db) as store:
+        if not Tokens(store.db).revoke(name_or_id):
+            raise CheckFailed(f"no live token named {name_or_id}")
+    click.echo(f"revoked {name_or_id}")
+
+
+@main.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+def serve(db: Path | None, host: str, port: int) -> None:
+    """Serve the API and its documentation page (http://HOST:PORT/schema).
+
+    Example: sandbox-registry serve --port 8000
+    """
+    import uvicorn
+
+    from sandbox.api import create_app
+
+    path = db or default_db_path()
+    try:
+        app = create_app(path)
+    except StoreError as e:
+        raise Failure(f"cannot open the registry database {path}: {e}") from e
+    click.echo(f"serving {path} on http://{host}:{port}  (API /api/v1, docs /schema)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=30)
+
+
 
 
 if __name__ == "__main__":  # pragma: no cover
