@@ -529,14 +529,19 @@ def _check_exit(params: p.Params, state: ProjectState, program: p.ProgramDefinit
             assert due is not None
             days_late = (today - due).days
             progress = {"next_due": due.isoformat(), "days_late": max(days_late, 0)}
+            # The evidence is the event the due date counts from (the last report, or the start
+            # of the test): each missed due date is its own breach, warned about once.
+            basis = _report_basis(state)
             if state.state not in IN_TEST:
                 return _Outcome(status="ok", progress=progress)
             if days_late > params.suspension_days:
-                return _breach("suspension", **progress)
+                return _breach("suspension", basis, **progress)
             if days_late > params.warning_days:
-                return _Outcome(status="warning", action="warning", progress=progress)
-            return _ok(**progress)
+                return _Outcome(status="warning", action="warning", evidence=(basis,), progress=progress)
+            return _ok(basis, **progress)
         case p.Dormancy():
+            if state.state not in IN_TEST:  # only a running test can be dormant
+                return _Outcome(status="not_applicable")
             active = [r for r in state.reports if r.metrics.get("transactions", 0) or r.metrics.get("trades", 0)]
             trade_facts = [f for f in state.facts if f.trigger == "trade_made"]
             assert state.test_started_on is not None
@@ -576,6 +581,14 @@ def _check_exit(params: p.Params, state: ProjectState, program: p.ProgramDefinit
             return _Outcome(status="not_applicable")
         case _:
             return _Outcome(status="not_applicable")
+
+
+def _report_basis(state: ProjectState) -> int:
+    """The position of the report whose period the next report is due after, or of the test's
+    start when nothing has been reported yet (0 while that report is not stored yet)."""
+    if state.reports:
+        return max(state.reports, key=lambda r: (r.period_end, r.position)).position
+    return next((h.position for h in state.history if h.state == State.TESTING), 0)
 
 
 def _latest_metric(state: ProjectState, metric: str) -> int:

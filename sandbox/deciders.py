@@ -120,6 +120,8 @@ def _authorise(command: c.Command, state: ProjectState, ctx: Context) -> None:
         raise DomainError("wrong_role", role=ctx.actor.role, action=action)
     if state.state not in states:
         zh, _ = STATE_LABELS[state.state]
+        if action in ("comment", "object") and state.state != S.NONE:
+            raise DomainError("not_in_notice")
         if state.state == S.NONE:
             raise DomainError("not_found", project_id=ctx.project_id)
         raise DomainError("wrong_state", state=state.state.value, state_zh=zh, action=action)

@@ -77,13 +77,19 @@ def state_cited(state: ProjectState, criterion_id: str, action: str) -> set[int]
 
 
 def consequences(state: ProjectState, program: ProgramDefinition, today: dt.date) -> list[Event]:
-    """The breach records and the one strongest consequence for every newly crossed criterion."""
-    if state.state not in WATCHED_STATES:
+    """The breach records and the one strongest consequence for every newly crossed criterion.
+
+    A graduate is watched for revocation only (false materials, an upheld objection: GRADUATED ->
+    REVOKED); every other criterion ended with its test."""
+    if state.state not in WATCHED_STATES and state.state != State.GRADUATED:
         return []
     crossed = [
         status
         for status in exit_criteria(state, program, today)
-        if status.status in ("breached", "warning") and status.action in ACTION_RANK and _is_new_breach(state, status)
+        if status.status in ("breached", "warning")
+        and status.action in ACTION_RANK
+        and (state.state != State.GRADUATED or status.action == "revocation")
+        and _is_new_breach(state, status)
     ]
     if not crossed:
         return []
@@ -110,6 +116,9 @@ def _enact(state: ProjectState, status: RuleStatus) -> list[Event]:
         return [ev.ProjectTerminated(criterion_id=criterion, category=criterion)]
     if action in ("forced_exit", "closure") and current in IN_TEST | {State.FINAL_EVALUATION}:
         return [ev.ExitInitiated(mode="forced", criterion_id=criterion)]
+    if action in ("forced_exit", "closure") and current == State.ADMITTED:
+        # admitted but never started: there are no users to exit, so the project ends here
+        return [ev.ProjectTerminated(criterion_id=criterion, category=criterion)]
     if action == "suspension" and current == State.TESTING:
         return [ev.ProjectSuspended(criterion_id=criterion, category=criterion)]
     if action == "warning":

@@ -76,6 +76,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "只能在公示期内提交意见或异议",
         "comments and objections are accepted only during the public notice",
     ),
+    "calendar_not_covered": (
+        "节假日日历未包含 {year} 年，无法计算工作日；请先发布该年度节假日安排",
+        "the holiday calendar has no data for {year}, so working days cannot be counted: publish that year's holidays first",
+    ),
     "reference_unknown": ("参考数据 {dataset} 中没有 {item}", "reference data {dataset} has no {item}"),
 }
 

@@ -10,11 +10,15 @@ from collections.abc import Iterator
 from typing import Any
 
 from events.memory import InMemoryEventStore
+from events.model import RecordedEvent
 from projections.project import ProjectState
 from sandbox.registry import init_registry, make_codec
-from sandbox.service import CommandResult, Registry
+from sandbox.service import CommandResult, Registry, project_stream
 from schemas import commands as c
+from schemas.base import Event
 from schemas.commands import Actor
+from schemas.errors import DomainError
+from schemas.events import Value
 
 CST = dt.timezone(dt.timedelta(hours=8))
 
@@ -28,6 +32,9 @@ APPROVER = Actor(id="ada", role="approver")
 APPROVER2 = Actor(id="bo", role="approver")
 PUBLIC = Actor(id="anon-1", role="public")
 AUDITOR = Actor(id="audrey", role="auditor")
+SYSTEM = Actor(id="system", role="system")
+#: The case officer who recommends (carol), acting as an approver: four eyes must stop her.
+CAROL_AS_APPROVER = Actor(id="carol", role="approver")
 
 
 def sha(text: str) -> str:
@@ -76,7 +83,7 @@ class World:
         return self.registry.tick()
 
     def create(self, program_key: str, actor: Actor = ALICE, **kw: Any) -> str:
-        fields = {
+        fields: dict[str, Any] = {
             "title": "小微企业智能信贷服务",
             "app_type": "金融服务",
             "lead_name": "福州示范银行",
@@ -147,3 +154,123 @@ class World:
         self.do(pid, APPROVER, c.Approve(decision="admit"))
         if self.state(pid).pending is not None:
             self.do(pid, APPROVER2, c.Approve(decision="admit"))
+
+    def ecny_application(
+        self,
+        pid: str,
+        *,
+        pilot_area: str = "fuzhou",
+        scenario: str = "transport_tolls",
+        wallet_tier: int = 4,
+        per_payment_cap_yuan: int = 2_000,
+        campaign: bool = False,
+    ) -> None:
+        """A complete e-CNY pilot application: a Fuzhou bank connecting through a designated
+        operator (cib), tier-4 wallets within the tier's caps, a metrics plan."""
+        start = self.clock.today + dt.timedelta(days=60)
+        end = start + dt.timedelta(days=300)
+        self.do(pid, ALICE, c.EditDraft(section="statement", fields={
+            "scenario": scenario,
+            "operator": "cib",
+            "kyc_responsible": "fzbank",
+            "aml_responsible": "fzbank",
+            "uses_smart_contracts": False,
+        }))
+        boundaries: dict[str, Value] = {
+            "pilot_area": pilot_area,
+            "wallet_tier": wallet_tier,
+            "per_payment_cap_yuan": per_payment_cap_yuan,
+            "daily_cap_yuan": 5_000,
+            "balance_cap_yuan": 10_000,
+            "acceptance_points": 12,
+            "start_date": start.isoformat(),
+            "end_date": end.isoformat(),
+            "runs_campaign": campaign,
+        }
+        if campaign:
+            boundaries |= {
+                "campaign_budget_yuan": 3_000_000,
+                "campaign_start_date": start.isoformat(),
+                "campaign_end_date": (start + dt.timedelta(days=30)).isoformat(),
+            }
+        self.do(pid, ALICE, c.EditDraft(section="boundaries", fields=boundaries))
+        self.do(pid, ALICE, c.EditDraft(section="test_plan", fields={
+            "kpis": ["transactions", "wallets_opened"],
+            "transactions_target": 100_000,
+            "wallets_opened_target": 20_000,
+            "merchants_live_target": 12,
+            "reporting_cadence_days": 30,
+        }))
+
+    def data_asset_application(
+        self, pid: str, *, public_data: bool = True, grade: str = "general", pledged: bool = False
+    ) -> None:
+        """A complete data-asset application by a registered data merchant: a public-data
+        registration (10 working days of notice) or a listing (3 days)."""
+        for kind in ("business_licence", "data_merchant_registration", "data_source_statement",
+                     "source_authorisation", "third_party_compliance_assessment", "venue_compliance_review",
+                     "data_quality_assessment"):
+            self.do(pid, ALICE, c.AttachDocument(kind=kind, sha256=sha(kind), title=kind))
+        self.do(pid, ALICE, c.EditDraft(section="product", fields={
+            "product_type": "dataset",
+            "public_data": public_data,
+            "description": "福州港集装箱物流时效数据集",
+            "update_frequency": "daily",
+            "delivery_method": "api",
+            "use_scenarios": ["supply_chain_finance"],
+            "classification": "transport",
+            "grade": grade,
+            "personal_information": "absent",
+            "balance_sheet_recognition": False,
+            "pledged": pledged,
+        }))
+        self.do(pid, ALICE, c.EditDraft(section="test_plan", fields={"kpis": ["trades", "buyers"]}))
+
+    def create_data_asset(self, **kw: Any) -> str:
+        fields: dict[str, Any] = {
+            "title": "港口物流数据产品",
+            "app_type": "数据集",
+            "lead_name": "福州数据商",
+            "lead_kind": "data_merchant",
+            "region": "福州",
+            "lead_licence_no": None,
+        }
+        fields.update(kw)
+        return self.create("data-asset", **fields)
+
+    # -- looking at the log ----------------------------------------------------------------
+
+    def head(self) -> int:
+        return self.store.head().position
+
+    def events(self, pid: str) -> list[RecordedEvent[Event]]:
+        return self.store.read_stream(project_stream(pid))
+
+    def types_since(self, pid: str, position: int) -> list[str]:
+        """The event types appended to a project after ``position``."""
+        return [e.type for e in self.events(pid) if e.position > position]
+
+    def refused(self, pid: str, actor: Actor, command: c.Command, code: str) -> DomainError:
+        """Run a command that must be refused with ``code``; check it appended nothing."""
+        head = self.head()
+        try:
+            self.do(pid, actor, command)
+        except DomainError as e:
+            assert e.code == code, f"expected {code}, got {e.code}: {e}"
+            assert self.head() == head, "a refused command appended events"
+            return e
+        raise AssertionError(f"{type(command).__name__} by {actor.id} was not refused ({code} expected)")
+
+    def start_testing(self, pid: str) -> None:
+        self.admit(pid)
+        self.do(pid, ALICE, c.StartTest())
+
+    def report_month(self, pid: str, metrics: dict[str, int], kpis: list[str] | None = None,
+                     actor: Actor = ALICE) -> CommandResult:
+        """Advance 30 days, report the 30 days just past, run the timers."""
+        self.clock.advance(days=30)
+        end = self.clock.today
+        result = self.do(pid, actor, c.ReportMetrics(
+            period_start=end - dt.timedelta(days=29), period_end=end, metrics=metrics, kpis_met=kpis or []))
+        self.tick()
+        return result

@@ -1,0 +1,480 @@
+"""One scenario per exit route (the exit criteria and the lifecycle), through the real service."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from schemas import commands as c
+from schemas import events as ev
+from schemas.base import Event
+from schemas.lifecycle import State
+from tests.domain.world import ALICE, APPROVER, APPROVER2, OFFICER, World, sha
+
+USERS = {"users": 3000, "active_users": 1000, "exposure_yuan": 50_000_000}
+
+
+def fintech_in_test() -> tuple[World, str]:
+    w = World()
+    pid = w.create("fintech-sandbox")
+    w.fintech_application(pid)
+    w.through_notice(pid)
+    w.start_testing(pid)
+    assert w.state(pid).state == State.TESTING
+    return w, pid
+
+
+def ecny_in_test() -> tuple[World, str]:
+    w = World()
+    pid = w.create("ecny-pilot")
+    w.ecny_application(pid)
+    w.through_notice(pid)
+    w.start_testing(pid)
+    assert w.state(pid).state == State.TESTING
+    return w, pid
+
+
+def data_asset_in_test() -> tuple[World, str]:
+    w = World()
+    pid = w.create_data_asset()
+    w.data_asset_application(pid)
+    w.through_notice(pid)
+    w.start_testing(pid)
+    assert w.state(pid).state == State.TESTING
+    return w, pid
+
+
+def one_append(w: World, pid: str, positions: list[int]) -> list[Event]:
+    """The payloads at ``positions``, checked to be one contiguous append of one command."""
+    recorded = [e for e in w.events(pid) if e.position in positions]
+    assert [e.position for e in recorded] == list(range(positions[0], positions[0] + len(positions)))
+    commands = {e.metadata.correlation_id for e in recorded}
+    assert len(commands) == 1 and None not in commands, commands
+    return [e.payload for e in recorded]
+
+
+# -- before admission ------------------------------------------------------------------------
+
+
+def test_rejected_after_the_notice_by_two_approvers() -> None:
+    w = World()
+    pid = w.create("fintech-sandbox")
+    w.fintech_application(pid)
+    w.through_notice(pid)
+    w.do(pid, OFFICER, c.Recommend(decision="reject", reason="创新性不足"))
+    w.do(pid, APPROVER, c.Approve(decision="reject"))
+    assert w.state(pid).state == State.NOTICE_CLOSED
+    w.do(pid, APPROVER2, c.Approve(decision="reject"))
+    assert w.state(pid).state == State.REJECTED
+    rejected = next(e.payload for e in w.events(pid) if isinstance(e.payload, ev.ApplicationRejected))
+    assert rejected.recommender == "carol" and rejected.approvers == ["ada", "bo"]
+    w.refused(pid, ALICE, c.SupplyInformation(summary="补充说明"), "terminal_state")
+
+
+def test_rejected_during_review_without_a_notice() -> None:
+    w = World()
+    pid = w.create("fintech-sandbox")
+    w.fintech_application(pid)
+    w.do(pid, ALICE, c.Submit())
+    w.do(pid, OFFICER, c.AcceptIntake())
+    w.do(pid, OFFICER, c.Recommend(decision="reject"))
+    w.do(pid, APPROVER, c.Approve(decision="reject"))
+    w.do(pid, APPROVER2, c.Approve(decision="reject"))
+    assert w.state(pid).state == State.REJECTED
+
+
+def test_withdrawn_by_the_applicant_before_admission_only() -> None:
+    w = World()
+    pid = w.create("fintech-sandbox")
+    w.fintech_application(pid)
+    w.do(pid, ALICE, c.Submit())
+    w.do(pid, OFFICER, c.AcceptIntake())
+    w.refused(pid, OFFICER, c.Withdraw(), "wrong_role")
+    w.do(pid, ALICE, c.Withdraw(reason="业务调整"))
+    assert w.state(pid).state == State.WITHDRAWN
+    w.refused(pid, ALICE, c.Withdraw(), "terminal_state")
+
+    admitted = w.create("fintech-sandbox")
+    w.fintech_application(admitted)
+    w.through_notice(admitted)
+    w.admit(admitted)
+    w.refused(admitted, ALICE, c.Withdraw(), "wrong_state")
+
+
+# -- incidents and suspension ----------------------------------------------------------------
+
+
+def test_severity_1_incident_suspends_in_the_same_append_and_is_reinstated() -> None:
+    w, pid = fintech_in_test()
+    w.report_month(pid, USERS)
+
+    # when a severity-1 incident is reported
+    result = w.do(pid, ALICE, c.ReportIncident(
+        incident_id="inc-1", severity=1, kind="outage", occurred_on=w.clock.today, description="核心系统中断 5 小时"))
+
+    # then the report, the breach and the suspension are one append, by one command
+    assert result.event_types == ["IncidentReported", "ThresholdBreached", "ProjectSuspended"]
+    report, breach, suspended = one_append(w, pid, result.positions)
+    assert isinstance(report, ev.IncidentReported) and report.severity == 1
+    assert isinstance(breach, ev.ThresholdBreached) and isinstance(suspended, ev.ProjectSuspended)
+    assert breach.criterion_id == "fs.exit.severity1" and breach.action == "suspension"
+    assert breach.figures["incidents"] == 1
+    automatic = [e for e in w.events(pid) if e.position in result.positions[1:]]
+    assert {(e.metadata.actor, e.metadata.role) for e in automatic} == {("system", "system")}
+    s = w.state(pid)
+    assert s.state == State.SUSPENDED and s.suspension_category == "fs.exit.severity1"
+    assert s.breaches[-1].evidence == (result.positions[0],), "the breach cites the incident report"
+
+    # when it is remediated and an approver (not the case officer) reinstates it
+    w.do(pid, ALICE, c.RemediateIncident(incident_id="inc-1"))
+    w.refused(pid, OFFICER, c.Reinstate(), "wrong_role")
+    w.do(pid, APPROVER, c.Reinstate(reason="已整改"))
+    assert w.state(pid).state == State.TESTING
+
+    # then the next ordinary report does not suspend it again for the same incident
+    before = w.head()
+    w.report_month(pid, USERS)
+    assert w.types_since(pid, before) == ["MetricsReported"]
+    assert w.state(pid).state == State.TESTING
+
+
+def test_second_severity_1_incident_forces_exit() -> None:
+    w, pid = fintech_in_test()
+    w.do(pid, ALICE, c.ReportIncident(incident_id="inc-1", severity=1, kind="data_breach", occurred_on=w.clock.today))
+    w.do(pid, ALICE, c.RemediateIncident(incident_id="inc-1"))
+    w.do(pid, APPROVER, c.Reinstate())
+    w.clock.advance(days=10)
+
+    result = w.do(pid, OFFICER, c.ReportIncident(
+        incident_id="inc-2", severity=1, kind="fund_loss", occurred_on=w.clock.today, consumer_loss_yuan=20_000))
+    assert result.event_types == ["IncidentReported", "ThresholdBreached", "ExitInitiated"]
+    _, breach, exit_ = one_append(w, pid, result.positions)
+    assert isinstance(breach, ev.ThresholdBreached) and breach.action == "forced_exit"
+    assert breach.figures["incidents"] == 2
+    assert isinstance(exit_, ev.ExitInitiated) and exit_.mode == "forced"
+    assert exit_.criterion_id == "fs.exit.severity1"
+    assert w.state(pid).state == State.EXIT_IN_PROGRESS
+
+    w.refused(pid, ALICE, c.ConfirmExit(), "wrong_role")
+    w.do(pid, OFFICER, c.ConfirmExit())
+    assert w.state(pid).state == State.EXITED
+
+
+def test_severity_1_incident_unremediated_after_30_days_forces_exit_by_the_timer() -> None:
+    w, pid = fintech_in_test()
+    w.do(pid, ALICE, c.ReportIncident(incident_id="inc-1", severity=1, kind="outage", occurred_on=w.clock.today))
+    assert w.state(pid).state == State.SUSPENDED
+    w.clock.advance(days=30)
+    before = w.head()
+    w.tick()
+    assert "ExitInitiated" not in w.types_since(pid, before)
+    w.clock.advance(days=1)
+    w.tick()
+    assert w.state(pid).state == State.EXIT_IN_PROGRESS
+    assert w.state(pid).exit_criterion == "fs.exit.severity1"
+
+
+def test_forced_exit_recommended_by_an_officer_needs_two_other_approvers() -> None:
+    w, pid = fintech_in_test()
+    w.do(pid, OFFICER, c.InitiateExit(mode="forced", reason="严重违规"))
+    assert w.state(pid).state == State.TESTING
+    w.refused(pid, ALICE, c.InitiateExit(mode="forced"), "wrong_role")
+    w.do(pid, APPROVER, c.Approve(decision="exit"))
+    w.do(pid, APPROVER2, c.Approve(decision="exit"))
+    assert w.state(pid).state == State.EXIT_IN_PROGRESS and w.state(pid).exit_mode == "forced"
+    w.do(pid, APPROVER, c.ConfirmExit())
+    assert w.state(pid).state == State.EXITED
+
+
+# -- voluntary exit and extensions -----------------------------------------------------------
+
+
+def test_voluntary_exit_needs_users_told_30_days_ahead() -> None:
+    w, pid = fintech_in_test()
+    today = w.clock.today
+    w.refused(pid, ALICE, c.InitiateExit(
+        mode="voluntary", users_notified_on=today, planned_exit_on=today + dt.timedelta(days=29)),
+        "exit_notice_too_short")
+    w.refused(pid, OFFICER, c.InitiateExit(
+        mode="voluntary", users_notified_on=today, planned_exit_on=today + dt.timedelta(days=30)), "wrong_role")
+    w.do(pid, ALICE, c.InitiateExit(
+        mode="voluntary", users_notified_on=today, planned_exit_on=today + dt.timedelta(days=30)))
+    assert w.state(pid).state == State.EXIT_IN_PROGRESS
+
+    # the regulator cannot confirm before the 30 days have run
+    w.clock.advance(days=29)
+    w.refused(pid, OFFICER, c.ConfirmExit(), "exit_notice_too_short")
+    w.clock.advance(days=1)
+    w.do(pid, OFFICER, c.ConfirmExit())
+    assert w.state(pid).state == State.EXITED
+
+
+def test_extension_granted_once_and_the_test_ends_later() -> None:
+    w, pid = fintech_in_test()
+    s = w.state(pid)
+    assert s.planned_end is not None
+    end = s.planned_end
+    w.clock.to(end - dt.timedelta(days=30))  # the last day to ask
+    w.refused(pid, ALICE, c.RequestExtension(months=7), "extension_not_allowed")
+    w.do(pid, ALICE, c.RequestExtension(months=6, reason="需更多样本"))
+    w.refused(pid, OFFICER, c.GrantExtension(), "wrong_role")
+    w.do(pid, APPROVER, c.GrantExtension())
+    s = w.state(pid)
+    assert s.extensions_granted == 1 and s.planned_end is not None
+    assert s.planned_end == dt.date(end.year + (end.month + 5) // 12, (end.month + 5) % 12 + 1, end.day)
+
+    # at most one extension
+    w.refused(pid, ALICE, c.RequestExtension(months=1), "extension_not_allowed")
+
+    # the old end passes without ending the test; the new one ends it
+    w.clock.to(end + dt.timedelta(days=1))
+    w.report_month(pid, USERS)
+    assert w.state(pid).state == State.TESTING
+    w.clock.to(s.planned_end)
+    w.tick()
+    assert w.state(pid).state == State.FINAL_EVALUATION
+
+
+def test_extension_refused_and_a_late_request_refused() -> None:
+    w, pid = fintech_in_test()
+    s = w.state(pid)
+    assert s.planned_end is not None
+    end = s.planned_end
+    w.clock.to(end - dt.timedelta(days=60))
+    w.refused(pid, APPROVER, c.RefuseExtension(), "no_extension_request")
+    w.do(pid, ALICE, c.RequestExtension(months=3))
+    w.do(pid, APPROVER, c.RefuseExtension(reason="测试目标已可评估"))
+    s = w.state(pid)
+    assert s.planned_end == end and s.extensions_granted == 0 and s.extension_requested_months is None
+
+    # asking again later than 30 days before the end is refused
+    w.clock.to(end - dt.timedelta(days=29))
+    e = w.refused(pid, ALICE, c.RequestExtension(months=3), "extension_not_allowed")
+    assert "30 days before the end" in e.message_en
+    before = w.head()
+    w.tick()
+    assert "ExtensionDeadlinePassed" in w.types_since(pid, before)
+    w.clock.to(end)
+    w.tick()
+    assert w.state(pid).state == State.FINAL_EVALUATION
+
+
+# -- revocation and external facts -----------------------------------------------------------
+
+
+def test_revoked_for_false_materials_by_an_approver_with_a_reason() -> None:
+    w, pid = fintech_in_test()
+    w.refused(pid, APPROVER, c.Revoke(), "reason_required")
+    w.refused(pid, OFFICER, c.Revoke(reason="伪造审计意见"), "wrong_role")
+    w.do(pid, APPROVER, c.Revoke(reason="伪造外部法律评估意见"))
+    s = w.state(pid)
+    assert s.state == State.REVOKED and s.history[-1].category == "false_materials"
+    w.refused(pid, ALICE, c.ReportMetrics(
+        period_start=w.clock.today, period_end=w.clock.today, metrics={"users": 1}), "terminal_state")
+
+
+def test_data_asset_revoked_when_false_materials_are_recorded() -> None:
+    w, pid = data_asset_in_test()
+    result = w.do(pid, OFFICER, c.RecordExternalFact(trigger="false_materials", on=w.clock.today,
+                                                     detail="数据来源授权书系伪造"))
+    assert result.event_types == ["ExternalFactRecorded", "ThresholdBreached", "ProjectRevoked"]
+    assert w.state(pid).state == State.REVOKED
+
+
+@pytest.mark.parametrize("route", ["revoke_command", "recorded_fact"])
+def test_graduated_project_revoked_for_false_materials(route: str) -> None:
+    # GRADUATED -> REVOKED (false materials); nothing else moves a graduate
+    w, pid = data_asset_in_test()
+    end = w.state(pid).planned_end
+    assert end is not None
+    w.clock.to(end)
+    w.do(pid, ALICE, c.ReportMetrics(period_start=end - dt.timedelta(days=29), period_end=end,
+                                     metrics={"trades": 5}, kpis_met=["trades", "buyers"]))
+    w.tick()
+    w.do(pid, ALICE, c.SubmitFinalReport(sha256=sha("final"), summary="完成"))
+    w.do(pid, OFFICER, c.AcceptFinalReport())
+    w.do(pid, OFFICER, c.Recommend(decision="graduate"))
+    w.do(pid, APPROVER, c.Approve(decision="graduate"))
+    assert w.state(pid).state == State.GRADUATED
+    w.refused(pid, ALICE, c.SubmitFinalReport(sha256=sha("again"), summary="再次"), "terminal_state")
+    w.refused(pid, APPROVER, c.Suspend(category="x"), "terminal_state")
+    # a fact that would suspend a live project does nothing to a graduate
+    result = w.do(pid, OFFICER, c.RecordExternalFact(trigger="source_authorisation_lapsed", on=w.clock.today))
+    assert result.event_types == ["ExternalFactRecorded"]
+
+    if route == "revoke_command":
+        w.do(pid, APPROVER, c.Revoke(reason="质量评估报告造假"))
+    else:
+        result = w.do(pid, OFFICER, c.RecordExternalFact(trigger="false_materials", on=w.clock.today))
+        assert result.event_types == ["ExternalFactRecorded", "ThresholdBreached", "ProjectRevoked"]
+    assert w.state(pid).state == State.REVOKED
+    w.refused(pid, APPROVER, c.Revoke(reason="again"), "terminal_state")
+    w.refused(pid, OFFICER, c.RecordExternalFact(trigger="false_materials", on=w.clock.today), "terminal_state")
+
+
+def test_ecny_project_whose_pilot_area_is_withdrawn_is_forced_to_exit() -> None:
+    w, pid = ecny_in_test()
+    w.refused(pid, ALICE, c.RecordExternalFact(trigger="pilot_area_withdrawn", on=w.clock.today), "wrong_role")
+    result = w.do(pid, OFFICER, c.RecordExternalFact(
+        trigger="pilot_area_withdrawn", on=w.clock.today, detail="福州试点资格撤销"))
+    assert result.event_types == ["ExternalFactRecorded", "ThresholdBreached", "ExitInitiated"]
+    _, breach, exit_ = one_append(w, pid, result.positions)
+    assert isinstance(breach, ev.ThresholdBreached)
+    assert (breach.criterion_id, breach.action) == ("ec.exit.designation_withdrawn", "forced_exit")
+    assert isinstance(exit_, ev.ExitInitiated) and exit_.mode == "forced"
+    w.do(pid, OFFICER, c.ConfirmExit())
+    assert w.state(pid).state == State.EXITED
+
+
+def test_data_asset_pledge_valuation_expires_after_12_months() -> None:
+    w, pid = data_asset_in_test()
+    issued = w.clock.today
+    w.do(pid, ALICE, c.AttachDocument(kind="valuation_report", sha256=sha("valuation"), title="评估报告",
+                                      issued_on=issued))
+    w.do(pid, OFFICER, c.RecordExternalFact(trigger="pledge_registered", on=issued))
+    for _ in range(12):
+        w.report_month(pid, {"trades": 3})
+    assert not w.state(pid).breached("da.exit.valuation_age")
+
+    # when the clock passes 12 months after the valuation, the timer flags it (no suspension)
+    w.clock.to(dt.date(issued.year + 1, issued.month, issued.day) + dt.timedelta(days=1))
+    before = w.head()
+    w.tick()
+    assert w.types_since(pid, before) == ["ThresholdBreached"]
+    breach = w.state(pid).breaches[-1]
+    assert (breach.criterion_id, breach.action) == ("da.exit.valuation_age", "flag")
+    assert w.state(pid).state == State.TESTING
+
+    # ticking again records nothing; a fresh valuation clears it
+    assert w.tick() == 0
+    w.do(pid, ALICE, c.AttachDocument(kind="valuation_report", sha256=sha("revalued"), title="重新评估",
+                                      issued_on=w.clock.today))
+    w.clock.advance(days=40)
+    before = w.head()
+    w.report_month(pid, {"trades": 3})
+    assert "ThresholdBreached" not in w.types_since(pid, before)
+
+
+# -- thresholds ------------------------------------------------------------------------------
+
+
+def test_users_above_the_declared_cap_suspend_immediately() -> None:
+    w, pid = fintech_in_test()  # max_users 5000
+    w.report_month(pid, USERS)
+    result = w.report_month(pid, {**USERS, "users": 5001})
+    assert result.event_types == ["MetricsReported", "ThresholdBreached", "ProjectSuspended"]
+    _, breach, _ = one_append(w, pid, result.positions)
+    assert isinstance(breach, ev.ThresholdBreached) and breach.criterion_id == "fs.exit.cap_breach"
+    assert breach.figures["users"] == 5001 and breach.figures["max_users"] == 5000
+    assert w.state(pid).state == State.SUSPENDED
+
+
+def test_report_overdue_warns_after_10_days_and_suspends_after_30() -> None:
+    w, pid = fintech_in_test()
+    started = w.clock.today
+    due = started + dt.timedelta(days=30)
+
+    w.clock.to(due + dt.timedelta(days=10))
+    assert w.tick() == 0
+    w.clock.to(due + dt.timedelta(days=11))
+    before = w.head()
+    w.tick()
+    assert w.types_since(pid, before) == ["ReportOverdue", "ThresholdBreached", "WarningIssued"]
+    assert w.state(pid).warnings == ("fs.exit.report_late",)
+    assert w.state(pid).state == State.TESTING
+
+    w.clock.to(due + dt.timedelta(days=30))
+    assert w.tick() == 0
+    w.clock.to(due + dt.timedelta(days=31))
+    before = w.head()
+    w.tick()
+    assert w.types_since(pid, before) == ["ReportOverdue", "ThresholdBreached", "ProjectSuspended"]
+    assert w.state(pid).state == State.SUSPENDED
+    assert w.state(pid).suspension_category == "fs.exit.report_late"
+
+
+def test_a_later_overdue_report_warns_again() -> None:
+    w, pid = fintech_in_test()
+    due = w.clock.today + dt.timedelta(days=30)
+    w.clock.to(due + dt.timedelta(days=11))
+    w.tick()
+    assert w.state(pid).warnings == ("fs.exit.report_late",)
+    # the late report arrives; the next one is due 30 days after its period
+    w.do(pid, ALICE, c.ReportMetrics(period_start=due - dt.timedelta(days=29), period_end=due, metrics=USERS))
+    w.clock.to(due + dt.timedelta(days=30 + 11))
+    before = w.head()
+    w.tick()
+    assert w.types_since(pid, before) == ["ReportOverdue", "ThresholdBreached", "WarningIssued"]
+    assert w.state(pid).warnings == ("fs.exit.report_late", "fs.exit.report_late")
+
+
+def test_complaints_over_5_per_1000_active_users_record_a_suspension_review() -> None:
+    w, pid = fintech_in_test()
+    w.report_month(pid, USERS)  # 1,000 active users
+    for n in range(1, 6):
+        result = w.do(pid, ALICE, c.LogComplaint(complaint_id=f"cp-{n}", category="fees", received_on=w.clock.today))
+        assert result.event_types == ["ComplaintLogged"]
+    result = w.do(pid, OFFICER, c.LogComplaint(complaint_id="cp-6", category="fees", received_on=w.clock.today))
+    assert result.event_types == ["ComplaintLogged", "ThresholdBreached"]
+    breach = w.state(pid).breaches[-1]
+    assert (breach.criterion_id, breach.action) == ("fs.exit.complaints", "suspension_review")
+    assert w.state(pid).state == State.TESTING  # a review, not a suspension
+
+    # one more complaint in the same window does not record the same breach again
+    result = w.do(pid, ALICE, c.LogComplaint(complaint_id="cp-7", category="fees", received_on=w.clock.today))
+    assert result.event_types == ["ComplaintLogged"]
+
+
+@pytest.mark.parametrize(("failures", "suspended"), [(50, False), (51, True)])
+def test_ecny_payment_failure_rate_over_half_a_percent_in_7_days_suspends(failures: int, suspended: bool) -> None:
+    w, pid = ecny_in_test()
+    w.clock.advance(days=7)
+    today = w.clock.today
+    result = w.do(pid, ALICE, c.ReportMetrics(
+        period_start=today - dt.timedelta(days=6), period_end=today,
+        metrics={"transactions": 10_000, "payment_failures": failures}))
+    if suspended:
+        assert result.event_types == ["MetricsReported", "ThresholdBreached", "ProjectSuspended"]
+        breach = w.state(pid).breaches[-1]
+        assert (breach.criterion_id, breach.action) == ("ec.exit.payment_failure", "suspension")
+        assert w.state(pid).state == State.SUSPENDED
+    else:
+        assert result.event_types == ["MetricsReported"]
+        assert w.state(pid).state == State.TESTING
+
+
+def test_ecny_admitted_but_not_started_whose_pilot_area_is_withdrawn_is_terminated() -> None:
+    w = World()
+    pid = w.create("ecny-pilot")
+    w.ecny_application(pid)
+    w.through_notice(pid)
+    w.admit(pid)
+    result = w.do(pid, OFFICER, c.RecordExternalFact(trigger="pilot_area_withdrawn", on=w.clock.today))
+    assert result.event_types == ["ExternalFactRecorded", "ThresholdBreached", "ProjectTerminated"]
+    assert w.state(pid).state == State.TERMINATED
+    w.refused(pid, ALICE, c.StartTest(), "terminal_state")
+
+
+def test_ecny_dormancy_closes_a_pilot_in_test_but_not_one_in_final_evaluation() -> None:
+    w, pid = ecny_in_test()
+    w.clock.advance(days=91)
+    before = w.head()
+    w.tick()
+    assert w.types_since(pid, before) == ["ThresholdBreached", "ExitInitiated"]
+    assert w.state(pid).exit_criterion == "ec.exit.dormancy"
+
+    # a pilot whose test has ended is not dormant while the regulator evaluates it
+    w, pid = ecny_in_test()
+    end = w.state(pid).planned_end
+    assert end is not None
+    w.clock.to(end)
+    w.do(pid, ALICE, c.ReportMetrics(period_start=end - dt.timedelta(days=29), period_end=end,
+                                     metrics={"transactions": 900}, kpis_met=["transactions", "wallets_opened"]))
+    w.tick()
+    assert w.state(pid).state == State.FINAL_EVALUATION
+    w.clock.advance(days=120)
+    before = w.head()
+    w.tick()
+    assert w.types_since(pid, before) == []
+    assert w.state(pid).state == State.FINAL_EVALUATION

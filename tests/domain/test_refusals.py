@@ -1,0 +1,336 @@
+"""Refusals with their stable codes (and nothing appended), rule versions, timers and back-dating."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+
+from projections.rules import admission_checklist
+from schemas import commands as c
+from schemas import events as ev
+from schemas import programs as p
+from schemas.lifecycle import State
+from tests.domain.world import (
+    ALICE,
+    APPROVER,
+    APPROVER2,
+    ASSESSOR,
+    AUDITOR,
+    CAROL_AS_APPROVER,
+    OFFICER,
+    OTHER,
+    PUBLIC,
+    SYSTEM,
+    TECHCO,
+    World,
+    sha,
+)
+
+
+def in_review(w: World) -> str:
+    pid = w.create("fintech-sandbox")
+    w.fintech_application(pid)
+    w.do(pid, ALICE, c.Submit())
+    w.do(pid, OFFICER, c.AcceptIntake())
+    return pid
+
+
+def test_wrong_role() -> None:
+    w = World()
+    pid = w.create("fintech-sandbox")
+    w.fintech_application(pid)
+    for actor in (OFFICER, PUBLIC, AUDITOR, SYSTEM):
+        e = w.refused(pid, actor, c.Submit(), "wrong_role")
+        assert e.params == {"role": actor.role, "action": "submit"}
+    w.do(pid, ALICE, c.Submit())
+    w.refused(pid, PUBLIC, c.AcceptIntake(), "wrong_role")
+    w.refused(pid, ALICE, c.AcceptIntake(), "wrong_role")
+    w.do(pid, OFFICER, c.AcceptIntake())
+    w.refused(pid, ASSESSOR, c.Recommend(decision="reject"), "wrong_role")
+    w.refused(pid, AUDITOR, c.FileAssessment(topic="security", outcome="favourable", summary="ok"), "wrong_role")
+    w.refused(pid, OFFICER, c.WaiveCondition(condition_id="fs.adm.notice", reason="x"), "wrong_role")
+    w.do(pid, ASSESSOR, c.FileAssessment(topic="security", outcome="favourable", summary="符合 JR/T 0199"))
+
+
+def test_not_your_organisation() -> None:
+    w = World()
+    pid = w.create("fintech-sandbox")
+    w.fintech_application(pid)
+    w.refused(pid, OTHER, c.EditDraft(section="statement", fields={"exit_plan": "none"}), "not_your_organisation")
+    w.refused(pid, OTHER, c.Submit(), "not_your_organisation")
+    w.refused(pid, OTHER, c.Attest(statement="no_violations"), "not_your_organisation")
+    # a partner attests for itself, never for the lead; nobody attaches another's documents
+    w.refused(pid, TECHCO, c.Attest(statement="no_violations", organisation="fzbank"), "not_your_organisation")
+    w.refused(pid, ALICE, c.AttachDocument(kind="x", sha256=sha("x"), title="x", holder="techco"),
+              "not_your_organisation")
+    w.do(pid, ALICE, c.Submit())
+    w.refused(pid, OTHER, c.Withdraw(), "not_your_organisation")
+    assert w.state(pid).state == State.SUBMITTED
+
+
+def test_four_eyes_the_recommender_never_approves_and_nobody_approves_twice() -> None:
+    w = World()
+    pid = in_review(w)
+    w.do(pid, OFFICER, c.OpenPublicNotice())
+    ends = w.state(pid).notice_ends
+    assert ends is not None
+    w.clock.to(ends + dt.timedelta(days=1))
+    w.tick()
+    w.do(pid, OFFICER, c.Recommend(decision="admit"))
+
+    e = w.refused(pid, CAROL_AS_APPROVER, c.Approve(decision="admit"), "four_eyes")
+    assert e.params["who"] == "carol"
+    w.do(pid, APPROVER, c.Approve(decision="admit"))
+    w.refused(pid, APPROVER, c.Approve(decision="admit"), "four_eyes")
+    assert w.state(pid).state == State.NOTICE_CLOSED
+    w.refused(pid, APPROVER2, c.Approve(decision="reject"), "recommendation_mismatch")
+    w.do(pid, APPROVER2, c.Approve(decision="admit"))
+    assert w.state(pid).state == State.ADMITTED
+    w.refused(pid, APPROVER, c.Approve(decision="admit"), "wrong_state")
+
+
+def test_no_admission_before_the_notice_closes() -> None:
+    w = World()
+    pid = in_review(w)
+    w.refused(pid, OFFICER, c.Recommend(decision="admit"), "notice_not_closed")
+    w.do(pid, OFFICER, c.OpenPublicNotice())
+    ends = w.state(pid).notice_ends
+    assert ends is not None
+    w.clock.to(ends)
+    w.tick()  # the last day of the notice: still open
+    w.refused(pid, OFFICER, c.Recommend(decision="admit"), "notice_not_closed")
+    w.clock.advance(days=1)
+    w.tick()
+    w.do(pid, OFFICER, c.Recommend(decision="admit"))
+
+
+def test_condition_unmet_lists_the_conditions_in_both_languages_and_a_waiver_with_a_reason_clears_them() -> None:
+    w = World()
+    pid = w.create("fintech-sandbox")
+    w.fintech_application(pid, max_users=20_000, partner=False)  # over the 10,000-user cap
+    w.do(pid, ALICE, c.EditDraft(section="statement", fields={"complaint_contact": None}))
+    w.through_notice(pid)
+
+    e = w.refused(pid, OFFICER, c.Recommend(decision="admit"), "condition_unmet")
+    program = w.registry.program("fintech-sandbox", 1)
+    labels = {r.id: r for r in program.admission}
+    assert [d["id"] for d in e.details] == ["fs.adm.user_cap", "fs.adm.complaint_channel"]
+    for detail in e.details:
+        rule = labels[detail["id"]]
+        assert (detail["label_zh"], detail["label_en"]) == (rule.label_zh, rule.label_en)
+        assert rule.label_zh in e.message_zh and rule.label_en in e.message_en
+    assert "max_users 20000 > 10000" in e.details[0]["missing_en"]
+    assert "complaint_contact" in e.details[1]["missing_en"]
+
+    w.refused(pid, APPROVER, c.WaiveCondition(condition_id="fs.adm.user_cap"), "reason_required")
+    w.refused(pid, APPROVER, c.WaiveCondition(condition_id="fs.adm.nope", reason="x"), "unknown_condition")
+    w.do(pid, APPROVER, c.WaiveCondition(condition_id="fs.adm.user_cap", reason="区域普惠需要，风险补偿金已足额"))
+    e = w.refused(pid, OFFICER, c.Recommend(decision="admit"), "condition_unmet")
+    assert [d["id"] for d in e.details] == ["fs.adm.complaint_channel"]
+    w.do(pid, APPROVER2, c.WaiveCondition(condition_id="fs.adm.complaint_channel", reason="联系人已在官网公示"))
+    w.admit(pid)
+    s = w.state(pid)
+    assert s.state == State.ADMITTED
+    waived = [x for x in admission_checklist(s, program, w.registry.reference(), w.clock.today) if x.status == "waived"]
+    assert [(x.id, x.waived_by) for x in waived] == [("fs.adm.user_cap", "ada"), ("fs.adm.complaint_channel", "bo")]
+    assert waived[0].waiver_reason == "区域普惠需要，风险补偿金已足额"
+
+
+def test_an_open_objection_blocks_admission_until_disposed() -> None:
+    w = World()
+    pid = in_review(w)
+    w.do(pid, OFFICER, c.OpenPublicNotice())
+    w.do(pid, PUBLIC, c.Comment(text="支持"))
+    w.do(pid, PUBLIC, c.Object(grounds="该产品并非首创"))
+    objection = w.state(pid).open_objections[0].objection_id
+    ends = w.state(pid).notice_ends
+    assert ends is not None
+    w.clock.to(ends + dt.timedelta(days=1))
+    w.tick()
+    w.refused(pid, PUBLIC, c.Object(grounds="迟到的异议"), "not_in_notice")
+
+    e = w.refused(pid, OFFICER, c.Recommend(decision="admit"), "objection_open")
+    assert objection in e.message_en
+    w.refused(pid, OFFICER, c.DisposeObjection(objection_id="obj-999", outcome="dismissed"), "unknown_objection")
+    w.do(pid, OFFICER, c.DisposeObjection(objection_id=objection, outcome="dismissed", reason="已有同类产品对比说明"))
+    w.admit(pid)
+    assert w.state(pid).state == State.ADMITTED
+
+
+def test_terminal_state_refuses_everything_and_appends_nothing() -> None:
+    w = World()
+    pid = in_review(w)
+    w.do(pid, ALICE, c.Withdraw())
+    for actor, command in [
+        (ALICE, c.EditDraft(section="statement", fields={"exit_plan": "x"})),
+        (OFFICER, c.AcceptIntake()),
+        (APPROVER, c.WaiveCondition(condition_id="fs.adm.notice", reason="x")),
+        (PUBLIC, c.Comment(text="x")),
+        (OFFICER, c.RecordExternalFact(trigger="licence_lost", on=w.clock.today)),
+    ]:
+        e = w.refused(pid, actor, command, "terminal_state")
+        assert "WITHDRAWN" in e.message_en and "撤回" in e.message_zh
+    assert w.tick() == 0
+
+
+def test_graduation_needs_the_final_report_accepted_and_every_kpi() -> None:
+    w = World()
+    pid = w.create("ecny-pilot")
+    w.ecny_application(pid)
+    w.through_notice(pid)
+    w.admit(pid)
+    w.do(pid, ALICE, c.StartTest())
+    end = w.state(pid).planned_end
+    assert end is not None
+    w.clock.to(end)
+    w.do(pid, ALICE, c.ReportMetrics(period_start=end - dt.timedelta(days=29), period_end=end,
+                                     metrics={"transactions": 100}, kpis_met=["transactions"]))
+    w.tick()
+    assert w.state(pid).state == State.FINAL_EVALUATION
+    w.refused(pid, OFFICER, c.Recommend(decision="graduate"), "final_report_missing")
+    w.refused(pid, OFFICER, c.AcceptFinalReport(), "final_report_missing")
+    w.do(pid, ALICE, c.SubmitFinalReport(sha256=sha("final"), summary="钱包开立未达标"))
+    w.do(pid, OFFICER, c.AcceptFinalReport())
+    e = w.refused(pid, OFFICER, c.Recommend(decision="graduate"), "kpis_unmet")
+    assert "wallets_opened" in e.message_en
+
+
+def test_a_later_program_version_binds_only_projects_submitted_after_it() -> None:
+    w = World()
+    early = w.create("fintech-sandbox", title="早提交")
+    w.fintech_application(early, max_users=8000)
+    w.do(early, ALICE, c.Submit())
+    late = w.create("fintech-sandbox", title="晚提交")
+    w.fintech_application(late, max_users=8000)
+
+    # when a regulator publishes version 2 lowering the user cap to 5,000
+    v1 = w.registry.program("fintech-sandbox", 1)
+    cap = next(r for r in v1.admission if r.id == "fs.adm.user_cap")
+    assert isinstance(cap.params, p.Caps)
+    lowered = msgspec.structs.replace(cap, params=msgspec.structs.replace(
+        cap.params, maximum={"max_users": 5000}))
+    v2 = msgspec.structs.replace(
+        v1, version=2, effective_from=w.clock.today,
+        admission=tuple(lowered if r.id == cap.id else r for r in v1.admission))
+    w.registry.publish_program(v2, APPROVER, command_id=w.cid())
+    published = w.store.read_stream("program-fintech-sandbox")[-1].payload
+    assert isinstance(published, ev.ProgramVersionPublished)
+    assert published.changes == ["admission rule changed: fs.adm.user_cap"]
+
+    w.do(late, ALICE, c.Submit())
+    assert (w.state(early).program_version, w.state(late).program_version) == (1, 2)
+    for pid in (early, late):
+        w.do(pid, OFFICER, c.AcceptIntake())
+        w.do(pid, OFFICER, c.OpenPublicNotice())
+    w.clock.advance(days=40)
+    w.tick()
+
+    # then the early project keeps version 1's cap and the late one meets version 2's
+    w.admit(early)
+    assert w.state(early).state == State.ADMITTED
+    e = w.refused(late, OFFICER, c.Recommend(decision="admit"), "condition_unmet")
+    assert [d["id"] for d in e.details] == ["fs.adm.user_cap"]
+    assert "max_users 8000 > 5000" in e.details[0]["missing_en"]
+    admitted = next(x for x in w.events(early) if isinstance(x.payload, ev.ProjectAdmitted))
+    assert admitted.metadata.rule_version == "fintech-sandbox@1"
+
+
+def test_tick_twice_for_the_same_moment_records_nothing_new() -> None:
+    w = World()
+    testing = w.create("fintech-sandbox", title="测试中")
+    w.fintech_application(testing)
+    w.through_notice(testing)
+    w.start_testing(testing)
+    due = w.clock.today + dt.timedelta(days=30)
+    w.clock.advance(days=14)
+    in_notice = in_review(w)
+    w.do(in_notice, OFFICER, c.OpenPublicNotice())
+    # the day after the notice ends, the first monthly report is between 10 and 30 days late
+    ends = w.state(in_notice).notice_ends
+    assert ends is not None and 10 < (ends + dt.timedelta(days=1) - due).days <= 30
+    w.clock.to(ends + dt.timedelta(days=1))
+    assert w.tick() == 1 + 3
+    assert w.state(in_notice).state == State.NOTICE_CLOSED
+    assert w.state(testing).warnings == ("fs.exit.report_late",)
+    head = w.head()
+    assert w.tick() == 0
+    assert w.head() == head
+    w.clock.advance(hours=1)
+    assert w.tick() == 0
+
+
+def test_a_back_dated_report_keeps_its_business_time_and_is_recorded_now() -> None:
+    w = World()
+    pid = w.create("fintech-sandbox")
+    w.fintech_application(pid)
+    w.through_notice(pid)
+    w.start_testing(pid)
+    w.clock.advance(days=45)
+    happened = w.clock.now - dt.timedelta(days=12)
+    period_end = (happened - dt.timedelta(days=1)).date()
+    result = w.do(pid, ALICE, c.ReportMetrics(
+        period_start=period_end - dt.timedelta(days=29), period_end=period_end,
+        metrics={"users": 100, "active_users": 90}, occurred_at=happened))
+    recorded = next(e for e in w.events(pid) if e.position == result.positions[0])
+    assert recorded.metadata.occurred_at == happened
+    assert recorded.recorded_at == w.clock.now
+    assert recorded.recorded_at - recorded.metadata.occurred_at == dt.timedelta(days=12)
+    assert w.state(pid).reports[-1].reported_on == happened.date()
+
+    # a report dated in the future is refused
+    e = w.refused(pid, ALICE, c.ReportMetrics(
+        period_start=period_end, period_end=period_end, metrics={"users": 1},
+        occurred_at=w.clock.now + dt.timedelta(days=1)), "invalid_value")
+    assert e.params["field"] == "occurred_at"
+
+
+def test_a_notice_running_into_a_year_without_holiday_data_is_refused() -> None:
+    w = World(start=dt.date(2026, 12, 14))
+    pid = in_review(w)
+    e = w.refused(pid, OFFICER, c.OpenPublicNotice(), "calendar_not_covered")
+    assert e.params["year"] == 2027
+
+
+def test_ecny_pilot_area_is_checked_on_the_submission_date_and_wallet_caps_against_the_tier() -> None:
+    w = World()
+    early = w.create("ecny-pilot", title="早")
+    w.ecny_application(early)
+    w.do(early, ALICE, c.Submit())
+    over_cap = w.create("ecny-pilot", title="超限")
+    w.ecny_application(over_cap, per_payment_cap_yuan=2_001)  # tier 4 allows 2,000 per payment
+    w.do(over_cap, ALICE, c.Submit())
+
+    # the next day Fuzhou stops being a pilot area (reference data has its own events)
+    w.clock.advance(days=1)
+    records = w.registry.reference().records("pilot_areas")
+    for record in records:
+        if record["code"] == "fuzhou":
+            record["withdrawn"] = w.clock.today.isoformat()
+    w.registry.update_reference("pilot_areas", records, APPROVER, command_id=w.cid(), changes=["fuzhou withdrawn"])
+    late = w.create("ecny-pilot", title="晚")
+    w.ecny_application(late)
+    w.do(late, ALICE, c.Submit())
+
+    for pid in (early, over_cap, late):
+        w.do(pid, OFFICER, c.AcceptIntake())
+        w.do(pid, OFFICER, c.OpenPublicNotice())
+    w.clock.advance(days=10)
+    w.tick()
+    w.admit(early)
+    assert w.state(early).state == State.ADMITTED
+    e = w.refused(late, OFFICER, c.Recommend(decision="admit"), "condition_unmet")
+    assert [d["id"] for d in e.details] == ["ec.adm.pilot_area"]
+    e = w.refused(over_cap, OFFICER, c.Recommend(decision="admit"), "condition_unmet")
+    assert [d["id"] for d in e.details] == ["ec.adm.wallet_tiers"]
+    assert "per_payment_cap_yuan 2001 > 2000" in e.details[0]["missing_en"]
+
+
+def test_comments_and_objections_only_during_the_notice() -> None:
+    w = World()
+    pid = in_review(w)
+    w.refused(pid, PUBLIC, c.Comment(text="太早"), "not_in_notice")
+    w.do(pid, OFFICER, c.OpenPublicNotice())
+    w.do(pid, PUBLIC, c.Comment(text="支持"))
+    w.refused(pid, ALICE, c.Comment(text="自评"), "wrong_role")
+    assert w.state(pid).comments == 1
