@@ -185,6 +185,11 @@ class ProjectState(msgspec.Struct, frozen=True, kw_only=True):
     exit_criterion: str | None = None
     facts: tuple[Fact, ...] = ()
     history: tuple[StatusChange, ...] = ()
+    #: The command (correlation id) of the latest event and the positions of the events its
+    #: actor caused in that append: an automatic breach recorded in the same append cites them,
+    #: since the decider could not know their positions when it wrote the breach.
+    append_command: str | None = None
+    append_positions: tuple[int, ...] = ()
 
     @property
     def open_objections(self) -> list[Objection]:
@@ -219,7 +224,12 @@ def _decided(state: ProjectState, to: State, on: dt.date, position: int) -> Proj
 
 def evolve(state: ProjectState, recorded: RecordedEvent[Event]) -> ProjectState:
     """Apply one recorded event to a project state. Pure; unknown event types are a bug."""
+    command = recorded.metadata.correlation_id
+    if command is None or command != state.append_command:
+        state = replace(state, append_command=command, append_positions=())
     state = _apply(state, recorded)
+    if command is not None and recorded.metadata.role != "system":
+        state = replace(state, append_positions=(*state.append_positions, recorded.position))
     return replace(state, version=recorded.version, last_position=recorded.position)
 
 
@@ -402,9 +412,10 @@ def _apply(s: ProjectState, r: RecordedEvent[Event]) -> ProjectState:
         case ev.ExtensionRefused():
             return replace(s, extension_requested_months=None, extension_request_position=None)
         case ev.ThresholdBreached():
-            breach = Breach(
-                criterion_id=e.criterion_id, action=e.action, position=pos, on=on, evidence=tuple(e.evidence)
-            )
+            # An automatic breach (caused by a command) also rests on the report of that command.
+            caused_by = s.append_positions if meta.causation_id is not None else ()
+            evidence = tuple(sorted({*e.evidence, *caused_by}))
+            breach = Breach(criterion_id=e.criterion_id, action=e.action, position=pos, on=on, evidence=evidence)
             return replace(s, breaches=(*s.breaches, breach))
         case ev.WarningIssued():
             return replace(s, warnings=(*s.warnings, e.criterion_id))

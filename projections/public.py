@@ -1,6 +1,6 @@
 """Pure views of a project state: its public register entry and what it waits for.
 
-The register entry carries only the public fields of DESIGN §6: never assessments, personal data,
+The register entry carries only the public fields: never assessments, personal data,
 comment or objection texts, commenters' identities, security details or individual metrics.
 """
 

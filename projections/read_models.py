@@ -9,6 +9,10 @@ drops everything and replays the log; the result equals the incrementally mainta
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import sqlite3
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -29,6 +33,7 @@ PROJECT_PREFIX = "project-"
 TABLES = ("rm_project_states", "rm_projects", "rm_register", "rm_queue", "rm_audit")
 
 _state_encoder = msgspec.json.Encoder()
+_entry_encoder = msgspec.json.Encoder()
 _state_decoder = msgspec.json.Decoder(ProjectState)
 
 #: Events that record a decision, for the audit trail.
@@ -138,138 +143,244 @@ def project_row(state: ProjectState) -> dict[str, Any]:
     }
 
 
-def audit_row(event: RecordedEvent[Event], before: ProjectState) -> dict[str, Any]:
-    """One decision: who, in which role, when, under which rule version, why, and the chain of
-    recommender and approvers where there is one."""
+_CHAINED = (
+    ev.DecisionApproved,
+    ev.ProjectAdmitted,
+    ev.ApplicationRejected,
+    ev.ProjectGraduated,
+    ev.ExitInitiated,
+    ev.ExitConfirmed,
+)
+_detail_encoder = msgspec.json.Encoder()
+
+
+def audit_values(event: RecordedEvent[Event], before: ProjectState) -> tuple[Any, ...]:
+    """One decision as an rm_audit row (in ``AUDIT_COLUMNS`` order): who, in which role, when,
+    under which rule version, why, and the chain of recommender and approvers where there is one."""
     meta = event.metadata
-    detail: dict[str, Any] = {"payload": msgspec.to_builtins(event.payload)}
+    detail: dict[str, Any] = {"payload": event.payload}
     pending = before.pending
-    if pending is not None and isinstance(
-        event.payload,
-        ev.DecisionApproved
-        | ev.ProjectAdmitted
-        | ev.ApplicationRejected
-        | ev.ProjectGraduated
-        | ev.ExitInitiated
-        | ev.ExitConfirmed,
-    ):
+    if pending is not None and isinstance(event.payload, _CHAINED):
         detail["recommendation"] = {
             "id": pending.recommendation_id,
             "decision": pending.decision,
             "recommender": pending.recommender,
-            "approvers": list(pending.approvers),
+            "approvers": pending.approvers,
             "position": pending.position,
         }
-    return {
-        "position": event.position,
-        "project_id": event.stream_id.removeprefix(PROJECT_PREFIX),
-        "type": event.type,
-        "actor": meta.actor,
-        "role": meta.role,
-        "organisation": meta.organisation,
-        "occurred_at": meta.occurred_at.isoformat(),
-        "recorded_at": event.recorded_at.isoformat(),
-        "rule_version": meta.rule_version,
-        "reason": meta.reason,
-        "detail": msgspec.json.encode(detail).decode(),
-    }
+    return (
+        event.position,
+        event.stream_id.removeprefix(PROJECT_PREFIX),
+        event.type,
+        meta.actor,
+        meta.role,
+        meta.organisation,
+        meta.occurred_at.isoformat(),
+        event.recorded_at.isoformat(),
+        meta.rule_version,
+        meta.reason,
+        _detail_encoder.encode(detail).decode(),
+    )
+
+
+def audit_row(event: RecordedEvent[Event], before: ProjectState) -> dict[str, Any]:
+    """:func:`audit_values` by column name."""
+    return dict(zip(AUDIT_COLUMNS, audit_values(event, before), strict=True))
+
+
+#: The columns of rm_projects, in the order ``project_row`` gives them.
+PROJECT_COLUMNS = tuple(project_row(INITIAL))
+#: The columns of rm_audit, in the order ``audit_row`` gives them.
+AUDIT_COLUMNS = (
+    "position",
+    "project_id",
+    "type",
+    "actor",
+    "role",
+    "organisation",
+    "occurred_at",
+    "recorded_at",
+    "rule_version",
+    "reason",
+    "detail",
+)
+_PROJECT_UPSERT = (
+    f"INSERT OR REPLACE INTO rm_projects ({', '.join(PROJECT_COLUMNS)})"
+    f" VALUES ({', '.join('?' * len(PROJECT_COLUMNS))})"
+)
+_AUDIT_INSERT = f"INSERT INTO rm_audit ({', '.join(AUDIT_COLUMNS)}) VALUES ({', '.join('?' * len(AUDIT_COLUMNS))})"
 
 
 class ReadModels:
-    """The read models of one SQLite registry and the reader that keeps them current."""
+    """The read models of one SQLite registry and the reader that keeps them current.
 
-    def __init__(self, store: SQLiteEventStore, catalog: Catalog | None = None) -> None:
+    ``catch_up`` reads the log in batches and folds them into project states; every ``chunk``
+    events (or sooner, once ``cache_size`` projects wait to be written), and at the head, it
+    writes the rows of each project it touched once and commits them in the same transaction as
+    the checkpoint. A crash rolls the unfinished chunk back and the next catch-up redoes it, so
+    every event is applied exactly once. Larger chunks rewrite a busy project's rows less often
+    but hold the write lock longer: ``rebuild`` (an operator's command) uses larger ones.
+
+    The reader also keeps the states it folded in memory (up to ``cache_size`` of them, least
+    recently used first out), so a chunk does not read back and decode what the previous one
+    wrote. The cache holds only committed states and is dropped whenever the checkpoint is not
+    where this instance left it (another reader moved it).
+    """
+
+    def __init__(self, store: SQLiteEventStore, catalog: Catalog | None = None, *, cache_size: int = 50_000) -> None:
         self.store = store
         self.db = store.db
         self.catalog = catalog or Catalog(store)
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, ProjectState] = OrderedDict()
+        self._cached_upto = -1
+        self._pending: dict[str, ProjectState] | None = None
+        self._lock = threading.RLock()  # one catch-up at a time per instance (it shares the cache)
         with store.transaction() as db:
             ensure_tables(db)
 
     # -- writing ------------------------------------------------------------------------------
 
     def _load_state(self, project_id: str) -> ProjectState:
+        if self._pending is not None and (pending := self._pending.get(project_id)) is not None:
+            return pending
+        cached = self._cache.get(project_id)
+        if cached is not None:
+            return cached
         row = self.db.conn.execute("SELECT state FROM rm_project_states WHERE project_id = ?", (project_id,)).fetchone()
         return _state_decoder.decode(row[0]) if row else INITIAL
 
     def apply(self, db: sqlite_utils.Database, events: Sequence[RecordedEvent[Event]]) -> None:
-        """Fold a batch into the tables (called inside the reader's transaction)."""
-        touched: dict[str, ProjectState] = {}
-        audit: list[dict[str, Any]] = []
+        """Fold a batch (inside the reader's transaction). Within ``catch_up`` the touched
+        projects' rows are written at the end of the chunk; on its own, at once."""
+        touched: dict[str, ProjectState] = {} if self._pending is None else self._pending
+        audit: list[tuple[Any, ...]] = []
+        prefix_length = len(PROJECT_PREFIX)
         for event in events:
-            if not event.stream_id.startswith(PROJECT_PREFIX):
+            stream = event.stream_id
+            if not stream.startswith(PROJECT_PREFIX):
                 continue
-            project_id = event.stream_id.removeprefix(PROJECT_PREFIX)
+            project_id = stream[prefix_length:]
             before = touched.get(project_id)
             if before is None:
                 before = self._load_state(project_id)
             if event.type in _DECISION_TYPES:
-                audit.append(audit_row(event, before))
+                audit.append(audit_values(event, before))
             touched[project_id] = evolve(before, event)
-        conn = db.conn
+        if audit:
+            db.conn.executemany(_AUDIT_INSERT, audit)
+        if self._pending is None:
+            self._write(db.conn, touched)
+
+    def _write(self, conn: sqlite3.Connection, touched: dict[str, ProjectState]) -> None:
+        """Rewrite every row the touched projects' states determine."""
+        states: list[tuple[Any, ...]] = []
+        projects: list[tuple[Any, ...]] = []
+        register: list[tuple[Any, ...]] = []
+        queue: list[tuple[Any, ...]] = []
         for project_id, state in touched.items():
-            conn.execute(
-                "INSERT OR REPLACE INTO rm_project_states (project_id, position, state) VALUES (?, ?, ?)",
-                (project_id, state.last_position, _state_encoder.encode(state).decode()),
-            )
-            row = project_row(state)
-            conn.execute(
-                f"INSERT OR REPLACE INTO rm_projects ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                tuple(row.values()),
-            )
+            states.append((project_id, state.last_position, _state_encoder.encode(state).decode()))
+            projects.append(tuple(project_row(state).values()))
             entry = register_entry(state)
             if entry is not None:
-                conn.execute(
-                    "INSERT OR REPLACE INTO rm_register (id, entry, program_key, region, state, last_position)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
+                register.append(
                     (
                         project_id,
-                        msgspec.json.encode(entry).decode(),
+                        _entry_encoder.encode(entry).decode(),
                         state.program_key,
                         state.region,
                         state.state.value,
                         state.last_position,
-                    ),
+                    )
                 )
-            conn.execute("DELETE FROM rm_queue WHERE project_id = ?", (project_id,))
             program = self.catalog.program(state.program_key, state.program_version) if state.program_version else None
-            for item in queue_items(state, program):
-                conn.execute(
-                    "INSERT INTO rm_queue (project_id, item, role, label_zh, label_en, due_on, since_position)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        project_id,
-                        item.item,
-                        item.role,
-                        item.label_zh,
-                        item.label_en,
-                        _iso(item.due_on),
-                        item.since_position,
-                    ),
-                )
-        if audit:
-            columns = list(audit[0])
-            conn.executemany(
-                f"INSERT INTO rm_audit ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                [tuple(r.values()) for r in audit],
+            queue.extend(
+                (project_id, i.item, i.role, i.label_zh, i.label_en, _iso(i.due_on), i.since_position)
+                for i in queue_items(state, program)
             )
+        conn.executemany(
+            "INSERT OR REPLACE INTO rm_project_states (project_id, position, state) VALUES (?, ?, ?)", states
+        )
+        conn.executemany(_PROJECT_UPSERT, projects)
+        conn.executemany(
+            "INSERT OR REPLACE INTO rm_register (id, entry, program_key, region, state, last_position)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            register,
+        )
+        conn.executemany("DELETE FROM rm_queue WHERE project_id = ?", [(project_id,) for project_id in touched])
+        conn.executemany(
+            "INSERT INTO rm_queue (project_id, item, role, label_zh, label_en, due_on, since_position)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            queue,
+        )
 
-    def catch_up(self, *, batch: int = 2000, progress: Callable[[int], None] | None = None) -> int:
-        """Apply every event after the checkpoint; returns how many positions it advanced."""
+    def catch_up(
+        self, *, batch: int = 2000, chunk: int = 50_000, progress: Callable[[int], None] | None = None
+    ) -> int:
+        """Apply every event after the checkpoint, ``batch`` events per read and at most ``chunk``
+        per transaction; returns how many positions it advanced."""
+        with self._lock:
+            return self._catch_up(batch, chunk, progress)
+
+    def _catch_up(self, batch: int, chunk: int, progress: Callable[[int], None] | None) -> int:
         total = 0
-        while (done := self.store.process(READER, self.apply, batch=batch)) > 0:
-            total += done
-            if progress:
-                progress(done)
-        return total
+        while True:
+            advanced = 0
+            pending: dict[str, ProjectState] = {}
+            with self.store.transaction() as db:
+                if self.store.checkpoint(READER) != self._cached_upto:
+                    self._cache.clear()
+                self._pending = pending
+                try:
+                    at_head = False
+                    while advanced < chunk and len(pending) < self.cache_size:
+                        done = self.store.process(READER, self.apply, batch=batch)
+                        if done == 0:
+                            at_head = True
+                            break
+                        advanced += done
+                        if progress:
+                            progress(done)
+                    self._write(db.conn, pending)
+                finally:
+                    self._pending = None
+                upto = self.store.checkpoint(READER)
+            self._remember(pending, upto)  # committed: the states are now what the tables hold
+            total += advanced
+            if at_head:
+                return total
 
-    def rebuild(self, *, batch: int = 2000, progress: Callable[[int], None] | None = None) -> int:
-        """Drop every read model and its checkpoint, then replay the whole log."""
-        with self.store.transaction() as db:
-            for table in TABLES:
-                db.conn.execute(f"DROP TABLE IF EXISTS {table}")
-            db.conn.execute("DELETE FROM checkpoints WHERE name = ?", (READER,))
-            ensure_tables(db)
-        return self.catch_up(batch=batch, progress=progress)
+    def _remember(self, states: dict[str, ProjectState], upto: int) -> None:
+        cache = self._cache
+        for project_id, state in states.items():
+            cache[project_id] = state
+            cache.move_to_end(project_id)
+        while len(cache) > self.cache_size:
+            cache.popitem(last=False)
+        self._cached_upto = upto
+
+    def rebuild(
+        self, *, batch: int = 2000, chunk: int = 250_000, progress: Callable[[int], None] | None = None
+    ) -> int:
+        """Drop every read model and its checkpoint, then replay the whole log.
+
+        The cyclic garbage collector is paused meanwhile: the replay allocates millions of
+        acyclic objects, and collecting them as they go costs about a sixth of the time."""
+        with self._lock:
+            self._cache.clear()
+            self._cached_upto = -1
+            with self.store.transaction() as db:
+                for table in TABLES:
+                    db.conn.execute(f"DROP TABLE IF EXISTS {table}")
+                db.conn.execute("DELETE FROM checkpoints WHERE name = ?", (READER,))
+                ensure_tables(db)
+            paused = gc.isenabled()
+            gc.disable()
+            try:
+                return self._catch_up(batch, chunk, progress)
+            finally:
+                if paused:
+                    gc.enable()
 
     @property
     def position(self) -> int:

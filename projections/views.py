@@ -8,17 +8,20 @@ rule version it used, the checklist and criteria at that moment, and the chain o
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from typing import Any
 
 import msgspec
 
 from events.store import EventStore
-from projections.catalog import Catalog
+from projections.catalog import DATASETS, REFERENCE_PREFIX, Catalog
 from projections.project import INITIAL, ProjectState, fold, local_date
 from projections.public import RegisterEntry, register_entry
 from projections.rules import RuleStatus, admission_checklist, exit_criteria
+from schemas import events as ev
 from schemas.lifecycle import STATE_LABELS
 from schemas.programs import ProgramDefinition
+from schemas.reference import ReferenceData
 
 PROJECT_PREFIX = "project-"
 
@@ -52,10 +55,36 @@ def _program_for(state: ProjectState, catalog: Catalog, on: dt.date, position: i
     return catalog.program_in_force(state.program_key, on, as_of_position=position)
 
 
+#: store -> {(reference stream, version): position of that version}, to tell cheaply whether a
+#: reference set changed after a given position.
+_reference_positions: weakref.WeakKeyDictionary[EventStore, dict[tuple[str, int], int]] = weakref.WeakKeyDictionary()
+
+
+def reference_as_of(catalog: Catalog, position: int | None) -> ReferenceData:
+    """The reference data as it stood at ``position``: when no reference set changed after it
+    (the usual case) that is the current reference data, which the catalog caches; otherwise
+    the catalog replays the sets up to ``position``."""
+    if position is None:
+        return catalog.reference()
+    store = catalog.store
+    known = _reference_positions.setdefault(store, {})
+    for dataset in DATASETS:
+        stream = REFERENCE_PREFIX + dataset
+        version = store.stream_version(stream)
+        if not version:
+            continue
+        last = known.get((stream, version))
+        if last is None:
+            last = known[(stream, version)] = store.read_stream(stream, from_version=version)[0].position
+        if last > position:
+            return catalog.reference(as_of_position=position)
+    return catalog.reference()
+
+
 def view_of(state: ProjectState, catalog: Catalog, on: dt.date, position: int | None = None) -> ProjectView:
     """Evaluate a folded state's rules on ``on`` (pure but for reading the catalog)."""
     program = _program_for(state, catalog, on, position)
-    ref = catalog.reference(as_of_position=position)
+    ref = reference_as_of(catalog, position)
     zh, en = STATE_LABELS[state.state]
     return ProjectView(
         id=state.project_id,
@@ -154,13 +183,15 @@ def explain(store: EventStore, catalog: Catalog, position: int) -> Explanation |
     after = fold(history[-1:], before)
     on = local_date(event.metadata.occurred_at)
     program = _program_for(before if before.program_version else after, catalog, on, position)
-    ref = catalog.reference(as_of_position=position)
+    ref = reference_as_of(catalog, position)
     pending = before.pending
     recommendation = None
     four_eyes = None
     if pending is not None:
+        # An approval adds its actor; the decision that completes the recommendation (admitted,
+        # rejected, graduated, exit) follows the last approval, which ``before`` already holds.
         approvers = [*pending.approvers]
-        if event.type in ("DecisionApproved",) or after.pending is None:
+        if isinstance(event.payload, ev.DecisionApproved):
             approvers.append(event.metadata.actor)
         recommendation = {
             "id": pending.recommendation_id,

@@ -1,0 +1,383 @@
+"""Projection benchmark: rebuilding the read models and as-of views, against raw reading.
+
+Run with ``make bench`` or ``.venv/bin/python bench/projections.py [--events N] [--large] [--quick]``.
+
+The log is a realistic history generated through the deciders (``sandbox.synthetic``: projects of
+the three programs, every event decided by ``Registry.execute`` or a timer) on the in-memory
+store, then loaded row for row (same positions, bytes and hashes) into a fresh SQLite file with
+the store's own schema in one transaction. One long data-asset listing has about 1,000 events.
+
+Figures, one line each (``NAME: VALUE unit ratio=R``), then an indented detail line:
+
+- ``rebuild_<n>``: ``ReadModels.rebuild()`` of every read model (projects, register, queue,
+  audit) in events/s; ratio = ours / raw read+decode of the same rows (plain ``sqlite3`` reading
+  every column the projection needs, ``msgspec`` decoding each payload into its Struct and each
+  metadata), best of ``--repeat`` interleaved runs, each side in a fresh process. Goal >= 0.25.
+- ``rebuild_<n>_peak_rss``: the peak RSS of the rebuilding process; ratio = ours / raw's.
+- ``as_of_<k>``: ``project_view`` of the long project as of its last event (replaying its ``k``
+  events, evaluating its checklist and exit criteria): latency in ms; ratio = raw latency of
+  reading and decoding its ``k`` rows / ours (best of many). Goal >= 0.5.
+
+The 1,000,000-event case (``--large``) generates for several minutes on a 2-core machine, so it
+is opt-in; ``--events`` sets the default case's size. Compare ratios from the same run only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import json
+import os
+import platform
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+# This file is named like the ``projections`` package; run as a script, its own folder comes
+# first on sys.path and would shadow the package. Put the project root there instead.
+_BENCH = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
+sys.path.insert(0, str(_BENCH.parent))
+
+from events.sqlite import SQLiteEventStore  # noqa: E402
+from projections.catalog import Catalog  # noqa: E402
+from projections.read_models import ReadModels  # noqa: E402
+from projections.views import project_view  # noqa: E402
+from sandbox.registry import EVENT_TYPES, open_store  # noqa: E402
+from sandbox.synthetic import generate, memory_registry  # noqa: E402
+from schemas.base import EventMetadata  # noqa: E402
+
+#: Events per generated project, on average (measured; used to size the run).
+EVENTS_PER_PROJECT = 34
+LONG_EVENTS = 1_000
+
+_COLUMNS = "position, stream_id, version, type, schema_version, event_id, data, metadata, recorded_at, prev_hash, hash"
+_READ = "SELECT position, stream_id, version, type, event_id, data, metadata, recorded_at, hash FROM events"
+
+
+def peak_rss_mib() -> float:
+    """This process's peak RSS. On Linux from VmHWM, which (unlike ru_maxrss) starts afresh at
+    exec, so a child forked from a big parent reports only its own peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    return kib / (1024 * 1024) if sys.platform == "darwin" else kib / 1024
+
+
+def machine_info() -> str:
+    return (
+        f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}, msgspec {msgspec.__version__},"
+        f" {os.cpu_count()} cpus, {platform.system()} {platform.machine()}"
+    )
+
+
+# -- building the log -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Log:
+    path: Path
+    events: int
+    long_project: str
+    long_events: int
+    generate_seconds: float
+    load_seconds: float
+
+
+def build_log(path: Path, events: int, seed: int) -> Log:
+    """Generate about ``events`` events through the deciders in memory, then load them into
+    ``path`` exactly as stored (one transaction, ``executemany``)."""
+    registry, clock = memory_registry()
+    projects = max(1, (events - LONG_EVENTS) // EVENTS_PER_PROJECT)
+    spread = min(330, max(30, projects // 4))
+    started = time.perf_counter()
+    done = generate(
+        registry, clock, projects=projects, seed=seed, spread_days=spread, long_projects=1, long_events=LONG_EVENTS
+    )
+    generated = time.perf_counter() - started
+    [long_project] = done.long_project_ids
+    memory = registry.store
+    long_events = memory.stream_version(f"project-{long_project}")
+    started = time.perf_counter()
+    store = SQLiteEventStore(path, registry.store.codec, synchronous="OFF")
+    conn = store.connection
+    conn.execute("PRAGMA cache_size = -262144")  # 256 MiB: the event-id index takes random keys
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany(
+        f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            (
+                s.position,
+                s.stream_id,
+                s.version,
+                s.type,
+                s.schema_version,
+                s.event_id,
+                bytes(s.data).decode(),
+                bytes(s.metadata).decode(),
+                s.recorded_at,
+                s.prev_hash,
+                s.hash,
+            )
+            for s in memory.iter_stored()
+        ),
+    )
+    conn.execute("COMMIT")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    loaded = time.perf_counter() - started
+    head = store.head()
+    if head != memory.head():
+        raise RuntimeError(f"the loaded log ends at {head}, the generated one at {memory.head()}")
+    store.close()
+    return Log(path, head.position, long_project, long_events, generated, loaded)
+
+
+def saved_log(source: Path, path: Path) -> Log:
+    """A log saved earlier with ``--keep``, copied (read models are dropped by the rebuild anyway)."""
+    shutil.copy(source, path)
+    conn = sqlite3.connect(str(path))
+    [(events,)] = conn.execute("SELECT max(position) FROM events").fetchall()
+    [(stream, count)] = conn.execute(
+        "SELECT stream_id, count(*) AS n FROM events WHERE stream_id LIKE 'project-%' GROUP BY stream_id"
+        " ORDER BY n DESC LIMIT 1"
+    ).fetchall()
+    conn.close()
+    return Log(path, int(events), stream.removeprefix("project-"), int(count), 0.0, 0.0)
+
+
+# -- the two sides, each in a fresh process -----------------------------------------------------------
+
+
+def raw_read_decode(path: Path) -> int:
+    """Plain sqlite3 + msgspec: every row, its payload into its Struct and its metadata."""
+    decoders = {t.event_type: msgspec.json.Decoder(t).decode for t in EVENT_TYPES}
+    metadata = msgspec.json.Decoder(EventMetadata).decode
+    conn = sqlite3.connect(str(path))
+    n = 0
+    for row in conn.execute(f"{_READ} ORDER BY position"):
+        decoders[row[3]](row[5])
+        metadata(row[6])
+        n += 1
+    conn.close()
+    return n
+
+
+def our_rebuild(path: Path) -> int:
+    store = open_store(path)
+    try:
+        rm = ReadModels(store)
+        rm.rebuild()
+        return rm.position
+    finally:
+        store.close()
+
+
+SIDES: dict[str, Callable[[Path], int]] = {"raw": raw_read_decode, "ours": our_rebuild}
+
+
+def child(side: str, path: Path) -> None:
+    """Run one side once and print its figures as JSON (the process's own peak RSS)."""
+    gc.collect()
+    started, cpu = time.perf_counter(), time.process_time()
+    n = SIDES[side](path)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(json.dumps({"events": n, "seconds": seconds, "cpu": cpu, "rss_mib": peak_rss_mib()}))
+
+
+def in_child(side: str, path: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", side, str(path)], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{side} failed:\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+# -- figures -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    unit: str
+    ratio: float
+    goal: float | None
+    detail: str
+
+    def print(self) -> None:
+        print(f"{self.name}: {self.value:.{0 if self.value >= 100 else 1}f} {self.unit} ratio={self.ratio:.2f}")
+        verdict = ""
+        if self.goal is not None:
+            verdict = f"; goal >= {self.goal:.2f}: {'meets' if self.ratio >= self.goal else 'MISSES'}"
+        print(f"    {self.detail}{verdict}", flush=True)
+
+    @property
+    def missed(self) -> bool:
+        return self.goal is not None and self.ratio < self.goal
+
+
+def bench_rebuild(log: Log, label: str, repeat: int) -> list[Figure]:
+    results: dict[str, list[dict[str, Any]]] = {"raw": [], "ours": []}
+    for rep in range(repeat):
+        for side in ("raw", "ours") if rep % 2 == 0 else ("ours", "raw"):
+            result = in_child(side, log.path)
+            if result["events"] != log.events:
+                raise RuntimeError(f"{side} handled {result['events']} events, expected {log.events}")
+            results[side].append(result)
+    rate = {side: max(r["events"] / r["seconds"] for r in runs) for side, runs in results.items()}
+    rss = {side: max(r["rss_mib"] for r in runs) for side, runs in results.items()}
+    paired = statistics.median(
+        r["seconds"] / o["seconds"] for o, r in zip(results["ours"], results["raw"], strict=True)
+    )
+    cpu = min(r["cpu"] for r in results["raw"]) / min(o["cpu"] for o in results["ours"])
+    return [
+        Figure(
+            f"rebuild_{label}",
+            rate["ours"],
+            "events/s",
+            rate["ours"] / rate["raw"],
+            0.25,
+            f"ours best {rate['ours']:,.0f}/s ({log.events / rate['ours']:.2f} s), raw read+decode best"
+            f" {rate['raw']:,.0f}/s, median paired ratio {paired:.2f}, CPU-time ratio {cpu:.2f}, over {repeat} runs",
+        ),
+        Figure(
+            f"rebuild_{label}_peak_rss",
+            rss["ours"],
+            "MiB",
+            rss["ours"] / rss["raw"],
+            None,
+            f"peak RSS of the rebuilding process; raw read+decode process {rss['raw']:.1f} MiB (ratio = ours / raw)",
+        ),
+    ]
+
+
+def bench_as_of(log: Log, runs: int) -> Figure:
+    store = open_store(log.path)
+    catalog = Catalog(store)
+    stream = f"project-{log.long_project}"
+    [(last,)] = store.connection.execute("SELECT max(position) FROM events WHERE stream_id = ?", (stream,)).fetchall()
+    now = dt.datetime.now(dt.UTC)
+    decoders = {t.event_type: msgspec.json.Decoder(t).decode for t in EVENT_TYPES}
+    metadata = msgspec.json.Decoder(EventMetadata).decode
+    conn = sqlite3.connect(str(log.path))
+    sql = f"{_READ} WHERE stream_id = ? AND version >= 1 AND position <= ? ORDER BY version"
+
+    def raw() -> int:
+        rows = conn.execute(sql, (stream, last)).fetchall()
+        for row in rows:
+            decoders[row[3]](row[5])
+            metadata(row[6])
+        return len(rows)
+
+    def ours() -> int:
+        view = project_view(store, catalog, log.long_project, position=last, now=now)
+        assert view is not None
+        return view.version
+
+    times: dict[str, list[float]] = {"raw": [], "ours": []}
+    counts = set()
+    for rep in range(runs):
+        for side, fn in (("raw", raw), ("ours", ours)) if rep % 2 == 0 else (("ours", ours), ("raw", raw)):
+            started = time.perf_counter()
+            counts.add(fn())
+            times[side].append(time.perf_counter() - started)
+    conn.close()
+    store.close()
+    if counts != {log.long_events}:
+        raise RuntimeError(f"as-of read {counts} events, expected {log.long_events}")
+    best = {side: min(t) for side, t in times.items()}
+    return Figure(
+        f"as_of_{log.long_events}",
+        best["ours"] * 1000,
+        "ms",
+        best["raw"] / best["ours"],
+        0.5,
+        f"project_view of one project as of its last event ({log.long_events} events): best"
+        f" {best['ours'] * 1000:.2f} ms, median {statistics.median(times['ours']) * 1000:.2f} ms; raw read+decode"
+        f" of its rows best {best['raw'] * 1000:.2f} ms over {runs} runs",
+    )
+
+
+def label_of(n: int) -> str:
+    return f"{n // 1_000_000}m" if n % 1_000_000 == 0 else f"{n // 1000}k" if n % 1000 == 0 else str(n)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--events", type=int, default=100_000, help="events in the default case (default 100000)")
+    parser.add_argument("--large", action="store_true", help="also the 1,000,000-event case (several minutes)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per side of the rebuild case; best counts")
+    parser.add_argument("--seed", type=int, default=20250101, help="seed of the generated history")
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run (about 3000 events, 1 run)")
+    parser.add_argument("--check", action="store_true", help="exit 1 if any ratio misses its goal")
+    parser.add_argument("--keep", type=Path, help="also save the generated log of the first size to this file")
+    parser.add_argument("--log", type=Path, help="measure this saved log instead of generating one (--keep)")
+    parser.add_argument("--child", nargs=2, metavar=("SIDE", "DB"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args.child[0], Path(args.child[1]))
+        return 0
+    if args.quick:
+        args.events, args.repeat, args.large = 3_000, 1, False
+    sizes = [max(LONG_EVENTS + EVENTS_PER_PROJECT, args.events)] + ([1_000_000] if args.large else [])
+    print(f"bench/projections.py: {machine_info()}")
+    print(
+        f"sizes={sizes}, rebuild runs per side={args.repeat} (best counts; sides alternate, each in a fresh"
+        f" process), file databases in {tempfile.gettempdir()}",
+        flush=True,
+    )
+    figures: list[Figure] = []
+    for index, size in enumerate(sizes):
+        with tempfile.TemporaryDirectory(prefix="bench-projections-") as tmp:
+            if args.log is not None and index == 0:
+                log = saved_log(args.log, Path(tmp) / "log.db")
+                size = log.events
+                print(
+                    f"log_{label_of(size)}: {log.events} events from {args.log}; long project {log.long_project}"
+                    f" has {log.long_events} events",
+                    flush=True,
+                )
+            else:
+                log = build_log(Path(tmp) / "log.db", size, args.seed)
+                print(
+                    f"log_{label_of(size)}: {log.events} events generated through the deciders in"
+                    f" {log.generate_seconds:.1f} s ({log.events / log.generate_seconds:,.0f} events/s), loaded into"
+                    f" SQLite in {log.load_seconds:.1f} s; long project {log.long_project} has"
+                    f" {log.long_events} events",
+                    flush=True,
+                )
+                if args.keep is not None and index == 0:
+                    shutil.copy(log.path, args.keep)
+            gc.collect()
+            for figure in bench_rebuild(log, label_of(size), args.repeat):
+                figure.print()
+                figures.append(figure)
+            if index == 0:
+                figure = bench_as_of(log, 5 if args.quick else 30)
+                figure.print()
+                figures.append(figure)
+    missed = [f.name for f in figures if f.missed]
+    print("goals: all met" if not missed else f"goals: missed by {', '.join(missed)}")
+    return 1 if args.check and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
