@@ -10,7 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import sqlite3
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -48,17 +53,50 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class Tokens:
-    """The token table of one registry database."""
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+
+class Tokens:
+    """The token table of one registry database.
+
+    The HTTP API opens it with :meth:`open`: a connection of its own, so authenticating a request
+    never reads inside (or writes into) a transaction another thread has open on the event
+    store's connection. Every statement runs under one lock, so the object is thread-safe.
+    """
+
+    def __init__(self, db: sqlite_utils.Database, *, clock: Callable[[], dt.datetime] = _utc_now) -> None:
         self.db = db
-        self.db.conn.execute(
-            """CREATE TABLE IF NOT EXISTS api_tokens (
-                id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL, organisation TEXT,
-                token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, expires_at TEXT, revoked_at TEXT
-            ) STRICT"""
-        )
+        self.clock = clock
+        self._lock = threading.Lock()
+        with self._lock:
+            self.db.conn.execute(
+                """CREATE TABLE IF NOT EXISTS api_tokens (
+                    id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL, organisation TEXT,
+                    token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, expires_at TEXT, revoked_at TEXT
+                ) STRICT"""
+            )
+
+    @classmethod
+    def open(cls, path: str | Path, *, clock: Callable[[], dt.datetime] = _utc_now) -> Tokens:
+        """The token table of the database at ``path``, over a connection of its own."""
+        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30.0)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        return cls(sqlite_utils.Database(conn), clock=clock)
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.conn.close()
+
+    def _fetch(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
+        with self._lock:
+            rows: list[Any] = self.db.conn.execute(sql, params).fetchall()
+            return rows
+
+    def _write(self, sql: str, params: tuple[object, ...]) -> int:
+        with self._lock:
+            count: int = self.db.conn.execute(sql, params).rowcount
+            return count
 
     def create(
         self,
@@ -76,7 +114,7 @@ class Tokens:
             raise TokenError("an applicant token needs --org (the organisation it acts for)")
         if not name.strip():
             raise TokenError("a token needs a name")
-        if self.db.conn.execute("SELECT 1 FROM api_tokens WHERE name = ?", (name,)).fetchone():
+        if self._fetch("SELECT 1 FROM api_tokens WHERE name = ?", (name,)):
             raise TokenError(f"a token named {name!r} already exists")
         secret = PREFIX + secrets.token_urlsafe(32)
         info = TokenInfo(
@@ -84,43 +122,46 @@ class Tokens:
             name=name,
             role=role,
             organisation=organisation,
-            created_at=_iso(now or dt.datetime.now(dt.UTC)),
+            created_at=_iso(now or self.clock()),
             expires_at=_iso(expires_at) if expires_at else None,
             revoked_at=None,
         )
-        self.db.conn.execute(
-            "INSERT INTO api_tokens (id, name, role, organisation, token_hash, created_at, expires_at, revoked_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-            (info.id, info.name, info.role, info.organisation, _hash(secret), info.created_at, info.expires_at),
-        )
+        try:
+            self._write(
+                "INSERT INTO api_tokens (id, name, role, organisation, token_hash, created_at, expires_at, revoked_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+                (info.id, info.name, info.role, info.organisation, _hash(secret), info.created_at, info.expires_at),
+            )
+        except sqlite3.IntegrityError as e:  # another process created the same name meanwhile
+            raise TokenError(f"a token named {name!r} already exists") from e
         return secret, info
 
     def list(self) -> list[TokenInfo]:
-        rows = self.db.conn.execute(
+        rows = self._fetch(
             "SELECT id, name, role, organisation, created_at, expires_at, revoked_at FROM api_tokens"
             " ORDER BY created_at, name"
         )
         return [TokenInfo(*row) for row in rows]
 
     def revoke(self, name_or_id: str, *, now: dt.datetime | None = None) -> bool:
-        cursor = self.db.conn.execute(
+        changed = self._write(
             "UPDATE api_tokens SET revoked_at = ? WHERE (id = ? OR name = ?) AND revoked_at IS NULL",
-            (_iso(now or dt.datetime.now(dt.UTC)), name_or_id, name_or_id),
+            (_iso(now or self.clock()), name_or_id, name_or_id),
         )
-        return cursor.rowcount > 0
+        return changed > 0
 
     def authenticate(self, secret: str, *, now: dt.datetime | None = None) -> TokenInfo | None:
         """The live token for a secret, or None (unknown, revoked or expired)."""
-        row = self.db.conn.execute(
+        rows = self._fetch(
             "SELECT id, name, role, organisation, created_at, expires_at, revoked_at FROM api_tokens"
             " WHERE token_hash = ?",
             (_hash(secret),),
-        ).fetchone()
-        if row is None:
+        )
+        if not rows:
             return None
-        info = TokenInfo(*row)
+        info = TokenInfo(*rows[0])
         if info.revoked_at is not None:
             return None
-        if info.expires_at is not None and info.expires_at <= _iso(now or dt.datetime.now(dt.UTC)):
+        if info.expires_at is not None and info.expires_at <= _iso(now or self.clock()):
             return None
         return info

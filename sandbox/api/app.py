@@ -11,13 +11,13 @@ from typing import Any
 
 import swagger_ui_bundle
 from litestar import Litestar, Request, Router
-from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme, Tag
+from litestar.datastructures import State
 from litestar.static_files import create_static_files_router
 
 from projections.read_models import ReadModels
-from sandbox.api.problems import HANDLERS
+from sandbox.api.common import ViewCache
+from sandbox.api.openapi import openapi_config
+from sandbox.api.problems import HANDLERS, BadInput
 from sandbox.api.routes import ROUTES, health
 from sandbox.registry import init_registry, open_store
 from sandbox.service import Registry
@@ -27,8 +27,42 @@ Clock = Callable[[], dt.datetime]
 STATIC = "/static/swagger"
 
 
+def reject_null(request: Request[Any, Any, Any]) -> None:
+    """litestar reads ``?position=null`` as "no position" for an optional number, date or time; the
+    document says such a parameter is a number (or absent), so the word ``null`` is bad input."""
+    signature = getattr(request.route_handler, "parsed_fn_signature", None)
+    for name, definition in (signature.parameters.items() if signature else ()):
+        wire = getattr(definition.kwarg_definition, "name", None) or name
+        if request.query_params.get(wire) != "null" or not definition.is_optional:
+            continue
+        if not any(t.is_subclass_of(str) for t in definition.inner_types if not t.is_none_type):
+            raise BadInput(wire, "must be a value of its type, or absent (not the word null)", "query")
+
+
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def _open(state: State, db_path: str | Path, clock: Clock, create: bool) -> None:
+    """Open the registry at ``db_path`` into the app's state: the store (initialised and with the
+    bundled programs if new), the read models, the service and the token table."""
+    store = open_store(db_path, create=create, clock=clock)
+    init_registry(store, clock=clock)
+    read_models = ReadModels(store)
+    registry = Registry(store, clock=clock, read_models=read_models)
+    registry.install_bundled()
+    state.store = store
+    state.read_models = read_models
+    state.registry = registry
+    state.tokens = Tokens.open(store.path, clock=clock)
+    state.views = ViewCache()
+    state.closed = False
+
+
+def _close(state: State) -> None:
+    state.tokens.close()
+    state.store.close()  # the last connection to close checkpoints the WAL into the file
+    state.closed = True
 
 
 def create_app(
@@ -38,69 +72,52 @@ def create_app(
     create: bool = True,
     debug: bool = False,
 ) -> Litestar:
-    """Build the API over the registry database at ``db_path`` (initialised if new)."""
-    store = open_store(db_path, create=create, clock=clock)
-    init_registry(store, clock=clock)
-    read_models = ReadModels(store)
-    registry = Registry(store, clock=clock, read_models=read_models)
-    registry.install_bundled()
-    tokens = Tokens(store.db)
+    """Build the API over the registry database at ``db_path`` (initialised if new).
+
+    The database is open as soon as the app exists (``app.state.tokens`` can issue tokens before
+    it serves); stopping the app closes it, and starting it again reopens it.
+    """
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if app.state.closed:
+            await asyncio.to_thread(_open, app.state, db_path, clock, create)
         app.state.appended = asyncio.Condition()
-        await asyncio.to_thread(read_models.catch_up)
+        await asyncio.to_thread(app.state.read_models.catch_up)
         try:
             yield
         finally:
-            store.close()
+            _close(app.state)
+
+    async def before_request(request: Request[Any, Any, Any]) -> None:
+        """Every query parameter of this API is a single value: a repeated one is bad input, not
+        something to pick the first (or last) of silently."""
+        params = request.query_params
+        for name in params:
+            if len(params.getall(name)) > 1:
+                raise BadInput(name, "must be given at most once", "query")
+        if "null" in params.values():
+            reject_null(request)
 
     async def after_request(request: Request[Any, Any, Any]) -> None:
+        """Wake the event-stream subscribers after every command."""
         if request.method == "POST":
             condition: asyncio.Condition = request.app.state.appended
             async with condition:
                 condition.notify_all()
 
-    openapi = OpenAPIConfig(
-        title="Sandbox Registry API",
-        version="1.0.0",
-        description=(
-            "Event-sourced registry for regulatory sandboxes (监管沙盒) and digital-finance pilots. "
-            "Authenticate with `Authorization: Bearer <token>` (create tokens with `sandbox-registry token create`)."
-        ),
-        path="/schema",
-        render_plugins=[
-            SwaggerRenderPlugin(
-                js_url=f"{STATIC}/swagger-ui-bundle.js",
-                css_url=f"{STATIC}/swagger-ui.css",
-                standalone_preset_js_url=f"{STATIC}/swagger-ui-standalone-preset.js",
-                path="/",
-                favicon="<link rel='icon' href='data:,'>",
-            )
-        ],
-        components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
-        tags=[
-            Tag(name="projects", description="applications and their state"),
-            Tag(name="commands", description="one route per action of the lifecycle"),
-            Tag(name="register", description="the public register and public comments"),
-            Tag(name="audit", description="verification, export, decisions and the event feed"),
-        ],
-    )
-    api = Router(path="/api/v1", route_handlers=[r for r in ROUTES if r is not health])
     app = Litestar(
         route_handlers=[
-            api,
+            Router(path="/api/v1", route_handlers=[r for r in ROUTES if r is not health]),
             health,
             create_static_files_router(path=STATIC, directories=[Path(str(swagger_ui_bundle.swagger_ui_path))]),
         ],
         exception_handlers=HANDLERS,
-        openapi_config=openapi,
+        openapi_config=openapi_config(STATIC),
         lifespan=[lifespan],
+        before_request=before_request,
         after_response=after_request,
         debug=debug,
     )
-    app.state.store = store
-    app.state.registry = registry
-    app.state.read_models = read_models
-    app.state.tokens = tokens
+    _open(app.state, db_path, clock, create)
     return app

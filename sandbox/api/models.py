@@ -115,6 +115,14 @@ class VerifyOut(msgspec.Struct, kw_only=True):
     reason: str | None
 
 
+class ProgramPublished(msgspec.Struct, kw_only=True):
+    """A program version was published at this global position."""
+
+    key: str
+    version: int
+    position: int
+
+
 class ProgramOut(msgspec.Struct, kw_only=True):
     key: str
     kind: str

@@ -1,11 +1,15 @@
 """One place that turns every error into an RFC 9457 problem (``application/problem+json``).
 
 Each problem has a stable ``code``, a Chinese and an English message, and for invalid input the
-field path and the rule that failed. Nothing here is ever a 500 for bad input.
+field path and the rule that failed. Nothing here is ever a 500 for bad input. The same module
+says, for the OpenAPI document, which problems each kind of route can answer (:func:`responses`),
+so the document and the handlers cannot drift apart.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
 import msgspec
@@ -13,18 +17,20 @@ from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
-    NotFoundException,
     PermissionDeniedException,
     ValidationException,
 )
+from litestar.openapi.datastructures import ResponseSpec
 
 from events.errors import ConflictError, StoreBusyError, StoreError, StoreUnavailableError
 from sandbox.service import PreconditionFailed
 from schemas.errors import DomainError
 
 MEDIA = "application/problem+json"
+log = logging.getLogger("sandbox.api")
 
-#: Domain refusal code -> HTTP status.
+#: Domain refusal code -> HTTP status; every other refusal (wrong state, four eyes, unmet
+#: conditions, ...) is a 409: the request was understood but the project's state forbids it.
 STATUS: dict[str, int] = {
     "wrong_role": 403,
     "not_your_organisation": 403,
@@ -37,11 +43,25 @@ STATUS: dict[str, int] = {
     "reason_required": 422,
     "duplicate_id": 422,
     "reference_unknown": 422,
+    "idempotency_key_reused": 422,
 }
 
 
+class FieldError(msgspec.Struct, kw_only=True):
+    """One invalid field: where (a dotted path such as ``metrics.users``) and which rule it broke."""
+
+    field: str
+    rule: str
+    source: str = "body"
+
+
 class Problem(msgspec.Struct, kw_only=True):
-    """An RFC 9457 problem with the registry's stable code and bilingual messages."""
+    """An RFC 9457 problem with the registry's stable code and bilingual messages.
+
+    ``errors`` lists the invalid fields of a 400, or what is missing for a domain refusal (for
+    example the unmet admission conditions); ``current_version`` is the project's version on a
+    412 or a 409 so the client can re-read and retry.
+    """
 
     type: str
     title: str
@@ -54,7 +74,9 @@ class Problem(msgspec.Struct, kw_only=True):
     current_version: int | None = None
 
 
-def problem(status: int, code: str, zh: str, en: str, **extra: Any) -> Response[Problem]:
+def problem(
+    status: int, code: str, zh: str, en: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> Response[Problem]:
     body = Problem(
         type=f"https://sandbox-registry.invalid/problems/{code}",
         title=en,
@@ -65,12 +87,66 @@ def problem(status: int, code: str, zh: str, en: str, **extra: Any) -> Response[
         detail=extra.pop("detail", en),
         **extra,
     )
-    headers = {"Retry-After": "1"} if status == 503 else None
-    return Response(body, status_code=status, media_type=MEDIA, headers=headers)
+    out = dict(headers or {})
+    if status == 503:
+        out["Retry-After"] = "1"
+    return Response(body, status_code=status, media_type=MEDIA, headers=out or None)
+
+
+def invalid_input(errors: list[FieldError]) -> Response[Problem]:
+    """400 naming the first invalid field and its rule (every one in ``errors``)."""
+    first = errors[0]
+    return problem(
+        400,
+        "invalid_input",
+        f"输入无效：字段 {first.field} 不符合规则（{first.rule}）",
+        f"invalid input: {first.field}: {first.rule}",
+        errors=[msgspec.to_builtins(e) for e in errors],
+    )
+
+
+class ApiProblem(Exception):
+    """A refusal decided by the HTTP layer itself (not the domain), with its own stable code."""
+
+    def __init__(
+        self, status: int, code: str, zh: str, en: str, errors: list[dict[str, Any]] | None = None
+    ) -> None:
+        self.status, self.code, self.zh, self.en = status, code, zh, en
+        self.errors = errors or []
+        super().__init__(f"{code}: {en}")
+
+
+class BadInput(Exception):
+    """Raised by handlers for input the schema cannot express (a malformed header, say): a 400."""
+
+    def __init__(self, field: str, rule: str, source: str = "header") -> None:
+        self.error = FieldError(field=field, rule=rule, source=source)
+        super().__init__(f"{field}: {rule}")
 
 
 def on_domain(_: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
-    return problem(STATUS.get(exc.code, 409), exc.code, exc.message_zh, exc.message_en, errors=exc.details)
+    errors = list(exc.details)
+    if not errors and "field" in exc.params:
+        errors = [{"field": exc.params["field"], "rule": exc.params.get("rule_en", ""), "source": "body"}]
+    return problem(STATUS.get(exc.code, 409), exc.code, exc.message_zh, exc.message_en, errors=errors)
+
+
+def on_bad_input(_: Request[Any, Any, Any], exc: BadInput) -> Response[Problem]:
+    return invalid_input([exc.error])
+
+
+def on_api_problem(_: Request[Any, Any, Any], exc: ApiProblem) -> Response[Problem]:
+    return problem(exc.status, exc.code, exc.zh, exc.en, errors=exc.errors)
+
+
+def on_overflow(_: Request[Any, Any, Any], exc: OverflowError) -> Response[Problem]:
+    """A date or number so large that the rules cannot compute with it (e.g. a deadline after 9999)."""
+    return problem(
+        422,
+        "out_of_range",
+        "日期或数值超出可计算范围",
+        f"a date or number is out of the range the rules can compute with: {exc}",
+    )
 
 
 def on_precondition(_: Request[Any, Any, Any], exc: PreconditionFailed) -> Response[Problem]:
@@ -80,6 +156,7 @@ def on_precondition(_: Request[Any, Any, Any], exc: PreconditionFailed) -> Respo
         f"版本不匹配：期望 {exc.expected}，当前 {exc.actual}",
         f"If-Match names version {exc.expected} but the project is at version {exc.actual}",
         current_version=exc.actual,
+        headers={"ETag": f'"{exc.actual}"'},
     )
 
 
@@ -88,12 +165,15 @@ def on_store(_: Request[Any, Any, Any], exc: StoreError) -> Response[Problem]:
         return problem(
             409,
             "conflict",
-            "并发冲突：项目已被他人修改，请重试",
-            f"conflict: the project changed meanwhile (now at version {exc.actual}); retry",
+            "并发冲突：项目已被他人修改，请重新读取后重试",
+            f"conflict: the project changed meanwhile (now at version {exc.actual}); re-read and retry",
             current_version=exc.actual,
+            headers={"ETag": f'"{exc.actual}"'},
         )
     if isinstance(exc, StoreBusyError):
-        return problem(503, "busy", "数据库繁忙，请稍后重试", "the registry is busy; retry shortly")
+        return problem(
+            503, "busy", "数据库繁忙，未写入任何内容，请稍后重试", "the registry is busy and wrote nothing; retry"
+        )
     if isinstance(exc, StoreUnavailableError):
         return problem(
             503,
@@ -101,83 +181,117 @@ def on_store(_: Request[Any, Any, Any], exc: StoreError) -> Response[Problem]:
             "数据库暂不可写（空间已满或只读），未写入任何内容",
             f"the registry cannot write now and wrote nothing: {exc}",
         )
-    return problem(500, "store_error", "存储错误", str(exc))
+    log.error("store error: %s", exc)
+    return problem(500, "store_error", "存储错误", "the event store failed; nothing was written")
 
 
-def on_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
-    errors = []
+_NAMED_FIELD = re.compile(r"(missing required|contains unknown) field `(.+)`")
+
+
+def _wire_name(request: Request[Any, Any, Any], key: str) -> str:
+    """The name a client uses for a parameter (``If-Match``, ``state``), not the handler's."""
+    try:
+        parameter = request.route_handler.parsed_fn_signature.parameters.get(key)
+    except AttributeError:  # not a route (e.g. an error while routing)
+        return key
+    name = getattr(parameter.kwarg_definition, "name", None) if parameter is not None else None
+    return name or key
+
+
+def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
+    errors: list[FieldError] = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
-            errors.append({"field": item.get("key") or item.get("source") or "body", "rule": item.get("message", "")})
-    first = errors[0] if errors else {"field": "body", "rule": exc.detail}
-    return problem(
-        400,
-        "invalid_input",
-        f"输入无效：字段 {first['field']} 不符合规则（{first['rule']}）",
-        f"invalid input: {first['field']}: {first['rule']}",
-        errors=errors or [first],
-    )
+            raw_source = item.get("source") or "body"
+            source = str(getattr(raw_source, "value", raw_source))
+            field = str(item.get("key") or source)
+            rule = str(item.get("message", ""))
+            field = ("body" if field == "data" else field) if source == "body" else _wire_name(request, field)
+            named = _NAMED_FIELD.search(rule)
+            if source == "body" and named:  # msgspec names the missing or unknown field in its message
+                field = named.group(2) if field == "body" else f"{field}.{named.group(2)}"
+            if rule in (f"'{item.get('key')}'", "Missing required"):  # litestar's words for an absent value
+                rule = "is required"
+            errors.append(FieldError(field=field, rule=rule, source=source))
+    if not errors:
+        errors = [FieldError(field="body", rule=exc.detail or "the request body is not valid JSON")]
+    return invalid_input(errors)
+
+
+_HTTP: dict[int, tuple[str, str, str]] = {
+    401: ("unauthenticated", "缺少或无效的访问令牌", "a valid bearer token is required"),
+    403: ("forbidden", "该角色无权访问此资源", "this role may not use this resource"),
+    404: ("not_found", "资源不存在", "not found"),
+    405: ("method_not_allowed", "不支持该请求方法", "method not allowed"),
+    413: ("too_large", "请求体过大", "the request body is too large"),
+    415: ("unsupported_media_type", "不支持的内容类型", "unsupported media type"),
+}
 
 
 def on_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     status = exc.status_code
-    if isinstance(exc, NotAuthorizedException) or status == 401:
-        response = problem(
-            401, "unauthenticated", "缺少或无效的访问令牌", exc.detail or "a valid bearer token is required"
-        )
-        response.headers["WWW-Authenticate"] = "Bearer"
-        return response
-    if isinstance(exc, PermissionDeniedException) or status == 403:
-        return problem(403, "forbidden", "该角色无权访问此资源", exc.detail or "this role may not use this resource")
-    if isinstance(exc, NotFoundException) or status == 404:
-        return problem(404, "not_found", "资源不存在", exc.detail or "not found")
-    if status == 405:
-        return problem(405, "method_not_allowed", "不支持该请求方法", exc.detail or "method not allowed")
-    return problem(status, "http_error", "请求错误", exc.detail or "request error")
+    if isinstance(exc, NotAuthorizedException):
+        status = 401
+    elif isinstance(exc, PermissionDeniedException):
+        status = 403
+    headers = dict(exc.headers or {})  # e.g. Allow on a 405
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if status == 400:
+        return invalid_input([FieldError(field="body", rule=exc.detail or "bad request")])
+    code, zh, en = _HTTP.get(status, ("http_error", "请求错误", "request error"))
+    return problem(status, code, zh, exc.detail or en, headers=headers)
 
 
-class Refused(HTTPException):
-    """Documented as: the command is refused in this state (409): four eyes, unmet conditions,
-    wrong state, a concurrent change."""
+def on_internal(_: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    """A bug, never bad input: log it and answer without leaking internals."""
+    log.exception("unhandled error", exc_info=exc)
+    return problem(500, "internal_error", "服务器内部错误", "internal error")
 
-    status_code = 409
-
-
-class Unprocessable(HTTPException):
-    """Documented as: the command names something that does not exist or breaks a field rule (422)."""
-
-    status_code = 422
-
-
-class VersionMismatch(HTTPException):
-    """Documented as: ``If-Match`` names an old version (412)."""
-
-    status_code = 412
-
-
-class Unavailable(HTTPException):
-    """Documented as: the database cannot write now (full, read-only or busy); nothing was written (503)."""
-
-    status_code = 503
-
-
-#: What each kind of route may answer besides success, for the OpenAPI document.
-READ_ERRORS: list[type[HTTPException]] = [NotAuthorizedException, PermissionDeniedException]
-COMMAND_ERRORS: list[type[HTTPException]] = [
-    ValidationException,
-    NotAuthorizedException,
-    PermissionDeniedException,
-    NotFoundException,
-    Refused,
-    Unprocessable,
-    VersionMismatch,
-    Unavailable,
-]
 
 HANDLERS: dict[type[Exception] | int, Any] = {
     DomainError: on_domain,
+    BadInput: on_bad_input,
+    ApiProblem: on_api_problem,
+    OverflowError: on_overflow,
     PreconditionFailed: on_precondition,
     StoreError: on_store,
     ValidationException: on_validation,
     HTTPException: on_http,
+    Exception: on_internal,
 }
+
+
+# -- what the OpenAPI document says each route may answer ---------------------------------------
+
+_DESCRIPTIONS: dict[int, str] = {
+    400: "invalid input: `errors` names each field path and the rule it broke",
+    401: "no token, a malformed Authorization header, or an unknown, revoked or expired token",
+    403: "the token's role may not use this route",
+    404: "no such resource, or a project of another organisation (an applicant never learns it exists)",
+    405: "method not allowed",
+    409: "refused in the project's state (wrong state, four eyes, unmet conditions with what is missing), "
+    "a concurrent change found while appending (`current_version`), or for a read: the rules cannot be "
+    "evaluated at that moment (e.g. no holiday calendar for that year)",
+    412: "`If-Match` names an older version; `current_version` and `ETag` give the current one",
+    422: "the request names something that does not exist (a program version, an objection, an incident) "
+    "or breaks a field rule",
+    503: "the database cannot write now (busy, full or read-only); nothing was written, retry later",
+}
+
+#: Statuses every route of a kind may answer besides success.
+PUBLIC_READ = (400,)
+READ = (400, 401, 403)
+READ_ONE = (400, 401, 403, 404)
+COMMAND = (400, 401, 403, 404, 409, 412, 422, 503)
+CREATE = (400, 401, 403, 409, 422, 503)
+
+
+def responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """The documented problem responses of a route (``application/problem+json``)."""
+    return {
+        status: ResponseSpec(
+            data_container=Problem, media_type=MEDIA, description=_DESCRIPTIONS[status], generate_examples=False
+        )
+        for status in statuses
+    }

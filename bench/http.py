@@ -1,0 +1,388 @@
+"""HTTP benchmark: the API under bounded load on 127.0.0.1, against a bare litestar endpoint.
+
+Run with ``make bench`` or ``.venv/bin/python bench/http.py [--requests N] [--quick]``.
+
+Two servers run side by side, each in a process of its own under uvicorn on a free port of
+127.0.0.1, over SQLite in WAL mode with ``synchronous=FULL`` (the registry's default durability):
+
+- ours: ``sandbox.api.create_app`` over a registry prepared with ``--projects`` e-CNY pilots in
+  TESTING (built through the service, as the API would);
+- bare: a litestar app with one POST route that decodes the same body into the same command type
+  (``ReportMetrics``) and inserts one row in its own ``BEGIN IMMEDIATE`` … ``COMMIT``
+  transaction, and one GET route that reads one row (a project's stored state) and returns it.
+
+16 concurrent clients (``httpx`` async, keep-alive) send a fixed number of requests per case:
+
+- ``command``: ``POST /api/v1/projects/{id}/report_metrics`` as the projects' applicant, against
+  ``bare_command``. Client ``i`` reports for projects ``i, i+16, i+32, ...`` in turn, so no two
+  clients ever write to one project (no conflicts) and over a whole run each pilot receives
+  about two years of monthly reports, as a real pilot would (a command folds the project's
+  history, so piling thousands of reports onto 16 projects would measure something else);
+- ``read``: ``GET /api/v1/projects/{id}`` as the case officer, over the same projects, against
+  ``bare_read``.
+
+Each case prints ``NAME: VALUE req/s p50=.. p99=.. ratio=R`` with ``R = ours / bare`` requests per
+second (best of ``--repeat`` runs; the sides alternate), then a detail line. Goals: ratio >= 0.8
+for both. The machine is small and shared: compare ratios from one run only.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# This file is bench/http.py: run as a script, its folder comes first on sys.path and would shadow
+# the standard library's ``http`` package, which httpx and uvicorn import.
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    del sys.path[0]
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import os
+import platform
+import socket
+import sqlite3
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import httpx
+import msgspec
+from litestar import Litestar, Response, get, post
+from litestar.params import FromPath, JSONBody
+
+from schemas.commands import ReportMetrics
+
+CLIENTS = 16
+GOAL = 0.8
+CST = dt.timezone(dt.timedelta(hours=8))
+METRICS = {"transactions": 12_000, "payment_failures": 10, "wallets_opened": 2_500, "active_users": 2_000}
+
+
+# -- the servers (run as ``bench/http.py --serve ours|bare DB PORT``) ---------------------------
+
+
+class Bare:
+    """The bare side's one connection (WAL, synchronous=FULL) and the lock that serialises it."""
+
+    conn: sqlite3.Connection
+    lock = threading.Lock()
+
+
+@post("/bare/{project_id:str}/report_metrics", sync_to_thread=True, status_code=200)
+def bare_write(project_id: FromPath[str], data: JSONBody[ReportMetrics]) -> dict[str, int]:
+    """Decode the same body as the API into the same command type; insert one row, one transaction."""
+    with Bare.lock:
+        Bare.conn.execute("BEGIN IMMEDIATE")
+        try:
+            cursor = Bare.conn.execute(
+                "INSERT INTO reports (project_id, body) VALUES (?, ?)", (project_id, msgspec.json.encode(data))
+            )
+            Bare.conn.execute("COMMIT")
+        except BaseException:
+            Bare.conn.execute("ROLLBACK")
+            raise
+    return {"id": int(cursor.lastrowid or 0)}
+
+
+@get("/bare/{project_id:str}", sync_to_thread=True)
+def bare_read(project_id: FromPath[str]) -> Response[bytes]:
+    """Read one row (a project's stored state) and return it."""
+    with Bare.lock:
+        row = Bare.conn.execute("SELECT state FROM projects WHERE id = ?", (project_id,)).fetchone()
+    return Response(row[0].encode(), media_type="application/json")
+
+
+@get("/health", sync_to_thread=False)
+def bare_health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def bare_app(db: Path) -> Litestar:
+    """The physical limit: decode the same body, one row per request, one FULL transaction."""
+    Bare.conn = sqlite3.connect(str(db), isolation_level=None, check_same_thread=False, timeout=30)
+    Bare.conn.execute("PRAGMA journal_mode = WAL")
+    Bare.conn.execute("PRAGMA synchronous = FULL")
+    return Litestar([bare_write, bare_read, bare_health])
+
+
+def serve(kind: str, db: str, port: int) -> None:
+    import uvicorn
+
+    app: Litestar
+    if kind == "ours":
+        from sandbox.api import create_app
+
+        app = create_app(db, create=False)
+    else:
+        app = bare_app(Path(db))
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def server(kind: str, db: Path) -> Iterator[str]:
+    """A server process on a free port of 127.0.0.1, stopped (and waited for) at the end."""
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--serve", kind, str(db), str(port)], env=env, stdout=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    try:
+        while True:  # readiness, bounded
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(base + "/health", timeout=2).status_code == 200:
+                    break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the {kind} server did not start")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+# -- the data -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Prepared:
+    projects: list[str]
+    applicant: str  # alice's token (fzbank, the projects' lead)
+    officer: str  # carol's token (case officer)
+
+
+def prepare(db: Path, n: int) -> Prepared:
+    """A registry with ``n`` e-CNY pilots in TESTING, built through the service as the API would."""
+    from projections.read_models import ReadModels
+    from sandbox.registry import init_registry, open_store
+    from sandbox.service import Registry
+    from sandbox.tokens import Tokens
+    from schemas import commands as c
+    from schemas.commands import Actor
+
+    alice = Actor(id="alice", role="applicant", organisation="fzbank")
+    carol = Actor(id="carol", role="case_officer")
+    ada = Actor(id="ada", role="approver")
+    clock = [dt.datetime.now(CST) - dt.timedelta(days=20)]
+    store = open_store(db, create=True, clock=lambda: clock[0])
+    init_registry(store, clock=lambda: clock[0])
+    registry = Registry(store, clock=lambda: clock[0])
+    registry.install_bundled()
+    ids = iter(range(1_000_000))
+
+    def do(pid: str, who: Actor, command: c.Command) -> None:
+        registry.execute(pid, command, who, command_id=f"prep-{next(ids)}")
+
+    today = clock[0].date()
+    projects = []
+    for i in range(n):
+        draft = c.CreateDraft(program_key="ecny-pilot", title=f"试点 {i}", app_type="零售", lead_name="福州示范银行",
+                              lead_kind="licensed_institution", region="福州")
+        pid = registry.create_project(draft, alice, command_id=f"prep-create-{i}").project_id
+        do(pid, alice, c.EditDraft(section="statement", fields={
+            "scenario": "transport_tolls", "operator": "cib", "kyc_responsible": "fzbank",
+            "aml_responsible": "fzbank", "uses_smart_contracts": False}))
+        do(pid, alice, c.EditDraft(section="boundaries", fields={
+            "pilot_area": "fuzhou", "wallet_tier": 4, "per_payment_cap_yuan": 2_000, "daily_cap_yuan": 5_000,
+            "balance_cap_yuan": 10_000, "acceptance_points": 12, "runs_campaign": False,
+            "start_date": (today + dt.timedelta(days=1)).isoformat(),
+            "end_date": (today + dt.timedelta(days=300)).isoformat()}))
+        do(pid, alice, c.EditDraft(section="test_plan", fields={
+            "kpis": ["transactions", "wallets_opened"], "transactions_target": 100_000,
+            "wallets_opened_target": 20_000, "merchants_live_target": 12, "reporting_cadence_days": 30}))
+        do(pid, alice, c.Submit())
+        do(pid, carol, c.AcceptIntake())
+        do(pid, carol, c.OpenPublicNotice(channel="官网"))
+        projects.append(pid)
+    clock[0] += dt.timedelta(days=12)
+    registry.tick()
+    for pid in projects:
+        do(pid, carol, c.Recommend(decision="admit"))
+        do(pid, ada, c.Approve(decision="admit"))
+        do(pid, alice, c.StartTest())
+    ReadModels(store).catch_up()
+    tokens = Tokens.open(db)
+    applicant, _ = tokens.create(name="alice", role="applicant", organisation="fzbank")
+    officer, _ = tokens.create(name="carol", role="case_officer")
+    tokens.close()
+    store.close()
+    return Prepared(projects, applicant, officer)
+
+
+def prepare_bare(db: Path, ours: Path, projects: Sequence[str]) -> None:
+    """The bare side's tables: reports (empty) and one stored state per project (ours, copied)."""
+    with contextlib.closing(sqlite3.connect(str(ours))) as source:
+        states = {row[0]: row[1] for row in source.execute("SELECT project_id, state FROM rm_project_states")}
+    with contextlib.closing(sqlite3.connect(str(db), isolation_level=None)) as conn:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("CREATE TABLE reports (id INTEGER PRIMARY KEY, project_id TEXT NOT NULL, body BLOB NOT NULL)")
+        conn.execute("CREATE TABLE projects (id TEXT PRIMARY KEY, state TEXT NOT NULL)")
+        conn.executemany("INSERT INTO projects VALUES (?, ?)", [(p, states.get(p, "{}")) for p in projects])
+
+
+# -- the load -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    count: int
+    seconds: float
+    latencies: list[float]
+    errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+Request = Callable[[httpx.AsyncClient, int, int], Awaitable[httpx.Response]]
+
+
+async def load(base: str, total: int, send: Request) -> Run:
+    """``total`` requests from CLIENTS concurrent clients (client ``i`` sends its ``k``-th)."""
+    latencies: list[float] = []
+    errors = 0
+    per_client = total // CLIENTS
+    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
+
+        async def client(i: int) -> None:
+            nonlocal errors
+            for k in range(per_client):
+                started = time.perf_counter()
+                r = await send(http, i, k)
+                latencies.append(time.perf_counter() - started)
+                if r.status_code >= 300:
+                    errors += 1
+                    if errors <= 3:
+                        print(f"    unexpected {r.status_code}: {r.text[:300]}", file=sys.stderr)
+
+        await asyncio.gather(*(client(i) for i in range(CLIENTS)))  # warm-up: connections, caches
+        latencies.clear()
+        started = time.perf_counter()
+        await asyncio.gather(*(client(i) for i in range(CLIENTS)))
+        seconds = time.perf_counter() - started
+    return Run(per_client * CLIENTS, seconds, latencies, errors)
+
+
+@dataclass
+class Figure:
+    name: str
+    ours: list[Run] = field(default_factory=list)
+    bare: list[Run] = field(default_factory=list)
+
+    def best(self, runs: list[Run]) -> Run:
+        return max(runs, key=lambda r: r.rate)
+
+    @property
+    def ratio(self) -> float:
+        return self.best(self.ours).rate / self.best(self.bare).rate
+
+    def print(self) -> None:
+        ours, bare = self.best(self.ours), self.best(self.bare)
+        print(
+            f"{self.name}: {ours.rate:.0f} req/s p50={ours.percentile(0.5):.1f}ms p99={ours.percentile(0.99):.1f}ms"
+            f" ratio={self.ratio:.2f}"
+        )
+        paired = statistics.median(o.rate / b.rate for o, b in zip(self.ours, self.bare, strict=True))
+        verdict = "meets" if self.ratio >= GOAL else "MISSES"
+        print(
+            f"    bare_{self.name}: {bare.rate:.0f} req/s p50={bare.percentile(0.5):.1f}ms"
+            f" p99={bare.percentile(0.99):.1f}ms; {len(self.ours)} runs per side of {ours.count} requests,"
+            f" median paired ratio {paired:.2f}, errors ours={sum(r.errors for r in self.ours)}"
+            f" bare={sum(r.errors for r in self.bare)}; goal >= {GOAL:.2f}: {verdict}",
+            flush=True,
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--requests", type=int, default=1600, help="requests per case and run (default 1600)")
+    parser.add_argument("--repeat", type=int, default=2, help="runs per side per case; best counts")
+    parser.add_argument("--projects", type=int, default=256, help="pilots in TESTING (a multiple of 16)")
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run (320 requests, 1 run)")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a ratio misses its goal")
+    parser.add_argument("--serve", nargs=3, metavar=("KIND", "DB", "PORT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        serve(args.serve[0], args.serve[1], int(args.serve[2]))
+        return 0
+    if args.quick:
+        args.requests, args.repeat, args.projects = 320, 1, 32
+
+    print(
+        f"bench/http.py: python {platform.python_version()}, sqlite {sqlite3.sqlite_version}, {os.cpu_count()} cpus,"
+        f" {CLIENTS} clients, {args.projects} pilots, {args.requests} requests per case and run,"
+        f" {args.repeat} runs per side,"
+        " uvicorn on 127.0.0.1, WAL + synchronous=FULL on both sides",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
+        ours_db, bare_db = Path(tmp) / "registry.db", Path(tmp) / "bare.db"
+        prepared = prepare(ours_db, max(CLIENTS, args.projects // CLIENTS * CLIENTS))
+        prepare_bare(bare_db, ours_db, prepared.projects)
+        today = dt.datetime.now(CST).date()
+        report = {
+            "period_start": (today - dt.timedelta(days=29)).isoformat(),
+            "period_end": today.isoformat(),
+            "metrics": METRICS,
+            "kpis_met": ["transactions"],
+        }
+        as_applicant = {"Authorization": f"Bearer {prepared.applicant}"}
+        as_officer = {"Authorization": f"Bearer {prepared.officer}"}
+        pids = prepared.projects
+
+        def pid(i: int, k: int) -> str:
+            return pids[(i + CLIENTS * k) % len(pids)]  # client i only ever touches projects i mod 16
+
+        def ours_command(http: httpx.AsyncClient, i: int, k: int) -> Awaitable[httpx.Response]:
+            return http.post(f"/api/v1/projects/{pid(i, k)}/report_metrics", json=report, headers=as_applicant)
+
+        def bare_command(http: httpx.AsyncClient, i: int, k: int) -> Awaitable[httpx.Response]:
+            return http.post(f"/bare/{pid(i, k)}/report_metrics", json=report)
+
+        def ours_read(http: httpx.AsyncClient, i: int, k: int) -> Awaitable[httpx.Response]:
+            return http.get(f"/api/v1/projects/{pid(i, k)}", headers=as_officer)
+
+        def bare_read(http: httpx.AsyncClient, i: int, k: int) -> Awaitable[httpx.Response]:
+            return http.get(f"/bare/{pid(i, k)}")
+
+        figures = [Figure("command"), Figure("read")]
+        with server("ours", ours_db) as ours, server("bare", bare_db) as bare:
+            for _ in range(args.repeat):
+                for figure, (mine, theirs) in zip(
+                    figures, ((ours_command, bare_command), (ours_read, bare_read)), strict=True
+                ):
+                    figure.bare.append(asyncio.run(load(bare, args.requests, theirs)))
+                    figure.ours.append(asyncio.run(load(ours, args.requests, mine)))
+        for figure in figures:
+            figure.print()
+    missed = [f.name for f in figures if f.ratio < GOAL]
+    print("goals: all met" if not missed else f"goals: missed by {', '.join(missed)}")
+    return 1 if args.check and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

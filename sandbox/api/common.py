@@ -1,0 +1,276 @@
+"""What every route module shares: the app's services, parameter types, visibility and ids.
+
+No ``from __future__ import annotations`` in the route modules: litestar reads their
+annotations at definition time (the command routes are built in a loop).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import re
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request
+from litestar.di import Provide
+from litestar.exceptions import NotFoundException
+from litestar.params import HeaderParameter, QueryParameter
+
+from events.model import RecordedEvent
+from events.sqlite import SQLiteEventStore
+from projections.catalog import Catalog
+from projections.project import CHINA, ProjectState
+from projections.read_models import ReadModels
+from projections.views import ProjectView, view_of
+from sandbox.api.auth import ANONYMOUS_PUBLIC, READERS, need, provide_actor, provide_optional_actor
+from sandbox.api.models import EventOut
+from sandbox.api.problems import ApiProblem, BadInput
+from sandbox.service import Registry
+from schemas.base import Event
+from schemas.commands import Actor
+from schemas.lifecycle import State
+
+ACTOR = {"actor": Provide(provide_actor, sync_to_thread=False)}
+OPTIONAL_ACTOR = {"actor": Provide(provide_optional_actor, sync_to_thread=False)}
+
+#: The largest position, offset or version a client may name (SQLite integers are 64-bit).
+MAX_INT = 2**53
+
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-Match",
+        pattern=r'^(\*|(W/)?"?[0-9]{1,15}"?)$',
+        description='the project version the command expects (its ETag, e.g. `"7"`); 412 if it moved on',
+    ),
+]
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="a retry with the same key returns the first answer and appends nothing",
+    ),
+]
+Limit = Annotated[int, QueryParameter(ge=1, le=500, description="page size")]
+Offset = Annotated[int, QueryParameter(ge=0, le=MAX_INT, description="rows to skip")]
+Position = Annotated[int, QueryParameter(ge=0, le=MAX_INT, description="a global position")]
+#: litestar 2.25 drops ``ge=0`` from the document of an optional parameter (it tests the bound's
+#: truth, and 0 is false); ``schema_extra`` puts it back.
+ZERO_MINIMUM: dict[str, object] = {"minimum": 0}
+OptionalPosition = Annotated[
+    int | None, QueryParameter(ge=0, le=MAX_INT, schema_extra=ZERO_MINIMUM, description="a global position")
+]
+AsOf = Annotated[
+    dt.datetime | None,
+    QueryParameter(description="a recorded time (RFC 3339; without an offset it is UTC)"),
+]
+
+
+class ViewCache:
+    """Views of projects as they stand now, for reads that repeat between changes.
+
+    A view depends on the project's state (its last position names it), the business date, and
+    the program version and reference data it is evaluated against; the program version is bound
+    and never changes, so an entry is used only for the same position and date and the very same
+    reference data object the catalog holds now. A hit is therefore exactly the view a fresh
+    evaluation would give.
+    """
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, int, dt.date], tuple[object, ProjectView]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def view(self, state: ProjectState, catalog: Catalog, on: dt.date) -> ProjectView:
+        reference = catalog.reference()
+        key = (state.project_id, state.last_position, on)
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None and found[0] is reference:
+                self._items.move_to_end(key)
+                return found[1]
+        view = view_of(state, catalog, on)
+        with self._lock:
+            self._items[key] = (reference, view)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return view
+
+
+def registry_of(request: Request[Any, Any, Any]) -> Registry:
+    registry: Registry = request.app.state.registry
+    return registry
+
+
+def read_models_of(request: Request[Any, Any, Any]) -> ReadModels:
+    models: ReadModels = request.app.state.read_models
+    return models
+
+
+def store_of(request: Request[Any, Any, Any]) -> SQLiteEventStore:
+    store: SQLiteEventStore = request.app.state.store
+    return store
+
+
+def for_reader(view: ProjectView, reader: Actor) -> ProjectView:
+    """A view as a reader may see it: applicants do not get the command id of the latest append
+    (it names its actor, who may be a member of the public)."""
+    if reader.role != "applicant" or view.details.get("append_command") is None:
+        return view
+    return msgspec.structs.replace(view, details={**view.details, "append_command": None})
+
+
+def views_of(request: Request[Any, Any, Any]) -> ViewCache:
+    views: ViewCache = request.app.state.views
+    return views
+
+
+def now_of(request: Request[Any, Any, Any]) -> dt.datetime:
+    return registry_of(request).clock()
+
+
+def utc(moment: dt.datetime | None, field: str = "as_of") -> dt.datetime | None:
+    """A client's timestamp in UTC (naive means UTC); 400 if it cannot be placed in time."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    try:
+        moment.astimezone(CHINA)
+        moment = moment.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        raise BadInput(field, "must be a time between years 1 and 9999 in every time zone", "query") from None
+    # Every moment before the registry existed means the same (nothing recorded yet). The store
+    # formats years below 1000 without leading zeros, which would sort them after today.
+    return max(moment, EPOCH)
+
+
+def current_state(request: Request[Any, Any, Any], project_id: str, *, fresh: bool = True) -> ProjectState:
+    """The project's state now, from the read models (a snapshot: no replay of its history).
+
+    The read models follow every command of this process at once; if another process appended
+    meanwhile (a ``tick`` from the CLI, say), they catch up first when ``fresh``.
+    """
+    models = read_models_of(request)
+    if fresh and models.position < store_of(request).head().position:
+        models.catch_up()
+    return models.state(project_id) or registry_of(request).load(project_id)
+
+
+def visible_state(
+    request: Request[Any, Any, Any], actor: Actor, project_id: str, *, fresh: bool = True
+) -> ProjectState:
+    """The project's state if this actor may read it.
+
+    403 for a role that never reads projects; 404 for a project that does not exist or, for an
+    applicant, belongs to another organisation (an applicant never learns that it exists). A
+    command needs no ``fresh`` state: the service decides on the log itself.
+    """
+    if actor.role != "applicant":
+        need(actor, READERS)
+    state = current_state(request, project_id, fresh=fresh)
+    if state.state == State.NONE or (actor.role == "applicant" and actor.organisation not in state.applicants()):
+        raise NotFoundException(f"project {project_id} does not exist")
+    return state
+
+
+def command_id(actor: Actor, key: str | None, command: msgspec.Struct | None = None) -> str:
+    """The command id of a request: ``http:<actor>:<Idempotency-Key>`` (a key is the actor's own),
+    else a fresh one. It is stored in every event's metadata, so :func:`event_out` keeps it from
+    readers who must not learn the actor.
+
+    Anonymous members of the public share one actor id, so their key is scoped by what they send
+    too: the same key with the same comment is a retry, with another comment another command.
+    """
+    if not key:
+        return f"http:{uuid.uuid4()}"
+    if actor.id == ANONYMOUS_PUBLIC.id and command is not None:
+        digest = hashlib.sha256(msgspec.json.encode(command)).hexdigest()[:16]
+        return f"http:{actor.id}:{key}:{digest}"
+    return f"http:{actor.id}:{key}"
+
+
+def expected_version(if_match: str | None) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise BadInput("If-Match", 'must be a project version such as "7"')
+    return int(text)
+
+
+#: The dates a command may name. The rules add months and years to them (test periods,
+#: extensions, deadlines); a date near year 1 or 9999 would make every later evaluation of the
+#: project overflow, so the edge refuses it before it can be recorded.
+EARLIEST, LATEST = dt.date(1970, 1, 1), dt.date(2199, 12, 31)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _dates(value: object, path: str) -> Iterator[tuple[str, dt.date]]:
+    if isinstance(value, dt.datetime):
+        yield path, value.date()
+    elif isinstance(value, dt.date):
+        yield path, value
+    elif isinstance(value, str):
+        if _ISO_DATE.match(value):  # a date written into a draft section (start_date, ...)
+            with contextlib.suppress(ValueError):
+                yield path, dt.date.fromisoformat(value[:10])
+    elif isinstance(value, msgspec.Struct):
+        for name in value.__struct_fields__:
+            yield from _dates(getattr(value, name), f"{path}.{name}" if path else name)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _dates(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _dates(item, f"{path}[{index}]")
+
+
+def check_dates(command: msgspec.Struct) -> None:
+    """422 ``out_of_range`` naming every date of the command outside EARLIEST..LATEST."""
+    wrong = [
+        {"field": path, "rule": f"must be between {EARLIEST} and {LATEST}", "source": "body"}
+        for path, day in _dates(command, "")
+        if not EARLIEST <= day <= LATEST
+    ]
+    if wrong:
+        raise ApiProblem(
+            422,
+            "out_of_range",
+            f"日期超出允许范围（{EARLIEST} 至 {LATEST}）：{wrong[0]['field']}",
+            f"a date is out of the range {EARLIEST}..{LATEST}: {wrong[0]['field']}",
+            errors=wrong,
+        )
+
+
+ANONYMOUS = "anonymous"
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def event_out(event: RecordedEvent[Event], reader: Actor | None = None) -> EventOut:
+    """One stored event for a reader. An applicant does not learn who commented or objected:
+    members of the public stay anonymous to the project's applicants."""
+    metadata = event.metadata
+    if reader is not None and reader.role == "applicant" and metadata.role == "public":
+        metadata = msgspec.structs.replace(
+            metadata, actor=ANONYMOUS, organisation=None, command_id="", correlation_id=None, causation_id=None
+        )
+    return EventOut(
+        position=event.position,
+        stream_id=event.stream_id,
+        version=event.version,
+        type=event.type,
+        event_id=event.event_id,
+        data=msgspec.to_builtins(event.payload),
+        metadata=metadata,
+        recorded_at=event.recorded_at,
+        hash=event.hash,
+    )

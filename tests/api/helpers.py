@@ -1,0 +1,311 @@
+"""Driving the HTTP API as its users do: people with tokens, a clock moved by hand, and complete
+applications for each program, every step one request.
+
+Field names of each program's sections are in the ``legal_basis`` text of ``schemas/programs``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from sandbox.api import create_app
+
+CST = dt.timezone(dt.timedelta(hours=8))
+START = dt.date(2025, 3, 3)
+
+#: name -> (role, organisation). The name is the token's name and so the actor id in events.
+PEOPLE: dict[str, tuple[str, str | None]] = {
+    "alice": ("applicant", "fzbank"),  # lead applicant, a Fuzhou bank
+    "tom": ("applicant", "techco"),  # technology partner of alice's projects
+    "olga": ("applicant", "otherbank"),  # another organisation entirely
+    "carol": ("case_officer", None),
+    "chen": ("case_officer", None),
+    "sam": ("assessor", None),
+    "ada": ("approver", None),
+    "bo": ("approver", None),
+    "audrey": ("auditor", None),
+    "pat": ("public", None),
+}
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Clock:
+    """The app's clock: ``create_app(..., clock=Clock())`` and move it by hand."""
+
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self.now = start or dt.datetime.combine(START, dt.time(10, 0), CST)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, days: int = 0, hours: int = 0) -> None:
+        self.now += dt.timedelta(days=days, hours=hours)
+
+    def to(self, day: dt.date) -> None:
+        self.now = dt.datetime.combine(day, dt.time(10, 0), CST)
+
+    @property
+    def today(self) -> dt.date:
+        return self.now.astimezone(CST).date()
+
+
+class ApiError(AssertionError):
+    pass
+
+
+@dataclass
+class Api:
+    """One app over one database, its clock, a test client and a token for every person."""
+
+    app: Litestar
+    client: TestClient[Litestar]
+    clock: Clock
+    secrets: dict[str, str] = field(default_factory=dict)
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def auth(self, who: str | None) -> dict[str, str]:
+        if who is None:
+            return {}
+        if who == "bad":
+            return {"Authorization": "Bearer sbr_not-a-real-token"}
+        return {"Authorization": f"Bearer {self.secrets[who]}"}
+
+    def get(self, path: str, who: str | None = None, **kw: Any) -> httpx.Response:
+        headers = {**self.auth(who), **kw.pop("headers", {})}
+        return self.client.get(path, headers=headers, **kw)
+
+    def post(self, path: str, who: str | None = None, json: Any = None, **kw: Any) -> httpx.Response:
+        headers = {**self.auth(who), **kw.pop("headers", {})}
+        return self.client.post(path, headers=headers, json=json if json is not None else {}, **kw)
+
+    def do(self, pid: str, who: str | None, action: str, body: dict[str, Any] | None = None, **kw: Any) -> Any:
+        """One command that must succeed; returns the response body."""
+        r = self.post(f"/api/v1/projects/{pid}/{action}", who, body or {}, **kw)
+        if r.status_code != 200:
+            raise ApiError(f"{action} by {who} on {pid}: {r.status_code} {r.text}")
+        return r.json()
+
+    def tick(self) -> int:
+        """The timers, recorded by the system actor (the CLI's ``tick`` or a scheduler runs this)."""
+        written: int = self.app.state.registry.tick()
+        return written
+
+    def head(self) -> int:
+        position: int = self.app.state.store.head().position
+        return position
+
+    def view(self, pid: str, who: str = "carol", **params: Any) -> Any:
+        r = self.get(f"/api/v1/projects/{pid}", who, params=params)
+        if r.status_code != 200:
+            raise ApiError(f"GET {pid}: {r.status_code} {r.text}")
+        return r.json()
+
+    def state(self, pid: str) -> str:
+        state: str = self.view(pid)["state"]
+        return state
+
+    def details(self, pid: str) -> Any:
+        return self.view(pid)["details"]
+
+    def events(self, pid: str, who: str = "audrey") -> list[Any]:
+        r = self.get(f"/api/v1/projects/{pid}/events", who)
+        assert r.status_code == 200, r.text
+        events: list[Any] = r.json()
+        return events
+
+    # -- applications ------------------------------------------------------------------------
+
+    def create(self, program_key: str, who: str = "alice", **fields: Any) -> str:
+        body: dict[str, Any] = {
+            "program_key": program_key,
+            "title": "小微企业智能信贷服务",
+            "app_type": "金融服务",
+            "lead_name": "福州示范银行",
+            "lead_kind": "licensed_institution",
+            "region": "福州",
+            "lead_licence_no": "B0001H235010001",
+        }
+        body.update(fields)
+        r = self.post("/api/v1/projects", who, body)
+        if r.status_code != 201:
+            raise ApiError(f"create {program_key}: {r.status_code} {r.text}")
+        pid: str = r.json()["project_id"]
+        return pid
+
+    def fintech_application(self, pid: str, *, partner: bool = True) -> None:
+        start = self.clock.today + dt.timedelta(days=90)
+        end = start + dt.timedelta(days=300)
+        self.do(pid, "alice", "edit_draft", {"section": "statement", "fields": {
+            "service_description": "基于供应链数据的小微企业信用贷款",
+            "innovation_claim": "首发：以发票与物流数据替代抵押",
+            "comparables": ["传统抵押贷款"],
+            "expected_benefit": "降低小微企业融资成本",
+            "consumer_benefit": "审批时间由 7 天缩短至 1 天",
+            "channels": ["手机银行"],
+            "user_scope": "福州市小微企业",
+            "planned_test_period": "12 个月",
+            "risk_controls": "单户限额、风险补偿金",
+            "complaint_channel": "95555 热线",
+            "complaint_contact": "王经理",
+            "exit_plan": "存量贷款到期结清",
+        }})
+        self.do(pid, "alice", "edit_draft", {"section": "boundaries", "fields": {
+            "max_users": 5000,
+            "per_user_exposure_cap_yuan": 500_000,
+            "total_exposure_cap_yuan": 200_000_000,
+            "service_channels": ["mobile_banking"],
+            "service_region": "福州市",
+            "start_date": start.isoformat(),
+            "end_date": end.isoformat(),
+        }})
+        self.do(pid, "alice", "edit_draft", {"section": "test_plan", "fields": {
+            "objectives": "验证数据增信模型",
+            "kpis": ["approval_time", "default_rate"],
+            "reporting_cadence_days": 30,
+        }})
+        for kind in ("financial_licence", "internal_audit_opinion", "external_legal_assessment",
+                     "security_assessment", "personal_financial_information_assessment",
+                     "risk_compensation_plan", "emergency_plan", "service_exit_plan"):
+            self.do(pid, "alice", "attach_document", {"kind": kind, "sha256": sha(kind), "title": kind})
+        self.do(pid, "alice", "attest", {"statement": "no_violations", "text": "近三年无违法违规记录"})
+        if partner:
+            self.do(pid, "alice", "add_partner", {"organisation": "techco", "name": "榕城数科",
+                                                  "role": "technology_partner"})
+            self.do(pid, "tom", "attest", {"statement": "no_violations"})
+
+    def ecny_application(self, pid: str, *, test_days: int = 300, partner: bool = False) -> None:
+        """A Fuzhou bank connecting through a designated operator (cib), tier-4 wallets."""
+        start = self.clock.today + dt.timedelta(days=1)
+        end = start + dt.timedelta(days=test_days)
+        self.do(pid, "alice", "edit_draft", {"section": "statement", "fields": {
+            "scenario": "transport_tolls",
+            "operator": "cib",
+            "kyc_responsible": "fzbank",
+            "aml_responsible": "fzbank",
+            "uses_smart_contracts": False,
+        }})
+        self.do(pid, "alice", "edit_draft", {"section": "boundaries", "fields": {
+            "pilot_area": "fuzhou",
+            "wallet_tier": 4,
+            "per_payment_cap_yuan": 2_000,
+            "daily_cap_yuan": 5_000,
+            "balance_cap_yuan": 10_000,
+            "acceptance_points": 12,
+            "start_date": start.isoformat(),
+            "end_date": end.isoformat(),
+            "runs_campaign": False,
+        }})
+        self.do(pid, "alice", "edit_draft", {"section": "test_plan", "fields": {
+            "kpis": ["transactions", "wallets_opened"],
+            "transactions_target": 100_000,
+            "wallets_opened_target": 20_000,
+            "merchants_live_target": 12,
+            "reporting_cadence_days": 30,
+        }})
+        if partner:
+            self.do(pid, "alice", "add_partner", {"organisation": "techco", "name": "榕城数科",
+                                                  "role": "technology_partner"})
+
+    def data_asset_application(self, pid: str, *, public_data: bool = True) -> None:
+        for kind in ("business_licence", "data_merchant_registration", "data_source_statement",
+                     "source_authorisation", "third_party_compliance_assessment", "venue_compliance_review",
+                     "data_quality_assessment"):
+            self.do(pid, "alice", "attach_document", {"kind": kind, "sha256": sha(kind), "title": kind})
+        self.do(pid, "alice", "edit_draft", {"section": "product", "fields": {
+            "product_type": "dataset",
+            "public_data": public_data,
+            "description": "福州港集装箱物流时效数据集",
+            "update_frequency": "daily",
+            "delivery_method": "api",
+            "use_scenarios": ["supply_chain_finance"],
+            "classification": "transport",
+            "grade": "general",
+            "personal_information": "absent",
+            "balance_sheet_recognition": False,
+            "pledged": False,
+        }})
+        self.do(pid, "alice", "edit_draft", {"section": "test_plan", "fields": {"kpis": ["trades", "buyers"]}})
+
+    def create_data_asset(self, **fields: Any) -> str:
+        body: dict[str, Any] = {
+            "title": "港口物流数据产品",
+            "app_type": "数据集",
+            "lead_name": "福州数据商",
+            "lead_kind": "data_merchant",
+            "region": "福州",
+            "lead_licence_no": None,
+        }
+        body.update(fields)
+        return self.create("data-asset", **body)
+
+    def submit_and_open(self, pid: str) -> None:
+        self.do(pid, "alice", "submit")
+        self.do(pid, "carol", "accept_intake")
+        self.do(pid, "carol", "open_public_notice", {"channel": "官网公示栏"})
+
+    def close_notices(self, *pids: str) -> None:
+        """Move the clock past the latest notice end and run the timers."""
+        ends = max(dt.date.fromisoformat(self.details(pid)["notice_ends"]) for pid in pids)
+        self.clock.to(ends + dt.timedelta(days=1))
+        self.tick()
+        for pid in pids:
+            assert self.state(pid) == "NOTICE_CLOSED", (pid, self.state(pid))
+
+    def admit(self, pid: str) -> None:
+        self.do(pid, "carol", "recommend", {"decision": "admit"})
+        self.do(pid, "ada", "approve", {"decision": "admit"})
+        if self.state(pid) != "ADMITTED":
+            self.do(pid, "bo", "approve", {"decision": "admit"})
+        assert self.state(pid) == "ADMITTED"
+
+    def report(self, pid: str, metrics: dict[str, int], kpis: list[str], who: str = "alice") -> Any:
+        """Report the 30 days up to today."""
+        end = self.clock.today
+        return self.do(pid, who, "report_metrics", {
+            "period_start": (end - dt.timedelta(days=29)).isoformat(),
+            "period_end": end.isoformat(),
+            "metrics": metrics,
+            "kpis_met": kpis,
+        })
+
+
+def make_api(db: Path, clock: Clock, secrets: dict[str, str] | None = None) -> tuple[Litestar, dict[str, str]]:
+    """An app over ``db``; tokens for every person unless ``secrets`` (already in the db) are given."""
+    app = create_app(db, clock=clock)
+    if secrets is None:
+        secrets = {}
+        for name, (role, org) in PEOPLE.items():
+            secrets[name], _ = app.state.tokens.create(name=name, role=role, organisation=org)
+    return app, secrets
+
+
+@contextmanager
+def running(db: Path, clock: Clock | None = None, secrets: dict[str, str] | None = None) -> Iterator[Api]:
+    """A running app (lifespan and all) over ``db`` with a client and every person's token."""
+    clock = clock or Clock()
+    app, secrets = make_api(db, clock, secrets)
+    with TestClient(app) as client:
+        yield Api(app=app, client=client, clock=clock, secrets=secrets)
+
+
+def copy_db(source: Path, target: Path) -> Path:
+    """A copy of a closed registry database (its WAL was checkpointed when the app stopped)."""
+    for suffix in ("-wal", "-shm"):
+        assert not Path(str(source) + suffix).exists() or Path(str(source) + suffix).stat().st_size == 0
+    shutil.copyfile(source, target)
+    return target

@@ -1,0 +1,167 @@
+"""Optimistic concurrency and retries over HTTP: ETag and If-Match (412 with the current version),
+a conflict found while appending (409), and Idempotency-Key (a retry returns the first answer and
+appends nothing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sandbox.service import Registry
+from schemas import commands as c
+from schemas.commands import Actor
+from tests.api.helpers import Api
+
+EDIT = {"section": "statement", "fields": {"channels": ["手机银行"]}}
+
+
+def draft(api: Api) -> str:
+    pid = api.create("ecny-pilot")
+    api.do(pid, "alice", "edit_draft", EDIT)
+    return pid
+
+
+def test_etag_is_the_version_and_a_stale_if_match_is_412_with_the_current_version(api: Api) -> None:
+    pid = draft(api)
+    r = api.get(f"/api/v1/projects/{pid}", "alice")
+    assert r.headers["etag"] == '"2"' and r.json()["version"] == 2
+
+    # a matching If-Match (as the ETag, weak, bare or "*") is accepted and moves the ETag on
+    r = api.post(f"/api/v1/projects/{pid}/edit_draft", "alice", EDIT, headers={"If-Match": '"2"'})
+    assert r.status_code == 200 and r.headers["etag"] == '"3"' and r.json()["version"] == 3
+    for value, version in (('W/"3"', 4), ("4", 5), ("*", 6)):
+        r = api.post(f"/api/v1/projects/{pid}/edit_draft", "alice", EDIT, headers={"If-Match": value})
+        assert (r.status_code, r.json()["version"]) == (200, version)
+
+    # a stale one is refused with the current version, and nothing is appended
+    head = api.head()
+    r = api.post(f"/api/v1/projects/{pid}/submit", "alice", headers={"If-Match": '"2"'})
+    assert r.status_code == 412
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.headers["etag"] == '"6"'
+    body = r.json()
+    assert body["code"] == "version_mismatch" and body["current_version"] == 6
+    assert "6" in body["message_zh"] and "6" in body["message_en"]
+    assert api.head() == head and api.state(pid) == "DRAFT"
+
+    # a malformed If-Match is bad input, not a mismatch
+    r = api.post(f"/api/v1/projects/{pid}/submit", "alice", headers={"If-Match": "yesterday"})
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "If-Match"
+    assert api.head() == head
+
+
+def _race(api: Api, pid: str, monkeypatch: pytest.MonkeyPatch, times: int) -> list[int]:
+    """Make another writer (chen, a second session of alice) append to the project right after the
+    service has read it, ``times`` times: each append then finds the stream moved on."""
+    registry: Registry = api.app.state.registry
+    load = registry.load
+    sneaked: list[int] = []
+    busy: list[bool] = []
+
+    def load_then_interfere(project_id: str, **kw: Any) -> Any:
+        state = load(project_id, **kw)
+        if len(sneaked) < times and not kw and not busy:
+            sneaked.append(state.version)
+            busy.append(True)
+            try:
+                registry.execute(
+                    project_id,
+                    c.EditDraft(section="statement", fields={"interfering": len(sneaked)}),
+                    Actor(id="alice-2", role="applicant", organisation="fzbank"),
+                    command_id=f"interfere-{project_id}-{len(sneaked)}",
+                )
+            finally:
+                busy.clear()
+        return state
+
+    monkeypatch.setattr(registry, "load", load_then_interfere)
+    return sneaked
+
+
+def test_a_conflict_found_while_appending_is_409_and_appends_nothing_of_the_loser(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid = draft(api)
+    # with If-Match the service may not re-decide on the new state: the first conflict is final
+    sneaked = _race(api, pid, monkeypatch, times=1)
+    r = api.post(f"/api/v1/projects/{pid}/submit", "alice", headers={"If-Match": '"2"'})
+    assert sneaked == [2]
+    assert r.status_code == 409, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    assert body["code"] == "conflict" and body["current_version"] == 3 and r.headers["etag"] == '"3"'
+    types = [e["type"] for e in api.events(pid)]
+    assert types == ["DraftCreated", "DraftEdited", "DraftEdited"]  # the interferer's edit only
+
+
+def test_without_if_match_one_conflict_is_retried_and_two_are_a_409(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid = draft(api)
+    sneaked = _race(api, pid, monkeypatch, times=1)
+    r = api.post(f"/api/v1/projects/{pid}/submit", "alice")
+    assert r.status_code == 200 and sneaked == [2] and r.json()["version"] == 4  # re-decided on version 3
+    other = draft(api)
+    sneaked = _race(api, other, monkeypatch, times=2)
+    r = api.post(f"/api/v1/projects/{other}/submit", "alice")
+    assert r.status_code == 409 and r.json()["code"] == "conflict" and len(sneaked) == 2
+    assert api.state(other) == "DRAFT"
+
+
+def test_a_retried_command_returns_the_first_answer_and_appends_nothing(api: Api) -> None:
+    pid = draft(api)
+    key = {"Idempotency-Key": "report-2025-03-a"}
+    first = api.post(f"/api/v1/projects/{pid}/edit_draft", "alice", EDIT, headers=key)
+    assert first.status_code == 200 and "idempotent-replayed" not in first.headers
+    head = api.head()
+    for _ in range(3):
+        again = api.post(f"/api/v1/projects/{pid}/edit_draft", "alice", EDIT, headers=key)
+        assert again.status_code == first.status_code
+        assert again.json() == first.json()
+        assert again.headers["etag"] == first.headers["etag"]
+        assert again.headers["idempotent-replayed"] == "true"
+        assert api.head() == head
+    # the key is the actor's own: the same key from somebody else is another command
+    other = api.post(f"/api/v1/projects/{pid}/edit_draft", "tom", EDIT, headers=key)
+    assert other.status_code == 404  # tom is not (yet) a partner of this project
+    # the same key reused for another project is refused, not silently answered
+    elsewhere = draft(api)
+    head = api.head()
+    r = api.post(f"/api/v1/projects/{elsewhere}/edit_draft", "alice", EDIT, headers=key)
+    assert r.status_code == 422 and r.json()["code"] == "idempotency_key_reused"
+    assert api.head() == head
+
+
+def test_a_retried_create_returns_the_same_project(api: Api) -> None:
+    body = {"program_key": "ecny-pilot", "title": "重试", "app_type": "零售", "lead_name": "福州示范银行",
+            "lead_kind": "licensed_institution", "region": "福州"}
+    key = {"Idempotency-Key": "create-1"}
+    first = api.post("/api/v1/projects", "alice", body, headers=key)
+    head = api.head()
+    again = api.post("/api/v1/projects", "alice", body, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and api.head() == head
+    assert api.get("/api/v1/projects", "alice").json()["total"] == 1
+
+
+def test_the_command_id_is_the_actors_idempotency_key(api: Api) -> None:
+    pid = draft(api)
+    api.post(f"/api/v1/projects/{pid}/edit_draft", "alice", EDIT, headers={"Idempotency-Key": "k-7"})
+    meta = api.events(pid)[-1]["metadata"]
+    assert meta["command_id"] == meta["correlation_id"] == "http:alice:k-7"
+    api.post(f"/api/v1/projects/{pid}/edit_draft", "alice", EDIT)
+    assert api.events(pid)[-1]["metadata"]["command_id"].startswith("http:")
+
+
+def test_anonymous_retries_are_scoped_by_what_they_send(api: Api) -> None:
+    pid = api.create("ecny-pilot")
+    api.ecny_application(pid)
+    api.submit_and_open(pid)
+    key = {"Idempotency-Key": "1"}
+    first = api.post(f"/api/v1/projects/{pid}/comment", None, {"text": "支持"}, headers=key)
+    head = api.head()
+    again = api.post(f"/api/v1/projects/{pid}/comment", None, {"text": "支持"}, headers=key)
+    assert again.json() == first.json() and api.head() == head  # the same person retrying
+    other = api.post(f"/api/v1/projects/{pid}/comment", None, {"text": "反对"}, headers=key)
+    assert other.status_code == 200 and api.head() == head + 1  # somebody else, same naive key

@@ -1,0 +1,146 @@
+"""Property: an applicant never receives another organisation's private data.
+
+olga (otherbank) probes the prepared world, where every project is fzbank's: lists with any
+filter, single projects now and as of any time or position, their events, commands on them, the
+auditor's and regulators' routes, the event feed. Whatever she asks, no answer carries fzbank's
+private text, the id of a project that is not on the public register, or fzbank's name outside
+the public register, and nothing is appended.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sandbox.deciders import RULES
+from tests.api.conftest import Template
+from tests.api.helpers import Api
+from tests.api.world import SECRET, World
+
+PRIVATE = ("draft", "returned", "submitted", "review")  # fzbank's projects that never reached notice
+PUBLIC = ("notice", "closed", "admitted", "testing", "final", "exiting")
+ACTIONS = sorted(a for a in RULES if a != "create_draft")
+
+projects = st.sampled_from([*PRIVATE, *PUBLIC])
+moments = st.datetimes(
+    min_value=dt.datetime(2025, 1, 1), max_value=dt.datetime(2025, 6, 1), timezones=st.just(dt.UTC)
+)
+bodies: st.SearchStrategy[dict[str, Any]] = st.one_of(
+    st.just({}),
+    st.fixed_dictionaries({"section": st.just("statement"), "fields": st.just({"x": 1})}),
+    st.fixed_dictionaries({"decision": st.sampled_from(["admit", "graduate", "exit", "reject"])}),
+    st.fixed_dictionaries({"text": st.text(min_size=1, max_size=5)}),
+    st.dictionaries(st.sampled_from(["organisation", "actor", "reason", "months"]), st.integers() | st.text()),
+)
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> tuple[str, str, dict[str, Any], Any]:
+    """(method, path template with {pid}, query, body): one probe."""
+    kind = draw(st.sampled_from(["list", "get", "events", "command", "audit", "register"]))
+    if kind == "list":
+        query = draw(st.fixed_dictionaries({}, optional={
+            "applicant": st.sampled_from(["fzbank", "otherbank", "techco"]),
+            "program": st.sampled_from(["fintech-sandbox", "ecny-pilot", "data-asset"]),
+            "state": st.sampled_from(["DRAFT", "TESTING", "SUBMITTED", "UNDER_REVIEW"]),
+            "region": st.just("福州"),
+            "sort": st.sampled_from(["id", "title", "applicant", "last_position"]),
+            "order": st.sampled_from(["asc", "desc"]),
+            "limit": st.integers(1, 500),
+            "offset": st.integers(0, 20),
+        }))
+        return "GET", "/api/v1/projects", query, None
+    if kind == "get":
+        query = draw(st.one_of(
+            st.just({}),
+            st.builds(lambda m: {"as_of": m.isoformat()}, moments),
+            st.builds(lambda p: {"position": p}, st.integers(0, 400)),
+        ))
+        return "GET", "/api/v1/projects/{pid}", query, None
+    if kind == "events":
+        return "GET", "/api/v1/projects/{pid}/events", {}, None
+    if kind == "command":
+        return "POST", "/api/v1/projects/{pid}/" + draw(st.sampled_from(ACTIONS)), {}, draw(bodies)
+    if kind == "audit":
+        path = draw(st.sampled_from([
+            "/api/v1/queue", "/api/v1/audit/verify", "/api/v1/audit/export", "/api/v1/audit/decisions",
+            "/api/v1/audit/decisions/150", "/api/v1/events", "/api/v1/events/stream",
+        ]))
+        return "GET", path, {"after": 0, "max_events": 1} if path.endswith("stream") else {}, None
+    path = draw(st.sampled_from(["/api/v1/register", "/api/v1/register/{pid}"]))
+    return "GET", path, {}, None
+
+
+def leaks(text: str, world: World, path: str) -> list[str]:
+    found = [marker for marker in (SECRET, "风控模型参数") if marker in text]
+    found += [f"id of {name}" for name in PRIVATE if world[name] in text]
+    if not path.startswith("/api/v1/register") and "fzbank" in text:
+        found.append("fzbank outside the public register")
+    return found
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(probe=requests(), project=projects)
+def test_an_applicant_never_receives_another_organisations_private_data(
+    shared_world_api: Api, template: Template, probe: tuple[str, str, dict[str, Any], Any], project: str
+) -> None:
+    api, world = shared_world_api, template.world
+    method, template_path, query, body = probe
+    pid = world[project]
+    path = template_path.replace("{pid}", pid)
+    head = api.head()
+
+    def ask(target: str) -> Any:
+        if method == "GET":
+            return api.get(target, "olga", params=query)
+        return api.post(target, "olga", body, params=query)
+
+    r = ask(path)
+    assert r.status_code < 500, r.text
+    echoed = r.text.replace(pid, "<the id she sent>")  # naming back what she asked for tells her nothing
+    assert not leaks(echoed, world, path), (path, query, r.status_code, leaks(echoed, world, path))
+    assert api.head() == head, "olga changed fzbank's projects"
+    if "/api/v1/projects/" in path:
+        # she learns exactly what she would learn about a project that does not exist
+        assert r.status_code in (400, 403, 404), (path, r.status_code)
+        nothing = ask(template_path.replace("{pid}", "0000nothing0"))
+        assert (nothing.status_code, nothing.text.replace("0000nothing0", "<the id she sent>")) == (
+            r.status_code,
+            echoed,
+        )
+    if path == "/api/v1/projects":
+        items = r.json()["items"]
+        assert {i["id"] for i in items} <= {world.other_project}
+
+
+def test_olga_sees_her_own_project_and_fzbank_sees_none_of_hers(shared_world_api: Api, template: Template) -> None:
+    api, world = shared_world_api, template.world
+    mine = api.get(f"/api/v1/projects/{world.other_project}", "olga")
+    assert mine.status_code == 200 and mine.json()["applicant"] == "otherbank"
+    assert api.get(f"/api/v1/projects/{world.other_project}", "alice").status_code == 404
+    assert "olga-own" not in api.get("/api/v1/projects", "alice").text
+
+
+def test_applicants_do_not_learn_who_objected(shared_world_api: Api, template: Template) -> None:
+    api, world = shared_world_api, template.world
+    objection = next(e for e in api.events(world["notice"], "alice") if e["type"] == "ObjectionFiled")
+    assert objection["metadata"]["actor"] == "anonymous" and objection["metadata"]["role"] == "public"
+    seen_by_auditor = next(e for e in api.events(world["notice"], "audrey") if e["type"] == "ObjectionFiled")
+    assert seen_by_auditor["metadata"]["actor"] == "pat"
+
+
+def test_a_commenters_identity_does_not_reach_the_applicant(api: Api) -> None:
+    pid = api.create("ecny-pilot")
+    api.ecny_application(pid)
+    api.submit_and_open(pid)
+    api.post(f"/api/v1/projects/{pid}/comment", "pat", {"text": "赞成"}, headers={"Idempotency-Key": "pat-1"})
+    for who in ("alice",):
+        events = api.get(f"/api/v1/projects/{pid}/events", who).text
+        view = api.get(f"/api/v1/projects/{pid}", who).text
+        assert "http:pat:" not in events + view and '"actor":"pat"' not in events
+    audited = api.events(pid, "audrey")[-1]["metadata"]
+    assert audited["actor"] == "pat" and audited["command_id"] == "http:pat:pat-1"
+    assert api.view(pid, "carol")["details"]["append_command"] == "http:pat:pat-1"

@@ -1,0 +1,170 @@
+"""Errors are RFC 9457 problems: ``application/problem+json`` with a stable code and a Chinese and an
+English message; invalid input names the field path and the rule; domain refusals list what is
+missing; and bad input is never a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sandbox.deciders import RULES
+from tests.api.helpers import Api
+from tests.api.world import World
+
+KEYS = {"type", "title", "status", "code", "message_zh", "message_en", "detail", "errors", "current_version"}
+
+
+def problem(r: Any, status: int, code: str) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = r.json()
+    assert set(body) == KEYS and body["status"] == status and body["code"] == code, body
+    assert body["type"].endswith("/" + code)
+    assert body["message_zh"] and body["message_en"] and body["message_zh"] != body["message_en"]
+    return body
+
+
+def test_each_kind_of_error_is_a_problem_with_a_stable_code(api: Api) -> None:
+    pid = api.create("ecny-pilot")
+    problem(api.get("/api/v1/projects"), 401, "unauthenticated")
+    problem(api.get("/api/v1/projects", headers={"Authorization": "Basic YWxpY2U6eA=="}), 401, "unauthenticated")
+    problem(api.get("/api/v1/projects", "bad"), 401, "unauthenticated")
+    problem(api.get("/api/v1/queue", "alice"), 403, "forbidden")
+    problem(api.get(f"/api/v1/projects/{pid}", "olga"), 404, "not_found")
+    problem(api.get("/api/v1/no-such-route"), 404, "not_found")
+    r = api.client.put("/api/v1/projects")
+    problem(r, 405, "method_not_allowed")
+    assert set(r.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+    problem(api.post(f"/api/v1/projects/{pid}/start_test", "alice"), 409, "wrong_state")
+    problem(api.post("/api/v1/projects", "alice", {"program_key": "no-such", "title": "t", "app_type": "x",
+                                                   "lead_name": "x", "lead_kind": "other", "region": "福州"}),
+            422, "unknown_program")
+    api.do(pid, "alice", "edit_draft", {"section": "statement", "fields": {"x": 1}})
+    body = problem(api.post(f"/api/v1/projects/{pid}/submit", "alice", headers={"If-Match": '"1"'}),
+                   412, "version_mismatch")
+    assert body["current_version"] == 2
+
+
+def test_invalid_input_names_the_field_path_and_the_rule(api: Api) -> None:
+    pid = api.create("ecny-pilot")
+    cases: list[tuple[str, dict[str, Any], str, str]] = [
+        ("request_information", {"items": ["补充", ""]}, "items[1]", "length >= 1"),
+        ("request_information", {}, "items", "required"),
+        ("attach_document", {"kind": "x", "sha256": "not-a-hash", "title": "t"}, "sha256", "regex"),
+        ("edit_draft", {"section": "nope", "fields": {}}, "section", "enum"),
+        ("request_extension", {"months": 99}, "months", "<= 24"),
+        ("log_complaint", {"complaint_id": "c", "category": "x", "received_on": "yesterday"}, "received_on", "date"),
+        ("submit", {"actor": "carol"}, "actor", "unknown field `actor`"),
+    ]
+    head = api.head()
+    for action, body, field, rule in cases:
+        who = "carol" if action in ("request_information", "log_complaint") else "alice"
+        r = api.post(f"/api/v1/projects/{pid}/{action}", who, body)
+        got = problem(r, 400, "invalid_input")
+        assert got["errors"][0]["field"] == field, (action, got)
+        assert rule in got["errors"][0]["rule"], (action, got)
+        assert field in got["message_zh"] and field in got["message_en"]
+    # parameters are named as the client wrote them, with where they were
+    r = api.get("/api/v1/projects", "alice", params={"state": "DRAFT", "limit": 0})
+    got = problem(r, 400, "invalid_input")
+    assert got["errors"][0] == {"field": "limit", "rule": "Expected `int` >= 1", "source": "query"}
+    got = problem(api.get("/api/v1/projects", "alice", params={"sort": "secret"}), 400, "invalid_input")
+    assert got["errors"][0]["field"] == "sort"
+    got = problem(api.get("/api/v1/events", "carol", params=[("after", 1), ("after", 2)]), 400, "invalid_input")
+    assert got["errors"][0]["field"] == "after" and "once" in got["errors"][0]["rule"]
+    got = problem(api.post(f"/api/v1/projects/{pid}/submit", "alice", headers={"Idempotency-Key": "k" * 201}),
+                  400, "invalid_input")
+    assert got["errors"][0]["field"] == "Idempotency-Key"
+    r = api.client.post(f"/api/v1/projects/{pid}/submit", content=b"{not json", headers={
+        **api.auth("alice"), "content-type": "application/json"})
+    assert "malformed" in problem(r, 400, "invalid_input")["errors"][0]["rule"]
+    assert api.head() == head
+
+
+def test_a_refusal_lists_what_is_missing(api: Api) -> None:
+    pid = api.create("ecny-pilot")
+    api.ecny_application(pid)
+    api.do(pid, "alice", "edit_draft", {"section": "boundaries", "fields": {"acceptance_points": 0}})
+    api.submit_and_open(pid)
+    api.close_notices(pid)
+    body = problem(api.post(f"/api/v1/projects/{pid}/recommend", "carol", {"decision": "admit"}),
+                   409, "condition_unmet")
+    missing = {e["id"]: e for e in body["errors"]}
+    assert "ec.adm.acceptance_points" in missing
+    assert missing["ec.adm.acceptance_points"]["missing_en"] and missing["ec.adm.acceptance_points"]["label_zh"]
+    assert "ec.adm.acceptance_points" in body["message_en"]
+
+
+def test_times_out_of_range_are_bad_input_not_a_crash(api: Api) -> None:
+    pid = api.create("ecny-pilot")
+    for value in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
+        got = problem(api.get(f"/api/v1/projects/{pid}", "alice", params={"as_of": value}), 400, "invalid_input")
+        assert got["errors"][0]["field"] == "as_of"
+    for value in ("null", "-1", str(2**63)):
+        problem(api.get(f"/api/v1/projects/{pid}", "alice", params={"position": value}), 400, "invalid_input")
+    # long before the registry existed, nothing was recorded: the project did not exist then
+    r = api.get(f"/api/v1/projects/{pid}", "alice", params={"as_of": "0076-07-03T03:13:44Z"})
+    problem(r, 404, "not_found")
+    assert api.get("/api/v1/register", params={"as_of": "0200-01-01T00:00:00Z"}).json()["total"] == 0
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8)
+    | st.sampled_from(["2025-03-03", "9999-12-31", "0001-01-01", "fzbank", "obj-1", "inc-1"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+fields = st.sampled_from([
+    "section", "fields", "organisation", "name", "role", "kind", "sha256", "title", "statement", "items",
+    "decision", "months", "metrics", "period_start", "period_end", "incident_id", "severity", "occurred_on",
+    "category", "trigger", "on", "mode", "users_notified_on", "planned_exit_on", "reason", "objection_id",
+    "outcome", "condition_id", "received_on", "complaint_id", "started_on", "starts_on", "summary", "text",
+])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(
+    action=st.sampled_from(sorted(a for a in RULES if a != "create_draft")),
+    who=st.sampled_from(["alice", "carol", "sam", "ada", "pat"]),
+    body=st.dictionaries(fields, json_values, max_size=4) | json_values,
+    target=st.integers(0, 2),
+)
+def test_bad_input_is_never_a_server_error(api: Api, action: str, who: str, body: Any, target: int) -> None:
+    if not hasattr(api, "_targets"):
+        draft = api.create("ecny-pilot")
+        live = api.create("ecny-pilot")
+        api.ecny_application(live)
+        api.submit_and_open(live)
+        api._targets = [draft, live, "nope"]  # type: ignore[attr-defined]
+    pid = api._targets[target]  # type: ignore[attr-defined]
+    r = api.post(f"/api/v1/projects/{pid}/{action}", who, body)
+    assert r.status_code < 500, r.text
+    if r.status_code >= 400:
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["code"] and r.json()["message_en"]
+
+
+def test_dates_the_rules_cannot_compute_with_are_refused_before_they_are_recorded(
+    world_api: Api, world: World
+) -> None:
+    """A start in year 9999 or a complaint in year 1 would make every later evaluation of the
+    project overflow (and stop the read models): the edge refuses them, naming the field."""
+    api, ids = world_api, world.projects
+    head = api.head()
+    cases = [
+        ("admitted", "alice", "start_test", {"started_on": "9999-12-31"}, "started_on"),
+        ("review", "carol", "open_public_notice", {"starts_on": "9999-12-31"}, "starts_on"),
+        ("testing", "carol", "log_complaint", {"complaint_id": "z", "category": "k", "received_on": "0001-01-01"},
+         "received_on"),
+        ("testing", "alice", "report_metrics", {"period_start": "2025-01-01", "period_end": "9999-12-31",
+                                                 "metrics": {}}, "period_end"),
+        ("draft", "alice", "edit_draft", {"section": "boundaries", "fields": {"end_date": "9999-12-31"}},
+         "fields.end_date"),
+    ]
+    for name, who, action, body, field in cases:
+        got = problem(api.post(f"/api/v1/projects/{ids[name]}/{action}", who, body), 422, "out_of_range")
+        assert got["errors"][0]["field"] == field
+    assert api.head() == head
+    assert api.view(ids["testing"])["state"] == "TESTING"
