@@ -1,0 +1,216 @@
+"""The server survives being killed, a full disk, a read-only database and a second writer.
+
+Each test runs real ``sandbox-registry serve`` processes on 127.0.0.1 with bounded traffic.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from events.export import export_lines
+from projections.read_models import ReadModels
+from sandbox.registry import open_store
+
+CLI = [sys.executable, "-m", "sandbox"]
+DRAFT = {
+    "program_key": "fintech-sandbox",
+    "title": "压力测试项目",
+    "app_type": "金融服务",
+    "lead_name": "福州示范银行",
+    "lead_kind": "licensed_institution",
+    "region": "福州",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cli(*args: str) -> str:
+    done = subprocess.run([*CLI, *args], capture_output=True, text=True, check=True, timeout=60)
+    return done.stdout.strip()
+
+
+@contextmanager
+def server(db: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    port = free_port()
+    proc = subprocess.Popen([*CLI, "serve", "--db", str(db), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:  # wait for readiness (bounded), not for a race
+        try:
+            if httpx.get(base + "/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("the server did not start")
+        time.sleep(0.05)
+    try:
+        yield proc, base
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "registry.db"
+    cli("init", "--db", str(path))
+    return path
+
+
+def token(db: Path, name: str = "alice", role: str = "applicant", org: str | None = "fzbank") -> str:
+    args = ["token", "create", "--db", str(db), "--role", role, "--name", name]
+    return cli(*args, *(["--org", org] if org else []))
+
+
+def drive(base: str, secret: str, keys: list[str]) -> dict[str, int]:
+    """Create one draft per key (the key is its Idempotency-Key); returns key -> status for answers received."""
+    acknowledged: dict[str, int] = {}
+
+    def one(key: str) -> None:
+        try:
+            r = httpx.post(base + "/api/v1/projects", json=DRAFT, timeout=10,
+                           headers={"Authorization": f"Bearer {secret}", "Idempotency-Key": key})
+            acknowledged[key] = r.status_code
+        except httpx.HTTPError:
+            pass  # the server died mid-request: not acknowledged
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(one, keys))
+    return acknowledged
+
+
+def command_ids(db: Path) -> list[str]:
+    store = open_store(db)
+    try:
+        return [e.metadata.command_id for e in store.iter_all() if e.type == "DraftCreated"]
+    finally:
+        store.close()
+
+
+def assert_consistent(db: Path) -> None:
+    store = open_store(db)
+    try:
+        assert store.verify().ok
+        models = ReadModels(store)
+        models.catch_up()
+        incremental = models.dump()
+        models.rebuild()
+        assert models.dump() == incremental
+    finally:
+        store.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kill_after", [5, 40, 120])
+def test_sigkill_mid_load_loses_no_acknowledged_command(db: Path, kill_after: int) -> None:
+    secret = token(db)
+    keys = [f"k{kill_after}-{i}" for i in range(200)]
+    with server(db) as (proc, base), concurrent.futures.ThreadPoolExecutor(1) as killer:
+        seen: dict[str, int] = {}
+
+        def kill_when_ready() -> None:
+            while len(command_ids(db)) < kill_after and proc.poll() is None:
+                time.sleep(0.01)
+            proc.send_signal(signal.SIGKILL)
+
+        future = killer.submit(kill_when_ready)
+        seen = drive(base, secret, keys)
+        future.result(timeout=60)
+    acknowledged = {k for k, status in seen.items() if status == 201}
+    logged = command_ids(db)
+    for key in acknowledged:
+        assert logged.count(f"http:alice:{key}") == 1, key
+    assert len(logged) == len(set(logged))
+    assert_consistent(db)
+    with server(db) as (_, base):  # restarts and keeps working; a retry appends nothing new
+        again = drive(base, secret, sorted(acknowledged)[:10])
+        assert all(status == 201 for status in again.values())
+    assert command_ids(db) == logged
+
+
+@pytest.mark.slow
+def test_full_disk_gives_a_clear_error_and_writes_nothing_partial(tmp_path: Path) -> None:
+    from litestar.testing import TestClient
+
+    from sandbox.api import create_app
+
+    app = create_app(tmp_path / "full.db")
+    secret, _ = app.state.tokens.create(name="alice", role="applicant", organisation="fzbank")
+    headers = {"Authorization": f"Bearer {secret}"}
+    store = app.state.store
+    with TestClient(app) as client:
+        assert client.post("/api/v1/projects", json=DRAFT, headers=headers).status_code == 201
+        pages = store.connection.execute("PRAGMA page_count").fetchone()[0]
+        store.connection.execute(f"PRAGMA max_page_count = {pages}")
+        head = store.head()
+        big = {**DRAFT, "title": "满" * 190}
+        statuses = [client.post("/api/v1/projects", json=big, headers=headers).status_code for _ in range(40)]
+        assert 503 in statuses
+        failed = client.post("/api/v1/projects", json=big, headers=headers)
+        assert failed.status_code == 503
+        assert failed.headers["content-type"].startswith("application/problem+json")
+        assert failed.json()["code"] == "unavailable"
+        assert store.verify().ok
+        grown = store.head().position
+        assert grown >= head.position
+        store.connection.execute("PRAGMA max_page_count = 1073741823")
+        assert client.post("/api/v1/projects", json=DRAFT, headers=headers).status_code == 201
+        assert store.head().position > grown
+        assert store.verify().ok
+
+
+def test_read_only_database_gives_a_clear_error(tmp_path: Path) -> None:
+    from litestar.testing import TestClient
+
+    from sandbox.api import create_app
+
+    app = create_app(tmp_path / "ro.db")
+    secret, _ = app.state.tokens.create(name="alice", role="applicant", organisation="fzbank")
+    headers = {"Authorization": f"Bearer {secret}"}
+    store = app.state.store
+    with TestClient(app) as client:
+        head = store.head()
+        store.connection.execute("PRAGMA query_only = ON")  # the file turned read-only under us
+        r = client.post("/api/v1/projects", json=DRAFT, headers=headers)
+        assert r.status_code == 503 and r.json()["code"] == "unavailable"
+        assert store.head() == head
+        store.connection.execute("PRAGMA query_only = OFF")
+        assert client.post("/api/v1/projects", json=DRAFT, headers=headers).status_code == 201
+
+
+@pytest.mark.slow
+def test_two_servers_and_the_cli_on_one_file(db: Path) -> None:
+    secret = token(db)
+    with server(db) as (_, base1), server(db) as (_, base2), concurrent.futures.ThreadPoolExecutor(3) as pool:
+        a = pool.submit(drive, base1, secret, [f"a{i}" for i in range(60)])
+        b = pool.submit(drive, base2, secret, [f"b{i}" for i in range(60)])
+        ticks = pool.submit(lambda: [cli("tick", "--db", str(db)) for _ in range(3)])
+        results = {**a.result(), **b.result()}
+        ticks.result()
+    assert all(status == 201 for status in results.values()) and len(results) == 120
+    logged = command_ids(db)
+    assert sorted(logged) == sorted(f"http:alice:{k}" for k in results)
+    assert_consistent(db)
+    lines = list(export_lines(open_store(db).iter_stored()))
+    assert len(lines) == len(set(lines))
+    _ = os
