@@ -43,7 +43,7 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class EventMetadata(msgspec.Struct, frozen=True, kw_only=True):
-    """Who caused an event, when, why and under which rule (DESIGN §4).
+    """Who caused an event, when, why and under which rule.
 
     ``occurred_at`` is business time (when it happened in the world); the store adds
     ``recorded_at`` (when the registry learned it) as a column of its own.

@@ -1,6 +1,6 @@
 """The program definitions and reference data shipped inside the package.
 
-``schemas/programs/*.json`` hold version 1 of each program (DESIGN §2) and
+``schemas/programs/*.json`` hold version 1 of each program and
 ``schemas/reference/*.json`` the first version of each reference-data set. ``init`` publishes
 them into the log; after that the log, not these files, is the source of truth.
 

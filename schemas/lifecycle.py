@@ -1,4 +1,4 @@
-"""Lifecycle states and roles, each with a Chinese and an English label (DESIGN §3)."""
+"""Lifecycle states and roles, each with a Chinese and an English label."""
 
 from __future__ import annotations
 

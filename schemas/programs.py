@@ -1,4 +1,4 @@
-"""Program definitions: versioned rules as data (DESIGN §2).
+"""Program definitions: versioned rules as data.
 
 A program version is published as an event and never edited. Each admission condition and exit
 criterion has a stable id, a Chinese and an English label, a kind (what sort of rule it is) and

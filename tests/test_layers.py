@@ -1,4 +1,4 @@
-"""The import direction of DESIGN §5: schemas ← events ← projections ← sandbox.
+"""The import direction of the four packages: schemas ← events ← projections ← sandbox.
 
 An AST walk over every module of the four packages (imports inside functions and under
 ``TYPE_CHECKING`` count too): schemas imports nothing of the project, events only schemas,

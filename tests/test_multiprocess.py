@@ -1,4 +1,4 @@
-"""Four processes append concurrently to one SQLite file (DESIGN §4 guarantees 1-4 and 6).
+"""Four processes append concurrently to one SQLite file (atomic appends, positions, idempotency, hash chain).
 
 Afterwards no acknowledged event is lost or duplicated, positions have no gaps, every conflict
 surfaced as :class:`ConflictError` (never "database is locked"), and the chain verifies.

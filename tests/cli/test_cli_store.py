@@ -1,4 +1,4 @@
-"""The store commands of ``sandbox-registry``: init, verify, export (issue 2, "CLI")."""
+"""The store commands of ``sandbox-registry``: init, verify, export."""
 
 from __future__ import annotations
 

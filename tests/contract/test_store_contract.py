@@ -1,4 +1,4 @@
-"""The event-store contract (DESIGN §4): every test runs against every backend.
+"""The event-store contract: every test runs against every backend.
 
 Each test states one guarantee of :class:`events.store.EventStore`; the ``store`` fixture is
 parametrised over the backends, so a new backend only has to be added to ``support.BACKENDS``.

@@ -1,4 +1,4 @@
-"""Tampering is found, and at the right position (DESIGN §4 guarantee 6).
+"""Tampering is found, and at the right position.
 
 An attacker with the file drops the triggers and changes one stored byte of one column of one
 event, deletes an event, or swaps two events' contents; ``verify`` must fail naming the first

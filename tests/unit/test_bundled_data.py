@@ -1,6 +1,6 @@
-"""The bundled program definitions and reference data (DESIGN §2, issue 3 "Programs as versioned data").
+"""The bundled program definitions and reference data.
 
-Every condition and criterion DESIGN §2 lists is present with its default numbers, labels are
+Every condition and criterion of the three program kinds is present with its default numbers, labels are
 bilingual, the reference data holds the dates the rules depend on, working days follow the
 mainland holiday calendar, and a bad file fails loudly naming the bad field.
 """

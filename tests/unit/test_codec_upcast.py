@@ -1,4 +1,4 @@
-"""Schema evolution (DESIGN §4 guarantee 8): old events stay readable through upcasters.
+"""Schema evolution: old events stay readable through upcasters.
 
 v1 events are written to a real SQLite file; the store is reopened with a codec that knows a
 newer version of the type and its upcasters, and the old history replays as the new type.
