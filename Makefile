@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DB ?= $(or $(SANDBOX_REGISTRY_DB),registry.db)
+DEMO_PROJECTS ?= 40
+PORT ?= 8000
 
 .PHONY: run test lint bench clean
 
@@ -13,9 +15,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# A demo registry if there is none yet, a token for one user of each role, then the server.
 run: $(STAMP)
-	$(BIN)/sandbox-registry init --db $(DB)
-	$(BIN)/sandbox-registry verify --db $(DB)
+	test -e $(DB) || $(BIN)/sandbox-registry demo --db $(DB) --projects $(DEMO_PROJECTS) --no-tokens
+	$(BIN)/sandbox-registry token demo --db $(DB)
+	$(BIN)/sandbox-registry serve --db $(DB) --host 127.0.0.1 --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check schemas events projections sandbox tests bench

@@ -26,7 +26,7 @@ from events.sqlite import SQLiteEventStore, utc_now
 from projections.project import CHINA
 from projections.read_models import ReadModels
 from projections.views import project_view
-from sandbox.config import DB_ENV, default_db_path
+from sandbox.config import DB_ENV, DEFAULT_TICK_SECONDS, TICK_ENV, default_db_path, default_tick_seconds
 from sandbox.registry import init_registry, open_store
 from sandbox.service import Registry
 from sandbox.tokens import ROLES, TokenError, Tokens
@@ -199,6 +199,59 @@ def import_(file: Path, db: Path) -> None:
         ReadModels(store).catch_up()
         head = store.head()
     click.echo(f"imported {count} events into {db}; head position {head.position}, head hash {head.hash}")
+
+
+@main.command()
+@db_option
+@click.option("--projects", default=0, show_default=True, type=click.IntRange(0, 100_000),
+              help="Synthetic projects with full histories to add beside the named stories.")
+@click.option("--seed", default=2025, show_default=True, type=int, help="Seed for the synthetic projects.")
+@click.option("--tokens/--no-tokens", default=True, show_default=True,
+              help="Also issue a token for one demo user of each role and print them.")
+def demo(db: Path | None, projects: int, seed: int, tokens: bool) -> None:
+    """Build a new registry of believable pilots, through the same commands as the API.
+
+    Ten named projects across the three programs (graduated, in test, rejected, withdrawn,
+    suspended and reinstated, forced out, an objection upheld...) lived over simulated months
+    from January 2025 to yesterday, plus N synthetic ones. The database must not exist yet.
+    Example: sandbox-registry demo --db demo.db --projects 200 --seed 7
+    """
+    from sandbox.demo import DemoRefused, build_demo
+
+    path = db or default_db_path()
+    with Progress(console=Console(stderr=True)) as progress:
+        task = progress.add_task("living the demo projects", total=None)
+
+        def advance(ended: int, total: int) -> None:
+            progress.update(task, completed=ended, total=total)
+
+        try:
+            result = build_demo(path, projects=projects, seed=seed, progress=advance)
+        except DemoRefused as e:
+            raise Failure(str(e)) from e
+    table = Table(title=f"{path}: {result.head} events up to {result.until}")
+    table.add_column("project")
+    table.add_column("story")
+    for label, pid in result.stories.items():
+        table.add_row(pid, label)
+    console = Console()
+    console.print(table)
+    click.echo("states: " + ", ".join(f"{state} {n}" for state, n in result.states.items()))
+    if tokens:
+        _print_demo_tokens(path)
+
+
+def _print_demo_tokens(path: Path) -> None:
+    from sandbox.demo import demo_tokens
+
+    with opened(path) as store:
+        issued = demo_tokens(Tokens(store.db))
+    table = Table(title="demo tokens (shown once; `sandbox-registry token demo` issues fresh ones)")
+    for column in ("name", "role", "organisation", "token"):
+        table.add_column(column, overflow="fold")
+    for name, role, org, secret in issued:
+        table.add_row(name, role, org or "", secret)
+    Console(width=160).print(table)
 
 
 @main.command()
@@ -439,6 +492,16 @@ def token_create(db: Path | None, role: str, name: str, org: str | None, expires
     click.echo(secret)
 
 
+@token.command("demo")
+@db_option
+def token_demo(db: Path | None) -> None:
+    """Issue fresh tokens for the demo's users, one of each role (revoking their earlier ones).
+
+    Example: sandbox-registry token demo --db demo.db
+    """
+    _print_demo_tokens(db or default_db_path())
+
+
 @token.command("list")
 @db_option
 def token_list(db: Path | None) -> None:
@@ -474,7 +537,13 @@ def token_revoke(db: Path | None, name_or_id: str) -> None:
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-def serve(db: Path | None, host: str, port: int) -> None:
+@click.option(
+    "--tick-seconds",
+    default=None,
+    type=click.FloatRange(0),
+    help=f"Record due timers every N seconds (0: never; default ${TICK_ENV}, else {DEFAULT_TICK_SECONDS:g}).",
+)
+def serve(db: Path | None, host: str, port: int, tick_seconds: float | None) -> None:
     """Serve the API and its documentation page (http://HOST:PORT/schema).
 
     Example: sandbox-registry serve --port 8000
@@ -485,7 +554,11 @@ def serve(db: Path | None, host: str, port: int) -> None:
 
     path = db or default_db_path()
     try:
-        app = create_app(path)
+        every = default_tick_seconds() if tick_seconds is None else tick_seconds
+    except ValueError as e:
+        raise Failure(str(e)) from e
+    try:
+        app = create_app(path, tick_seconds=every)
     except StoreError as e:
         raise Failure(f"cannot open the registry database {path}: {e}") from e
     click.echo(f"serving {path} on http://{host}:{port}  (API /api/v1, docs /schema)", err=True)

@@ -208,6 +208,29 @@ FATES: dict[str, int] = {
 EARLY_FATES = frozenset({"abandon", "withdraw", "reject"})
 
 
+@dataclass(frozen=True, slots=True)
+class Story:
+    """What a scripted life pins down instead of drawing it at random (the demo's named projects).
+
+    ``lead`` and ``partner`` are organisation ids of :data:`ORGS` (``partner=""``: no partner);
+    ``scenario`` an e-CNY scenario of :data:`ECNY_SCENARIOS`; ``product_type`` a data product's
+    kind; ``objection``: an objection is raised during the public notice and ``"upheld"`` or
+    ``"dismissed"``; ``episode``: what happens once during the test (``"sev1"``, ``"suspend"``,
+    ``"incident"``, ``"complaints"``, ``"late"``, ``"breach"``, ``"none"``...).
+    """
+
+    lead: str | None = None
+    partner: str | None = None
+    title: str | None = None
+    app_type: str | None = None
+    scenario: str | None = None
+    product_type: str | None = None
+    public_data: bool | None = None
+    pledged: bool | None = None
+    objection: str | None = None
+    episode: str | None = None
+
+
 def sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -233,6 +256,7 @@ class Life:
     steps: Iterator[dt.datetime] | None = None
     details: dict[str, object] = field(default_factory=dict)
     stalls: int = 0  # wake-ups in a row that did not move time forward
+    story: Story = field(default_factory=Story)
 
     def status(self) -> State:
         """The project's lifecycle state now (a call, so a type checker never assumes it stayed put)."""
@@ -305,6 +329,7 @@ class Simulation:
         fate: str | None = None,
         long_events: int | None = None,
         waiver: bool | None = None,
+        story: Story | None = None,
     ) -> str:
         """Schedule a new project's life, starting on ``on`` (the clock's day by default).
 
@@ -312,7 +337,8 @@ class Simulation:
         data-asset listing whose exchange records each trade, until its stream holds about that
         many events (a long history for as-of benchmarks). ``waiver=True``: the application
         leaves one admission condition unmet and an approver waives it (by default some
-        applications leave a gap, which is then filled on request or waived).
+        applications leave a gap, which is then filled on request or waived). ``story``: choices
+        pinned instead of drawn (see :class:`Story`).
         """
         r = random.Random(self.rng.getrandbits(64))
         if long_events is not None:
@@ -333,6 +359,11 @@ class Simulation:
         else:
             lead = r.choice(DATA_MERCHANTS)
             partner = r.choice(BANKS) if r.random() < 0.3 else None
+        story = story or Story()
+        if story.lead is not None:
+            lead = ORGS[story.lead]
+        if story.partner is not None:
+            partner = ORGS[story.partner] if story.partner else None
         pid = f"{r.getrandbits(48):012x}"
         life = Life(
             pid=pid,
@@ -343,6 +374,7 @@ class Simulation:
             fate=fate,
             partner=partner,
             long_events=long_events,
+            story=story,
         )
         if waiver or (waiver is None and long_events is None and fate not in EARLY_FATES and r.random() < 0.08):
             life.gap = {"fintech-sandbox": "comparables", "ecny-pilot": "merchants_live_target"}.get(
@@ -503,18 +535,19 @@ def _life(sim: Simulation, life: Life) -> Iterator[dt.datetime]:
 
 
 def _create(sim: Simulation, life: Life) -> None:
-    r, lead = life.rng, life.lead
+    r, lead, story = life.rng, life.lead, life.story
     if life.program_key == "fintech-sandbox":
         title, app_type = r.choice(FINTECH_TITLES)
         title = f"{title}（{lead.city}）"
     elif life.program_key == "ecny-pilot":
-        scenario = r.choice(list(ECNY_SCENARIOS))
+        scenario = story.scenario or r.choice(list(ECNY_SCENARIOS))
         life.details["scenario"] = scenario
         title, app_type = f"{lead.city}{ECNY_SCENARIOS[scenario]}试点", "数字人民币应用场景"
     else:
         product, kind, app_type = r.choice(DATA_PRODUCTS)
-        life.details["product_type"] = kind
+        life.details["product_type"] = story.product_type or kind
         title = f"{lead.name.split('有限公司')[0].removesuffix('服务').removesuffix('科技')}{product}"
+    title, app_type = story.title or title, story.app_type or app_type
     sim.do(
         life,
         life.applicant,
@@ -701,10 +734,13 @@ def _application(sim: Simulation, life: Life) -> list[Sitting]:
     personal = r.random() < 0.25
     recognition = r.random() < 0.3
     pledged = life.long_events is None and r.random() < 0.2
+    if life.story.pledged is not None:
+        pledged = life.story.pledged
+    public_data = r.random() < 0.4 if life.story.public_data is None else life.story.public_data
     life.details |= {"pledged": pledged}
     product: dict[str, Value] = {
         "product_type": str(life.details["product_type"]),
-        "public_data": r.random() < 0.4,
+        "public_data": public_data,
         "description": f"{lead.name}加工形成的脱敏数据产品",
         "update_frequency": r.choice(("daily", "weekly", "monthly")),
         "delivery_method": r.choice(("api", "file", "sandbox_environment")),
@@ -848,14 +884,15 @@ def _review(sim: Simulation, life: Life) -> Iterator[dt.datetime]:
         sim.do(
             life, Actor(id=f"public-{_token(r)}", role="public"), c.Comment(text=f"公众意见［{_token(r)}］：支持该项目")
         )
-    if r.random() < 0.15 and life.status() == S.PUBLIC_NOTICE:
+    scripted = life.story.objection
+    if (scripted is not None or r.random() < 0.15) and life.status() == S.PUBLIC_NOTICE:
         yield sim.at(life, min(ends, sim.today + dt.timedelta(days=r.randint(0, 5))))
         if life.status() == S.PUBLIC_NOTICE:
             objector = Actor(id=f"public-{_token(r)}", role="public")
             sim.do(life, objector, c.Object(grounds=f"异议理由［{_token(r)}］：担心用户信息保护不足"))
             objection = life.state.open_objections[-1].objection_id
             yield sim.later(life, 1, 6)
-            upheld = life.long_events is None and r.random() < 0.25
+            upheld = life.long_events is None and r.random() < 0.25 if scripted is None else scripted == "upheld"
             sim.do(
                 life,
                 life.officer,
@@ -967,6 +1004,7 @@ def _testing(sim: Simulation, life: Life) -> Iterator[dt.datetime]:
         ("none", "suspend", "sev1", "late", "very_late", "breach", "incident", "complaints", "backdated"),
         weights=(40, 7, 6, 10, 3, 5, 12, 12, 5),
     )[0]
+    episode = life.story.episode or episode
     episode_at = r.randint(0, max(0, months - 2))
     extension = not ending and r.random() < 0.25
     month = 0
@@ -1436,6 +1474,7 @@ __all__ = [
     "Generated",
     "SimClock",
     "Simulation",
+    "Story",
     "generate",
     "memory_registry",
     "sqlite_registry",

@@ -72,9 +72,13 @@ class Tokens:
         with self._lock:
             self.db.conn.execute(
                 """CREATE TABLE IF NOT EXISTS api_tokens (
-                    id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL, organisation TEXT,
+                    id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, organisation TEXT,
                     token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, expires_at TEXT, revoked_at TEXT
                 ) STRICT"""
+            )
+            # one live token per name; a revoked name can be issued again (its old row stays)
+            self.db.conn.execute(
+                "CREATE UNIQUE INDEX IF NOT EXISTS api_tokens_live_name ON api_tokens(name) WHERE revoked_at IS NULL"
             )
 
     @classmethod
@@ -114,7 +118,7 @@ class Tokens:
             raise TokenError("an applicant token needs --org (the organisation it acts for)")
         if not name.strip():
             raise TokenError("a token needs a name")
-        if self._fetch("SELECT 1 FROM api_tokens WHERE name = ?", (name,)):
+        if self._fetch("SELECT 1 FROM api_tokens WHERE name = ? AND revoked_at IS NULL", (name,)):
             raise TokenError(f"a token named {name!r} already exists")
         secret = PREFIX + secrets.token_urlsafe(32)
         info = TokenInfo(

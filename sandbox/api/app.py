@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import logging
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,6 +17,7 @@ from litestar import Litestar, Request, Router
 from litestar.datastructures import State
 from litestar.static_files import create_static_files_router
 
+from events.errors import StoreError
 from projections.read_models import ReadModels
 from sandbox.api.common import ViewCache
 from sandbox.api.openapi import openapi_config
@@ -22,8 +26,10 @@ from sandbox.api.routes import ROUTES, health
 from sandbox.registry import init_registry, open_store
 from sandbox.service import Registry
 from sandbox.tokens import Tokens
+from schemas.errors import DomainError
 
 Clock = Callable[[], dt.datetime]
+log = logging.getLogger("sandbox.api")
 STATIC = "/static/swagger"
 
 
@@ -37,6 +43,32 @@ def reject_null(request: Request[Any, Any, Any]) -> None:
             continue
         if not any(t.is_subclass_of(str) for t in definition.inner_types if not t.is_none_type):
             raise BadInput(wire, "must be a value of its type, or absent (not the word null)", "query")
+
+
+async def tick_once(registry: Registry, every: float) -> None:
+    """Record the timers that have come due. A tick that fails (a full disk, a locked file) is
+    logged and tried again at the next beat: the timers stay due, and recording them twice for
+    one state is impossible (their command id is the project's version)."""
+    try:
+        written = await asyncio.to_thread(registry.tick)
+    except (StoreError, DomainError, sqlite3.Error) as e:
+        log.warning("timer tick failed, will retry in %gs: %s", every, e)
+    else:
+        if written:
+            log.info("recorded %d timer events", written)
+
+
+async def ticking(registry: Registry, every: float, stop: asyncio.Event, *, first_after: float = 0) -> None:
+    """Tick every ``every`` seconds (the first after ``first_after``) until ``stop`` is set; a
+    tick in progress when it is set runs to its end."""
+    wait = first_after
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), wait)
+        if stop.is_set():
+            return
+        await tick_once(registry, every)
+        wait = every
 
 
 def _utc_now() -> dt.datetime:
@@ -71,11 +103,14 @@ def create_app(
     clock: Clock = _utc_now,
     create: bool = True,
     debug: bool = False,
+    tick_seconds: float = 0,
 ) -> Litestar:
     """Build the API over the registry database at ``db_path`` (initialised if new).
 
     The database is open as soon as the app exists (``app.state.tokens`` can issue tokens before
-    it serves); stopping the app closes it, and starting it again reopens it.
+    it serves); stopping the app closes it, and starting it again reopens it. With
+    ``tick_seconds`` > 0 the app records due timers when it starts and then every so many seconds
+    (see :func:`ticking`); the ticker stops before the database closes.
     """
 
     @asynccontextmanager
@@ -84,9 +119,17 @@ def create_app(
             await asyncio.to_thread(_open, app.state, db_path, clock, create)
         app.state.appended = asyncio.Condition()
         await asyncio.to_thread(app.state.read_models.catch_up)
+        stop = asyncio.Event()
+        ticker = None
+        if tick_seconds > 0:
+            await tick_once(app.state.registry, tick_seconds)  # what came due while it was down
+            ticker = asyncio.create_task(ticking(app.state.registry, tick_seconds, stop, first_after=tick_seconds))
         try:
             yield
         finally:
+            stop.set()
+            if ticker is not None:
+                await ticker  # a tick in progress finishes before the database closes
             _close(app.state)
 
     async def before_request(request: Request[Any, Any, Any]) -> None:

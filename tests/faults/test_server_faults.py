@@ -149,6 +149,36 @@ def test_sigkill_mid_load_loses_no_acknowledged_command(db: Path, kill_after: in
 
 
 @pytest.mark.slow
+def test_sigterm_finishes_in_flight_commands_and_exits_cleanly(db: Path) -> None:
+    """Under SIGTERM the server stops taking connections but answers every command it began: a
+    command in the log was acknowledged to its client (under SIGKILL it may not have been)."""
+    secret = token(db)
+    keys = [f"t-{i}" for i in range(200)]
+    with server(db) as (proc, base), concurrent.futures.ThreadPoolExecutor(1) as stopper:
+
+        def stop_when_busy() -> None:
+            while len(command_ids(db)) < 30 and proc.poll() is None:
+                time.sleep(0.01)
+            proc.send_signal(signal.SIGTERM)
+
+        future = stopper.submit(stop_when_busy)
+        seen = drive(base, secret, keys)
+        future.result(timeout=60)
+        # uvicorn re-raises the signal once it has shut down, so the status is that of SIGTERM;
+        # what shows the shutdown was graceful is that the app closed the database: the last
+        # connection to close checkpoints the write-ahead log into the file and removes it.
+        assert proc.wait(timeout=60) == -signal.SIGTERM
+        assert not Path(f"{db}-wal").exists()
+    acknowledged = {f"http:alice:{k}" for k, status in seen.items() if status == 201}
+    logged = command_ids(db)
+    assert len(logged) == len(set(logged))
+    assert set(logged) == acknowledged
+    assert all(status == 201 for status in seen.values())
+    assert 30 <= len(logged) < len(keys)
+    assert_consistent(db)
+
+
+@pytest.mark.slow
 def test_full_disk_gives_a_clear_error_and_writes_nothing_partial(tmp_path: Path) -> None:
     from litestar.testing import TestClient
 
