@@ -88,6 +88,11 @@ def registry_at(db: Path | None, *, clock: Callable[[], dt.datetime] | None = No
         yield registry
 
 
+def out() -> Console:
+    """Standard output: the terminal's width, or 160 columns when piped; cells fold, never cut."""
+    return Console(width=None if sys.stdout.isatty() else 160)
+
+
 def emit_json(value: Any) -> None:
     """Stable JSON on standard output (UTF-8, keys in a fixed order)."""
     click.echo(msgspec.json.encode(value, order="deterministic").decode())
@@ -234,7 +239,7 @@ def demo(db: Path | None, projects: int, seed: int, tokens: bool) -> None:
     table.add_column("story")
     for label, pid in result.stories.items():
         table.add_row(pid, label)
-    console = Console()
+    console = out()
     console.print(table)
     click.echo("states: " + ", ".join(f"{state} {n}" for state, n in result.states.items()))
     if tokens:
@@ -246,12 +251,9 @@ def _print_demo_tokens(path: Path) -> None:
 
     with opened(path) as store:
         issued = demo_tokens(Tokens(store.db))
-    table = Table(title="demo tokens (shown once; `sandbox-registry token demo` issues fresh ones)")
-    for column in ("name", "role", "organisation", "token"):
-        table.add_column(column, overflow="fold")
-    for name, role, org, secret in issued:
-        table.add_row(name, role, org or "", secret)
-    Console(width=160).print(table)
+    click.echo("demo tokens, shown once (`sandbox-registry token demo` issues fresh ones):")
+    for name, role, org, secret in issued:  # plain lines: a token must copy whole
+        click.echo(f"  {role:<13} {name:<14} {org or '':<7} {secret}")
 
 
 @main.command()
@@ -313,11 +315,11 @@ def programs(db: Path | None, as_json: bool) -> None:
             ]
         )
         return
-    console = Console()
+    console = out()
     for d in definitions:
         table = Table(title=f"{d.name_zh} / {d.name_en} — {d.ref} (from {d.effective_from})")
         for column in ("", "id", "中文", "English", "kind"):
-            table.add_column(column)
+            table.add_column(column, overflow="fold")
         for label, rules in (("admission", d.admission), ("exit", d.exit)):
             for r in rules:
                 table.add_row(label, r.id, r.label_zh, r.label_en, r.kind)
@@ -380,10 +382,10 @@ def projects(
         return
     table = Table(title=f"{len(items)} projects")
     for column in ("id", "title", "program", "state", "applicant", "region"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for i in items:
         table.add_row(i["id"], i["title"], i["program"], f"{i['state_zh']} {i['state']}", i["applicant"], i["region"])
-    Console().print(table)
+    out().print(table)
 
 
 @main.command()
@@ -406,7 +408,7 @@ def show(db: Path | None, project: str, as_of: str | None, position: int | None,
         value = msgspec.to_builtins(view)
         emit_json(value)
         return
-    console = Console()
+    console = out()
     console.print(f"[bold]{view.title}[/bold]  {view.id}  {view.program_ref}")
     console.print(
         f"{view.state_zh} / {view.state_en}   applicant {view.applicant}   as of position {view.as_of_position}"
@@ -414,7 +416,7 @@ def show(db: Path | None, project: str, as_of: str | None, position: int | None,
     for title, statuses in (("admission 准入条件", view.admission), ("exit 退出标准", view.exit)):
         table = Table(title=title)
         for column in ("id", "status", "中文", "English", "progress / missing", "evidence"):
-            table.add_column(column)
+            table.add_column(column, overflow="fold")
         for s in statuses:
             note = s.missing_en or ", ".join(f"{k}={v}" for k, v in s.progress.items())
             table.add_row(s.id, s.status, s.label_zh, s.label_en, note, " ".join(map(str, s.evidence)))
@@ -455,7 +457,7 @@ def history(db: Path | None, project: str, as_json: bool) -> None:
         return
     table = Table(title=f"project {project}: {len(rows)} events")
     for column in ("pos", "occurred", "recorded", "event", "actor (role)", "reason"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for r in rows:
         table.add_row(
             str(r["position"]),
@@ -465,7 +467,7 @@ def history(db: Path | None, project: str, as_json: bool) -> None:
             f"{r['actor']} ({r['role']})",
             r["reason"] or "",
         )
-    Console().print(table)
+    out().print(table)
 
 
 @main.group()
@@ -513,10 +515,10 @@ def token_list(db: Path | None) -> None:
         rows = Tokens(store.db).list()
     table = Table(title=f"{len(rows)} tokens")
     for column in ("id", "name", "role", "organisation", "created", "expires", "revoked"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for t in rows:
         table.add_row(t.id, t.name, t.role, t.organisation or "", t.created_at, t.expires_at or "", t.revoked_at or "")
-    Console().print(table)
+    out().print(table)
 
 
 @token.command("revoke")

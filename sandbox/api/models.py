@@ -9,7 +9,9 @@ import msgspec
 
 from projections.public import RegisterEntry
 from schemas.base import EventMetadata
+from schemas.commands import Text
 from schemas.programs import ProgramDefinition
+from schemas.reference import Dataset
 
 
 class CommandAccepted(msgspec.Struct, kw_only=True):
@@ -136,3 +138,18 @@ class Health(msgspec.Struct, kw_only=True):
     status: str
     head_position: int
     read_models_position: int
+
+
+class ReferenceUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The whole new set of one reference dataset (it replaces the set), and what changed."""
+
+    records: list[dict[str, Any]]
+    changes: list[Text] = []
+
+
+class ReferenceOut(msgspec.Struct, kw_only=True):
+    """One reference dataset in force, as records, with the log position it was read at."""
+
+    dataset: Dataset
+    records: list[dict[str, Any]]
+    position: int

@@ -54,6 +54,8 @@ from sandbox.api.models import (
     ProjectPage,
     ProjectSummary,
     QueueEntry,
+    ReferenceOut,
+    ReferenceUpdate,
     RegisterPage,
 )
 from sandbox.api.problems import ApiProblem
@@ -62,6 +64,7 @@ from sandbox.service import CommandResult, Registry
 from schemas import commands as c
 from schemas.commands import Actor
 from schemas.errors import DomainError
+from schemas.reference import Dataset
 
 Sort = Literal[
     "id", "title", "state", "program_key", "applicant", "region", "submitted_on", "admitted_on", "last_position"
@@ -169,6 +172,50 @@ def publish_program(
         data.definition, actor, command_id=command_id(actor, idempotency_key), changes=data.changes
     )
     return ProgramPublished(key=key, version=data.definition.version, position=position)
+
+
+# -- reference data -------------------------------------------------------------------------
+
+
+@get(
+    "/reference/{dataset:str}",
+    sync_to_thread=True,
+    security=PUBLIC_SECURITY,
+    tags=["reference"],
+    responses=p.responses(400),
+)
+def get_reference(request: Request[Any, Any, Any], dataset: FromPath[Dataset]) -> ReferenceOut:
+    """One reference dataset in force: e-CNY pilot areas, designated operators, wallet tiers or
+    the public-holiday calendar that working days are counted with."""
+    position = store_of(request).head().position
+    records = registry_of(request).reference(as_of_position=position).records(dataset)
+    return ReferenceOut(dataset=dataset, records=records, position=position)
+
+
+@post(
+    "/reference/{dataset:str}",
+    sync_to_thread=True,
+    security=SECURITY,
+    dependencies=ACTOR,
+    tags=["reference"],
+    status_code=201,
+    responses=p.responses(*p.CREATE),
+)
+def update_reference(
+    request: Request[Any, Any, Any],
+    dataset: FromPath[Dataset],
+    data: JSONBody[ReferenceUpdate],
+    actor: NamedDependency[Actor],
+    idempotency_key: IdempotencyKey = None,
+) -> ReferenceOut:
+    """Replace one reference dataset (roles: approver), e.g. publish next year's holiday calendar.
+    The records are validated like the bundled files; the event records what changed."""
+    need(actor, {"approver"})
+    position = registry_of(request).update_reference(
+        dataset, data.records, actor, command_id=command_id(actor, idempotency_key), changes=data.changes
+    )
+    records = registry_of(request).reference(as_of_position=position).records(dataset)
+    return ReferenceOut(dataset=dataset, records=records, position=position)
 
 
 # -- projects -------------------------------------------------------------------------------
@@ -400,6 +447,8 @@ ROUTES = [
     list_programs,
     get_program,
     publish_program,
+    get_reference,
+    update_reference,
     create_project,
     list_projects,
     get_project,

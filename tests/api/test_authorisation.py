@@ -89,6 +89,11 @@ def next_program_version(w: World, a: Api) -> dict[str, Any]:
     return {"definition": definition, "changes": ["投诉阈值调整"]}
 
 
+def same_operators(w: World, a: Api) -> dict[str, Any]:
+    records = a.get("/api/v1/reference/operators").json()["records"]
+    return {"records": records, "changes": ["复核指定运营机构名单，无变化"]}
+
+
 PUBLIC_200 = Row(ok={"*": 200}, public=True)
 COMMAND = "/api/v1/projects/{project_id:str}/"
 
@@ -107,6 +112,12 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("POST", "/api/v1/programs/{key:str}/versions"): Row(
         ok={"ada": 201}, body=next_program_version, path=lambda w: "/api/v1/programs/fintech-sandbox/versions"
+    ),
+    ("GET", "/api/v1/reference/{dataset:str}"): Row(
+        ok={"*": 200}, public=True, path=lambda w: "/api/v1/reference/wallet_tiers"
+    ),
+    ("POST", "/api/v1/reference/{dataset:str}"): Row(
+        ok={"ada": 201}, body=same_operators, path=lambda w: "/api/v1/reference/operators"
     ),
     ("GET", "/api/v1/register"): PUBLIC_200,
     ("GET", "/api/v1/register/{project_id:str}"): Row(ok={"*": 200}, public=True, project="notice"),

@@ -1,0 +1,73 @@
+"""Reference data over HTTP: anyone reads it, an approver replaces a set, bad records change nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from sandbox.api import create_app
+
+YEAR_2027 = {
+    "year": 2027,
+    "holidays": ["2027-01-01", "2027-10-01", "2027-10-04"],
+    "adjusted_working_days": ["2027-10-09"],
+}
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[tuple[TestClient[Any], dict[str, dict[str, str]]]]:
+    app = create_app(tmp_path / "r.db")
+    headers = {}
+    for name, role, org in (("ap", "approver", None), ("alice", "applicant", "fzbank")):
+        secret, _ = app.state.tokens.create(name=name, role=role, organisation=org)
+        headers[role] = {"Authorization": f"Bearer {secret}"}
+    with TestClient(app) as client:
+        yield client, headers
+
+
+def test_an_approver_publishes_next_years_calendar(api: tuple[TestClient[Any], dict[str, dict[str, str]]]) -> None:
+    client, headers = api
+    before = client.get("/api/v1/reference/holidays").json()
+    assert [r["year"] for r in before["records"]] == [2025, 2026]
+    answer = client.post(
+        "/api/v1/reference/holidays",
+        json={"records": [*before["records"], YEAR_2027], "changes": ["2027 schedule published"]},
+        headers={**headers["approver"], "Idempotency-Key": "cal-2027"},
+    )
+    assert answer.status_code == 201, answer.text
+    after = client.get("/api/v1/reference/holidays").json()
+    assert [r["year"] for r in after["records"]] == [2025, 2026, 2027]
+    assert after["position"] == answer.json()["position"] > before["position"]
+    events = client.get("/api/v1/events", params={"after": before["position"]}, headers=headers["approver"]).json()
+    [event] = [e for e in events["items"] if e["type"] == "ReferenceDataUpdated"]
+    assert event["data"]["changes"] == ["2027 schedule published"]
+
+
+@pytest.mark.parametrize(
+    ("role", "body", "status", "code"),
+    [
+        ("applicant", {"records": [YEAR_2027]}, 403, "forbidden"),
+        ("approver", {"records": [{"year": 2027}]}, 422, "invalid_value"),
+        ("approver", {"records": [YEAR_2027, YEAR_2027]}, 422, "invalid_value"),
+        ("approver", {"records": "all of them"}, 400, "invalid_input"),
+    ],
+)
+def test_refused_updates_append_nothing(
+    api: tuple[TestClient[Any], dict[str, dict[str, str]]], role: str, body: object, status: int, code: str
+) -> None:
+    client, headers = api
+    head = client.get("/health").json()
+    answer = client.post("/api/v1/reference/holidays", json=body, headers=headers[role])
+    assert answer.status_code == status, answer.text
+    assert answer.json()["code"] == code and answer.json()["message_zh"]
+    assert client.get("/health").json() == head
+
+
+def test_an_unknown_dataset_is_bad_input(api: tuple[TestClient[Any], dict[str, dict[str, str]]]) -> None:
+    client, _ = api
+    answer = client.get("/api/v1/reference/exchange_rates")
+    assert answer.status_code == 400 and "dataset" in answer.json()["message_en"]
