@@ -37,7 +37,12 @@ STORIES = (
         "fintech-sandbox",
         "graduate",
         dt.date(2025, 1, 8),
-        Story(lead="xm-intl-bank", partner="xm-chainlink", title="基于供应链数据的小微企业信用贷款（厦门）"),
+        Story(
+            lead="xm-intl-bank",
+            partner="xm-chainlink",
+            title="基于供应链数据的小微企业信用贷款（厦门）",
+            app_type="金融服务",
+        ),
     ),
     Scripted(
         "e-CNY motorway toll payment, Fuzhou",
@@ -51,14 +56,16 @@ STORIES = (
         "fintech-sandbox",
         "reject",
         dt.date(2025, 3, 3),
-        Story(lead="xm-bank", partner="minjiang-cloud", title="基于隐私计算的跨机构联合风控平台"),
+        Story(lead="xm-bank", partner="minjiang-cloud", title="基于隐私计算的跨机构联合风控平台", app_type="科技产品"),
     ),
     Scripted(
         "Objection upheld during public notice: voice banking for older customers",
         "fintech-sandbox",
         "graduate",
         dt.date(2025, 3, 17),
-        Story(lead="fj-rcu", partner="", title="适老化智能语音银行服务（福州）", objection="upheld"),
+        Story(
+            lead="fj-rcu", partner="", title="适老化智能语音银行服务（福州）", app_type="金融服务", objection="upheld"
+        ),
     ),
     Scripted(
         "Suspended after a severity-1 incident, then reinstated: IoT collateral lending",
@@ -66,7 +73,11 @@ STORIES = (
         "graduate",
         dt.date(2025, 4, 7),
         Story(
-            lead="fj-hx-bank", partner="ludao-ai", title="基于物联网的动产质押融资服务（福州）", episode="sev1"
+            lead="fj-hx-bank",
+            partner="ludao-ai",
+            title="基于物联网的动产质押融资服务（福州）",
+            app_type="金融服务",
+            episode="sev1",
         ),
     ),
     Scripted(
@@ -103,7 +114,7 @@ STORIES = (
         "fintech-sandbox",
         "forced_exit",
         dt.date(2025, 7, 7),
-        Story(lead="xm-rcb", partner="haixi-credit", title="海洋渔业养殖保险数字化理赔（厦门）"),
+        Story(lead="xm-rcb", partner="haixi-credit", title="海洋渔业养殖保险数字化理赔（厦门）", app_type="金融服务"),
     ),
     Scripted(
         "In test: small-business credit from supply-chain data, Fuzhou, monthly reports",
@@ -114,6 +125,7 @@ STORIES = (
             lead="fz-rcb",
             partner="rongcheng-fintech",
             title="基于供应链数据的小微企业信用贷款（福州）",
+            app_type="金融服务",
             episode="complaints",
         ),
     ),
@@ -174,14 +186,12 @@ def build_demo(
         if progress is not None:
             sim.on_end = lambda _pid: progress(sim.ended, total)
         stories = {
-            s.label: sim.add_project(s.program, on=s.starts, fate=s.fate, story=s.story, waiver=False)
-            for s in STORIES
+            s.label: sim.add_project(s.program, on=s.starts, fate=s.fate, story=s.story, waiver=False) for s in STORIES
         }
         sim.rng = random.Random(f"synthetic:{seed}")
         span = 300
         synthetic = [
-            sim.add_project(on=DEFAULT_START + dt.timedelta(days=n * span // max(1, projects)))
-            for n in range(projects)
+            sim.add_project(on=DEFAULT_START + dt.timedelta(days=n * span // max(1, projects))) for n in range(projects)
         ]
         sim.run(until=until)
         states: dict[str, int] = {}
