@@ -31,6 +31,7 @@ from sandbox.registry import init_registry, open_store
 from sandbox.service import Registry
 from sandbox.tokens import ROLES, TokenError, Tokens
 from schemas.errors import DomainError
+from schemas.lifecycle import State
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -340,7 +341,12 @@ def _rule(rule: Any) -> dict[str, Any]:
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
 @click.option("--program", default=None, help="Only this program key.")
-@click.option("--state", default=None, help="Only this lifecycle state (e.g. TESTING).")
+@click.option(
+    "--state",
+    default=None,
+    type=click.Choice([s.value for s in State if s is not State.NONE], case_sensitive=False),
+    help="Only this lifecycle state (e.g. TESTING).",
+)
 @click.option("--applicant", default=None, help="Only this applicant organisation.")
 @click.option("--region", default=None, help="Only this region.")
 @click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 100000))
@@ -357,8 +363,11 @@ def projects(
 
     Example: sandbox-registry projects --state TESTING --json
     """
+    state = state.upper() if state else None
     with registry_at(db) as registry:
         assert registry.read_models is not None
+        if program is not None and program not in registry.program_keys():
+            raise Failure(f"no program {program!r}; the programs are {', '.join(registry.program_keys())}")
         _, rows = registry.read_models.projects(
             program=program, state=state, applicant=applicant, region=region, limit=limit
         )

@@ -1,0 +1,139 @@
+"""The read commands of ``sandbox-registry`` and the JSON shapes scripts rely on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from projections.project import fold
+from sandbox.cli import main
+from sandbox.config import DB_ENV
+from sandbox.demo import build_demo
+from sandbox.registry import open_store
+
+RULE_KEYS = {"id", "label_zh", "label_en", "kind", "params"}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    path = tmp_path_factory.mktemp("reads") / "demo.db"
+    result = build_demo(path, projects=4, seed=2, today=dt.date(2026, 11, 28))
+    return path, result.stories
+
+
+def run(*args: str | Path, ok: bool = True) -> Result:
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
+
+
+def as_json(*args: str | Path) -> Any:
+    return json.loads(run(*args, "--json").output)
+
+
+def story(stories: dict[str, str], prefix: str) -> str:
+    return next(pid for label, pid in stories.items() if label.startswith(prefix))
+
+
+@pytest.fixture(autouse=True)
+def no_env_db(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(DB_ENV, raising=False)
+
+
+def test_programs_json_lists_every_rule_with_both_labels(demo: tuple[Path, dict[str, str]]) -> None:
+    programs = as_json("programs", "--db", demo[0])
+    assert {p["key"] for p in programs} == {"fintech-sandbox", "ecny-pilot", "data-asset"}
+    for program in programs:
+        assert {"key", "version", "name_zh", "name_en", "admission", "exit"} <= set(program)
+        assert program["admission"] and program["exit"]
+        for rule in program["admission"] + program["exit"]:
+            assert set(rule) == RULE_KEYS and rule["label_zh"] and rule["label_en"]
+
+
+def test_projects_json_and_its_filters(demo: tuple[Path, dict[str, str]]) -> None:
+    db, stories = demo
+    everything = as_json("projects", "--db", db)
+    assert len(everything) == len(stories) + 4
+    assert all({"id", "title", "program", "state", "applicant"} <= set(p) for p in everything)
+    testing = as_json("projects", "--db", db, "--state", "testing")
+    assert testing and {p["state"] for p in testing} == {"TESTING"}
+    assert {p["id"] for p in testing} == {p["id"] for p in everything if p["state"] == "TESTING"}
+    ecny = as_json("projects", "--db", db, "--program", "ecny-pilot")
+    assert ecny and {p["program"] for p in ecny} == {"ecny-pilot"}
+    mine = as_json("projects", "--db", db, "--applicant", "fz-rcb")
+    assert story(stories, "In test") in {p["id"] for p in mine}
+    assert {p["applicant"] for p in mine} == {"fz-rcb"}
+
+
+def test_show_json_now_and_as_of_a_position(demo: tuple[Path, dict[str, str]]) -> None:
+    db, stories = demo
+    pid = story(stories, "Graduated")
+    now = as_json("show", pid, "--db", db)
+    assert now["id"] == pid and now["state"] == "GRADUATED" and now["program"] == "fintech-sandbox"
+    assert now["program_version"] == 1
+    for entry in now["admission"]:
+        assert {"id", "status", "evidence", "label_zh", "label_en"} <= set(entry)
+        assert entry["status"] in ("met", "unmet", "waived")
+    for entry in now["exit"]:
+        assert {"id", "status", "progress", "evidence", "label_zh", "label_en"} <= set(entry)
+    store = open_store(db)
+    try:
+        events = store.read_stream(f"project-{pid}")
+    finally:
+        store.close()
+    admitted = next(e for e in events if e.type == "ProjectAdmitted")
+    before = as_json("show", pid, "--db", db, "--position", str(admitted.position - 1))
+    assert before["state"] == fold([e for e in events if e.position < admitted.position]).state.value
+    assert before["state"] != "ADMITTED" and before["version"] < now["version"]
+    at_time = as_json("show", pid, "--db", db, "--as-of", admitted.recorded_at.isoformat())
+    assert at_time["state"] == "ADMITTED"
+
+
+def test_history_names_actors_and_reasons_in_order(demo: tuple[Path, dict[str, str]]) -> None:
+    db, stories = demo
+    pid = story(stories, "Forced out")
+    events = as_json("history", pid, "--db", db)
+    positions = [e["position"] for e in events]
+    assert positions == sorted(positions) and events[0]["type"] == "DraftCreated"
+    exit_started = next(e for e in events if e["type"] == "ExitInitiated")
+    assert exit_started["role"] in ("case_officer", "approver") and exit_started["actor"]
+    table = run("history", pid, "--db", db).output
+    assert "ExitInitiated" in table and exit_started["actor"] in table
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["show", "nope"], 1, "no project nope"),
+        (["history", "nope"], 1, "no project nope"),
+        (["projects", "--state", "bogus"], 2, "'bogus' is not one of"),
+        (["projects", "--program", "nope"], 2, "no program 'nope'"),
+        (["show", "x", "--as-of", "yesterday"], 2, "not an ISO 8601 time"),
+        (["tick", "--now", "soon"], 2, "not an ISO 8601 time"),
+    ],
+)
+def test_bad_input_is_one_line_and_a_non_zero_exit(
+    demo: tuple[Path, dict[str, str]], args: list[str], code: int, message: str
+) -> None:
+    result = run(*args, "--db", demo[0], ok=False)
+    assert result.exit_code == code and message in result.output
+    assert ("Traceback" not in result.output and result.exception is None) or isinstance(result.exception, SystemExit)
+
+
+def test_a_missing_database_is_named(tmp_path: Path) -> None:
+    result = run("projects", "--db", tmp_path / "none.db", ok=False)
+    assert result.exit_code == 2 and "none.db" in result.output and not (tmp_path / "none.db").exists()
+
+
+def test_tick_twice_at_one_time_records_nothing_more(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    build_demo(db, today=dt.date(2025, 6, 1))
+    first = run("tick", "--db", db, "--now", "2025-06-20T10:00:00+08:00").output
+    second = run("tick", "--db", db, "--now", "2025-06-20T10:00:00+08:00").output
+    assert int(first.split()[1]) > 0 and second.strip() == "recorded 0 timer events"
