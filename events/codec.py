@@ -8,6 +8,7 @@ the chain of upcasters up to the current version, then converted.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
@@ -86,7 +87,19 @@ class EventCodec:
             raise UnknownEventTypeError(f"event type {payload.event_type!r} is not registered")
         return _canonical.encode(payload)
 
-    def decode_payload(self, event_type: str, schema_version: int, data: bytes) -> Event:
+    def decoder_for(self, event_type: str, schema_version: int) -> Callable[[bytes | str], Event]:
+        """A function decoding stored data of this type and schema version, as
+        :meth:`decode_payload` would (the same result and the same errors, raised on the call).
+
+        For the current version it is the type's own msgspec decoder; for a batch of rows, look
+        it up once per (type, version) rather than once per row.
+        """
+        decoder = self._decoders.get((event_type, schema_version))
+        if decoder is not None:
+            return decoder.decode
+        return functools.partial(self.decode_payload, event_type, schema_version)
+
+    def decode_payload(self, event_type: str, schema_version: int, data: bytes | str) -> Event:
         """Decode stored data of any known schema version into the current payload type."""
         decoder = self._decoders.get((event_type, schema_version))
         if decoder is not None:

@@ -124,7 +124,7 @@ class InMemoryEventStore:
         return out
 
     def iter_all(
-        self, *, after: int = 0, batch: int = 1000, types: Sequence[str] | None = None
+        self, *, after: int = 0, batch: int = 200, types: Sequence[str] | None = None
     ) -> Iterator[RecordedEvent[Event]]:
         while events := self.read_after(after, limit=batch, types=types):
             yield from events

@@ -58,7 +58,7 @@ class EventStore(Protocol):
         ...
 
     def iter_all(
-        self, *, after: int = 0, batch: int = 1000, types: Sequence[str] | None = None
+        self, *, after: int = 0, batch: int = 200, types: Sequence[str] | None = None
     ) -> Iterator[RecordedEvent[Event]]:
         """Every event after ``after`` in position order, read in batches."""
         ...

@@ -236,18 +236,24 @@ def test_verify_is_not_fooled_by_appends_committed_while_it_runs(
     sqlite_store: SQLiteEventStore, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     writer = open_sqlite(db_path, create=False)
-    original = SQLiteEventStore.iter_stored
+    original = SQLiteEventStore._stored_rows  # the one way verify reads the log
+    reads: list[int] = []
 
-    def iter_then_append(self: SQLiteEventStore, **kwargs: Any) -> Any:
-        yield from original(self, **kwargs)
-        # another process commits while verify is between its reads
-        writer.append([write("late", *notes("x"))], command_id="late-1")
+    def read_then_append(self: SQLiteEventStore, after: int, batch: int, *sql: str) -> Any:
+        rows, unreadable = original(self, after, batch, *sql)
+        reads.append(len(rows))
+        if not rows and len(reads) == 2:
+            # another process commits after verify saw the end of the log
+            writer.append([write("late", *notes("x"))], command_id="late-1")
+        return rows, unreadable
 
-    monkeypatch.setattr(SQLiteEventStore, "iter_stored", iter_then_append)
+    monkeypatch.setattr(SQLiteEventStore, "_stored_rows", read_then_append)
     report = sqlite_store.verify()
     writer.close()
+    assert reads == [3, 0], "verify must read the log through _stored_rows"
     assert report.ok, report.line()
     assert report.count == 3
+    assert sqlite_store.head().position == 4
 
 
 def test_an_unreadable_text_column_is_reported_not_raised(sqlite_store: SQLiteEventStore, db_path: Path) -> None:
