@@ -230,7 +230,10 @@ def prepare(db: Path, n: int) -> Prepared:
 def prepare_bare(db: Path, ours: Path, projects: Sequence[str]) -> None:
     """The bare side's tables: reports (empty) and one stored state per project (ours, copied)."""
     with contextlib.closing(sqlite3.connect(str(ours))) as source:
-        states = {row[0]: row[1] for row in source.execute("SELECT project_id, state FROM rm_project_states")}
+        states = {  # JSON, stored as a BLOB by the read models: the bare side keeps it as text
+            row[0]: row[1] if isinstance(row[1], str) else bytes(row[1]).decode()
+            for row in source.execute("SELECT project_id, state FROM rm_project_states")
+        }
     with contextlib.closing(sqlite3.connect(str(db), isolation_level=None)) as conn:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("CREATE TABLE reports (id INTEGER PRIMARY KEY, project_id TEXT NOT NULL, body BLOB NOT NULL)")
@@ -345,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prepare_bare(bare_db, ours_db, prepared.projects)
         today = dt.datetime.now(CST).date()
         report = {
-            "period_start": (today - dt.timedelta(days=29)).isoformat(),
+            "period_start": (today - dt.timedelta(days=5)).isoformat(),  # within the test (started 8 days ago)
             "period_end": today.isoformat(),
             "metrics": METRICS,
             "kpis_met": ["transactions"],

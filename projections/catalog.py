@@ -7,6 +7,7 @@ streams. Both the service and the projections read them through this module.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 from events.store import EventStore
 from schemas import events as ev
@@ -18,23 +19,61 @@ PROGRAM_PREFIX = "program-"
 REFERENCE_PREFIX = "reference-"
 DATASETS: tuple[Dataset, ...] = ("pilot_areas", "operators", "wallet_tiers", "holidays")
 EMPTY_REFERENCE = ReferenceData(pilot_areas=(), operators=(), wallet_tiers=(), holidays=HolidayCalendar(years=()))
+#: The event types that change what the catalog answers at the head of the log.
+CATALOG_TYPES = (ev.ProgramVersionPublished.event_type, ev.ReferenceDataUpdated.event_type)
 
 
 class Catalog:
-    """Reads program versions and reference data from the store, caching what cannot change:
-    a published program version is never edited, and a reference set only grows new versions."""
+    """Reads program versions and reference data from the store, caching what it read.
+
+    A published program version is never edited, so versions are cached for good. What is in
+    force at the head (each program's versions, the version in force on a day, the reference
+    data) is cached until a program or reference event is appended: each question first looks
+    at the events appended since the last one (usually none or a few, one indexed read) and
+    drops the head caches if one of them is a catalog event. Another process's appends are seen
+    the same way, since the check reads the log itself.
+    """
 
     def __init__(self, store: EventStore) -> None:
         self.store = store
         self._programs: dict[tuple[str, int], ProgramDefinition] = {}
-        self._reference: tuple[tuple[int, ...], ReferenceData] | None = None
+        self._lock = threading.Lock()
+        self._seen = -1  # the log was checked for catalog events up to this position
+        self._versions: dict[str, list[ProgramDefinition]] = {}
+        self._in_force: dict[tuple[str, dt.date], ProgramDefinition] = {}
+        #: the reference data at the head, and the position of its latest event (0 if none)
+        self._reference: tuple[ReferenceData, int] | None = None
+
+    def _fresh(self) -> None:
+        """Drop the head caches if a catalog event was appended since the last look."""
+        head = self.store.head().position
+        with self._lock:
+            seen = self._seen
+            if head == seen:
+                return
+        changed = seen < 0 or bool(self.store.read_after(seen, limit=1, types=CATALOG_TYPES))
+        with self._lock:
+            if changed:
+                self._versions = {}
+                self._in_force = {}
+                self._reference = None
+            if self._seen == seen:
+                self._seen = head
 
     def program_versions(self, key: str, *, as_of_position: int | None = None) -> list[ProgramDefinition]:
+        if as_of_position is None:
+            self._fresh()
+            cached = self._versions.get(key)
+            if cached is not None:
+                return list(cached)
         events = self.store.read_stream(PROGRAM_PREFIX + key, as_of_position=as_of_position)
         out = [e.payload.definition for e in events if isinstance(e.payload, ev.ProgramVersionPublished)]
-        for definition in out:
-            self._programs[(definition.key, definition.version)] = definition
-        return out
+        with self._lock:
+            for definition in out:
+                self._programs[(definition.key, definition.version)] = definition
+            if as_of_position is None:
+                self._versions[key] = out
+        return list(out)
 
     def program(self, key: str, version: int) -> ProgramDefinition:
         """One program version (the one a project is bound to)."""
@@ -48,21 +87,39 @@ class Catalog:
 
     def program_in_force(self, key: str, on: dt.date, *, as_of_position: int | None = None) -> ProgramDefinition:
         """The latest version effective on ``on`` (what a project submitted that day binds to)."""
+        if as_of_position is None:
+            self._fresh()
+            cached = self._in_force.get((key, on))
+            if cached is not None:
+                return cached
         versions = [d for d in self.program_versions(key, as_of_position=as_of_position) if d.effective_from <= on]
         if not versions:
             raise DomainError("unknown_program", program=key)
-        return max(versions, key=lambda d: d.version)
+        found = max(versions, key=lambda d: d.version)
+        if as_of_position is None:
+            with self._lock:
+                self._in_force[(key, on)] = found
+        return found
 
     def reference(self, *, as_of_position: int | None = None) -> ReferenceData:
-        """The reference data in force, at the head or as it stood at a past position."""
-        versions = tuple(self.store.stream_version(REFERENCE_PREFIX + d) for d in DATASETS)
-        if as_of_position is None and self._reference is not None and self._reference[0] == versions:
-            return self._reference[1]
+        """The reference data in force, at the head or as it stood at a past position (the head's
+        when no reference set changed after that position, the usual case)."""
+        self._fresh()
+        current = self._reference
+        if current is None:
+            current = self._load_reference(None)
+            with self._lock:
+                self._reference = current
+        if as_of_position is None or as_of_position >= current[1]:
+            return current[0]
+        return self._load_reference(as_of_position)[0]
+
+    def _load_reference(self, as_of_position: int | None) -> tuple[ReferenceData, int]:
         ref = EMPTY_REFERENCE
+        last = 0
         for dataset in DATASETS:
             events = self.store.read_stream(REFERENCE_PREFIX + dataset, as_of_position=as_of_position)
             if events and isinstance(events[-1].payload, ev.ReferenceDataUpdated):
                 ref = with_records(ref, dataset, events[-1].payload.records)
-        if as_of_position is None:
-            self._reference = (versions, ref)
-        return ref
+                last = max(last, events[-1].position)
+        return ref, last

@@ -3,11 +3,20 @@
 ``evolve(state, recorded)`` takes the recorded event (position, payload, metadata) so every fact
 in the state remembers the position of the event that is its evidence. The deciders, the read
 models and the as-of views all use this one fold.
+
+How it stays fast: each event type has one handler (found by a dict lookup on the payload's type)
+that writes into a :class:`Draft`, a mutable working copy of the state whose sequences are lists.
+``fold`` thaws the state once, applies every event and freezes once, so a replay costs no copy of
+the state per event and appending to a long history is not quadratic. ``evolve`` is ``fold`` of one
+event. A handler never mutates anything the frozen state shares with the draft: the lists and the
+``sections`` mapping are copies made by ``thaw``, everything else is replaced, not edited.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -157,6 +166,8 @@ class ProjectState(msgspec.Struct, frozen=True, kw_only=True):
     notice_unit: str = "working"
     notice_closed_on: dt.date | None = None
     notice_position: int | None = None
+    #: Where the notice was published (the channel the case officer named when opening it).
+    notice_channel: str | None = None
     published_statements: tuple[tuple[str, dt.date, int], ...] = ()
     comments: int = 0
     objections: tuple[Objection, ...] = ()
@@ -209,260 +220,512 @@ class ProjectState(msgspec.Struct, frozen=True, kw_only=True):
 INITIAL = ProjectState()
 
 
-def _move(state: ProjectState, to: State, on: dt.date, position: int, category: str | None = None) -> ProjectState:
-    return replace(
-        state,
-        state=to,
-        history=(*state.history, StatusChange(state=to, on=on, position=position, category=category)),
-    )
+class Draft:
+    """A project state being folded: the fields of :class:`ProjectState`, with lists where the
+    state has the sequences that events append to. Only this module writes one."""
+
+    project_id: str
+    state: State
+    version: int
+    last_position: int
+    program_key: str
+    program_ref: str
+    program_version: int
+    organisation: str
+    lead_name: str
+    lead_licence_no: str | None
+    lead_kind: str
+    title: str
+    app_type: str
+    region: str
+    created_on: dt.date | None
+    sections: dict[str, dict[str, Value]]
+    partners: list[Partner]
+    documents: list[Document]
+    attestations: list[Attestation]
+    case_officer: str | None
+    submitted_on: dt.date | None
+    statement_hash: str | None
+    information_requests: int
+    assessments: list[tuple[str, str, int]]
+    notice_starts: dt.date | None
+    notice_ends: dt.date | None
+    notice_days: int
+    notice_unit: str
+    notice_closed_on: dt.date | None
+    notice_position: int | None
+    notice_channel: str | None
+    published_statements: list[tuple[str, dt.date, int]]
+    comments: int
+    objections: list[Objection]
+    pending: Recommendation | None
+    decisions: list[Recommendation]
+    waivers: list[Waiver]
+    admitted_on: dt.date | None
+    test_started_on: dt.date | None
+    planned_end: dt.date | None
+    extensions_granted: int
+    extension_requested_months: int | None
+    extension_request_position: int | None
+    extension_deadline_recorded: bool
+    reports: list[Report]
+    incidents: list[Incident]
+    complaints: list[Complaint]
+    overdue_recorded: list[tuple[dt.date, int]]
+    warnings: list[str]
+    breaches: list[Breach]
+    suspension_category: str | None
+    final_report_position: int | None
+    final_report_kpis: tuple[str, ...]
+    final_report_accepted: bool
+    exit_mode: str | None
+    exit_users_notified_on: dt.date | None
+    exit_criterion: str | None
+    facts: list[Fact]
+    history: list[StatusChange]
+    append_command: str | None
+    append_positions: list[int]
 
 
-def _decided(state: ProjectState, to: State, on: dt.date, position: int) -> ProjectState:
-    done = state.decisions + ((state.pending,) if state.pending else ())
-    return replace(_move(state, to, on, position), pending=None, decisions=done)
+#: The fields a draft holds as lists (tuples in the frozen state).
+LISTS = tuple(
+    name for name, kind in Draft.__annotations__.items() if isinstance(kind, str) and kind.startswith("list[")
+)
+
+
+def thaw(state: ProjectState) -> Draft:
+    """A draft to fold events into; ``state`` itself is never changed."""
+    values = msgspec.structs.asdict(state)
+    for name in LISTS:
+        values[name] = list(values[name])
+    values["sections"] = dict(values["sections"])
+    draft = Draft.__new__(Draft)
+    draft.__dict__ = values
+    return draft
+
+
+def freeze(draft: Draft) -> ProjectState:
+    """The frozen state a draft stands for (sharing nothing the draft may still change)."""
+    values = dict(draft.__dict__)
+    for name in LISTS:
+        values[name] = tuple(values[name])
+    values["sections"] = dict(values["sections"])
+    return ProjectState(**values)
+
+
+def fold(events: Iterable[RecordedEvent[Event]], state: ProjectState = INITIAL) -> ProjectState:
+    """Replay events onto a state (from scratch by default)."""
+    draft: Draft | None = None
+    for recorded in events:
+        if draft is None:
+            draft = thaw(state)
+        apply(draft, recorded)
+    return state if draft is None else freeze(draft)
 
 
 def evolve(state: ProjectState, recorded: RecordedEvent[Event]) -> ProjectState:
     """Apply one recorded event to a project state. Pure; unknown event types are a bug."""
-    command = recorded.metadata.correlation_id
-    if command is None or command != state.append_command:
-        state = replace(state, append_command=command, append_positions=())
-    state = _apply(state, recorded)
-    if command is not None and recorded.metadata.role != "system":
-        state = replace(state, append_positions=(*state.append_positions, recorded.position))
-    return replace(state, version=recorded.version, last_position=recorded.position)
+    return fold((recorded,), state)
 
 
-def _apply(s: ProjectState, r: RecordedEvent[Event]) -> ProjectState:
-    e = r.payload
-    pos = r.position
+Handler = Callable[[Draft, Any, RecordedEvent[Event]], None]
+_HANDLERS: dict[type, Handler] = {}
+
+
+def handler_for(kind: type) -> Handler:
+    """The handler of an event type (or of the nearest base class that has one)."""
+    found = _HANDLERS.get(kind)
+    if found is None:
+        base = next((b for b in kind.__mro__ if b in _HANDLERS), None)
+        if base is None:
+            raise TypeError(f"the project fold does not know {kind.__name__}")
+        found = _HANDLERS[kind] = _HANDLERS[base]
+    return found
+
+
+def handled_types() -> frozenset[type]:
+    return frozenset(_HANDLERS)
+
+
+def apply(draft: Draft, recorded: RecordedEvent[Event]) -> None:
+    """Apply one recorded event to a draft, in place. If it raises, the draft is spoilt: thaw
+    the state again (``fold`` and ``evolve`` never hand out a spoilt draft)."""
+    handler = _HANDLERS.get(type(recorded.payload)) or handler_for(type(recorded.payload))
+    meta = recorded.metadata
+    command = meta.correlation_id
+    if command is None or command != draft.append_command:
+        draft.append_command = command
+        draft.append_positions = []
+    handler(draft, recorded.payload, recorded)
+    if command is not None and meta.role != "system":
+        draft.append_positions.append(recorded.position)
+    draft.version = recorded.version
+    draft.last_position = recorded.position
+
+
+def _handles(*kinds: type[Event]) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        for kind in kinds:
+            _HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def _on(r: RecordedEvent[Event]) -> dt.date:
+    """The business date of the event (only the handlers that record one ask for it)."""
+    return r.metadata.occurred_at.astimezone(CHINA).date()
+
+
+def _move(d: Draft, to: State, on: dt.date, position: int, category: str | None = None) -> None:
+    d.state = to
+    d.history.append(StatusChange(state=to, on=on, position=position, category=category))
+
+
+def _decided(d: Draft, to: State, on: dt.date, position: int) -> None:
+    if d.pending is not None:
+        d.decisions.append(d.pending)
+    d.pending = None
+    _move(d, to, on, position)
+
+
+# -- the handlers, one per event type ---------------------------------------------------------
+
+
+@_handles(ev.DraftCreated)
+def _draft_created(d: Draft, e: ev.DraftCreated, r: RecordedEvent[Event]) -> None:
+    on = _on(r)
+    d.project_id = e.project_id
+    d.program_key = e.program_key
+    d.organisation = e.organisation
+    d.lead_name = e.lead_name
+    d.lead_licence_no = e.lead_licence_no
+    d.lead_kind = e.lead_kind
+    d.title = e.title
+    d.app_type = e.app_type
+    d.region = e.region
+    d.created_on = on
+    _move(d, State.DRAFT, on, r.position)
+
+
+@_handles(ev.DraftEdited)
+def _draft_edited(d: Draft, e: ev.DraftEdited, r: RecordedEvent[Event]) -> None:
+    section = dict(d.sections.get(e.section, {}))  # a new mapping: the old one may be shared
+    for key, value in e.fields.items():
+        if value is None:
+            section.pop(key, None)
+        else:
+            section[key] = value
+    d.sections[e.section] = section
+
+
+@_handles(ev.PartnerAdded)
+def _partner_added(d: Draft, e: ev.PartnerAdded, r: RecordedEvent[Event]) -> None:
+    d.partners.append(
+        Partner(organisation=e.organisation, name=e.name, role=e.role, licence_no=e.licence_no, position=r.position)
+    )
+
+
+@_handles(ev.PartnerWithdrawn)
+def _partner_withdrawn(d: Draft, e: ev.PartnerWithdrawn, r: RecordedEvent[Event]) -> None:
+    d.partners = [replace(p, withdrawn=True) if p.organisation == e.organisation else p for p in d.partners]
+
+
+@_handles(ev.DocumentAttached)
+def _document_attached(d: Draft, e: ev.DocumentAttached, r: RecordedEvent[Event]) -> None:
+    d.documents.append(
+        Document(
+            kind=e.kind, sha256=e.sha256, title=e.title, holder=e.holder, issued_on=e.issued_on, position=r.position
+        )
+    )
+
+
+@_handles(ev.AttestationMade)
+def _attestation_made(d: Draft, e: ev.AttestationMade, r: RecordedEvent[Event]) -> None:
+    d.attestations.append(Attestation(statement=e.statement, organisation=e.organisation, position=r.position))
+
+
+@_handles(ev.ApplicationSubmitted)
+def _submitted(d: Draft, e: ev.ApplicationSubmitted, r: RecordedEvent[Event]) -> None:
+    d.program_ref = e.program_ref
+    d.program_version = e.program_version
+    d.submitted_on = e.submitted_on
+    d.statement_hash = e.statement_hash
+    _move(d, State.SUBMITTED, _on(r), r.position)
+
+
+@_handles(ev.ApplicationWithdrawn)
+def _withdrawn(d: Draft, e: ev.ApplicationWithdrawn, r: RecordedEvent[Event]) -> None:
+    _move(d, State.WITHDRAWN, _on(r), r.position)
+
+
+@_handles(ev.IntakeAccepted)
+def _intake_accepted(d: Draft, e: ev.IntakeAccepted, r: RecordedEvent[Event]) -> None:
+    d.case_officer = d.case_officer or r.metadata.actor
+    _move(d, State.UNDER_REVIEW, _on(r), r.position)
+
+
+@_handles(ev.InformationRequested)
+def _information_requested(d: Draft, e: ev.InformationRequested, r: RecordedEvent[Event]) -> None:
+    d.information_requests += 1
+    _move(d, State.RETURNED_FOR_INFO, _on(r), r.position)
+
+
+@_handles(ev.InformationSupplied)
+def _information_supplied(d: Draft, e: ev.InformationSupplied, r: RecordedEvent[Event]) -> None:
+    _move(d, State.SUBMITTED, _on(r), r.position)
+
+
+@_handles(ev.CaseOfficerAssigned)
+def _officer_assigned(d: Draft, e: ev.CaseOfficerAssigned, r: RecordedEvent[Event]) -> None:
+    d.case_officer = e.officer
+
+
+@_handles(ev.AssessmentFiled)
+def _assessment_filed(d: Draft, e: ev.AssessmentFiled, r: RecordedEvent[Event]) -> None:
+    d.assessments.append((e.topic, e.outcome, r.position))
+
+
+@_handles(ev.PublicNoticeOpened)
+def _notice_opened(d: Draft, e: ev.PublicNoticeOpened, r: RecordedEvent[Event]) -> None:
+    d.notice_starts = e.starts_on
+    d.notice_ends = e.ends_on
+    d.notice_days = e.days
+    d.notice_unit = e.unit
+    d.notice_closed_on = None
+    d.notice_position = r.position
+    d.notice_channel = e.channel or None
+    d.published_statements.append((e.statement_hash, e.starts_on, r.position))
+    _move(d, State.PUBLIC_NOTICE, _on(r), r.position)
+
+
+@_handles(ev.CommentReceived)
+def _comment(d: Draft, e: ev.CommentReceived, r: RecordedEvent[Event]) -> None:
+    d.comments += 1
+
+
+@_handles(ev.ObjectionFiled)
+def _objection_filed(d: Draft, e: ev.ObjectionFiled, r: RecordedEvent[Event]) -> None:
+    d.objections.append(Objection(objection_id=e.objection_id, status="open", position=r.position))
+
+
+@_handles(ev.ObjectionDisposed)
+def _objection_disposed(d: Draft, e: ev.ObjectionDisposed, r: RecordedEvent[Event]) -> None:
+    d.objections = [
+        replace(o, status=e.outcome, disposed_position=r.position) if o.objection_id == e.objection_id else o
+        for o in d.objections
+    ]
+
+
+@_handles(ev.PublicNoticeClosed)
+def _notice_closed(d: Draft, e: ev.PublicNoticeClosed, r: RecordedEvent[Event]) -> None:
+    d.notice_closed_on = e.closed_on
+    _move(d, State.NOTICE_CLOSED, e.closed_on, r.position)
+
+
+@_handles(ev.RecommendationMade)
+def _recommended(d: Draft, e: ev.RecommendationMade, r: RecordedEvent[Event]) -> None:
+    d.pending = Recommendation(
+        recommendation_id=e.recommendation_id,
+        decision=e.decision,
+        recommender=r.metadata.actor,
+        approvals_required=e.approvals_required,
+        position=r.position,
+        exit_mode=e.exit_mode,
+        rule_version=r.metadata.rule_version,
+    )
+
+
+@_handles(ev.DecisionApproved)
+def _approved(d: Draft, e: ev.DecisionApproved, r: RecordedEvent[Event]) -> None:
+    pending = d.pending
+    if pending is not None:
+        d.pending = replace(
+            pending,
+            approvers=(*pending.approvers, r.metadata.actor),
+            approval_positions=(*pending.approval_positions, r.position),
+        )
+
+
+@_handles(ev.ConditionWaived)
+def _waived(d: Draft, e: ev.ConditionWaived, r: RecordedEvent[Event]) -> None:
     meta = r.metadata
-    on = local_date(meta.occurred_at)
-    match e:
-        case ev.DraftCreated():
-            s = replace(
-                s,
-                project_id=e.project_id,
-                program_key=e.program_key,
-                organisation=e.organisation,
-                lead_name=e.lead_name,
-                lead_licence_no=e.lead_licence_no,
-                lead_kind=e.lead_kind,
-                title=e.title,
-                app_type=e.app_type,
-                region=e.region,
-                created_on=on,
-            )
-            return _move(s, State.DRAFT, on, pos)
-        case ev.DraftEdited():
-            section = {**s.section(e.section)}
-            for key, value in e.fields.items():
-                if value is None:
-                    section.pop(key, None)
-                else:
-                    section[key] = value
-            return replace(s, sections={**s.sections, e.section: section})
-        case ev.PartnerAdded():
-            partner = Partner(
-                organisation=e.organisation, name=e.name, role=e.role, licence_no=e.licence_no, position=pos
-            )
-            return replace(s, partners=(*s.partners, partner))
-        case ev.PartnerWithdrawn():
-            partners = tuple(replace(p, withdrawn=True) if p.organisation == e.organisation else p for p in s.partners)
-            return replace(s, partners=partners)
-        case ev.DocumentAttached():
-            doc = Document(
-                kind=e.kind,
-                sha256=e.sha256,
-                title=e.title,
-                holder=e.holder,
-                issued_on=e.issued_on,
-                position=pos,
-            )
-            return replace(s, documents=(*s.documents, doc))
-        case ev.AttestationMade():
-            att = Attestation(statement=e.statement, organisation=e.organisation, position=pos)
-            return replace(s, attestations=(*s.attestations, att))
-        case ev.ApplicationSubmitted():
-            s = replace(
-                s,
-                program_ref=e.program_ref,
-                program_version=e.program_version,
-                submitted_on=e.submitted_on,
-                statement_hash=e.statement_hash,
-            )
-            return _move(s, State.SUBMITTED, on, pos)
-        case ev.ApplicationWithdrawn():
-            return _move(s, State.WITHDRAWN, on, pos)
-        case ev.IntakeAccepted():
-            s = replace(s, case_officer=s.case_officer or meta.actor)
-            return _move(s, State.UNDER_REVIEW, on, pos)
-        case ev.InformationRequested():
-            s = replace(s, information_requests=s.information_requests + 1)
-            return _move(s, State.RETURNED_FOR_INFO, on, pos)
-        case ev.InformationSupplied():
-            return _move(s, State.SUBMITTED, on, pos)
-        case ev.CaseOfficerAssigned():
-            return replace(s, case_officer=e.officer)
-        case ev.AssessmentFiled():
-            return replace(s, assessments=(*s.assessments, (e.topic, e.outcome, pos)))
-        case ev.PublicNoticeOpened():
-            s = replace(
-                s,
-                notice_starts=e.starts_on,
-                notice_ends=e.ends_on,
-                notice_days=e.days,
-                notice_unit=e.unit,
-                notice_closed_on=None,
-                notice_position=pos,
-                published_statements=(*s.published_statements, (e.statement_hash, e.starts_on, pos)),
-            )
-            return _move(s, State.PUBLIC_NOTICE, on, pos)
-        case ev.CommentReceived():
-            return replace(s, comments=s.comments + 1)
-        case ev.ObjectionFiled():
-            return replace(
-                s,
-                objections=(
-                    *s.objections,
-                    Objection(objection_id=e.objection_id, status="open", position=pos),
-                ),
-            )
-        case ev.ObjectionDisposed():
-            objections = tuple(
-                replace(o, status=e.outcome, disposed_position=pos) if o.objection_id == e.objection_id else o
-                for o in s.objections
-            )
-            return replace(s, objections=objections)
-        case ev.PublicNoticeClosed():
-            s = replace(s, notice_closed_on=e.closed_on)
-            return _move(s, State.NOTICE_CLOSED, e.closed_on, pos)
-        case ev.RecommendationMade():
-            rec = Recommendation(
-                recommendation_id=e.recommendation_id,
-                decision=e.decision,
-                recommender=meta.actor,
-                approvals_required=e.approvals_required,
-                position=pos,
-                exit_mode=e.exit_mode,
-                rule_version=meta.rule_version,
-            )
-            return replace(s, pending=rec)
-        case ev.DecisionApproved():
-            if s.pending is None:
-                return s
-            pending = replace(
-                s.pending,
-                approvers=(*s.pending.approvers, meta.actor),
-                approval_positions=(*s.pending.approval_positions, pos),
-            )
-            return replace(s, pending=pending)
-        case ev.ConditionWaived():
-            waiver = Waiver(condition_id=e.condition_id, by=meta.actor, reason=meta.reason or "", position=pos)
-            return replace(s, waivers=(*s.waivers, waiver))
-        case ev.ProjectAdmitted():
-            return replace(_decided(s, State.ADMITTED, on, pos), admitted_on=on)
-        case ev.ApplicationRejected():
-            return _decided(s, State.REJECTED, on, pos)
-        case ev.ProjectGraduated():
-            return _decided(s, State.GRADUATED, on, pos)
-        case ev.TestStarted():
-            s = replace(s, test_started_on=e.started_on, planned_end=e.planned_end)
-            return _move(s, State.TESTING, e.started_on, pos)
-        case ev.MetricsReported():
-            report = Report(
-                period_start=e.period_start,
-                period_end=e.period_end,
-                metrics=e.metrics,
-                kpis_met=tuple(e.kpis_met),
-                position=pos,
-                reported_on=on,
-            )
-            return replace(s, reports=(*s.reports, report))
-        case ev.IncidentReported():
-            incident = Incident(
-                incident_id=e.incident_id,
-                severity=e.severity,
-                kind=e.kind,
-                occurred_on=e.occurred_on,
-                consumer_loss_yuan=e.consumer_loss_yuan,
-                position=pos,
-            )
-            return replace(s, incidents=(*s.incidents, incident))
-        case ev.IncidentRemediated():
-            incidents = tuple(
-                replace(i, remediated_on=on, compensated=e.compensated) if i.incident_id == e.incident_id else i
-                for i in s.incidents
-            )
-            return replace(s, incidents=incidents)
-        case ev.ComplaintLogged():
-            complaint = Complaint(complaint_id=e.complaint_id, received_on=e.received_on, position=pos)
-            return replace(s, complaints=(*s.complaints, complaint))
-        case ev.ExtensionRequested():
-            return replace(s, extension_requested_months=e.months, extension_request_position=pos)
-        case ev.ExtensionGranted():
-            return replace(
-                s,
-                planned_end=e.new_end,
-                extensions_granted=s.extensions_granted + 1,
-                extension_requested_months=None,
-                extension_request_position=None,
-                extension_deadline_recorded=False,
-            )
-        case ev.ExtensionRefused():
-            return replace(s, extension_requested_months=None, extension_request_position=None)
-        case ev.ThresholdBreached():
-            # An automatic breach (caused by a command) also rests on the report of that command.
-            caused_by = s.append_positions if meta.causation_id is not None else ()
-            evidence = tuple(sorted({*e.evidence, *caused_by}))
-            breach = Breach(criterion_id=e.criterion_id, action=e.action, position=pos, on=on, evidence=evidence)
-            return replace(s, breaches=(*s.breaches, breach))
-        case ev.WarningIssued():
-            return replace(s, warnings=(*s.warnings, e.criterion_id))
-        case ev.ProjectSuspended():
-            s = replace(s, suspension_category=e.category)
-            return _move(s, State.SUSPENDED, on, pos, e.category)
-        case ev.ProjectReinstated():
-            s = replace(s, suspension_category=None)
-            return _move(s, State.TESTING, on, pos)
-        case ev.ReportOverdue():
-            return replace(s, overdue_recorded=(*s.overdue_recorded, (e.due_on, e.days_late)))
-        case ev.TestPeriodEnded():
-            return _move(s, State.FINAL_EVALUATION, e.ended_on, pos)
-        case ev.ExtensionDeadlinePassed():
-            return replace(s, extension_deadline_recorded=True)
-        case ev.DormancyDetected():
-            return s
-        case ev.FinalReportSubmitted():
-            return replace(s, final_report_position=pos, final_report_kpis=tuple(e.kpis_met))
-        case ev.FinalReportAccepted():
-            return replace(s, final_report_accepted=True)
-        case ev.ExitInitiated():
-            s = replace(
-                s,
-                exit_mode=e.mode,
-                exit_users_notified_on=e.users_notified_on,
-                exit_criterion=e.criterion_id,
-                pending=None,
-                decisions=s.decisions + ((s.pending,) if s.pending else ()),
-            )
-            return _move(s, State.EXIT_IN_PROGRESS, on, pos, e.criterion_id)
-        case ev.ExitConfirmed():
-            return _decided(s, State.EXITED, on, pos)
-        case ev.ProjectTerminated():
-            return _move(replace(s, pending=None), State.TERMINATED, on, pos, e.category)
-        case ev.ProjectRevoked():
-            return _move(replace(s, pending=None), State.REVOKED, on, pos, e.category)
-        case ev.ExternalFactRecorded():
-            return replace(s, facts=(*s.facts, Fact(trigger=e.trigger, on=e.on, position=pos)))
-        case ev.ProgramVersionPublished() | ev.ReferenceDataUpdated():
-            return s
-        case _:
-            raise TypeError(f"the project fold does not know {type(e).__name__}")
+    d.waivers.append(Waiver(condition_id=e.condition_id, by=meta.actor, reason=meta.reason or "", position=r.position))
 
 
-def fold(events: list[RecordedEvent[Event]], state: ProjectState = INITIAL) -> ProjectState:
-    """Replay events onto a state (from scratch by default)."""
-    for recorded in events:
-        state = evolve(state, recorded)
-    return state
+@_handles(ev.ProjectAdmitted)
+def _admitted(d: Draft, e: ev.ProjectAdmitted, r: RecordedEvent[Event]) -> None:
+    on = _on(r)
+    _decided(d, State.ADMITTED, on, r.position)
+    d.admitted_on = on
+
+
+@_handles(ev.ApplicationRejected)
+def _rejected(d: Draft, e: ev.ApplicationRejected, r: RecordedEvent[Event]) -> None:
+    _decided(d, State.REJECTED, _on(r), r.position)
+
+
+@_handles(ev.ProjectGraduated)
+def _graduated(d: Draft, e: ev.ProjectGraduated, r: RecordedEvent[Event]) -> None:
+    _decided(d, State.GRADUATED, _on(r), r.position)
+
+
+@_handles(ev.TestStarted)
+def _test_started(d: Draft, e: ev.TestStarted, r: RecordedEvent[Event]) -> None:
+    d.test_started_on = e.started_on
+    d.planned_end = e.planned_end
+    _move(d, State.TESTING, e.started_on, r.position)
+
+
+@_handles(ev.MetricsReported)
+def _metrics(d: Draft, e: ev.MetricsReported, r: RecordedEvent[Event]) -> None:
+    d.reports.append(
+        Report(
+            period_start=e.period_start,
+            period_end=e.period_end,
+            metrics=e.metrics,
+            kpis_met=tuple(e.kpis_met),
+            position=r.position,
+            reported_on=_on(r),
+        )
+    )
+
+
+@_handles(ev.IncidentReported)
+def _incident(d: Draft, e: ev.IncidentReported, r: RecordedEvent[Event]) -> None:
+    d.incidents.append(
+        Incident(
+            incident_id=e.incident_id,
+            severity=e.severity,
+            kind=e.kind,
+            occurred_on=e.occurred_on,
+            consumer_loss_yuan=e.consumer_loss_yuan,
+            position=r.position,
+        )
+    )
+
+
+@_handles(ev.IncidentRemediated)
+def _remediated(d: Draft, e: ev.IncidentRemediated, r: RecordedEvent[Event]) -> None:
+    on = _on(r)
+    d.incidents = [
+        replace(i, remediated_on=on, compensated=e.compensated) if i.incident_id == e.incident_id else i
+        for i in d.incidents
+    ]
+
+
+@_handles(ev.ComplaintLogged)
+def _complaint(d: Draft, e: ev.ComplaintLogged, r: RecordedEvent[Event]) -> None:
+    d.complaints.append(Complaint(complaint_id=e.complaint_id, received_on=e.received_on, position=r.position))
+
+
+@_handles(ev.ExtensionRequested)
+def _extension_requested(d: Draft, e: ev.ExtensionRequested, r: RecordedEvent[Event]) -> None:
+    d.extension_requested_months = e.months
+    d.extension_request_position = r.position
+
+
+@_handles(ev.ExtensionGranted)
+def _extension_granted(d: Draft, e: ev.ExtensionGranted, r: RecordedEvent[Event]) -> None:
+    d.planned_end = e.new_end
+    d.extensions_granted += 1
+    d.extension_requested_months = None
+    d.extension_request_position = None
+    d.extension_deadline_recorded = False
+
+
+@_handles(ev.ExtensionRefused)
+def _extension_refused(d: Draft, e: ev.ExtensionRefused, r: RecordedEvent[Event]) -> None:
+    d.extension_requested_months = None
+    d.extension_request_position = None
+
+
+@_handles(ev.ThresholdBreached)
+def _breached(d: Draft, e: ev.ThresholdBreached, r: RecordedEvent[Event]) -> None:
+    # An automatic breach (caused by a command) also rests on the report of that command.
+    caused_by = d.append_positions if r.metadata.causation_id is not None else ()
+    evidence = tuple(sorted({*e.evidence, *caused_by}))
+    d.breaches.append(
+        Breach(criterion_id=e.criterion_id, action=e.action, position=r.position, on=_on(r), evidence=evidence)
+    )
+
+
+@_handles(ev.WarningIssued)
+def _warning(d: Draft, e: ev.WarningIssued, r: RecordedEvent[Event]) -> None:
+    d.warnings.append(e.criterion_id)
+
+
+@_handles(ev.ProjectSuspended)
+def _suspended(d: Draft, e: ev.ProjectSuspended, r: RecordedEvent[Event]) -> None:
+    d.suspension_category = e.category
+    _move(d, State.SUSPENDED, _on(r), r.position, e.category)
+
+
+@_handles(ev.ProjectReinstated)
+def _reinstated(d: Draft, e: ev.ProjectReinstated, r: RecordedEvent[Event]) -> None:
+    d.suspension_category = None
+    _move(d, State.TESTING, _on(r), r.position)
+
+
+@_handles(ev.ReportOverdue)
+def _overdue(d: Draft, e: ev.ReportOverdue, r: RecordedEvent[Event]) -> None:
+    d.overdue_recorded.append((e.due_on, e.days_late))
+
+
+@_handles(ev.TestPeriodEnded)
+def _test_ended(d: Draft, e: ev.TestPeriodEnded, r: RecordedEvent[Event]) -> None:
+    _move(d, State.FINAL_EVALUATION, e.ended_on, r.position)
+
+
+@_handles(ev.ExtensionDeadlinePassed)
+def _extension_deadline(d: Draft, e: ev.ExtensionDeadlinePassed, r: RecordedEvent[Event]) -> None:
+    d.extension_deadline_recorded = True
+
+
+@_handles(ev.FinalReportSubmitted)
+def _final_report(d: Draft, e: ev.FinalReportSubmitted, r: RecordedEvent[Event]) -> None:
+    d.final_report_position = r.position
+    d.final_report_kpis = tuple(e.kpis_met)
+
+
+@_handles(ev.FinalReportAccepted)
+def _final_report_accepted(d: Draft, e: ev.FinalReportAccepted, r: RecordedEvent[Event]) -> None:
+    d.final_report_accepted = True
+
+
+@_handles(ev.ExitInitiated)
+def _exit_initiated(d: Draft, e: ev.ExitInitiated, r: RecordedEvent[Event]) -> None:
+    d.exit_mode = e.mode
+    d.exit_users_notified_on = e.users_notified_on
+    d.exit_criterion = e.criterion_id
+    if d.pending is not None:
+        d.decisions.append(d.pending)
+    d.pending = None
+    _move(d, State.EXIT_IN_PROGRESS, _on(r), r.position, e.criterion_id)
+
+
+@_handles(ev.ExitConfirmed)
+def _exit_confirmed(d: Draft, e: ev.ExitConfirmed, r: RecordedEvent[Event]) -> None:
+    _decided(d, State.EXITED, _on(r), r.position)
+
+
+@_handles(ev.ProjectTerminated)
+def _terminated(d: Draft, e: ev.ProjectTerminated, r: RecordedEvent[Event]) -> None:
+    d.pending = None
+    _move(d, State.TERMINATED, _on(r), r.position, e.category)
+
+
+@_handles(ev.ProjectRevoked)
+def _revoked(d: Draft, e: ev.ProjectRevoked, r: RecordedEvent[Event]) -> None:
+    d.pending = None
+    _move(d, State.REVOKED, _on(r), r.position, e.category)
+
+
+@_handles(ev.ExternalFactRecorded)
+def _fact(d: Draft, e: ev.ExternalFactRecorded, r: RecordedEvent[Event]) -> None:
+    d.facts.append(Fact(trigger=e.trigger, on=e.on, position=r.position))
+
+
+@_handles(ev.DormancyDetected, ev.ProgramVersionPublished, ev.ReferenceDataUpdated)
+def _nothing(d: Draft, e: Event, r: RecordedEvent[Event]) -> None:
+    """Recorded for the audit trail (dormancy) or not a project's event at all."""

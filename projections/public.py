@@ -62,6 +62,8 @@ class RegisterEntry(msgspec.Struct, frozen=True, kw_only=True):
     notice_ends: dt.date | None
     notice_days: int
     notice_unit: str
+    #: Where the notice was published (None if the case officer named no channel).
+    notice_channel: str | None = None
     comments: int
     objections: PublicObjections
     test_started_on: dt.date | None
@@ -124,6 +126,7 @@ def register_entry(state: ProjectState) -> RegisterEntry | None:
         notice_ends=state.notice_ends,
         notice_days=state.notice_days,
         notice_unit=state.notice_unit,
+        notice_channel=state.notice_channel,
         comments=state.comments,
         objections=PublicObjections(
             total=len(objections),

@@ -4,17 +4,29 @@ One catch-up reader ("read_models") folds every project event into a stored proj
 rewrites the rows that state determines, in the same transaction as its checkpoint, so a crash
 never leaves half an event applied and a restart resumes exactly where it stopped. ``rebuild``
 drops everything and replays the log; the result equals the incrementally maintained tables.
+
+An event the fold cannot apply (a bug, or an event type newer than this code) does not stop the
+reader: it is recorded in ``rm_failures`` (position, project, event type, error) with the
+checkpoint, logged at ERROR, skipped, and the reader goes on; :meth:`ReadModels.failures` lists
+them. Such a project's stored state lacks that event, so the service never decides a command on
+it (:meth:`ReadModels.snapshot` refuses it and the service replays the log instead).
+
+Reads run on the store's connection while no other thread of this process is inside a write
+transaction (under the store's lock), and the ones made of several statements inside one read
+transaction, so they never see a half-written chunk or a page that does not match its total.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
+import logging
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, NamedTuple
 
 import msgspec
 import sqlite_utils
@@ -22,15 +34,23 @@ import sqlite_utils
 from events.model import RecordedEvent
 from events.sqlite import SQLiteEventStore
 from projections.catalog import Catalog
-from projections.project import INITIAL, ProjectState, evolve, local_date
+from projections.project import INITIAL, Draft, ProjectState, Recommendation, evolve, freeze, local_date, thaw
+from projections.project import apply as apply_event
 from projections.public import queue_items, register_entry
 from schemas import events as ev
 from schemas.base import Event
 from schemas.lifecycle import STATE_LABELS, State
 
+log = logging.getLogger("projections.read_models")
+
 READER = "read_models"
 PROJECT_PREFIX = "project-"
-TABLES = ("rm_project_states", "rm_projects", "rm_register", "rm_queue", "rm_audit")
+TABLES = ("rm_project_states", "rm_projects", "rm_register", "rm_queue", "rm_audit", "rm_failures")
+#: The shape of the tables and of the stored states. Opening a database whose read models have
+#: another version drops them (the next catch-up rebuilds them from the log): a stored state of
+#: an older shape would silently lack what the fold now records. Stored states and register
+#: entries are JSON held as BLOBs (no text round trip on the hot path).
+SCHEMA_VERSION = 2
 
 _state_encoder = msgspec.json.Encoder()
 _entry_encoder = msgspec.json.Encoder()
@@ -65,7 +85,11 @@ DECISIONS: tuple[type[Event], ...] = (
     ev.ProjectTerminated,
     ev.ProjectRevoked,
 )
-_DECISION_TYPES = {t.event_type for t in DECISIONS}
+_DECISION_TYPES = frozenset(t.event_type for t in DECISIONS)
+
+
+#: The audit trail's index by project (a rebuild creates it after loading the rows: faster).
+_AUDIT_INDEX = "rm_audit_project ON rm_audit (project_id, position)"
 
 
 def ensure_tables(db: sqlite_utils.Database) -> None:
@@ -73,7 +97,7 @@ def ensure_tables(db: sqlite_utils.Database) -> None:
     conn = db.conn
     conn.execute(
         "CREATE TABLE IF NOT EXISTS rm_project_states (project_id TEXT PRIMARY KEY, position INTEGER NOT NULL,"
-        " state TEXT NOT NULL) STRICT"
+        " state BLOB NOT NULL) STRICT"
     )
     conn.execute(
         """CREATE TABLE IF NOT EXISTS rm_projects (
@@ -89,7 +113,7 @@ def ensure_tables(db: sqlite_utils.Database) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS rm_projects_applicant ON rm_projects (applicant)")
     conn.execute(
         """CREATE TABLE IF NOT EXISTS rm_register (
-            id TEXT PRIMARY KEY, entry TEXT NOT NULL, program_key TEXT NOT NULL, region TEXT NOT NULL,
+            id TEXT PRIMARY KEY, entry BLOB NOT NULL, program_key TEXT NOT NULL, region TEXT NOT NULL,
             state TEXT NOT NULL, last_position INTEGER NOT NULL
         ) STRICT"""
     )
@@ -106,7 +130,29 @@ def ensure_tables(db: sqlite_utils.Database) -> None:
             rule_version TEXT, reason TEXT, detail TEXT NOT NULL
         ) STRICT"""
     )
-    conn.execute("CREATE INDEX IF NOT EXISTS rm_audit_project ON rm_audit (project_id, position)")
+    conn.execute(f"CREATE INDEX IF NOT EXISTS {_AUDIT_INDEX}")
+    # stage 'fold': the event could not be folded (skipped); stage 'rows': the project's rows
+    # could not be derived from its state (its rm_projects/rm_register/rm_queue rows are stale).
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS rm_failures (
+            position INTEGER NOT NULL, stage TEXT NOT NULL, project_id TEXT NOT NULL, type TEXT NOT NULL,
+            error TEXT NOT NULL, PRIMARY KEY (position, stage)
+        ) STRICT"""
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS rm_failures_project ON rm_failures (project_id)")
+
+
+def _migrate(db: sqlite_utils.Database) -> None:
+    """Drop read models of another :data:`SCHEMA_VERSION` (inside the caller's transaction)."""
+    conn = db.conn
+    conn.execute("CREATE TABLE IF NOT EXISTS rm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT")
+    row = conn.execute("SELECT value FROM rm_meta WHERE key = 'schema_version'").fetchone()
+    if row is not None and row[0] == str(SCHEMA_VERSION):
+        return
+    for table in TABLES:
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+    conn.execute("DELETE FROM checkpoints WHERE name = ?", (READER,))
+    conn.execute("INSERT OR REPLACE INTO rm_meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
 
 def _iso(day: dt.date | None) -> str | None:
@@ -154,12 +200,12 @@ _CHAINED = (
 _detail_encoder = msgspec.json.Encoder()
 
 
-def audit_values(event: RecordedEvent[Event], before: ProjectState) -> tuple[Any, ...]:
+def audit_values(event: RecordedEvent[Event], pending: Recommendation | None) -> tuple[Any, ...]:
     """One decision as an rm_audit row (in ``AUDIT_COLUMNS`` order): who, in which role, when,
-    under which rule version, why, and the chain of recommender and approvers where there is one."""
+    under which rule version, why, and the chain of recommender and approvers where there is one
+    (``pending``: the recommendation open before the event)."""
     meta = event.metadata
     detail: dict[str, Any] = {"payload": event.payload}
-    pending = before.pending
     if pending is not None and isinstance(event.payload, _CHAINED):
         detail["recommendation"] = {
             "id": pending.recommendation_id,
@@ -185,7 +231,7 @@ def audit_values(event: RecordedEvent[Event], before: ProjectState) -> tuple[Any
 
 def audit_row(event: RecordedEvent[Event], before: ProjectState) -> dict[str, Any]:
     """:func:`audit_values` by column name."""
-    return dict(zip(AUDIT_COLUMNS, audit_values(event, before), strict=True))
+    return dict(zip(AUDIT_COLUMNS, audit_values(event, before.pending), strict=True))
 
 
 #: The columns of rm_projects, in the order ``project_row`` gives them.
@@ -211,20 +257,44 @@ _PROJECT_UPSERT = (
 _AUDIT_INSERT = f"INSERT INTO rm_audit ({', '.join(AUDIT_COLUMNS)}) VALUES ({', '.join('?' * len(AUDIT_COLUMNS))})"
 
 
+class Derived(NamedTuple):
+    """The rows last written for a project besides its state: its rm_projects row and its
+    queue rows."""
+
+    row: tuple[Any, ...]
+    queue: tuple[tuple[Any, ...], ...]
+
+
+class Failure(msgspec.Struct, frozen=True, kw_only=True):
+    """An event the read models could not fold (stage ``fold``: skipped), or a project whose rows
+    could not be derived from its state (stage ``rows``: its rows are stale)."""
+
+    position: int
+    stage: str
+    project_id: str
+    type: str
+    error: str
+
+
 class ReadModels:
     """The read models of one SQLite registry and the reader that keeps them current.
 
-    ``catch_up`` reads the log in batches and folds them into project states; every ``chunk``
-    events (or sooner, once ``cache_size`` projects wait to be written), and at the head, it
-    writes the rows of each project it touched once and commits them in the same transaction as
-    the checkpoint. A crash rolls the unfinished chunk back and the next catch-up redoes it, so
-    every event is applied exactly once. Larger chunks rewrite a busy project's rows less often
-    but hold the write lock longer: ``rebuild`` (an operator's command) uses larger ones.
+    ``catch_up`` reads the log in batches and folds them into project drafts (mutable working
+    states, see :mod:`projections.project`); every ``chunk`` events (or sooner, once
+    ``cache_size`` projects wait to be written), and at the head, it freezes and writes the rows
+    of each project it touched once and commits them in the same transaction as the checkpoint.
+    A crash rolls the unfinished chunk back and the next catch-up redoes it, so every event is
+    applied exactly once. Larger chunks rewrite a busy project's rows less often but hold the
+    write lock longer: ``rebuild`` (an operator's command) uses larger ones.
+
+    Called inside a transaction the caller opened (the service's append, see :meth:`follow`),
+    catch-up joins it: the events and the rows derived from them commit together.
 
     The reader also keeps the states it folded in memory (up to ``cache_size`` of them, least
     recently used first out), so a chunk does not read back and decode what the previous one
-    wrote. The cache holds only committed states and is dropped whenever the checkpoint is not
-    where this instance left it (another reader moved it).
+    wrote, and :meth:`snapshot` serves the service without decoding. The cache is dropped
+    whenever the checkpoint is not where this instance left it (another reader moved it, or the
+    transaction that wrote it rolled back).
     """
 
     def __init__(self, store: SQLiteEventStore, catalog: Catalog | None = None, *, cache_size: int = 50_000) -> None:
@@ -232,161 +302,319 @@ class ReadModels:
         self.db = store.db
         self.catalog = catalog or Catalog(store)
         self.cache_size = cache_size
-        self._cache: OrderedDict[str, ProjectState] = OrderedDict()
+        #: project -> (its state, the rows last written for it), as the tables hold them at
+        #: _cached_upto
+        self._cache: OrderedDict[str, tuple[ProjectState, Derived | None]] = OrderedDict()
         self._cached_upto = -1
-        self._pending: dict[str, ProjectState] | None = None
-        self._lock = threading.RLock()  # one catch-up at a time per instance (it shares the cache)
+        self._failed: set[str] = set()  # projects with a 'fold' failure, as of _cached_upto
+        self._drafts: dict[str, Draft] | None = None
+        self._empty = False  # the tables are known to be empty (a rebuild's first chunk)
+        self._lock = threading.RLock()  # taken inside the store's transaction, never around it
         with store.transaction() as db:
+            _migrate(db)
             ensure_tables(db)
 
     # -- writing ------------------------------------------------------------------------------
 
     def _load_state(self, project_id: str) -> ProjectState:
-        if self._pending is not None and (pending := self._pending.get(project_id)) is not None:
-            return pending
         cached = self._cache.get(project_id)
         if cached is not None:
-            return cached
+            return cached[0]
+        if self._empty:
+            return INITIAL
         row = self.db.conn.execute("SELECT state FROM rm_project_states WHERE project_id = ?", (project_id,)).fetchone()
         return _state_decoder.decode(row[0]) if row else INITIAL
 
     def apply(self, db: sqlite_utils.Database, events: Sequence[RecordedEvent[Event]]) -> None:
         """Fold a batch (inside the reader's transaction). Within ``catch_up`` the touched
         projects' rows are written at the end of the chunk; on its own, at once."""
-        touched: dict[str, ProjectState] = {} if self._pending is None else self._pending
+        drafts: dict[str, Draft] = {} if self._drafts is None else self._drafts
         audit: list[tuple[Any, ...]] = []
         prefix_length = len(PROJECT_PREFIX)
+        decisions = _DECISION_TYPES
         for event in events:
             stream = event.stream_id
             if not stream.startswith(PROJECT_PREFIX):
                 continue
             project_id = stream[prefix_length:]
-            before = touched.get(project_id)
-            if before is None:
-                before = self._load_state(project_id)
-            if event.type in _DECISION_TYPES:
-                audit.append(audit_values(event, before))
-            touched[project_id] = evolve(before, event)
+            draft = drafts.get(project_id)
+            if draft is None:
+                draft = drafts[project_id] = thaw(self._load_state(project_id))
+            if event.type in decisions:
+                audit.append(audit_values(event, draft.pending))
+            try:
+                apply_event(draft, event)
+            except Exception as e:  # one event must not stop the reader
+                self._record(
+                    db.conn,
+                    Failure(
+                        position=event.position,
+                        stage="fold",
+                        project_id=project_id,
+                        type=event.type,
+                        error=f"{type(e).__name__}: {e}",
+                    ),
+                )
+                drafts[project_id] = self._refold(db.conn, project_id, event.position)
         if audit:
             db.conn.executemany(_AUDIT_INSERT, audit)
-        if self._pending is None:
-            self._write(db.conn, touched)
+        if self._drafts is None:
+            self._write(db.conn, {project_id: freeze(d) for project_id, d in drafts.items()})
 
-    def _write(self, conn: sqlite3.Connection, touched: dict[str, ProjectState]) -> None:
-        """Rewrite every row the touched projects' states determine."""
+    def _record(self, conn: sqlite3.Connection, failure: Failure) -> None:
+        log.error(
+            "read models: %s of project %s failed at position %d (%s): %s; recorded in rm_failures",
+            failure.stage,
+            failure.project_id,
+            failure.position,
+            failure.type,
+            failure.error,
+        )
+        conn.execute(
+            "INSERT OR REPLACE INTO rm_failures (position, stage, project_id, type, error) VALUES (?, ?, ?, ?, ?)",
+            (failure.position, failure.stage, failure.project_id, failure.type, failure.error),
+        )
+        if failure.stage == "fold":
+            self._failed.add(failure.project_id)
+
+    def _refold(self, conn: sqlite3.Connection, project_id: str, before: int) -> Draft:
+        """The project's draft as it stood before the event at ``before`` failed half-way: its
+        events up to there, less the ones that failed (the slow path, for a failure only)."""
+        failed = {
+            row[0]
+            for row in conn.execute(
+                "SELECT position FROM rm_failures WHERE project_id = ? AND stage = 'fold'", (project_id,)
+            )
+        }
+        state = INITIAL
+        for event in self.store.read_stream(PROJECT_PREFIX + project_id, as_of_position=before - 1):
+            if event.position in failed:
+                continue
+            try:
+                state = evolve(state, event)
+            except Exception as e:
+                self._record(
+                    conn,
+                    Failure(
+                        position=event.position,
+                        stage="fold",
+                        project_id=project_id,
+                        type=event.type,
+                        error=f"{type(e).__name__}: {e}",
+                    ),
+                )
+        return thaw(state)
+
+    def _write(
+        self, conn: sqlite3.Connection, touched: dict[str, ProjectState], *, known: bool = False
+    ) -> dict[str, Derived]:
+        """Rewrite every row the touched projects' states determine; returns those rows. With
+        ``known`` (the cache holds what the tables hold), queue rows equal to the ones the cache
+        says were last written are not written again (most events leave the queue as it was)."""
         states: list[tuple[Any, ...]] = []
         projects: list[tuple[Any, ...]] = []
         register: list[tuple[Any, ...]] = []
         queue: list[tuple[Any, ...]] = []
+        requeued: list[tuple[str]] = []
+        written: dict[str, Derived] = {}
+        cache = self._cache
         for project_id, state in touched.items():
-            states.append((project_id, state.last_position, _state_encoder.encode(state).decode()))
-            projects.append(tuple(project_row(state).values()))
-            entry = register_entry(state)
-            if entry is not None:
-                register.append(
-                    (
-                        project_id,
-                        _entry_encoder.encode(entry).decode(),
-                        state.program_key,
-                        state.region,
-                        state.state.value,
-                        state.last_position,
-                    )
+            states.append((project_id, state.last_position, _state_encoder.encode(state)))
+            try:
+                row = tuple(project_row(state).values())
+                entry = register_entry(state)
+                program = (
+                    self.catalog.program(state.program_key, state.program_version) if state.program_version else None
                 )
-            program = self.catalog.program(state.program_key, state.program_version) if state.program_version else None
-            queue.extend(
-                (project_id, i.item, i.role, i.label_zh, i.label_en, _iso(i.due_on), i.since_position)
-                for i in queue_items(state, program)
-            )
+                items = tuple(
+                    (project_id, i.item, i.role, i.label_zh, i.label_en, _iso(i.due_on), i.since_position)
+                    for i in queue_items(state, program)
+                )
+            except Exception as e:  # one project must not stop the reader
+                self._record(
+                    conn,
+                    Failure(
+                        position=state.last_position,
+                        stage="rows",
+                        project_id=project_id,
+                        type="rows",
+                        error=f"{type(e).__name__}: {e}",
+                    ),
+                )
+                continue
+            encoded = _entry_encoder.encode(entry) if entry is not None else None
+            cached = cache.get(project_id) if known else None
+            before = cached[1] if cached is not None else None
+            if before is None or before.row != row:
+                projects.append(row)
+            if encoded is not None:  # (its last_position column changes with every event)
+                register.append(
+                    (project_id, encoded, state.program_key, state.region, state.state.value, state.last_position)
+                )
+            if before is None or before.queue != items:
+                requeued.append((project_id,))
+                queue.extend(items)
+            written[project_id] = Derived(row, items)
         conn.executemany(
             "INSERT OR REPLACE INTO rm_project_states (project_id, position, state) VALUES (?, ?, ?)", states
         )
-        conn.executemany(_PROJECT_UPSERT, projects)
-        conn.executemany(
-            "INSERT OR REPLACE INTO rm_register (id, entry, program_key, region, state, last_position)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            register,
-        )
-        conn.executemany("DELETE FROM rm_queue WHERE project_id = ?", [(project_id,) for project_id in touched])
-        conn.executemany(
-            "INSERT INTO rm_queue (project_id, item, role, label_zh, label_en, due_on, since_position)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            queue,
-        )
+        if projects:
+            conn.executemany(_PROJECT_UPSERT, projects)
+        if register:
+            conn.executemany(
+                "INSERT OR REPLACE INTO rm_register (id, entry, program_key, region, state, last_position)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                register,
+            )
+        if requeued and not self._empty:
+            conn.executemany("DELETE FROM rm_queue WHERE project_id = ?", requeued)
+        if queue:
+            conn.executemany(
+                "INSERT INTO rm_queue (project_id, item, role, label_zh, label_en, due_on, since_position)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                queue,
+            )
+        return written
 
-    def catch_up(
-        self, *, batch: int = 2000, chunk: int = 50_000, progress: Callable[[int], None] | None = None
-    ) -> int:
+    def catch_up(self, *, batch: int = 2000, chunk: int = 50_000, progress: Callable[[int], None] | None = None) -> int:
         """Apply every event after the checkpoint, ``batch`` events per read and at most ``chunk``
         per transaction; returns how many positions it advanced."""
-        with self._lock:
-            return self._catch_up(batch, chunk, progress)
-
-    def _catch_up(self, batch: int, chunk: int, progress: Callable[[int], None] | None) -> int:
         total = 0
         while True:
-            advanced = 0
-            pending: dict[str, ProjectState] = {}
-            with self.store.transaction() as db:
-                if self.store.checkpoint(READER) != self._cached_upto:
-                    self._cache.clear()
-                self._pending = pending
-                try:
-                    at_head = False
-                    while advanced < chunk and len(pending) < self.cache_size:
-                        done = self.store.process(READER, self.apply, batch=batch)
-                        if done == 0:
-                            at_head = True
-                            break
-                        advanced += done
-                        if progress:
-                            progress(done)
-                    self._write(db.conn, pending)
-                finally:
-                    self._pending = None
-                upto = self.store.checkpoint(READER)
-            self._remember(pending, upto)  # committed: the states are now what the tables hold
+            advanced, at_head = self._chunk(batch, chunk, progress)
             total += advanced
             if at_head:
                 return total
 
-    def _remember(self, states: dict[str, ProjectState], upto: int) -> None:
+    def _chunk(self, batch: int, chunk: int, progress: Callable[[int], None] | None) -> tuple[int, bool]:
+        """One chunk in one transaction (joining the caller's, if any): (advanced, at the head)."""
+        advanced = 0
+        at_head = False
+        with self.store.transaction() as db, self._lock:
+            start = self.store.checkpoint(READER)
+            if start != self._cached_upto:
+                self._forget(db.conn)
+            if start:
+                self._empty = False  # another reader got here first: the tables hold rows
+            drafts: dict[str, Draft] = {}
+            self._drafts = drafts
+            try:
+                while advanced < chunk and len(drafts) < self.cache_size:
+                    done = self.store.process(READER, self.apply, batch=batch)
+                    advanced += done
+                    if done and progress:
+                        progress(done)
+                    # Inside the write transaction nobody else appends: a short batch is the head.
+                    if done < batch:
+                        at_head = True
+                        break
+            finally:
+                self._drafts = None
+            states = {project_id: freeze(d) for project_id, d in drafts.items()}
+            written = self._write(db.conn, states, known=True)
+            # Remembered before the commit: if it fails, the checkpoint stays behind
+            # _cached_upto and the next chunk drops the cache.
+            self._remember(states, written, start + advanced)
+        return advanced, at_head
+
+    def _forget(self, conn: sqlite3.Connection) -> None:
+        self._cache.clear()
+        self._failed = {
+            row[0] for row in conn.execute("SELECT DISTINCT project_id FROM rm_failures WHERE stage = 'fold'")
+        }
+
+    def _remember(self, states: dict[str, ProjectState], written: dict[str, Derived], upto: int) -> None:
         cache = self._cache
         for project_id, state in states.items():
-            cache[project_id] = state
+            cache[project_id] = (state, written.get(project_id))
             cache.move_to_end(project_id)
         while len(cache) > self.cache_size:
             cache.popitem(last=False)
         self._cached_upto = upto
 
-    def rebuild(
-        self, *, batch: int = 2000, chunk: int = 250_000, progress: Callable[[int], None] | None = None
-    ) -> int:
+    def follow(self) -> int:
+        """Catch up inside the caller's open transaction (the service calls it in the same
+        transaction as its append, so events and rows commit together, with one sync to disk).
+
+        A failure rolls back only the read models' writes (a savepoint), is logged, and leaves
+        them behind: a later catch-up retries. The caller's events are not lost for it."""
+        conn = self.store.connection
+        if not conn.in_transaction:
+            raise RuntimeError("ReadModels.follow() runs inside the caller's transaction")
+        conn.execute("SAVEPOINT read_models")
+        try:
+            advanced = self.catch_up()
+        except Exception:
+            conn.execute("ROLLBACK TO read_models")
+            conn.execute("RELEASE read_models")
+            with self._lock:
+                self._cache.clear()
+                self._cached_upto = -1
+            log.exception("read models could not follow the append; they will catch up later")
+            return 0
+        conn.execute("RELEASE read_models")
+        return advanced
+
+    def rebuild(self, *, batch: int = 2000, chunk: int = 250_000, progress: Callable[[int], None] | None = None) -> int:
         """Drop every read model and its checkpoint, then replay the whole log.
 
         The cyclic garbage collector is paused meanwhile: the replay allocates millions of
         acyclic objects, and collecting them as they go costs about a sixth of the time."""
-        with self._lock:
+        with self.store.transaction() as db, self._lock:
+            for table in TABLES:
+                db.conn.execute(f"DROP TABLE IF EXISTS {table}")
+            db.conn.execute("DELETE FROM checkpoints WHERE name = ?", (READER,))
+            ensure_tables(db)
+            db.conn.execute("DROP INDEX rm_audit_project")  # recreated once the rows are in
             self._cache.clear()
-            self._cached_upto = -1
-            with self.store.transaction() as db:
-                for table in TABLES:
-                    db.conn.execute(f"DROP TABLE IF EXISTS {table}")
-                db.conn.execute("DELETE FROM checkpoints WHERE name = ?", (READER,))
-                ensure_tables(db)
-            paused = gc.isenabled()
-            gc.disable()
+            self._failed = set()
+            self._cached_upto = 0
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            self._empty = True  # the first chunk writes into empty tables: nothing to read back
             try:
-                return self._catch_up(batch, chunk, progress)
+                advanced, at_head = self._chunk(batch, chunk, progress)
             finally:
-                if paused:
-                    gc.enable()
+                self._empty = False
+            if not at_head:
+                advanced += self.catch_up(batch=batch, chunk=chunk, progress=progress)
+            with self.store.transaction() as db:
+                ensure_tables(db)
+            return advanced
+        finally:
+            if paused:
+                gc.enable()
 
     @property
     def position(self) -> int:
         return self.store.checkpoint(READER)
 
     # -- reading ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _reading(self, *, statements: int = 1) -> Iterator[sqlite3.Connection]:
+        """The store's connection while no other thread of this process writes through it;
+        reads of several statements run in one read transaction (one snapshot of the file).
+        Inside this thread's own transaction, reads see what it wrote."""
+        store = self.store
+        with store._lock:  # the lock around its connection (see the module docstring)
+            conn = store.connection
+            if statements == 1 or conn.in_transaction:
+                yield conn
+                return
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                if conn.in_transaction:
+                    conn.execute("COMMIT")  # nothing was written: this only ends the snapshot
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self._reading() as conn:
+            cursor = conn.execute(sql, params)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of every read model, in key order (to compare two builds row for row)."""
@@ -396,15 +624,58 @@ class ReadModels:
             "rm_register": "id",
             "rm_queue": "project_id, item",
             "rm_audit": "position",
+            "rm_failures": "position, stage",
         }
-        return {
-            table: list(self.db.conn.execute(f"SELECT * FROM {table} ORDER BY {order}"))
-            for table, order in keys.items()
-        }
+        with self._reading(statements=len(keys)) as conn:
+            return {
+                table: conn.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
+                for table, order in keys.items()
+            }
 
     def state(self, project_id: str) -> ProjectState | None:
-        row = self.db.conn.execute("SELECT state FROM rm_project_states WHERE project_id = ?", (project_id,)).fetchone()
+        """The stored state of a project (as of the checkpoint; None if unknown)."""
+        with self._reading() as conn, self._lock:
+            if self.store.checkpoint(READER) == self._cached_upto:
+                cached = self._cache.get(project_id)
+                if cached is not None:
+                    return cached[0]
+            row = conn.execute("SELECT state FROM rm_project_states WHERE project_id = ?", (project_id,)).fetchone()
         return _state_decoder.decode(row[0]) if row else None
+
+    def snapshot(self, project_id: str) -> ProjectState | None:
+        """The project's state as of the checkpoint for deciding a command on (the caller folds
+        the project's later events onto it), or None: unknown, or a project with an event the
+        reader could not fold, whose stored state therefore is not the fold of its log."""
+        with self._reading() as conn, self._lock:
+            if self.store.checkpoint(READER) == self._cached_upto:
+                if project_id in self._failed:
+                    return None
+                cached = self._cache.get(project_id)
+                if cached is not None:
+                    return cached[0]
+            row = conn.execute(
+                "SELECT state, EXISTS (SELECT 1 FROM rm_failures f WHERE f.project_id = s.project_id"
+                " AND f.stage = 'fold') FROM rm_project_states s WHERE s.project_id = ?",
+                (project_id,),
+            ).fetchone()
+        if row is None or row[1]:
+            return None
+        return _state_decoder.decode(row[0])
+
+    def failures(self, project_id: str | None = None) -> list[Failure]:
+        """What the reader could not fold or derive (see :class:`Failure`), in log order."""
+        clause, params = (" WHERE project_id = ?", [project_id]) if project_id else ("", [])
+        rows = self._rows(f"SELECT * FROM rm_failures{clause} ORDER BY position, stage", params)
+        return [msgspec.convert(r, Failure) for r in rows]
+
+    def timed(self, states: frozenset[State]) -> list[str]:
+        """The projects whose stored state is one of ``states``."""
+        marks = ", ".join("?" * len(states))
+        with self._reading() as conn:
+            rows = conn.execute(
+                f"SELECT id FROM rm_projects WHERE state IN ({marks}) ORDER BY id", [s.value for s in states]
+            ).fetchall()
+        return [r[0] for r in rows]
 
     def projects(
         self,
@@ -420,12 +691,17 @@ class ReadModels:
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[int, list[dict[str, Any]]]:
-        """Filter, sort and page the projects; returns (total matching, page)."""
-        where, params = [], []
-        for column, value in (("program_key", program), ("state", state), ("applicant", applicant), ("region", region)):
+        """Filter, sort and page the projects; returns (total matching, page). ``applicant``
+        matches the lead organisation or any partner still in the project."""
+        where: list[str] = []
+        params: list[Any] = []
+        for column, value in (("program_key", program), ("state", state), ("region", region)):
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
+        if applicant is not None:
+            where.append("(applicant = ? OR EXISTS (SELECT 1 FROM json_each(rm_projects.partners) WHERE value = ?))")
+            params += [applicant, applicant]
         if submitted_from is not None:
             where.append("submitted_on >= ?")
             params.append(submitted_from.isoformat())
@@ -435,31 +711,35 @@ class ReadModels:
         if sort not in SORTABLE:
             raise ValueError(f"cannot sort by {sort!r}; choose one of {', '.join(SORTABLE)}")
         clause = f" WHERE {' AND '.join(where)}" if where else ""
-        total = self.db.conn.execute(f"SELECT count(*) FROM rm_projects{clause}", params).fetchone()[0]
-        rows = self.db.query(
-            f"SELECT * FROM rm_projects{clause} ORDER BY {sort} {'DESC' if descending else 'ASC'}, id LIMIT ? OFFSET ?",
-            [*params, limit, offset],
-        )
+        with self._reading(statements=2) as conn:
+            total = conn.execute(f"SELECT count(*) FROM rm_projects{clause}", params).fetchone()[0]
+            cursor = conn.execute(
+                f"SELECT * FROM rm_projects{clause} ORDER BY {sort} {'DESC' if descending else 'ASC'}, id"
+                " LIMIT ? OFFSET ?",
+                [*params, limit, offset],
+            )
+            names = [d[0] for d in cursor.description]
+            rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         return int(total), [_decode_json(r) for r in rows]
 
     def register(self, *, program: str | None = None, limit: int = 50, offset: int = 0) -> tuple[int, list[Any]]:
         clause, params = (" WHERE program_key = ?", [program]) if program else ("", [])
-        total = self.db.conn.execute(f"SELECT count(*) FROM rm_register{clause}", params).fetchone()[0]
-        rows = self.db.conn.execute(
-            f"SELECT entry FROM rm_register{clause} ORDER BY id LIMIT ? OFFSET ?", [*params, limit, offset]
-        )
+        with self._reading(statements=2) as conn:
+            total = conn.execute(f"SELECT count(*) FROM rm_register{clause}", params).fetchone()[0]
+            rows = conn.execute(
+                f"SELECT entry FROM rm_register{clause} ORDER BY id LIMIT ? OFFSET ?", [*params, limit, offset]
+            ).fetchall()
         return int(total), [msgspec.json.decode(r[0]) for r in rows]
 
     def register_entry(self, project_id: str) -> Any | None:
-        row = self.db.conn.execute("SELECT entry FROM rm_register WHERE id = ?", (project_id,)).fetchone()
+        with self._reading() as conn:
+            row = conn.execute("SELECT entry FROM rm_register WHERE id = ?", (project_id,)).fetchone()
         return msgspec.json.decode(row[0]) if row else None
 
     def queue(self, *, role: str | None = None, today: dt.date | None = None) -> list[dict[str, Any]]:
         """What waits for whom, oldest first, with ``overdue`` against ``today``."""
         clause, params = (" WHERE role = ?", [role]) if role else ("", [])
-        rows = list(
-            self.db.query(f"SELECT * FROM rm_queue{clause} ORDER BY due_on IS NULL, due_on, since_position", params)
-        )
+        rows = self._rows(f"SELECT * FROM rm_queue{clause} ORDER BY due_on IS NULL, due_on, since_position", params)
         for row in rows:
             row["overdue"] = bool(today and row["due_on"] and row["due_on"] < today.isoformat())
         return rows
@@ -467,7 +747,7 @@ class ReadModels:
     def audit(self, project_id: str | None = None, *, after: int = 0, limit: int = 200) -> list[dict[str, Any]]:
         clause = "WHERE position > ?" + (" AND project_id = ?" if project_id else "")
         params: list[Any] = [after] + ([project_id] if project_id else [])
-        rows = self.db.query(f"SELECT * FROM rm_audit {clause} ORDER BY position LIMIT ?", [*params, limit])
+        rows = self._rows(f"SELECT * FROM rm_audit {clause} ORDER BY position LIMIT ?", [*params, limit])
         return [_decode_json(r) for r in rows]
 
 

@@ -8,14 +8,13 @@ rule version it used, the checklist and criteria at that moment, and the chain o
 from __future__ import annotations
 
 import datetime as dt
-import weakref
 from typing import Any
 
 import msgspec
 
 from events.store import EventStore
-from projections.catalog import DATASETS, REFERENCE_PREFIX, Catalog
-from projections.project import INITIAL, ProjectState, fold, local_date
+from projections.catalog import Catalog
+from projections.project import INITIAL, Draft, ProjectState, apply, fold, freeze, local_date, thaw
 from projections.public import RegisterEntry, register_entry
 from projections.rules import RuleStatus, admission_checklist, exit_criteria
 from schemas import events as ev
@@ -46,6 +45,7 @@ class ProjectView(msgspec.Struct, frozen=True, kw_only=True):
     as_of_date: dt.date
     admission: list[RuleStatus]
     exit: list[RuleStatus]
+    #: The folded state as plain data, histories cut to their latest items (see ``details_of``).
     details: dict[str, Any]
 
 
@@ -55,30 +55,29 @@ def _program_for(state: ProjectState, catalog: Catalog, on: dt.date, position: i
     return catalog.program_in_force(state.program_key, on, as_of_position=position)
 
 
-#: store -> {(reference stream, version): position of that version}, to tell cheaply whether a
-#: reference set changed after a given position.
-_reference_positions: weakref.WeakKeyDictionary[EventStore, dict[tuple[str, int], int]] = weakref.WeakKeyDictionary()
-
-
 def reference_as_of(catalog: Catalog, position: int | None) -> ReferenceData:
     """The reference data as it stood at ``position``: when no reference set changed after it
     (the usual case) that is the current reference data, which the catalog caches; otherwise
     the catalog replays the sets up to ``position``."""
-    if position is None:
-        return catalog.reference()
-    store = catalog.store
-    known = _reference_positions.setdefault(store, {})
-    for dataset in DATASETS:
-        stream = REFERENCE_PREFIX + dataset
-        version = store.stream_version(stream)
-        if not version:
-            continue
-        last = known.get((stream, version))
-        if last is None:
-            last = known[(stream, version)] = store.read_stream(stream, from_version=version)[0].position
-        if last > position:
-            return catalog.reference(as_of_position=position)
-    return catalog.reference()
+    return catalog.reference(as_of_position=position)
+
+
+#: How many of the latest items of each history in ``ProjectView.details`` a view carries (a
+#: long-running listing records thousands of facts; the full record is the project's events).
+DETAIL_ITEMS = 100
+
+
+def details_of(state: ProjectState) -> dict[str, Any]:
+    """The state as plain data, each history cut to its latest :data:`DETAIL_ITEMS` items;
+    ``omitted`` says how many earlier items of which history were left out."""
+    details: dict[str, Any] = msgspec.to_builtins(state)
+    omitted: dict[str, int] = {}
+    for name, value in details.items():
+        if isinstance(value, list | tuple) and len(value) > DETAIL_ITEMS:
+            omitted[name] = len(value) - DETAIL_ITEMS
+            details[name] = value[-DETAIL_ITEMS:]
+    details["omitted"] = omitted
+    return details
 
 
 def view_of(state: ProjectState, catalog: Catalog, on: dt.date, position: int | None = None) -> ProjectView:
@@ -104,7 +103,7 @@ def view_of(state: ProjectState, catalog: Catalog, on: dt.date, position: int | 
         as_of_date=on,
         admission=admission_checklist(state, program, ref, on),
         exit=exit_criteria(state, program, on),
-        details=msgspec.to_builtins(state),
+        details=details_of(state),
     )
 
 
@@ -142,13 +141,17 @@ def register_as_of(
 ) -> list[RegisterEntry]:
     """The public register as it stood at a position or time, by replaying every project."""
     cut, _ = moment_of(store, position=position, at=at, now=now)
-    states: dict[str, ProjectState] = {}
+    drafts: dict[str, Draft] = {}
     for event in store.iter_all(batch=5000):
         if event.position > cut:
             break
         if event.stream_id.startswith(PROJECT_PREFIX):
-            states[event.stream_id] = fold([event], states.get(event.stream_id, INITIAL))
-    return [e for e in (register_entry(s) for _, s in sorted(states.items())) if e is not None]
+            draft = drafts.get(event.stream_id)
+            if draft is None:
+                draft = drafts[event.stream_id] = thaw(INITIAL)
+            apply(draft, event)
+    entries = (register_entry(freeze(d)) for _, d in sorted(drafts.items()))
+    return [e for e in entries if e is not None]
 
 
 class Explanation(msgspec.Struct, frozen=True, kw_only=True):

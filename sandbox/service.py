@@ -1,38 +1,52 @@
 """The service layer: the only place that touches the store and the clock.
 
-It loads a stream, folds it, asks the pure decider, and appends the events with the expected
+It loads a project's state, asks the pure decider, and appends the events with the expected
 version and the command id (retrying once on a conflict by re-deciding on the new state).
+
+With read models, the append and the read models' update commit in one transaction (one sync
+to disk), and commands that arrive while a transaction syncs share the next one (see
+:class:`GroupCommit`). The state a command is decided on is the read models' snapshot of the
+project plus the project's events after it (usually none), not a replay of its whole history.
+Programs and reference data come from the catalog's cache, which notices any program or
+reference event appended since it last looked.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
 from events.errors import ConflictError
-from events.model import NewEvent, StreamWrite
+from events.model import AppendResult, NewEvent, StreamWrite
+from events.sqlite import translate_error
 from events.store import EventStore
 from projections.catalog import DATASETS, EMPTY_REFERENCE, PROGRAM_PREFIX, REFERENCE_PREFIX, Catalog
 from projections.project import INITIAL, ProjectState, fold, local_date
 from projections.read_models import ReadModels
 from sandbox.deciders import Context, Decided, decide, tick
+from sandbox.policies import WATCHED_STATES
 from schemas import commands as c
 from schemas import events as ev
 from schemas.base import EventMetadata
 from schemas.bundled import load_programs, load_reference
 from schemas.commands import Actor
 from schemas.errors import DomainError
-from schemas.lifecycle import TERMINAL, Role
+from schemas.lifecycle import Role, State
 from schemas.programs import ProgramDefinition
 from schemas.reference import Dataset, ReferenceData, with_records
 
 SYSTEM = Actor(id="system", role=Role.SYSTEM)
 PROJECT_PREFIX = "project-"
+#: The states in which a timer can come due or an exit criterion is watched by time alone: in
+#: every other state ``deciders.tick`` has nothing to record (see ``sandbox.policies``).
+TIMED = frozenset({State.PUBLIC_NOTICE, *WATCHED_STATES})
 
 Clock = Callable[[], dt.datetime]
 
@@ -67,15 +81,34 @@ class Registry:
     """Commands and queries over one event store."""
 
     def __init__(self, store: EventStore, *, clock: Clock = _utc_now, read_models: ReadModels | None = None) -> None:
+        if read_models is not None and read_models.store is not store:
+            raise ValueError("the read models must be those of the registry's store")
         self.store = store
         self.clock = clock
-        self.catalog = Catalog(store)
+        self.catalog = read_models.catalog if read_models is not None else Catalog(store)
         self.read_models = read_models
 
+    @property
+    def read_models(self) -> ReadModels | None:
+        return self._read_models
+
+    @read_models.setter
+    def read_models(self, models: ReadModels | None) -> None:
+        """Keep these read models in every append's transaction (None: append alone)."""
+        self._read_models = models
+        self._group = GroupCommit(models) if models is not None else None
+
     def refresh(self) -> None:
-        """Bring the read models up to the head of the log (right after each append)."""
+        """Bring the read models up to the head of the log (appends made through the registry
+        do so in their own transaction; this is for appends made around it)."""
         if self.read_models is not None:
             self.read_models.catch_up()
+
+    def _commit(self, writes: Sequence[StreamWrite], command_id: str) -> AppendResult:
+        """Append, and bring the read models up to the new head in the same transaction."""
+        if self._group is None:
+            return self.store.append(writes, command_id=command_id)
+        return self._group.commit(writes, command_id)
 
     # -- programs and reference data ------------------------------------------------------------
 
@@ -112,15 +145,14 @@ class Registry:
             )
         diff = list(changes) or describe_changes(existing[-1] if existing else None, definition)
         event = ev.ProgramVersionPublished(definition=definition, changes=diff)
-        result = self.store.append(
+        result = self._commit(
             [
                 StreamWrite(
                     PROGRAM_PREFIX + definition.key, (NewEvent(event, self._meta(actor, None)),), expected=len(existing)
                 )
             ],
-            command_id=command_id,
+            command_id,
         )
-        self.refresh()
         return result.last_position
 
     def update_reference(
@@ -142,15 +174,14 @@ class Registry:
             raise DomainError("invalid_value", field=f"records ({dataset})", rule_zh=str(e), rule_en=str(e)) from e
         stream = REFERENCE_PREFIX + dataset
         event = ev.ReferenceDataUpdated(dataset=dataset, records=records, changes=list(changes))
-        result = self.store.append(
+        result = self._commit(
             [
                 StreamWrite(
                     stream, (NewEvent(event, self._meta(actor, None)),), expected=self.store.stream_version(stream)
                 )
             ],
-            command_id=command_id,
+            command_id,
         )
-        self.refresh()
         return result.last_position
 
     def install_bundled(self) -> int:
@@ -187,9 +218,15 @@ class Registry:
     def load(
         self, project_id: str, *, as_of_position: int | None = None, as_of_time: dt.datetime | None = None
     ) -> ProjectState:
-        events = self.store.read_stream(
-            project_stream(project_id), as_of_position=as_of_position, as_of_time=as_of_time
-        )
+        """The project's state (now, or as of a position or time). Now, with read models: their
+        snapshot of the project plus its events after the snapshot, the same state as a replay
+        (the read models' property tests hold them to it)."""
+        stream = project_stream(project_id)
+        if as_of_position is None and as_of_time is None and self.read_models is not None:
+            snapshot = self.read_models.snapshot(project_id)
+            if snapshot is not None:
+                return fold(self.store.read_stream(stream, from_version=snapshot.version + 1), snapshot)
+        events = self.store.read_stream(stream, as_of_position=as_of_position, as_of_time=as_of_time)
         return fold(events) if events else INITIAL
 
     def bound_program(self, state: ProjectState, today: dt.date, key: str | None = None) -> ProgramDefinition:
@@ -234,7 +271,6 @@ class Registry:
                 if attempt == 2 or expected_version is not None:
                     raise
                 continue
-            self.refresh()
             return result
         raise AssertionError("unreachable")
 
@@ -272,9 +308,7 @@ class Registry:
         new = tuple(NewEvent(e, meta) for e in decided.events) + tuple(
             NewEvent(e, system_meta) for e in decided.automatic
         )
-        result = self.store.append(
-            [StreamWrite(project_stream(project_id), new, expected=state.version)], command_id=command_id
-        )
+        result = self._commit([StreamWrite(project_stream(project_id), new, expected=state.version)], command_id)
         return CommandResult(
             project_id=project_id,
             version=result.versions.get(project_stream(project_id), state.version),
@@ -301,15 +335,16 @@ class Registry:
             if isinstance(e.payload, ev.DraftCreated)
         ]
 
-    def tick(self, now: dt.datetime | None = None) -> int:
-        """Record every timer due at ``now`` for every live project; twice for one ``now`` adds nothing."""
+    def tick(self, now: dt.datetime | None = None, *, project_ids: Iterable[str] | None = None) -> int:
+        """Record every timer due at ``now`` for every live project (or for ``project_ids``
+        only); twice for one ``now`` adds nothing. Returns how many events it recorded."""
         moment = now or self.clock()
         ref = self.reference()
         written = 0
-        for project_id in self.project_ids():
+        for project_id in self._timed_projects() if project_ids is None else project_ids:
             state = self.load(project_id)
-            if state.state in TERMINAL:
-                continue
+            if state.state not in TIMED:
+                continue  # nothing can come due in the other states
             program = self.bound_program(state, local_date(moment))
             due = tick(state, program, ref, moment)
             if not due:
@@ -317,21 +352,95 @@ class Registry:
             meta = EventMetadata(
                 actor=SYSTEM.id, role=SYSTEM.role, occurred_at=moment, reason="timer", rule_version=program.ref
             )
-            command_id = f"tick:{project_id}:{state.version}"
+            write = StreamWrite(
+                project_stream(project_id), tuple(NewEvent(e, meta) for e in due), expected=state.version
+            )
             try:
-                self.store.append(
-                    [
-                        StreamWrite(
-                            project_stream(project_id), tuple(NewEvent(e, meta) for e in due), expected=state.version
-                        )
-                    ],
-                    command_id=command_id,
-                )
+                self._commit([write], f"tick:{project_id}:{state.version}")
             except ConflictError:
                 continue  # someone acted meanwhile; the next tick sees the new state
             written += len(due)
-        self.refresh()
         return written
+
+    def _timed_projects(self) -> list[str]:
+        """The projects a tick must look at: with read models (brought to the head first), the
+        ones in a timed state; without, every project of the log."""
+        if self.read_models is None:
+            return self.project_ids()
+        self.read_models.catch_up()
+        return self.read_models.timed(TIMED)
+
+
+@dataclass(slots=True)
+class _Pending:
+    writes: Sequence[StreamWrite]
+    command_id: str
+    result: AppendResult | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+
+class GroupCommit:
+    """Appends with their read models, several commands to one transaction when they arrive
+    together (group commit): each transaction ends in a sync to disk, which costs more than
+    everything else a command does, so commands that queued while one transaction synced share
+    the next one.
+
+    Each command keeps its own all-or-nothing append: it runs under its own savepoint, so a
+    conflict or a refused write rolls back that command only and is raised to its caller; the
+    others commit. Nobody learns of a result before the transaction holding it committed; if the
+    commit fails, every command in it gets the error (none of them was recorded). The read
+    models follow once per transaction, inside it. Call it outside any transaction of the store
+    (the registry always does): a batch must never join a transaction its caller could still
+    roll back.
+    """
+
+    def __init__(self, models: ReadModels) -> None:
+        self.models = models
+        self.store = models.store
+        self._queue: list[_Pending] = []
+        self._queue_lock = threading.Lock()
+        self._leader = threading.Lock()
+
+    def commit(self, writes: Sequence[StreamWrite], command_id: str) -> AppendResult:
+        mine = _Pending(writes, command_id)
+        with self._queue_lock:
+            self._queue.append(mine)
+        with self._leader:  # whoever holds it commits everything queued, its own command included
+            if not mine.done:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._run(batch)
+        if mine.error is not None:
+            raise mine.error
+        assert mine.result is not None
+        return mine.result
+
+    def _run(self, batch: list[_Pending]) -> None:
+        conn = self.store.connection
+        try:
+            with self.store.transaction():
+                for pending in batch:
+                    conn.execute("SAVEPOINT command")
+                    try:
+                        pending.result = self.store.append(pending.writes, command_id=pending.command_id)
+                    except Exception as e:
+                        if not conn.in_transaction:  # SQLite rolled the whole transaction back
+                            raise
+                        conn.execute("ROLLBACK TO command")
+                        conn.execute("RELEASE command")
+                        pending.error = translate_error(e) if isinstance(e, sqlite3.Error) else e
+                    else:
+                        conn.execute("RELEASE command")
+                self.models.follow()
+        except BaseException as e:
+            error = translate_error(e) if isinstance(e, sqlite3.Error) else e
+            for pending in batch:
+                if pending.error is None:
+                    pending.result, pending.error = None, error
+        finally:
+            for pending in batch:
+                pending.done = True
 
 
 def _attachments(command: c.Command) -> tuple[str, ...]:

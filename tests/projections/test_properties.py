@@ -44,6 +44,7 @@ def _check_head(h: History) -> None:
         stored = rm.state(pid)
         assert stored is not None
         assert stored == fold(h.store.read_stream(PROJECT_PREFIX + pid)), pid
+        assert h.registry.load(pid) == stored, pid  # what commands are decided on: the snapshot
         at_head = project_view(h.store, h.catalog, pid, now=now)
         assert at_head is not None
         assert at_head == view_of(stored, h.catalog, local_date(now), head), pid

@@ -1,0 +1,322 @@
+"""What the read models and the service promise beyond replay = incremental: the public notice's
+channel, partners found by the applicant filter, an unfoldable event recorded and skipped, bounded
+view details, reads that never see a write in progress, one transaction per command, a catalog
+that notices changes made elsewhere, and ticks for chosen projects."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+from events.codec import EventCodec
+from events.errors import ConflictError
+from events.model import NewEvent, StreamWrite
+from events.sqlite import SQLiteEventStore
+from projections.project import INITIAL, Fact, fold, handled_types
+from projections.read_models import READER, ReadModels
+from projections.views import DETAIL_ITEMS, details_of
+from sandbox.registry import EVENT_TYPES, init_registry, open_store
+from sandbox.service import Registry, project_stream
+from schemas import commands as c
+from schemas import events as ev
+from schemas.base import Event, EventMetadata
+from schemas.events import ALL_EVENTS
+from schemas.lifecycle import State
+from tests.domain.world import ALICE, APPROVER, CST, OFFICER, Clock, World
+
+
+class FromTheFuture(Event, frozen=True, kw_only=True):
+    """An event type this version of the fold does not know (written by newer code)."""
+
+    note: str
+
+
+def sqlite_world(path: Path, *, extra: tuple[type[Event], ...] = ()) -> World:
+    """The domain tests' world over a SQLite file, with read models kept by every command."""
+    clock = Clock(dt.datetime(2025, 3, 3, 10, tzinfo=CST))
+    store = SQLiteEventStore(path, EventCodec((*EVENT_TYPES, *extra)), clock=clock)
+    init_registry(store, clock=clock)
+    w = World.__new__(World)
+    w.clock = clock
+    w.store = store  # type: ignore[assignment]
+    w.registry = Registry(store, clock=clock, read_models=ReadModels(store))
+    w.registry.install_bundled()
+    w._ids = itertools.count(1)
+    return w
+
+
+def models(w: World) -> ReadModels:
+    assert w.registry.read_models is not None
+    return w.registry.read_models
+
+
+def on_notice(w: World) -> str:
+    pid = w.create("fintech-sandbox")
+    w.fintech_application(pid)
+    w.through_notice(pid)
+    return pid
+
+
+def test_every_event_type_has_a_fold_handler() -> None:
+    assert set(ALL_EVENTS) <= handled_types()
+
+
+def test_the_notice_channel_is_in_the_state_and_on_the_public_register(tmp_path: Path) -> None:
+    w = sqlite_world(tmp_path / "r.db")
+    pid = on_notice(w)
+    assert w.state(pid).notice_channel == "官网公示栏"
+    assert models(w).register_entry(pid)["notice_channel"] == "官网公示栏"
+    other = w.create("fintech-sandbox")
+    w.fintech_application(other)
+    w.do(other, ALICE, c.Submit())
+    w.do(other, OFFICER, c.AcceptIntake())
+    w.do(other, OFFICER, c.OpenPublicNotice())  # no channel named
+    assert w.state(other).notice_channel is None
+    assert models(w).register_entry(other)["notice_channel"] is None
+
+
+def test_the_applicant_filter_also_finds_the_projects_an_organisation_partners_in(tmp_path: Path) -> None:
+    w = sqlite_world(tmp_path / "r.db")
+    pid = w.create("fintech-sandbox")
+    w.fintech_application(pid)  # fzbank leads, techco partners
+    solo = w.create("fintech-sandbox")
+    rm = models(w)
+    assert rm.projects(applicant="fzbank")[0] == 2
+    total, rows = rm.projects(applicant="techco")
+    assert total == 1 and [r["id"] for r in rows] == [pid]
+    assert rm.projects(applicant="otherbank")[0] == 0
+    w.do(pid, ALICE, c.WithdrawPartner(organisation="techco"))
+    assert rm.projects(applicant="techco")[0] == 0
+    assert {r["id"] for r in rm.projects(applicant="fzbank")[1]} == {pid, solo}
+
+
+def test_an_event_the_fold_cannot_apply_is_recorded_skipped_and_the_reader_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    w = sqlite_world(tmp_path / "r.db", extra=(FromTheFuture,))
+    pid = w.create("fintech-sandbox")
+    healthy = w.create("fintech-sandbox")
+    meta = EventMetadata(actor="newer-code", role="system", occurred_at=w.clock())
+    edit = ev.DraftEdited(section="statement", fields={"user_scope": "福州市"})
+    stream = project_stream(pid)
+    with caplog.at_level(logging.ERROR, logger="projections.read_models"):
+        bad = w.store.append(
+            [StreamWrite(stream, (NewEvent(FromTheFuture(note="?"), meta),), expected=1)], command_id="future"
+        )
+        w.store.append([StreamWrite(stream, (NewEvent(edit, meta),), expected=2)], command_id="after-it")
+        rm = models(w)
+        rm.catch_up()
+    assert rm.position == w.store.head().position  # not wedged
+    [failure] = rm.failures()
+    assert (failure.position, failure.stage, failure.project_id, failure.type) == (
+        bad.first_position,
+        "fold",
+        pid,
+        "FromTheFuture",
+    )
+    assert "rm_failures" in caplog.text and str(bad.first_position) in caplog.text
+    state = rm.state(pid)
+    assert state is not None and state.section("statement")["user_scope"] == "福州市"  # later events applied
+    assert rm.snapshot(pid) is None  # never decide a command on a state that skipped an event
+    with pytest.raises(TypeError, match="FromTheFuture"):
+        w.registry.load(pid)  # the service replays the log instead, and the unknown type is a bug
+    w.do(healthy, ALICE, c.EditDraft(section="statement", fields={"user_scope": "厦门市"}))  # others go on
+    incremental = rm.dump()
+    rm.rebuild()
+    assert rm.dump() == incremental
+
+
+def test_a_failure_of_the_read_models_does_not_fail_the_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = sqlite_world(tmp_path / "r.db")
+    pid = w.create("fintech-sandbox")
+    rm = models(w)
+    assert rm.position == w.store.head().position  # kept in the command's own transaction
+
+    def broken(*_: Any) -> None:
+        raise RuntimeError("disk says no")
+
+    monkeypatch.setattr(rm, "_write", broken)
+    w.do(pid, ALICE, c.EditDraft(section="statement", fields={"user_scope": "福州市"}))
+    assert w.store.head().position > rm.position  # the events committed, the rows did not
+    monkeypatch.undo()
+    assert w.state(pid).section("statement")["user_scope"] == "福州市"
+    rm.catch_up()
+    assert rm.position == w.store.head().position
+    assert rm.state(pid) == fold(w.store.read_stream(project_stream(pid)))
+
+
+def test_commands_decide_on_the_snapshot_plus_the_events_after_it(tmp_path: Path) -> None:
+    w = sqlite_world(tmp_path / "r.db")
+    pid = w.create("fintech-sandbox")
+    w.fintech_application(pid)
+    # an event appended around the registry (another process): the read models are behind
+    meta = EventMetadata(actor="alice", role="applicant", organisation="fzbank", occurred_at=w.clock())
+    version = w.store.stream_version(project_stream(pid))
+    edit = ev.DraftEdited(section="statement", fields={"user_scope": "全省"})
+    w.store.append([StreamWrite(project_stream(pid), (NewEvent(edit, meta),), expected=version)], command_id="x")
+    rm = models(w)
+    assert rm.position < w.store.head().position
+    snapshot = rm.snapshot(pid)
+    assert snapshot is not None and snapshot.version == version
+    loaded = w.registry.load(pid)
+    assert loaded == fold(w.store.read_stream(project_stream(pid)))
+    assert loaded.section("statement")["user_scope"] == "全省"
+
+
+def test_reads_never_see_a_write_transaction_in_progress(tmp_path: Path) -> None:
+    w = sqlite_world(tmp_path / "r.db")
+    pid = w.create("fintech-sandbox")
+    rm = models(w)
+    store = w.store
+    assert isinstance(store, SQLiteEventStore)
+    inside, release = threading.Event(), threading.Event()
+    seen: list[int] = []
+
+    def writer() -> None:
+        with pytest.raises(RuntimeError), store.transaction() as db:
+            db.conn.execute("UPDATE rm_projects SET title = 'half-written' WHERE id = ?", (pid,))
+            inside.set()
+            release.wait(10)
+            raise RuntimeError("rolled back")
+
+    def reader() -> None:
+        total, rows = rm.projects()
+        seen.append(total)
+        assert all(r["title"] != "half-written" for r in rows)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    assert inside.wait(10)
+    r = threading.Thread(target=reader)
+    r.start()
+    r.join(0.3)
+    assert r.is_alive()  # waits for the write to end
+    release.set()
+    t.join(10)
+    r.join(10)
+    assert seen == [1]
+    assert rm.projects()[1][0]["title"] != "half-written"
+
+
+def test_read_models_of_another_schema_version_are_rebuilt(tmp_path: Path) -> None:
+    w = sqlite_world(tmp_path / "r.db")
+    on_notice(w)
+    expected = models(w).dump()
+    store = w.store
+    assert isinstance(store, SQLiteEventStore)
+    with store.transaction() as db:
+        db.conn.execute("UPDATE rm_meta SET value = '1' WHERE key = 'schema_version'")
+        db.conn.execute("UPDATE rm_project_states SET state = CAST('{}' AS BLOB)")  # an old shape
+    again = ReadModels(store)
+    assert store.checkpoint(READER) == 0 and again.dump()["rm_project_states"] == []
+    again.catch_up()
+    assert again.dump() == expected
+
+
+def test_the_catalog_notices_programs_and_reference_data_changed_by_another_process(tmp_path: Path) -> None:
+    w = sqlite_world(tmp_path / "r.db")
+    path = tmp_path / "r.db"
+    registry = w.registry
+    before = registry.reference()
+    assert registry.reference() is before  # cached
+    program = registry.program_in_force("fintech-sandbox", dt.date(2025, 3, 3))
+    other_store = open_store(path, clock=w.clock)
+    try:
+        other = Registry(other_store, clock=w.clock)
+        areas = [msgspec.to_builtins(a) for a in before.pilot_areas][:1]
+        other.update_reference("pilot_areas", areas, APPROVER, command_id="ref-2")
+        newer = msgspec.structs.replace(program, version=program.version + 1, effective_from=dt.date(2025, 3, 1))
+        other.publish_program(newer, APPROVER, command_id="prog-2")
+    finally:
+        other_store.close()
+    assert len(registry.reference().pilot_areas) == 1
+    assert registry.program_in_force("fintech-sandbox", dt.date(2025, 3, 3)).version == program.version + 1
+    assert registry.program_in_force("fintech-sandbox", dt.date(2025, 2, 1)).version == program.version
+
+
+def test_a_tick_for_chosen_projects_records_their_timers_only() -> None:
+    w = World()
+    first, second = w.create("fintech-sandbox"), w.create("fintech-sandbox")
+    for pid in (first, second):
+        w.fintech_application(pid)
+        w.do(pid, ALICE, c.Submit())
+        w.do(pid, OFFICER, c.AcceptIntake())
+        w.do(pid, OFFICER, c.OpenPublicNotice(channel="官网"))
+    ends = max(w.state(pid).notice_ends or dt.date.min for pid in (first, second))
+    w.clock.to(ends + dt.timedelta(days=1))
+    assert w.registry.tick(project_ids=[first]) == 1
+    assert w.state(first).state == State.NOTICE_CLOSED
+    assert w.state(second).state == State.PUBLIC_NOTICE
+    assert w.registry.tick(project_ids=[first, "no-such-project"]) == 0
+    assert w.tick() == 1
+    assert w.state(second).state == State.NOTICE_CLOSED
+
+
+def test_view_details_keep_the_latest_items_of_each_history_and_say_how_many_were_left_out() -> None:
+    facts = tuple(Fact(trigger="trade", on=dt.date(2025, 1, 1), position=i) for i in range(1, DETAIL_ITEMS + 151))
+    state = msgspec.structs.replace(INITIAL, facts=facts)
+    details = details_of(state)
+    assert len(details["facts"]) == DETAIL_ITEMS
+    assert details["facts"][-1]["position"] == facts[-1].position
+    assert details["omitted"] == {"facts": 150}
+    assert details_of(INITIAL)["omitted"] == {}
+
+
+def test_commands_that_arrive_together_share_a_transaction_and_stay_all_or_nothing(tmp_path: Path) -> None:
+    w = sqlite_world(tmp_path / "r.db")
+    a, b = w.create("fintech-sandbox"), w.create("fintech-sandbox")
+    group = w.registry._group
+    assert group is not None
+    meta = EventMetadata(actor="alice", role="applicant", organisation="fzbank", occurred_at=w.clock())
+
+    def edit(pid: str, expected: int) -> StreamWrite:
+        change = ev.DraftEdited(section="statement", fields={"user_scope": pid})
+        return StreamWrite(project_stream(pid), (NewEvent(change, meta),), expected=expected)
+
+    batch = {
+        "first": [edit(a, 1)],
+        "conflicting": [edit(b, 1), edit(a, 7)],  # a is not at 7: nothing of it may be written
+        "second": [edit(b, 1)],
+    }
+    outcomes: dict[str, object] = {}
+
+    def send(name: str) -> None:
+        try:
+            outcomes[name] = group.commit(batch[name], f"group-{name}")
+        except Exception as e:
+            outcomes[name] = e
+
+    head = w.store.head().position
+    group._leader.acquire()  # a transaction is syncing: the three commands queue behind it
+    threads = [threading.Thread(target=send, args=(name,)) for name in batch]
+    for t in threads:
+        t.start()
+    for _ in range(1000):
+        if len(group._queue) == len(batch):
+            break
+        threading.Event().wait(0.01)
+    group._leader.release()
+    for t in threads:
+        t.join(10)
+    assert isinstance(outcomes["conflicting"], ConflictError)
+    assert {name: type(o).__name__ for name, o in outcomes.items() if name != "conflicting"} == {
+        "first": "AppendResult",
+        "second": "AppendResult",
+    }
+    assert w.store.head().position == head + 2
+    assert w.store.stream_version(project_stream(a)) == w.store.stream_version(project_stream(b)) == 2
+    assert w.store.command_result("group-conflicting") is None
+    rm = models(w)
+    assert rm.position == head + 2  # the read models committed with them
+    incremental = rm.dump()
+    rm.rebuild()
+    assert rm.dump() == incremental
