@@ -12,7 +12,7 @@ from typing import Protocol
 
 import msgspec
 
-from projections.project import ProjectState
+from projections.project import ProjectState, Report
 from schemas import programs as p
 from schemas.events import Value
 from schemas.lifecycle import IN_TEST, State
@@ -100,8 +100,12 @@ def _holders(state: ProjectState, holders: p.Holders) -> list[str]:
 
 
 def _months_later(day: dt.date, months: int) -> dt.date:
+    """``day`` plus ``months`` calendar months, never past ``date.max`` (the deciders bound the
+    dates a command may carry; this keeps a replay of older history from overflowing)."""
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
+    if year > dt.MAXYEAR:
+        return dt.date.max
     for candidate_day in range(day.day, 0, -1):
         try:
             return dt.date(year, month, candidate_day)
@@ -393,6 +397,8 @@ def next_report_due(state: ProjectState, cadence_days: int) -> dt.date | None:
     if state.test_started_on is None:
         return None
     last = max((r.period_end for r in state.reports), default=state.test_started_on)
+    if last > dt.date.max - dt.timedelta(days=cadence_days):
+        return dt.date.max
     return last + dt.timedelta(days=cadence_days)
 
 
@@ -453,20 +459,17 @@ def _check_exit(params: p.Params, state: ProjectState, program: p.ProgramDefinit
                 "exit_at": params.exit_at,
                 "unremediated_over_limit": len(overdue),
             }
-            if len(matching) >= params.exit_at or overdue:
+            if (params.exit_at is not None and len(matching) >= params.exit_at) or overdue:
                 return _breach("forced_exit", *evidence_list, **progress)
-            if len(matching) >= params.suspend_at:
+            if params.suspend_at is not None and len(matching) >= params.suspend_at:
                 return _breach("suspension", *evidence_list, **progress)
             return _ok(*evidence_list, **progress)
         case p.ComplaintRate():
             since = _window(today, params.window_days)
-            logged = [c for c in state.complaints if since <= c.received_on <= today]
-            reported = [r for r in state.reports if since <= r.period_end <= today and "complaints" in r.metrics]
-            in_window = len(logged) + sum(r.metrics["complaints"] for r in reported)
-            total = len(state.complaints) + sum(r.metrics.get("complaints", 0) for r in state.reports)
+            in_window, evidence = complaint_count(state, since, today)
+            total, _ = complaint_count(state, dt.date.min, dt.date.max)
             users = _latest_metric(state, "active_users")
             rate = in_window * 1000 // users if users else 0
-            evidence = [c.position for c in logged] + [r.position for r in reported]
             progress = {
                 "complaints_in_window": in_window,
                 "active_users": users,
@@ -581,6 +584,43 @@ def _check_exit(params: p.Params, state: ProjectState, program: p.ProgramDefinit
             return _Outcome(status="not_applicable")
         case _:
             return _Outcome(status="not_applicable")
+
+
+def complaint_count(state: ProjectState, since: dt.date, until: dt.date) -> tuple[int, list[int]]:
+    """How many complaints a threshold counts between ``since`` and ``until``, and the positions
+    of the events they rest on. Every complaint is counted once.
+
+    Complaints reach the registry two ways: one by one (``LogComplaint``, dated ``received_on``)
+    and as the ``complaints`` figure of a periodic metrics report, which is the applicant's count
+    for its whole period and so already includes the complaints logged one by one in that period.
+    Adding the two would count a logged complaint twice. So:
+
+    - a report counts when its period ends within the window, for the larger of its reported
+      figure and the complaints logged within its period (a report that under-counts the
+      complaints the registry holds individually cannot lower the count);
+    - a logged complaint outside the period of every report with a ``complaints`` figure counts
+      on its own, when it was received within the window.
+
+    Several reports for the very same period are corrections of one another: the latest counts.
+    """
+    latest: dict[tuple[dt.date, dt.date], Report] = {}
+    for report in state.reports:
+        if "complaints" in report.metrics:
+            latest[(report.period_start, report.period_end)] = report
+    periods = list(latest.values())
+    count, evidence = 0, []
+    for report in periods:
+        if not since <= report.period_end <= until:
+            continue
+        logged = [c for c in state.complaints if report.period_start <= c.received_on <= report.period_end]
+        count += max(report.metrics["complaints"], len(logged))
+        evidence += [report.position, *(c.position for c in logged)]
+    for complaint in state.complaints:
+        covered = any(r.period_start <= complaint.received_on <= r.period_end for r in periods)
+        if not covered and since <= complaint.received_on <= until:
+            count += 1
+            evidence.append(complaint.position)
+    return count, evidence
 
 
 def _report_basis(state: ProjectState) -> int:

@@ -73,6 +73,18 @@ RULES: dict[str, tuple[frozenset[Role], frozenset[State]]] = {
     name: (frozenset(roles), frozenset(states)) for name, roles, states in _RULE_ROWS
 }
 
+#: The fact a partner's withdrawal (or removal) after admission records, for the exit criteria
+#: keyed on it (the fintech sandbox's ``fs.exit.licence_lost``: termination).
+PARTNER_WITHDRAWN = "partner_withdrawn"
+
+#: Dates a draft declares (start_date, campaign_end_date, ...) may lie at most this many years
+#: ahead of today.
+DECLARED_YEARS_AHEAD = 3
+#: A public notice or an information request's due date may be set at most this far ahead.
+SCHEDULE_DAYS_AHEAD = 366
+#: No document predates this day (a licence of the 1990s is fine, year 1 is a typo).
+EARLIEST_DOCUMENT = dt.date(1900, 1, 1)
+
 #: Decisions that need four eyes (the approver is never the recommender, never twice).
 FOUR_EYES = frozenset({"admit", "graduate", "exit", "reject"})
 
@@ -137,7 +149,9 @@ def decide(command: c.Command, state: ProjectState, ctx: Context) -> Decided:
     except CalendarNotCovered as e:  # a working-day count ran into a year without holiday data
         raise DomainError("calendar_not_covered", year=e.year) from e
     automatic: list[Event] = []
-    if isinstance(command, c.ReportMetrics | c.ReportIncident | c.LogComplaint | c.RecordExternalFact):
+    if isinstance(
+        command, c.ReportMetrics | c.ReportIncident | c.LogComplaint | c.RecordExternalFact | c.WithdrawPartner
+    ):
         after = tentative(state, events, ctx.actor.id, ctx.actor.role, ctx.now)
         automatic = consequences(after, ctx.program, ctx.today)
     return Decided(events, automatic)
@@ -189,8 +203,12 @@ def _notice_rule(program: ProgramDefinition, state: ProjectState) -> tuple[int, 
 
 
 def _months_after(day: dt.date, months: int) -> dt.date:
+    """``day`` plus ``months`` calendar months (the last day of a shorter month; never past
+    ``date.max``: the command bounds keep real dates far from it, stored history may not)."""
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
+    if year > dt.MAXYEAR:
+        return dt.date.max
     for d in range(day.day, 0, -1):
         try:
             return dt.date(year, month, d)
@@ -211,6 +229,7 @@ def _next_id(prefix: str, state: ProjectState) -> str:
 
 
 def _decide(command: c.Command, s: ProjectState, ctx: Context) -> list[Event]:
+    _check_dates(command, s, ctx)
     actor = ctx.actor
     today = ctx.today
     program = ctx.program
@@ -259,7 +278,19 @@ def _decide(command: c.Command, s: ProjectState, ctx: Context) -> list[Event]:
                     rule_zh="只能退出现有合作机构",
                     rule_en="only a current partner can withdraw",
                 )
-            return [ev.PartnerWithdrawn(organisation=command.organisation)]
+            withdrawn: list[Event] = [ev.PartnerWithdrawn(organisation=command.organisation)]
+            if s.state in _LIVE:
+                # Once admitted, a partner leaving is a fact the exit criteria watch (the fintech
+                # sandbox terminates a test whose partner withdraws); before admission it only
+                # changes the application, which is then assessed without that partner.
+                withdrawn.append(
+                    ev.ExternalFactRecorded(
+                        trigger=PARTNER_WITHDRAWN,
+                        on=today,
+                        detail=f"partner {command.organisation} withdrew or was removed",
+                    )
+                )
+            return withdrawn
         case c.AttachDocument():
             holder = command.holder or (actor.organisation if actor.role == A else s.organisation) or s.organisation
             if actor.role == A and holder != actor.organisation:
@@ -455,6 +486,176 @@ def _decide(command: c.Command, s: ProjectState, ctx: Context) -> list[Event]:
             return [ev.ExternalFactRecorded(trigger=command.trigger, detail=command.detail, on=command.on)]
         case _:
             raise TypeError(f"no decider for {type(command).__name__}")
+
+
+# -- date bounds -------------------------------------------------------------------------------
+#
+# Every date a command carries is bounded relative to ``now`` and to the project's own dates, so
+# a typo (year 9999, year 1) is refused with ``date_out_of_range`` naming the field and the rule
+# instead of being recorded and making every later evaluation of the project overflow.
+
+
+def _within(field: str, value: dt.date, earliest: dt.date, latest: dt.date, rule_zh: str, rule_en: str) -> None:
+    if not earliest <= value <= latest:
+        raise DomainError(
+            "date_out_of_range",
+            field=field,
+            value=value.isoformat(),
+            earliest=earliest.isoformat(),
+            latest=latest.isoformat(),
+            rule_zh=rule_zh,
+            rule_en=rule_en,
+        )
+
+
+def _longest_test_months(program: ProgramDefinition) -> int:
+    """The longest a test of ``program`` can run: its maximum period plus every extension."""
+    rule = next((r.params for r in program.exit if isinstance(r.params, TestPeriod)), None)
+    if rule is not None:
+        return rule.max_months + rule.max_extensions * rule.extension_months
+    d = program.durations
+    return d.max_test_months + d.max_extensions * d.extension_months
+
+
+def _check_dates(command: c.Command, s: ProjectState, ctx: Context) -> None:
+    """Refuse a date outside the window in which the thing it dates can have happened (or be
+    planned): see each rule's text."""
+    today, program = ctx.today, ctx.program
+    effective = program.effective_from
+    admitted = s.admitted_on or s.test_started_on or s.submitted_on or effective
+    horizon = _months_after(today, _longest_test_months(program))
+    match command:
+        case c.EditDraft():
+            latest = _months_after(today, 12 * DECLARED_YEARS_AHEAD)
+            for name, value in command.fields.items():
+                dated = name.endswith(("_date", "_on")) or (isinstance(value, str) and len(value) == 10)
+                day = _parse(value) if dated else None
+                if day is not None:
+                    _within(
+                        f"fields.{name}",
+                        day,
+                        effective,
+                        latest,
+                        f"申报日期不得早于项目类型生效日，也不得晚于今天起 {DECLARED_YEARS_AHEAD} 年",
+                        f"a declared date lies between the program's effective date and"
+                        f" {DECLARED_YEARS_AHEAD} years from today",
+                    )
+        case c.AttachDocument() if command.issued_on is not None:
+            _within(
+                "issued_on",
+                command.issued_on,
+                EARLIEST_DOCUMENT,
+                today,
+                "文件出具日期不得晚于今天",
+                "a document cannot be issued after today",
+            )
+        case c.RequestInformation() if command.due_on is not None:
+            _within(
+                "due_on",
+                command.due_on,
+                today,
+                today + dt.timedelta(days=SCHEDULE_DAYS_AHEAD),
+                f"补充材料期限须在今天至 {SCHEDULE_DAYS_AHEAD} 天之内",
+                f"the answer is due between today and {SCHEDULE_DAYS_AHEAD} days ahead",
+            )
+        case c.OpenPublicNotice() if command.starts_on is not None and command.starts_on >= today:
+            # (a start in the past keeps its own refusal below)
+            _within(
+                "starts_on",
+                command.starts_on,
+                today,
+                today + dt.timedelta(days=SCHEDULE_DAYS_AHEAD),
+                f"公示开始日期须在今天至 {SCHEDULE_DAYS_AHEAD} 天之内",
+                f"the notice starts between today and {SCHEDULE_DAYS_AHEAD} days ahead",
+            )
+        case c.StartTest() if command.started_on is not None:
+            _within(
+                "started_on",
+                command.started_on,
+                admitted,
+                today,
+                "测试开始日期不得早于准入日期，也不得晚于今天",
+                "a test starts on or after its admission and no later than today",
+            )
+        case c.ReportMetrics():
+            started = s.test_started_on or admitted
+            _within(
+                "period_start",
+                command.period_start,
+                started,
+                today,
+                "报告期不得早于测试开始日期，也不得晚于今天",
+                "a report period starts on or after the test started and no later than today",
+            )
+            _within(
+                "period_end",
+                command.period_end,
+                started,
+                today,
+                "报告期须在测试开始之后结束，且不得晚于今天（只能报告已结束的期间）",
+                "a report period ends on or after the test started and no later than today (only a"
+                " period that has ended can be reported)",
+            )
+            if command.occurred_at is not None and command.occurred_at <= ctx.now:  # (the future: below)
+                _within(
+                    "occurred_at",
+                    local_date(command.occurred_at),
+                    command.period_end,
+                    today,
+                    "报告的业务日期不得早于报告期结束日，也不得晚于今天",
+                    "a report is dated on or after its period ends and no later than now",
+                )
+        case c.ReportIncident():
+            _within(
+                "occurred_on",
+                command.occurred_on,
+                admitted,
+                today,
+                "事件发生日期不得早于准入日期，也不得晚于今天",
+                "an incident occurs on or after the admission and no later than today",
+            )
+        case c.LogComplaint():
+            _within(
+                "received_on",
+                command.received_on,
+                admitted,
+                today,
+                "投诉收到日期不得早于准入日期，也不得晚于今天",
+                "a complaint is received on or after the admission and no later than today",
+            )
+        case c.InitiateExit():
+            notified = command.users_notified_on
+            if notified is not None:
+                _within(
+                    "users_notified_on",
+                    notified,
+                    effective,
+                    horizon,
+                    "告知用户日期不得早于项目类型生效日，也不得晚于最长测试期（含延期）",
+                    "users are told between the program's effective date and the longest test period"
+                    " (with extensions) from today",
+                )
+            if command.planned_exit_on is not None:
+                _within(
+                    "planned_exit_on",
+                    command.planned_exit_on,
+                    notified or effective,
+                    horizon,
+                    "计划退出日期不得早于告知用户日期，也不得晚于最长测试期（含延期）",
+                    "the planned exit is on or after users are told and within the longest test period"
+                    " (with extensions) from today",
+                )
+        case c.RecordExternalFact():
+            _within(
+                "on",
+                command.on,
+                effective,
+                today,
+                "外部事实的日期不得早于项目类型生效日，也不得晚于今天",
+                "an outside fact is dated between the program's effective date and today",
+            )
+        case _:
+            pass
 
 
 def _parse(value: object) -> dt.date | None:

@@ -16,7 +16,7 @@ from projections.rules import ReferenceView, RuleStatus, exit_criteria, next_rep
 from schemas import events as ev
 from schemas.base import Event, EventMetadata
 from schemas.lifecycle import IN_TEST, TERMINAL, State
-from schemas.programs import ProgramDefinition, ReportTimeliness
+from schemas.programs import Dormancy, ProgramDefinition, ReportTimeliness
 
 #: The strongest action wins when several criteria are crossed at once.
 ACTION_RANK = {
@@ -93,7 +93,8 @@ def consequences(state: ProjectState, program: ProgramDefinition, today: dt.date
     ]
     if not crossed:
         return []
-    out: list[Event] = [
+    out: list[Event] = [*_dormancy(crossed, program)]
+    out += [
         ev.ThresholdBreached(
             criterion_id=status.id,
             action=status.action,
@@ -104,6 +105,21 @@ def consequences(state: ProjectState, program: ProgramDefinition, today: dt.date
     ]
     strongest = max(crossed, key=lambda s: ACTION_RANK[s.action])
     out.extend(_enact(state, strongest))
+    return out
+
+
+def _dormancy(crossed: list[RuleStatus], program: ProgramDefinition) -> list[Event]:
+    """``DormancyDetected`` for every newly crossed dormancy criterion, recorded before its breach
+    and consequence (closure for an e-CNY pilot, a delisting review for a data asset)."""
+    dormancy_ids = {r.id for r in program.exit if isinstance(r.params, Dormancy)}
+    out: list[Event] = []
+    for status in crossed:
+        if status.id in dormancy_ids:
+            last, idle = status.progress.get("last_activity"), status.progress.get("idle_days")
+            assert isinstance(last, str) and isinstance(idle, int)
+            out.append(
+                ev.DormancyDetected(criterion_id=status.id, last_activity_on=dt.date.fromisoformat(last), days=idle)
+            )
     return out
 
 

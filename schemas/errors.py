@@ -71,6 +71,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "a voluntary exit needs users told at least {days} days ahead",
     ),
     "invalid_value": ("字段 {field} 不符合规则：{rule_zh}", "field {field} breaks the rule: {rule_en}"),
+    "date_out_of_range": (
+        "日期字段 {field} 的值 {value} 超出允许范围：{rule_zh}（允许 {earliest} 至 {latest}）",
+        "date field {field} = {value} is out of range: {rule_en} (allowed {earliest} to {latest})",
+    ),
     "reason_required": ("此操作必须说明理由", "this action needs a reason"),
     "not_in_notice": (
         "只能在公示期内提交意见或异议",

@@ -345,7 +345,8 @@ class ExtensionDeadlinePassed(Event, frozen=True, kw_only=True):
 
 
 class DormancyDetected(Event, frozen=True, kw_only=True):
-    """No transaction or trade for the criterion's number of days."""
+    """No transaction or trade for more than the criterion's number of days (recorded by the
+    timer with the breach and its consequence): ``days`` idle since ``last_activity_on``."""
 
     criterion_id: str
     last_activity_on: dt.date

@@ -175,18 +175,20 @@ class Graduation(_Params, frozen=True, kw_only=True, tag="graduation"):
 
 class Incidents(_Params, frozen=True, kw_only=True, tag="incidents"):
     """Incidents of ``severity``: ``suspend_at`` of them suspend, ``exit_at`` force exit, and one
-    unremediated after ``remediation_days`` forces exit."""
+    unremediated after ``remediation_days`` forces exit. ``None`` switches a threshold off (e.g.
+    ``exit_at: null``: incidents suspend but never force exit by their number alone)."""
 
     severity: int = 1
-    suspend_at: int = 1
-    exit_at: int = 2
+    suspend_at: Annotated[int, msgspec.Meta(ge=1)] | None = 1
+    exit_at: Annotated[int, msgspec.Meta(ge=1)] | None = 2
     remediation_days: int | None = 30
     kinds: tuple[str, ...] = ()
 
 
 class ComplaintRate(_Params, frozen=True, kw_only=True, tag="complaint_rate"):
     """Complaints over ``per_mille`` per 1,000 active users within ``window_days``, or over
-    ``max_total`` in all."""
+    ``max_total`` in all. A complaint logged one by one and also in a metrics report's
+    ``complaints`` figure counts once (see ``projections.rules.complaint_count``)."""
 
     per_mille: int
     window_days: int
@@ -229,7 +231,9 @@ class ReportTimeliness(_Params, frozen=True, kw_only=True, tag="report_timelines
 
 
 class Dormancy(_Params, frozen=True, kw_only=True, tag="dormancy"):
-    """No transaction (or trade) for ``days``."""
+    """No transaction (or trade) for ``days``: no metrics report with transactions or trades and
+    no ``trade_made`` fact since the later of the test's start and the last activity. The timer
+    records ``DormancyDetected``, the breach and ``action`` in one append."""
 
     days: int
     action: Action = "closure"

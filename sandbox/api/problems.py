@@ -44,6 +44,7 @@ STATUS: dict[str, int] = {
     "duplicate_id": 422,
     "reference_unknown": 422,
     "idempotency_key_reused": 422,
+    "date_out_of_range": 422,
 }
 
 

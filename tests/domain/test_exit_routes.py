@@ -461,7 +461,7 @@ def test_ecny_dormancy_closes_a_pilot_in_test_but_not_one_in_final_evaluation() 
     w.clock.advance(days=91)
     before = w.head()
     w.tick()
-    assert w.types_since(pid, before) == ["ThresholdBreached", "ExitInitiated"]
+    assert w.types_since(pid, before) == ["DormancyDetected", "ThresholdBreached", "ExitInitiated"]
     assert w.state(pid).exit_criterion == "ec.exit.dormancy"
 
     # a pilot whose test has ended is not dormant while the regulator evaluates it

@@ -105,7 +105,7 @@ PRODUCERS: dict[str, tuple[str, ...]] = {
     "ExitConfirmed": ("confirm_exit", "approve"),
     "ProjectTerminated": ("terminate",),
     "ProjectRevoked": ("revoke",),
-    "ExternalFactRecorded": ("record_external_fact",),
+    "ExternalFactRecorded": ("record_external_fact", "withdraw_partner"),  # a partner leaving a live project
 }
 #: Narrower than the commands' roles: only a case officer recommends (a forced exit included),
 #: only approvers turn a recommendation into a decision, only the applicant exits voluntarily.
@@ -411,6 +411,9 @@ class RegistryMachine(RuleBasedStateMachine):
                 assert meta.role == (Role.APPLICANT if event.mode == "voluntary" else Role.APPROVER), meta.role
             if meta.role == Role.APPLICANT:
                 orgs = [event.organisation] if isinstance(event, ev.DraftCreated) else before.applicants()
+                if isinstance(event, ev.ExternalFactRecorded) and event.trigger == "partner_withdrawn":
+                    # recorded in the same append as the withdrawal, which the partner itself may cause
+                    orgs += [p.organisation for p in before.partners]
                 assert meta.organisation in orgs, f"{meta.organisation} acted for {before.organisation}"
         # four eyes
         if isinstance(event, ev.DecisionApproved):
