@@ -347,7 +347,7 @@ def _rule(rule: Any) -> dict[str, Any]:
     type=click.Choice([s.value for s in State if s is not State.NONE], case_sensitive=False),
     help="Only this lifecycle state (e.g. TESTING).",
 )
-@click.option("--applicant", default=None, help="Only this applicant organisation.")
+@click.option("--applicant", default=None, help="Only projects of this organisation, as lead or partner.")
 @click.option("--region", default=None, help="Only this region.")
 @click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 100000))
 def projects(

@@ -6,7 +6,6 @@ Each test runs real ``sandbox-registry serve`` processes on 127.0.0.1 with bound
 from __future__ import annotations
 
 import concurrent.futures
-import os
 import signal
 import socket
 import subprocess
@@ -15,12 +14,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from litestar.testing import TestClient
 
 from events.export import export_lines
+from events.sqlite import SQLiteEventStore
 from projections.read_models import ReadModels
+from sandbox.api import create_app
 from sandbox.registry import open_store
 
 CLI = [sys.executable, "-m", "sandbox"]
@@ -48,8 +51,9 @@ def cli(*args: str) -> str:
 @contextmanager
 def server(db: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     port = free_port()
-    proc = subprocess.Popen([*CLI, "serve", "--db", str(db), "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*CLI, "serve", "--db", str(db), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:  # wait for readiness (bounded), not for a race
@@ -88,8 +92,12 @@ def drive(base: str, secret: str, keys: list[str]) -> dict[str, int]:
 
     def one(key: str) -> None:
         try:
-            r = httpx.post(base + "/api/v1/projects", json=DRAFT, timeout=10,
-                           headers={"Authorization": f"Bearer {secret}", "Idempotency-Key": key})
+            r = httpx.post(
+                base + "/api/v1/projects",
+                json=DRAFT,
+                timeout=10,
+                headers={"Authorization": f"Bearer {secret}", "Idempotency-Key": key},
+            )
             acknowledged[key] = r.status_code
         except httpx.HTTPError:
             pass  # the server died mid-request: not acknowledged
@@ -178,17 +186,18 @@ def test_sigterm_finishes_in_flight_commands_and_exits_cleanly(db: Path) -> None
     assert_consistent(db)
 
 
+@contextmanager
+def in_process(path: Path) -> Iterator[tuple[TestClient[Any], SQLiteEventStore, dict[str, str]]]:
+    """The app in this process (so a test can reach its store's connection), with an applicant."""
+    app = create_app(path)
+    secret, _ = app.state.tokens.create(name="alice", role="applicant", organisation="fzbank")
+    with TestClient(app) as client:
+        yield client, app.state.store, {"Authorization": f"Bearer {secret}"}
+
+
 @pytest.mark.slow
 def test_full_disk_gives_a_clear_error_and_writes_nothing_partial(tmp_path: Path) -> None:
-    from litestar.testing import TestClient
-
-    from sandbox.api import create_app
-
-    app = create_app(tmp_path / "full.db")
-    secret, _ = app.state.tokens.create(name="alice", role="applicant", organisation="fzbank")
-    headers = {"Authorization": f"Bearer {secret}"}
-    store = app.state.store
-    with TestClient(app) as client:
+    with in_process(tmp_path / "full.db") as (client, store, headers):
         assert client.post("/api/v1/projects", json=DRAFT, headers=headers).status_code == 201
         pages = store.connection.execute("PRAGMA page_count").fetchone()[0]
         store.connection.execute(f"PRAGMA max_page_count = {pages}")
@@ -210,15 +219,7 @@ def test_full_disk_gives_a_clear_error_and_writes_nothing_partial(tmp_path: Path
 
 
 def test_read_only_database_gives_a_clear_error(tmp_path: Path) -> None:
-    from litestar.testing import TestClient
-
-    from sandbox.api import create_app
-
-    app = create_app(tmp_path / "ro.db")
-    secret, _ = app.state.tokens.create(name="alice", role="applicant", organisation="fzbank")
-    headers = {"Authorization": f"Bearer {secret}"}
-    store = app.state.store
-    with TestClient(app) as client:
+    with in_process(tmp_path / "ro.db") as (client, store, headers):
         head = store.head()
         store.connection.execute("PRAGMA query_only = ON")  # the file turned read-only under us
         r = client.post("/api/v1/projects", json=DRAFT, headers=headers)
@@ -241,6 +242,9 @@ def test_two_servers_and_the_cli_on_one_file(db: Path) -> None:
     logged = command_ids(db)
     assert sorted(logged) == sorted(f"http:alice:{k}" for k in results)
     assert_consistent(db)
-    lines = list(export_lines(open_store(db).iter_stored()))
+    store = open_store(db)
+    try:
+        lines = list(export_lines(store.iter_stored()))
+    finally:
+        store.close()
     assert len(lines) == len(set(lines))
-    _ = os
