@@ -275,6 +275,16 @@ class Failure(msgspec.Struct, frozen=True, kw_only=True):
     type: str
     error: str
 
+    @classmethod
+    def of_fold(cls, event: RecordedEvent[Any], project_id: str, error: Exception) -> Failure:
+        return cls(
+            position=event.position,
+            stage="fold",
+            project_id=project_id,
+            type=event.type,
+            error=f"{type(error).__name__}: {error}",
+        )
+
 
 class ReadModels:
     """The read models of one SQLite registry and the reader that keeps them current.
@@ -347,13 +357,7 @@ class ReadModels:
             except Exception as e:  # one event must not stop the reader
                 self._record(
                     db.conn,
-                    Failure(
-                        position=event.position,
-                        stage="fold",
-                        project_id=project_id,
-                        type=event.type,
-                        error=f"{type(e).__name__}: {e}",
-                    ),
+                    Failure.of_fold(event, project_id, e),
                 )
                 drafts[project_id] = self._refold(db.conn, project_id, event.position)
         if audit:
@@ -395,13 +399,7 @@ class ReadModels:
             except Exception as e:
                 self._record(
                     conn,
-                    Failure(
-                        position=event.position,
-                        stage="fold",
-                        project_id=project_id,
-                        type=event.type,
-                        error=f"{type(e).__name__}: {e}",
-                    ),
+                    Failure.of_fold(event, project_id, e),
                 )
         return thaw(state)
 
