@@ -20,6 +20,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from sandbox.api import create_app
+from tests.domain.world import Clock as DomainClock
 
 CST = dt.timezone(dt.timedelta(hours=8))
 START = dt.date(2025, 3, 3)
@@ -43,24 +44,11 @@ def sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-class Clock:
+class Clock(DomainClock):
     """The app's clock: ``create_app(..., clock=Clock())`` and move it by hand."""
 
     def __init__(self, start: dt.datetime | None = None) -> None:
-        self.now = start or dt.datetime.combine(START, dt.time(10, 0), CST)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, days: int = 0, hours: int = 0) -> None:
-        self.now += dt.timedelta(days=days, hours=hours)
-
-    def to(self, day: dt.date) -> None:
-        self.now = dt.datetime.combine(day, dt.time(10, 0), CST)
-
-    @property
-    def today(self) -> dt.date:
-        return self.now.astimezone(CST).date()
+        super().__init__(start or dt.datetime.combine(START, dt.time(10, 0), CST))
 
 
 class ApiError(AssertionError):
