@@ -152,6 +152,8 @@ class ProjectState(msgspec.Struct, frozen=True, kw_only=True):
     region: str = ""
     created_on: dt.date | None = None
     sections: dict[str, dict[str, Value]] = {}
+    #: ``"section.field"`` -> the position of the event that last set the field (its evidence).
+    field_positions: dict[str, int] = {}
     partners: tuple[Partner, ...] = ()
     documents: tuple[Document, ...] = ()
     attestations: tuple[Attestation, ...] = ()
@@ -240,6 +242,7 @@ class Draft:
     region: str
     created_on: dt.date | None
     sections: dict[str, dict[str, Value]]
+    field_positions: dict[str, int]
     partners: list[Partner]
     documents: list[Document]
     attestations: list[Attestation]
@@ -299,6 +302,7 @@ def thaw(state: ProjectState) -> Draft:
     for name in LISTS:
         values[name] = list(values[name])
     values["sections"] = dict(values["sections"])
+    values["field_positions"] = dict(values["field_positions"])
     draft = Draft.__new__(Draft)
     draft.__dict__ = values
     return draft
@@ -310,6 +314,7 @@ def freeze(draft: Draft) -> ProjectState:
     for name in LISTS:
         values[name] = tuple(values[name])
     values["sections"] = dict(values["sections"])
+    values["field_positions"] = dict(values["field_positions"])
     return ProjectState(**values)
 
 
@@ -411,11 +416,14 @@ def _draft_created(d: Draft, e: ev.DraftCreated, r: RecordedEvent[Event]) -> Non
 @_handles(ev.DraftEdited)
 def _draft_edited(d: Draft, e: ev.DraftEdited, r: RecordedEvent[Event]) -> None:
     section = dict(d.sections.get(e.section, {}))  # a new mapping: the old one may be shared
+    positions = d.field_positions = dict(d.field_positions)
     for key, value in e.fields.items():
         if value is None:
             section.pop(key, None)
+            positions.pop(f"{e.section}.{key}", None)
         else:
             section[key] = value
+            positions[f"{e.section}.{key}"] = r.position
     d.sections[e.section] = section
 
 

@@ -50,7 +50,7 @@ TABLES = ("rm_project_states", "rm_projects", "rm_register", "rm_queue", "rm_aud
 #: another version drops them (the next catch-up rebuilds them from the log): a stored state of
 #: an older shape would silently lack what the fold now records. Stored states and register
 #: entries are JSON held as BLOBs (no text round trip on the hot path).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _state_encoder = msgspec.json.Encoder()
 _entry_encoder = msgspec.json.Encoder()

@@ -139,3 +139,24 @@ def test_tick_twice_at_one_time_records_nothing_more(tmp_path: Path) -> None:
     first = run("tick", "--db", db, "--now", "2025-06-20T10:00:00+08:00").output
     second = run("tick", "--db", db, "--now", "2025-06-20T10:00:00+08:00").output
     assert int(first.split()[1]) > 0 and second.strip() == "recorded 0 timer events"
+
+
+def test_a_condition_met_by_declared_fields_cites_the_edits_that_declared_them(
+    demo: tuple[Path, dict[str, str]],
+) -> None:
+    db, stories = demo
+    pid = story(stories, "e-CNY motorway toll")
+    view = as_json("show", pid, "--db", db)
+    store = open_store(db)
+    try:
+        edits = {
+            e.position: set(e.payload.fields)
+            for e in store.read_stream(f"project-{pid}")
+            if e.type == "DraftEdited"
+        }
+    finally:
+        store.close()
+    scenario = next(c for c in view["admission"] if c["id"] == "ec.adm.scenario")
+    assert scenario["status"] == "met" and scenario["evidence"]
+    assert all("scenario" in edits[position] for position in scenario["evidence"])
+    assert max(p for p, fields in edits.items() if "scenario" in fields) in scenario["evidence"]
