@@ -16,6 +16,7 @@ from projections.project import ProjectState, Report
 from schemas import programs as p
 from schemas.events import Value
 from schemas.lifecycle import IN_TEST, State
+from schemas.reference import CalendarNotCovered
 
 Progress = dict[str, int | str | None]
 
@@ -237,7 +238,10 @@ def _check_admission(params: p.Params, state: ProjectState, ref: ReferenceView, 
             evidence = [state.notice_position or 0]
             if state.notice_closed_on is None:
                 return _unmet("公示期尚未结束", "the public notice has not closed", *evidence)
-            held = _notice_length(state, ref, params.unit)
+            try:
+                held = _notice_length(state, ref, params.unit)
+            except CalendarNotCovered as e:
+                return _unmet(e.message_zh, e.message_en, *evidence)
             if held < params.days:
                 return _unmet(
                     f"公示期不足 {params.days} 天（实际 {held} 天）",
@@ -336,6 +340,20 @@ def _open_facts(state: ProjectState, trigger: str, resolving: str) -> list[int]:
     return [f.position for f in opened] if len(opened) > len(resolved) else []
 
 
+def _field_evidence(state: ProjectState, params: p.Params) -> tuple[int, ...]:
+    """The positions of the edits that set the declared fields a rule reads: every field named
+    by its parameters (a field, a list of fields, or the keys of a mapping of limits)."""
+    names: set[str] = set()
+    for value in msgspec.structs.asdict(params).values():
+        if isinstance(value, str):
+            names.add(value)
+        elif isinstance(value, list | tuple):
+            names.update(v for v in value if isinstance(v, str))
+        elif isinstance(value, dict):
+            names.update(k for k in value if isinstance(k, str))
+    return tuple(pos for key, pos in state.field_positions.items() if key.split(".", 1)[1] in names)
+
+
 def admission_checklist(
     state: ProjectState, program: p.ProgramDefinition, ref: ReferenceView, today: dt.date
 ) -> list[RuleStatus]:
@@ -344,6 +362,10 @@ def admission_checklist(
     out = []
     for rule in program.admission:
         outcome = _check_admission(rule.params, state, ref, today)
+        declared = _field_evidence(state, rule.params)
+        if declared:
+            evidence = tuple(sorted({*outcome.evidence, *declared}))
+            outcome = msgspec.structs.replace(outcome, evidence=evidence)
         waiver = waivers.get(rule.id)
         if outcome.status != "met" and waiver is not None:
             out.append(

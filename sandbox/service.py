@@ -40,7 +40,7 @@ from schemas.commands import Actor
 from schemas.errors import DomainError
 from schemas.lifecycle import Role, State
 from schemas.programs import ProgramDefinition
-from schemas.reference import Dataset, ReferenceData, with_records
+from schemas.reference import Dataset, HolidayCalendar, ReferenceData, with_records
 
 SYSTEM = Actor(id="system", role=Role.SYSTEM)
 PROJECT_PREFIX = "project-"
@@ -172,6 +172,8 @@ class Registry:
             with_records(EMPTY_REFERENCE, dataset, records)  # refuse records that do not validate
         except (msgspec.ValidationError, ValueError) as e:
             raise DomainError("invalid_value", field=f"records ({dataset})", rule_zh=str(e), rule_en=str(e)) from e
+        if dataset == "holidays":
+            _keep_published_years(self.reference().holidays, records)
         stream = REFERENCE_PREFIX + dataset
         event = ev.ReferenceDataUpdated(dataset=dataset, records=records, changes=list(changes))
         result = self._commit(
@@ -468,3 +470,19 @@ def describe_changes(old: ProgramDefinition | None, new: ProgramDefinition) -> l
     if old.approvals_required != new.approvals_required:
         out.append(f"approvals required: {old.approvals_required} -> {new.approvals_required}")
     return sorted(out) or ["no rule changes"]
+
+
+def _keep_published_years(calendar: HolidayCalendar, records: list[dict[str, Any]]) -> None:
+    """A holiday calendar may add a year or correct one, never drop one: the working days of
+    every notice already held were counted with it."""
+    offered = {r.get("year") for r in records}
+    dropped = [str(y.year) for y in calendar.years if y.year not in offered]
+    if dropped:
+        text = ", ".join(dropped)
+        raise DomainError(
+            "invalid_value",
+            field="records (holidays)",
+            rule_zh=f"已发布的年份不能删除：{text}",
+            rule_en=f"a published year cannot be removed: {text}",
+        )
+

@@ -32,11 +32,12 @@ class CalendarNotCovered(ValueError):
     would silently ignore its holidays, so it is refused instead."""
 
     def __init__(self, year: int) -> None:
-        super().__init__(
-            f"节假日日历未包含 {year} 年 / the holiday calendar has no data for {year}: "
-            "publish that year's holidays and adjusted working days first"
-        )
         self.year = year
+        self.message_zh = f"节假日日历未包含 {year} 年，请先发布该年的节假日与调休安排"
+        self.message_en = (
+            f"the holiday calendar has no data for {year}: publish that year's holidays and adjusted working days first"
+        )
+        super().__init__(f"{self.message_zh} / {self.message_en}")
 
 
 # -- e-CNY pilot areas and operators -----------------------------------------------------------

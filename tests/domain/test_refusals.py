@@ -11,6 +11,7 @@ from schemas import commands as c
 from schemas import events as ev
 from schemas import programs as p
 from schemas.lifecycle import State
+from schemas.reference import HolidayCalendar
 from tests.domain.world import (
     ALICE,
     APPROVER,
@@ -290,6 +291,24 @@ def test_a_notice_running_into_a_year_without_holiday_data_is_refused() -> None:
     pid = in_review(w)
     e = w.refused(pid, OFFICER, c.OpenPublicNotice(), "calendar_not_covered")
     assert e.params["year"] == 2027
+
+
+def test_a_notice_counted_against_a_calendar_without_its_year_is_unmet_not_a_crash() -> None:
+    w = World()
+    pid = w.create("fintech-sandbox")
+    w.fintech_application(pid)
+    w.through_notice(pid)
+    s = w.state(pid)
+    program = w.registry.program("fintech-sandbox", s.program_version)
+    ref = w.registry.reference()
+    assert s.notice_starts is not None
+    without = msgspec.structs.replace(
+        ref, holidays=HolidayCalendar(years=tuple(y for y in ref.holidays.years if y.year != s.notice_starts.year))
+    )
+    [rule] = [r.id for r in program.admission if isinstance(r.params, p.Notice)]
+    [notice] = [x for x in admission_checklist(s, program, without, w.clock.today) if x.id == rule]
+    assert notice.status == "unmet" and str(s.notice_starts.year) in notice.missing_en
+    assert notice.missing_zh and notice.evidence == (s.notice_position,)
 
 
 def test_ecny_pilot_area_is_checked_on_the_submission_date_and_wallet_caps_against_the_tier() -> None:
