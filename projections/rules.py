@@ -187,6 +187,8 @@ def _check_admission(params: p.Params, state: ProjectState, ref: ReferenceView, 
                 if section.get(f) in values
                 or (isinstance(section.get(f), list) and set(section.get(f) or []) & set(values))  # type: ignore[arg-type]
             ]
+            if params.app_types and state.app_type not in params.app_types:
+                bad.append(f"app_type={state.app_type} ({' / '.join(params.app_types)})")
             if absent or bad:
                 zh = "；".join(
                     x for x in (absent and f"未填写：{', '.join(absent)}", bad and f"不允许：{', '.join(bad)}") if x

@@ -69,12 +69,14 @@ class Attestation(_Params, frozen=True, kw_only=True, tag="attestation"):
 
 
 class Fields(_Params, frozen=True, kw_only=True, tag="fields"):
-    """Met when every ``required`` field of a declared section is present and non-empty, and
-    no field holds a value listed in ``forbidden``."""
+    """Met when every ``required`` field of a declared section is present and non-empty, no
+    field holds a value listed in ``forbidden``, and, where ``app_types`` is given, the draft's
+    application type is one of them."""
 
     section: Literal["statement", "boundaries", "test_plan", "product"]
     required: tuple[str, ...]
     forbidden: dict[str, tuple[str, ...]] = {}
+    app_types: tuple[str, ...] = ()
     when_field: str | None = None
     when_value: str | bool | None = None
 

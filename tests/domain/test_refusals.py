@@ -353,3 +353,23 @@ def test_comments_and_objections_only_during_the_notice() -> None:
     w.do(pid, PUBLIC, c.Comment(text="支持"))
     w.refused(pid, ALICE, c.Comment(text="自评"), "wrong_role")
     assert w.state(pid).comments == 1
+
+
+def test_a_fintech_application_must_be_a_financial_service_or_a_technology_product() -> None:
+    w = World()
+    ok, odd = w.create("fintech-sandbox"), w.create("fintech-sandbox", app_type="理财超市")
+    for pid in (ok, odd):
+        w.fintech_application(pid)
+        w.through_notice(pid)
+    program = w.registry.program("fintech-sandbox", w.state(ok).program_version)
+
+    def statement(pid: str) -> tuple[str, str]:
+        checklist = admission_checklist(w.state(pid), program, w.registry.reference(), w.clock.today)
+        [x] = [x for x in checklist if x.id == "fs.adm.statement"]
+        return x.status, x.missing_en
+
+    assert statement(ok) == ("met", "")
+    status, missing = statement(odd)
+    assert status == "unmet" and "app_type=理财超市" in missing and "金融服务 / 科技产品" in missing
+    e = w.refused(odd, OFFICER, c.Recommend(decision="admit"), "condition_unmet")
+    assert [d["id"] for d in e.details] == ["fs.adm.statement"]
