@@ -525,11 +525,15 @@ def _check_exit(params: p.Params, state: ProjectState, program: p.ProgramDefinit
             return _ok(**progress)
         case p.MetricLimit():
             since = _window(today, params.window_days)
-            reports = [r for r in state.reports if since <= r.period_end <= today]
-            amount = sum(r.metrics.get(params.metric, 0) for r in reports)
-            evidence = [r.position for r in reports if r.metrics.get(params.metric)]
+            reports = [r for r in reported(state, params.metric) if since <= r.period_end <= today]
+            amount = sum(r.metrics[params.metric] for r in reports)
+            evidence = [r.position for r in reports if r.metrics[params.metric]]
             if params.ratio_of:
-                base = sum(r.metrics.get(params.ratio_of, 0) for r in reports)
+                base = sum(
+                    r.metrics[params.ratio_of]
+                    for r in reported(state, params.ratio_of)
+                    if since <= r.period_end <= today
+                )
                 value = amount * params.scale // base if base else 0
                 exceeded = base > 0 and amount * params.scale > params.limit * base
             else:
@@ -627,11 +631,7 @@ def complaint_count(state: ProjectState, since: dt.date, until: dt.date) -> tupl
 
     Several reports for the very same period are corrections of one another: the latest counts.
     """
-    latest: dict[tuple[dt.date, dt.date], Report] = {}
-    for report in state.reports:
-        if "complaints" in report.metrics:
-            latest[(report.period_start, report.period_end)] = report
-    periods = list(latest.values())
+    periods = reported(state, "complaints")
     count, evidence = 0, []
     for report in periods:
         if not since <= report.period_end <= until:
@@ -645,6 +645,17 @@ def complaint_count(state: ProjectState, since: dt.date, until: dt.date) -> tupl
             count += 1
             evidence.append(complaint.position)
     return count, evidence
+
+
+def reported(state: ProjectState, metric: str) -> list[Report]:
+    """The reports that give ``metric``, one per period: several reports for the very same
+    period are corrections of one another, and the latest of them counts (a correction never
+    adds to the figure it corrects)."""
+    latest: dict[tuple[dt.date, dt.date], Report] = {}
+    for report in state.reports:
+        if metric in report.metrics:
+            latest[(report.period_start, report.period_end)] = report
+    return list(latest.values())
 
 
 def _report_basis(state: ProjectState) -> int:

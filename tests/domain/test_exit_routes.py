@@ -478,3 +478,23 @@ def test_ecny_dormancy_closes_a_pilot_in_test_but_not_one_in_final_evaluation() 
     w.tick()
     assert w.types_since(pid, before) == []
     assert w.state(pid).state == State.FINAL_EVALUATION
+
+
+def test_a_corrected_report_replaces_the_figures_it_corrects_instead_of_adding_to_them() -> None:
+    w, pid = ecny_in_test()
+    w.clock.advance(days=7)
+    today = w.clock.today
+    period = {"period_start": today - dt.timedelta(days=6), "period_end": today}
+    first = w.do(pid, ALICE, c.ReportMetrics(**period, metrics={"transactions": 10_000, "payment_failures": 30}))
+    # the same period again: a correction (40 per 10,000 is under the limit; 30 + 40 would not be)
+    again = w.do(pid, ALICE, c.ReportMetrics(**period, metrics={"transactions": 10_000, "payment_failures": 40}))
+    assert first.event_types == again.event_types == ["MetricsReported"]
+    assert w.state(pid).state == State.TESTING
+    # another week's report adds to the window with its own figures
+    w.clock.advance(days=1)
+    later = w.do(pid, ALICE, c.ReportMetrics(period_start=w.clock.today, period_end=w.clock.today,
+                                             metrics={"transactions": 1_000, "payment_failures": 16}))
+    assert later.event_types == ["MetricsReported", "ThresholdBreached", "ProjectSuspended"]
+    breach = w.state(pid).breaches[-1]
+    assert breach.criterion_id == "ec.exit.payment_failure"
+    assert list(breach.evidence) == [again.positions[0], later.positions[0]]
