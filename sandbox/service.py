@@ -253,14 +253,19 @@ class Registry:
         command_id: str,
         expected_version: int | None = None,
         now: dt.datetime | None = None,
+        guard: Callable[[ProjectState], None] | None = None,
     ) -> CommandResult:
-        """Decide and append one command; a repeated command id returns the first result."""
+        """Decide and append one command; a repeated command id returns the first result.
+        ``guard`` sees the state before anything is decided and may refuse by raising (the
+        HTTP layer's check that the caller may see the project at all)."""
         previous = self.store.command_result(command_id)
         if previous is not None:
             return self._replayed(previous.versions, previous.positions)
         for attempt in (1, 2):
             moment = now or self.clock()
             state = self.load(project_id)
+            if guard is not None:
+                guard(state)
             if expected_version is not None and expected_version != state.version:
                 raise PreconditionFailed(expected_version, state.version)
             key = command.program_key if isinstance(command, c.CreateDraft) else None

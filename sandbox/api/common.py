@@ -13,7 +13,7 @@ import re
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 import msgspec
@@ -177,9 +177,21 @@ def visible_state(
     if actor.role != "applicant":
         need(actor, READERS)
     state = current_state(request, project_id, fresh=fresh)
-    if state.state == State.NONE or (actor.role == "applicant" and actor.organisation not in state.applicants()):
-        raise NotFoundException(f"project {project_id} does not exist")
+    visible_to(actor, project_id)(state)
     return state
+
+
+def visible_to(actor: Actor, project_id: str) -> Callable[[ProjectState], None]:
+    """The check that ``actor`` may see this state of the project: 404 for a project that does
+    not exist or, for an applicant, belongs to another organisation."""
+
+    def check(state: ProjectState) -> None:
+        if state.state == State.NONE or (
+            actor.role == "applicant" and actor.organisation not in state.applicants()
+        ):
+            raise NotFoundException(f"project {project_id} does not exist")
+
+    return check
 
 
 def command_id(actor: Actor, key: str | None, command: msgspec.Struct | None = None) -> str:
@@ -225,13 +237,20 @@ def _dates(value: object, path: str) -> Iterator[tuple[str, dt.date]]:
                 yield path, dt.date.fromisoformat(value[:10])
     elif isinstance(value, msgspec.Struct):
         for name in value.__struct_fields__:
-            yield from _dates(getattr(value, name), f"{path}.{name}" if path else name)
+            item = getattr(value, name)
+            if not isinstance(item, _NO_DATES):
+                yield from _dates(item, f"{path}.{name}" if path else name)
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _dates(item, f"{path}.{key}" if path else str(key))
+            if not isinstance(item, _NO_DATES):
+                yield from _dates(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            yield from _dates(item, f"{path}[{index}]")
+            if not isinstance(item, _NO_DATES):
+                yield from _dates(item, f"{path}[{index}]")
+
+
+_NO_DATES = (int, float, type(None))  # (bool is an int)
 
 
 def check_dates(command: msgspec.Struct) -> None:

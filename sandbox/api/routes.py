@@ -44,6 +44,7 @@ from sandbox.api.common import (
     utc,
     views_of,
     visible_state,
+    visible_to,
 )
 from sandbox.api.models import (
     CommandAccepted,
@@ -351,14 +352,16 @@ def _command_route(command_type: type[c.Command]) -> HTTPRouteHandler:
             # the public sees only the register: a project that never reached notice "does not exist"
             if read_models_of(request).register_entry(project_id) is None:
                 raise NotFoundException(f"project {project_id} is not on the public register")
-        else:
-            visible_state(request, actor, project_id, fresh=False)
+        elif actor.role != "applicant":
+            need(actor, READERS)
         result = registry_of(request).execute(
             project_id,
             data,
             actor,
             command_id=command_id(actor, idempotency_key, data),
             expected_version=expected_version(if_match),
+            # checked on the state the command is decided on (no second load)
+            guard=None if public else visible_to(actor, project_id),
         )
         return _accepted(_same_project(result, project_id), 200)
 
