@@ -16,8 +16,10 @@ Two servers run side by side, each in a process of its own under uvicorn on a fr
 - ``command``: ``POST /api/v1/projects/{id}/report_metrics`` as the projects' applicant, against
   ``bare_command``. Client ``i`` reports for projects ``i, i+16, i+32, ...`` in turn, so no two
   clients ever write to one project (no conflicts) and over a whole run each pilot receives
-  about two years of monthly reports, as a real pilot would (a command folds the project's
-  history, so piling thousands of reports onto 16 projects would measure something else);
+  a few dozen reports, as many events as about two years of monthly reporting (a command
+  folds the project's history, so piling thousands of reports onto 16 projects would measure
+  something else). The pilots began testing a week ago, so every report covers the same days:
+  after the first, each is a correction of that period's figures;
 - ``read``: ``GET /api/v1/projects/{id}`` as the case officer, over the same projects, against
   ``bare_read``.
 
