@@ -66,10 +66,13 @@ _NO_TIME = datetime.min.replace(tzinfo=UTC)  # placeholder before the first row'
 def format_recorded_at(moment: datetime) -> str:
     """Fixed-width UTC text (4-digit year, microseconds, ``Z``), so text order is time order.
 
-    Written out field by field: ``strftime("%Y")`` does not zero-pad years before 1000 on every
-    platform (glibc writes ``999``), which would break both the fixed width and the ordering.
+    Years before 1000 are written out field by field: ``strftime("%Y")`` does not zero-pad them
+    on every platform (glibc writes ``999``), which would break both the fixed width and the
+    ordering.
     """
     m = to_utc(moment)
+    if m.year >= 1000:  # the common case, in C
+        return m.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return (
         f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
         f".{m.microsecond:06d}Z"
@@ -256,7 +259,9 @@ class SQLiteEventStore:
                 version_of=version_of,
             )
             first, last = (rows[0][0], rows[-1][0]) if rows else (0, 0)
-            if rows:
+            if len(rows) == 1:
+                conn.execute(_INSERT, rows[0])
+            elif rows:
                 conn.executemany(_INSERT, rows)
             conn.execute(
                 "INSERT INTO commands (command_id, first_position, last_position, recorded_at)"
