@@ -660,6 +660,11 @@ class ReadModels:
             return None
         return _state_decoder.decode(row[0])
 
+    def failure_count(self) -> int:
+        """How many failures the read models hold (see :meth:`failures`)."""
+        with self._reading() as conn:
+            return int(conn.execute("SELECT count(*) FROM rm_failures").fetchone()[0])
+
     def failures(self, project_id: str | None = None) -> list[Failure]:
         """What the reader could not fold or derive (see :class:`Failure`), in log order."""
         clause, params = (" WHERE project_id = ?", [project_id]) if project_id else ("", [])

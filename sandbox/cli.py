@@ -262,6 +262,8 @@ def _print_demo_tokens(path: Path) -> None:
 def rebuild(db: Path | None) -> None:
     """Drop every read model and replay the whole log into them (with a progress bar).
 
+    Every event the read models could not fold, and every project whose rows they could not
+    derive, is listed on stderr, and the exit status is then 1.
     Example: sandbox-registry rebuild --db registry.db
     """
     with opened(db) as store:
@@ -270,7 +272,13 @@ def rebuild(db: Path | None) -> None:
         with Progress(console=Console(stderr=True)) as progress:
             task = progress.add_task("rebuilding read models", total=total)
             models.rebuild(progress=lambda n: progress.advance(task, n))
+        failures = models.failures()
     click.echo(f"rebuilt read models from {total} events")
+    for f in failures:
+        what = "the event was skipped" if f.stage == "fold" else "the project's rows are stale"
+        click.echo(f"position {f.position} ({f.type}, project {f.project_id}): {f.error}; {what}", err=True)
+    if failures:
+        raise CheckFailed(f"读模型失败 {len(failures)} 处 / read-model failures: {len(failures)} (listed above)")
 
 
 @main.command()

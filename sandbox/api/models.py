@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -135,9 +135,13 @@ class ProgramOut(msgspec.Struct, kw_only=True):
 
 
 class Health(msgspec.Struct, kw_only=True):
-    status: str
+    """``ok``, or ``degraded`` while the read models hold failures: events they could not fold or
+    projects whose rows they could not derive (``sandbox-registry rebuild`` lists them)."""
+
+    status: Literal["ok", "degraded"]
     head_position: int
     read_models_position: int
+    read_model_failures: int
 
 
 class ReferenceUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

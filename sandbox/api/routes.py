@@ -107,9 +107,17 @@ def _roles_text(roles: frozenset[str] | set[str]) -> str:
 
 @get("/health", sync_to_thread=True, security=PUBLIC_SECURITY, tags=["system"])
 def health(request: Request[Any, Any, Any]) -> Health:
-    """Liveness: the head of the log and how far the read models have caught up."""
+    """Liveness: the head of the log, how far the read models have caught up, and how many
+    failures they hold (status ``degraded`` while there are any)."""
     head = store_of(request).head().position
-    return Health(status="ok", head_position=head, read_models_position=read_models_of(request).position)
+    models = read_models_of(request)
+    failures = models.failure_count()
+    return Health(
+        status="degraded" if failures else "ok",
+        head_position=head,
+        read_models_position=models.position,
+        read_model_failures=failures,
+    )
 
 
 def _program_out(registry: Registry, key: str) -> ProgramOut:

@@ -8,6 +8,8 @@ import datetime as dt
 import json
 from typing import Any
 
+import pytest
+
 from tests.api.helpers import Api, sha
 
 FINTECH_METRICS = {"users": 3000, "active_users": 2500, "exposure_yuan": 90_000_000}
@@ -262,6 +264,25 @@ def test_reads_of_programs_register_and_health_need_no_token(api: Api) -> None:
     assert api.get("/api/v1/register").json() == {"total": 0, "limit": 50, "offset": 0, "items": []}
     health = api.get("/health").json()
     assert health["status"] == "ok" and health["head_position"] == health["read_models_position"] > 0
+    assert health["read_model_failures"] == 0
+
+
+def test_health_is_degraded_while_the_read_models_hold_a_failure(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from projections import read_models
+
+    derive = read_models.project_row
+    pid = api.create("fintech-sandbox", title="一个派生不出行的项目")
+
+    def broken(state: Any) -> dict[str, Any]:
+        if state.title == "一个派生不出行的项目":
+            raise ValueError("no row for this one")
+        return derive(state)
+
+    monkeypatch.setattr(read_models, "project_row", broken)
+    api.do(pid, "alice", "edit_draft", {"section": "statement", "fields": {"user_scope": "福州市"}})
+    health = api.get("/health").json()
+    assert health["status"] == "degraded" and health["read_model_failures"] == 1
+    assert health["head_position"] == health["read_models_position"]  # the reader went on
 
 
 def test_publishing_a_program_version_binds_only_new_submissions(api: Api) -> None:

@@ -15,6 +15,7 @@ from sandbox.cli import main
 from sandbox.config import DB_ENV
 from sandbox.demo import build_demo
 from sandbox.registry import open_store
+from tests.api.helpers import copy_db
 
 RULE_KEYS = {"id", "label_zh", "label_en", "kind", "params"}
 
@@ -160,3 +161,25 @@ def test_a_condition_met_by_declared_fields_cites_the_edits_that_declared_them(
     assert scenario["status"] == "met" and scenario["evidence"]
     assert all("scenario" in edits[position] for position in scenario["evidence"])
     assert max(p for p, fields in edits.items() if "scenario" in fields) in scenario["evidence"]
+
+
+def test_rebuild_lists_what_the_read_models_could_not_derive_and_exits_1(
+    demo: tuple[Path, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = copy_db(demo[0], tmp_path / "r.db")
+    assert run("rebuild", "--db", db).stdout.startswith("rebuilt read models from")
+    from projections import read_models
+
+    derive = read_models.project_row
+
+    def broken(state: Any) -> dict[str, Any]:
+        if state.title.startswith("适老化"):
+            raise ValueError("a column the rows cannot hold")
+        return derive(state)
+
+    monkeypatch.setattr(read_models, "project_row", broken)
+    result = run("rebuild", "--db", db, ok=False)
+    assert result.exit_code == 1
+    [line] = [x for x in result.stderr.splitlines() if "a column the rows cannot hold" in x]
+    assert "the project's rows are stale" in line
+    assert result.stderr.splitlines()[-1] == "Error: 读模型失败 1 处 / read-model failures: 1 (listed above)"
