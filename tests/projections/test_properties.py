@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from projections.project import fold, local_date
@@ -105,7 +105,8 @@ def test_public_register_never_shows_a_private_value(
     with sqlite_history(seed=seed, projects=projects, until=until) as h:
         log = h.log()
         private = private_values(log)
-        assert private.texts, "the generator must put private values in the log for this to mean anything"
+        # a history cut off before anything private was said proves nothing: draw another
+        assume(private.texts)
         _, entries = h.read_models.register(limit=10_000)
         for entry in entries:
             assert not leaks(entry, private), leaks(entry, private)
