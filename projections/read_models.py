@@ -132,7 +132,8 @@ def ensure_tables(db: sqlite_utils.Database) -> None:
     )
     conn.execute(f"CREATE INDEX IF NOT EXISTS {_AUDIT_INDEX}")
     # stage 'fold': the event could not be folded (skipped); stage 'rows': the project's rows
-    # could not be derived from its state (its rm_projects/rm_register/rm_queue rows are stale).
+    # could not be derived from its state (its rm_projects/rm_register/rm_queue rows are stale
+    # until they are derived again, which removes the record).
     conn.execute(
         """CREATE TABLE IF NOT EXISTS rm_failures (
             position INTEGER NOT NULL, stage TEXT NOT NULL, project_id TEXT NOT NULL, type TEXT NOT NULL,
@@ -317,6 +318,7 @@ class ReadModels:
         self._cache: OrderedDict[str, tuple[ProjectState, Derived | None]] = OrderedDict()
         self._cached_upto = -1
         self._failed: set[str] = set()  # projects with a 'fold' failure, as of _cached_upto
+        self._stale: set[str] = set()  # projects with a 'rows' failure, as of _cached_upto
         self._drafts: dict[str, Draft] | None = None
         self._empty = False  # the tables are known to be empty (a rebuild's first chunk)
         self._lock = threading.RLock()  # taken inside the store's transaction, never around it
@@ -380,6 +382,8 @@ class ReadModels:
         )
         if failure.stage == "fold":
             self._failed.add(failure.project_id)
+        else:
+            self._stale.add(failure.project_id)
 
     def _refold(self, conn: sqlite3.Connection, project_id: str, before: int) -> Draft:
         """The project's draft as it stood before the event at ``before`` failed half-way: its
@@ -414,6 +418,7 @@ class ReadModels:
         register: list[tuple[Any, ...]] = []
         queue: list[tuple[Any, ...]] = []
         requeued: list[tuple[str]] = []
+        fresh: list[tuple[str]] = []
         written: dict[str, Derived] = {}
         cache = self._cache
         for project_id, state in touched.items():
@@ -452,6 +457,9 @@ class ReadModels:
             if before is None or before.queue != items:
                 requeued.append((project_id,))
                 queue.extend(items)
+            if project_id in self._stale:  # its rows are current again
+                self._stale.discard(project_id)
+                fresh.append((project_id,))
             written[project_id] = Derived(row, items)
         conn.executemany(
             "INSERT OR REPLACE INTO rm_project_states (project_id, position, state) VALUES (?, ?, ?)", states
@@ -472,6 +480,8 @@ class ReadModels:
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 queue,
             )
+        if fresh:
+            conn.executemany("DELETE FROM rm_failures WHERE project_id = ? AND stage = 'rows'", fresh)
         return written
 
     def catch_up(self, *, batch: int = 2000, chunk: int = 50_000, progress: Callable[[int], None] | None = None) -> int:
@@ -517,9 +527,9 @@ class ReadModels:
 
     def _forget(self, conn: sqlite3.Connection) -> None:
         self._cache.clear()
-        self._failed = {
-            row[0] for row in conn.execute("SELECT DISTINCT project_id FROM rm_failures WHERE stage = 'fold'")
-        }
+        recorded = conn.execute("SELECT DISTINCT project_id, stage FROM rm_failures").fetchall()
+        self._failed = {project_id for project_id, stage in recorded if stage == "fold"}
+        self._stale = {project_id for project_id, stage in recorded if stage != "fold"}
 
     def _remember(self, states: dict[str, ProjectState], written: dict[str, Derived], upto: int) -> None:
         cache = self._cache
@@ -565,7 +575,7 @@ class ReadModels:
             ensure_tables(db)
             db.conn.execute("DROP INDEX rm_audit_project")  # recreated once the rows are in
             self._cache.clear()
-            self._failed = set()
+            self._failed, self._stale = set(), set()
             self._cached_upto = 0
         paused = gc.isenabled()
         gc.disable()

@@ -283,6 +283,10 @@ def test_health_is_degraded_while_the_read_models_hold_a_failure(api: Api, monke
     health = api.get("/health").json()
     assert health["status"] == "degraded" and health["read_model_failures"] == 1
     assert health["head_position"] == health["read_models_position"]  # the reader went on
+    monkeypatch.undo()  # fixed: the project's next event derives its rows again
+    api.do(pid, "alice", "edit_draft", {"section": "statement", "fields": {"user_scope": "福建省"}})
+    health = api.get("/health").json()
+    assert health["status"] == "ok" and health["read_model_failures"] == 0
 
 
 def test_publishing_a_program_version_binds_only_new_submissions(api: Api) -> None:
