@@ -24,7 +24,8 @@ Two servers run side by side, each in a process of its own under uvicorn on a fr
   ``bare_read``.
 
 Each case prints ``NAME: VALUE req/s p50=.. p99=.. ratio=R`` with ``R = ours / bare`` requests per
-second (best of ``--repeat`` runs; the sides alternate), then a detail line. Goals: ratio >= 0.8
+second (best of ``--repeat`` runs; the sides alternate), then a detail line, and the CPU time each
+server process and the load generator spent per request (from ``/proc``: where the limit lies). Goals: ratio >= 0.8
 for both. The machine is small and shared: compare ratios from one run only.
 """
 
@@ -133,8 +134,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass
+class Served:
+    """A running server: its address and its process (whose CPU time a run reads)."""
+
+    base: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server process so far (Linux ``/proc``; NaN elsewhere)."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return float("nan")
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def server(kind: str, db: Path) -> Iterator[str]:
+def server(kind: str, db: Path) -> Iterator[Served]:
     """A server process on a free port of 127.0.0.1, stopped (and waited for) at the end."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
@@ -151,7 +168,7 @@ def server(kind: str, db: Path) -> Iterator[str]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the {kind} server did not start")
             time.sleep(0.1)
-        yield base
+        yield Served(base, proc.pid)
     finally:
         proc.terminate()
         try:
@@ -252,6 +269,8 @@ class Run:
     seconds: float
     latencies: list[float]
     errors: int
+    server_cpu: float  # seconds of the server process's CPU time during the run
+    client_cpu: float  # seconds of this (the load generator's) process's CPU time
 
     @property
     def rate(self) -> float:
@@ -265,13 +284,13 @@ class Run:
 Request = Callable[[httpx.AsyncClient, int, int], Awaitable[httpx.Response]]
 
 
-async def load(base: str, total: int, send: Request) -> Run:
+async def load(served: Served, total: int, send: Request) -> Run:
     """``total`` requests from CLIENTS concurrent clients (client ``i`` sends its ``k``-th)."""
     latencies: list[float] = []
     errors = 0
     per_client = total // CLIENTS
     limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
+    async with httpx.AsyncClient(base_url=served.base, limits=limits, timeout=60) as http:
 
         async def client(i: int) -> None:
             nonlocal errors
@@ -286,10 +305,12 @@ async def load(base: str, total: int, send: Request) -> Run:
 
         await asyncio.gather(*(client(i) for i in range(CLIENTS)))  # warm-up: connections, caches
         latencies.clear()
+        server_cpu, client_cpu = served.cpu_seconds(), time.process_time()
         started = time.perf_counter()
         await asyncio.gather(*(client(i) for i in range(CLIENTS)))
         seconds = time.perf_counter() - started
-    return Run(per_client * CLIENTS, seconds, latencies, errors)
+        server_cpu, client_cpu = served.cpu_seconds() - server_cpu, time.process_time() - client_cpu
+    return Run(per_client * CLIENTS, seconds, latencies, errors, server_cpu, client_cpu)
 
 
 @dataclass
@@ -318,6 +339,16 @@ class Figure:
             f" p99={bare.percentile(0.99):.1f}ms; {len(self.ours)} runs per side of {ours.count} requests,"
             f" median paired ratio {paired:.2f}, errors ours={sum(r.errors for r in self.ours)}"
             f" bare={sum(r.errors for r in self.bare)}; goal >= {GOAL:.2f}: {verdict}",
+        )
+
+        def per_request(runs: list[Run], cpu: Callable[[Run], float]) -> float:
+            return statistics.median(cpu(r) / r.count * 1000 for r in runs)
+
+        mine, theirs = per_request(self.ours, lambda r: r.server_cpu), per_request(self.bare, lambda r: r.server_cpu)
+        generator = per_request(self.ours + self.bare, lambda r: r.client_cpu)
+        print(
+            f"    CPU per request (median of runs): ours server {mine:.2f} ms, bare server {theirs:.2f} ms,"
+            f" load generator {generator:.2f} ms (on the same cores)",
             flush=True,
         )
 

@@ -55,7 +55,7 @@ from events.sqlite import SQLiteEventStore  # noqa: E402
 from projections.catalog import Catalog  # noqa: E402
 from projections.read_models import ReadModels  # noqa: E402
 from projections.views import project_view  # noqa: E402
-from sandbox.registry import EVENT_TYPES, open_store  # noqa: E402
+from sandbox.registry import EVENT_TYPES, make_codec, open_store  # noqa: E402
 from sandbox.synthetic import generate, memory_registry  # noqa: E402
 from schemas.base import EventMetadata  # noqa: E402
 
@@ -115,7 +115,7 @@ def build_log(path: Path, events: int, seed: int) -> Log:
     memory = registry.store
     long_events = memory.stream_version(f"project-{long_project}")
     started = time.perf_counter()
-    store = SQLiteEventStore(path, registry.store.codec, synchronous="OFF")
+    store = SQLiteEventStore(path, make_codec(), synchronous="OFF")
     conn = store.connection
     conn.execute("PRAGMA cache_size = -262144")  # 256 MiB: the event-id index takes random keys
     conn.execute("BEGIN IMMEDIATE")
