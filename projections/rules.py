@@ -344,7 +344,8 @@ def _open_facts(state: ProjectState, trigger: str, resolving: str) -> list[int]:
 
 def _field_evidence(state: ProjectState, params: p.Params) -> tuple[int, ...]:
     """The positions of the edits that set the declared fields a rule reads: every field named
-    by its parameters (a field, a list of fields, or the keys of a mapping of limits)."""
+    by its parameters (a field, a list of fields, or the keys of a mapping of limits), in the
+    rule's own section when it names one."""
     names: set[str] = set()
     for value in msgspec.structs.asdict(params).values():
         if isinstance(value, str):
@@ -353,7 +354,12 @@ def _field_evidence(state: ProjectState, params: p.Params) -> tuple[int, ...]:
             names.update(v for v in value if isinstance(v, str))
         elif isinstance(value, dict):
             names.update(k for k in value if isinstance(k, str))
-    return tuple(pos for key, pos in state.field_positions.items() if key.split(".", 1)[1] in names)
+    only = getattr(params, "section", None)
+    return tuple(
+        pos
+        for key, pos in state.field_positions.items()
+        if (field := key.split(".", 1))[1] in names and (only is None or field[0] == only)
+    )
 
 
 def admission_checklist(

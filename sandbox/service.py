@@ -490,4 +490,3 @@ def _keep_published_years(calendar: HolidayCalendar, records: list[dict[str, Any
             rule_zh=f"已发布的年份不能删除：{text}",
             rule_en=f"a published year cannot be removed: {text}",
         )
-

@@ -174,16 +174,18 @@ def visible_state(
     applicant, belongs to another organisation (an applicant never learns that it exists). A
     command needs no ``fresh`` state: the service decides on the log itself.
     """
-    if actor.role != "applicant":
-        need(actor, READERS)
+    check = visible_to(actor, project_id)
     state = current_state(request, project_id, fresh=fresh)
-    visible_to(actor, project_id)(state)
+    check(state)
     return state
 
 
 def visible_to(actor: Actor, project_id: str) -> Callable[[ProjectState], None]:
-    """The check that ``actor`` may see this state of the project: 404 for a project that does
-    not exist or, for an applicant, belongs to another organisation."""
+    """403 at once for a role that never reads projects; otherwise the check that ``actor`` may
+    see a state of the project: 404 for a project that does not exist or, for an applicant,
+    belongs to another organisation."""
+    if actor.role != "applicant":
+        need(actor, READERS)
 
     def check(state: ProjectState) -> None:
         if state.state == State.NONE or (

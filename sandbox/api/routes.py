@@ -356,20 +356,18 @@ def _command_route(command_type: type[c.Command]) -> HTTPRouteHandler:
     ) -> Response[CommandAccepted]:
         need(actor, roles)
         check_dates(data)
-        if public:
-            # the public sees only the register: a project that never reached notice "does not exist"
-            if read_models_of(request).register_entry(project_id) is None:
-                raise NotFoundException(f"project {project_id} is not on the public register")
-        elif actor.role != "applicant":
-            need(actor, READERS)
+        # the public sees only the register: a project that never reached notice "does not exist"
+        if public and read_models_of(request).register_entry(project_id) is None:
+            raise NotFoundException(f"project {project_id} is not on the public register")
+        # a reader's check, made on the state the command is decided on (no second load)
+        guard = None if public else visible_to(actor, project_id)
         result = registry_of(request).execute(
             project_id,
             data,
             actor,
             command_id=command_id(actor, idempotency_key, data),
             expected_version=expected_version(if_match),
-            # checked on the state the command is decided on (no second load)
-            guard=None if public else visible_to(actor, project_id),
+            guard=guard,
         )
         return _accepted(_same_project(result, project_id), 200)
 

@@ -373,3 +373,18 @@ def test_a_fintech_application_must_be_a_financial_service_or_a_technology_produ
     assert status == "unmet" and "app_type=理财超市" in missing and "金融服务 / 科技产品" in missing
     e = w.refused(odd, OFFICER, c.Recommend(decision="admit"), "condition_unmet")
     assert [d["id"] for d in e.details] == ["fs.adm.statement"]
+
+
+def test_a_condition_cites_the_edits_of_its_own_section_only() -> None:
+    w = World()
+    pid = w.create("fintech-sandbox")
+    w.fintech_application(pid)
+    # the same field name, declared in a section the statement condition does not read
+    elsewhere = w.do(pid, ALICE, c.EditDraft(section="test_plan", fields={"exit_plan": "见声明书"}))
+    w.through_notice(pid)
+    s = w.state(pid)
+    program = w.registry.program("fintech-sandbox", s.program_version)
+    [statement] = [x for x in admission_checklist(s, program, w.registry.reference(), w.clock.today)
+                   if x.id == "fs.adm.statement"]
+    assert statement.evidence and elsewhere.positions[0] not in statement.evidence
+    assert s.field_positions["statement.exit_plan"] in statement.evidence
