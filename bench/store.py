@@ -39,6 +39,7 @@ from typing import ClassVar
 
 import msgspec
 
+from events.appending import new_event_id
 from events.codec import EventCodec
 from events.ddl import STATEMENTS
 from events.hashchain import GENESIS_HASH, canonical_bytes
@@ -261,7 +262,6 @@ def raw_append(conn: sqlite3.Connection, batches: Sequence[Batch], *, record_com
     encode_str = msgspec.json.encode
     replace = msgspec.structs.replace
     sha256 = hashlib.sha256
-    uuid4 = uuid.uuid4
     execute = conn.execute
     n = 0
     for batch in batches:
@@ -283,7 +283,7 @@ def raw_append(conn: sqlite3.Connection, batches: Sequence[Batch], *, record_com
             metadata = encode(replace(new.metadata, command_id=batch.command_id))
             position += 1
             version += 1
-            event_id = str(uuid4())
+            event_id = new_event_id()  # the store's own way to make a UUID4: the same work
             digest = sha256(
                 _CANONICAL
                 % (

@@ -7,7 +7,7 @@ and a way to read each stream's version), and writes them with the command recor
 from __future__ import annotations
 
 import hashlib
-import uuid
+import os
 from collections.abc import Callable, Sequence
 
 import msgspec
@@ -23,6 +23,16 @@ Encoded = tuple[str, int, bytes, bytes]
 #: A row in column order: position, stream_id, version, type, schema_version, event_id, data,
 #: metadata, recorded_at, prev_hash, hash (data and metadata as text).
 Row = tuple[int, str, int, str, int, str, str, str, str, str, str]
+
+
+_VARIANT = "89ab" * 4
+
+
+def new_event_id() -> str:
+    """A random (version 4, RFC 4122) UUID in its canonical text form. The same value
+    ``str(uuid.uuid4())`` gives, made without building a ``uuid.UUID`` on the append path."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16)]}{h[17:20]}-{h[20:]}"
 
 
 def encode_writes(codec: EventCodec, writes: Sequence[StreamWrite], command_id: str) -> list[list[Encoded]]:
@@ -88,16 +98,17 @@ def plan_rows(
     versions: dict[str, int] = {}
     sha256 = hashlib.sha256
     for write, events in zip(writes, encoded, strict=True):
-        version = version_of(write.stream_id)
-        check_expected(write.stream_id, write.expected, version)
+        stream_id = write.stream_id
+        version = version_of(stream_id)
+        check_expected(stream_id, write.expected, version)
         for event_type, schema_version, data, metadata in events:
             position += 1
             version += 1
-            event_id = str(uuid.uuid4())
+            event_id = new_event_id()
             digest = sha256(
                 canonical_bytes(
                     position=position,
-                    stream_id=write.stream_id,
+                    stream_id=stream_id,
                     version=version,
                     type=event_type,
                     schema_version=schema_version,
@@ -111,7 +122,7 @@ def plan_rows(
             rows.append(
                 (
                     position,
-                    write.stream_id,
+                    stream_id,
                     version,
                     event_type,
                     schema_version,
@@ -125,5 +136,5 @@ def plan_rows(
             )
             prev_hash = digest
         if events:  # a stream named only to check its version is not "written"
-            versions[write.stream_id] = version
+            versions[stream_id] = version
     return rows, versions

@@ -10,9 +10,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from types import TracebackType
 from typing import Any, Literal
 
 import msgspec
@@ -48,16 +48,11 @@ _COLUMNS = (
 )
 _INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
 _metadata_decoder = msgspec.json.Decoder(EventMetadata)
-#: What an append reads under the write lock, in one statement (one row, always): the command's
-#: record if it was already applied, the first stream's version, and the head of the log.
-_APPEND_STATE = """
-    SELECT c.first_position, c.last_position,
-        (SELECT max(version) FROM events WHERE stream_id = ?2),
-        h.position, h.hash, h.recorded_at
-    FROM (SELECT ?1 AS command_id) AS k
-    LEFT JOIN commands AS c ON c.command_id = k.command_id
-    LEFT JOIN (SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1) AS h
-"""
+_HEAD = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
+_STREAM_VERSION = "SELECT max(version) FROM events WHERE stream_id = ?"
+_RECORD_COMMAND = (
+    "INSERT INTO commands (command_id, first_position, last_position, recorded_at) VALUES (?, ?, ?, ?)"
+)
 #: Rows per query in verify: small pages stay in the CPU cache (measured in bench/store.py).
 _VERIFY_BATCH = 200
 _NO_TIME = datetime.min.replace(tzinfo=UTC)  # placeholder before the first row's recorded_at
@@ -66,17 +61,10 @@ _NO_TIME = datetime.min.replace(tzinfo=UTC)  # placeholder before the first row'
 def format_recorded_at(moment: datetime) -> str:
     """Fixed-width UTC text (4-digit year, microseconds, ``Z``), so text order is time order.
 
-    Years before 1000 are written out field by field: ``strftime("%Y")`` does not zero-pad them
-    on every platform (glibc writes ``999``), which would break both the fixed width and the
-    ordering.
+    ``isoformat`` always writes four year digits (unlike ``strftime("%Y")`` on glibc, which
+    writes ``999``); of a UTC time it ends in ``+00:00``, which becomes ``Z``.
     """
-    m = to_utc(moment)
-    if m.year >= 1000:  # the common case, in C
-        return m.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return (
-        f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
-        f".{m.microsecond:06d}Z"
-    )
+    return to_utc(moment).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def _as_bytes(sql: str) -> str:
@@ -193,85 +181,54 @@ class SQLiteEventStore:
 
     # -- transactions ----------------------------------------------------------------------
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite_utils.Database]:
-        """One write transaction (``BEGIN IMMEDIATE`` … ``COMMIT``, rollback on any exception).
+    def transaction(self) -> _Transaction:
+        """One write transaction (``BEGIN IMMEDIATE`` … ``COMMIT``, rollback on any exception),
+        used as ``with store.transaction() as db:``.
 
         Nested calls, and appends made inside, join the outer transaction.
         """
-        with self._lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield self.db
-                finally:
-                    self._depth -= 1
-                return
-            conn = self._conn
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as e:
-                raise translate_error(e) from e
-            self._depth = 1
-            try:
-                yield self.db
-            except BaseException as e:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                if isinstance(e, sqlite3.Error):
-                    raise translate_error(e) from e
-                raise
-            else:
-                try:
-                    conn.execute("COMMIT")
-                except sqlite3.Error as e:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise translate_error(e) from e
-            finally:
-                self._depth = 0
+        return _Transaction(self)
 
     # -- append ----------------------------------------------------------------------------
 
     def append(self, writes: Sequence[StreamWrite], *, command_id: str) -> AppendResult:
         encoded = encode_writes(self.codec, writes, command_id)
+        count = sum(map(len, encoded))
         with self.transaction():
-            conn = self._conn
-            first_stream = writes[0].stream_id if writes else None
-            recorded_first, recorded_last, first_version, *head = conn.execute(
-                _APPEND_STATE, (command_id, first_stream)
-            ).fetchone()
-            if recorded_first is not None:
-                return self._result_for(command_id, recorded_first, recorded_last, duplicate=True)
-            position, prev_hash, last_recorded = head if head[0] is not None else (0, GENESIS_HASH, "")
-
-            def version_of(stream_id: str) -> int:
-                return int(first_version or 0) if stream_id == first_stream else self._version(stream_id)
-
+            execute = self._conn.execute
+            head = execute(_HEAD).fetchone()
+            position, prev_hash, last_recorded = head if head is not None else (0, GENESIS_HASH, "")
             # recorded_at never runs backwards along the log, even if the clock does
             now = max(format_recorded_at(self._clock()), last_recorded)
+            first, last = (position + 1, position + count) if count else (0, 0)
+            # The command's record goes in first: its primary key is the idempotency check, so a
+            # new command (the common case) costs no extra read. A repeated one fails this one
+            # statement only, and the transaction has written nothing.
+            try:
+                execute(_RECORD_COMMAND, (command_id, first, last, now))
+            except sqlite3.IntegrityError as e:
+                if "commands.command_id" not in str(e):
+                    raise
+                [(first, last)] = execute(
+                    "SELECT first_position, last_position FROM commands WHERE command_id = ?", (command_id,)
+                ).fetchall()
+                return self._result_for(command_id, first, last, duplicate=True)
             rows, versions = plan_rows(
                 writes,
                 encoded,
                 position=position,
                 prev_hash=prev_hash,
                 recorded_at=now,
-                version_of=version_of,
+                version_of=self._version,
             )
-            first, last = (rows[0][0], rows[-1][0]) if rows else (0, 0)
             if len(rows) == 1:
-                conn.execute(_INSERT, rows[0])
+                execute(_INSERT, rows[0])
             elif rows:
-                conn.executemany(_INSERT, rows)
-            conn.execute(
-                "INSERT INTO commands (command_id, first_position, last_position, recorded_at)"
-                " VALUES (?, ?, ?, ?)",
-                (command_id, first, last, now),
-            )
+                self._conn.executemany(_INSERT, rows)
         return AppendResult(command_id, first, last, versions)
 
     def _version(self, stream_id: str) -> int:
-        [(version,)] = self._fetch("SELECT max(version) FROM events WHERE stream_id = ?", (stream_id,))
+        [(version,)] = self._fetch(_STREAM_VERSION, (stream_id,))
         return int(version or 0)
 
     def _result_for(self, command_id: str, first: int, last: int, *, duplicate: bool) -> AppendResult:
@@ -539,3 +496,52 @@ class SQLiteEventStore:
     def reset_checkpoint(self, name: str) -> None:
         with self.transaction():
             self._conn.execute("DELETE FROM checkpoints WHERE name = ?", (name,))
+
+
+class _Transaction:
+    """The context manager behind :meth:`SQLiteEventStore.transaction`: it holds the store's lock
+    from enter to exit, and only the outermost one begins and ends the SQLite transaction. (A
+    plain class: every append and every command passes through here.)"""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: SQLiteEventStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> sqlite_utils.Database:
+        store = self._store
+        store._lock.acquire()
+        if store._depth:
+            store._depth += 1
+            return store.db
+        try:
+            store._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as e:
+            store._lock.release()
+            raise translate_error(e) from e
+        store._depth = 1
+        return store.db
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        store = self._store
+        try:
+            store._depth -= 1
+            if store._depth:
+                return
+            conn = store._conn
+            if error is None:
+                try:
+                    conn.execute("COMMIT")
+                except sqlite3.Error as e:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise translate_error(e) from e
+                return
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(error, sqlite3.Error):
+                raise translate_error(error) from error
+        finally:
+            store._lock.release()

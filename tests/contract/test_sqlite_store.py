@@ -229,6 +229,23 @@ def test_a_handler_that_appends_joins_the_same_transaction(sqlite_store: SQLiteE
     assert sqlite_store.checkpoint("r") == 0
 
 
+def test_a_repeated_command_inside_a_transaction_leaves_the_transaction_whole(
+    sqlite_store: SQLiteEventStore,
+) -> None:
+    # The repeat is refused by the commands table's key: only that statement fails, so the
+    # caller's own writes before and after it still commit together.
+    with sqlite_store.transaction():
+        sqlite_store.append([write("x", *notes("before"))], command_id="c-before")
+        again = sqlite_store.append([write("z", *notes("other"))], command_id="c1")
+        sqlite_store.append([write("x", *notes("after"))], command_id="c-after")
+    assert again.duplicate
+    assert (again.first_position, again.last_position, again.versions) == (1, 3, {"a": 2, "b": 1})
+    assert sqlite_store.stream_version("x") == 2
+    assert sqlite_store.stream_version("z") == 0
+    assert [e.position for e in sqlite_store.read_after(0)] == [1, 2, 3, 4, 5]
+    assert sqlite_store.verify().ok
+
+
 # -- verify against a live, growing log ----------------------------------------------------------------
 
 
