@@ -142,6 +142,12 @@ class InMemoryEventStore:
             last = self._events[-1]
             return Head(last.position, last.hash, last.recorded_at)
 
+    def types_after(self, position: int, types: Sequence[str]) -> tuple[int, bool]:
+        wanted = set(types)
+        with self._lock:
+            tail = self._events[max(position, 0) :]
+            return len(self._events), any(e.type in wanted for e in tail)
+
     def position_at(self, moment: datetime) -> int:
         cut = format_recorded_at(moment)
         with self._lock:

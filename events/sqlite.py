@@ -400,6 +400,14 @@ class SQLiteEventStore:
         rows = self._fetch("SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1")
         return Head(*rows[0]) if rows else Head(0, GENESIS_HASH, None)
 
+    def types_after(self, position: int, types: Sequence[str]) -> tuple[int, bool]:
+        [(head, found)] = self._fetch(
+            "SELECT (SELECT coalesce(max(position), 0) FROM events),"
+            f" EXISTS (SELECT 1 FROM events WHERE position > ? AND type IN ({','.join('?' * len(types))}))",
+            (position, *types),
+        )
+        return int(head), bool(found)
+
     def position_at(self, moment: datetime) -> int:
         """Binary search over positions: recorded_at never decreases along the log."""
         text = format_recorded_at(moment)

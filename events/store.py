@@ -71,6 +71,11 @@ class EventStore(Protocol):
         """The last position and its hash (position 0 and 64 zeros when empty)."""
         ...
 
+    def types_after(self, position: int, types: Sequence[str]) -> tuple[int, bool]:
+        """The head position, and whether an event of one of ``types`` lies after ``position``
+        (one look, for a cache that must notice such events)."""
+        ...
+
     def position_at(self, moment: datetime) -> int:
         """The last position recorded at or before ``moment`` (0 if none)."""
         ...

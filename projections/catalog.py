@@ -29,7 +29,7 @@ class Catalog:
     A published program version is never edited, so versions are cached for good. What is in
     force at the head (each program's versions, the version in force on a day, the reference
     data) is cached until a program or reference event is appended: each question first looks
-    at the events appended since the last one (usually none or a few, one indexed read) and
+    at the events appended since the last one (usually none or a few: one indexed read) and
     drops the head caches if one of them is a catalog event. Another process's appends are seen
     the same way, since the check reads the log itself.
     """
@@ -46,14 +46,13 @@ class Catalog:
 
     def _fresh(self) -> None:
         """Drop the head caches if a catalog event was appended since the last look."""
-        head = self.store.head().position
         with self._lock:
             seen = self._seen
-            if head == seen:
-                return
-        changed = seen < 0 or bool(self.store.read_after(seen, limit=1, types=CATALOG_TYPES))
+        head, changed = self.store.types_after(max(seen, 0), CATALOG_TYPES)
+        if head == seen:
+            return
         with self._lock:
-            if changed:
+            if changed or seen < 0:
                 self._versions = {}
                 self._in_force = {}
                 self._reference = None

@@ -257,21 +257,29 @@ class Registry:
     ) -> CommandResult:
         """Decide and append one command; a repeated command id returns the first result.
         ``guard`` sees the state before anything is decided and may refuse by raising (the
-        HTTP layer's check that the caller may see the project at all)."""
-        previous = self.store.command_result(command_id)
-        if previous is not None:
-            return self._replayed(previous.versions, previous.positions)
+        HTTP layer's check that the caller may see the project at all).
+
+        A command id is looked up only when it matters: the store's append recognises a repeat
+        (and writes nothing), and a refusal first checks whether the command was applied before
+        (a retry after its first answer was lost is answered with that first result, even though
+        the project has moved on since)."""
         for attempt in (1, 2):
-            moment = now or self.clock()
-            state = self.load(project_id)
-            if guard is not None:
-                guard(state)
-            if expected_version is not None and expected_version != state.version:
-                raise PreconditionFailed(expected_version, state.version)
-            key = command.program_key if isinstance(command, c.CreateDraft) else None
-            program = self.bound_program(state, local_date(moment), key)
-            ctx = Context(actor=actor, now=moment, program=program, ref=self.reference(), project_id=project_id)
-            decided = decide(command, state, ctx)
+            try:
+                moment = now or self.clock()
+                state = self.load(project_id)
+                if guard is not None:
+                    guard(state)
+                if expected_version is not None and expected_version != state.version:
+                    raise PreconditionFailed(expected_version, state.version)
+                key = command.program_key if isinstance(command, c.CreateDraft) else None
+                program = self.bound_program(state, local_date(moment), key)
+                ctx = Context(actor=actor, now=moment, program=program, ref=self.reference(), project_id=project_id)
+                decided = decide(command, state, ctx)
+            except Exception:
+                previous = self.store.command_result(command_id)
+                if previous is not None:
+                    return self._replayed(previous.versions, previous.positions)
+                raise
             try:
                 result = self._append(project_id, state, decided, actor, program, command, command_id, moment)
             except ConflictError:
@@ -316,6 +324,8 @@ class Registry:
             NewEvent(e, system_meta) for e in decided.automatic
         )
         result = self._commit([StreamWrite(project_stream(project_id), new, expected=state.version)], command_id)
+        if result.duplicate:
+            return self._replayed(result.versions, result.positions)
         return CommandResult(
             project_id=project_id,
             version=result.versions.get(project_stream(project_id), state.version),

@@ -192,6 +192,16 @@ def test_concurrent_threads_keep_positions_gapless(store: EventStore) -> None:
     assert store.verify().ok
 
 
+def test_types_after_gives_the_head_and_whether_such_an_event_follows(store: EventStore) -> None:
+    assert store.types_after(0, ["Noted"]) == (0, False)
+    store.append([write("a", *notes("1", "2"))], command_id="c1")
+    store.append([write("b", Opened(name="b"))], command_id="c2")
+    assert store.types_after(0, ["Noted"]) == (3, True)
+    assert store.types_after(2, ["Noted"]) == (3, False)
+    assert store.types_after(2, ["Opened", "Noted"]) == (3, True)
+    assert store.types_after(3, ["Opened"]) == (3, False)
+
+
 # -- 4. idempotent command ids -----------------------------------------------------------------
 
 
