@@ -434,21 +434,14 @@ class GroupCommit:
         return mine.result
 
     def _run(self, batch: list[_Pending]) -> None:
-        conn = self.store.connection
         try:
             with self.store.transaction():
-                for pending in batch:
-                    conn.execute("SAVEPOINT command")
-                    try:
-                        pending.result = self.store.append(pending.writes, command_id=pending.command_id)
-                    except Exception as e:
-                        if not conn.in_transaction:  # SQLite rolled the whole transaction back
-                            raise
-                        conn.execute("ROLLBACK TO command")
-                        conn.execute("RELEASE command")
-                        pending.error = translate_error(e) if isinstance(e, sqlite3.Error) else e
-                    else:
-                        conn.execute("RELEASE command")
+                if len(batch) == 1:  # alone, a failed append rolls the whole transaction back
+                    only = batch[0]
+                    only.result = self.store.append(only.writes, command_id=only.command_id)
+                else:
+                    for pending in batch:
+                        self._in_savepoint(pending)
                 self.models.follow()
         except BaseException as e:
             error = translate_error(e) if isinstance(e, sqlite3.Error) else e
@@ -458,6 +451,21 @@ class GroupCommit:
         finally:
             for pending in batch:
                 pending.done = True
+
+    def _in_savepoint(self, pending: _Pending) -> None:
+        """One command of a batch: its failure undoes its own writes only."""
+        conn = self.store.connection
+        conn.execute("SAVEPOINT command")
+        try:
+            pending.result = self.store.append(pending.writes, command_id=pending.command_id)
+        except Exception as e:
+            if not conn.in_transaction:  # SQLite rolled the whole transaction back
+                raise
+            conn.execute("ROLLBACK TO command")
+            conn.execute("RELEASE command")
+            pending.error = translate_error(e) if isinstance(e, sqlite3.Error) else e
+        else:
+            conn.execute("RELEASE command")
 
 
 def _attachments(command: c.Command) -> tuple[str, ...]:

@@ -320,3 +320,25 @@ def test_commands_that_arrive_together_share_a_transaction_and_stay_all_or_nothi
     incremental = rm.dump()
     rm.rebuild()
     assert rm.dump() == incremental
+
+
+def test_a_command_alone_that_fails_leaves_nothing_behind(tmp_path: Path) -> None:
+    w = sqlite_world(tmp_path / "r.db")
+    a = w.create("fintech-sandbox")
+    group = w.registry._group
+    assert group is not None
+    meta = EventMetadata(actor="alice", role="applicant", organisation="fzbank", occurred_at=w.clock())
+    change = ev.DraftEdited(section="statement", fields={"user_scope": a})
+    other = w.create("fintech-sandbox")
+    head = w.store.head().position
+    before = models(w).dump()
+    stale = [
+        StreamWrite(project_stream(other), (NewEvent(change, meta),), expected=1),
+        StreamWrite(project_stream(a), (NewEvent(change, meta),), expected=7),
+    ]
+    with pytest.raises(ConflictError):
+        group.commit(stale, "alone-conflicting")
+    assert w.store.head().position == head
+    assert w.store.command_result("alone-conflicting") is None
+    assert models(w).dump() == before
+    assert group.commit([stale[0]], "alone-fine").positions == range(head + 1, head + 2)
