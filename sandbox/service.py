@@ -30,7 +30,7 @@ from events.store import EventStore
 from projections.catalog import DATASETS, EMPTY_REFERENCE, PROGRAM_PREFIX, REFERENCE_PREFIX, Catalog
 from projections.project import INITIAL, ProjectState, fold, local_date
 from projections.read_models import ReadModels
-from sandbox.deciders import Context, Decided, decide, tick
+from sandbox.deciders import Context, decide, tick
 from sandbox.policies import WATCHED_STATES
 from schemas import commands as c
 from schemas import events as ev
@@ -67,6 +67,16 @@ class CommandResult:
     positions: list[int]
     event_types: list[str]
     duplicate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A command decided and not yet appended: the writes that record it."""
+
+    project_id: str
+    version: int  # the project's version it was decided on
+    writes: list[StreamWrite]
+    event_types: list[str]
 
 
 def project_stream(project_id: str) -> str:
@@ -257,50 +267,65 @@ class Registry:
     ) -> CommandResult:
         """Decide and append one command; a repeated command id returns the first result.
         ``guard`` sees the state before anything is decided and may refuse by raising (the
-        HTTP layer's check that the caller may see the project at all).
+        HTTP layer's check that the caller may see the project at all). A conflict with an
+        append made meanwhile is decided once more on the new state (unless ``expected_version``
+        pins the state the caller saw)."""
+        for attempt in (1, 2):
+            prepared = self.prepare(
+                project_id,
+                command,
+                actor,
+                command_id=command_id,
+                expected_version=expected_version,
+                now=now,
+                guard=guard,
+            )
+            if isinstance(prepared, CommandResult):
+                return prepared
+            try:
+                appended = self._commit(prepared.writes, command_id)
+            except ConflictError:
+                if attempt == 2 or expected_version is not None:
+                    raise
+                continue
+            return self.conclude(prepared, appended)
+        raise AssertionError("unreachable")
+
+    def prepare(
+        self,
+        project_id: str,
+        command: c.Command,
+        actor: Actor,
+        *,
+        command_id: str,
+        expected_version: int | None = None,
+        now: dt.datetime | None = None,
+        guard: Callable[[ProjectState], None] | None = None,
+    ) -> Prepared | CommandResult:
+        """Decide a command on the project's current state: the writes that would record it, or,
+        for a command id applied before, that first result.
 
         A command id is looked up only when it matters: the store's append recognises a repeat
         (and writes nothing), and a refusal first checks whether the command was applied before
         (a retry after its first answer was lost is answered with that first result, even though
         the project has moved on since)."""
-        for attempt in (1, 2):
-            try:
-                moment = now or self.clock()
-                state = self.load(project_id)
-                if guard is not None:
-                    guard(state)
-                if expected_version is not None and expected_version != state.version:
-                    raise PreconditionFailed(expected_version, state.version)
-                key = command.program_key if isinstance(command, c.CreateDraft) else None
-                program = self.bound_program(state, local_date(moment), key)
-                ctx = Context(actor=actor, now=moment, program=program, ref=self.reference(), project_id=project_id)
-                decided = decide(command, state, ctx)
-            except Exception:
-                previous = self.store.command_result(command_id)
-                if previous is not None:
-                    return self._replayed(previous.versions, previous.positions)
-                raise
-            try:
-                result = self._append(project_id, state, decided, actor, program, command, command_id, moment)
-            except ConflictError:
-                if attempt == 2 or expected_version is not None:
-                    raise
-                continue
-            return result
-        raise AssertionError("unreachable")
-
-    def _append(
-        self,
-        project_id: str,
-        state: ProjectState,
-        decided: Decided,
-        actor: Actor,
-        program: ProgramDefinition,
-        command: c.Command,
-        command_id: str,
-        now: dt.datetime,
-    ) -> CommandResult:
-        occurred = getattr(command, "occurred_at", None) or now
+        try:
+            moment = now or self.clock()
+            state = self.load(project_id)
+            if guard is not None:
+                guard(state)
+            if expected_version is not None and expected_version != state.version:
+                raise PreconditionFailed(expected_version, state.version)
+            key = command.program_key if isinstance(command, c.CreateDraft) else None
+            program = self.bound_program(state, local_date(moment), key)
+            ctx = Context(actor=actor, now=moment, program=program, ref=self.reference(), project_id=project_id)
+            decided = decide(command, state, ctx)
+        except Exception:
+            previous = self.store.command_result(command_id)
+            if previous is not None:
+                return self._replayed(previous.versions, previous.positions)
+            raise
+        occurred = getattr(command, "occurred_at", None) or moment
         meta = EventMetadata(
             actor=actor.id,
             role=actor.role,
@@ -314,7 +339,7 @@ class Registry:
         system_meta = EventMetadata(
             actor=SYSTEM.id,
             role=SYSTEM.role,
-            occurred_at=now,
+            occurred_at=moment,
             correlation_id=command_id,
             causation_id=command_id,
             reason="automatic consequence of a crossed exit criterion",
@@ -323,14 +348,22 @@ class Registry:
         new = tuple(NewEvent(e, meta) for e in decided.events) + tuple(
             NewEvent(e, system_meta) for e in decided.automatic
         )
-        result = self._commit([StreamWrite(project_stream(project_id), new, expected=state.version)], command_id)
-        if result.duplicate:
-            return self._replayed(result.versions, result.positions)
-        return CommandResult(
+        return Prepared(
             project_id=project_id,
-            version=result.versions.get(project_stream(project_id), state.version),
-            positions=list(result.positions),
+            version=state.version,
+            writes=[StreamWrite(project_stream(project_id), new, expected=state.version)],
             event_types=[e.event_type for e in decided.all],
+        )
+
+    def conclude(self, prepared: Prepared, appended: AppendResult) -> CommandResult:
+        """What a prepared command's append recorded (the first result, for a repeat)."""
+        if appended.duplicate:
+            return self._replayed(appended.versions, appended.positions)
+        return CommandResult(
+            project_id=prepared.project_id,
+            version=appended.versions.get(project_stream(prepared.project_id), prepared.version),
+            positions=list(appended.positions),
+            event_types=prepared.event_types,
         )
 
     def _replayed(self, versions: dict[str, int], positions: range) -> CommandResult:
