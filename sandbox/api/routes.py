@@ -74,14 +74,14 @@ assert set(get_args(Sort)) == set(SORTABLE), "the sortable columns of the read m
 
 #: Commands the public may send (during the public notice), with or without a token.
 PUBLIC_ACTIONS = frozenset({"comment", "object"})
-#: Commands run on the event loop, not in worker threads. A command is Python work that holds
-#: the interpreter lock from loading the project to writing its read models; a thread runs none
-#: of it in parallel and only adds hand-offs and lock contention between the loop and the
-#: workers. Its one wait outside Python, the transaction's sync to disk, is short (about a
-#: millisecond). Measured with bench/http.py: about a third more commands per second on the
-#: loop than in threads. Reads stay in threads: they wait on the store's lock while a command
-#: writes, and the loop must not.
-COMMANDS_IN_THREAD = False
+#: Short handlers run on the event loop, not in worker threads: the commands and the read of one
+#: project. Their work is Python that holds the interpreter lock from start to end (loading the
+#: project, deciding, writing the read models, building the view); a worker thread runs none of
+#: it in parallel with the loop and only adds hand-offs and lock contention. The one wait
+#: outside Python, a command's sync to disk, is about a millisecond. Reads whose size the caller
+#: chooses (pages, exports, as-of replays of the register, event streams) stay in threads, where
+#: the interpreter shares its time among them.
+SHORT_IN_THREAD = False
 
 
 def _accepted(result: CommandResult, status: int) -> Response[CommandAccepted]:
@@ -240,7 +240,7 @@ def update_reference(
 
 @post(
     "/projects",
-    sync_to_thread=COMMANDS_IN_THREAD,
+    sync_to_thread=SHORT_IN_THREAD,
     security=SECURITY,
     dependencies=ACTOR,
     tags=["projects"],
@@ -306,7 +306,7 @@ def list_projects(
 
 @get(
     "/projects/{project_id:str}",
-    sync_to_thread=True,
+    sync_to_thread=SHORT_IN_THREAD,
     security=SECURITY,
     dependencies=ACTOR,
     tags=["projects"],
@@ -384,7 +384,7 @@ def _command_route(command_type: type[c.Command]) -> HTTPRouteHandler:
     handler.__doc__ = f"{summary} (roles: {_roles_text(roles)})."
     return post(
         f"/projects/{{project_id:str}}/{action}",
-        sync_to_thread=COMMANDS_IN_THREAD,
+        sync_to_thread=SHORT_IN_THREAD,
         security=PUBLIC_SECURITY + SECURITY if public else SECURITY,
         dependencies=OPTIONAL_ACTOR if public else ACTOR,
         tags=["register" if public else "commands"],
