@@ -78,9 +78,10 @@ PUBLIC_ACTIONS = frozenset({"comment", "object"})
 #: project. Their work is Python that holds the interpreter lock from start to end (loading the
 #: project, deciding, writing the read models, building the view); a worker thread runs none of
 #: it in parallel with the loop and only adds hand-offs and lock contention. The one wait
-#: outside Python, a command's sync to disk, is about a millisecond. Reads whose size the caller
-#: chooses (pages, exports, as-of replays of the register, event streams) stay in threads, where
-#: the interpreter shares its time among them.
+#: outside Python, a command's sync to disk, is about a millisecond; the longest of these reads,
+#: a project as of a past moment, replays that one project. Reads whose size the caller chooses
+#: (pages, exports, as-of replays of the register, event streams) stay in threads, where the
+#: interpreter shares its time among them.
 SHORT_IN_THREAD = False
 
 
