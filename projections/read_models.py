@@ -256,8 +256,8 @@ AUDIT_COLUMNS = (
 def _upsert(table: str, columns: Sequence[str]) -> str:
     """Insert a row, or update the row with its key (the first column) where it is. Not ``INSERT
     OR REPLACE``: that deletes the old row and inserts anew, which for rows of kilobytes (states,
-    register entries) rebalances B-tree pages on every event (with this upsert the server's CPU
-    per command in bench/http.py fell by about a sixth)."""
+    register entries) rebalances B-tree pages on every event. Updating in place was the largest
+    single cut in a command's CPU time (the server's CPU per request in bench/http.py)."""
     key, *rest = columns
     return (
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
