@@ -13,7 +13,7 @@ import re
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import msgspec
@@ -228,38 +228,43 @@ EARLIEST, LATEST = dt.date(1970, 1, 1), dt.date(2199, 12, 31)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
-def _dates(value: object, path: str) -> Iterator[tuple[str, dt.date]]:
+def _dates(value: object, path: str, found: list[tuple[str, dt.date]]) -> None:
+    """Add every date in ``value`` (a command, or a part of one) to ``found``, with its path."""
+    if isinstance(value, _NO_DATES):
+        return
     if isinstance(value, dt.datetime):
-        yield path, value.date()
+        found.append((path, value.date()))
     elif isinstance(value, dt.date):
-        yield path, value
+        found.append((path, value))
     elif isinstance(value, str):
         if _ISO_DATE.match(value):  # a date written into a draft section (start_date, ...)
             with contextlib.suppress(ValueError):
-                yield path, dt.date.fromisoformat(value[:10])
+                found.append((path, dt.date.fromisoformat(value[:10])))
     elif isinstance(value, msgspec.Struct):
         for name in value.__struct_fields__:
-            item = getattr(value, name)
-            if not isinstance(item, _NO_DATES):
-                yield from _dates(item, f"{path}.{name}" if path else name)
+            _dates(getattr(value, name), f"{path}.{name}" if path else name, found)
     elif isinstance(value, dict):
         for key, item in value.items():
-            if not isinstance(item, _NO_DATES):
-                yield from _dates(item, f"{path}.{key}" if path else str(key))
+            _dates(item, f"{path}.{key}" if path else str(key), found)
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            if not isinstance(item, _NO_DATES):
-                yield from _dates(item, f"{path}[{index}]")
+            _dates(item, f"{path}[{index}]", found)
 
 
 _NO_DATES = (int, float, type(None))  # (bool is an int)
+
+
+def _all_dates(command: msgspec.Struct) -> list[tuple[str, dt.date]]:
+    found: list[tuple[str, dt.date]] = []
+    _dates(command, "", found)
+    return found
 
 
 def check_dates(command: msgspec.Struct) -> None:
     """422 ``out_of_range`` naming every date of the command outside EARLIEST..LATEST."""
     wrong = [
         {"field": path, "rule": f"must be between {EARLIEST} and {LATEST}", "source": "body"}
-        for path, day in _dates(command, "")
+        for path, day in _all_dates(command)
         if not EARLIEST <= day <= LATEST
     ]
     if wrong:
