@@ -249,9 +249,8 @@ class Registry:
     def create_project(
         self, command: c.CreateDraft, actor: Actor, *, command_id: str, project_id: str | None = None
     ) -> CommandResult:
-        previous = self.store.command_result(command_id)
-        if previous is not None:
-            return self._replayed(previous.versions, previous.positions)
+        """Create a draft under a new id. A repeated command id is answered with the project it
+        created the first time (the append recognises the repeat, see :meth:`execute`)."""
         return self.execute(project_id or new_project_id(), command, actor, command_id=command_id)
 
     def execute(
@@ -271,7 +270,7 @@ class Registry:
         append made meanwhile is decided once more on the new state (unless ``expected_version``
         pins the state the caller saw)."""
         for attempt in (1, 2):
-            prepared = self.prepare(
+            prepared = self._prepare(
                 project_id,
                 command,
                 actor,
@@ -288,10 +287,10 @@ class Registry:
                 if attempt == 2 or expected_version is not None:
                     raise
                 continue
-            return self.conclude(prepared, appended)
+            return self._conclude(prepared, appended)
         raise AssertionError("unreachable")
 
-    def prepare(
+    def _prepare(
         self,
         project_id: str,
         command: c.Command,
@@ -355,7 +354,7 @@ class Registry:
             event_types=[e.event_type for e in decided.all],
         )
 
-    def conclude(self, prepared: Prepared, appended: AppendResult) -> CommandResult:
+    def _conclude(self, prepared: Prepared, appended: AppendResult) -> CommandResult:
         """What a prepared command's append recorded (the first result, for a repeat)."""
         if appended.duplicate:
             return self._replayed(appended.versions, appended.positions)
