@@ -27,8 +27,8 @@ Two servers run side by side, each in a process of its own under uvicorn on a fr
 
 Each case prints ``NAME: VALUE req/s p50=.. p99=.. ratio=R`` with ``R = ours / bare`` requests per
 second (best of ``--repeat`` runs; the sides alternate), then a detail line, and the CPU time each
-server process and the load generator spent per request (from ``/proc``: where the limit lies). Goals: ratio >= 0.8
-for both. The machine is small and shared: compare ratios from one run only.
+server process and the load generator spent per request (from ``/proc``: where the limit lies).
+Goals: ratio >= 0.8 for both. The machine is small and shared: compare ratios from one run only.
 """
 
 from __future__ import annotations
