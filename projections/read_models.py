@@ -50,7 +50,7 @@ TABLES = ("rm_project_states", "rm_projects", "rm_register", "rm_queue", "rm_aud
 #: another version drops them (the next catch-up rebuilds them from the log): a stored state of
 #: an older shape would silently lack what the fold now records. Stored states and register
 #: entries are JSON held as BLOBs (no text round trip on the hot path).
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _state_encoder = msgspec.json.Encoder()
 _entry_encoder = msgspec.json.Encoder()
@@ -114,7 +114,7 @@ def ensure_tables(db: sqlite_utils.Database) -> None:
     conn.execute(
         """CREATE TABLE IF NOT EXISTS rm_register (
             id TEXT PRIMARY KEY, entry BLOB NOT NULL, program_key TEXT NOT NULL, region TEXT NOT NULL,
-            state TEXT NOT NULL, last_position INTEGER NOT NULL
+            state TEXT NOT NULL
         ) STRICT"""
     )
     conn.execute(
@@ -267,15 +267,16 @@ def _upsert(table: str, columns: Sequence[str]) -> str:
 
 _PROJECT_UPSERT = _upsert("rm_projects", PROJECT_COLUMNS)
 _STATE_UPSERT = _upsert("rm_project_states", ("project_id", "position", "state"))
-_REGISTER_UPSERT = _upsert("rm_register", ("id", "entry", "program_key", "region", "state", "last_position"))
+_REGISTER_UPSERT = _upsert("rm_register", ("id", "entry", "program_key", "region", "state"))
 _AUDIT_INSERT = f"INSERT INTO rm_audit ({', '.join(AUDIT_COLUMNS)}) VALUES ({', '.join('?' * len(AUDIT_COLUMNS))})"
 
 
 class Derived(NamedTuple):
-    """The rows last written for a project besides its state: its rm_projects row and its
-    queue rows."""
+    """The rows last written for a project besides its state: its rm_projects row, its register
+    entry (encoded; None off the register) and its queue rows."""
 
     row: tuple[Any, ...]
+    entry: bytes | None
     queue: tuple[tuple[Any, ...], ...]
 
 
@@ -424,8 +425,9 @@ class ReadModels:
         self, conn: sqlite3.Connection, touched: dict[str, ProjectState], *, known: bool = False
     ) -> dict[str, Derived]:
         """Rewrite every row the touched projects' states determine; returns those rows. With
-        ``known`` (the cache holds what the tables hold), queue rows equal to the ones the cache
-        says were last written are not written again (most events leave the queue as it was)."""
+        ``known`` (the cache holds what the tables hold), a project row, register entry or queue
+        rows equal to the ones the cache says were last written are not written again (most
+        events leave the register entry and the queue as they were)."""
         states: list[tuple[Any, ...]] = []
         projects: list[tuple[Any, ...]] = []
         register: list[tuple[Any, ...]] = []
@@ -463,17 +465,15 @@ class ReadModels:
             before = cached[1] if cached is not None else None
             if before is None or before.row != row:
                 projects.append(row)
-            if encoded is not None:  # (its last_position column changes with every event)
-                register.append(
-                    (project_id, encoded, state.program_key, state.region, state.state.value, state.last_position)
-                )
+            if encoded is not None and (before is None or before.entry != encoded):
+                register.append((project_id, encoded, state.program_key, state.region, state.state.value))
             if before is None or before.queue != items:
                 requeued.append((project_id,))
                 queue.extend(items)
             if project_id in self._stale:  # its rows are current again
                 self._stale.discard(project_id)
                 fresh.append((project_id,))
-            written[project_id] = Derived(row, items)
+            written[project_id] = Derived(row, encoded, items)
         conn.executemany(_STATE_UPSERT, states)
         if projects:
             conn.executemany(_PROJECT_UPSERT, projects)

@@ -5,7 +5,8 @@ version and the command id (retrying once on a conflict by re-deciding on the ne
 
 With read models, the append and the read models' update commit in one transaction (one sync
 to disk), and commands that arrive while a transaction syncs share the next one (see
-:class:`GroupCommit`). The state a command is decided on is the read models' snapshot of the
+:class:`GroupCommit`); on an event loop, the commands decided in one turn of the loop share one
+(see :class:`LoopGroupCommit`). The state a command is decided on is the read models' snapshot of the
 project plus the project's events after it (usually none), not a replay of its whole history.
 Programs and reference data come from the catalog's cache, which notices any program or
 reference event appended since it last looked.
@@ -13,11 +14,12 @@ reference event appended since it last looked.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,6 +109,7 @@ class Registry:
         """Keep these read models in every append's transaction (None: append alone)."""
         self._read_models = models
         self._group = GroupCommit(models) if models is not None else None
+        self._loop_group = LoopGroupCommit(self._group) if self._group is not None else None
 
     def refresh(self) -> None:
         """Bring the read models up to the head of the log (appends made through the registry
@@ -269,6 +272,70 @@ class Registry:
         HTTP layer's check that the caller may see the project at all). A conflict with an
         append made meanwhile is decided once more on the new state (unless ``expected_version``
         pins the state the caller saw)."""
+        steps = self._steps(project_id, command, actor, command_id, expected_version, now, guard)
+        try:
+            prepared = next(steps)
+            while True:
+                try:
+                    appended = self._commit(prepared.writes, command_id)
+                except ConflictError as e:
+                    prepared = steps.throw(e)
+                else:
+                    prepared = steps.send(appended)
+        except StopIteration as done:
+            result: CommandResult = done.value
+            return result
+
+    async def execute_async(
+        self,
+        project_id: str,
+        command: c.Command,
+        actor: Actor,
+        *,
+        command_id: str,
+        expected_version: int | None = None,
+        now: dt.datetime | None = None,
+        guard: Callable[[ProjectState], None] | None = None,
+    ) -> CommandResult:
+        """:meth:`execute` on an asyncio event loop: the commands decided in one turn of the
+        loop commit together (see :class:`LoopGroupCommit`)."""
+        group = self._loop_group
+        if group is None:
+            return self.execute(
+                project_id,
+                command,
+                actor,
+                command_id=command_id,
+                expected_version=expected_version,
+                now=now,
+                guard=guard,
+            )
+        steps = self._steps(project_id, command, actor, command_id, expected_version, now, guard)
+        try:
+            prepared = next(steps)
+            while True:
+                try:
+                    appended = await group.commit(prepared.writes, command_id)
+                except ConflictError as e:
+                    prepared = steps.throw(e)
+                else:
+                    prepared = steps.send(appended)
+        except StopIteration as done:
+            result: CommandResult = done.value
+            return result
+
+    def _steps(
+        self,
+        project_id: str,
+        command: c.Command,
+        actor: Actor,
+        command_id: str,
+        expected_version: int | None,
+        now: dt.datetime | None,
+        guard: Callable[[ProjectState], None] | None,
+    ) -> Generator[Prepared, AppendResult, CommandResult]:
+        """The steps of one command, without its append: each decision is yielded, its append's
+        result (or conflict) is sent back in."""
         for attempt in (1, 2):
             prepared = self._prepare(
                 project_id,
@@ -282,7 +349,7 @@ class Registry:
             if isinstance(prepared, CommandResult):
                 return prepared
             try:
-                appended = self._commit(prepared.writes, command_id)
+                appended = yield prepared
             except ConflictError:
                 if attempt == 2 or expected_version is not None:
                     raise
@@ -459,13 +526,13 @@ class GroupCommit:
             if not mine.done:
                 with self._queue_lock:
                     batch, self._queue = self._queue, []
-                self._run(batch)
+                self.run(batch)
         if mine.error is not None:
             raise mine.error
         assert mine.result is not None
         return mine.result
 
-    def _run(self, batch: list[_Pending]) -> None:
+    def run(self, batch: list[_Pending]) -> None:
         try:
             with self.store.transaction():
                 if len(batch) == 1:  # alone, a failed append rolls the whole transaction back
@@ -498,6 +565,45 @@ class GroupCommit:
             pending.error = translate_error(e) if isinstance(e, sqlite3.Error) else e
         else:
             conn.execute("RELEASE command")
+
+
+class LoopGroupCommit:
+    """Group commit for commands decided on an asyncio event loop: the first command of a turn
+    of the loop schedules one commit at the end of that turn, and every command decided in the
+    same turn joins it. One transaction and one sync to disk for all of them; each keeps its
+    own all-or-nothing append (see :class:`GroupCommit`) and learns its result only after the
+    commit. The commit runs on the loop between two callbacks, so no handler on the loop ever
+    sees a transaction open. A caller that stops waiting (its client went away) does not take
+    its command out of the turn: it is recorded, and a retry with its command id gets the
+    first result."""
+
+    def __init__(self, group: GroupCommit) -> None:
+        self.group = group
+        self._turns: dict[asyncio.AbstractEventLoop, list[tuple[_Pending, asyncio.Future[None]]]] = {}
+
+    async def commit(self, writes: Sequence[StreamWrite], command_id: str) -> AppendResult:
+        loop = asyncio.get_running_loop()
+        turn = self._turns.get(loop)
+        if turn is None:  # the first of this turn: the commit runs after the callbacks now ready
+            turn = self._turns[loop] = []
+            loop.call_soon(self._flush, loop)
+        mine = _Pending(writes, command_id)
+        done: asyncio.Future[None] = loop.create_future()
+        turn.append((mine, done))
+        await done
+        if mine.error is not None:
+            raise mine.error
+        assert mine.result is not None
+        return mine.result
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        turn = self._turns.pop(loop)
+        try:
+            self.group.run([pending for pending, _ in turn])
+        finally:
+            for _, done in turn:
+                if not done.done():  # (cancelled when its caller stopped waiting)
+                    done.set_result(None)
 
 
 def _attachments(command: c.Command) -> tuple[str, ...]:

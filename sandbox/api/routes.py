@@ -77,11 +77,12 @@ PUBLIC_ACTIONS = frozenset({"comment", "object"})
 #: Short handlers run on the event loop, not in worker threads: the commands and the read of one
 #: project. Their work is Python that holds the interpreter lock from start to end (loading the
 #: project, deciding, writing the read models, building the view); a worker thread runs none of
-#: it in parallel with the loop and only adds hand-offs and lock contention. The one wait
-#: outside Python, a command's sync to disk, is about a millisecond; the longest of these reads,
-#: a project as of a past moment, replays that one project. Reads whose size the caller chooses
-#: (pages, exports, as-of replays of the register, event streams) stay in threads, where the
-#: interpreter shares its time among them.
+#: it in parallel with the loop and only adds hand-offs and lock contention. A command is a
+#: coroutine: it decides, then waits for the commit its turn of the loop shares with the other
+#: commands decided in that turn (one sync to disk for all, ``LoopGroupCommit``). The longest of
+#: the reads, a project as of a past moment, replays that one project. Reads whose size the
+#: caller chooses (pages, exports, as-of replays of the register, event streams) stay in threads,
+#: where the interpreter shares its time among them.
 SHORT_IN_THREAD = False
 
 
@@ -355,7 +356,7 @@ def _command_route(command_type: type[c.Command]) -> HTTPRouteHandler:
     roles, _ = RULES[action]
     public = action in PUBLIC_ACTIONS
 
-    def handler(
+    async def handler(
         request: Request[Any, Any, Any],
         project_id: FromPath[str],
         data: JSONBody[command_type],  # type: ignore[valid-type]
@@ -370,7 +371,7 @@ def _command_route(command_type: type[c.Command]) -> HTTPRouteHandler:
             raise NotFoundException(f"project {project_id} is not on the public register")
         # a reader's check, made on the state the command is decided on (no second load)
         guard = None if public else visible_to(actor, project_id)
-        result = registry_of(request).execute(
+        result = await registry_of(request).execute_async(
             project_id,
             data,
             actor,
@@ -385,7 +386,6 @@ def _command_route(command_type: type[c.Command]) -> HTTPRouteHandler:
     handler.__doc__ = f"{summary} (roles: {_roles_text(roles)})."
     return post(
         f"/projects/{{project_id:str}}/{action}",
-        sync_to_thread=SHORT_IN_THREAD,
         security=PUBLIC_SECURITY + SECURITY if public else SECURITY,
         dependencies=OPTIONAL_ACTOR if public else ACTOR,
         tags=["register" if public else "commands"],

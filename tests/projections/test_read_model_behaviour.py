@@ -5,6 +5,7 @@ that notices changes made elsewhere, and ticks for chosen projects."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 import logging
@@ -342,3 +343,79 @@ def test_a_command_alone_that_fails_leaves_nothing_behind(tmp_path: Path) -> Non
     assert w.store.command_result("alone-conflicting") is None
     assert models(w).dump() == before
     assert group.commit([stale[0]], "alone-fine").positions == range(head + 1, head + 2)
+
+
+def _commits(w: World) -> list[str]:
+    """Every COMMIT the store's connection runs from now on."""
+    seen: list[str] = []
+    w.store.connection.set_trace_callback(lambda sql: seen.append(sql) if sql == "COMMIT" else None)
+    return seen
+
+
+def test_commands_decided_in_one_turn_of_the_loop_commit_together(tmp_path: Path) -> None:
+    w = sqlite_world(tmp_path / "r.db")
+    a, b, c_ = (w.create("fintech-sandbox") for _ in range(3))
+    head = w.store.head().position
+    commits = _commits(w)
+
+    def edit(pid: str, n: int) -> Any:
+        command = c.EditDraft(section="statement", fields={"user_scope": f"{pid}-{n}"})
+        return w.registry.execute_async(pid, command, ALICE, command_id=f"loop-{pid}-{n}")
+
+    async def together() -> list[Any]:
+        # a is edited twice in the same turn: the second was decided on the version the first
+        # moves on, so its append conflicts, and it is decided again on the new state
+        return await asyncio.gather(edit(a, 1), edit(b, 1), edit(a, 2), edit(c_, 1))
+
+    results = asyncio.run(together())
+    assert commits == ["COMMIT", "COMMIT"]  # the four commands, then the one decided again
+    assert [(r.project_id, r.version, r.duplicate) for r in results] == [
+        (a, 2, False),
+        (b, 2, False),
+        (a, 3, False),
+        (c_, 2, False),
+    ]
+    assert sorted(p for r in results for p in r.positions) == list(range(head + 1, head + 5))
+    assert [e.payload.fields for e in w.store.read_stream(project_stream(a))[1:]] == [  # type: ignore[attr-defined]
+        {"user_scope": f"{a}-1"},
+        {"user_scope": f"{a}-2"},
+    ]
+    rm = models(w)
+    assert rm.position == head + 4  # the read models committed with them
+    incremental = rm.dump()
+    rm.rebuild()
+    assert rm.dump() == incremental
+
+
+def test_a_refused_append_fails_alone_in_its_turn_and_a_waiter_that_went_away_still_commits(
+    tmp_path: Path,
+) -> None:
+    w = sqlite_world(tmp_path / "r.db")
+    a, b = w.create("fintech-sandbox"), w.create("fintech-sandbox")
+    head = w.store.head().position
+    group = w.registry._loop_group
+    assert group is not None
+    meta = EventMetadata(actor="alice", role="applicant", organisation="fzbank", occurred_at=w.clock())
+    stale = StreamWrite(
+        project_stream(b), (NewEvent(ev.DraftEdited(section="statement", fields={}), meta),), expected=9
+    )
+
+    async def turn() -> tuple[BaseException | None, bool, Any]:
+        gone = asyncio.ensure_future(
+            w.registry.execute_async(a, c.EditDraft(section="statement", fields={"k": 1}), ALICE, command_id="gone")
+        )
+        refused = asyncio.ensure_future(group.commit([stale], "refused"))
+        kept = asyncio.ensure_future(
+            w.registry.execute_async(b, c.EditDraft(section="statement", fields={"k": 2}), ALICE, command_id="kept")
+        )
+        await asyncio.sleep(0)  # all three are waiting for the turn's commit
+        gone.cancel()  # its client went away
+        await asyncio.wait([gone, refused, kept])
+        return refused.exception(), gone.cancelled(), kept.result()
+
+    error, cancelled, kept = asyncio.run(turn())
+    assert isinstance(error, ConflictError) and cancelled
+    assert kept.version == 2
+    assert w.store.head().position == head + 2  # the cancelled waiter's command was recorded
+    assert w.store.command_result("gone") is not None and w.store.command_result("refused") is None
+    assert w.store.stream_version(project_stream(a)) == 2
