@@ -568,40 +568,51 @@ class GroupCommit:
 
 
 class LoopGroupCommit:
-    """Group commit for commands decided on an asyncio event loop: the first command of a turn
-    of the loop schedules one commit at the end of that turn, and every command decided in the
-    same turn joins it. One transaction and one sync to disk for all of them; each keeps its
-    own all-or-nothing append (see :class:`GroupCommit`) and learns its result only after the
-    commit. The commit runs on the loop between two callbacks, so no handler on the loop ever
-    sees a transaction open. A caller that stops waiting (its client went away) does not take
-    its command out of the turn: it is recorded, and a retry with its command id gets the
-    first result."""
+    """Group commit for commands decided on an asyncio event loop. The first command of a batch
+    schedules the commit; every command decided before it runs joins the batch. The commit
+    waits while each turn of the loop brings more commands (at most ``MAX_TURNS`` turns and
+    ``MAX_BATCH`` commands): under load, the requests that arrived while one command was being
+    decided share its sync to disk; alone, a command waits for one turn of an idle loop.
+
+    One transaction for the batch; each command keeps its own all-or-nothing append (see
+    :class:`GroupCommit`) and learns its result only after the commit. The commit runs on the
+    loop between two callbacks, so no handler on the loop ever sees a transaction open. A caller
+    that stops waiting (its client went away) does not take its command out of the batch: it is
+    recorded, and a retry with its command id gets the first result."""
+
+    MAX_TURNS = 4
+    MAX_BATCH = 64
 
     def __init__(self, group: GroupCommit) -> None:
         self.group = group
-        self._turns: dict[asyncio.AbstractEventLoop, list[tuple[_Pending, asyncio.Future[None]]]] = {}
+        self._batches: dict[asyncio.AbstractEventLoop, list[tuple[_Pending, asyncio.Future[None]]]] = {}
 
     async def commit(self, writes: Sequence[StreamWrite], command_id: str) -> AppendResult:
         loop = asyncio.get_running_loop()
-        turn = self._turns.get(loop)
-        if turn is None:  # the first of this turn: the commit runs after the callbacks now ready
-            turn = self._turns[loop] = []
-            loop.call_soon(self._flush, loop)
+        batch = self._batches.get(loop)
+        if batch is None:
+            batch = self._batches[loop] = []
+            loop.call_soon(self._when_quiet, loop, 0, 1)
         mine = _Pending(writes, command_id)
         done: asyncio.Future[None] = loop.create_future()
-        turn.append((mine, done))
+        batch.append((mine, done))
         await done
         if mine.error is not None:
             raise mine.error
         assert mine.result is not None
         return mine.result
 
-    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
-        turn = self._turns.pop(loop)
+    def _when_quiet(self, loop: asyncio.AbstractEventLoop, seen: int, turns: int) -> None:
+        """Commit the batch, unless the turn that just ran added to it (and the limits allow)."""
+        size = len(self._batches[loop])
+        if seen < size < self.MAX_BATCH and turns < self.MAX_TURNS:
+            loop.call_soon(self._when_quiet, loop, size, turns + 1)
+            return
+        batch = self._batches.pop(loop)
         try:
-            self.group.run([pending for pending, _ in turn])
+            self.group.run([pending for pending, _ in batch])
         finally:
-            for _, done in turn:
+            for _, done in batch:
                 if not done.done():  # (cancelled when its caller stopped waiting)
                     done.set_result(None)
 

@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 import re
 import threading
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -22,6 +21,7 @@ from litestar.di import Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import HeaderParameter, QueryParameter
 
+from events.appending import new_event_id
 from events.model import RecordedEvent
 from events.sqlite import SQLiteEventStore
 from projections.catalog import Catalog
@@ -205,7 +205,7 @@ def command_id(actor: Actor, key: str | None, command: msgspec.Struct | None = N
     too: the same key with the same comment is a retry, with another comment another command.
     """
     if not key:
-        return f"http:{uuid.uuid4()}"
+        return f"http:{new_event_id()}"
     if actor.id == ANONYMOUS_PUBLIC.id and command is not None:
         digest = hashlib.sha256(msgspec.json.encode(command)).hexdigest()[:16]
         return f"http:{actor.id}:{key}:{digest}"

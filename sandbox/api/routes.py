@@ -78,8 +78,8 @@ PUBLIC_ACTIONS = frozenset({"comment", "object"})
 #: project. Their work is Python that holds the interpreter lock from start to end (loading the
 #: project, deciding, writing the read models, building the view); a worker thread runs none of
 #: it in parallel with the loop and only adds hand-offs and lock contention. A command is a
-#: coroutine: it decides, then waits for the commit its turn of the loop shares with the other
-#: commands decided in that turn (one sync to disk for all, ``LoopGroupCommit``). The longest of
+#: coroutine: it decides, then waits for a commit it shares with the commands decided meanwhile
+#: (one sync to disk for all of them, ``service.LoopGroupCommit``). The longest of
 #: the reads, a project as of a past moment, replays that one project. Reads whose size the
 #: caller chooses (pages, exports, as-of replays of the register, event streams) stay in threads,
 #: where the interpreter shares its time among them.

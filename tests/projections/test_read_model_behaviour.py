@@ -419,3 +419,29 @@ def test_a_refused_append_fails_alone_in_its_turn_and_a_waiter_that_went_away_st
     assert w.store.head().position == head + 2  # the cancelled waiter's command was recorded
     assert w.store.command_result("gone") is not None and w.store.command_result("refused") is None
     assert w.store.stream_version(project_stream(a)) == 2
+
+
+def test_a_commit_waits_while_each_turn_brings_more_commands_and_no_longer_than_its_limit(tmp_path: Path) -> None:
+    w = sqlite_world(tmp_path / "r.db")
+    group = w.registry._loop_group
+    assert group is not None
+    pids = [w.create("fintech-sandbox") for _ in range(group.MAX_TURNS + 3)]
+    commits = _commits(w)
+    batches: list[int] = []
+    run = group.group.run
+    group.group.run = lambda batch: (batches.append(len(batch)), run(batch))[1]  # type: ignore[method-assign]
+
+    async def one_per_turn(pids: list[str]) -> None:
+        """A command arrives in each turn of the loop, as requests do while one is decided."""
+        waiting = []
+        for n, pid in enumerate(pids):
+            command = c.EditDraft(section="statement", fields={"n": n})
+            waiting.append(asyncio.ensure_future(w.registry.execute_async(pid, command, ALICE, command_id=f"t-{pid}")))
+            await asyncio.sleep(0)
+        await asyncio.gather(*waiting)
+
+    asyncio.run(one_per_turn(pids[:2]))  # the second arrived in the turn after the first: it joined
+    assert batches == [2] and len(commits) == 1
+    asyncio.run(one_per_turn(pids[2:]))  # a steady stream: the first commit does not wait for ever
+    assert batches[1] == group.MAX_TURNS and sum(batches[1:]) == len(pids) - 2
+    assert all(w.store.stream_version(project_stream(pid)) == 2 for pid in pids)
