@@ -10,10 +10,13 @@ the store's own schema in one transaction. One long data-asset listing has about
 Figures, one line each (``NAME: VALUE unit ratio=R``), then an indented detail line:
 
 - ``rebuild_<n>``: ``ReadModels.rebuild()`` of every read model (projects, register, queue,
-  audit) in events/s; ratio = ours / raw read+decode of the same rows (plain ``sqlite3`` reading
-  every column the projection needs, ``msgspec`` decoding each payload into its Struct and each
-  metadata), best of ``--repeat`` interleaved runs, each side in a fresh process. Goal >= 0.25.
-- ``rebuild_<n>_peak_rss``: the peak RSS of the rebuilding process; ratio = ours / raw's.
+  audit) in events/s, as the CLI runs it (split between one forked process per CPU); ratio =
+  ours / raw read+decode of the same rows (plain ``sqlite3`` reading every column the projection
+  needs, ``msgspec`` decoding each payload into its Struct and each metadata, in one process),
+  best of ``--repeat`` interleaved runs, each side in a fresh process. Goal >= 0.25. The detail
+  line's CPU-time ratio counts the CPU of the forked processes too.
+- ``rebuild_<n>_peak_rss``: the peak RSS of the rebuilding process; ratio = ours / raw's. The
+  detail line adds the peak of the largest forked helper.
 - ``as_of_<k>``: ``project_view`` of the long project as of its last event (replaying its ``k``
   events, evaluating its checklist and exit criteria): latency in ms; ratio = raw latency of
   reading and decoding its ``k`` rows / ours (best of many). Goal >= 0.5.
@@ -194,10 +197,17 @@ SIDES: dict[str, Callable[[Path], int]] = {"raw": raw_read_decode, "ours": our_r
 def child(side: str, path: Path) -> None:
     """Run one side once and print its figures as JSON (the process's own peak RSS)."""
     gc.collect()
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu = time.perf_counter(), time.process_time() + children_cpu()
     n = SIDES[side](path)
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    print(json.dumps({"events": n, "seconds": seconds, "cpu": cpu, "rss_mib": peak_rss_mib()}))
+    seconds, cpu = time.perf_counter() - started, time.process_time() + children_cpu() - cpu
+    helper = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
+    print(json.dumps({"events": n, "seconds": seconds, "cpu": cpu, "rss_mib": peak_rss_mib(), "helper_mib": helper}))
+
+
+def children_cpu() -> float:
+    """CPU seconds of this process's finished children (the processes a rebuild forks)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def in_child(side: str, path: Path) -> dict[str, Any]:
@@ -244,6 +254,7 @@ def bench_rebuild(log: Log, label: str, repeat: int) -> list[Figure]:
             results[side].append(result)
     rate = {side: max(r["events"] / r["seconds"] for r in runs) for side, runs in results.items()}
     rss = {side: max(r["rss_mib"] for r in runs) for side, runs in results.items()}
+    helper = max(r["helper_mib"] for r in results["ours"])
     paired = statistics.median(
         r["seconds"] / o["seconds"] for o, r in zip(results["ours"], results["raw"], strict=True)
     )
@@ -264,7 +275,8 @@ def bench_rebuild(log: Log, label: str, repeat: int) -> list[Figure]:
             "MiB",
             rss["ours"] / rss["raw"],
             None,
-            f"peak RSS of the rebuilding process; raw read+decode process {rss['raw']:.1f} MiB (ratio = ours / raw)",
+            f"peak RSS of the rebuilding process; raw read+decode process {rss['raw']:.1f} MiB (ratio = ours / raw);"
+            f" largest forked helper {helper:.1f} MiB (counting the pages it still shares with the parent)",
         ),
     ]
 

@@ -21,11 +21,14 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import logging
+import multiprocessing
+import os
 import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from multiprocessing.connection import Connection
 from typing import Any, NamedTuple
 
 import msgspec
@@ -301,6 +304,46 @@ class Failure(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+class _NeedsOneProcess(Exception):
+    """A part of a split replay met something only the whole replay can handle (a failure to
+    record): the chunk is replayed again in one process."""
+
+
+class _Recorder:
+    """Stands in for the connection while a part of a split replay is folded: keeps the rows
+    each statement would write, for the process holding the write transaction to write."""
+
+    def __init__(self) -> None:
+        self.conn = self  # (as a ``sqlite_utils.Database``, for ``apply``)
+        self.statements: list[tuple[str, list[tuple[Any, ...]]]] = []
+        #: the states folded and the rows derived from them (kept by the process that writes)
+        self.folded: tuple[dict[str, ProjectState], dict[str, Derived]] = ({}, {})
+
+    def executemany(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        self.statements.append((sql, list(rows)))
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        raise _NeedsOneProcess(sql)
+
+
+def _received(pipe: Connection) -> _Recorder | None:
+    """What a forked part sent: its recorder, or None (it failed, or died before sending)."""
+    try:
+        recorder: _Recorder | None = pipe.recv()
+    except (EOFError, OSError):
+        return None
+    return recorder
+
+
+def default_parts() -> int:
+    """How many processes a rebuild splits its chunks between: one per CPU (at most 4) where a
+    process can be forked safely (a platform with ``fork``, and no other thread running in this
+    one), else 1."""
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
 class ReadModels:
     """The read models of one SQLite registry and the reader that keeps them current.
 
@@ -336,6 +379,10 @@ class ReadModels:
         self._drafts: dict[str, Draft] | None = None
         self._empty = False  # the tables are known to be empty (a rebuild's first chunk)
         self._lock = threading.RLock()  # taken inside the store's transaction, never around it
+        self.parts = 1  # processes a chunk is split between (see ``rebuild``)
+        #: a chunk is split only when it is at least this long: below it, starting processes
+        #: costs more than they save
+        self.split_from = 20_000
         with store.transaction() as db:
             _migrate(db)
             ensure_tables(db)
@@ -382,6 +429,10 @@ class ReadModels:
             self._write(db.conn, {project_id: freeze(d) for project_id, d in drafts.items()})
 
     def _record(self, conn: sqlite3.Connection, failure: Failure) -> None:
+        conn.execute(
+            "INSERT OR REPLACE INTO rm_failures (position, stage, project_id, type, error) VALUES (?, ?, ?, ?, ?)",
+            (failure.position, failure.stage, failure.project_id, failure.type, failure.error),
+        )
         log.error(
             "read models: %s of project %s failed at position %d (%s): %s; recorded in rm_failures",
             failure.stage,
@@ -389,10 +440,6 @@ class ReadModels:
             failure.position,
             failure.type,
             failure.error,
-        )
-        conn.execute(
-            "INSERT OR REPLACE INTO rm_failures (position, stage, project_id, type, error) VALUES (?, ?, ?, ?, ?)",
-            (failure.position, failure.stage, failure.project_id, failure.type, failure.error),
         )
         if failure.stage == "fold":
             self._failed.add(failure.project_id)
@@ -511,26 +558,109 @@ class ReadModels:
                 self._forget(db.conn)
             if start:
                 self._empty = False  # another reader got here first: the tables hold rows
-            drafts: dict[str, Draft] = {}
-            self._drafts = drafts
-            try:
-                while advanced < chunk and len(drafts) < self.cache_size:
-                    done = self.store.process(READER, self.apply, batch=batch)
-                    advanced += done
-                    if done and progress:
-                        progress(done)
-                    # Inside the write transaction nobody else appends: a short batch is the head.
-                    if done < batch:
-                        at_head = True
-                        break
-            finally:
-                self._drafts = None
-            states = {project_id: freeze(d) for project_id, d in drafts.items()}
-            written = self._write(db.conn, states, known=True)
+            split = self._split(db.conn, start, chunk, batch)
+            if split is not None:
+                advanced, at_head, states, written = split
+                if progress:
+                    progress(advanced)
+            else:
+                drafts: dict[str, Draft] = {}
+                self._drafts = drafts
+                try:
+                    while advanced < chunk and len(drafts) < self.cache_size:
+                        done = self.store.process(READER, self.apply, batch=batch)
+                        advanced += done
+                        if done and progress:
+                            progress(done)
+                        # Inside the write transaction nobody else appends: a short batch is the head.
+                        if done < batch:
+                            at_head = True
+                            break
+                finally:
+                    self._drafts = None
+                states = {project_id: freeze(d) for project_id, d in drafts.items()}
+                written = self._write(db.conn, states, known=True)
             # Remembered before the commit: if it fails, the checkpoint stays behind
             # _cached_upto and the next chunk drops the cache.
             self._remember(states, written, start + advanced)
         return advanced, at_head
+
+    def _split(
+        self, conn: sqlite3.Connection, start: int, chunk: int, batch: int
+    ) -> tuple[int, bool, dict[str, ProjectState], dict[str, Derived]] | None:
+        """A chunk of a rebuild folded by ``self.parts`` processes at once, each the projects of
+        its part of the streams (see ``pages_of_part``), and written here, in the chunk's
+        transaction, with the checkpoint: (advanced, at the head, this process's states and
+        rows). None when the chunk is short, or when a part met a failure to record (the caller
+        then replays the chunk in this process, which records it as usual)."""
+        head = self.store.head().position  # inside the write transaction: nobody appends
+        upto = min(head, start + chunk)
+        if self.parts < 2 or upto - start < self.split_from:
+            return None
+        stale = set(self._stale)
+        fork = multiprocessing.get_context("fork")
+        pipes: list[Connection] = []
+        workers = []
+        for part in range(1, self.parts):
+            receiving, sending = fork.Pipe(duplex=False)
+            worker = fork.Process(target=self._fold_part_in_child, args=(sending, start, upto, part, batch))
+            worker.start()
+            sending.close()
+            pipes.append(receiving)
+            workers.append(worker)
+        try:
+            try:
+                mine: _Recorder | None = self._fold_part(start, upto, 0, batch)
+            except _NeedsOneProcess:
+                mine = None
+            theirs = [_received(receiving) for receiving in pipes]
+        finally:
+            for worker in workers:
+                worker.join()
+        recorders = [r for r in (mine, *theirs) if r is not None]
+        if mine is None or len(recorders) < self.parts:
+            self._stale = stale  # as it was: the chunk is replayed in this process
+            return None
+        for recorder in recorders:
+            for sql, rows in recorder.statements:
+                conn.executemany(sql, rows)
+        self.store.save_checkpoint(READER, upto)
+        states, written = mine.folded
+        return upto - start, upto == head, states, written
+
+    def _fold_part(self, start: int, upto: int, part: int, batch: int) -> _Recorder:
+        """Fold the events of one part of the streams into drafts and derive their rows, all
+        kept by a recorder (see ``_split``)."""
+        recorder = _Recorder()
+        drafts: dict[str, Draft] = {}
+        self._drafts = drafts
+        try:
+            pages = self.store.pages_of_part(after=start, upto=upto, part=part, parts=self.parts, batch=batch)
+            for events in pages:
+                self.apply(recorder, events)  # type: ignore[arg-type]  # (records, see _Recorder)
+        finally:
+            self._drafts = None
+        states = {project_id: freeze(d) for project_id, d in drafts.items()}
+        recorder.folded = (states, self._write(recorder, states, known=True))  # type: ignore[arg-type]
+        return recorder
+
+    def _fold_part_in_child(self, sending: Connection, start: int, upto: int, part: int, batch: int) -> None:
+        """A forked process's part, on a connection of its own (the parent's is never touched
+        here): it sends back the recorded rows, or None if anything went wrong (the parent then
+        replays the chunk itself, and meets the same failure where it can record or raise it)."""
+        recorder: _Recorder | None = None
+        try:
+            self.store = SQLiteEventStore(self.store.path, self.store.codec, create=False)
+            self.db = self.store.db
+            self.catalog = Catalog(self.store)
+            self._lock = threading.RLock()
+            recorder = self._fold_part(start, upto, part, batch)
+            recorder.folded = ({}, {})  # the parent keeps its own part's states only
+        except BaseException:
+            recorder = None
+        finally:
+            sending.send(recorder)
+            sending.close()
 
     def _forget(self, conn: sqlite3.Connection) -> None:
         self._cache.clear()
@@ -570,11 +700,23 @@ class ReadModels:
         conn.execute("RELEASE read_models")
         return advanced
 
-    def rebuild(self, *, batch: int = 2000, chunk: int = 250_000, progress: Callable[[int], None] | None = None) -> int:
+    def rebuild(
+        self,
+        *,
+        batch: int = 2000,
+        chunk: int = 250_000,
+        progress: Callable[[int], None] | None = None,
+        parts: int | None = None,
+    ) -> int:
         """Drop every read model and its checkpoint, then replay the whole log.
+
+        Each chunk is folded by ``parts`` processes at once (default: :func:`default_parts`),
+        each the projects of its share of the streams, and written by this one in the chunk's
+        transaction: the same rows as a replay in one process, which the tests hold it to.
 
         The cyclic garbage collector is paused meanwhile: the replay allocates millions of
         acyclic objects, and collecting them as they go costs about a sixth of the time."""
+        self.parts = default_parts() if parts is None else parts
         with self.store.transaction() as db, self._lock:
             for table in TABLES:
                 db.conn.execute(f"DROP TABLE IF EXISTS {table}")
@@ -598,6 +740,7 @@ class ReadModels:
                 ensure_tables(db)
             return advanced
         finally:
+            self.parts = 1
             if paused:
                 gc.enable()
 

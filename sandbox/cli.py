@@ -269,9 +269,16 @@ def rebuild(db: Path | None) -> None:
     with opened(db) as store:
         models = ReadModels(store)
         total = store.head().position
-        with Progress(console=Console(stderr=True)) as progress:
+        # Redrawn by hand, not by rich's refresh thread: a rebuild splits a long log between
+        # forked processes only while no other thread runs (see ReadModels.rebuild).
+        with Progress(console=Console(stderr=True), auto_refresh=False) as progress:
             task = progress.add_task("rebuilding read models", total=total)
-            models.rebuild(progress=lambda n: progress.advance(task, n))
+
+            def advance(n: int) -> None:
+                progress.advance(task, n)
+                progress.refresh()
+
+            models.rebuild(progress=advance)
         failures = models.failures()
     click.echo(f"rebuilt read models from {total} events")
     for f in failures:

@@ -1,0 +1,118 @@
+"""A rebuild split between processes writes exactly the rows a rebuild in one process writes.
+
+Each chunk of the log is folded by several forked processes, each the projects of its share of
+the streams, and written by the process holding the write transaction. The tables (rows, audit
+trail, queue, failures) and the checkpoint must be the same as those of a replay in one
+process, in one chunk or in many, and a failure a part cannot record makes that chunk replay in
+one process, which records it as usual.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from events.model import NewEvent, StreamWrite
+from projections.read_models import ReadModels, default_parts
+from sandbox.service import project_stream
+from schemas import events as ev
+from schemas.base import EventMetadata
+from tests.projections.histories import History, sqlite_history
+from tests.projections.test_read_model_behaviour import FromTheFuture, sqlite_world
+
+
+@pytest.fixture(scope="module")
+def history() -> Iterator[History]:
+    # stopped while most pilots are still under way, so the work queue has items
+    with sqlite_history(seed=20261128, projects=12, until=dt.date(2025, 6, 1), read_models=False) as h:
+        yield h
+
+
+def rebuilt(models: ReadModels, parts: int, chunk: int, splits: list[bool] | None = None) -> dict[str, object]:
+    """The tables after a rebuild in ``parts`` processes; ``splits`` gets, for each chunk,
+    whether it was split (rather than replayed in this process)."""
+    models.split_from = 0  # split even a short log
+    split = models._split
+
+    def spied(*args: Any) -> Any:
+        result = split(*args)
+        if splits is not None:
+            splits.append(result is not None)
+        return result
+
+    models._split = spied  # type: ignore[method-assign]
+    try:
+        advanced = models.rebuild(parts=parts, chunk=chunk)
+    finally:
+        del models._split
+    assert advanced == models.store.head().position == models.position
+    return models.dump()
+
+
+@pytest.mark.parametrize("chunk", [250_000, 97], ids=["one chunk", "many chunks"])
+@pytest.mark.parametrize("parts", [2, 3])
+def test_a_split_rebuild_writes_the_rows_of_a_rebuild_in_one_process(
+    history: History, parts: int, chunk: int
+) -> None:
+    models = ReadModels(history.store)
+    alone = rebuilt(models, 1, chunk)
+    assert alone["rm_projects"] and alone["rm_audit"] and alone["rm_queue"]
+    splits: list[bool] = []
+    assert rebuilt(models, parts, chunk, splits) == alone
+    assert all(splits) and len(splits) == (1 if chunk > models.position else -(-models.position // chunk))
+    # and the reader goes on from there: a later catch-up reads no event twice
+    assert models.catch_up() == 0 and models.dump() == alone
+
+
+def test_a_failure_a_part_cannot_record_makes_the_chunk_replay_in_one_process(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    w = sqlite_world(tmp_path / "r.db", extra=(FromTheFuture,))
+    pids = [w.create("fintech-sandbox") for _ in range(6)]
+    meta = EventMetadata(actor="newer-code", role="system", occurred_at=w.clock())
+    bad = w.store.append(
+        [StreamWrite(project_stream(pids[3]), (NewEvent(FromTheFuture(note="?"), meta),), expected=1)],
+        command_id="future",
+    )
+    edit = ev.DraftEdited(section="statement", fields={"user_scope": "福州市"})
+    w.store.append([StreamWrite(project_stream(pids[3]), (NewEvent(edit, meta),), expected=2)], command_id="after")
+    models = w.registry.read_models
+    assert models is not None
+    alone = rebuilt(models, 1, 250_000)
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="projections.read_models"):
+        splits: list[bool] = []
+        split = rebuilt(models, 2, 250_000, splits)
+    assert split == alone and splits == [False]
+    [failure] = models.failures()
+    assert (failure.position, failure.project_id) == (bad.first_position, pids[3])
+    assert caplog.text.count("rm_failures") == 1  # logged once, by the replay that recorded it
+
+
+def test_a_part_that_dies_makes_the_chunk_replay_in_one_process(history: History) -> None:
+    models = ReadModels(history.store)
+    alone = rebuilt(models, 1, 250_000)
+    models._fold_part_in_child = lambda *args: os._exit(3)  # type: ignore[method-assign]
+    splits: list[bool] = []
+    try:
+        assert rebuilt(models, 2, 250_000, splits) == alone and splits == [False]
+    finally:
+        del models._fold_part_in_child
+
+
+def test_a_process_with_other_threads_running_is_not_forked() -> None:
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert default_parts() == 1
+    finally:
+        stop.set()
+        other.join()
