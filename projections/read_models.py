@@ -305,8 +305,8 @@ class Failure(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class _NeedsOneProcess(Exception):
-    """A part of a split replay met something only the whole replay can handle (a failure to
-    record): the chunk is replayed again in one process."""
+    """A part of a split replay, folded in another process, met something only the process
+    holding the write transaction can handle (a failure to record)."""
 
 
 class _Recorder:
@@ -316,8 +316,6 @@ class _Recorder:
     def __init__(self) -> None:
         self.conn = self  # (as a ``sqlite_utils.Database``, for ``apply``)
         self.statements: list[tuple[str, list[tuple[Any, ...]]]] = []
-        #: the states folded and the rows derived from them (kept by the process that writes)
-        self.folded: tuple[dict[str, ProjectState], dict[str, Derived]] = ({}, {})
 
     def executemany(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
         self.statements.append((sql, list(rows)))
@@ -591,13 +589,13 @@ class ReadModels:
         """A chunk of a rebuild folded by ``self.parts`` processes at once, each the projects of
         its part of the streams (see ``pages_of_part``), and written here, in the chunk's
         transaction, with the checkpoint: (advanced, at the head, this process's states and
-        rows). None when the chunk is short, or when a part met a failure to record (the caller
-        then replays the chunk in this process, which records it as usual)."""
+        rows). None when the chunk is short, or when another process's part met a failure to
+        record (the caller then replays the chunk in this process, which records it as usual)."""
         head = self.store.head().position  # inside the write transaction: nobody appends
         upto = min(head, start + chunk)
         if self.parts < 2 or upto - start < self.split_from:
             return None
-        stale = set(self._stale)
+        failed, stale = set(self._failed), set(self._stale)
         fork = multiprocessing.get_context("fork")
         pipes: list[Connection] = []
         workers = []
@@ -608,58 +606,62 @@ class ReadModels:
             sending.close()
             pipes.append(receiving)
             workers.append(worker)
+        # This process's part is written as soon as it is folded, while the others may still
+        # fold theirs; under a savepoint, so that a part that fails leaves nothing behind.
+        conn.execute("SAVEPOINT split")
         try:
-            try:
-                mine: _Recorder | None = self._fold_part(start, upto, 0, batch)
-            except _NeedsOneProcess:
-                mine = None
+            states, written = self._fold_part(conn, start, upto, 0, batch)
             theirs = [_received(receiving) for receiving in pipes]
         finally:
             for worker in workers:
                 worker.join()
-        recorders = [r for r in (mine, *theirs) if r is not None]
-        if mine is None or len(recorders) < self.parts:
-            self._stale = stale  # as it was: the chunk is replayed in this process
+        if any(recorder is None for recorder in theirs):
+            conn.execute("ROLLBACK TO split")
+            conn.execute("RELEASE split")
+            self._failed, self._stale = failed, stale  # as they were: the chunk is replayed here
             return None
-        for recorder in recorders:
+        for recorder in theirs:
+            assert recorder is not None
             for sql, rows in recorder.statements:
                 conn.executemany(sql, rows)
+        conn.execute("RELEASE split")
         self.store.save_checkpoint(READER, upto)
-        states, written = mine.folded
         return upto - start, upto == head, states, written
 
-    def _fold_part(self, start: int, upto: int, part: int, batch: int) -> _Recorder:
-        """Fold the events of one part of the streams into drafts and derive their rows, all
-        kept by a recorder (see ``_split``)."""
-        recorder = _Recorder()
+    def _fold_part(
+        self, conn: sqlite3.Connection | _Recorder, start: int, upto: int, part: int, batch: int
+    ) -> tuple[dict[str, ProjectState], dict[str, Derived]]:
+        """Fold the events of one part of the streams into drafts and write their rows through
+        ``conn`` (see ``_split``): the states and the rows derived from them."""
         drafts: dict[str, Draft] = {}
         self._drafts = drafts
+        db = sqlite_utils.Database(conn) if isinstance(conn, sqlite3.Connection) else conn
         try:
             pages = self.store.pages_of_part(after=start, upto=upto, part=part, parts=self.parts, batch=batch)
             for events in pages:
-                self.apply(recorder, events)  # type: ignore[arg-type]  # (records, see _Recorder)
+                self.apply(db, events)  # type: ignore[arg-type]  # (or records them, see _Recorder)
         finally:
             self._drafts = None
         states = {project_id: freeze(d) for project_id, d in drafts.items()}
-        recorder.folded = (states, self._write(recorder, states, known=True))  # type: ignore[arg-type]
-        return recorder
+        return states, self._write(conn, states, known=True)  # type: ignore[arg-type]
 
     def _fold_part_in_child(self, sending: Connection, start: int, upto: int, part: int, batch: int) -> None:
         """A forked process's part, on a connection of its own (the parent's is never touched
         here): it sends back the recorded rows, or None if anything went wrong (the parent then
         replays the chunk itself, and meets the same failure where it can record or raise it)."""
-        recorder: _Recorder | None = None
+        recorder = _Recorder()
+        sent: _Recorder | None = None
         try:
             self.store = SQLiteEventStore(self.store.path, self.store.codec, create=False)
             self.db = self.store.db
             self.catalog = Catalog(self.store)
             self._lock = threading.RLock()
-            recorder = self._fold_part(start, upto, part, batch)
-            recorder.folded = ({}, {})  # the parent keeps its own part's states only
-        except BaseException:
-            recorder = None
+            self._fold_part(recorder, start, upto, part, batch)
+            sent = recorder
+        except _NeedsOneProcess:
+            pass  # (expected: the parent records the failure)
         finally:
-            sending.send(recorder)
+            sending.send(sent)
             sending.close()
 
     def _forget(self, conn: sqlite3.Connection) -> None:
