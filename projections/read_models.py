@@ -275,12 +275,20 @@ _AUDIT_INSERT = f"INSERT INTO rm_audit ({', '.join(AUDIT_COLUMNS)}) VALUES ({', 
 
 
 class Derived(NamedTuple):
-    """The rows last written for a project besides its state: its rm_projects row, its register
-    entry (encoded; None off the register) and its queue rows."""
+    """The rows last written for a project: its rm_projects row, its register entry (encoded;
+    None off the register), its queue rows, and the version of its stored state."""
 
     row: tuple[Any, ...]
     entry: bytes | None
     queue: tuple[tuple[Any, ...], ...]
+    stored: int
+
+
+#: A project's stored state is a snapshot: it is written again once the project is this many
+#: events ahead of it (and always for a project with an event the reader could not fold). A
+#: reader folds the project's later events onto it, so a long history is not re-encoded and
+#: rewritten with every event.
+SNAPSHOT_EVERY = 32
 
 
 class Failure(msgspec.Struct, frozen=True, kw_only=True):
@@ -387,14 +395,26 @@ class ReadModels:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def _load_state(self, project_id: str) -> ProjectState:
+    def _load_state(self, project_id: str, before: int) -> ProjectState:
+        """The project's state just before the event at position ``before``."""
         cached = self._cache.get(project_id)
         if cached is not None:
             return cached[0]
         if self._empty:
             return INITIAL
-        row = self.db.conn.execute("SELECT state FROM rm_project_states WHERE project_id = ?", (project_id,)).fetchone()
-        return _state_decoder.decode(row[0]) if row else INITIAL
+        return self._stored(self.db.conn, project_id, before - 1) or INITIAL
+
+    def _stored(self, conn: sqlite3.Connection, project_id: str, upto: int) -> ProjectState | None:
+        """The project's stored snapshot with its events up to position ``upto`` folded on."""
+        row = conn.execute("SELECT state FROM rm_project_states WHERE project_id = ?", (project_id,)).fetchone()
+        if row is None:
+            return None
+        state: ProjectState = _state_decoder.decode(row[0])
+        for event in self.store.read_stream(
+            PROJECT_PREFIX + project_id, from_version=state.version + 1, as_of_position=upto
+        ):
+            state = evolve(state, event)
+        return state
 
     def apply(self, db: sqlite_utils.Database, events: Sequence[RecordedEvent[Event]]) -> None:
         """Fold a batch (inside the reader's transaction). Within ``catch_up`` the touched
@@ -410,7 +430,7 @@ class ReadModels:
             project_id = stream[prefix_length:]
             draft = drafts.get(project_id)
             if draft is None:
-                draft = drafts[project_id] = thaw(self._load_state(project_id))
+                draft = drafts[project_id] = thaw(self._load_state(project_id, event.position))
             if event.type in decisions:
                 audit.append(audit_values(event, draft.pending))
             try:
@@ -482,7 +502,13 @@ class ReadModels:
         written: dict[str, Derived] = {}
         cache = self._cache
         for project_id, state in touched.items():
-            states.append((project_id, state.last_position, _state_encoder.encode(state)))
+            cached = cache.get(project_id) if known else None
+            before = cached[1] if cached is not None else None
+            if before is None or state.version - before.stored >= SNAPSHOT_EVERY or project_id in self._failed:
+                states.append((project_id, state.last_position, _state_encoder.encode(state)))
+                stored = state.version
+            else:
+                stored = before.stored
             try:
                 row = tuple(project_row(state).values())
                 entry = register_entry(state)
@@ -506,8 +532,6 @@ class ReadModels:
                 )
                 continue
             encoded = _entry_encoder.encode(entry) if entry is not None else None
-            cached = cache.get(project_id) if known else None
-            before = cached[1] if cached is not None else None
             if before is None or before.row != row:
                 projects.append(row)
             if encoded is not None and (before is None or before.entry != encoded):
@@ -518,8 +542,9 @@ class ReadModels:
             if project_id in self._stale:  # its rows are current again
                 self._stale.discard(project_id)
                 fresh.append((project_id,))
-            written[project_id] = Derived(row, encoded, items)
-        conn.executemany(_STATE_UPSERT, states)
+            written[project_id] = Derived(row, encoded, items, stored)
+        if states:
+            conn.executemany(_STATE_UPSERT, states)
         if projects:
             conn.executemany(_PROJECT_UPSERT, projects)
         if register:
@@ -777,35 +802,44 @@ class ReadModels:
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
-        """Every row of every read model, in key order (to compare two builds row for row)."""
+        """Every row of every read model, in key order (to compare two builds row for row); for
+        project states, each project's state as of the checkpoint (its stored snapshot with its
+        later events folded on, which is what every reader gets)."""
         keys = {
-            "rm_project_states": "project_id",
             "rm_projects": "id",
             "rm_register": "id",
             "rm_queue": "project_id, item",
             "rm_audit": "position",
             "rm_failures": "position, stage",
         }
-        with self._reading(statements=len(keys)) as conn:
-            return {
+        with self._reading(statements=len(keys) + 2) as conn:
+            dumped = {
                 table: conn.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
                 for table, order in keys.items()
             }
+            checkpoint = self.store.checkpoint(READER)
+            projects = [row[0] for row in conn.execute("SELECT project_id FROM rm_project_states ORDER BY project_id")]
+            dumped["rm_project_states"] = [
+                (project_id, _state_encoder.encode(self._stored(conn, project_id, checkpoint)))
+                for project_id in projects
+            ]
+            return dumped
 
     def state(self, project_id: str) -> ProjectState | None:
-        """The stored state of a project (as of the checkpoint; None if unknown)."""
-        with self._reading() as conn, self._lock:
-            if self.store.checkpoint(READER) == self._cached_upto:
+        """The state of a project as of the checkpoint (None if unknown)."""
+        with self._reading(statements=3) as conn, self._lock:
+            checkpoint = self.store.checkpoint(READER)
+            if checkpoint == self._cached_upto:
                 cached = self._cache.get(project_id)
                 if cached is not None:
                     return cached[0]
-            row = conn.execute("SELECT state FROM rm_project_states WHERE project_id = ?", (project_id,)).fetchone()
-        return _state_decoder.decode(row[0]) if row else None
+            return self._stored(conn, project_id, checkpoint)
 
     def snapshot(self, project_id: str) -> ProjectState | None:
-        """The project's state as of the checkpoint for deciding a command on (the caller folds
-        the project's later events onto it), or None: unknown, or a project with an event the
-        reader could not fold, whose stored state therefore is not the fold of its log."""
+        """A state of the project at or before the checkpoint for deciding a command on (the
+        caller folds the project's later events onto it), or None: unknown, or a project with
+        an event the reader could not fold, whose stored state therefore is not the fold of its
+        log."""
         with self._reading() as conn, self._lock:
             if self.store.checkpoint(READER) == self._cached_upto:
                 if project_id in self._failed:

@@ -21,7 +21,7 @@ from events.errors import ConflictError
 from events.model import NewEvent, StreamWrite
 from events.sqlite import SQLiteEventStore
 from projections.project import INITIAL, Fact, fold, handled_types
-from projections.read_models import READER, ReadModels
+from projections.read_models import READER, SNAPSHOT_EVERY, ReadModels
 from projections.views import DETAIL_ITEMS, details_of
 from sandbox.registry import EVENT_TYPES, init_registry, open_store
 from sandbox.service import Registry, project_stream
@@ -445,3 +445,47 @@ def test_a_commit_waits_while_each_turn_brings_more_commands_and_no_longer_than_
     asyncio.run(one_per_turn(pids[2:]))  # a steady stream: the first commit does not wait for ever
     assert batches[1] == group.MAX_TURNS and sum(batches[1:]) == len(pids) - 2
     assert all(w.store.stream_version(project_stream(pid)) == 2 for pid in pids)
+
+
+def test_a_project_state_is_stored_as_a_snapshot_every_few_events_and_read_with_the_events_after_it(
+    tmp_path: Path,
+) -> None:
+    w = sqlite_world(tmp_path / "r.db")
+    pid, other = w.create("fintech-sandbox"), w.create("fintech-sandbox")
+    for n in range(SNAPSHOT_EVERY + 5):
+        w.do(pid, ALICE, c.EditDraft(section="statement", fields={"n": n}))
+    rm = models(w)
+
+    def stored_version() -> int:
+        [(blob,)] = w.store.connection.execute("SELECT state FROM rm_project_states WHERE project_id = ?", (pid,))
+        return int(msgspec.json.decode(blob)["version"])
+
+    replayed = fold(w.store.read_stream(project_stream(pid)))
+    assert replayed.version == SNAPSHOT_EVERY + 6
+    assert stored_version() == SNAPSHOT_EVERY + 1  # written again once 32 events ahead, not since
+    assert rm.state(pid) == replayed and w.registry.load(pid) == replayed
+    cold = ReadModels(w.store)  # nothing cached: every read folds the events after the snapshot
+    assert cold.state(pid) == replayed and cold.snapshot(pid) is not None
+    # an append made around this reader: a cold reader catching up folds it onto snapshot + tail
+    w.store.append(
+        [
+            StreamWrite(
+                project_stream(pid),
+                (
+                    NewEvent(
+                        ev.DraftEdited(section="statement", fields={"n": -1}),
+                        EventMetadata(actor="alice", role="applicant", organisation="fzbank", occurred_at=w.clock()),
+                    ),
+                ),
+                expected=replayed.version,
+            )
+        ],
+        command_id="around",
+    )
+    assert cold.catch_up() == 1
+    assert cold.state(pid) == fold(w.store.read_stream(project_stream(pid)))
+    w.do(other, ALICE, c.EditDraft(section="statement", fields={"n": 0}))  # the first reader goes on
+    incremental = rm.dump()
+    rm.rebuild(parts=1)  # every state stored at the head
+    assert stored_version() == replayed.version + 1
+    assert rm.dump() == incremental
