@@ -5,9 +5,10 @@ version and the command id (retrying once on a conflict by re-deciding on the ne
 
 With read models, the append and the read models' update commit in one transaction (one sync
 to disk), and commands that arrive while a transaction syncs share the next one (see
-:class:`GroupCommit`); on an event loop, the commands decided in one turn of the loop share one
-(see :class:`LoopGroupCommit`). The state a command is decided on is the read models' snapshot of the
-project plus the project's events after it (usually none), not a replay of its whole history.
+:class:`GroupCommit`); on an event loop, the commands decided while a commit waits to start
+share it (see :class:`LoopGroupCommit`). The state a command is decided on is the read models'
+snapshot of the project plus the project's events after it (usually the cached current state,
+else a stored snapshot at most 31 events behind), not a replay of its whole history.
 Programs and reference data come from the catalog's cache, which notices any program or
 reference event appended since it last looked.
 """
@@ -297,8 +298,8 @@ class Registry:
         now: dt.datetime | None = None,
         guard: Callable[[ProjectState], None] | None = None,
     ) -> CommandResult:
-        """:meth:`execute` on an asyncio event loop: the commands decided in one turn of the
-        loop commit together (see :class:`LoopGroupCommit`)."""
+        """:meth:`execute` on an asyncio event loop: the commands decided while a commit waits
+        to start share it (see :class:`LoopGroupCommit`)."""
         group = self._loop_group
         if group is None:
             return self.execute(
