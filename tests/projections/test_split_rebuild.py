@@ -3,8 +3,9 @@
 Each chunk of the log is folded by several forked processes, each the projects of its share of
 the streams, and written by the process holding the write transaction. The tables (rows, audit
 trail, queue, failures) and the checkpoint must be the same as those of a replay in one
-process, in one chunk or in many, and a failure a part cannot record makes that chunk replay in
-one process, which records it as usual.
+process, in one chunk or in many. A failure to fold is recorded once: by this process in its own
+part, or, when another process's part met it (or that process died), by a replay of the chunk in
+this process.
 """
 
 from __future__ import annotations
