@@ -616,9 +616,11 @@ class ReadModels:
         transaction, with the checkpoint: (advanced, at the head, this process's states and
         rows). None when the chunk is short, or when another process's part met a failure to
         record (the caller then replays the chunk in this process, which records it as usual)."""
+        if self.parts < 2:
+            return None
         head = self.store.head().position  # inside the write transaction: nobody appends
         upto = min(head, start + chunk)
-        if self.parts < 2 or upto - start < self.split_from:
+        if upto - start < self.split_from:
             return None
         failed, stale = set(self._failed), set(self._stale)
         fork = multiprocessing.get_context("fork")
