@@ -274,18 +274,14 @@ class Registry:
         append made meanwhile is decided once more on the new state (unless ``expected_version``
         pins the state the caller saw)."""
         steps = self._steps(project_id, command, actor, command_id, expected_version, now, guard)
-        try:
-            prepared = next(steps)
-            while True:
-                try:
-                    appended = self._commit(prepared.writes, command_id)
-                except ConflictError as e:
-                    prepared = steps.throw(e)
-                else:
-                    prepared = steps.send(appended)
-        except StopIteration as done:
-            result: CommandResult = done.value
-            return result
+        step = _advance(steps, None)
+        while isinstance(step, Prepared):
+            try:
+                outcome: AppendResult | ConflictError = self._commit(step.writes, command_id)
+            except ConflictError as e:
+                outcome = e
+            step = _advance(steps, outcome)
+        return step
 
     async def execute_async(
         self,
@@ -300,30 +296,20 @@ class Registry:
     ) -> CommandResult:
         """:meth:`execute` on an asyncio event loop: the commands decided while a commit waits
         to start share it (see :class:`LoopGroupCommit`)."""
-        group = self._loop_group
-        if group is None:
-            return self.execute(
-                project_id,
-                command,
-                actor,
-                command_id=command_id,
-                expected_version=expected_version,
-                now=now,
-                guard=guard,
-            )
         steps = self._steps(project_id, command, actor, command_id, expected_version, now, guard)
-        try:
-            prepared = next(steps)
-            while True:
-                try:
-                    appended = await group.commit(prepared.writes, command_id)
-                except ConflictError as e:
-                    prepared = steps.throw(e)
-                else:
-                    prepared = steps.send(appended)
-        except StopIteration as done:
-            result: CommandResult = done.value
-            return result
+        step = _advance(steps, None)
+        while isinstance(step, Prepared):
+            try:
+                outcome: AppendResult | ConflictError = await self._commit_on_loop(step.writes, command_id)
+            except ConflictError as e:
+                outcome = e
+            step = _advance(steps, outcome)
+        return step
+
+    async def _commit_on_loop(self, writes: Sequence[StreamWrite], command_id: str) -> AppendResult:
+        if self._loop_group is None:
+            return self._commit(writes, command_id)
+        return await self._loop_group.commit(writes, command_id)
 
     def _steps(
         self,
@@ -334,9 +320,9 @@ class Registry:
         expected_version: int | None,
         now: dt.datetime | None,
         guard: Callable[[ProjectState], None] | None,
-    ) -> Generator[Prepared, AppendResult, CommandResult]:
-        """The steps of one command, without its append: each decision is yielded, its append's
-        result (or conflict) is sent back in."""
+    ) -> Generator[Prepared, AppendResult | ConflictError, CommandResult]:
+        """The steps of one command, without its append: each decision is yielded, and its
+        append's result, or the conflict it met, is sent back in (see :func:`_advance`)."""
         for attempt in (1, 2):
             prepared = self._prepare(
                 project_id,
@@ -349,13 +335,12 @@ class Registry:
             )
             if isinstance(prepared, CommandResult):
                 return prepared
-            try:
-                appended = yield prepared
-            except ConflictError:
+            outcome = yield prepared
+            if isinstance(outcome, ConflictError):
                 if attempt == 2 or expected_version is not None:
-                    raise
+                    raise outcome
                 continue
-            return self._conclude(prepared, appended)
+            return self._conclude(prepared, outcome)
         raise AssertionError("unreachable")
 
     def _prepare(
@@ -616,6 +601,18 @@ class LoopGroupCommit:
             for _, done in batch:
                 if not done.done():  # (cancelled when its caller stopped waiting)
                     done.set_result(None)
+
+
+def _advance(
+    steps: Generator[Prepared, AppendResult | ConflictError, CommandResult],
+    outcome: AppendResult | ConflictError | None,
+) -> Prepared | CommandResult:
+    """The next step of a command: the next decision to append, or its result."""
+    try:
+        return next(steps) if outcome is None else steps.send(outcome)
+    except StopIteration as done:
+        result: CommandResult = done.value
+        return result
 
 
 def _attachments(command: c.Command) -> tuple[str, ...]:
