@@ -581,7 +581,7 @@ class ReadModels:
                 self._forget(db.conn)
             if start:
                 self._empty = False  # another reader got here first: the tables hold rows
-            split = self._split(db.conn, start, chunk, batch)
+            split = self._split(db, start, chunk, batch)
             if split is not None:
                 advanced, at_head, states, written = split
                 if progress:
@@ -609,7 +609,7 @@ class ReadModels:
         return advanced, at_head
 
     def _split(
-        self, conn: sqlite3.Connection, start: int, chunk: int, batch: int
+        self, db: sqlite_utils.Database, start: int, chunk: int, batch: int
     ) -> tuple[int, bool, dict[str, ProjectState], dict[str, Derived]] | None:
         """A chunk of a rebuild folded by ``self.parts`` processes at once, each the projects of
         its part of the streams (see ``pages_of_part``), and written here, in the chunk's
@@ -635,9 +635,10 @@ class ReadModels:
             workers.append(worker)
         # This process's part is written as soon as it is folded, while the others may still
         # fold theirs; under a savepoint, so that a part that fails leaves nothing behind.
+        conn = db.conn
         conn.execute("SAVEPOINT split")
         try:
-            states, written = self._fold_part(conn, start, upto, 0, batch)
+            states, written = self._fold_part(db, start, upto, 0, batch)
             theirs = [_received(receiving) for receiving in pipes]
         finally:
             for worker in workers:
@@ -656,13 +657,12 @@ class ReadModels:
         return upto - start, upto == head, states, written
 
     def _fold_part(
-        self, conn: sqlite3.Connection | _Recorder, start: int, upto: int, part: int, batch: int
+        self, db: sqlite_utils.Database | _Recorder, start: int, upto: int, part: int, batch: int
     ) -> tuple[dict[str, ProjectState], dict[str, Derived]]:
         """Fold the events of one part of the streams into drafts and write their rows through
-        ``conn`` (see ``_split``): the states and the rows derived from them."""
+        ``db`` (see ``_split``): the states and the rows derived from them."""
         drafts: dict[str, Draft] = {}
         self._drafts = drafts
-        db = sqlite_utils.Database(conn) if isinstance(conn, sqlite3.Connection) else conn
         try:
             pages = self.store.pages_of_part(after=start, upto=upto, part=part, parts=self.parts, batch=batch)
             for events in pages:
@@ -670,7 +670,7 @@ class ReadModels:
         finally:
             self._drafts = None
         states = {project_id: freeze(d) for project_id, d in drafts.items()}
-        return states, self._write(conn, states, known=True)  # type: ignore[arg-type]
+        return states, self._write(db.conn, states, known=True)  # type: ignore[arg-type]
 
     def _fold_part_in_child(self, sending: Connection, start: int, upto: int, part: int, batch: int) -> None:
         """A forked process's part, on a connection of its own (the parent's is never touched

@@ -22,7 +22,7 @@ import threading
 import uuid
 from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import msgspec
 
@@ -70,6 +70,21 @@ class CommandResult:
     positions: list[int]
     event_types: list[str]
     duplicate: bool = False
+
+
+class CommandOptions(TypedDict, total=False):
+    """What may qualify a command, besides its id.
+
+    - ``expected_version``: the project's version the caller saw (``If-Match``); another one is
+      refused with :class:`PreconditionFailed`, and a conflict is not decided again.
+    - ``now``: the time it is decided at (default: the registry's clock).
+    - ``guard``: sees the state before anything is decided and may refuse by raising (the HTTP
+      layer's check that the caller may see the project at all).
+    """
+
+    expected_version: int | None
+    now: dt.datetime | None
+    guard: Callable[[ProjectState], None] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,16 +279,12 @@ class Registry:
         actor: Actor,
         *,
         command_id: str,
-        expected_version: int | None = None,
-        now: dt.datetime | None = None,
-        guard: Callable[[ProjectState], None] | None = None,
+        **options: Unpack[CommandOptions],
     ) -> CommandResult:
-        """Decide and append one command; a repeated command id returns the first result.
-        ``guard`` sees the state before anything is decided and may refuse by raising (the
-        HTTP layer's check that the caller may see the project at all). A conflict with an
-        append made meanwhile is decided once more on the new state (unless ``expected_version``
-        pins the state the caller saw)."""
-        steps = self._steps(project_id, command, actor, command_id, expected_version, now, guard)
+        """Decide and append one command; a repeated command id returns the first result. A
+        conflict with an append made meanwhile is decided once more on the new state (unless
+        ``expected_version`` pins the state the caller saw; see :class:`CommandOptions`)."""
+        steps = self._steps(project_id, command, actor, command_id, options)
         step = _advance(steps, None)
         while isinstance(step, Prepared):
             try:
@@ -290,13 +301,11 @@ class Registry:
         actor: Actor,
         *,
         command_id: str,
-        expected_version: int | None = None,
-        now: dt.datetime | None = None,
-        guard: Callable[[ProjectState], None] | None = None,
+        **options: Unpack[CommandOptions],
     ) -> CommandResult:
         """:meth:`execute` on an asyncio event loop: the commands decided while a commit waits
         to start share it (see :class:`LoopGroupCommit`)."""
-        steps = self._steps(project_id, command, actor, command_id, expected_version, now, guard)
+        steps = self._steps(project_id, command, actor, command_id, options)
         step = _advance(steps, None)
         while isinstance(step, Prepared):
             try:
@@ -317,27 +326,17 @@ class Registry:
         command: c.Command,
         actor: Actor,
         command_id: str,
-        expected_version: int | None,
-        now: dt.datetime | None,
-        guard: Callable[[ProjectState], None] | None,
+        options: CommandOptions,
     ) -> Generator[Prepared, AppendResult | ConflictError, CommandResult]:
         """The steps of one command, without its append: each decision is yielded, and its
         append's result, or the conflict it met, is sent back in (see :func:`_advance`)."""
         for attempt in (1, 2):
-            prepared = self._prepare(
-                project_id,
-                command,
-                actor,
-                command_id=command_id,
-                expected_version=expected_version,
-                now=now,
-                guard=guard,
-            )
+            prepared = self._prepare(project_id, command, actor, command_id, options)
             if isinstance(prepared, CommandResult):
                 return prepared
             outcome = yield prepared
             if isinstance(outcome, ConflictError):
-                if attempt == 2 or expected_version is not None:
+                if attempt == 2 or options.get("expected_version") is not None:
                     raise outcome
                 continue
             return self._conclude(prepared, outcome)
@@ -348,11 +347,8 @@ class Registry:
         project_id: str,
         command: c.Command,
         actor: Actor,
-        *,
         command_id: str,
-        expected_version: int | None = None,
-        now: dt.datetime | None = None,
-        guard: Callable[[ProjectState], None] | None = None,
+        options: CommandOptions,
     ) -> Prepared | CommandResult:
         """Decide a command on the project's current state: the writes that would record it, or,
         for a command id applied before, that first result.
@@ -361,8 +357,9 @@ class Registry:
         (and writes nothing), and a refusal first checks whether the command was applied before
         (a retry after its first answer was lost is answered with that first result, even though
         the project has moved on since)."""
+        expected_version, guard = options.get("expected_version"), options.get("guard")
         try:
-            moment = now or self.clock()
+            moment = options.get("now") or self.clock()
             state = self.load(project_id)
             if guard is not None:
                 guard(state)
@@ -481,6 +478,13 @@ class _Pending:
     error: BaseException | None = None
     done: bool = False
 
+    def outcome(self) -> AppendResult:
+        """The append's result, or its error raised."""
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
+
 
 class GroupCommit:
     """Appends with their read models, several commands to one transaction when they arrive
@@ -513,10 +517,7 @@ class GroupCommit:
                 with self._queue_lock:
                     batch, self._queue = self._queue, []
                 self.run(batch)
-        if mine.error is not None:
-            raise mine.error
-        assert mine.result is not None
-        return mine.result
+        return mine.outcome()
 
     def run(self, batch: list[_Pending]) -> None:
         try:
@@ -583,10 +584,7 @@ class LoopGroupCommit:
         done: asyncio.Future[None] = loop.create_future()
         batch.append((mine, done))
         await done
-        if mine.error is not None:
-            raise mine.error
-        assert mine.result is not None
-        return mine.result
+        return mine.outcome()
 
     def _when_quiet(self, loop: asyncio.AbstractEventLoop, seen: int, turns: int) -> None:
         """Commit the batch, unless the turn that just ran added to it (and the limits allow)."""
