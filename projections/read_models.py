@@ -53,7 +53,7 @@ TABLES = ("rm_project_states", "rm_projects", "rm_register", "rm_queue", "rm_aud
 #: another version drops them (the next catch-up rebuilds them from the log): a stored state of
 #: an older shape would silently lack what the fold now records. Stored states and register
 #: entries are JSON held as BLOBs (no text round trip on the hot path).
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _state_encoder = msgspec.json.Encoder()
 _entry_encoder = msgspec.json.Encoder()
@@ -126,12 +126,12 @@ def ensure_tables(db: sqlite_utils.Database) -> None:
             label_en TEXT NOT NULL, due_on TEXT, since_position INTEGER NOT NULL, PRIMARY KEY (project_id, item)
         ) STRICT"""
     )
+    # The audit trail indexes the decisions in the log by project, with what only the fold knows
+    # (the recommendation a decision completed); who, when, why and the payload are the event's
+    # own and are read from the log with the page (see ``audit``), not copied here.
     conn.execute(
-        """CREATE TABLE IF NOT EXISTS rm_audit (
-            position INTEGER PRIMARY KEY, project_id TEXT NOT NULL, type TEXT NOT NULL, actor TEXT NOT NULL,
-            role TEXT NOT NULL, organisation TEXT, occurred_at TEXT NOT NULL, recorded_at TEXT NOT NULL,
-            rule_version TEXT, reason TEXT, detail TEXT NOT NULL
-        ) STRICT"""
+        "CREATE TABLE IF NOT EXISTS rm_audit (position INTEGER PRIMARY KEY, project_id TEXT NOT NULL,"
+        " recommendation BLOB) STRICT"
     )
     conn.execute(f"CREATE INDEX IF NOT EXISTS {_AUDIT_INDEX}")
     # stage 'fold': the event could not be folded (skipped); stage 'rows': the project's rows
@@ -201,59 +201,51 @@ _CHAINED = (
     ev.ExitInitiated,
     ev.ExitConfirmed,
 )
-_detail_encoder = msgspec.json.Encoder()
+_recommendation_encoder = msgspec.json.Encoder()
 
 
-def audit_values(event: RecordedEvent[Event], pending: Recommendation | None) -> tuple[Any, ...]:
-    """One decision as an rm_audit row (in ``AUDIT_COLUMNS`` order): who, in which role, when,
-    under which rule version, why, and the chain of recommender and approvers where there is one
-    (``pending``: the recommendation open before the event)."""
-    meta = event.metadata
-    detail: dict[str, Any] = {"payload": event.payload}
+def audit_values(event: RecordedEvent[Event], pending: Recommendation | None) -> tuple[int, str, bytes | None]:
+    """One decision as an rm_audit row: its position, its project, and for a decision that
+    completes a recommendation (``pending``: the one open before the event), that recommendation
+    (encoded)."""
+    chain = None
     if pending is not None and isinstance(event.payload, _CHAINED):
-        detail["recommendation"] = {
-            "id": pending.recommendation_id,
-            "decision": pending.decision,
-            "recommender": pending.recommender,
-            "approvers": pending.approvers,
-            "position": pending.position,
-        }
-    return (
-        event.position,
-        event.stream_id.removeprefix(PROJECT_PREFIX),
-        event.type,
-        meta.actor,
-        meta.role,
-        meta.organisation,
-        meta.occurred_at.isoformat(),
-        event.recorded_at.isoformat(),
-        meta.rule_version,
-        meta.reason,
-        _detail_encoder.encode(detail).decode(),
-    )
+        chain = _recommendation_encoder.encode(
+            {
+                "id": pending.recommendation_id,
+                "decision": pending.decision,
+                "recommender": pending.recommender,
+                "approvers": pending.approvers,
+                "position": pending.position,
+            }
+        )
+    return event.position, event.stream_id.removeprefix(PROJECT_PREFIX), chain
 
 
-def audit_row(event: RecordedEvent[Event], before: ProjectState) -> dict[str, Any]:
-    """:func:`audit_values` by column name."""
-    return dict(zip(AUDIT_COLUMNS, audit_values(event, before.pending), strict=True))
+def audit_entry(event: RecordedEvent[Event], project_id: str, recommendation: bytes | None) -> dict[str, Any]:
+    """A decision as the audit trail shows it: who, in which role, when, under which rule version,
+    why, and the chain of recommender and approvers where there is one."""
+    meta = event.metadata
+    detail: dict[str, Any] = {"payload": msgspec.to_builtins(event.payload)}
+    if recommendation is not None:
+        detail["recommendation"] = msgspec.json.decode(recommendation)
+    return {
+        "position": event.position,
+        "project_id": project_id,
+        "type": event.type,
+        "actor": meta.actor,
+        "role": meta.role,
+        "organisation": meta.organisation,
+        "occurred_at": meta.occurred_at.isoformat(),
+        "recorded_at": event.recorded_at.isoformat(),
+        "rule_version": meta.rule_version,
+        "reason": meta.reason,
+        "detail": detail,
+    }
 
 
 #: The columns of rm_projects, in the order ``project_row`` gives them.
 PROJECT_COLUMNS = tuple(project_row(INITIAL))
-#: The columns of rm_audit, in the order ``audit_row`` gives them.
-AUDIT_COLUMNS = (
-    "position",
-    "project_id",
-    "type",
-    "actor",
-    "role",
-    "organisation",
-    "occurred_at",
-    "recorded_at",
-    "rule_version",
-    "reason",
-    "detail",
-)
 
 
 def _upsert(table: str, columns: Sequence[str]) -> str:
@@ -271,7 +263,7 @@ def _upsert(table: str, columns: Sequence[str]) -> str:
 _PROJECT_UPSERT = _upsert("rm_projects", PROJECT_COLUMNS)
 _STATE_UPSERT = _upsert("rm_project_states", ("project_id", "position", "state"))
 _REGISTER_UPSERT = _upsert("rm_register", ("id", "entry", "program_key", "region", "state"))
-_AUDIT_INSERT = f"INSERT INTO rm_audit ({', '.join(AUDIT_COLUMNS)}) VALUES ({', '.join('?' * len(AUDIT_COLUMNS))})"
+_AUDIT_INSERT = "INSERT INTO rm_audit (position, project_id, recommendation) VALUES (?, ?, ?)"
 
 
 class Derived(NamedTuple):
@@ -946,10 +938,16 @@ class ReadModels:
         return rows
 
     def audit(self, project_id: str | None = None, *, after: int = 0, limit: int = 200) -> list[dict[str, Any]]:
+        """The decisions after position ``after`` (of one project, or of all), oldest first."""
         clause = "WHERE position > ?" + (" AND project_id = ?" if project_id else "")
         params: list[Any] = [after] + ([project_id] if project_id else [])
-        rows = self._rows(f"SELECT * FROM rm_audit {clause} ORDER BY position LIMIT ?", [*params, limit])
-        return [_decode_json(r) for r in rows]
+        with self._reading(statements=2) as conn:
+            rows = conn.execute(
+                f"SELECT position, project_id, recommendation FROM rm_audit {clause} ORDER BY position LIMIT ?",
+                [*params, limit],
+            ).fetchall()
+            events = self.store.read_positions([row[0] for row in rows])
+        return [audit_entry(event, project, chain) for event, (_, project, chain) in zip(events, rows, strict=True)]
 
 
 SORTABLE = (
@@ -966,7 +964,7 @@ SORTABLE = (
 
 
 def _decode_json(row: dict[str, Any]) -> dict[str, Any]:
-    for key in ("partners", "latest_metrics", "detail"):
+    for key in ("partners", "latest_metrics"):
         if key in row and isinstance(row[key], str):
             row[key] = msgspec.json.decode(row[key])
     return row

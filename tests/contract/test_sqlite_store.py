@@ -14,6 +14,7 @@ from events.errors import (
     ConflictError,
     ImmutableLogError,
     StoreBusyError,
+    StoreError,
     StoreUnavailableError,
 )
 from events.model import NO_STREAM
@@ -306,3 +307,13 @@ def test_the_parts_of_a_range_hold_every_event_of_it_once_each_stream_whole_in_o
         assert parts == 1 or sum(1 for s in streams if s) > 1  # the streams are spread
     finally:
         store.close()
+
+
+def test_events_are_read_at_the_positions_asked_for_in_that_order(sqlite_store: SQLiteEventStore) -> None:
+    sqlite_store.append([write("c", *notes("4", "5"))], command_id="c2")
+    everything = {e.position: e for e in sqlite_store.read_after(0)}
+    assert [e.position for e in sqlite_store.read_positions([5, 2, 4])] == [5, 2, 4]
+    assert sqlite_store.read_positions([3]) == [everything[3]]
+    assert sqlite_store.read_positions([]) == []
+    with pytest.raises(StoreError, match="no event at position 9"):
+        sqlite_store.read_positions([2, 9])

@@ -6,9 +6,11 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from projections.project import ProjectState
+from projections.read_models import DECISIONS
 from projections.rules import next_report_due
 from projections.views import explain
 from sandbox.synthetic import Simulation, sqlite_registry
@@ -107,6 +109,24 @@ def test_every_admission_in_the_audit_trail_names_its_recommender_approvers_and_
         assert len(rec["approvers"]) == len(set(rec["approvers"])) == required
         assert rec["recommender"] not in rec["approvers"]
         assert row["actor"] == rec["approvers"][-1] and row["role"] == "approver"
+
+
+def test_the_audit_trail_lists_every_decision_of_a_project_as_the_log_recorded_it(history: History) -> None:
+    log = history.log()
+    project = next(e.stream_id for e in log if isinstance(e.payload, ev.ProjectAdmitted))
+    decisions = [e for e in log if e.stream_id == project and isinstance(e.payload, DECISIONS)]
+    rows = history.read_models.audit(project.removeprefix("project-"), limit=1000)
+    assert [r["position"] for r in rows] == [e.position for e in decisions]
+    for row, event in zip(rows, decisions, strict=True):
+        meta = event.metadata
+        assert row["type"] == event.type and row["project_id"] == project.removeprefix("project-")
+        assert (row["actor"], row["role"], row["organisation"]) == (meta.actor, meta.role, meta.organisation)
+        assert (row["rule_version"], row["reason"]) == (meta.rule_version, meta.reason)
+        assert row["occurred_at"] == meta.occurred_at.isoformat()
+        assert row["recorded_at"] == event.recorded_at.isoformat()
+        assert row["detail"]["payload"] == msgspec.json.decode(msgspec.json.encode(event.payload))
+    after = rows[1]["position"]
+    assert history.read_models.audit(project.removeprefix("project-"), after=after, limit=2) == rows[2:4]
 
 
 def test_explaining_an_admission_shows_its_rule_version_checklist_and_four_eyes(history: History) -> None:
