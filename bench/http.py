@@ -62,6 +62,7 @@ import msgspec
 from litestar import Litestar, Response, get, post
 from litestar.params import FromPath, JSONBody
 
+from projections.read_models import decode_state
 from schemas.commands import ReportMetrics
 
 CLIENTS = 16
@@ -251,8 +252,8 @@ def prepare(db: Path, n: int) -> Prepared:
 def prepare_bare(db: Path, ours: Path, projects: Sequence[str]) -> None:
     """The bare side's tables: reports (empty) and one stored state per project (ours, copied)."""
     with contextlib.closing(sqlite3.connect(str(ours))) as source:
-        states = {  # JSON, stored as a BLOB by the read models: the bare side keeps it as text
-            row[0]: row[1] if isinstance(row[1], str) else bytes(row[1]).decode()
+        states = {  # compressed JSON in the read models: the bare side keeps the JSON as text
+            row[0]: msgspec.json.encode(decode_state(row[1])).decode()
             for row in source.execute("SELECT project_id, state FROM rm_project_states")
         }
     with contextlib.closing(sqlite3.connect(str(db), isolation_level=None)) as conn:

@@ -21,7 +21,7 @@ from events.errors import ConflictError
 from events.model import NewEvent, StreamWrite
 from events.sqlite import SQLiteEventStore
 from projections.project import INITIAL, Fact, fold, handled_types
-from projections.read_models import READER, SNAPSHOT_EVERY, ReadModels
+from projections.read_models import READER, SNAPSHOT_EVERY, ReadModels, decode_state
 from projections.views import DETAIL_ITEMS, details_of
 from sandbox.registry import EVENT_TYPES, init_registry, open_store
 from sandbox.service import Registry, project_stream
@@ -458,7 +458,7 @@ def test_a_project_state_is_stored_as_a_snapshot_every_few_events_and_read_with_
 
     def stored_version() -> int:
         [(blob,)] = w.store.connection.execute("SELECT state FROM rm_project_states WHERE project_id = ?", (pid,))
-        return int(msgspec.json.decode(blob)["version"])
+        return decode_state(blob).version
 
     replayed = fold(w.store.read_stream(project_stream(pid)))
     assert replayed.version == SNAPSHOT_EVERY + 6
