@@ -163,7 +163,7 @@ def timed(fn: Callable[[], int]) -> Run:
 
 #: Per-connection settings copied from a freshly opened store to every raw connection, so both
 #: sides always run with the same SQLite configuration (whatever the store chooses to set).
-_MIRRORED_PRAGMAS = ("cache_size", "mmap_size", "temp_store", "wal_autocheckpoint", "foreign_keys")
+_MIRRORED_PRAGMAS = ("cache_size", "mmap_size", "temp_store", "wal_autocheckpoint", "foreign_keys", "secure_delete")
 
 
 def store_pragmas() -> dict[str, int]:

@@ -4,6 +4,7 @@ triggers and pragmas."""
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,18 @@ def test_wal_and_synchronous_full_by_default(sqlite_store: SQLiteEventStore, db_
     other = raw_connection(db_path)  # WAL is a property of the file
     assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     other.close()
+
+
+def test_dropping_rows_does_not_write_their_freed_pages_again(sqlite_store: SQLiteEventStore, db_path: Path) -> None:
+    conn = sqlite_store.connection
+    with sqlite_store.transaction():
+        conn.execute("CREATE TABLE scratch (body BLOB NOT NULL)")
+        conn.executemany("INSERT INTO scratch VALUES (?)", [(os.urandom(3000),) for _ in range(200)])
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    with sqlite_store.transaction():
+        conn.execute("DROP TABLE scratch")  # about 200 pages go to the free list
+    assert os.path.getsize(f"{db_path}-wal") < 20 * page_size
 
 
 def test_synchronous_is_configurable_for_bulk_loads(tmp_path: Path) -> None:
