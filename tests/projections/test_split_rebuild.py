@@ -21,6 +21,8 @@ from typing import Any
 import pytest
 
 from events.model import NewEvent, StreamWrite
+from projections import read_models
+from projections.project import ProjectState
 from projections.read_models import ReadModels, default_parts
 from sandbox.service import project_stream
 from schemas import events as ev
@@ -103,12 +105,30 @@ def test_a_failure_is_recorded_once_and_a_part_that_cannot_record_it_is_replayed
 def test_a_part_that_dies_makes_the_chunk_replay_in_one_process(history: History) -> None:
     models = ReadModels(history.store)
     alone = rebuilt(models, 1, 250_000)
-    models._fold_part_in_child = lambda *args: os._exit(3)  # type: ignore[method-assign]
+    models._serve_part = lambda *args: os._exit(3)  # type: ignore[method-assign]
     splits: list[bool] = []
     try:
         assert rebuilt(models, 2, 250_000, splits) == alone and splits == [False]
     finally:
-        del models._fold_part_in_child
+        del models._serve_part
+
+
+def test_the_other_processes_keep_their_parts_states_from_chunk_to_chunk(
+    history: History, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    models = ReadModels(history.store)
+    alone = rebuilt(models, 1, 29)
+    here = os.getpid()
+    decode = read_models.decode_state
+
+    def only_here(stored: bytes) -> ProjectState:
+        assert os.getpid() == here, "another process read back a state it had folded"
+        return decode(stored)
+
+    monkeypatch.setattr(read_models, "decode_state", only_here)
+    splits: list[bool] = []
+    assert rebuilt(models, 3, 29, splits) == alone
+    assert len(splits) > 3 and all(splits)  # (a part that read one back would have been replayed here)
 
 
 def test_a_process_with_other_threads_running_is_not_forked() -> None:
@@ -120,3 +140,25 @@ def test_a_process_with_other_threads_running_is_not_forked() -> None:
     finally:
         stop.set()
         other.join()
+
+
+def test_a_split_chunk_reports_its_progress_page_by_page(history: History) -> None:
+    models = ReadModels(history.store)
+    models.split_from = 0
+    heard: list[int] = []
+    splits: list[bool] = []
+    split = models._split
+
+    def spied(*args: Any) -> Any:
+        result = split(*args)
+        splits.append(result is not None)
+        return result
+
+    models._split = spied  # type: ignore[method-assign]
+    try:
+        advanced = models.rebuild(parts=2, batch=25, progress=heard.append)
+    finally:
+        del models._split
+    assert splits == [True]  # one chunk, folded by two processes
+    assert sum(heard) == advanced == history.store.head().position
+    assert len(heard) > 3 and all(step > 0 for step in heard)
