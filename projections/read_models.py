@@ -725,7 +725,8 @@ class ReadModels:
         """A helper's life (see :class:`_Helper`), on a connection of its own (the parent's is
         never touched here): for each chunk asked for, it folds its part and sends back the
         recorded rows, or None if anything went wrong (the parent then replays the chunk itself,
-        and meets the same failure where it can record or raise it), and then stops."""
+        and meets the same failure where it can record or raise it). It ends when told to, after
+        a failure, or when the rebuild stops listening."""
         self.store = SQLiteEventStore(self.store.path, self.store.codec, create=False)
         self.db = self.store.db
         self.catalog = Catalog(self.store)
@@ -738,7 +739,7 @@ class ReadModels:
                 self._remember(states, written, upto)
             except _NeedsOneProcess:
                 recorder = None  # (expected: the parent records the failure)
-            except BaseException:
+            except Exception:
                 recorder = None
                 log.exception("read models: the part %d of a rebuild failed; it is replayed in one process", part)
             try:
@@ -803,7 +804,7 @@ class ReadModels:
         chunk, as this one keeps its own.
 
         A chunk writes the rows of every project it touched once, so fewer, longer chunks write
-        less: a million-event log rebuilt in one chunk took 22 s, in chunks of 250,000 events
+        less: a million-event log rebuilt in one chunk took 24 s, in chunks of 250,000 events
         34 s (bench/projections.py). The price is the write lock, held for a whole chunk:
         commands wait for it (up to the busy timeout), as they would for any rebuild.
 
