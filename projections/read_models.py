@@ -369,7 +369,11 @@ class _Helper:
             return False
         return True
 
-    def stop(self) -> None:
+    def stop(self, *, kill: bool = False) -> None:
+        """Tell the process to end (it ends once idle), or with ``kill`` end it at once: the
+        rebuild failed, and the part it may still be folding would be read by nobody."""
+        if kill:
+            self.process.kill()
         with suppress(OSError):
             self.pipe.send(None)
         self.pipe.close()
@@ -688,10 +692,10 @@ class ReadModels:
             progress(upto - self._reported)
         return upto - start, upto == head, states, written
 
-    def _stop_helpers(self) -> None:
+    def _stop_helpers(self, *, kill: bool = False) -> None:
         helpers, self._helpers = self._helpers, []
         for helper in helpers:
-            helper.stop()
+            helper.stop(kill=kill)
 
     def _fold_part(
         self,
@@ -833,6 +837,9 @@ class ReadModels:
             with self.store.transaction() as db:
                 ensure_tables(db)
             return advanced
+        except BaseException:
+            self._stop_helpers(kill=True)  # (an operator's Ctrl-C does not wait for their parts)
+            raise
         finally:
             self._stop_helpers()
             self.parts = 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -162,3 +163,32 @@ def test_a_split_chunk_reports_its_progress_page_by_page(history: History) -> No
     assert splits == [True]  # one chunk, folded by two processes
     assert sum(heard) == advanced == history.store.head().position
     assert len(heard) > 3 and all(step > 0 for step in heard)
+
+
+def test_a_rebuild_that_fails_here_ends_the_other_processes_at_once(
+    history: History, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[Any] = []
+
+    class Recorded(read_models._Helper):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            started.append(self)
+
+    monkeypatch.setattr(read_models, "_Helper", Recorded)
+    models = ReadModels(history.store)
+    models.split_from = 0
+    here = os.getpid()
+    fold = models.apply
+
+    def failing_here(*args: Any) -> None:
+        if os.getpid() == here:
+            raise KeyboardInterrupt  # the operator stops the rebuild
+        fold(*args)
+
+    models.apply = failing_here  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        models.rebuild(parts=2)
+    [helper] = started
+    assert helper.process.exitcode == -signal.SIGKILL  # not left to finish a part nobody reads
+    assert models.position == 0  # and nothing of the chunk was committed
