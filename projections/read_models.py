@@ -65,9 +65,9 @@ _state_decoder = msgspec.json.Decoder(ProjectState)
 def encode_state(state: ProjectState) -> bytes:
     """A project state as stored: its JSON in an LZ4 block. The states are most of what the read
     models write (a project's documents, reports and history), their JSON halves under LZ4, and
-    the block costs a few microseconds each way; a rebuild writes and checkpoints about half the
-    bytes (measured with bench/projections.py). States are derived data, rebuilt from the log,
-    so their encoding is free to change with :data:`SCHEMA_VERSION`."""
+    the block costs a few microseconds each way, so a rebuild writes and checkpoints far fewer
+    pages. States are derived data, rebuilt from the log, so their encoding is free to change
+    with :data:`SCHEMA_VERSION`."""
     stored: bytes = lz4.block.compress(_state_encoder.encode(state))
     return stored
 
