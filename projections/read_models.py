@@ -731,11 +731,21 @@ class ReadModels:
         recorded rows, or None if anything went wrong (the parent then replays the chunk itself,
         and meets the same failure where it can record or raise it). It ends when told to, after
         a failure, or when the rebuild stops listening."""
-        self.store = SQLiteEventStore(self.store.path, self.store.codec, create=False)
+        # The connection copied by the fork, inside the parent's write transaction, is kept
+        # referenced and never used: closing it here could touch what the parent holds. (The
+        # process ends with os._exit, which finalizes nothing.)
+        inherited = self.store
+        self.store = SQLiteEventStore(inherited.path, inherited.codec, create=False)
         self.db = self.store.db
         self.catalog = Catalog(self.store)
         self._lock = threading.RLock()
-        while (asked := pipe.recv()) is not None:
+        while True:
+            try:
+                asked = pipe.recv()
+            except (EOFError, OSError):
+                return  # (the rebuild's process is gone)
+            if asked is None:
+                return
             start, upto, batch, self._empty = asked
             recorder: _Recorder | None = _Recorder()
             try:
