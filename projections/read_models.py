@@ -73,6 +73,7 @@ def encode_state(state: ProjectState) -> bytes:
 
 
 def decode_state(stored: bytes) -> ProjectState:
+    """The state :func:`encode_state` stored."""
     return _state_decoder.decode(lz4.block.decompress(stored))
 
 #: Events that record a decision, for the audit trail.
@@ -426,7 +427,6 @@ class ReadModels:
         self._lock = threading.RLock()  # taken inside the store's transaction, never around it
         self.parts = 1  # processes a chunk is split between (see ``rebuild``)
         self._helpers: list[_Helper] = []  # the other parts' processes, during a rebuild
-        self._reported = 0  # how far along the log a split chunk's progress was reported
         #: a chunk is split only when it is at least this long: below it, starting processes
         #: costs more than they save
         self.split_from = 20_000
@@ -678,6 +678,9 @@ class ReadModels:
         states, written = self._fold_part(db, start, upto, 0, batch, progress)
         theirs = [_received(helper.pipe) for helper in self._helpers] if asked else [None]
         if any(recorder is None for recorder in theirs):
+            # The chunk is replayed here: the helpers' parts, read or not, go unused, and one of
+            # them may still be sending its part into a pipe nobody reads.
+            self._stop_helpers(kill=True)
             conn.execute("ROLLBACK TO split")
             conn.execute("RELEASE split")
             self._failed, self._stale = failed, stale  # as they were: the chunk is replayed here
@@ -688,8 +691,6 @@ class ReadModels:
                 conn.executemany(sql, rows)
         conn.execute("RELEASE split")
         self.store.save_checkpoint(READER, upto)
-        if progress and upto > self._reported:
-            progress(upto - self._reported)
         return upto - start, upto == head, states, written
 
     def _stop_helpers(self, *, kill: bool = False) -> None:
@@ -708,20 +709,22 @@ class ReadModels:
     ) -> tuple[dict[str, ProjectState], dict[str, Derived]]:
         """Fold the events of one part of the streams into drafts and write their rows through
         ``db`` (see ``_split``): the states and the rows derived from them. ``progress`` hears
-        how far along the log each page of this part reached (the parts advance together)."""
+        how far along the log each page of this part reached (the parts advance together), and
+        the rest of ``(start, upto]`` once the part is folded."""
         drafts: dict[str, Draft] = {}
         self._drafts = drafts
-        self._reported = start
+        reported = start
         try:
             pages = self.store.pages_of_part(after=start, upto=upto, part=part, parts=self.parts, batch=batch)
             for events in pages:
                 self.apply(db, events)  # type: ignore[arg-type]  # (or records them, see _Recorder)
                 if progress:
-                    reached = events[-1].position
-                    progress(reached - self._reported)
-                    self._reported = reached
+                    progress(events[-1].position - reported)
+                    reported = events[-1].position
         finally:
             self._drafts = None
+        if progress and upto > reported:
+            progress(upto - reported)
         states = {project_id: freeze(d) for project_id, d in drafts.items()}
         return states, self._write(db.conn, states, known=True)  # type: ignore[arg-type]
 

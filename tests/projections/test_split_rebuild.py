@@ -103,6 +103,20 @@ def test_a_failure_is_recorded_once_and_a_part_that_cannot_record_it_is_replayed
     assert caplog.text.count("rm_failures") == 1  # logged once, by the process that recorded it
 
 
+@pytest.fixture
+def helpers(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every helper process a rebuild starts, in order."""
+    started: list[Any] = []
+
+    class Recorded(read_models._Helper):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            started.append(self)
+
+    monkeypatch.setattr(read_models, "_Helper", Recorded)
+    return started
+
+
 def test_a_part_that_dies_makes_the_chunk_replay_in_one_process(history: History) -> None:
     models = ReadModels(history.store)
     alone = rebuilt(models, 1, 250_000)
@@ -112,6 +126,29 @@ def test_a_part_that_dies_makes_the_chunk_replay_in_one_process(history: History
         assert rebuilt(models, 2, 250_000, splits) == alone and splits == [False]
     finally:
         del models._serve_part
+
+
+def test_when_one_part_dies_the_others_are_ended_and_the_chunk_replays_here(
+    history: History, helpers: list[Any]
+) -> None:
+    models = ReadModels(history.store)
+    alone = rebuilt(models, 1, 250_000)
+    serve = models._serve_part
+
+    def dies_in_part_2(pipe: Any, part: int) -> None:
+        if part == 2:
+            os._exit(3)
+        serve(pipe, part)
+
+    models._serve_part = dies_in_part_2  # type: ignore[method-assign]
+    splits: list[bool] = []
+    try:
+        assert rebuilt(models, 3, 250_000, splits) == alone and splits == [False]
+    finally:
+        del models._serve_part
+    first, second = helpers
+    assert second.process.exitcode == 3
+    assert first.process.exitcode == -signal.SIGKILL  # its part goes unused: not waited for
 
 
 def test_the_other_processes_keep_their_parts_states_from_chunk_to_chunk(
@@ -165,17 +202,7 @@ def test_a_split_chunk_reports_its_progress_page_by_page(history: History) -> No
     assert len(heard) > 3 and all(step > 0 for step in heard)
 
 
-def test_a_rebuild_that_fails_here_ends_the_other_processes_at_once(
-    history: History, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    started: list[Any] = []
-
-    class Recorded(read_models._Helper):
-        def __init__(self, *args: Any) -> None:
-            super().__init__(*args)
-            started.append(self)
-
-    monkeypatch.setattr(read_models, "_Helper", Recorded)
+def test_a_rebuild_that_fails_here_ends_the_other_processes_at_once(history: History, helpers: list[Any]) -> None:
     models = ReadModels(history.store)
     models.split_from = 0
     here = os.getpid()
@@ -189,6 +216,6 @@ def test_a_rebuild_that_fails_here_ends_the_other_processes_at_once(
     models.apply = failing_here  # type: ignore[method-assign]
     with pytest.raises(KeyboardInterrupt):
         models.rebuild(parts=2)
-    [helper] = started
+    [helper] = helpers
     assert helper.process.exitcode == -signal.SIGKILL  # not left to finish a part nobody reads
     assert models.position == 0  # and nothing of the chunk was committed
