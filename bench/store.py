@@ -7,9 +7,10 @@ Both sides work on a file database in WAL mode with the store's own schema
 the physical limit: plain ``sqlite3`` and ``msgspec``, the same canonical bytes and SHA-256 chain
 (checked: the raw database passes ``SQLiteEventStore.verify``), no abstraction in between, and
 the same per-connection SQLite settings as the store (read back from a store and copied).
-The raw side does the bare minimum of each case and nothing more: in particular it keeps no
-``commands`` row (idempotency record) and decodes only the payload, not the metadata. After
-``append_single`` a detail line shows what that row alone costs the raw side.
+The raw side does the bare minimum of each case and nothing more: in particular it decodes only
+the payload, not the metadata, and gives every event a random id. Our store's idempotency record
+costs no extra write: the first event of an append carries an id derived from the command id,
+and the event_id index both sides keep refuses a repeat.
 
 Each figure is printed as one line ``NAME: VALUE events/s ratio=R`` with ``R = ours / raw``
 (best of ``--repeat`` interleaved runs on each side), followed by an indented detail line.
@@ -254,10 +255,9 @@ def check_canonical_template() -> None:
         raise RuntimeError("the raw canonical template differs from events.hashchain.canonical_bytes")
 
 
-def raw_append(conn: sqlite3.Connection, batches: Sequence[Batch], *, record_commands: bool = False) -> int:
+def raw_append(conn: sqlite3.Connection, batches: Sequence[Batch]) -> int:
     """One transaction per batch: BEGIN IMMEDIATE, read the chain head and the stream head,
-    check the expected version, encode, hash, executemany, COMMIT. With ``record_commands``, also
-    the idempotency record our store keeps (one ``commands`` row per append), to show its cost."""
+    check the expected version, encode, hash, executemany, COMMIT."""
     encode = msgspec.json.Encoder(order="sorted").encode
     encode_str = msgspec.json.encode
     replace = msgspec.structs.replace
@@ -316,33 +316,9 @@ def raw_append(conn: sqlite3.Connection, batches: Sequence[Batch], *, record_com
             )
             prev_hash = digest
         conn.executemany(_INSERT, rows)
-        if record_commands:
-            execute(_COMMAND_INSERT, (batch.command_id, rows[0][0], rows[-1][0], now))
         execute("COMMIT")
         n += len(rows)
     return n
-
-
-_COMMAND_INSERT = "INSERT INTO commands (command_id, first_position, last_position, recorded_at) VALUES (?, ?, ?, ?)"
-
-
-def idempotency_record_cost(batches: Sequence[Batch], repeat: int, pragmas: dict[str, int]) -> None:
-    """Print what the idempotency record alone costs the raw side (synchronous=FULL): the rate of
-    raw appends that also write a ``commands`` row, against raw appends that do not."""
-    rates: dict[bool, list[float]] = {False: [], True: []}
-    for rep in range(repeat):
-        for record in (False, True) if rep % 2 == 0 else (True, False):
-            with temp_db() as path:
-                conn = open_raw(path, "FULL", pragmas)
-                run = timed(lambda c=conn, r=record: raw_append(c, batches, record_commands=r))  # type: ignore[misc]
-                conn.close()
-            rates[record].append(run.rate)
-        gc.collect()
-    print(
-        f"    the idempotency record alone: raw appends that also write a commands row run at"
-        f" {max(rates[True]) / max(rates[False]):.2f} of raw's rate (best of {repeat} runs each)",
-        flush=True,
-    )
 
 
 def raw_read_all(conn: sqlite3.Connection) -> int:
@@ -622,7 +598,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         figure = bench_append("append_single", 0.8, single, "FULL", runs, pragmas, None)
         figure.print()
         figures.append(figure)
-        idempotency_record_cost(single, runs, pragmas)
         streams = sorted({b.stream_id for b in batched})[:10]
         del batched, single  # the read cases should not pay for 100k live input objects in the GC
         gc.collect()

@@ -1,7 +1,9 @@
 """The backend-independent part of an append: validate, encode, number, chain and hash.
 
 A backend takes its write lock, asks :func:`plan_rows` for the rows (given the head of the log
-and a way to read each stream's version), and writes them with the command record.
+and a way to read each stream's version), and writes them. The first event of every append
+carries the id :func:`command_event_id` derives from the command id, so the uniqueness of event
+ids is what refuses a repeated command: the record of a command is part of the hash-chained log.
 """
 
 from __future__ import annotations
@@ -33,6 +35,21 @@ def new_event_id() -> str:
     ``str(uuid.uuid4())`` gives, made without building a ``uuid.UUID`` on the append path."""
     h = os.urandom(16).hex()
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16)]}{h[17:20]}-{h[20:]}"
+
+
+#: What :func:`command_event_id` hashes before the command id (UTF-8).
+COMMAND_ID_PREFIX = b"sandbox-registry command "
+
+
+def command_event_id(command_id: str) -> str:
+    """The event id of the first event a command appends: SHA-256 of :data:`COMMAND_ID_PREFIX`
+    and the command id, its first 32 hex digits as a name-based UUID (version 8, RFC 9562).
+
+    Random event ids are version 4, so a derived id never equals one. Anyone holding the export
+    can recompute it (the README shows how) and see which event began which command.
+    """
+    h = hashlib.sha256(COMMAND_ID_PREFIX + command_id.encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-8{h[13:16]}-{_VARIANT[int(h[16], 16)]}{h[17:20]}-{h[20:32]}"
 
 
 def encode_writes(codec: EventCodec, writes: Sequence[StreamWrite], command_id: str) -> list[list[Encoded]]:
@@ -92,9 +109,12 @@ def plan_rows(
     prev_hash: str,
     recorded_at: str,
     version_of: Callable[[str], int],
+    command_id: str,
 ) -> tuple[list[Row], dict[str, int]]:
-    """Number, chain and hash the events after ``position``; check each expected version."""
+    """Number, chain and hash the events after ``position``; check each expected version.
+    The first event gets the id derived from ``command_id``, the others random ones."""
     rows: list[Row] = []
+    event_id = command_event_id(command_id)
     versions: dict[str, int] = {}
     sha256 = hashlib.sha256
     for write, events in zip(writes, encoded, strict=True):
@@ -102,9 +122,10 @@ def plan_rows(
         version = version_of(stream_id)
         check_expected(stream_id, write.expected, version)
         for event_type, schema_version, data, metadata in events:
+            if rows:
+                event_id = new_event_id()
             position += 1
             version += 1
-            event_id = new_event_id()
             digest = sha256(
                 canonical_bytes(
                     position=position,

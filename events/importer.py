@@ -2,14 +2,17 @@
 
 The file is read line by line; each line is checked against the chain (content hash, link,
 contiguous positions and versions) before it is written, and a file that does not verify is
-refused, naming the first bad line, with nothing committed. Command records are rebuilt from
-the events' ``command_id`` so retried commands stay idempotent in the new database.
+refused, naming the first bad line, with nothing committed. A command whose first event carries
+the id derived from its command id is recorded by that event; for one appended before the ids
+were derived, a command record is rebuilt from the events' ``command_id``, so retried commands
+stay idempotent in the new database either way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from events.appending import command_event_id
 from events.export import ExportFormatError, parse_line
 from events.hashchain import ChainVerifier
 from events.sqlite import SQLiteEventStore
@@ -40,7 +43,7 @@ def import_log(
         raise ImportRefused(0, f"the target database {store.path} already holds events")
     verifier = ChainVerifier()
     rows: list[tuple[object, ...]] = []
-    commands: dict[str, list[int]] = {}
+    commands: dict[str, list[int]] = {}  # first position, last position, first id derived (0/1)
     count = 0
     with store.transaction() as db:
         conn = db.conn
@@ -71,7 +74,10 @@ def import_log(
             )
             command_id = _command_id(metadata)
             if command_id:
-                span = commands.setdefault(command_id, [event.position, event.position, 0])
+                span = commands.get(command_id)
+                if span is None:
+                    derived = event.event_id == command_event_id(command_id)
+                    span = commands[command_id] = [event.position, event.position, derived]
                 span[1] = event.position
             count += 1
             if len(rows) >= batch:
@@ -90,10 +96,12 @@ def import_log(
             )
         }
         stamp = next(iter(last_recorded.values()), "")
+        legacy = [(cid, span[0], span[1], stamp) for cid, span in commands.items() if not span[2]]
         conn.executemany(
             "INSERT INTO commands (command_id, first_position, last_position, recorded_at) VALUES (?, ?, ?, ?)",
-            [(cid, span[0], span[1], stamp) for cid, span in commands.items()],
+            legacy,
         )
+    store.reload_command_records()
     return count
 
 

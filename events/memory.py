@@ -58,6 +58,7 @@ class InMemoryEventStore:
                 prev_hash=head.hash,
                 recorded_at=now,
                 version_of=self.stream_version,
+                command_id=command_id,
             )
             for row in rows:
                 stored = StoredEvent(
@@ -65,7 +66,9 @@ class InMemoryEventStore:
                 )
                 self._events.append(stored)
                 self._streams.setdefault(stored.stream_id, []).append(stored.position)
-            first, last = (rows[0][0], rows[-1][0]) if rows else (0, 0)
+            if not rows:  # as in SQLite, where the first event is the record: nothing to repeat
+                return AppendResult(command_id, 0, 0, versions)
+            first, last = rows[0][0], rows[-1][0]
             self._commands[command_id] = (first, last)
             return AppendResult(command_id, first, last, versions)
 
@@ -75,7 +78,7 @@ class InMemoryEventStore:
                 return None
             first, last = self._commands[command_id]
             versions: dict[str, int] = {}
-            for event in self._events[first - 1 : last] if last else ():
+            for event in self._events[first - 1 : last]:
                 versions[event.stream_id] = event.version
             return AppendResult(command_id, first, last, versions, duplicate=True)
 

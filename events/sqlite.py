@@ -18,10 +18,11 @@ from typing import Any, Literal
 import msgspec
 import sqlite_utils
 
-from events.appending import encode_writes, plan_rows
+from events.appending import command_event_id, encode_writes, plan_rows
 from events.codec import EventCodec, parse_recorded_at
 from events.ddl import STATEMENTS, STORE_SCHEMA_VERSION
 from events.errors import (
+    ConflictError,
     CorruptEventError,
     ImmutableLogError,
     StoreBusyError,
@@ -50,9 +51,19 @@ _INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
 _metadata_decoder = msgspec.json.Decoder(EventMetadata)
 _HEAD = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
 _STREAM_VERSION = "SELECT max(version) FROM events WHERE stream_id = ?"
-_RECORD_COMMAND = (
-    "INSERT INTO commands (command_id, first_position, last_position, recorded_at) VALUES (?, ?, ?, ?)"
-)
+_FIRST_OF_COMMAND = "SELECT position FROM events WHERE event_id = ?"
+_COMMAND_OF_NEXT = "SELECT position, metadata FROM events WHERE position > ? ORDER BY position LIMIT ?"
+_LEGACY_COMMAND = "SELECT first_position, last_position FROM commands WHERE command_id = ?"
+_RECORDED_PAGE = 256
+
+
+class _CommandOf(msgspec.Struct):
+    """The one metadata field :meth:`SQLiteEventStore._recorded` reads."""
+
+    command_id: str = ""
+
+
+_command_of = msgspec.json.Decoder(_CommandOf)
 #: Rows per query in verify: small pages stay in the CPU cache (measured in bench/store.py).
 _VERIFY_BATCH = 200
 _NO_TIME = datetime.min.replace(tzinfo=UTC)  # placeholder before the first row's recorded_at
@@ -142,10 +153,18 @@ class SQLiteEventStore:
             conn.close()  # e.g. not a database: do not leak the handle
             raise translate_error(e) from e
         self._conn = conn
+        self._legacy_commands = False
+        self.reload_command_records()
         self._read_columns = _as_bytes(self._DECODE_COLUMNS) if utf8 else self._DECODE_COLUMNS
         self._verify_sql = _as_bytes(self._STORED_SQL) if utf8 else self._STORED_SQL
 
     # -- set-up ---------------------------------------------------------------------------
+
+    def reload_command_records(self) -> None:
+        """Look again whether the ``commands`` table holds records: older databases recorded
+        every command there (see ``_recorded``), and the importer rebuilds them for events
+        appended that way. Read when the store opens, and by the importer after it writes."""
+        self._legacy_commands = bool(self._fetch("SELECT EXISTS (SELECT 1 FROM commands)")[0][0])
 
     @staticmethod
     def _ensure_schema(conn: sqlite3.Connection) -> None:
@@ -202,40 +221,71 @@ class SQLiteEventStore:
         count = sum(map(len, encoded))
         with self.transaction():
             execute = self._conn.execute
+            if self._legacy_commands and (recorded := self._recorded(command_id)):
+                return self._result_for(command_id, *recorded, duplicate=True)
             head = execute(_HEAD).fetchone()
             position, prev_hash, last_recorded = head if head is not None else (0, GENESIS_HASH, "")
             # recorded_at never runs backwards along the log, even if the clock does
             now = max(format_recorded_at(self._clock()), last_recorded)
-            first, last = (position + 1, position + count) if count else (0, 0)
-            # The command's record goes in first: its primary key is the idempotency check, so a
-            # new command (the common case) costs no extra read. A repeated one fails this one
-            # statement only, and the transaction has written nothing.
             try:
-                execute(_RECORD_COMMAND, (command_id, first, last, now))
+                rows, versions = plan_rows(
+                    writes,
+                    encoded,
+                    position=position,
+                    prev_hash=prev_hash,
+                    recorded_at=now,
+                    version_of=self._version,
+                    command_id=command_id,
+                )
+            except ConflictError:
+                # a repeated command whose streams have moved on since: it was recorded
+                if recorded := self._recorded(command_id):
+                    return self._result_for(command_id, *recorded, duplicate=True)
+                raise
+            # The first row's event id is derived from the command id: the index that keeps
+            # event ids unique refuses a repeated command, so a new one (the common case) costs
+            # no extra read or write. A repeat fails this one statement only, and the
+            # transaction has written nothing.
+            try:
+                if len(rows) == 1:
+                    execute(_INSERT, rows[0])
+                elif rows:
+                    self._conn.executemany(_INSERT, rows)
+                elif recorded := self._recorded(command_id):  # nothing to write, nothing refused
+                    return self._result_for(command_id, *recorded, duplicate=True)
             except sqlite3.IntegrityError as e:
-                if "commands.command_id" not in str(e):
+                if "events.event_id" not in str(e) or not (recorded := self._recorded(command_id)):
                     raise
-                [(first, last)] = execute(
-                    "SELECT first_position, last_position FROM commands WHERE command_id = ?", (command_id,)
-                ).fetchall()
-                return self._result_for(command_id, first, last, duplicate=True)
-            rows, versions = plan_rows(
-                writes,
-                encoded,
-                position=position,
-                prev_hash=prev_hash,
-                recorded_at=now,
-                version_of=self._version,
-            )
-            if len(rows) == 1:
-                execute(_INSERT, rows[0])
-            elif rows:
-                self._conn.executemany(_INSERT, rows)
+                return self._result_for(command_id, *recorded, duplicate=True)
+        first, last = (position + 1, position + count) if count else (0, 0)
         return AppendResult(command_id, first, last, versions)
 
     def _version(self, stream_id: str) -> int:
         [(version,)] = self._fetch(_STREAM_VERSION, (stream_id,))
         return int(version or 0)
+
+    def _recorded(self, command_id: str) -> tuple[int, int] | None:
+        """The first and last position a command appended, or None if it appended nothing.
+
+        Its first event carries the id derived from the command id; the events of one append
+        are contiguous and all name the command in their metadata. A database written before
+        the ids were derived keeps those commands in its ``commands`` table.
+        """
+        rows = self._fetch(_FIRST_OF_COMMAND, (command_event_id(command_id),))
+        if not rows:
+            if not self._legacy_commands:
+                return None
+            legacy = self._fetch(_LEGACY_COMMAND, (command_id,))
+            return (int(legacy[0][0]), int(legacy[0][1])) if legacy else None
+        first = last = int(rows[0][0])
+        while True:
+            page = self._fetch(_COMMAND_OF_NEXT, (last, _RECORDED_PAGE))
+            for position, metadata in page:
+                if _command_of.decode(metadata).command_id != command_id:
+                    return first, last
+                last = position
+            if len(page) < _RECORDED_PAGE:
+                return first, last
 
     def _result_for(self, command_id: str, first: int, last: int, *, duplicate: bool) -> AppendResult:
         versions = {
@@ -250,12 +300,8 @@ class SQLiteEventStore:
 
     def command_result(self, command_id: str) -> AppendResult | None:
         with self._lock:
-            rows = self._fetch(
-                "SELECT first_position, last_position FROM commands WHERE command_id = ?", (command_id,)
-            )
-            if not rows:
-                return None
-            return self._result_for(command_id, rows[0][0], rows[0][1], duplicate=True)
+            recorded = self._recorded(command_id)
+            return None if recorded is None else self._result_for(command_id, *recorded, duplicate=True)
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -445,9 +491,14 @@ class SQLiteEventStore:
         return low
 
     def verify(self) -> VerifyReport:
-        # Read what commands acknowledged BEFORE the events: the log only grows, so an append
-        # committed while we re-hash cannot make the log look truncated.
-        [(acknowledged,)] = self._fetch("SELECT coalesce(max(last_position), 0) FROM commands")
+        # Read what was acknowledged BEFORE the events: the log only grows, so an append
+        # committed while we re-hash cannot make the log look truncated. Readers' checkpoints
+        # (the registry's read models move theirs with every command) and the command records
+        # of older databases both name positions the log once reached.
+        [(acknowledged,)] = self._fetch(
+            "SELECT max((SELECT coalesce(max(position), 0) FROM checkpoints),"
+            " (SELECT coalesce(max(last_position), 0) FROM commands))"
+        )
         verifier = ChainVerifier()
         try:
             after = 0
@@ -476,8 +527,8 @@ class SQLiteEventStore:
                 head_hash=report.head_hash,
                 failed_position=report.head_position + 1,
                 reason=(
-                    f"the log ends at position {report.head_position} but commands acknowledged"
-                    f" events up to {acknowledged} (events were removed from the end)"
+                    f"the log ends at position {report.head_position} but a reader's checkpoint or a"
+                    f" command record reached {acknowledged} (events were removed from the end)"
                 ),
             )
         return report

@@ -1,5 +1,6 @@
 """The README tells the truth: every CLI command and API route it names exists and every one that
-exists is named, and its walkthrough runs as written against a live server."""
+exists is named, its walkthrough runs as written against a live server, and its recipe for a
+command's first event id gives the ids the store writes."""
 
 from __future__ import annotations
 
@@ -10,16 +11,21 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from events.memory import InMemoryEventStore
 from sandbox.cli import main
 from sandbox.demo import build_demo
 from sandbox.registry import open_store
 from sandbox.service import Registry
 from schemas.commands import Actor
 from tests.faults.test_server_faults import server
+from tests.support import make_codec, notes, write
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -106,3 +112,20 @@ def extend_calendar_past_today(db: Path) -> None:
             )
     finally:
         store.close()
+
+
+def readme_function(name: str) -> Any:
+    """The Python block of the README that defines ``name``, run on its own."""
+    blocks = re.findall(r"```python\n(.*?)```", README, flags=re.S)
+    [block] = [b for b in blocks if f"def {name}(" in b]
+    namespace: dict[str, Any] = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    return namespace[name]
+
+
+@given(command_id=st.text(min_size=1))
+def test_the_readme_derives_a_commands_first_event_id_as_the_store_does(command_id: str) -> None:
+    store = InMemoryEventStore(make_codec())
+    store.append([write("s", *notes("first", "second"))], command_id=command_id)
+    first, second = store.read_after(0)
+    assert readme_function("command_event_id")(command_id) == first.event_id != second.event_id

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from events import appending
+from events.appending import command_event_id
 from events.errors import (
     ConflictError,
     ImmutableLogError,
@@ -18,7 +20,9 @@ from events.errors import (
     StoreError,
     StoreUnavailableError,
 )
-from events.model import NO_STREAM
+from events.export import export_lines
+from events.importer import import_log
+from events.model import ANY, NO_STREAM
 from events.sqlite import SQLiteEventStore
 from events.store import catch_up
 from tests.support import (
@@ -82,6 +86,83 @@ def test_a_conflict_seen_from_another_store_object(sqlite_store: SQLiteEventStor
         other.close()
 
 
+def test_a_repeated_command_is_refused_by_the_event_id_index_alone(
+    sqlite_store: SQLiteEventStore, db_path: Path
+) -> None:
+    conn = raw_connection(db_path)
+    try:
+        assert conn.execute("SELECT count(*) FROM commands").fetchone() == (0,)  # no second record
+        [(first_id,)] = conn.execute("SELECT event_id FROM events WHERE position = 1")
+    finally:
+        conn.close()
+    assert first_id == command_event_id("c1")
+    again = sqlite_store.append([write("a", *notes("x"))], command_id="c1")
+    assert again.duplicate and (again.first_position, again.last_position) == (1, 3)
+
+
+def _append_as_older_databases_did(store: SQLiteEventStore, command_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A random first event id and a row in the ``commands`` table, as before ids were derived."""
+    with monkeypatch.context() as m:
+        m.setattr(appending, "command_event_id", lambda _: appending.new_event_id())
+        result = store.append([write("old", *notes("o1", "o2"))], command_id=command_id)
+    with store.transaction() as db:
+        db.execute(_LEGACY_RECORD, (command_id, result.first_position, result.last_position, "2024-01-01T00:00:00Z"))
+
+
+def test_commands_an_older_database_recorded_in_its_table_stay_idempotent(
+    sqlite_store: SQLiteEventStore, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _append_as_older_databases_did(sqlite_store, "old-1", monkeypatch)
+    sqlite_store.append([write("old", *notes("later"))], command_id="new-1")
+    reopened = open_sqlite(db_path, create=False)
+    try:
+        head = reopened.head()
+        for expected in (ANY, 0):  # whether or not the versions still hold
+            again = reopened.append([write("old", *notes("o1", "o2"), expected=expected)], command_id="old-1")
+            assert again.duplicate and (again.first_position, again.last_position) == (4, 5)
+            assert again.versions == {"old": 2}
+        assert reopened.head() == head
+        assert reopened.append([write("a", *notes("x"))], command_id="new-1").duplicate
+        recorded = reopened.command_result("old-1")
+        assert recorded is not None and (recorded.first_position, recorded.last_position) == (4, 5)
+        attacker = raw_connection(db_path)
+        drop_triggers(attacker)
+        attacker.execute("DELETE FROM events WHERE position >= 5")
+        attacker.close()
+        report = reopened.verify()  # the record still names position 5
+        assert (report.ok, report.failed_position) == (False, 5) and "removed" in (report.reason or "")
+    finally:
+        reopened.close()
+
+
+@pytest.mark.parametrize("older", [False, True])
+def test_an_imported_log_keeps_every_command_idempotent(
+    sqlite_store: SQLiteEventStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, older: bool
+) -> None:
+    if older:
+        _append_as_older_databases_did(sqlite_store, "old-1", monkeypatch)
+    sqlite_store.append([write("b", *notes("4", "5"))], command_id="c2")
+    lines = list(export_lines(sqlite_store.iter_stored()))
+    target = open_sqlite(tmp_path / "imported.db")
+    try:
+        assert import_log(target, lines) == sqlite_store.head().position
+        records = target.connection.execute("SELECT command_id, first_position, last_position FROM commands")
+        # only a command whose first event does not carry the derived id needs a record
+        assert records.fetchall() == ([("old-1", 4, 5)] if older else [])
+        head = target.head()
+        for command_id, span in (("c1", (1, 3)), ("c2", (head.position - 1, head.position))):
+            again = target.append([write("z", *notes("again"))], command_id=command_id)
+            assert again.duplicate and (again.first_position, again.last_position) == span
+        if older:
+            assert target.append([write("z", *notes("again"))], command_id="old-1").duplicate
+        assert target.head() == head
+    finally:
+        target.close()
+
+
+_LEGACY_RECORD = "INSERT INTO commands (command_id, first_position, last_position, recorded_at) VALUES (?, ?, ?, ?)"
+
+
 # -- 7. immutability -------------------------------------------------------------------------------
 
 
@@ -98,6 +179,9 @@ def test_a_conflict_seen_from_another_store_object(sqlite_store: SQLiteEventStor
 def test_the_database_refuses_update_and_delete(sqlite_store: SQLiteEventStore, db_path: Path, sql: str) -> None:
     table = "commands" if "commands" in sql else "events"
     op = sql.split()[0]
+    if table == "commands":  # the records an older database kept of its commands
+        with sqlite_store.transaction() as db:
+            db.execute(_LEGACY_RECORD, ("old-command", 1, 2, "2024-01-01T00:00:00.000000Z"))
     with pytest.raises(ImmutableLogError, match=f"{op} on {table} is refused"), sqlite_store.transaction() as db:
         db.execute(sql)
     # and through a plain sqlite3 connection, as any other program would try

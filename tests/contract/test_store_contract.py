@@ -6,7 +6,9 @@ parametrised over the backends, so a new backend only has to be added to ``suppo
 
 from __future__ import annotations
 
+import hashlib
 import threading
+import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -226,6 +228,31 @@ def test_a_repeated_command_id_wins_over_a_now_stale_expected_version(store: Eve
     again = store.append([write("a", *notes("1"), expected=NO_STREAM)], command_id="c1")
     assert again.duplicate
     assert store.stream_version("a") == 1
+
+
+def test_the_first_event_of_a_command_carries_the_id_derived_from_the_command_id(store: EventStore) -> None:
+    store.append([write("a", *notes("1", "2")), write("b", *notes("3"))], command_id="c1")
+    store.append([write("a"), write("b", *notes("4"))], command_id="命令-2")  # "a" only checked
+    ids = [e.event_id for e in store.read_after(0)]
+    # recomputed the way the README tells an auditor to, not through the store's own function
+    for position, command in ((1, "c1"), (4, "命令-2")):
+        h = hashlib.sha256(b"sandbox-registry command " + command.encode()).hexdigest()
+        derived = uuid.UUID(ids[position - 1])
+        assert (derived.version, derived.variant) == (8, uuid.RFC_4122)
+        assert derived.hex[:12] == h[:12] and derived.hex[13:16] == h[13:16] and derived.hex[17:] == h[17:32]
+    assert [uuid.UUID(ids[i]).version for i in (1, 2)] == [4, 4]
+
+
+def test_an_append_that_writes_nothing_records_nothing(store: EventStore) -> None:
+    store.append([write("a", *notes("1"))], command_id="c1")
+    checked = store.append([write("a", expected=1)], command_id="only-a-check")
+    assert (checked.first_position, checked.last_position, checked.duplicate) == (0, 0, False)
+    assert store.command_result("only-a-check") is None
+    store.append([write("a", *notes("2"))], command_id="c2")
+    with pytest.raises(ConflictError):  # repeating it checks the version again
+        store.append([write("a", expected=1)], command_id="only-a-check")
+    again = store.append([write("a", expected=1)], command_id="c1")  # a recorded command, nothing written
+    assert again.duplicate and (again.first_position, again.last_position) == (1, 1)
 
 
 # -- 4 (envelope). metadata -----------------------------------------------------------------------

@@ -134,7 +134,10 @@ class StoreMachine(RuleBasedStateMachine):
         assert not result.duplicate
         assert (result.first_position, result.last_position) == (first, last)
         assert result.versions == versions
-        self.model.commands[command_id] = (first, last, versions)
+        if last:  # an append that writes nothing changes nothing: repeating it checks again
+            self.model.commands[command_id] = (first, last, versions)
+        else:
+            assert self.store.command_result(command_id) is None
 
     @precondition(lambda self: self.backend == "sqlite")
     @rule()
