@@ -38,7 +38,7 @@ def new_event_id() -> str:
 
 
 #: What :func:`command_event_id` hashes before the command id (UTF-8).
-COMMAND_ID_PREFIX = b"sandbox-registry command "
+COMMAND_ID_PREFIX = b"sandbox-registry:command:"
 
 
 def command_event_id(command_id: str) -> str:

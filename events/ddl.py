@@ -23,6 +23,9 @@ STATEMENTS: tuple[str, ...] = (
         UNIQUE (stream_id, version)
     ) STRICT
     """,
+    # Command records as databases kept them before a command's record became the id of its
+    # first event (see events.appending.command_event_id); still read, and written by the
+    # importer for events appended that way.
     """
     CREATE TABLE IF NOT EXISTS commands (
         command_id TEXT PRIMARY KEY,

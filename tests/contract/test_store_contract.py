@@ -236,7 +236,7 @@ def test_the_first_event_of_a_command_carries_the_id_derived_from_the_command_id
     ids = [e.event_id for e in store.read_after(0)]
     # recomputed the way the README tells an auditor to, not through the store's own function
     for position, command in ((1, "c1"), (4, "命令-2")):
-        h = hashlib.sha256(b"sandbox-registry command " + command.encode()).hexdigest()
+        h = hashlib.sha256(b"sandbox-registry:command:" + command.encode()).hexdigest()
         derived = uuid.UUID(ids[position - 1])
         assert (derived.version, derived.variant) == (8, uuid.RFC_4122)
         assert derived.hex[:12] == h[:12] and derived.hex[13:16] == h[13:16] and derived.hex[17:] == h[17:32]
