@@ -381,6 +381,15 @@ class _Helper:
         self.process.join()
 
 
+def even_chunk(events: int, chunk: int) -> int:
+    """The length of the chunks a rebuild of ``events`` events takes: as few equal chunks as
+    can each stay within an eighth over ``chunk``. So a log slightly longer than a chunk is one
+    chunk, not a chunk and a short tail that would rewrite the rows of every project it touched
+    (and fold, hand over and commit once more) for a few events."""
+    count = max(1, -(-events * 8 // (chunk * 9)))
+    return max(1, -(-events // count))
+
+
 def default_parts() -> int:
     """How many processes a rebuild splits its chunks between: one per CPU (at most 4) where a
     process can be forked safely (a platform with ``fork``, and no other thread running in this
@@ -822,8 +831,9 @@ class ReadModels:
 
         A chunk writes the rows of every project it touched once, so fewer, longer chunks write
         less: a million-event log rebuilt in one chunk took 24 s, in chunks of 250,000 events
-        34 s (bench/projections.py). The price is the write lock, held for a whole chunk:
-        commands wait for it (up to the busy timeout), as they would for any rebuild.
+        34 s (bench/projections.py). The log is cut into equal chunks of at most an eighth over
+        ``chunk`` (see :func:`even_chunk`). The price is the write lock, held for a whole
+        chunk: commands wait for it (up to the busy timeout), as they would for any rebuild.
 
         The cyclic garbage collector is paused meanwhile: the replay allocates millions of
         acyclic objects, and collecting them as they go costs about a sixth of the time."""
@@ -837,6 +847,7 @@ class ReadModels:
             self._cache.clear()
             self._failed, self._stale = set(), set()
             self._cached_upto = 0
+            chunk = even_chunk(self.store.head().position, chunk)
         paused = gc.isenabled()
         gc.disable()
         try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import os
 import signal
 import threading
@@ -20,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from events.model import NewEvent, StreamWrite
 from projections import read_models
 from projections.project import ProjectState
-from projections.read_models import ReadModels, default_parts
+from projections.read_models import ReadModels, default_parts, even_chunk
 from sandbox.service import project_stream
 from schemas import events as ev
 from schemas.base import EventMetadata
@@ -70,7 +73,8 @@ def test_a_split_rebuild_writes_the_rows_of_a_rebuild_in_one_process(
     assert alone["rm_projects"] and alone["rm_audit"] and alone["rm_queue"]
     splits: list[bool] = []
     assert rebuilt(models, parts, chunk, splits) == alone
-    assert all(splits) and len(splits) == (1 if chunk > models.position else -(-models.position // chunk))
+    # as few equal chunks as stay within an eighth over ``chunk``
+    assert all(splits) and len(splits) == max(1, math.ceil(models.position / (chunk * 9 / 8)))
     # and the reader goes on from there: a later catch-up reads no event twice
     assert models.catch_up() == 0 and models.dump() == alone
 
@@ -219,3 +223,17 @@ def test_a_rebuild_that_fails_here_ends_the_other_processes_at_once(history: His
     [helper] = helpers
     assert helper.process.exitcode == -signal.SIGKILL  # not left to finish a part nobody reads
     assert models.position == 0  # and nothing of the chunk was committed
+
+
+@given(events=st.integers(0, 10**8), chunk=st.integers(1, 10**7))
+def test_a_rebuild_cuts_the_log_into_as_few_equal_chunks_as_stay_within_an_eighth_over(
+    events: int, chunk: int
+) -> None:
+    length = even_chunk(events, chunk)
+    count = max(1, math.ceil(events / length))
+    limit = math.ceil(chunk * 9 / 8)
+    assert 1 <= length <= limit and count * length >= events
+    assert (count - 1) * chunk * 9 < 8 * max(events, 1)  # one chunk fewer would be over the limit
+    assert length == max(1, math.ceil(events / count))  # equal, but for rounding
+    if chunk < events <= chunk + chunk // 8:
+        assert length == events  # a short tail joins the chunk rather than getting its own
