@@ -87,7 +87,7 @@ def verify_export(lines: Iterable[bytes | str]) -> VerifyReport:
         try:
             event = parse_line(line, number)
         except ExportFormatError as e:
-            verifier.fail(verifier.expected_position, str(e))
+            verifier.fail(verifier.expected_position, str(e), f"导出文件的行不合格式（{e}）")
             break
         if not verifier.feed(event):
             break

@@ -114,15 +114,18 @@ class VerifyReport:
     head_hash: str
     failed_position: int | None = None
     reason: str | None = None
+    reason_zh: str | None = None
 
     def line(self) -> str:
-        """One line for people: the count and head hash, or where and why it failed."""
+        """One line for people: the count and head hash, or where and why it failed (in English,
+        then in Chinese)."""
         if self.ok:
             return (
                 f"ok: {self.count} events verified, head position {self.head_position},"
                 f" head hash {self.head_hash}"
             )
-        return f"FAILED at position {self.failed_position}: {self.reason}"
+        where = self.failed_position
+        return f"FAILED at position {where}: {self.reason} | 校验失败于位置 {where}：{self.reason_zh}"
 
 
 class ChainVerifier:
@@ -139,6 +142,7 @@ class ChainVerifier:
         self.stream_versions: dict[str, int] = {}
         self.failed_position: int | None = None
         self.reason: str | None = None
+        self.reason_zh: str | None = None
 
     def feed(self, event: StoredEvent) -> bool:
         """Check one more event; return False (and remember why) at the first fault."""
@@ -147,19 +151,34 @@ class ChainVerifier:
         pos = self.expected_position
         if event.position != pos:
             if event.position > pos:
-                why = f"gap in positions: expected {pos}, found {event.position} (an event was removed)"
-            else:
-                why = f"positions out of order: expected {pos}, found {event.position}"
-            return self.fail(pos, why)
+                return self.fail(
+                    pos,
+                    f"gap in positions: expected {pos}, found {event.position} (an event was removed)",
+                    f"位置不连续：应为 {pos}，实为 {event.position}（有事件被删除）",
+                )
+            return self.fail(
+                pos,
+                f"positions out of order: expected {pos}, found {event.position}",
+                f"位置顺序错乱：应为 {pos}，实为 {event.position}",
+            )
         if stored_hash(event) != event.hash:
-            return self.fail(pos, "content does not match its hash (a stored byte was changed)")
+            return self.fail(
+                pos,
+                "content does not match its hash (a stored byte was changed)",
+                "内容与其哈希不符（存储的字节被改动）",
+            )
         if event.prev_hash != self.prev_hash:
-            return self.fail(pos, "prev_hash does not match the previous event's hash (broken link)")
+            return self.fail(
+                pos,
+                "prev_hash does not match the previous event's hash (broken link)",
+                "prev_hash 与前一事件的哈希不符（链接断裂）",
+            )
         want = self.stream_versions.get(event.stream_id, 0) + 1
         if event.version != want:
             return self.fail(
                 pos,
                 f"stream {event.stream_id!r} version {event.version} where {want} was expected",
+                f"流 {event.stream_id!r} 的版本为 {event.version}，应为 {want}",
             )
         self.stream_versions[event.stream_id] = event.version
         self.prev_hash = event.hash
@@ -228,10 +247,12 @@ class ChainVerifier:
         self.expected_position, self.prev_hash, self.count = expected, prev, count
         return True
 
-    def fail(self, position: int, reason: str) -> bool:
-        """Record a fault found outside :meth:`feed` (e.g. an unreadable record); returns False."""
+    def fail(self, position: int, reason: str, reason_zh: str) -> bool:
+        """Record a fault (in English and in Chinese), also one found outside :meth:`feed` (e.g.
+        an unreadable record); returns False."""
         self.failed_position = position
         self.reason = reason
+        self.reason_zh = reason_zh
         return False
 
     def report(self) -> VerifyReport:
@@ -242,6 +263,7 @@ class ChainVerifier:
             head_hash=self.prev_hash,
             failed_position=self.failed_position,
             reason=self.reason,
+            reason_zh=self.reason_zh,
         )
 
 

@@ -507,7 +507,9 @@ class SQLiteEventStore:
         except CorruptEventError as e:
             where = verifier.expected_position
             detail = e.reason if e.position == where else f"position {e.position}: {e.reason}"
-            verifier.fail(where, f"the stored event cannot be read ({detail})")
+            verifier.fail(
+                where, f"the stored event cannot be read ({detail})", f"存储的事件无法读取（{detail}）"
+            )
             return verifier.report()
         report = verifier.report()
         if acknowledged > report.head_position:
@@ -520,6 +522,10 @@ class SQLiteEventStore:
                 reason=(
                     f"the log ends at position {report.head_position} but a reader's checkpoint or a"
                     f" command record reached {acknowledged} (events were removed from the end)"
+                ),
+                reason_zh=(
+                    f"日志止于位置 {report.head_position}，但读取器的检查点或命令记录已到达"
+                    f" {acknowledged}（末尾的事件被删除）"
                 ),
             )
         return report

@@ -58,6 +58,7 @@ def audit_verify(request: Request[Any, Any, Any], actor: NamedDependency[Actor])
         head_hash=report.head_hash,
         failed_position=report.failed_position,
         reason=report.reason,
+        reason_zh=report.reason_zh,
     )
 
 

@@ -115,6 +115,7 @@ class VerifyOut(msgspec.Struct, kw_only=True):
     head_hash: str
     failed_position: int | None
     reason: str | None
+    reason_zh: str | None
 
 
 class ProgramPublished(msgspec.Struct, kw_only=True):

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.api.helpers import Api, sha
+from tests.support import drop_triggers, raw_connection
 
 FINTECH_METRICS = {"users": 3000, "active_users": 2500, "exposure_yuan": 90_000_000}
 ECNY_METRICS = {"transactions": 12_000, "payment_failures": 10, "wallets_opened": 2_500, "active_users": 2_000}
@@ -307,3 +309,14 @@ def test_publishing_a_program_version_binds_only_new_submissions(api: Api) -> No
     api.do(new, "alice", "submit")
     assert api.view(old)["program_ref"] == "ecny-pilot@1"
     assert api.view(new)["program_ref"] == "ecny-pilot@2"
+
+
+def test_audit_verify_names_the_first_altered_position_and_why_in_both_languages(api: Api, tmp_path: Path) -> None:
+    assert api.get("/api/v1/audit/verify", "audrey").json()["ok"] is True
+    conn = raw_connection(tmp_path / "registry.db")  # the file the ``api`` fixture serves
+    drop_triggers(conn)
+    conn.execute("UPDATE events SET data = data || ' ' WHERE position = 2")
+    conn.close()
+    report = api.get("/api/v1/audit/verify", "audrey").json()
+    assert (report["ok"], report["failed_position"], report["count"]) == (False, 2, 1)
+    assert "hash" in report["reason"] and "哈希" in report["reason_zh"]

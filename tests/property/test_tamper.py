@@ -113,6 +113,7 @@ def test_changing_one_byte_of_any_column_is_found_at_its_position(spec: Any, dat
         report = store.verify()
         assert not report.ok
         assert report.failed_position == position, (column, report.line())
+        assert report.reason and report.reason_zh  # why, in English and in Chinese
 
 
 @given(spec=appends, data=st.data(), reader=st.booleans())
@@ -136,7 +137,7 @@ def test_deleting_an_event_is_found(spec: Any, data: st.DataObject, reader: bool
         assert not report.ok
         # a removed last event: the log ends before the position the reader reached
         assert report.failed_position == position, report.line()
-        assert "removed" in (report.reason or "")
+        assert "removed" in (report.reason or "") and "删除" in (report.reason_zh or "")
 
 
 @given(spec=appends, data=st.data())
@@ -192,6 +193,7 @@ def test_changing_any_byte_of_an_export_is_found_at_its_line(spec: Any, data: st
         report = verify_export(tampered.split(b"\n"))
         assert not report.ok
         assert report.failed_position == line_of_byte, report.line()
+        assert report.reason and report.reason_zh  # a line that no longer parses too
 
 
 @given(spec=appends, data=st.data())
