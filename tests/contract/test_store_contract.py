@@ -240,6 +240,7 @@ def test_the_first_event_of_a_command_carries_the_id_derived_from_the_command_id
         derived = uuid.UUID(ids[position - 1])
         assert (derived.version, derived.variant) == (8, uuid.RFC_4122)
         assert derived.hex[:12] == h[:12] and derived.hex[13:16] == h[13:16] and derived.hex[17:] == h[17:32]
+        assert int(derived.hex[16], 16) & 3 == int(h[16], 16) & 3  # the variant's two low bits kept
     assert [uuid.UUID(ids[i]).version for i in (1, 2)] == [4, 4]
 
 
