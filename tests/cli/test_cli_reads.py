@@ -183,3 +183,53 @@ def test_rebuild_lists_what_the_read_models_could_not_derive_and_exits_1(
     [line] = [x for x in result.stderr.splitlines() if "a column the rows cannot hold" in x]
     assert "the project's rows are stale" in line
     assert result.stderr.splitlines()[-1] == "Error: 读模型失败 1 处 / read-model failures: 1 (listed above)"
+
+
+def test_import_restores_an_export_with_its_head_read_models_and_command_records(
+    demo: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    db, _ = demo
+    export = tmp_path / "registry.jsonl"
+    run("export", "--db", db, "--out", export)
+    restored = tmp_path / "restored.db"
+    result = run("import", str(export), "--db", restored)
+    original = open_store(db)
+    try:
+        head = original.head()
+        spans: dict[str, list[int]] = {}
+        for e in original.read_after(0):
+            spans.setdefault(e.metadata.command_id, [e.position, e.position])[1] = e.position
+    finally:
+        original.close()
+    assert f"imported {head.position} events into {restored}; head position {head.position}" in result.output
+    assert head.hash in result.output
+    assert run("verify", "--db", restored).output.startswith(f"ok: {head.position} events verified")
+    assert as_json("projects", "--db", restored) == as_json("projects", "--db", db)  # read models rebuilt
+    store = open_store(restored)
+    try:  # the restored registry knows the commands it holds, so a retried one appends nothing
+        for command_id, span in list(spans.items())[-5:]:
+            recorded = store.command_result(command_id)
+            assert recorded is not None and [recorded.first_position, recorded.last_position] == span
+        assert store.head() == head
+    finally:
+        store.close()
+
+
+def test_import_refuses_a_file_that_does_not_verify_and_leaves_no_database(
+    demo: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    db, _ = demo
+    export = tmp_path / "registry.jsonl"
+    run("export", "--db", db, "--out", export)
+    lines = export.read_bytes().splitlines(keepends=True)
+    record = json.loads(lines[4])
+    record["data"]["__tampered"] = 1
+    lines[4] = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+    export.write_bytes(b"".join(lines))
+    restored = tmp_path / "restored.db"
+    result = run("import", str(export), "--db", restored, ok=False)
+    assert result.exit_code == 1
+    assert "refused" in result.output and "line 5" in result.output and "position 5" in result.output
+    assert not any(Path(str(restored) + suffix).exists() for suffix in ("", "-wal", "-shm"))
+    again = run("import", str(export), "--db", db, ok=False)  # never over an existing database
+    assert again.exit_code == 2 and "already exists" in again.output
