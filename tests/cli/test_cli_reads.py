@@ -185,12 +185,17 @@ def test_rebuild_lists_what_the_read_models_could_not_derive_and_exits_1(
     assert result.stderr.splitlines()[-1] == "Error: 读模型失败 1 处 / read-model failures: 1 (listed above)"
 
 
+def exported(db: Path, directory: Path) -> Path:
+    out = directory / "registry.jsonl"
+    run("export", "--db", db, "--out", out)
+    return out
+
+
 def test_import_restores_an_export_with_its_head_read_models_and_command_records(
     demo: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:
     db, _ = demo
-    export = tmp_path / "registry.jsonl"
-    run("export", "--db", db, "--out", export)
+    export = exported(db, tmp_path)
     restored = tmp_path / "restored.db"
     result = run("import", str(export), "--db", restored)
     original = open_store(db)
@@ -219,8 +224,7 @@ def test_import_refuses_a_file_that_does_not_verify_and_leaves_no_database(
     demo: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:
     db, _ = demo
-    export = tmp_path / "registry.jsonl"
-    run("export", "--db", db, "--out", export)
+    export = exported(db, tmp_path)
     lines = export.read_bytes().splitlines(keepends=True)
     record = json.loads(lines[4])
     record["data"]["__tampered"] = 1
