@@ -51,12 +51,16 @@ def db_option(fn: F) -> F:
 
 
 class Failure(click.ClickException):
-    """A one-line error: the command cannot run at all (exit 2)."""
+    """A one-line error: the command cannot run at all (exit 2). Given a Chinese text too, the
+    line says it in English, then in Chinese."""
 
     exit_code = EXIT_UNUSABLE
 
+    def __init__(self, message: str, message_zh: str | None = None) -> None:
+        super().__init__(message if message_zh is None else f"{message} / {message_zh}")
 
-class CheckFailed(click.ClickException):
+
+class CheckFailed(Failure):
     """A one-line error: the command ran and its check failed (exit 1)."""
 
     exit_code = EXIT_FAILED
@@ -68,13 +72,13 @@ def opened(db: Path | None, *, create: bool = False) -> Iterator[SQLiteEventStor
     try:
         store = open_store(path, create=create)
     except StoreError as e:
-        raise Failure(f"cannot open the registry database {path}: {e}") from e
+        raise Failure(f"cannot open the registry database {path}: {e}", f"无法打开登记库数据库 {path}") from e
     try:
         yield store
     except StoreError as e:
-        raise Failure(f"{path}: {e}") from e
+        raise Failure(f"{path}: {e}", f"登记库数据库出错：{path}") from e
     except DomainError as e:
-        raise CheckFailed(f"{e.code}: {e.message_en} / {e.message_zh}") from e
+        raise CheckFailed(f"{e.code}: {e.message_en}", e.message_zh) from e
     finally:
         store.close()
 
@@ -105,7 +109,10 @@ def parse_time(value: str | None) -> dt.datetime | None:
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError as e:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 time (e.g. 2026-03-01T09:00:00+08:00)") from e
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 time (e.g. 2026-03-01T09:00:00+08:00)"
+            f" / {value!r} 不是 ISO 8601 时间（例如 2026-03-01T09:00:00+08:00）"
+        ) from e
     return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
 
 
@@ -172,7 +179,7 @@ def export(db: Path | None, out: Path | None) -> None:
                     count += 1
             tmp.replace(out)
         except OSError as e:
-            raise Failure(f"cannot write {out}: {e.strerror or e}") from e
+            raise Failure(f"cannot write {out}: {e.strerror or e}", f"无法写入 {out}") from e
     click.echo(f"exported {count} events to {out}", err=True)
 
 
@@ -191,7 +198,7 @@ def import_(file: Path, db: Path) -> None:
     Example: sandbox-registry import registry.jsonl --db restored.db
     """
     if db.exists():
-        raise Failure(f"{db} already exists; import only into a new database")
+        raise Failure(f"{db} already exists; import only into a new database", f"{db} 已存在；只能导入到新数据库")
     with opened(db, create=True) as store:
         try:
             with file.open("rb") as fh, Progress(console=Console(stderr=True), transient=True) as progress:
@@ -201,7 +208,8 @@ def import_(file: Path, db: Path) -> None:
             store.close()
             for suffix in ("", "-wal", "-shm"):
                 Path(str(db) + suffix).unlink(missing_ok=True)
-            raise CheckFailed(f"refused {file}: {e}") from e
+            why = f"第 {e.line_number} 行未通过校验" if e.line_number else "目标数据库已有事件"
+            raise CheckFailed(f"refused {file}: {e}", f"拒绝导入 {file}：{why}") from e
         ReadModels(store).catch_up()
         head = store.head()
     click.echo(f"imported {count} events into {db}; head position {head.position}, head hash {head.hash}")
@@ -382,7 +390,8 @@ def projects(
     with registry_at(db) as registry:
         assert registry.read_models is not None
         if program is not None and program not in registry.program_keys():
-            raise Failure(f"no program {program!r}; the programs are {', '.join(registry.program_keys())}")
+            keys = ", ".join(registry.program_keys())
+            raise Failure(f"no program {program!r}; the programs are {keys}", f"没有项目类别 {program!r}；现有：{keys}")
         _, rows = registry.read_models.projects(
             program=program, state=state, applicant=applicant, region=region, limit=limit
         )
@@ -427,7 +436,11 @@ def show(db: Path | None, project: str, as_of: str | None, position: int | None,
     with registry_at(db) as registry:
         view = project_view(registry.store, registry.catalog, project, position=position, at=at, now=utc_now())
     if view is None:
-        raise CheckFailed(f"no project {project}" + (" at that moment" if at or position is not None else ""))
+        then = at or position is not None
+        raise CheckFailed(
+            f"no project {project}" + (" at that moment" if then else ""),
+            ("该时点" if then else "") + f"没有项目 {project}",
+        )
     if as_json:
         value = msgspec.to_builtins(view)
         emit_json(value)
@@ -459,7 +472,7 @@ def history(db: Path | None, project: str, as_json: bool) -> None:
     with opened(db) as store:
         events = store.read_stream("project-" + project)
     if not events:
-        raise CheckFailed(f"no project {project}")
+        raise CheckFailed(f"no project {project}", f"没有项目 {project}")
     rows = [
         {
             "position": e.position,
@@ -555,7 +568,7 @@ def token_revoke(db: Path | None, name_or_id: str) -> None:
     """
     with opened(db) as store:
         if not Tokens(store.db).revoke(name_or_id):
-            raise CheckFailed(f"no live token named {name_or_id}")
+            raise CheckFailed(f"no live token named {name_or_id}", f"没有名为 {name_or_id} 的有效令牌")
     click.echo(f"revoked {name_or_id}")
 
 
@@ -586,7 +599,7 @@ def serve(db: Path | None, host: str, port: int, tick_seconds: float | None) -> 
     try:
         app = create_app(path, tick_seconds=every)
     except StoreError as e:
-        raise Failure(f"cannot open the registry database {path}: {e}") from e
+        raise Failure(f"cannot open the registry database {path}: {e}", f"无法打开登记库数据库 {path}") from e
     click.echo(f"serving {path} on http://{host}:{port}  (API /api/v1, docs /schema)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=30)
 

@@ -111,21 +111,22 @@ def test_history_names_actors_and_reasons_in_order(demo: tuple[Path, dict[str, s
 
 
 @pytest.mark.parametrize(
-    ("args", "code", "message"),
+    ("args", "code", "message", "message_zh"),
     [
-        (["show", "nope"], 1, "no project nope"),
-        (["history", "nope"], 1, "no project nope"),
-        (["projects", "--state", "bogus"], 2, "'bogus' is not one of"),
-        (["projects", "--program", "nope"], 2, "no program 'nope'"),
-        (["show", "x", "--as-of", "yesterday"], 2, "not an ISO 8601 time"),
-        (["tick", "--now", "soon"], 2, "not an ISO 8601 time"),
+        (["show", "nope"], 1, "no project nope", "没有项目 nope"),
+        (["show", "nope", "--position", "3"], 1, "no project nope at that moment", "该时点没有项目 nope"),
+        (["history", "nope"], 1, "no project nope", "没有项目 nope"),
+        (["projects", "--state", "bogus"], 2, "'bogus' is not one of", ""),  # click's own check
+        (["projects", "--program", "nope"], 2, "no program 'nope'", "没有项目类别 'nope'"),
+        (["show", "x", "--as-of", "yesterday"], 2, "not an ISO 8601 time", "不是 ISO 8601 时间"),
+        (["tick", "--now", "soon"], 2, "not an ISO 8601 time", "不是 ISO 8601 时间"),
     ],
 )
 def test_bad_input_is_one_line_and_a_non_zero_exit(
-    demo: tuple[Path, dict[str, str]], args: list[str], code: int, message: str
+    demo: tuple[Path, dict[str, str]], args: list[str], code: int, message: str, message_zh: str
 ) -> None:
     result = run(*args, "--db", demo[0], ok=False)
-    assert result.exit_code == code and message in result.output
+    assert result.exit_code == code and message in result.output and message_zh in result.output
     assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)  # not a crash
 
 
@@ -234,6 +235,7 @@ def test_import_refuses_a_file_that_does_not_verify_and_leaves_no_database(
     result = run("import", str(export), "--db", restored, ok=False)
     assert result.exit_code == 1
     assert "refused" in result.output and "line 5" in result.output and "position 5" in result.output
+    assert "拒绝导入" in result.output and "第 5 行" in result.output
     assert not any(Path(str(restored) + suffix).exists() for suffix in ("", "-wal", "-shm"))
     again = run("import", str(export), "--db", db, ok=False)  # never over an existing database
-    assert again.exit_code == 2 and "already exists" in again.output
+    assert again.exit_code == 2 and "already exists" in again.output and "已存在" in again.output

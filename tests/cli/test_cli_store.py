@@ -125,6 +125,7 @@ def test_a_missing_database_is_one_line_and_exit_2(runner: CliRunner, tmp_path: 
     assert result.exit_code == 2
     assert len(lines(result.output)) == 1
     assert "missing.db" in result.output and "Traceback" not in result.output
+    assert "cannot open the registry database" in result.output and "无法打开登记库数据库" in result.output
     assert not missing.exists()
 
 
