@@ -26,7 +26,7 @@ from events.sqlite import SQLiteEventStore, utc_now
 from projections.project import CHINA
 from projections.read_models import ReadModels
 from projections.views import project_view
-from sandbox.config import DB_ENV, DEFAULT_TICK_SECONDS, TICK_ENV, default_db_path, default_tick_seconds
+from sandbox.config import DB_ENV, DEFAULT_TICK_SECONDS, TICK_ENV, Refused, default_db_path, default_tick_seconds
 from sandbox.registry import init_registry, open_store
 from sandbox.service import Registry
 from sandbox.tokens import ROLES, TokenError, Tokens
@@ -242,7 +242,7 @@ def demo(db: Path | None, projects: int, seed: int, tokens: bool) -> None:
         try:
             result = build_demo(path, projects=projects, seed=seed, progress=advance)
         except DemoRefused as e:
-            raise Failure(str(e)) from e
+            raise Failure(str(e), e.message_zh) from e
     table = Table(title=f"{path}: {result.head} events up to {result.until}")
     table.add_column("project")
     table.add_column("story")
@@ -527,7 +527,7 @@ def token_create(db: Path | None, role: str, name: str, org: str | None, expires
         try:
             secret, _ = Tokens(store.db).create(name=name, role=role, organisation=org, expires_at=parse_time(expires))
         except TokenError as e:
-            raise CheckFailed(str(e)) from e
+            raise CheckFailed(str(e), e.message_zh) from e
     click.echo(secret)
 
 
@@ -594,8 +594,8 @@ def serve(db: Path | None, host: str, port: int, tick_seconds: float | None) -> 
     path = db or default_db_path()
     try:
         every = default_tick_seconds() if tick_seconds is None else tick_seconds
-    except ValueError as e:
-        raise Failure(str(e)) from e
+    except Refused as e:
+        raise Failure(str(e), e.message_zh) from e
     try:
         app = create_app(path, tick_seconds=every)
     except StoreError as e:

@@ -5,6 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+
+class Refused(ValueError):
+    """A request the service layer cannot honour, said in English (``str``) and in Chinese
+    (``message_zh``), for the CLI to print both."""
+
+    def __init__(self, message: str, message_zh: str) -> None:
+        super().__init__(message)
+        self.message_zh = message_zh
+
+
 DEFAULT_DB = "registry.db"
 DB_ENV = "SANDBOX_REGISTRY_DB"
 
@@ -27,7 +37,11 @@ def default_tick_seconds() -> float:
     try:
         value = float(text)
     except ValueError as e:
-        raise ValueError(f"${TICK_ENV} must be a number of seconds, not {text!r}") from e
+        raise Refused(
+            f"${TICK_ENV} must be a number of seconds, not {text!r}", f"${TICK_ENV} 须为秒数，而不是 {text!r}"
+        ) from e
     if value < 0:
-        raise ValueError(f"${TICK_ENV} must be 0 or more seconds, not {text!r}")
+        raise Refused(
+            f"${TICK_ENV} must be 0 or more seconds, not {text!r}", f"${TICK_ENV} 须为 0 或更多秒，而不是 {text!r}"
+        )
     return value

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from projections.project import CHINA
+from sandbox.config import Refused
 from sandbox.synthetic import DEFAULT_START, Simulation, Story, sqlite_registry
 from sandbox.tokens import Tokens
 
@@ -148,7 +149,7 @@ STORY_SEED = 2025
 CALENDAR_END = dt.date(2026, 12, 31)
 
 
-class DemoRefused(ValueError):
+class DemoRefused(Refused):
     """The demo only fills a new registry."""
 
 
@@ -173,11 +174,17 @@ def build_demo(
     """Create the demo registry at ``path`` (which must not exist yet): the named stories plus
     ``projects`` synthetic projects (deterministic with ``seed``), lived up to ``today``."""
     if path.exists():
-        raise DemoRefused(f"{path} already exists; the demo builds a new registry (choose another --db)")
+        raise DemoRefused(
+            f"{path} already exists; the demo builds a new registry (choose another --db)",
+            f"{path} 已存在；演示会新建一个登记库（请换一个 --db）",
+        )
     today = today or dt.datetime.now(CHINA).date()
     until = min(today - dt.timedelta(days=1), CALENDAR_END)
     if until < DEFAULT_START:
-        raise DemoRefused(f"the demo's stories start on {DEFAULT_START}; today ({today}) is before them")
+        raise DemoRefused(
+            f"the demo's stories start on {DEFAULT_START}; today ({today}) is before them",
+            f"演示故事始于 {DEFAULT_START}；今天（{today}）早于此日",
+        )
     registry, clock, store = sqlite_registry(path, DEFAULT_START)
     try:
         # The stories draw from a seed of their own, so they read the same whatever ``seed`` is.

@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
+from sandbox.config import Refused
 from schemas.commands import Actor
 from schemas.lifecycle import Role
 
@@ -26,7 +27,7 @@ PREFIX = "sbr_"
 ROLES = tuple(r.value for r in Role if r is not Role.SYSTEM)
 
 
-class TokenError(ValueError):
+class TokenError(Refused):
     """A token request that cannot be honoured (unknown role, applicant without organisation)."""
 
 
@@ -113,13 +114,17 @@ class Tokens:
     ) -> tuple[str, TokenInfo]:
         """Create a token; returns the secret (shown once) and its record."""
         if role not in ROLES:
-            raise TokenError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+            roles = ", ".join(ROLES)
+            raise TokenError(f"unknown role {role!r}; choose one of {roles}", f"没有角色 {role!r}；可选：{roles}")
         if role == Role.APPLICANT and not organisation:
-            raise TokenError("an applicant token needs --org (the organisation it acts for)")
+            raise TokenError(
+                "an applicant token needs --org (the organisation it acts for)",
+                "申请人令牌须给出 --org（其代表的机构）",
+            )
         if not name.strip():
-            raise TokenError("a token needs a name")
+            raise TokenError("a token needs a name", "令牌须有名称")
         if self._fetch("SELECT 1 FROM api_tokens WHERE name = ? AND revoked_at IS NULL", (name,)):
-            raise TokenError(f"a token named {name!r} already exists")
+            raise TokenError(f"a token named {name!r} already exists", f"名为 {name!r} 的令牌已存在")
         secret = PREFIX + secrets.token_urlsafe(32)
         info = TokenInfo(
             id=secrets.token_hex(6),
@@ -137,7 +142,7 @@ class Tokens:
                 (info.id, info.name, info.role, info.organisation, _hash(secret), info.created_at, info.expires_at),
             )
         except sqlite3.IntegrityError as e:  # another process created the same name meanwhile
-            raise TokenError(f"a token named {name!r} already exists") from e
+            raise TokenError(f"a token named {name!r} already exists", f"名为 {name!r} 的令牌已存在") from e
         return secret, info
 
     def list(self) -> list[TokenInfo]:

@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from events.export import verify_export
 from sandbox.cli import main
-from sandbox.config import DB_ENV
+from sandbox.config import DB_ENV, TICK_ENV
 from tests.support import drop_triggers, raw_connection
 
 EXPORT_FIELDS = {
@@ -164,3 +164,17 @@ def test_without_the_variable_the_default_is_registry_db_here(
     monkeypatch.chdir(tmp_path)
     assert run(runner, "init").exit_code == 0
     assert (tmp_path / "registry.db").exists()
+
+
+def test_refusals_of_the_service_layer_are_one_line_in_both_languages(
+    runner: CliRunner, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(runner, "init", "--db", db_path)
+    token = runner.invoke(main, ["token", "create", "--db", str(db_path), "--role", "applicant", "--name", "x"])
+    assert token.exit_code == 1 and lines(token.output) == [
+        "Error: an applicant token needs --org (the organisation it acts for) / 申请人令牌须给出 --org（其代表的机构）"
+    ]
+    monkeypatch.setenv(TICK_ENV, "soon")
+    serve = runner.invoke(main, ["serve", "--db", str(db_path)])
+    assert serve.exit_code == 2 and len(lines(serve.output)) == 1
+    assert "must be a number of seconds" in serve.output and "须为秒数" in serve.output

@@ -171,6 +171,7 @@ def test_demo_refuses_an_existing_database(tmp_path: Path) -> None:
     assert path.read_bytes() == b"precious"
     result = CliRunner().invoke(main, ["demo", "--db", str(path)])
     assert result.exit_code == 2 and "already exists" in result.output and "Traceback" not in result.output
+    assert "已存在" in result.output  # and in Chinese
     assert path.read_bytes() == b"precious"
 
 
