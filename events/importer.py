@@ -43,7 +43,10 @@ def import_log(
         raise ImportRefused(0, f"the target database {store.path} already holds events")
     verifier = ChainVerifier()
     rows: list[tuple[object, ...]] = []
-    commands: dict[str, list[int]] = {}  # first position, last position, first id derived (0/1)
+    # Commands whose first event carries the id derived from the command id are recorded by it;
+    # the others (appended before ids were derived) need a command record: first, last position.
+    recorded: set[str] = set()
+    spans: dict[str, list[int]] = {}
     count = 0
     with store.transaction() as db:
         conn = db.conn
@@ -73,12 +76,13 @@ def import_log(
                 )
             )
             command_id = _command_id(metadata)
-            if command_id:
-                span = commands.get(command_id)
-                if span is None:
-                    derived = event.event_id == command_event_id(command_id)
-                    span = commands[command_id] = [event.position, event.position, derived]
-                span[1] = event.position
+            if command_id and command_id not in recorded:
+                if command_id in spans:
+                    spans[command_id][1] = event.position
+                elif event.event_id == command_event_id(command_id):
+                    recorded.add(command_id)
+                else:
+                    spans[command_id] = [event.position, event.position]
             count += 1
             if len(rows) >= batch:
                 conn.executemany(_INSERT, rows)
@@ -96,10 +100,9 @@ def import_log(
             )
         }
         stamp = next(iter(last_recorded.values()), "")
-        legacy = [(cid, span[0], span[1], stamp) for cid, span in commands.items() if not span[2]]
         conn.executemany(
             "INSERT INTO commands (command_id, first_position, last_position, recorded_at) VALUES (?, ?, ?, ?)",
-            legacy,
+            [(cid, first, last, stamp) for cid, (first, last) in spans.items()],
         )
     store.reload_command_records()
     return count

@@ -59,6 +59,15 @@ class Failure(click.ClickException):
     def __init__(self, message: str, message_zh: str | None = None) -> None:
         super().__init__(message if message_zh is None else f"{message} / {message_zh}")
 
+    @classmethod
+    def of(cls, refusal: Refused) -> Failure:
+        """The line for a refusal of the service layer, which says it in both languages."""
+        return cls(str(refusal), refusal.message_zh)
+
+
+def cannot_open(path: Path, error: StoreError) -> Failure:
+    return Failure(f"cannot open the registry database {path}: {error}", f"无法打开登记库数据库 {path}")
+
 
 class CheckFailed(Failure):
     """A one-line error: the command ran and its check failed (exit 1)."""
@@ -72,7 +81,7 @@ def opened(db: Path | None, *, create: bool = False) -> Iterator[SQLiteEventStor
     try:
         store = open_store(path, create=create)
     except StoreError as e:
-        raise Failure(f"cannot open the registry database {path}: {e}", f"无法打开登记库数据库 {path}") from e
+        raise cannot_open(path, e) from e
     try:
         yield store
     except StoreError as e:
@@ -242,7 +251,7 @@ def demo(db: Path | None, projects: int, seed: int, tokens: bool) -> None:
         try:
             result = build_demo(path, projects=projects, seed=seed, progress=advance)
         except DemoRefused as e:
-            raise Failure(str(e), e.message_zh) from e
+            raise Failure.of(e) from e
     table = Table(title=f"{path}: {result.head} events up to {result.until}")
     table.add_column("project")
     table.add_column("story")
@@ -527,7 +536,7 @@ def token_create(db: Path | None, role: str, name: str, org: str | None, expires
         try:
             secret, _ = Tokens(store.db).create(name=name, role=role, organisation=org, expires_at=parse_time(expires))
         except TokenError as e:
-            raise CheckFailed(str(e), e.message_zh) from e
+            raise CheckFailed.of(e) from e
     click.echo(secret)
 
 
@@ -595,11 +604,11 @@ def serve(db: Path | None, host: str, port: int, tick_seconds: float | None) -> 
     try:
         every = default_tick_seconds() if tick_seconds is None else tick_seconds
     except Refused as e:
-        raise Failure(str(e), e.message_zh) from e
+        raise Failure.of(e) from e
     try:
         app = create_app(path, tick_seconds=every)
     except StoreError as e:
-        raise Failure(f"cannot open the registry database {path}: {e}", f"无法打开登记库数据库 {path}") from e
+        raise cannot_open(path, e) from e
     click.echo(f"serving {path} on http://{host}:{port}  (API /api/v1, docs /schema)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=30)
 

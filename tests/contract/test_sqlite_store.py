@@ -35,6 +35,9 @@ from tests.support import (
     write,
 )
 
+#: A command record as databases kept them before a command's record became its first event's id.
+_LEGACY_RECORD = "INSERT INTO commands (command_id, first_position, last_position, recorded_at) VALUES (?, ?, ?, ?)"
+
 
 @pytest.fixture
 def sqlite_store(db_path: Path) -> Any:
@@ -158,9 +161,6 @@ def test_an_imported_log_keeps_every_command_idempotent(
         assert target.head() == head
     finally:
         target.close()
-
-
-_LEGACY_RECORD = "INSERT INTO commands (command_id, first_position, last_position, recorded_at) VALUES (?, ?, ?, ?)"
 
 
 # -- 7. immutability -------------------------------------------------------------------------------
