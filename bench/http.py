@@ -119,16 +119,15 @@ def bare_app(db: Path) -> Litestar:
 
 
 def serve(kind: str, db: str, port: int) -> None:
+    """Ours as ``sandbox-registry serve`` serves it; the bare app under uvicorn as it comes."""
+    if kind == "ours":
+        from sandbox.api import create_app, run_server
+
+        run_server(create_app(db, create=False), "127.0.0.1", port, access_log=False)
+        return
     import uvicorn
 
-    app: Litestar
-    if kind == "ours":
-        from sandbox.api import create_app
-
-        app = create_app(db, create=False)
-    else:
-        app = bare_app(Path(db))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    uvicorn.run(bare_app(Path(db)), host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
 def free_port() -> int:

@@ -596,9 +596,7 @@ def serve(db: Path | None, host: str, port: int, tick_seconds: float | None) -> 
 
     Example: sandbox-registry serve --port 8000
     """
-    import uvicorn
-
-    from sandbox.api import create_app
+    from sandbox.api import create_app, run_server
 
     path = db or default_db_path()
     try:
@@ -610,7 +608,7 @@ def serve(db: Path | None, host: str, port: int, tick_seconds: float | None) -> 
     except StoreError as e:
         raise cannot_open(path, e) from e
     click.echo(f"serving {path} on http://{host}:{port}  (API /api/v1, docs /schema)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=30)
+    run_server(app, host, port, timeout_graceful_shutdown=30)
 
 
 

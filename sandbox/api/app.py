@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable
@@ -31,6 +32,13 @@ from schemas.errors import DomainError
 Clock = Callable[[], dt.datetime]
 log = logging.getLogger("sandbox.api")
 STATIC = "/static/swagger"
+
+#: The cyclic garbage collector's thresholds while serving. CPython's first generation is
+#: collected after 700 net allocations of container objects; a command allocates hundreds
+#: (a project state folded, its rows, the exit criteria), so with the default the collector ran
+#: every few dozen commands and took about 5% of the server's CPU time, measured in process over
+#: 3,200 commands. After 10,000 it runs about once per thousand.
+SERVING_GC_THRESHOLD = (10_000, 20, 20)
 
 
 def reject_null(request: Request[Any, Any, Any]) -> None:
@@ -164,3 +172,24 @@ def create_app(
     )
     _open(app.state, db_path, clock, create)
     return app
+
+
+def run_server(app: Litestar, host: str, port: int, **options: Any) -> None:
+    """Serve ``app`` under uvicorn until it is stopped (``options`` go to ``uvicorn.run``).
+
+    A server process lives long and allocates in every request, so the collector is tuned for
+    it: what exists when serving starts (the modules, the app, its open database) is frozen out
+    of every collection, and the first generation is collected less often (see
+    :data:`SERVING_GC_THRESHOLD`). Both are undone when serving stops."""
+    import uvicorn
+
+    previous = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*SERVING_GC_THRESHOLD)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", **options)
+    finally:
+        gc.set_threshold(*previous)
+        gc.unfreeze()
+
