@@ -657,10 +657,7 @@ def reported(state: ProjectState, metric: str) -> list[Report]:
     """The reports that give ``metric``, one per period: several reports for the very same
     period are corrections of one another, and the latest of them counts (a correction never
     adds to the figure it corrects)."""
-    latest: dict[tuple[dt.date, dt.date], Report] = {}
-    for report in state.reports:
-        if metric in report.metrics:
-            latest[(report.period_start, report.period_end)] = report
+    latest = {(r.period_start, r.period_end): r for r in state.reports if metric in r.metrics}
     return list(latest.values())
 
 
@@ -679,10 +676,24 @@ def _latest_metric(state: ProjectState, metric: str) -> int:
     return 0
 
 
-def exit_criteria(state: ProjectState, program: p.ProgramDefinition, today: dt.date) -> list[RuleStatus]:
-    """Each exit criterion of the program with its status, progress and evidence positions."""
+#: The kinds of exit criterion that are goals: they are reached (or do not apply), never breached
+#: or warned about, so a command's consequences need not evaluate them.
+GOALS: tuple[type[p.Params], ...] = (p.TestPeriod, p.Graduation, p.VoluntaryExit)
+
+
+def exit_criteria(
+    state: ProjectState,
+    program: p.ProgramDefinition,
+    today: dt.date,
+    *,
+    skip: tuple[type[p.Params], ...] = (),
+) -> list[RuleStatus]:
+    """Each exit criterion of the program with its status, progress and evidence positions
+    (except those whose kind is in ``skip``)."""
     out = []
     for rule in program.exit:
+        if skip and isinstance(rule.params, skip):
+            continue
         outcome = _check_exit(rule.params, state, program, today)
         out.append(
             RuleStatus(
@@ -706,6 +717,7 @@ def unmet_conditions(checklist: list[RuleStatus]) -> list[RuleStatus]:
 
 
 __all__ = [
+    "GOALS",
     "ReferenceView",
     "RuleStatus",
     "State",

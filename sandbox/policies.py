@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from events.model import RecordedEvent
 from projections.project import ProjectState, evolve
-from projections.rules import ReferenceView, RuleStatus, exit_criteria, next_report_due
+from projections.rules import GOALS, ReferenceView, RuleStatus, exit_criteria, next_report_due
 from schemas import events as ev
 from schemas.base import Event, EventMetadata
 from schemas.lifecycle import IN_TEST, TERMINAL, State
@@ -85,7 +85,7 @@ def consequences(state: ProjectState, program: ProgramDefinition, today: dt.date
         return []
     crossed = [
         status
-        for status in exit_criteria(state, program, today)
+        for status in exit_criteria(state, program, today, skip=GOALS)
         if status.status in ("breached", "warning")
         and status.action in ACTION_RANK
         and (state.state != State.GRADUATED or status.action == "revocation")

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from unittest import mock
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from projections.project import fold, local_date
+from projections.project import INITIAL, evolve, fold, local_date
 from projections.public import register_entry
+from projections.rules import GOALS, exit_criteria
 from projections.views import project_view, register_as_of, view_of
+from sandbox import policies
 from tests.projections.histories import (
     PROJECT_PREFIX,
     History,
@@ -113,6 +116,36 @@ def test_public_register_never_shows_a_private_value(
         for p in sorted({picks.randint(1, len(log)) for _ in range(3)} | {len(log)}):
             for entry in register_as_of(h.store, position=p, now=h.clock()):
                 assert not leaks(entry, private), (p, leaks(entry, private))
+
+
+@bounded
+@given(seed=seeds, projects=st.integers(1, 4), until=untils, later=st.integers(0, 800))
+def test_goal_criteria_are_never_breached_so_consequences_may_skip_them(
+    seed: int, projects: int, until: dt.date | None, later: int
+) -> None:
+    """A command's consequences evaluate every exit criterion except the goals (``GOALS``: the
+    test period, graduation, a voluntary exit). That is safe because a goal is reached or does
+    not apply, never breached or warned about: checked for every project's state after each of
+    its events, on the day of that event and ``later`` days after, and the consequences found
+    with the goals skipped equal those found evaluating them too."""
+    with sqlite_history(seed=seed, projects=projects, until=until, read_models=False) as h:
+        states = dict.fromkeys(h.registry.project_ids(), INITIAL)
+        for event in h.log():
+            if not event.stream_id.startswith(PROJECT_PREFIX):
+                continue
+            pid = event.stream_id.removeprefix(PROJECT_PREFIX)
+            state = states[pid] = evolve(states[pid], event)
+            if not state.program_version:
+                continue
+            program = h.catalog.program(state.program_key, state.program_version)
+            day = local_date(event.recorded_at)
+            for today in (day, day + dt.timedelta(days=later)):
+                for rule, status in zip(program.exit, exit_criteria(state, program, today), strict=True):
+                    if isinstance(rule.params, GOALS):
+                        assert status.status not in ("breached", "warning"), (pid, event.position, status)
+                skipped = policies.consequences(state, program, today)
+                with mock.patch.object(policies, "GOALS", ()):
+                    assert policies.consequences(state, program, today) == skipped, (pid, event.position)
 
 
 def test_the_privacy_check_finds_a_planted_leak() -> None:
