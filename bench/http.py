@@ -28,6 +28,8 @@ Two servers run side by side, each in a process of its own under uvicorn on a fr
 Each case prints ``NAME: VALUE req/s p50=.. p99=.. ratio=R`` with ``R = ours / bare`` requests per
 second (best of ``--repeat`` runs; the sides alternate), then a detail line, and the CPU time each
 server process and the load generator spent per request (from ``/proc``: where the limit lies).
+The load generator is one Python process; when it is busy nearly all the time it is the limit,
+and its CPU per request against each side shows how much the server beside it slowed it down.
 Goals: ratio >= 0.8 for both. The machine is small and shared: compare ratios from one run only.
 """
 
@@ -347,10 +349,13 @@ class Figure:
             return statistics.median(cpu(r) / r.count * 1000 for r in runs)
 
         mine, theirs = per_request(self.ours, lambda r: r.server_cpu), per_request(self.bare, lambda r: r.server_cpu)
-        generator = per_request(self.ours + self.bare, lambda r: r.client_cpu)
+        loading_ours = per_request(self.ours, lambda r: r.client_cpu)
+        loading_bare = per_request(self.bare, lambda r: r.client_cpu)
+        busy = statistics.median(r.client_cpu / r.seconds for r in self.ours + self.bare)
         print(
-            f"    CPU per request (median of runs): ours server {mine:.2f} ms, bare server {theirs:.2f} ms,"
-            f" load generator {generator:.2f} ms (on the same cores)",
+            f"    CPU per request (median of runs): ours server {mine:.2f} ms, bare server {theirs:.2f} ms;"
+            f" load generator {loading_ours:.2f} ms against ours, {loading_bare:.2f} ms against bare,"
+            f" busy {busy:.0%} of the time (all on the same cores)",
             flush=True,
         )
 
