@@ -781,6 +781,16 @@ class ReadModels:
         self._failed = {project_id for project_id, stage in recorded if stage == "fold"}
         self._stale = {project_id for project_id, stage in recorded if stage != "fold"}
 
+    def _remember_read(self, project_id: str, state: ProjectState) -> None:
+        """Keep a state read from the tables at the checkpoint (a miss after a restart, say), so
+        the next read, command or catch-up of the project does not decode it again. The rows
+        written for it are not known: the next write of the project rewrites them all."""
+        cache = self._cache
+        cache[project_id] = (state, None)
+        cache.move_to_end(project_id)
+        if len(cache) > self.cache_size:
+            cache.popitem(last=False)
+
     def _remember(self, states: dict[str, ProjectState], written: dict[str, Derived], upto: int) -> None:
         cache = self._cache
         for project_id, state in states.items():
@@ -928,11 +938,15 @@ class ReadModels:
         """The state of a project as of the checkpoint (None if unknown)."""
         with self._reading(statements=3) as conn, self._lock:
             checkpoint = self.store.checkpoint(READER)
-            if checkpoint == self._cached_upto:
+            current = checkpoint == self._cached_upto
+            if current:
                 cached = self._cache.get(project_id)
                 if cached is not None:
                     return cached[0]
-            return self._stored(conn, project_id, checkpoint)
+            state = self._stored(conn, project_id, checkpoint)
+            if current and state is not None and project_id not in self._failed:
+                self._remember_read(project_id, state)
+            return state
 
     def snapshot(self, project_id: str) -> ProjectState | None:
         """A state of the project at or before the checkpoint for deciding a command on (the

@@ -489,3 +489,34 @@ def test_a_project_state_is_stored_as_a_snapshot_every_few_events_and_read_with_
     rm.rebuild(parts=1)  # every state stored at the head
     assert stored_version() == replayed.version + 1
     assert rm.dump() == incremental
+
+
+def test_a_state_read_after_a_restart_is_kept_and_the_next_command_rewrites_its_rows(tmp_path: Path) -> None:
+    """A new reader over existing tables has nothing cached: its first read of a project decodes
+    the stored state, and keeps it, so the second read does not touch the table. A command after
+    that starts from the kept state, and its rows equal those of a rebuild."""
+    path = tmp_path / "r.db"
+    w = sqlite_world(path)
+    pid = on_notice(w)
+    w.store.close()
+
+    again = sqlite_world(path)
+    rm = models(again)
+    rm.catch_up()
+    statements: list[str] = []
+    again.store.connection.set_trace_callback(statements.append)
+    first = rm.state(pid)
+    assert any("rm_project_states" in s for s in statements)
+    statements.clear()
+    assert rm.state(pid) == first
+    assert statements and not any("rm_project_states" in s for s in statements)
+    again.store.connection.set_trace_callback(None)
+    assert first == fold(again.store.read_stream(project_stream(pid)))
+
+    again.clock.advance(days=12)
+    again.registry.tick()
+    again.do(pid, OFFICER, c.Recommend(decision="admit"))
+    incremental = rm.dump()
+    assert rm.state(pid) == fold(again.store.read_stream(project_stream(pid)))
+    rm.rebuild()
+    assert rm.dump() == incremental
