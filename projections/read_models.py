@@ -278,6 +278,18 @@ def _upsert(table: str, columns: Sequence[str]) -> str:
 
 
 _PROJECT_UPSERT = _upsert("rm_projects", PROJECT_COLUMNS)
+#: The columns of rm_projects its indexes hold (the list's filters). SQLite rewrites an index's
+#: entry whenever an update sets one of its columns, even to the value it had, and every
+#: rewritten page is one more page in the commit's write-ahead log. Most events leave these as
+#: they were (a metrics report changes the version, the position and the latest figures), so
+#: such a row is updated without them: 8-11 pages per single-command commit instead of 10-13,
+#: against 1 for the bare insert (counted in the WAL file).
+_PROJECT_INDEXED = frozenset({"state", "program_key", "applicant"})
+_PROJECT_KEPT = tuple(i for i, column in enumerate(PROJECT_COLUMNS) if column in _PROJECT_INDEXED)
+_PROJECT_SET = tuple(i for i, column in enumerate(PROJECT_COLUMNS) if column not in _PROJECT_INDEXED and i)
+_PROJECT_UPDATE = (
+    f"UPDATE rm_projects SET {', '.join(f'{PROJECT_COLUMNS[i]} = ?' for i in _PROJECT_SET)} WHERE id = ?"
+)
 _STATE_UPSERT = _upsert("rm_project_states", ("project_id", "position", "state"))
 _REGISTER_UPSERT = _upsert("rm_register", ("id", "entry", "program_key", "region", "state"))
 _AUDIT_INSERT = "INSERT INTO rm_audit (position, project_id, recommendation) VALUES (?, ?, ?)"
@@ -545,6 +557,7 @@ class ReadModels:
         events leave the register entry and the queue as they were)."""
         states: list[tuple[Any, ...]] = []
         projects: list[tuple[Any, ...]] = []
+        updated: list[tuple[Any, ...]] = []  # rows whose indexed columns stay as they were
         register: list[tuple[Any, ...]] = []
         queue: list[tuple[Any, ...]] = []
         requeued: list[tuple[str]] = []
@@ -582,8 +595,13 @@ class ReadModels:
                 )
                 continue
             encoded = _entry_encoder.encode(entry) if entry is not None else None
-            if before is None or before.row != row:
+            if before is None:
                 projects.append(row)
+            elif before.row != row:
+                if all(before.row[i] == row[i] for i in _PROJECT_KEPT):
+                    updated.append((*(row[i] for i in _PROJECT_SET), row[0]))
+                else:
+                    projects.append(row)
             if encoded is not None and (before is None or before.entry != encoded):
                 register.append((project_id, encoded, state.program_key, state.region, state.state.value))
             if before is None or before.queue != items:
@@ -597,6 +615,8 @@ class ReadModels:
             conn.executemany(_STATE_UPSERT, states)
         if projects:
             conn.executemany(_PROJECT_UPSERT, projects)
+        if updated:
+            conn.executemany(_PROJECT_UPDATE, updated)
         if register:
             conn.executemany(_REGISTER_UPSERT, register)
         if requeued and not self._empty:

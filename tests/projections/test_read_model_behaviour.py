@@ -520,3 +520,40 @@ def test_a_state_read_after_a_restart_is_kept_and_the_next_command_rewrites_its_
     assert rm.state(pid) == fold(again.store.read_stream(project_stream(pid)))
     rm.rebuild()
     assert rm.dump() == incremental
+
+
+def _pages_written(path: Path, since: int) -> set[int]:
+    """The page numbers of the frames appended to the write-ahead log after byte ``since``."""
+    log = Path(f"{path}-wal").read_bytes()
+    page_size = int.from_bytes(log[8:12], "big")
+    first = max(since, 32)  # (the log's header)
+    return {int.from_bytes(log[at : at + 4], "big") for at in range(first, len(log), 24 + page_size)}
+
+
+def test_a_report_writes_no_page_of_the_project_lists_indexes(tmp_path: Path) -> None:
+    """A metrics report changes a project's version, position and latest figures, not what the
+    project list's indexes hold (state, program, applicant): its commit leaves their pages as
+    they were. A change of state still moves the project in the list."""
+    path = tmp_path / "r.db"
+    w = sqlite_world(path)
+    pid = on_notice(w)
+    w.start_testing(pid)
+    w.report_month(pid, {"users": 100, "complaints": 0})
+    conn = w.store.connection
+    since = Path(f"{path}-wal").stat().st_size
+    w.do(pid, ALICE, c.ReportMetrics(
+        period_start=w.clock.today - dt.timedelta(days=1), period_end=w.clock.today,
+        metrics={"users": 120, "complaints": 0}, kpis_met=[],
+    ))
+    names = {page: name for name, page in conn.execute("SELECT name, pageno FROM dbstat")}
+    written = {names.get(page) for page in _pages_written(path, since)}
+    assert "rm_projects" in written and "events" in written
+    assert not written & {"rm_projects_state", "rm_projects_applicant"}, written
+    row = models(w).projects(state=State.TESTING.value)[1][0]
+    assert (row["id"], row["version"]) == (pid, w.state(pid).version)
+    assert row["latest_metrics"] == {"users": 120, "complaints": 0}
+    today = w.clock.today
+    w.do(pid, ALICE, c.InitiateExit(
+        mode="voluntary", users_notified_on=today, planned_exit_on=today + dt.timedelta(days=30)))
+    assert models(w).projects(state=State.TESTING.value)[0] == 0
+    assert [r["id"] for r in models(w).projects(state=State.EXIT_IN_PROGRESS.value)[1]] == [pid]
