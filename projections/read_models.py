@@ -955,18 +955,28 @@ class ReadModels:
             return dumped
 
     def state(self, project_id: str) -> ProjectState | None:
-        """The state of a project as of the checkpoint (None if unknown)."""
+        """The state of a project as of the checkpoint (None if unknown). A state in the cache
+        costs one statement (the checkpoint); one read from the tables, a read transaction."""
+        with self._reading(), self._lock:
+            hit = self._cached_at(self.store.checkpoint(READER), project_id)
+        if hit is not None:
+            return hit
         with self._reading(statements=3) as conn, self._lock:
             checkpoint = self.store.checkpoint(READER)
-            current = checkpoint == self._cached_upto
-            if current:
-                cached = self._cache.get(project_id)
-                if cached is not None:
-                    return cached[0]
+            hit = self._cached_at(checkpoint, project_id)  # (kept by another thread meanwhile)
+            if hit is not None:
+                return hit
             state = self._stored(conn, project_id, checkpoint)
-            if current and state is not None and project_id not in self._failed:
+            if checkpoint == self._cached_upto and state is not None and project_id not in self._failed:
                 self._remember_read(project_id, state)
             return state
+
+    def _cached_at(self, checkpoint: int, project_id: str) -> ProjectState | None:
+        """The project's cached state, if the cache holds the tables as of ``checkpoint``."""
+        if checkpoint != self._cached_upto:
+            return None
+        cached = self._cache.get(project_id)
+        return None if cached is None else cached[0]
 
     def snapshot(self, project_id: str) -> ProjectState | None:
         """A state of the project at or before the checkpoint for deciding a command on (the
@@ -974,12 +984,12 @@ class ReadModels:
         an event the reader could not fold, whose stored state therefore is not the fold of its
         log."""
         with self._reading() as conn, self._lock:
-            if self.store.checkpoint(READER) == self._cached_upto:
-                if project_id in self._failed:
-                    return None
-                cached = self._cache.get(project_id)
-                if cached is not None:
-                    return cached[0]
+            checkpoint = self.store.checkpoint(READER)
+            if checkpoint == self._cached_upto and project_id in self._failed:
+                return None
+            hit = self._cached_at(checkpoint, project_id)
+            if hit is not None:
+                return hit
             row = conn.execute(
                 "SELECT state, EXISTS (SELECT 1 FROM rm_failures f WHERE f.project_id = s.project_id"
                 " AND f.stage = 'fold') FROM rm_project_states s WHERE s.project_id = ?",
