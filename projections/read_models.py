@@ -286,7 +286,7 @@ _PROJECT_UPSERT = _upsert("rm_projects", PROJECT_COLUMNS)
 #: against 1 for the bare insert of bench/http.py (counted in the WAL file).
 _PROJECT_INDEXED = frozenset({"state", "program_key", "applicant"})
 _PROJECT_KEPT = tuple(i for i, column in enumerate(PROJECT_COLUMNS) if column in _PROJECT_INDEXED)
-_PROJECT_SET = tuple(i for i, column in enumerate(PROJECT_COLUMNS) if column not in _PROJECT_INDEXED and i)
+_PROJECT_SET = tuple(i for i, column in enumerate(PROJECT_COLUMNS) if column not in {*_PROJECT_INDEXED, "id"})
 _PROJECT_UPDATE = (
     f"UPDATE rm_projects SET {', '.join(f'{PROJECT_COLUMNS[i]} = ?' for i in _PROJECT_SET)} WHERE id = ?"
 )
@@ -801,16 +801,6 @@ class ReadModels:
         self._failed = {project_id for project_id, stage in recorded if stage == "fold"}
         self._stale = {project_id for project_id, stage in recorded if stage != "fold"}
 
-    def _remember_read(self, project_id: str, state: ProjectState) -> None:
-        """Keep a state read from the tables at the checkpoint (a miss after a restart, say), so
-        the next read, command or catch-up of the project does not decode it again. The rows
-        written for it are not known: the next write of the project rewrites them all."""
-        cache = self._cache
-        cache[project_id] = (state, None)
-        cache.move_to_end(project_id)
-        if len(cache) > self.cache_size:
-            cache.popitem(last=False)
-
     def _remember(self, states: dict[str, ProjectState], written: dict[str, Derived], upto: int) -> None:
         cache = self._cache
         for project_id, state in states.items():
@@ -968,7 +958,10 @@ class ReadModels:
                 return hit
             state = self._stored(conn, project_id, checkpoint)
             if checkpoint == self._cached_upto and state is not None and project_id not in self._failed:
-                self._remember_read(project_id, state)
+                # kept, so that the next read, command or catch-up of the project (after a
+                # restart, say) does not decode it again; the rows written for it are not known,
+                # so the next write of the project rewrites them all
+                self._remember({project_id: state}, {}, checkpoint)
             return state
 
     def _cached_at(self, checkpoint: int, project_id: str) -> ProjectState | None:

@@ -46,6 +46,10 @@ class TokenInfo:
         return Actor(id=self.name, role=self.role, organisation=self.organisation)
 
 
+def _name_taken(name: str) -> TokenError:
+    return TokenError(f"a token named {name!r} already exists", f"名为 {name!r} 的令牌已存在")
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -124,7 +128,7 @@ class Tokens:
         if not name.strip():
             raise TokenError("a token needs a name", "令牌须有名称")
         if self._fetch("SELECT 1 FROM api_tokens WHERE name = ? AND revoked_at IS NULL", (name,)):
-            raise TokenError(f"a token named {name!r} already exists", f"名为 {name!r} 的令牌已存在")
+            raise _name_taken(name)
         secret = PREFIX + secrets.token_urlsafe(32)
         info = TokenInfo(
             id=secrets.token_hex(6),
@@ -142,7 +146,7 @@ class Tokens:
                 (info.id, info.name, info.role, info.organisation, _hash(secret), info.created_at, info.expires_at),
             )
         except sqlite3.IntegrityError as e:  # another process created the same name meanwhile
-            raise TokenError(f"a token named {name!r} already exists", f"名为 {name!r} 的令牌已存在") from e
+            raise _name_taken(name) from e
         return secret, info
 
     def list(self) -> list[TokenInfo]:
