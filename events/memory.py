@@ -97,20 +97,36 @@ class InMemoryEventStore:
         as_of_position: int | None = None,
         as_of_time: datetime | None = None,
     ) -> list[RecordedEvent[Event]]:
+        return list(
+            self.iter_stream(
+                stream_id,
+                from_version=from_version,
+                to_version=to_version,
+                as_of_position=as_of_position,
+                as_of_time=as_of_time,
+            )
+        )
+
+    def iter_stream(
+        self,
+        stream_id: str,
+        *,
+        from_version: int = 1,
+        to_version: int | None = None,
+        as_of_position: int | None = None,
+        as_of_time: datetime | None = None,
+    ) -> Iterator[RecordedEvent[Event]]:
         cut = format_recorded_at(as_of_time) if as_of_time is not None else None
         with self._lock:
-            positions = list(self._streams.get(stream_id, ()))
-        out = []
-        for position in positions:
-            stored = self._events[position - 1]
-            if stored.version < from_version or (to_version is not None and stored.version > to_version):
-                continue
-            if as_of_position is not None and position > as_of_position:
-                continue
-            if cut is not None and stored.recorded_at > cut:
-                continue
-            out.append(self._decode(stored))
-        return out
+            stored = [
+                e
+                for e in (self._events[p - 1] for p in self._streams.get(stream_id, ()))
+                if e.version >= from_version
+                and (to_version is None or e.version <= to_version)
+                and (as_of_position is None or e.position <= as_of_position)
+                and (cut is None or e.recorded_at <= cut)
+            ]
+        return map(self._decode, stored)
 
     def read_after(
         self, position: int, *, limit: int = 1000, types: Sequence[str] | None = None

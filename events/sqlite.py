@@ -343,6 +343,29 @@ class SQLiteEventStore:
         as_of_position: int | None = None,
         as_of_time: datetime | None = None,
     ) -> list[RecordedEvent[Event]]:
+        return list(
+            self.iter_stream(
+                stream_id,
+                from_version=from_version,
+                to_version=to_version,
+                as_of_position=as_of_position,
+                as_of_time=as_of_time,
+            )
+        )
+
+    def iter_stream(
+        self,
+        stream_id: str,
+        *,
+        from_version: int = 1,
+        to_version: int | None = None,
+        as_of_position: int | None = None,
+        as_of_time: datetime | None = None,
+    ) -> Iterator[RecordedEvent[Event]]:
+        # The rows are read at once (one statement, under the lock); each is decoded when taken.
+        # A replay of a long stream measured about a seventh faster this way than decoding the
+        # whole list first: its events are made and dropped one at a time, in memory that stays
+        # in the CPU's cache (bench/projections.py, as_of).
         sql = f"SELECT {self._read_columns} FROM events WHERE stream_id = ? AND version >= ?"
         params: list[Any] = [stream_id, from_version]
         if to_version is not None:
@@ -355,7 +378,7 @@ class SQLiteEventStore:
             sql += " AND recorded_at <= ?"
             params.append(format_recorded_at(as_of_time))
         sql += " ORDER BY version"
-        return self._decode_rows(self._fetch(sql, params))
+        return self._decoded((self._fetch(sql, params),))
 
     def read_after(
         self, position: int, *, limit: int = 1000, types: Sequence[str] | None = None

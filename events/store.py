@@ -51,6 +51,19 @@ class EventStore(Protocol):
         recorded_at time (inclusive)."""
         ...
 
+    def iter_stream(
+        self,
+        stream_id: str,
+        *,
+        from_version: int = 1,
+        to_version: int | None = None,
+        as_of_position: int | None = None,
+        as_of_time: datetime | None = None,
+    ) -> Iterator[RecordedEvent[Event]]:
+        """The events :meth:`read_stream` returns, read when called but decoded one at a time as
+        the caller takes them: a fold that keeps no event never holds them all at once."""
+        ...
+
     def read_after(
         self, position: int, *, limit: int = 1000, types: Sequence[str] | None = None
     ) -> list[RecordedEvent[Event]]:

@@ -38,7 +38,7 @@ import sqlite_utils
 from events.model import RecordedEvent
 from events.sqlite import SQLiteEventStore
 from projections.catalog import Catalog
-from projections.project import INITIAL, Draft, ProjectState, Recommendation, evolve, freeze, local_date, thaw
+from projections.project import INITIAL, Draft, ProjectState, Recommendation, evolve, fold, freeze, local_date, thaw
 from projections.project import apply as apply_event
 from projections.public import queue_items, register_entry
 from schemas import events as ev
@@ -472,11 +472,8 @@ class ReadModels:
         if row is None:
             return None
         state = decode_state(row[0])
-        for event in self.store.read_stream(
-            PROJECT_PREFIX + project_id, from_version=state.version + 1, as_of_position=upto
-        ):
-            state = evolve(state, event)
-        return state
+        stream = PROJECT_PREFIX + project_id
+        return fold(self.store.iter_stream(stream, from_version=state.version + 1, as_of_position=upto), state)
 
     def apply(self, db: sqlite_utils.Database, events: Sequence[RecordedEvent[Event]]) -> None:
         """Fold a batch (inside the reader's transaction). Within ``catch_up`` the touched

@@ -130,10 +130,10 @@ def project_view(
 ) -> ProjectView | None:
     """The project as of a position or a recorded time (the head when neither is given)."""
     cut, on = moment_of(store, position=position, at=at, now=now)
-    events = store.read_stream(PROJECT_PREFIX + project_id, as_of_position=cut)
-    if not events:
+    state = fold(store.iter_stream(PROJECT_PREFIX + project_id, as_of_position=cut))
+    if state is INITIAL:  # (no event: a fold of nothing is the initial state itself)
         return None
-    return view_of(fold(events), catalog, on, cut)
+    return view_of(state, catalog, on, cut)
 
 
 def register_as_of(

@@ -31,7 +31,7 @@ from events.model import AppendResult, NewEvent, StreamWrite
 from events.sqlite import translate_error
 from events.store import EventStore
 from projections.catalog import DATASETS, EMPTY_REFERENCE, PROGRAM_PREFIX, REFERENCE_PREFIX, Catalog
-from projections.project import INITIAL, ProjectState, fold, local_date
+from projections.project import ProjectState, fold, local_date
 from projections.read_models import ReadModels
 from sandbox.deciders import Context, decide, tick
 from sandbox.policies import WATCHED_STATES
@@ -256,9 +256,8 @@ class Registry:
         if as_of_position is None and as_of_time is None and self.read_models is not None:
             snapshot = self.read_models.snapshot(project_id)
             if snapshot is not None:
-                return fold(self.store.read_stream(stream, from_version=snapshot.version + 1), snapshot)
-        events = self.store.read_stream(stream, as_of_position=as_of_position, as_of_time=as_of_time)
-        return fold(events) if events else INITIAL
+                return fold(self.store.iter_stream(stream, from_version=snapshot.version + 1), snapshot)
+        return fold(self.store.iter_stream(stream, as_of_position=as_of_position, as_of_time=as_of_time))
 
     def bound_program(self, state: ProjectState, today: dt.date, key: str | None = None) -> ProgramDefinition:
         if state.program_version:
