@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -144,3 +146,35 @@ def test_a_commenters_identity_does_not_reach_the_applicant(api: Api) -> None:
     audited = api.events(pid, "audrey")[-1]["metadata"]
     assert audited["actor"] == "pat" and audited["command_id"] == "http:pat:pat-1"
     assert api.view(pid, "carol")["details"]["append_command"] == "http:pat:pat-1"
+
+
+def test_a_view_kept_for_regulators_is_not_what_the_applicant_gets(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A project's view is encoded once per kind of reader and kept until the project changes:
+    a regulator reading first must not leave the applicant the regulator's JSON."""
+    import sandbox.api.common as common
+
+    encoded: list[object] = []
+    encode = common.encode_json
+
+    def counting(value: object) -> bytes:
+        encoded.append(value)
+        return encode(value)
+
+    pid = api.create("ecny-pilot")
+    api.ecny_application(pid)
+    api.submit_and_open(pid)
+    api.post(f"/api/v1/projects/{pid}/comment", "pat", {"text": "赞成"}, headers={"Idempotency-Key": "pat-1"})
+    monkeypatch.setattr(common, "encode_json", counting)
+    first = api.get(f"/api/v1/projects/{pid}", "carol")
+    assert first.json()["details"]["append_command"] == "http:pat:pat-1"
+    applicant = api.get(f"/api/v1/projects/{pid}", "alice")
+    assert applicant.status_code == 200 and "http:pat:" not in applicant.text
+    assert applicant.json()["details"]["append_command"] is None
+    again = [api.get(f"/api/v1/projects/{pid}", who) for who in ("carol", "alice", "audrey")]
+    assert [r.text for r in again] == [first.text, applicant.text, first.text]
+    assert len(encoded) == 2  # once for regulators and auditors, once for applicants
+    assert first.headers["etag"] == applicant.headers["etag"]
+    # A change makes a new view, encoded anew.
+    api.post(f"/api/v1/projects/{pid}/comment", "pat", {"text": "再赞成"}, headers={"Idempotency-Key": "pat-2"})
+    later = api.get(f"/api/v1/projects/{pid}", "carol")
+    assert later.json()["details"]["append_command"] == "http:pat:pat-2" and len(encoded) == 3
