@@ -342,10 +342,27 @@ def _open_facts(state: ProjectState, trigger: str, resolving: str) -> list[int]:
     return [f.position for f in opened] if len(opened) > len(resolved) else []
 
 
-def _field_evidence(state: ProjectState, params: p.Params) -> tuple[int, ...]:
-    """The positions of the edits that set the declared fields a rule reads: every field named
-    by its parameters (a field, a list of fields, or the keys of a mapping of limits), in the
-    rule's own section when it names one."""
+def _fields_by_name(state: ProjectState) -> dict[str, list[tuple[str, int]]]:
+    """The positions of the edits that last set each declared field, by the field's name: its
+    sections and positions (the keys of ``field_positions`` are ``section.field``)."""
+    by_name: dict[str, list[tuple[str, int]]] = {}
+    for key, position in state.field_positions.items():
+        section, _, name = key.partition(".")
+        by_name.setdefault(name, []).append((section, position))
+    return by_name
+
+
+#: The field names each rule's parameters name, by the parameters' id (an entry holds its
+#: parameters, so the id stays theirs); programs are few and their rules immutable.
+_NAMED: dict[int, tuple[p.Params, frozenset[str]]] = {}
+
+
+def _named_fields(params: p.Params) -> frozenset[str]:
+    """Every name the parameters give: a field, a list of fields, or the keys of a mapping of
+    limits (the strings among their values, that is; the names of no field match nothing)."""
+    found = _NAMED.get(id(params))
+    if found is not None and found[0] is params:
+        return found[1]
     names: set[str] = set()
     for value in msgspec.structs.asdict(params).values():
         if isinstance(value, str):
@@ -354,11 +371,23 @@ def _field_evidence(state: ProjectState, params: p.Params) -> tuple[int, ...]:
             names.update(v for v in value if isinstance(v, str))
         elif isinstance(value, dict):
             names.update(k for k in value if isinstance(k, str))
+    if len(_NAMED) >= 4096:
+        _NAMED.clear()
+    named = frozenset(names)
+    _NAMED[id(params)] = (params, named)
+    return named
+
+
+def _field_evidence(fields: dict[str, list[tuple[str, int]]], params: p.Params) -> tuple[int, ...]:
+    """The positions of the edits that set the declared fields a rule reads (``fields``, from
+    :func:`_fields_by_name`): every field its parameters name, in the rule's own section when it
+    names one."""
     only = getattr(params, "section", None)
     return tuple(
-        pos
-        for key, pos in state.field_positions.items()
-        if (field := key.split(".", 1))[1] in names and (only is None or field[0] == only)
+        position
+        for name in _named_fields(params)
+        for section, position in fields.get(name, ())
+        if only is None or section == only
     )
 
 
@@ -367,10 +396,11 @@ def admission_checklist(
 ) -> list[RuleStatus]:
     """Each admission condition of the program: met, unmet, or waived (with who and why)."""
     waivers = {w.condition_id: w for w in state.waivers}
+    fields = _fields_by_name(state)
     out = []
     for rule in program.admission:
         outcome = _check_admission(rule.params, state, ref, today)
-        declared = _field_evidence(state, rule.params)
+        declared = _field_evidence(fields, rule.params)
         if declared:
             evidence = tuple(sorted({*outcome.evidence, *declared}))
             outcome = msgspec.structs.replace(outcome, evidence=evidence)
