@@ -559,6 +559,15 @@ class SQLiteEventStore:
         rows = self._fetch("SELECT position FROM checkpoints WHERE name = ?", (name,))
         return int(rows[0][0]) if rows else 0
 
+    def checkpoint_and_head(self, name: str) -> tuple[int, int]:
+        """A reader's checkpoint and the head's position, read by one statement."""
+        [(checkpoint, head)] = self._fetch(
+            "SELECT coalesce((SELECT position FROM checkpoints WHERE name = ?), 0),"
+            " coalesce((SELECT max(position) FROM events), 0)",
+            (name,),
+        )
+        return int(checkpoint), int(head)
+
     def process(
         self,
         name: str,

@@ -961,6 +961,19 @@ class ReadModels:
                 self._remember({project_id: state}, {}, checkpoint)
             return state
 
+    def current_state(self, project_id: str) -> ProjectState | None:
+        """The project's state at the head of the log: :meth:`state`, after catching up if
+        another process has appended since the checkpoint. A state in the cache, with nothing
+        appended elsewhere, costs one statement (the checkpoint and the head together)."""
+        with self._reading(), self._lock:
+            checkpoint, head = self.store.checkpoint_and_head(READER)
+            hit = self._cached_at(checkpoint, project_id) if checkpoint >= head else None
+        if hit is not None:
+            return hit
+        if checkpoint < head:
+            self.catch_up()
+        return self.state(project_id)
+
     def _cached_at(self, checkpoint: int, project_id: str) -> ProjectState | None:
         """The project's cached state, if the cache holds the tables as of ``checkpoint``."""
         if checkpoint != self._cached_upto:

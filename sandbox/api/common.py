@@ -180,9 +180,8 @@ def current_state(request: Request[Any, Any, Any], project_id: str, *, fresh: bo
     meanwhile (a ``tick`` from the CLI, say), they catch up first when ``fresh``.
     """
     models = read_models_of(request)
-    if fresh and models.position < store_of(request).head().position:
-        models.catch_up()
-    return models.state(project_id) or registry_of(request).load(project_id)
+    state = models.current_state(project_id) if fresh else models.state(project_id)
+    return state or registry_of(request).load(project_id)
 
 
 def visible_state(

@@ -523,6 +523,36 @@ def test_a_state_read_after_a_restart_is_kept_and_the_next_command_rewrites_its_
     assert rm.dump() == incremental
 
 
+def test_a_current_state_costs_one_statement_and_catches_up_with_another_process(tmp_path: Path) -> None:
+    """``current_state`` reads the checkpoint and the head in one statement: a project cached at
+    the head costs that statement alone; once another process has appended, it catches up first
+    and answers with the project as the log now has it."""
+    path = tmp_path / "r.db"
+    w = sqlite_world(path)
+    pid = on_notice(w)
+    rm = models(w)
+    rm.catch_up()
+    assert rm.current_state(pid) == fold(w.store.read_stream(project_stream(pid)))
+    statements: list[str] = []
+    w.store.connection.set_trace_callback(statements.append)
+    hit = rm.current_state(pid)
+    w.store.connection.set_trace_callback(None)
+    assert len(statements) == 1 and "checkpoints" in statements[0] and "events" in statements[0], statements
+    other_store = open_store(path, clock=w.clock)
+    try:
+        other = Registry(other_store, clock=w.clock)
+        w.clock.advance(days=12)
+        other.tick()
+        other.execute(pid, c.Recommend(decision="admit"), OFFICER, command_id="elsewhere")
+    finally:
+        other_store.close()
+    assert rm.state(pid) == hit  # (the cache as of the checkpoint, which has not moved)
+    moved = rm.current_state(pid)
+    assert moved is not None and hit is not None and moved.version > hit.version and moved.pending is not None
+    assert moved == fold(w.store.read_stream(project_stream(pid)))
+    assert rm.position == w.store.head().position
+
+
 def _pages_written(path: Path, since: int) -> set[int]:
     """The page numbers of the frames appended to the write-ahead log after byte ``since``."""
     log = Path(f"{path}-wal").read_bytes()
