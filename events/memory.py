@@ -11,7 +11,7 @@ import copy
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 import msgspec
 
@@ -20,7 +20,7 @@ from events.codec import EventCodec
 from events.hashchain import GENESIS_HASH, VerifyReport, verify_events
 from events.model import AppendResult, Head, RecordedEvent, StoredEvent, StreamWrite
 from events.sqlite import Clock, format_recorded_at, utc_now
-from events.store import BatchHandler
+from events.store import BatchHandler, StreamCut
 from schemas.base import Event, EventMetadata
 
 _metadata_decoder = msgspec.json.Decoder(EventMetadata)
@@ -88,24 +88,8 @@ class InMemoryEventStore:
     def _decode(self, stored: StoredEvent) -> RecordedEvent[Event]:
         return self.codec.decode(stored)
 
-    def read_stream(
-        self,
-        stream_id: str,
-        *,
-        from_version: int = 1,
-        to_version: int | None = None,
-        as_of_position: int | None = None,
-        as_of_time: datetime | None = None,
-    ) -> list[RecordedEvent[Event]]:
-        return list(
-            self.iter_stream(
-                stream_id,
-                from_version=from_version,
-                to_version=to_version,
-                as_of_position=as_of_position,
-                as_of_time=as_of_time,
-            )
-        )
+    def read_stream(self, stream_id: str, **cut: Unpack[StreamCut]) -> list[RecordedEvent[Event]]:
+        return list(self.iter_stream(stream_id, **cut))
 
     def iter_stream(
         self,

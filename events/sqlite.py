@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
 import msgspec
 import sqlite_utils
@@ -37,7 +37,7 @@ from events.model import (
     StoredEvent,
     StreamWrite,
 )
-from events.store import BatchHandler
+from events.store import BatchHandler, StreamCut
 from schemas.base import Event, EventMetadata, to_utc
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
@@ -334,24 +334,8 @@ class SQLiteEventStore:
         "position, stream_id, version, type, event_id, schema_version, data, metadata, recorded_at, hash"
     )
 
-    def read_stream(
-        self,
-        stream_id: str,
-        *,
-        from_version: int = 1,
-        to_version: int | None = None,
-        as_of_position: int | None = None,
-        as_of_time: datetime | None = None,
-    ) -> list[RecordedEvent[Event]]:
-        return list(
-            self.iter_stream(
-                stream_id,
-                from_version=from_version,
-                to_version=to_version,
-                as_of_position=as_of_position,
-                as_of_time=as_of_time,
-            )
-        )
+    def read_stream(self, stream_id: str, **cut: Unpack[StreamCut]) -> list[RecordedEvent[Event]]:
+        return list(self.iter_stream(stream_id, **cut))
 
     def iter_stream(
         self,

@@ -8,11 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, Unpack
 
 from events.hashchain import VerifyReport
 from events.model import AppendResult, Head, RecordedEvent, StoredEvent, StreamWrite
 from schemas.base import Event
+
+
+class StreamCut(TypedDict, total=False):
+    """Where a read of one stream starts and stops (the keywords of ``read_stream``)."""
+
+    from_version: int
+    to_version: int | None
+    as_of_position: int | None
+    as_of_time: datetime | None
+
 
 #: A projection step: given the backend's transaction handle and a batch of events, write rows.
 BatchHandler = Callable[[Any, Sequence[RecordedEvent[Event]]], None]
@@ -38,28 +48,12 @@ class EventStore(Protocol):
         """The stream's current version (0 when the stream does not exist)."""
         ...
 
-    def read_stream(
-        self,
-        stream_id: str,
-        *,
-        from_version: int = 1,
-        to_version: int | None = None,
-        as_of_position: int | None = None,
-        as_of_time: datetime | None = None,
-    ) -> list[RecordedEvent[Event]]:
-        """A stream's events in version order, optionally cut at a global position or a
-        recorded_at time (inclusive)."""
+    def read_stream(self, stream_id: str, **cut: Unpack[StreamCut]) -> list[RecordedEvent[Event]]:
+        """A stream's events in version order, from ``from_version`` (default 1) to
+        ``to_version``, optionally cut at a global position or a recorded_at time (inclusive)."""
         ...
 
-    def iter_stream(
-        self,
-        stream_id: str,
-        *,
-        from_version: int = 1,
-        to_version: int | None = None,
-        as_of_position: int | None = None,
-        as_of_time: datetime | None = None,
-    ) -> Iterator[RecordedEvent[Event]]:
+    def iter_stream(self, stream_id: str, **cut: Unpack[StreamCut]) -> Iterator[RecordedEvent[Event]]:
         """The events :meth:`read_stream` returns, read when called but decoded one at a time as
         the caller takes them: a fold that keeps no event never holds them all at once."""
         ...

@@ -13,7 +13,6 @@ import datetime as dt
 from typing import Any
 
 import pytest
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
