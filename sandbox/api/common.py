@@ -86,7 +86,7 @@ class ViewCache:
 
     An entry also keeps the view's JSON, once for regulators and auditors and once for applicants
     (see :func:`for_reader`), encoded when first asked for: a repeated read of a project encodes
-    nothing (about an eighth of the CPU time of such a read, for a view of 15 KB).
+    nothing (encoding a view of 15 KB was about a fifth of such a read's instructions).
     """
 
     def __init__(self, size: int = 2048) -> None:
