@@ -23,7 +23,9 @@ import gc
 import logging
 import multiprocessing
 import os
+import shutil
 import sqlite3
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -339,27 +341,77 @@ class _NeedsOneProcess(Exception):
 
 
 class _Recorder:
-    """Stands in for the connection while a part of a split replay is folded: keeps the rows
-    each statement would write, for the process holding the write transaction to write."""
+    """Stands in for the connection while a part of a split replay is folded: writes the rows
+    each statement would write into a file of its own, a table for each run of one statement,
+    for the process holding the write transaction to copy into the read models by SQLite's own
+    ``INSERT … SELECT`` (see :func:`_copy_part`). Binding every value again there, from rows
+    sent through a pipe, took most of that process's time for the other part: 0.14-0.18 s
+    against 0.05-0.06 s for half the rows of a 100,000-event rebuild (measured ad hoc)."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: str) -> None:
         self.conn = self  # (as a ``sqlite_utils.Database``, for ``apply``)
-        self.statements: list[tuple[str, list[tuple[Any, ...]]]] = []
+        self.path = path
+        self.statements: list[tuple[str, str]] = []  # (a statement, the table of its rows)
+        self._file = sqlite3.connect(path, isolation_level=None)
+        self._file.execute("PRAGMA journal_mode = OFF")  # scratch: read once, then deleted
+        self._file.execute("PRAGMA synchronous = OFF")
+        self._file.execute("BEGIN")
 
     def executemany(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
-        self.statements.append((sql, list(rows)))
+        rows = list(rows)
+        if not rows:
+            return
+        marks = ", ".join("?" * len(rows[0]))
+        if not self.statements or self.statements[-1][0] != sql:
+            table = f"s{len(self.statements)}"
+            self._file.execute(f"CREATE TABLE {table} ({', '.join(f'c{i}' for i in range(len(rows[0])))})")
+            self.statements.append((sql, table))
+        self._file.executemany(f"INSERT INTO {self.statements[-1][1]} VALUES ({marks})", rows)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         raise _NeedsOneProcess(sql)
 
+    def finish(self) -> _Part:
+        self._file.execute("COMMIT")
+        self._file.close()
+        return _Part(self.path, self.statements)
 
-def _received(pipe: Connection) -> _Recorder | None:
-    """What a forked part sent: its recorder, or None (it failed, or died before sending)."""
+    def discard(self) -> None:
+        self._file.close()
+        with suppress(OSError):
+            os.unlink(self.path)
+
+
+class _Part(NamedTuple):
+    """A folded part as its process sends it: the file of its rows and the statements they
+    are for, in the order they were made."""
+
+    path: str
+    statements: list[tuple[str, str]]
+
+
+def _received(pipe: Connection) -> _Part | None:
+    """What a forked part sent: its rows' file, or None (it failed, or died before sending)."""
     try:
-        recorder: _Recorder | None = pipe.recv()
+        part: _Part | None = pipe.recv()
     except (EOFError, OSError):
         return None
-    return recorder
+    return part
+
+
+def _copy_part(conn: sqlite3.Connection, part: _Part, alias: str) -> None:
+    """Run a part's statements over the rows in its file, attached as ``alias`` (inside the
+    chunk's transaction; it is detached after the commit, see ``ReadModels._detach``). An
+    ``INSERT … VALUES`` becomes one ``INSERT … SELECT`` of its table (``WHERE true`` keeps an
+    upsert's ``ON CONFLICT`` clause apart from the ``SELECT``); another statement runs once per
+    row, as it would have here."""
+    conn.execute(f"ATTACH DATABASE ? AS {alias}", (part.path,))
+    for sql, table in part.statements:
+        head, values, tail = sql.partition(" VALUES (")
+        if head.startswith("INSERT INTO ") and values:
+            conn.execute(f"{head} SELECT * FROM {alias}.{table} WHERE true{tail[tail.index(')') + 1 :]}")
+        else:
+            conn.executemany(sql, conn.execute(f"SELECT * FROM {alias}.{table}").fetchall())
 
 
 class _Helper:
@@ -448,6 +500,8 @@ class ReadModels:
         self._lock = threading.RLock()  # taken inside the store's transaction, never around it
         self.parts = 1  # processes a chunk is split between (see ``rebuild``)
         self._helpers: list[_Helper] = []  # the other parts' processes, during a rebuild
+        self._scratch: str | None = None  # the folder of the files their rows come in
+        self._attached: list[_Part] = []  # their files, attached until the chunk commits
         #: a chunk is split only when it is at least this long: below it, starting processes
         #: costs more than they save
         self.split_from = 20_000
@@ -640,6 +694,15 @@ class ReadModels:
 
     def _chunk(self, batch: int, chunk: int, progress: Callable[[int], None] | None) -> tuple[int, bool]:
         """One chunk in one transaction (joining the caller's, if any): (advanced, at the head)."""
+        try:
+            return self._chunk_in_transaction(batch, chunk, progress)
+        finally:
+            if self._attached:
+                self._detach()
+
+    def _chunk_in_transaction(
+        self, batch: int, chunk: int, progress: Callable[[int], None] | None
+    ) -> tuple[int, bool]:
         advanced = 0
         at_head = False
         with self.store.transaction() as db, self._lock:
@@ -695,6 +758,7 @@ class ReadModels:
             return None
         failed, stale = set(self._failed), set(self._stale)
         if not self._helpers:
+            self._scratch = tempfile.mkdtemp(prefix="read-models-rebuild-")
             self._helpers = [_Helper(self, part) for part in range(1, self.parts)]
         asked = all([helper.fold(start, upto, batch, self._empty) for helper in self._helpers])
         # This process's part is written as soon as it is folded, while the others may still
@@ -703,7 +767,7 @@ class ReadModels:
         conn.execute("SAVEPOINT split")
         states, written = self._fold_part(db, start, upto, 0, batch, progress)
         theirs = [_received(helper.pipe) for helper in self._helpers] if asked else [None]
-        if any(recorder is None for recorder in theirs):
+        if any(part is None for part in theirs):
             # The chunk is replayed here: the helpers' parts, read or not, go unused, and one of
             # them may still be sending its part into a pipe nobody reads.
             self._stop_helpers(kill=True)
@@ -711,10 +775,10 @@ class ReadModels:
             conn.execute("RELEASE split")
             self._failed, self._stale = failed, stale  # as they were: the chunk is replayed here
             return None
-        for recorder in theirs:
-            assert recorder is not None
-            for sql, rows in recorder.statements:
-                conn.executemany(sql, rows)
+        for index, part in enumerate(theirs):
+            assert part is not None
+            self._attached.append(part)
+            _copy_part(conn, part, f"part{index}")
         conn.execute("RELEASE split")
         self.store.save_checkpoint(READER, upto)
         return upto - start, upto == head, states, written
@@ -723,6 +787,22 @@ class ReadModels:
         helpers, self._helpers = self._helpers, []
         for helper in helpers:
             helper.stop(kill=kill)
+        scratch, self._scratch = self._scratch, None
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def _detach(self) -> None:
+        """Detach the other parts' files from the connection once their chunk's transaction has
+        ended (SQLite detaches nothing inside one), and delete them."""
+        conn = self.store.connection
+        if conn.in_transaction:
+            return  # (a caller's transaction: detached after it, by the next chunk or the end)
+        for index, part in enumerate(self._attached):
+            with suppress(sqlite3.Error):
+                conn.execute(f"DETACH DATABASE part{index}")
+            with suppress(OSError):
+                os.unlink(part.path)
+        self._attached = []
 
     def _fold_part(
         self,
@@ -776,20 +856,25 @@ class ReadModels:
             if asked is None:
                 return
             start, upto, batch, self._empty = asked
-            recorder: _Recorder | None = _Recorder()
+            sent: _Part | None = None
+            recorder: _Recorder | None = None
             try:
-                states, written = self._fold_part(recorder, start, upto, part, batch)  # type: ignore[arg-type]
+                assert self._scratch is not None
+                recorder = _Recorder(os.path.join(self._scratch, f"part{part}-{upto}.db"))
+                states, written = self._fold_part(recorder, start, upto, part, batch)
                 self._remember(states, written, upto)
+                sent = recorder.finish()
             except _NeedsOneProcess:
-                recorder = None  # (expected: the parent records the failure)
+                pass  # (expected: the parent records the failure)
             except Exception:
-                recorder = None
                 log.exception("read models: the part %d of a rebuild failed; it is replayed in one process", part)
+            if sent is None and recorder is not None:
+                recorder.discard()
             try:
-                pipe.send(recorder)
+                pipe.send(sent)
             except OSError:
                 return  # (the rebuild stopped without reading it)
-            if recorder is None:
+            if sent is None:
                 return
 
     def _forget(self, conn: sqlite3.Connection) -> None:

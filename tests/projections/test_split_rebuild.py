@@ -79,6 +79,32 @@ def test_a_split_rebuild_writes_the_rows_of_a_rebuild_in_one_process(
     assert models.catch_up() == 0 and models.dump() == alone
 
 
+def test_the_other_parts_rows_come_in_files_that_are_gone_once_their_chunk_commits(
+    history: History, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The other processes hand their rows over in files, copied by ``INSERT … SELECT`` in the
+    chunk's transaction: each is detached and deleted after that transaction, and the scratch
+    folder with the rebuild."""
+    monkeypatch.setattr(read_models.tempfile, "tempdir", str(tmp_path))
+    copied: list[str] = []
+    copy = read_models._copy_part
+
+    def spied(conn: Any, part: Any, alias: str) -> None:
+        assert Path(part.path).is_file() and part.statements
+        copied.append(part.path)
+        copy(conn, part, alias)
+        assert {row[1] for row in conn.execute("PRAGMA database_list")} >= {"main", alias}
+
+    monkeypatch.setattr(read_models, "_copy_part", spied)
+    models = ReadModels(history.store)
+    alone = rebuilt(models, 1, 97)
+    assert rebuilt(models, 3, 97) == alone
+    assert len(copied) >= 4  # two other parts, over several chunks
+    assert not any(Path(path).exists() for path in copied)
+    assert [row[1] for row in history.store.connection.execute("PRAGMA database_list")] == ["main"]
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("here", [True, False], ids=["in this process's part", "in another's"])
 def test_a_failure_is_recorded_once_and_a_part_that_cannot_record_it_is_replayed_here(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, here: bool
