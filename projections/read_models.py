@@ -501,7 +501,7 @@ class ReadModels:
         self.parts = 1  # processes a chunk is split between (see ``rebuild``)
         self._helpers: list[_Helper] = []  # the other parts' processes, during a rebuild
         self._scratch: str | None = None  # the folder of the files their rows come in
-        self._attached: list[_Part] = []  # their files, attached until the chunk commits
+        self._attached: list[tuple[str, _Part]] = []  # their files (and names), attached until the chunk commits
         #: a chunk is split only when it is at least this long: below it, starting processes
         #: costs more than they save
         self.split_from = 20_000
@@ -758,7 +758,10 @@ class ReadModels:
             return None
         failed, stale = set(self._failed), set(self._stale)
         if not self._helpers:
-            self._scratch = tempfile.mkdtemp(prefix="read-models-rebuild-")
+            # beside the database, which takes the same rows (a smaller /tmp could fill up); a
+            # rebuild killed before it cleans up leaves this folder behind, safe to delete
+            path = os.path.abspath(self.store.path)
+            self._scratch = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}-rebuild-", dir=os.path.dirname(path))
             self._helpers = [_Helper(self, part) for part in range(1, self.parts)]
         asked = all([helper.fold(start, upto, batch, self._empty) for helper in self._helpers])
         # This process's part is written as soon as it is folded, while the others may still
@@ -775,10 +778,11 @@ class ReadModels:
             conn.execute("RELEASE split")
             self._failed, self._stale = failed, stale  # as they were: the chunk is replayed here
             return None
-        for index, part in enumerate(theirs):
+        for part in theirs:
             assert part is not None
-            self._attached.append(part)
-            _copy_part(conn, part, f"part{index}")
+            alias = f"part{len(self._attached)}"
+            self._attached.append((alias, part))
+            _copy_part(conn, part, alias)
         conn.execute("RELEASE split")
         self.store.save_checkpoint(READER, upto)
         return upto - start, upto == head, states, written
@@ -797,9 +801,9 @@ class ReadModels:
         conn = self.store.connection
         if conn.in_transaction:
             return  # (a caller's transaction: detached after it, by the next chunk or the end)
-        for index, part in enumerate(self._attached):
+        for alias, part in self._attached:
             with suppress(sqlite3.Error):
-                conn.execute(f"DETACH DATABASE part{index}")
+                conn.execute(f"DETACH DATABASE {alias}")
             with suppress(OSError):
                 os.unlink(part.path)
         self._attached = []

@@ -80,12 +80,13 @@ def test_a_split_rebuild_writes_the_rows_of_a_rebuild_in_one_process(
 
 
 def test_the_other_parts_rows_come_in_files_that_are_gone_once_their_chunk_commits(
-    history: History, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    history: History, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The other processes hand their rows over in files, copied by ``INSERT … SELECT`` in the
-    chunk's transaction: each is detached and deleted after that transaction, and the scratch
-    folder with the rebuild."""
-    monkeypatch.setattr(read_models.tempfile, "tempdir", str(tmp_path))
+    """The other processes hand their rows over in files beside the database, copied by
+    ``INSERT … SELECT`` in the chunk's transaction: each is detached and deleted after that
+    transaction, and their folder with the rebuild."""
+    folder = Path(history.store.path).parent
+    before = set(folder.iterdir())
     copied: list[str] = []
     copy = read_models._copy_part
 
@@ -100,9 +101,10 @@ def test_the_other_parts_rows_come_in_files_that_are_gone_once_their_chunk_commi
     alone = rebuilt(models, 1, 97)
     assert rebuilt(models, 3, 97) == alone
     assert len(copied) >= 4  # two other parts, over several chunks
+    assert all(Path(path).parent.parent == folder for path in copied)
     assert not any(Path(path).exists() for path in copied)
     assert [row[1] for row in history.store.connection.execute("PRAGMA database_list")] == ["main"]
-    assert list(tmp_path.iterdir()) == []
+    assert set(folder.iterdir()) == before
 
 
 @pytest.mark.parametrize("here", [True, False], ids=["in this process's part", "in another's"])
