@@ -770,7 +770,18 @@ class ReadModels:
         conn.execute("SAVEPOINT split")
         states, written = self._fold_part(db, start, upto, 0, batch, progress)
         theirs = [_received(helper.pipe) for helper in self._helpers] if asked else [None]
-        if any(part is None for part in theirs):
+        copied = not any(part is None for part in theirs)
+        if copied:
+            try:
+                for part in theirs:
+                    assert part is not None
+                    alias = f"part{len(self._attached)}"
+                    self._attached.append((alias, part))
+                    _copy_part(conn, part, alias)
+            except sqlite3.Error:  # a part's file unreadable (gone, cut short): replayed here
+                log.exception("read models: a part of a rebuild could not be copied; it is replayed in one process")
+                copied = False
+        if not copied:
             # The chunk is replayed here: the helpers' parts, read or not, go unused, and one of
             # them may still be sending its part into a pipe nobody reads.
             self._stop_helpers(kill=True)
@@ -778,11 +789,6 @@ class ReadModels:
             conn.execute("RELEASE split")
             self._failed, self._stale = failed, stale  # as they were: the chunk is replayed here
             return None
-        for part in theirs:
-            assert part is not None
-            alias = f"part{len(self._attached)}"
-            self._attached.append((alias, part))
-            _copy_part(conn, part, alias)
         conn.execute("RELEASE split")
         self.store.save_checkpoint(READER, upto)
         return upto - start, upto == head, states, written

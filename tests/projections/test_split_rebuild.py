@@ -107,6 +107,32 @@ def test_the_other_parts_rows_come_in_files_that_are_gone_once_their_chunk_commi
     assert set(folder.iterdir()) == before
 
 
+def test_a_part_whose_file_cannot_be_copied_makes_the_chunk_replay_in_one_process(
+    history: History, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A part's file that cannot be read (deleted, cut short) fails no rebuild: what was copied
+    is rolled back and the chunk is replayed in this process, with the same rows."""
+    models = ReadModels(history.store)
+    alone = rebuilt(models, 1, 97)
+    copy = read_models._copy_part
+    calls = 0
+
+    def broken(conn: Any, part: Any, alias: str) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # the second chunk's file, after the first chunk went through
+            Path(part.path).write_bytes(b"not a database")
+        copy(conn, part, alias)
+
+    monkeypatch.setattr(read_models, "_copy_part", broken)
+    splits: list[bool] = []
+    with caplog.at_level(logging.ERROR, logger="projections.read_models"):
+        assert rebuilt(models, 2, 97, splits) == alone
+    assert splits[:2] == [True, False]
+    assert "could not be copied" in caplog.text
+    assert [row[1] for row in history.store.connection.execute("PRAGMA database_list")] == ["main"]
+
+
 @pytest.mark.parametrize("here", [True, False], ids=["in this process's part", "in another's"])
 def test_a_failure_is_recorded_once_and_a_part_that_cannot_record_it_is_replayed_here(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, here: bool
