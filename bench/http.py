@@ -15,9 +15,10 @@ Two servers run side by side, each in a process of its own under uvicorn on a fr
 
 16 concurrent clients, each on a kept-alive connection of its own, send a fixed number of
 requests per case. They run in one process, on asyncio streams, with every request prepared as
-bytes: about 0.1 ms of CPU per request, a tenth of what the lighter server needs, so the servers
-are the limit. (An ``httpx`` client cost 2-3 ms per request: the load generator was then busy all
-the time, the limit on both sides, and the ratio measured it rather than the servers.)
+bytes: 0.1-0.2 ms of CPU per request, less than either server needs, so the servers are the limit
+(the load generator was busy 14-38 % of the time in the runs of 2026-11-29). An ``httpx`` client
+cost 2-3 ms per request: the load generator was then busy all the time, the limit on both sides,
+and the ratio measured it rather than the servers.
 
 - ``command``: ``POST /api/v1/projects/{id}/report_metrics`` as the projects' applicant, against
   ``bare_command``. Client ``i`` reports for projects ``i, i+16, i+32, ...`` in turn, so no two
