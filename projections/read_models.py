@@ -445,6 +445,18 @@ class _Helper:
         self.process.join()
 
 
+def _promote_survivors() -> None:
+    """Move every object the collector tracks into its oldest generation without a pass over
+    them (``gc.freeze`` then ``gc.unfreeze``). What a rebuild leaves behind, the states it keeps,
+    lives long; with the collector paused it all waits in the youngest generation, and the first
+    pass over it once the collector resumed took 0.09 s of a 2 s rebuild. Nothing is exempted
+    from later collections: the oldest generation is collected as usual. Skipped when something
+    is frozen already (a server freezes what it starts with), which unfreezing would undo."""
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
+
+
 def even_chunk(events: int, chunk: int) -> int:
     """The length of the chunks a rebuild of ``events`` events takes: as few equal chunks as
     can each stay within an eighth over ``chunk``. So a log slightly longer than a chunk is one
@@ -980,6 +992,7 @@ class ReadModels:
             self._stop_helpers()
             self.parts = 1
             if paused:
+                _promote_survivors()
                 gc.enable()
 
     @property

@@ -11,6 +11,7 @@ this process.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import math
 import os
@@ -131,6 +132,27 @@ def test_a_part_whose_file_cannot_be_copied_makes_the_chunk_replay_in_one_proces
     assert splits[:2] == [True, False]
     assert "could not be copied" in caplog.text
     assert [row[1] for row in history.store.connection.execute("PRAGMA database_list")] == ["main"]
+
+
+def test_what_a_rebuild_keeps_goes_to_the_oldest_generation_and_a_freeze_is_left_alone(history: History) -> None:
+    """The states a rebuild keeps are handed to the collector's oldest generation when it resumes
+    (no pass over them as young objects); nothing stays frozen, and a freeze made by someone
+    else (a server freezes what it starts with) is not undone."""
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    models = ReadModels(history.store)
+    models.rebuild(parts=1)
+    state, _ = next(iter(models._cache.values()))
+    assert gc.get_freeze_count() == 0
+    assert any(o is state for o in gc.get_objects(generation=2))
+    marker: list[object] = []  # (a tracked object: frozen below, it is in no generation)
+    gc.freeze()
+    try:
+        models.rebuild(parts=1)
+        assert gc.get_freeze_count() > 0
+        assert not any(o is marker for o in gc.get_objects())
+    finally:
+        gc.unfreeze()
+    assert any(o is marker for o in gc.get_objects(generation=2))
 
 
 @pytest.mark.parametrize("here", [True, False], ids=["in this process's part", "in another's"])
