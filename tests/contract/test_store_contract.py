@@ -338,23 +338,24 @@ def test_read_stream_as_of_time(store: EventStore, clock: Clock) -> None:
     assert [e.recorded_at for e in store.read_stream("s")] == [t1, t2, t3]
 
 
-def test_iter_stream_gives_what_read_stream_gives_as_read_when_called(store: EventStore, clock: Clock) -> None:
+def test_iter_stream_cuts_a_stream_and_reads_it_when_called(store: EventStore, clock: Clock) -> None:
+    early = clock.now
     store.append([write("s", *notes("1", "2"))], command_id="c1")  # positions 1, 2
     store.append([write("other", *notes("o"))], command_id="c2")  # position 3
-    cut = clock.advance(minutes=5)
+    clock.advance(minutes=5)
     store.append([write("s", *notes("3", "4", "5"))], command_id="c3")  # positions 4-6
-    cuts: list[dict[str, Any]] = [
-        {},
-        {"from_version": 2},
-        {"to_version": 3},
-        {"from_version": 2, "to_version": 4},
-        {"as_of_position": 4},
-        {"as_of_position": 0},
-        {"as_of_time": cut},
-        {"from_version": 3, "as_of_time": cut},
+    cuts: list[tuple[dict[str, Any], list[str]]] = [
+        ({}, ["1", "2", "3", "4", "5"]),
+        ({"from_version": 2}, ["2", "3", "4", "5"]),
+        ({"to_version": 3}, ["1", "2", "3"]),
+        ({"from_version": 2, "to_version": 4}, ["2", "3", "4"]),
+        ({"as_of_position": 4}, ["1", "2", "3"]),
+        ({"as_of_position": 0}, []),
+        ({"as_of_time": early}, ["1", "2"]),
+        ({"from_version": 2, "as_of_time": early}, ["2"]),
     ]
-    for kwargs in cuts:
-        assert list(store.iter_stream("s", **kwargs)) == store.read_stream("s", **kwargs), kwargs
+    for kwargs, expected in cuts:
+        assert texts(list(store.iter_stream("s", **kwargs))) == expected, kwargs
     assert list(store.iter_stream("missing")) == []
     # The events are those of the moment it was called: a later append is not among them,
     # even though they are decoded only as they are taken.
