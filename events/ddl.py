@@ -5,6 +5,14 @@ from __future__ import annotations
 STORE_SCHEMA_VERSION = 1
 
 IMMUTABLE_MESSAGE = "events are immutable: {op} on {table} is refused; append a correcting event instead"
+APPEND_ONLY_MESSAGE = (
+    "events are immutable: an INSERT into {table} that would replace a row or leave a gap is refused;"
+    " append a correcting event instead"
+)
+REPEATED_EVENT_ID_MESSAGE = (
+    "events are immutable: an INSERT repeating an event id (events.event_id) is refused;"
+    " append a correcting event instead"
+)
 
 STATEMENTS: tuple[str, ...] = (
     """
@@ -57,4 +65,32 @@ STATEMENTS: tuple[str, ...] = (
         for table in ("events", "commands")
         for op in ("UPDATE", "DELETE")
     ),
+    # INSERT OR REPLACE deletes the row it collides with without firing a DELETE trigger, so an
+    # insert must be an append: the next position, a new event id, a new stream version.
+    f"""
+    CREATE TRIGGER IF NOT EXISTS events_insert_appends_only
+    BEFORE INSERT ON events
+    WHEN NEW.position IS NOT (SELECT coalesce(max(position), 0) + 1 FROM events)
+        OR EXISTS (SELECT 1 FROM events WHERE stream_id = NEW.stream_id AND version = NEW.version)
+    BEGIN
+        SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE.format(table="events")}');
+    END
+    """,
+    # (its message names the column as SQLite's own would: a repeated command is found by it)
+    f"""
+    CREATE TRIGGER IF NOT EXISTS events_insert_new_event_id
+    BEFORE INSERT ON events
+    WHEN EXISTS (SELECT 1 FROM events WHERE event_id = NEW.event_id)
+    BEGIN
+        SELECT RAISE(ABORT, '{REPEATED_EVENT_ID_MESSAGE}');
+    END
+    """,
+    f"""
+    CREATE TRIGGER IF NOT EXISTS commands_insert_appends_only
+    BEFORE INSERT ON commands
+    WHEN EXISTS (SELECT 1 FROM commands WHERE command_id = NEW.command_id)
+    BEGIN
+        SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE.format(table="commands")}');
+    END
+    """,
 )

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import assume, given, reject
 from hypothesis import strategies as st
 
@@ -162,6 +163,45 @@ def test_swapping_two_events_is_found_at_the_first(spec: Any, data: st.DataObjec
         report = store.verify()
         assert not report.ok
         assert report.failed_position == i, report.line()
+
+
+@given(spec=appends, data=st.data())
+def test_an_insert_that_would_rewrite_the_log_is_refused(spec: Any, data: st.DataObject) -> None:
+    """With the triggers in place, an ordinary SQL client cannot rewrite history by inserting:
+    ``INSERT OR REPLACE`` over an event (which deletes the row it collides with and fires no
+    DELETE trigger), an upsert, an event that repeats an event id or a stream version at the end
+    of the log, or one that leaves a gap. The log stays as it was, byte for byte."""
+    with built_log(spec) as (store, path):
+        n = count(store)
+        published = store.verify().head_hash
+        conn = raw_connection(path)
+        before = conn.execute("SELECT * FROM events ORDER BY position").fetchall()
+        source = row(conn, data.draw(st.integers(1, n), label="copied"))
+        changed = {**source, "data": source["data"].replace("}", ',"x":1}', 1)}
+        kind = data.draw(
+            st.sampled_from(["over its position", "its event id", "its stream version", "after a gap"]),
+            label="kind",
+        )
+        fresh = {"event_id": f"forged-{n}", "version": 10_000}  # unused by any event
+        values = {
+            "over its position": changed,
+            "its event id": {**changed, "position": n + 1, "version": fresh["version"]},
+            "its stream version": {**changed, "position": n + 1, "event_id": fresh["event_id"]},
+            "after a gap": {**changed, "position": n + 2, **fresh},
+        }[kind]
+        verb = data.draw(st.sampled_from(["INSERT OR REPLACE", "REPLACE", "INSERT"]), label="verb")
+        upsert = verb == "INSERT" and data.draw(st.booleans(), label="upsert")
+        on_conflict = " ON CONFLICT DO UPDATE SET data = excluded.data" if upsert else ""
+        columns = ", ".join(values)
+        with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+            conn.execute(
+                f"{verb} INTO events ({columns}) VALUES ({', '.join('?' * len(values))}){on_conflict}",
+                tuple(values.values()),
+            )
+        assert conn.execute("SELECT * FROM events ORDER BY position").fetchall() == before
+        conn.close()
+        report = store.verify()
+        assert report.ok and report.head_hash == published
 
 
 # -- the export ----------------------------------------------------------------------------------
