@@ -244,6 +244,34 @@ def on_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     return problem(status, code, zh, exc.detail or en, headers=headers)
 
 
+#: What the JSON decoder raises, besides its own DecodeError (which litestar makes a 400), for a
+#: body it cannot read: bytes that are not UTF-8 (a client sending GBK, say), and nesting deeper
+#: than it recurses. Raised anywhere else, they are bugs.
+_UNREADABLE_BODY = {
+    UnicodeDecodeError: "must be JSON text in UTF-8",
+    RecursionError: "is nested deeper than the JSON decoder allows",
+}
+
+
+def _raised_reading_the_body(exc: BaseException) -> bool:
+    """Whether the error came from decoding the request's JSON body (litestar's decode_json)."""
+    trace = exc.__traceback__
+    while trace is not None:
+        code = trace.tb_frame.f_code
+        if code.co_name == "decode_json" and "litestar" in code.co_filename:
+            return True
+        trace = trace.tb_next
+    return False
+
+
+def on_unreadable_body(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    """Bad input, not a crash, when the body could not be decoded; otherwise a bug (500)."""
+    rule = _UNREADABLE_BODY.get(type(exc))
+    if rule is None or not _raised_reading_the_body(exc):
+        return on_internal(request, exc)
+    return invalid_input([FieldError(field="body", rule=rule)])
+
+
 def on_internal(_: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     """A bug, never bad input: log it and answer without leaking internals."""
     log.exception("unhandled error", exc_info=exc)
@@ -259,6 +287,8 @@ HANDLERS: dict[type[Exception] | int, Any] = {
     StoreError: on_store,
     ValidationException: on_validation,
     HTTPException: on_http,
+    UnicodeDecodeError: on_unreadable_body,
+    RecursionError: on_unreadable_body,
     Exception: on_internal,
 }
 

@@ -83,6 +83,26 @@ def test_invalid_input_names_the_field_path_and_the_rule(api: Api) -> None:
     assert api.head() == head
 
 
+def test_a_body_the_json_decoder_cannot_read_is_bad_input(api: Api) -> None:
+    """Text in another encoding (GBK, as some Chinese clients send) and nesting deeper than the
+    decoder recurses are the client's mistakes: a 400 naming the body, on a signed-in command
+    and on the public's comment alike, and nothing written."""
+    pid = api.create("ecny-pilot")
+    head = api.head()
+    bodies = {
+        '{"section": "statement", "fields": {"text": "支持"}}'.encode("gbk"): "UTF-8",
+        b"[" * 100_000 + b"]" * 100_000: "nested",
+        b'{"fields":' * 100_000 + b"1" + b"}" * 100_000: "nested",
+    }
+    for body, rule in bodies.items():
+        for who, action in (("alice", "edit_draft"), (None, "comment")):
+            r = api.client.post(f"/api/v1/projects/{pid}/{action}", content=body, headers={
+                **api.auth(who), "content-type": "application/json"})
+            got = problem(r, 400, "invalid_input")
+            assert got["errors"][0]["field"] == "body" and rule in got["errors"][0]["rule"], got
+    assert api.head() == head
+
+
 def test_a_refusal_lists_what_is_missing(api: Api) -> None:
     pid = api.create("ecny-pilot")
     api.ecny_application(pid)
