@@ -80,11 +80,16 @@ class CommandOptions(TypedDict, total=False):
     - ``now``: the time it is decided at (default: the registry's clock).
     - ``guard``: sees the state before anything is decided and may refuse by raising (the HTTP
       layer's check that the caller may see the project at all).
+    - ``request``: a digest of the request that carried the command (the HTTP layer's: its
+      action, project and body). It follows the command id in the events' correlation id, so a
+      command id used again for another request is refused (``idempotency_key_reused``) instead
+      of answered with the first request's result, which would drop the second one unseen.
     """
 
     expected_version: int | None
     now: dt.datetime | None
     guard: Callable[[ProjectState], None] | None
+    request: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +100,7 @@ class Prepared:
     version: int  # the project's version it was decided on
     writes: list[StreamWrite]
     event_types: list[str]
+    correlation_id: str  # the command id, and the request's digest if one was given
 
 
 def project_stream(project_id: str) -> str:
@@ -265,11 +271,17 @@ class Registry:
         return self.program_in_force(key or state.program_key, today)
 
     def create_project(
-        self, command: c.CreateDraft, actor: Actor, *, command_id: str, project_id: str | None = None
+        self,
+        command: c.CreateDraft,
+        actor: Actor,
+        *,
+        command_id: str,
+        project_id: str | None = None,
+        **options: Unpack[CommandOptions],
     ) -> CommandResult:
         """Create a draft under a new id. A repeated command id is answered with the project it
         created the first time (the append recognises the repeat, see :meth:`execute`)."""
-        return self.execute(project_id or new_project_id(), command, actor, command_id=command_id)
+        return self.execute(project_id or new_project_id(), command, actor, command_id=command_id, **options)
 
     def execute(
         self,
@@ -357,6 +369,8 @@ class Registry:
         (a retry after its first answer was lost is answered with that first result, even though
         the project has moved on since)."""
         expected_version, guard = options.get("expected_version"), options.get("guard")
+        request = options.get("request")
+        correlation_id = f"{command_id}#{request}" if request else command_id
         try:
             moment = options.get("now") or self.clock()
             state = self.load(project_id)
@@ -371,7 +385,7 @@ class Registry:
         except Exception:
             previous = self.store.command_result(command_id)
             if previous is not None:
-                return self._replayed(previous.versions, previous.positions)
+                return self._replayed(previous.versions, previous.positions, correlation_id)
             raise
         occurred = getattr(command, "occurred_at", None) or moment
         meta = EventMetadata(
@@ -379,7 +393,7 @@ class Registry:
             role=actor.role,
             organisation=actor.organisation,
             occurred_at=occurred,
-            correlation_id=command_id,
+            correlation_id=correlation_id,
             reason=command.reason,
             rule_version=program.ref,
             attachments=_attachments(command),
@@ -388,7 +402,7 @@ class Registry:
             actor=SYSTEM.id,
             role=SYSTEM.role,
             occurred_at=moment,
-            correlation_id=command_id,
+            correlation_id=correlation_id,
             causation_id=command_id,
             reason="automatic consequence of a crossed exit criterion",
             rule_version=program.ref,
@@ -401,12 +415,13 @@ class Registry:
             version=state.version,
             writes=[StreamWrite(project_stream(project_id), new, expected=state.version)],
             event_types=[e.event_type for e in decided.all],
+            correlation_id=correlation_id,
         )
 
     def _conclude(self, prepared: Prepared, appended: AppendResult) -> CommandResult:
         """What a prepared command's append recorded (the first result, for a repeat)."""
         if appended.duplicate:
-            return self._replayed(appended.versions, appended.positions)
+            return self._replayed(appended.versions, appended.positions, prepared.correlation_id)
         return CommandResult(
             project_id=prepared.project_id,
             version=appended.versions.get(project_stream(prepared.project_id), prepared.version),
@@ -414,10 +429,16 @@ class Registry:
             event_types=prepared.event_types,
         )
 
-    def _replayed(self, versions: dict[str, int], positions: range) -> CommandResult:
+    def _replayed(self, versions: dict[str, int], positions: range, correlation_id: str) -> CommandResult:
+        """The first result of a repeated command id, if the first request was this one: its
+        events' correlation id is this one's, or just the command id (no request digest was
+        recorded: a command from elsewhere, or from before digests were)."""
         streams = [s for s in versions if s.startswith(PROJECT_PREFIX)]
         stream = streams[0] if streams else ""
-        types = [e.type for e in self.store.read_after(positions.start - 1, limit=len(positions))] if positions else []
+        events = self.store.read_after(positions.start - 1, limit=len(positions)) if positions else []
+        if events and events[0].metadata.correlation_id not in (correlation_id, events[0].metadata.command_id):
+            raise DomainError("idempotency_key_reused")
+        types = [e.type for e in events]
         return CommandResult(
             project_id=stream.removeprefix(PROJECT_PREFIX),
             version=versions.get(stream, 0),

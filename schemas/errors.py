@@ -24,6 +24,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the project is {state}, a terminal state",
     ),
     "not_found": ("项目 {project_id} 不存在", "project {project_id} does not exist"),
+    "idempotency_key_reused": (
+        "该 Idempotency-Key（命令编号）已用于另一个请求，请换用新的",
+        "this Idempotency-Key (command id) was already used for another request; use a new key",
+    ),
     "already_exists": ("项目 {project_id} 已存在", "project {project_id} already exists"),
     "unknown_program": (
         "项目类型 {program} 不存在或尚未生效",

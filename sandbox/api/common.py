@@ -215,20 +215,28 @@ def visible_to(actor: Actor, project_id: str) -> Callable[[ProjectState], None]:
     return check
 
 
-def command_id(actor: Actor, key: str | None, command: msgspec.Struct | None = None) -> str:
+def command_id(actor: Actor, key: str | None, request: str | None = None) -> str:
     """The command id of a request: ``http:<actor>:<Idempotency-Key>`` (a key is the actor's own),
     else a fresh one. It is stored in every event's metadata, so :func:`event_out` keeps it from
     readers who must not learn the actor.
 
     Anonymous members of the public share one actor id, so their key is scoped by what they send
-    too: the same key with the same comment is a retry, with another comment another command.
+    too (``request``, see :func:`request_digest`): the same key with the same comment is a
+    retry, with another comment another command.
     """
     if not key:
         return f"http:{new_event_id()}"
-    if actor.id == ANONYMOUS_PUBLIC.id and command is not None:
-        digest = hashlib.sha256(msgspec.json.encode(command)).hexdigest()[:16]
-        return f"http:{actor.id}:{key}:{digest}"
+    if actor.id == ANONYMOUS_PUBLIC.id and request is not None:
+        return f"http:{actor.id}:{key}:{request}"
     return f"http:{actor.id}:{key}"
+
+
+def request_digest(action: str, project_id: str, command: msgspec.Struct) -> str:
+    """What a request asks for, in 16 hex digits: its action, project and body. A command id
+    used again for a request with another digest is refused, not answered with the first
+    result (see ``CommandOptions.request``)."""
+    asked = f"{action}\n{project_id}\n".encode() + msgspec.json.encode(command)
+    return hashlib.sha256(asked).hexdigest()[:16]
 
 
 def expected_version(if_match: str | None) -> int | None:

@@ -40,6 +40,7 @@ from sandbox.api.common import (
     now_of,
     read_models_of,
     registry_of,
+    request_digest,
     store_of,
     utc,
     views_of,
@@ -59,7 +60,6 @@ from sandbox.api.models import (
     ReferenceUpdate,
     RegisterPage,
 )
-from sandbox.api.problems import ApiProblem
 from sandbox.deciders import RULES
 from sandbox.service import CommandResult, Registry
 from schemas import commands as c
@@ -97,14 +97,10 @@ def _accepted(result: CommandResult, status: int) -> Response[CommandAccepted]:
 
 
 def _same_project(result: CommandResult, project_id: str) -> CommandResult:
-    """A replayed Idempotency-Key must have been used for this project (else 422, nothing done)."""
+    """A replayed Idempotency-Key must have been used for this project (else 422, nothing done;
+    a request's digest names its project, but a command recorded without one does not)."""
     if result.duplicate and result.project_id != project_id:
-        raise ApiProblem(
-            422,
-            "idempotency_key_reused",
-            "该 Idempotency-Key 已用于另一个请求",
-            "this Idempotency-Key was already used for another request; use a new key",
-        )
+        raise DomainError("idempotency_key_reused")
     return result
 
 
@@ -257,7 +253,10 @@ def create_project(
 ) -> Response[CommandAccepted]:
     """Create a draft application (roles: applicant). Returns the new project's id and version."""
     need(actor, RULES["create_draft"][0])
-    result = registry_of(request).create_project(data, actor, command_id=command_id(actor, idempotency_key))
+    asked = request_digest("create_draft", "", data) if idempotency_key else None
+    result = registry_of(request).create_project(
+        data, actor, command_id=command_id(actor, idempotency_key, asked), request=asked
+    )
     return _accepted(result, 201)
 
 
@@ -372,13 +371,15 @@ def _command_route(command_type: type[c.Command]) -> HTTPRouteHandler:
             raise NotFoundException(f"project {project_id} is not on the public register")
         # a reader's check, made on the state the command is decided on (no second load)
         guard = None if public else visible_to(actor, project_id)
+        asked = request_digest(action, project_id, data) if idempotency_key else None
         result = await registry_of(request).execute_async(
             project_id,
             data,
             actor,
-            command_id=command_id(actor, idempotency_key, data),
+            command_id=command_id(actor, idempotency_key, asked),
             expected_version=expected_version(if_match),
             guard=guard,
+            request=asked,
         )
         return _accepted(_same_project(result, project_id), 200)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from sandbox.api.common import request_digest
 from sandbox.service import Registry
 from schemas import commands as c
 from schemas.commands import Actor
@@ -133,6 +134,33 @@ def test_a_retried_command_returns_the_first_answer_and_appends_nothing(api: Api
     assert api.head() == head
 
 
+def test_a_key_used_again_for_another_request_is_refused_not_answered(api: Api) -> None:
+    """The same key with another body or on another route is not a retry: answering it with
+    the first result would drop the second request unseen (a report that crosses a cap, say).
+    It is refused with 422 and nothing is appended; the true retry is still answered."""
+    pid = draft(api)
+    key = {"Idempotency-Key": "k-reused"}
+    first = api.post(f"/api/v1/projects/{pid}/edit_draft", "alice", EDIT, headers=key)
+    assert first.status_code == 200
+    head = api.head()
+    other_body = {"section": "statement", "fields": {"channels": ["柜台"]}}
+    for action, body in (("edit_draft", other_body), ("submit", {}), ("withdraw", {"reason": "改主意"})):
+        r = api.post(f"/api/v1/projects/{pid}/{action}", "alice", body, headers=key)
+        assert r.status_code == 422 and r.json()["code"] == "idempotency_key_reused", (action, r.text)
+        assert r.json()["message_zh"] and r.json()["message_en"]
+        assert api.head() == head and api.state(pid) == "DRAFT"
+    again = api.post(f"/api/v1/projects/{pid}/edit_draft", "alice", EDIT, headers=key)
+    assert again.status_code == 200 and again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    # creating a draft: another body under the same key is refused too
+    body = {"program_key": "ecny-pilot", "title": "一", "app_type": "零售", "lead_name": "福州示范银行",
+            "lead_kind": "licensed_institution", "region": "福州"}
+    assert api.post("/api/v1/projects", "alice", body, headers={"Idempotency-Key": "c-1"}).status_code == 201
+    head = api.head()
+    r = api.post("/api/v1/projects", "alice", {**body, "title": "二"}, headers={"Idempotency-Key": "c-1"})
+    assert r.status_code == 422 and r.json()["code"] == "idempotency_key_reused" and api.head() == head
+
+
 def test_a_retried_create_returns_the_same_project(api: Api) -> None:
     body = {"program_key": "ecny-pilot", "title": "重试", "app_type": "零售", "lead_name": "福州示范银行",
             "lead_kind": "licensed_institution", "region": "福州"}
@@ -149,7 +177,9 @@ def test_the_command_id_is_the_actors_idempotency_key(api: Api) -> None:
     pid = draft(api)
     api.post(f"/api/v1/projects/{pid}/edit_draft", "alice", EDIT, headers={"Idempotency-Key": "k-7"})
     meta = api.events(pid)[-1]["metadata"]
-    assert meta["command_id"] == meta["correlation_id"] == "http:alice:k-7"
+    assert meta["command_id"] == "http:alice:k-7"
+    # the correlation id adds the request's digest: action, project and body
+    assert meta["correlation_id"] == f"http:alice:k-7#{request_digest('edit_draft', pid, c.EditDraft(**EDIT))}"
     api.post(f"/api/v1/projects/{pid}/edit_draft", "alice", EDIT)
     assert api.events(pid)[-1]["metadata"]["command_id"].startswith("http:")
 
