@@ -55,7 +55,8 @@ Clock = Callable[[], dt.datetime]
 
 
 class PreconditionFailed(Exception):
-    """The client's expected version (``If-Match``) is not the project's current version."""
+    """The client's expected version (``If-Match``) is not the stream's current version (a
+    project's, or a reference dataset's)."""
 
     def __init__(self, expected: int, actual: int) -> None:
         self.expected = expected
@@ -166,12 +167,17 @@ class Registry:
     def publish_program(
         self, definition: ProgramDefinition, actor: Actor, *, command_id: str, changes: Sequence[str] = ()
     ) -> int:
-        """Publish a new program version; the event records what changed from the last one."""
+        """Publish a new program version; the event records what changed from the last one. The
+        version number is the expected one: a version published meanwhile is never overwritten.
+        A retried command id is answered with the first result."""
         if actor.role not in (Role.APPROVER, Role.SYSTEM):
             raise DomainError("wrong_role", role=actor.role, action="publish_program_version")
         existing = self.program_versions(definition.key)
         expected_version = existing[-1].version + 1 if existing else 1
         if definition.version != expected_version:
+            previous = self.store.command_result(command_id)  # a retry whose first answer was lost
+            if previous is not None:
+                return previous.last_position
             raise DomainError(
                 "invalid_value",
                 field="definition.version",
@@ -198,7 +204,11 @@ class Registry:
         *,
         command_id: str,
         changes: Sequence[str] = (),
+        expected_version: int | None = None,
     ) -> int:
+        """Replace one reference dataset. The records replace the whole set, so a caller that read
+        it names the version it read (``expected_version``, the API's ``If-Match``): a change made
+        meanwhile is refused with :class:`PreconditionFailed`, never overwritten."""
         if actor.role not in (Role.APPROVER, Role.SYSTEM):
             raise DomainError("wrong_role", role=actor.role, action="update_reference_data")
         if dataset not in DATASETS:
@@ -210,15 +220,16 @@ class Registry:
         if dataset == "holidays":
             _keep_published_years(self.reference().holidays, records)
         stream = REFERENCE_PREFIX + dataset
+        version = self.store.stream_version(stream)
+        if expected_version is not None and expected_version != version:
+            previous = self.store.command_result(command_id)  # a retry whose first answer was lost
+            if previous is not None:
+                return previous.last_position
+            raise PreconditionFailed(expected_version, version)
         event = ev.ReferenceDataUpdated(dataset=dataset, records=records, changes=list(changes))
-        result = self._commit(
-            [
-                StreamWrite(
-                    stream, (NewEvent(event, self._meta(actor, None)),), expected=self.store.stream_version(stream)
-                )
-            ],
-            command_id,
-        )
+        # (the append refuses it if another update lands between this read and the append)
+        write = StreamWrite(stream, (NewEvent(event, self._meta(actor, None)),), expected=version)
+        result = self._commit([write], command_id)
         return result.last_position
 
     def install_bundled(self) -> int:

@@ -153,8 +153,10 @@ class ReferenceUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class ReferenceOut(msgspec.Struct, kw_only=True):
-    """One reference dataset in force, as records, with the log position it was read at."""
+    """One reference dataset in force, as records, with the log position it was read at and the
+    dataset's version (also its ``ETag``: send it as ``If-Match`` with a replacement)."""
 
     dataset: Dataset
     records: list[dict[str, Any]]
     position: int
+    version: int

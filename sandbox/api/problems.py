@@ -155,7 +155,7 @@ def on_precondition(_: Request[Any, Any, Any], exc: PreconditionFailed) -> Respo
         412,
         "version_mismatch",
         f"版本不匹配：期望 {exc.expected}，当前 {exc.actual}",
-        f"If-Match names version {exc.expected} but the project is at version {exc.actual}",
+        f"If-Match names version {exc.expected} but the current version is {exc.actual}",
         current_version=exc.actual,
         headers={"ETag": f'"{exc.actual}"'},
     )

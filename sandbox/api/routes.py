@@ -16,6 +16,7 @@ from litestar.exceptions import NotFoundException
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from projections.catalog import REFERENCE_PREFIX
 from projections.project import local_date
 from projections.public import RegisterEntry
 from projections.read_models import SORTABLE
@@ -199,12 +200,23 @@ def publish_program(
     tags=["reference"],
     responses=p.responses(400),
 )
-def get_reference(request: Request[Any, Any, Any], dataset: FromPath[Dataset]) -> ReferenceOut:
+def get_reference(request: Request[Any, Any, Any], dataset: FromPath[Dataset]) -> Response[ReferenceOut]:
     """One reference dataset in force: e-CNY pilot areas, designated operators, wallet tiers or
-    the public-holiday calendar that working days are counted with."""
-    position = store_of(request).head().position
+    the public-holiday calendar that working days are counted with. ``ETag`` is its version."""
+    return _reference_out(request, dataset, 200)
+
+
+def _reference_out(request: Request[Any, Any, Any], dataset: Dataset, status: int) -> Response[ReferenceOut]:
+    """A dataset as it stands, with its version as the ``ETag``. The version is read before the
+    records: an update landing between the two makes the ETag older than the records (a later
+    If-Match is refused, safe), never newer (which would let a change the client did not see be
+    overwritten)."""
+    store = store_of(request)
+    version = store.stream_version(REFERENCE_PREFIX + dataset)
+    position = store.head().position
     records = registry_of(request).reference(as_of_position=position).records(dataset)
-    return ReferenceOut(dataset=dataset, records=records, position=position)
+    body = ReferenceOut(dataset=dataset, records=records, position=position, version=version)
+    return Response(body, status_code=status, headers={"ETag": f'"{version}"'})
 
 
 @post(
@@ -214,23 +226,30 @@ def get_reference(request: Request[Any, Any, Any], dataset: FromPath[Dataset]) -
     dependencies=ACTOR,
     tags=["reference"],
     status_code=201,
-    responses=p.responses(*p.CREATE),
+    responses=p.responses(*p.CREATE, 412),
 )
 def update_reference(
     request: Request[Any, Any, Any],
     dataset: FromPath[Dataset],
     data: JSONBody[ReferenceUpdate],
     actor: NamedDependency[Actor],
+    if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
-) -> ReferenceOut:
+) -> Response[ReferenceOut]:
     """Replace one reference dataset (roles: approver), e.g. publish next year's holiday calendar.
-    The records are validated like the bundled files; the event records what changed."""
+    The records are validated like the bundled files; the event records what changed. The
+    records replace the whole set: send the ``ETag`` read with them as ``If-Match``, and a change
+    made meanwhile is refused (412) instead of overwritten."""
     need(actor, {"approver"})
-    position = registry_of(request).update_reference(
-        dataset, data.records, actor, command_id=command_id(actor, idempotency_key), changes=data.changes
+    registry_of(request).update_reference(
+        dataset,
+        data.records,
+        actor,
+        command_id=command_id(actor, idempotency_key),
+        changes=data.changes,
+        expected_version=expected_version(if_match),
     )
-    records = registry_of(request).reference(as_of_position=position).records(dataset)
-    return ReferenceOut(dataset=dataset, records=records, position=position)
+    return _reference_out(request, dataset, 201)
 
 
 # -- projects -------------------------------------------------------------------------------

@@ -73,3 +73,37 @@ def test_an_unknown_dataset_is_bad_input(api: tuple[TestClient[Any], dict[str, d
     client, _ = api
     answer = client.get("/api/v1/reference/exchange_rates")
     assert answer.status_code == 400 and "dataset" in answer.json()["message_en"]
+
+
+def test_a_replacement_names_the_version_it_read(api: tuple[TestClient[Any], dict[str, dict[str, str]]]) -> None:
+    """Two approvers read the pilot areas and each adds one: the records replace the whole set,
+    so the second, sent with the ETag it read, is refused (412 with the current version) instead
+    of silently dropping the first one's area."""
+    client, headers = api
+    read = client.get("/api/v1/reference/pilot_areas")
+    etag, records = read.headers["etag"], read.json()["records"]
+    assert etag == f'"{read.json()["version"]}"'
+    area = {**records[0], "code": "ningde", "name_zh": "宁德", "name_en": "Ningde", "level": "city"}
+    first = client.post(
+        "/api/v1/reference/pilot_areas",
+        json={"records": [*records, area]},
+        headers={**headers["approver"], "If-Match": etag},
+    )
+    assert first.status_code == 201, first.text
+    assert first.headers["etag"] == f'"{first.json()["version"]}"' != etag
+    head = client.get("/health").json()
+    second = client.post(
+        "/api/v1/reference/pilot_areas",
+        json={"records": [*records, {**area, "code": "putian", "name_zh": "莆田", "name_en": "Putian"}]},
+        headers={**headers["approver"], "If-Match": etag},
+    )
+    assert second.status_code == 412 and second.json()["code"] == "version_mismatch", second.text
+    assert second.json()["current_version"] == first.json()["version"]
+    assert client.get("/health").json() == head
+    assert "ningde" in {r["code"] for r in client.get("/api/v1/reference/pilot_areas").json()["records"]}
+    # a retry of the first (the same Idempotency-Key, its answer lost) is answered, not refused
+    keyed = {**headers["approver"], "If-Match": first.headers["etag"], "Idempotency-Key": "areas-1"}
+    third = client.post("/api/v1/reference/pilot_areas", json={"records": [*records]}, headers=keyed)
+    assert third.status_code == 201, third.text
+    again = client.post("/api/v1/reference/pilot_areas", json={"records": [*records]}, headers=keyed)
+    assert again.status_code == 201 and again.json()["version"] == third.json()["version"]

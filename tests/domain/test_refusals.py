@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import msgspec
+import pytest
 
 from projections.rules import admission_checklist
 from schemas import commands as c
 from schemas import events as ev
 from schemas import programs as p
+from schemas.errors import DomainError
 from schemas.lifecycle import State
 from schemas.reference import HolidayCalendar
 from tests.domain.world import (
@@ -235,6 +237,22 @@ def test_a_later_program_version_binds_only_projects_submitted_after_it() -> Non
     assert "max_users 8000 > 5000" in e.details[0]["missing_en"]
     admitted = next(x for x in w.events(early) if isinstance(x.payload, ev.ProjectAdmitted))
     assert admitted.metadata.rule_version == "fintech-sandbox@1"
+
+
+def test_a_retried_publish_returns_the_first_result_and_a_stale_one_is_refused() -> None:
+    """Publishing names the version it makes: a retry of the same command id (its answer lost)
+    is answered with the first result, and the same version under another command id is
+    refused, since it would follow a version its author has not seen."""
+    w = World()
+    v1 = w.registry.program("fintech-sandbox", 1)
+    v2 = msgspec.structs.replace(v1, version=2, effective_from=w.clock.today)
+    first = w.registry.publish_program(v2, APPROVER, command_id="publish-v2")
+    head = w.head()
+    assert w.registry.publish_program(v2, APPROVER, command_id="publish-v2") == first
+    assert w.head() == head
+    with pytest.raises(DomainError) as refused:
+        w.registry.publish_program(v2, APPROVER, command_id="publish-v2-again")
+    assert refused.value.code == "invalid_value" and w.head() == head
 
 
 def test_tick_twice_for_the_same_moment_records_nothing_new() -> None:
