@@ -58,12 +58,16 @@ def export_lines(events: Iterable[StoredEvent]) -> Iterator[bytes]:
 
 
 def parse_line(line: bytes | str, line_number: int) -> StoredEvent:
-    """Read one export line back into a stored event, re-canonicalising data and metadata."""
+    """Read one export line back into a stored event. The line must be exactly the line the
+    export writes for it (keys sorted, no white space, data and metadata in canonical form):
+    the hash covers the canonical bytes, so a line that only decodes to the same values (a
+    duplicated key, added spaces, an escaped character) would hide a change from the chain."""
+    raw = line.encode() if isinstance(line, str) else bytes(line)
     try:
-        record = _record_decoder.decode(line)
+        record = _record_decoder.decode(raw)
     except (msgspec.DecodeError, UnicodeDecodeError) as e:
         raise ExportFormatError(line_number, f"not an event record: {e}") from e
-    return StoredEvent(
+    event = StoredEvent(
         record.position,
         record.stream_id,
         record.version,
@@ -76,6 +80,13 @@ def parse_line(line: bytes | str, line_number: int) -> StoredEvent:
         record.prev_hash,
         record.hash,
     )
+    if raw.removesuffix(b"\n") != export_line(event)[:-1]:
+        raise ExportFormatError(
+            line_number,
+            "not in the export's canonical form (keys sorted, no white space, data and metadata as"
+            " stored): its bytes differ from the ones its hash covers",
+        )
+    return event
 
 
 def verify_export(lines: Iterable[bytes | str]) -> VerifyReport:

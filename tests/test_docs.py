@@ -1,6 +1,7 @@
 """The README tells the truth: every CLI command and API route it names exists and every one that
-exists is named, its walkthrough runs as written against a live server, and its recipe for a
-command's first event id gives the ids the store writes."""
+exists is named, its walkthrough runs as written against a live server, its recipe for a
+command's first event id gives the ids the store writes, and its independent verifier accepts an
+export and refuses one with a line rewritten."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from events.export import export_lines
 from events.memory import InMemoryEventStore
 from sandbox.cli import main
 from sandbox.demo import build_demo
@@ -25,7 +27,7 @@ from sandbox.registry import open_store
 from sandbox.service import Registry
 from schemas.commands import Actor
 from tests.faults.test_server_faults import server
-from tests.support import make_codec, notes, write
+from tests.support import make_codec, notes, open_sqlite, write
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -129,3 +131,20 @@ def test_the_readme_derives_a_commands_first_event_id_as_the_store_does(command_
     store.append([write("s", *notes("first", "second"))], command_id=command_id)
     first, second = store.read_after(0)
     assert readme_function("command_event_id")(command_id) == first.event_id != second.event_id
+
+
+def test_the_readmes_verifier_accepts_an_export_and_finds_a_rewritten_line(tmp_path: Path) -> None:
+    store = open_sqlite(tmp_path / "log.db")
+    store.append([write("s", *notes("一", "two")), write("t", *notes("three"))], command_id="c1")
+    store.append([write("s", *notes("four"))], command_id="c2")
+    lines = list(export_lines(store.iter_stored()))
+    report = store.verify()
+    store.close()
+    verify = readme_function("verify")
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(b"".join(lines))
+    assert verify(path) == (report.head_position, report.head_hash)
+    # the same values, other bytes: white space after a colon, in the third line
+    path.write_bytes(b"".join([*lines[:2], lines[2].replace(b'":', b'": ', 1), *lines[3:]]))
+    with pytest.raises(AssertionError, match="not canonical at 3"):
+        verify(path)
