@@ -73,6 +73,24 @@ RULES: dict[str, tuple[frozenset[Role], frozenset[State]]] = {
     name: (frozenset(roles), frozenset(states)) for name, roles, states in _RULE_ROWS
 }
 
+#: What only the lead applicant (the licensed institution that created the draft) may do for a
+#: project: shape and send the application, choose its partners, and decide the test's course.
+#: A technology partner attaches and attests for itself, reports what the test measures and
+#: meets (metrics, incidents, complaints), and may withdraw itself, never another partner.
+LEAD_ONLY = frozenset(
+    {
+        "edit_draft",
+        "add_partner",
+        "submit",
+        "withdraw",
+        "supply_information",
+        "start_test",
+        "request_extension",
+        "submit_final_report",
+        "initiate_exit",
+    }
+)
+
 #: The fact a partner's withdrawal (or removal) after admission records, for the exit criteria
 #: keyed on it (the fintech sandbox's ``fs.exit.licence_lost``: termination).
 PARTNER_WITHDRAWN = "partner_withdrawn"
@@ -137,8 +155,11 @@ def _authorise(command: c.Command, state: ProjectState, ctx: Context) -> None:
         if state.state == S.NONE:
             raise DomainError("not_found", project_id=ctx.project_id)
         raise DomainError("wrong_state", state=state.state.value, state_zh=zh, action=action)
-    if ctx.actor.role == A and state.state != S.NONE and ctx.actor.organisation not in state.applicants():
-        raise DomainError("not_your_organisation")
+    if ctx.actor.role == A and state.state != S.NONE:
+        if ctx.actor.organisation not in state.applicants():
+            raise DomainError("not_your_organisation")
+        if action in LEAD_ONLY and ctx.actor.organisation != state.organisation:
+            raise DomainError("lead_only", action=action, lead=state.organisation)
 
 
 def decide(command: c.Command, state: ProjectState, ctx: Context) -> Decided:
@@ -271,6 +292,8 @@ def _decide(command: c.Command, s: ProjectState, ctx: Context) -> list[Event]:
                 )
             ]
         case c.WithdrawPartner():
+            if actor.role == A and actor.organisation not in (s.organisation, command.organisation):
+                raise DomainError("lead_only", action="withdraw_partner", lead=s.organisation)
             if command.organisation not in s.applicants() or command.organisation == s.organisation:
                 raise DomainError(
                     "invalid_value",

@@ -15,6 +15,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "申请机构只能为本机构的项目操作",
         "an applicant may act only for its own organisation",
     ),
+    "lead_only": (
+        "只有牵头申请机构（{lead}）可以执行“{action}”；合作机构只能为本机构提交材料和声明、报送测试数据或退出",
+        "only the lead applicant ({lead}) may {action}; a partner attaches and attests for itself,"
+        " reports on the test, or withdraws itself",
+    ),
     "wrong_state": (
         "项目处于“{state_zh}”状态，不能执行“{action}”",
         "the project is {state}; '{action}' is not possible in this state",

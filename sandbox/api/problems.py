@@ -34,6 +34,7 @@ log = logging.getLogger("sandbox.api")
 STATUS: dict[str, int] = {
     "wrong_role": 403,
     "not_your_organisation": 403,
+    "lead_only": 403,
     "not_found": 404,
     "unknown_program": 422,
     "unknown_condition": 422,

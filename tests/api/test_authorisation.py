@@ -279,3 +279,28 @@ def _check(a: Api, row: Row, route: tuple[str, str], who: str, expected: int, w:
         assert a.head() == head, "a refused request appended events"
     if r.status_code == 401:
         assert r.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_partner_acts_for_itself_and_never_for_the_lead(api: Api) -> None:
+    """A technology partner (tom, of techco) on alice's draft: the application, its partners,
+    sending it and withdrawing it are the lead's (403 ``lead_only``, nothing written); its own
+    attestation, its own documents and its own withdrawal are its own."""
+    pid = api.create("ecny-pilot")
+    api.do(pid, "alice", "add_partner", {"organisation": "techco", "name": "榕城数科", "role": "technology_partner"})
+    api.do(pid, "alice", "add_partner", {"organisation": "newco", "name": "新公司", "role": "technology_partner"})
+    head = api.head()
+    for action, body in (
+        ("edit_draft", {"section": "statement", "fields": {"channels": ["柜台"]}}),
+        ("add_partner", {"organisation": "xmbank", "name": "厦门银行", "role": "technology_partner"}),
+        ("withdraw_partner", {"organisation": "newco"}),
+        ("submit", {}),
+        ("withdraw", {"reason": "不做了"}),
+    ):
+        r = api.post(f"/api/v1/projects/{pid}/{action}", "tom", body)
+        assert r.status_code == 403 and r.json()["code"] == "lead_only", (action, r.text)
+        assert "fzbank" in r.json()["message_en"] and r.json()["message_zh"]
+        assert api.head() == head
+    api.do(pid, "tom", "attest", {"statement": "no_violations"})
+    api.do(pid, "tom", "withdraw_partner", {"organisation": "techco"})
+    assert api.get(f"/api/v1/projects/{pid}", "tom").status_code == 404  # no longer one of its applicants
+    assert api.state(pid) == "DRAFT"

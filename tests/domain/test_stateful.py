@@ -30,7 +30,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from events.model import RecordedEvent
 from projections.project import INITIAL, ProjectState, evolve, fold, local_date
 from projections.rules import admission_checklist
-from sandbox.deciders import RULES
+from sandbox.deciders import LEAD_ONLY, RULES
 from sandbox.service import PROJECT_PREFIX, project_stream
 from schemas import commands as c
 from schemas import events as ev
@@ -415,6 +415,11 @@ class RegistryMachine(RuleBasedStateMachine):
                     # recorded in the same append as the withdrawal, which the partner itself may cause
                     orgs += [p.organisation for p in before.partners]
                 assert meta.organisation in orgs, f"{meta.organisation} acted for {before.organisation}"
+                # a partner shapes nothing of the lead's: the lead's own actions are the lead's
+                if actions and all(a in LEAD_ONLY for a in actions) and not isinstance(event, ev.DraftCreated):
+                    assert meta.organisation == before.organisation, f"partner {meta.organisation} caused {kind}"
+                if isinstance(event, ev.PartnerWithdrawn):
+                    assert meta.organisation in (before.organisation, event.organisation), "withdrew another partner"
         # four eyes
         if isinstance(event, ev.DecisionApproved):
             assert before.pending is not None
