@@ -154,6 +154,14 @@ def register_as_of(
     return [e for e in entries if e is not None]
 
 
+def register_entry_as_of(
+    store: EventStore, project_id: str, *, position: int | None = None, at: dt.datetime | None = None, now: dt.datetime
+) -> RegisterEntry | None:
+    """One project's public entry as it stood at a position or time (None: not public then)."""
+    cut, _ = moment_of(store, position=position, at=at, now=now)
+    return register_entry(fold(store.iter_stream(PROJECT_PREFIX + project_id, as_of_position=cut)))
+
+
 class Explanation(msgspec.Struct, frozen=True, kw_only=True):
     """Why a decision was taken and by whom, as the registry knew it then."""
 

@@ -20,7 +20,7 @@ from projections.catalog import REFERENCE_PREFIX
 from projections.project import local_date
 from projections.public import RegisterEntry
 from projections.read_models import SORTABLE
-from projections.views import ProjectView, project_view, register_as_of
+from projections.views import ProjectView, project_view, register_as_of, register_entry_as_of
 from sandbox.api import problems as p
 from sandbox.api.audit import AUDIT_ROUTES
 from sandbox.api.auth import PUBLIC_SECURITY, READERS, SECURITY, need
@@ -453,8 +453,15 @@ def register(
     tags=["register"],
     responses=p.responses(400, 404),
 )
-def register_entry(request: Request[Any, Any, Any], project_id: FromPath[str]) -> RegisterEntry:
-    """One project's public entry (only projects that reached public notice are public)."""
+def register_entry(request: Request[Any, Any, Any], project_id: FromPath[str], as_of: AsOf = None) -> RegisterEntry:
+    """One project's public entry (only projects that reached public notice are public); ``as_of``
+    replays it as it stood then."""
+    at = utc(as_of)
+    if at is not None:
+        found = register_entry_as_of(store_of(request), project_id, at=at, now=now_of(request))
+        if found is None:
+            raise NotFoundException(f"project {project_id} was not on the public register then")
+        return found
     entry = read_models_of(request).register_entry(project_id)
     if entry is None:
         raise NotFoundException(f"project {project_id} is not on the public register")

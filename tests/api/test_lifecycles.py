@@ -126,6 +126,14 @@ def test_fintech_sandbox_from_draft_to_graduation(api: Api) -> None:
     # the auditor: the project as it stood during the notice, the decisions, the log verified
     then = api.view(pid, "audrey", as_of=notice_time.isoformat())
     assert then["state"] == "PUBLIC_NOTICE"
+    # the public register entry as it stood then, and before the project was public at all
+    entry = api.get(f"/api/v1/register/{pid}", params={"as_of": notice_time.isoformat()})
+    assert entry.status_code == 200 and entry.json()["status"] == "PUBLIC_NOTICE", entry.text
+    assert entry.json()["final_outcome"] is None
+    listed = api.get("/api/v1/register", params={"as_of": notice_time.isoformat()}).json()["items"]
+    assert [e for e in listed if e["id"] == pid] == [entry.json()]
+    before_notice = (notice_time - dt.timedelta(days=1)).isoformat()
+    assert api.get(f"/api/v1/register/{pid}", params={"as_of": before_notice}).status_code == 404
     at_position = api.view(pid, "audrey", position=admitted["position"])
     assert at_position["state"] == "ADMITTED" and at_position["as_of_position"] == admitted["position"]
     assert api.view(pid, "alice", position=admitted["position"] - 1)["state"] == "NOTICE_CLOSED"
