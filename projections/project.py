@@ -77,6 +77,7 @@ class Recommendation(msgspec.Struct, frozen=True, kw_only=True):
     approvers: tuple[str, ...] = ()
     approval_positions: tuple[int, ...] = ()
     rule_version: str | None = None
+    category: str | None = None  # of a recommended termination or revocation
 
 
 class Waiver(msgspec.Struct, frozen=True, kw_only=True):
@@ -541,6 +542,7 @@ def _recommended(d: Draft, e: ev.RecommendationMade, r: RecordedEvent[Event]) ->
         position=r.position,
         exit_mode=e.exit_mode,
         rule_version=r.metadata.rule_version,
+        category=e.category,
     )
 
 
@@ -719,14 +721,23 @@ def _exit_confirmed(d: Draft, e: ev.ExitConfirmed, r: RecordedEvent[Event]) -> N
 
 @_handles(ev.ProjectTerminated)
 def _terminated(d: Draft, e: ev.ProjectTerminated, r: RecordedEvent[Event]) -> None:
-    d.pending = None
+    _forced_end(d, "terminate")
     _move(d, State.TERMINATED, _on(r), r.position, e.category)
 
 
 @_handles(ev.ProjectRevoked)
 def _revoked(d: Draft, e: ev.ProjectRevoked, r: RecordedEvent[Event]) -> None:
-    d.pending = None
+    _forced_end(d, "revoke")
     _move(d, State.REVOKED, _on(r), r.position, e.category)
+
+
+def _forced_end(d: Draft, decision: str) -> None:
+    """A forced ending closes any pending recommendation; it is a decision taken only if it was
+    the recommendation of this ending, approved (not when an exit criterion ended the project)."""
+    pending = d.pending
+    if pending is not None and pending.decision == decision and len(pending.approvers) >= pending.approvals_required:
+        d.decisions.append(pending)
+    d.pending = None
 
 
 @_handles(ev.ExternalFactRecorded)

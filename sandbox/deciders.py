@@ -48,8 +48,9 @@ _RULE_ROWS: list[tuple[str, set[Role], set[State] | frozenset[State]]] = [
     ("comment", {PU}, {S.PUBLIC_NOTICE}),
     ("object", {PU}, {S.PUBLIC_NOTICE}),
     ("dispose_objection", {CO}, {S.PUBLIC_NOTICE, S.NOTICE_CLOSED}),
-    ("recommend", {CO}, {S.UNDER_REVIEW, S.PUBLIC_NOTICE, S.NOTICE_CLOSED, *IN_TEST, S.FINAL_EVALUATION}),
-    ("approve", {AP}, {S.UNDER_REVIEW, S.NOTICE_CLOSED, *IN_TEST, S.FINAL_EVALUATION}),
+    # (and a forced ending: ADMITTED, EXIT_IN_PROGRESS and GRADUATED, see _recommend)
+    ("recommend", {CO}, {S.UNDER_REVIEW, S.PUBLIC_NOTICE, S.NOTICE_CLOSED, *_LIVE, S.GRADUATED}),
+    ("approve", {AP}, {S.UNDER_REVIEW, S.NOTICE_CLOSED, *_LIVE, S.GRADUATED}),
     ("waive_condition", {AP}, {S.UNDER_REVIEW, S.PUBLIC_NOTICE, S.NOTICE_CLOSED}),
     ("start_test", {A, CO}, {S.ADMITTED}),
     ("report_metrics", {A}, {*IN_TEST, S.FINAL_EVALUATION, S.EXIT_IN_PROGRESS}),
@@ -65,8 +66,6 @@ _RULE_ROWS: list[tuple[str, set[Role], set[State] | frozenset[State]]] = [
     ("accept_final_report", {CO, AS}, {S.FINAL_EVALUATION}),
     ("initiate_exit", {A, CO}, {*IN_TEST, S.FINAL_EVALUATION}),
     ("confirm_exit", {CO, AP}, {S.EXIT_IN_PROGRESS}),
-    ("terminate", {AP}, _LIVE),
-    ("revoke", {AP}, {S.ADMITTED, *IN_TEST, S.GRADUATED}),
     ("record_external_fact", {CO, AP, SY}, {*_REVIEW, *_LIVE, S.GRADUATED}),
 ]
 RULES: dict[str, tuple[frozenset[Role], frozenset[State]]] = {
@@ -104,7 +103,9 @@ SCHEDULE_DAYS_AHEAD = 366
 EARLIEST_DOCUMENT = dt.date(1900, 1, 1)
 
 #: Decisions that need four eyes (the approver is never the recommender, never twice).
-FOUR_EYES = frozenset({"admit", "graduate", "exit", "reject"})
+FOUR_EYES = frozenset({"admit", "graduate", "exit", "reject", "terminate", "revoke"})
+#: The decisions that end a project by force, and the category each records unless one is named.
+FORCED_ENDINGS = {"terminate": "regulator", "revoke": "false_materials"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -499,12 +500,6 @@ def _decide(command: c.Command, s: ProjectState, ctx: Context) -> list[Event]:
                 if (today - s.exit_users_notified_on).days < notice_days:
                     raise DomainError("exit_notice_too_short", days=notice_days)
             return [ev.ExitConfirmed()]
-        case c.Terminate():
-            return [ev.ProjectTerminated(category=command.category)]
-        case c.Revoke():
-            if not command.reason:
-                raise DomainError("reason_required")
-            return [ev.ProjectRevoked(category=command.category)]
         case c.RecordExternalFact():
             return [ev.ExternalFactRecorded(trigger=command.trigger, detail=command.detail, on=command.on)]
         case _:
@@ -725,10 +720,19 @@ def _recommend(command: c.Recommend, s: ProjectState, ctx: Context) -> Event:
         "reject": {S.UNDER_REVIEW, S.NOTICE_CLOSED},
         "graduate": {S.FINAL_EVALUATION},
         "exit": {*IN_TEST, S.FINAL_EVALUATION},
+        # forced endings: a test that must stop now (licence lost, designation withdrawn), and
+        # an admission or graduation obtained with false materials
+        "terminate": _LIVE,
+        "revoke": {S.ADMITTED, *IN_TEST, S.GRADUATED},
     }[command.decision]
     if s.state not in allowed:
         zh, _ = STATE_LABELS[s.state]
         raise DomainError("wrong_state", state=s.state.value, state_zh=zh, action=f"recommend {command.decision}")
+    category = command.category
+    if command.decision in FORCED_ENDINGS:
+        if not command.reason:
+            raise DomainError("reason_required")
+        category = category or FORCED_ENDINGS[command.decision]
     if command.decision == "admit":
         _admissible(s, ctx)
     if command.decision == "graduate":
@@ -738,6 +742,7 @@ def _recommend(command: c.Recommend, s: ProjectState, ctx: Context) -> Event:
         decision=command.decision,
         approvals_required=ctx.program.approvals_required,
         exit_mode=command.exit_mode or ("forced" if command.decision == "exit" else None),
+        category=category,
     )
 
 
@@ -787,4 +792,8 @@ def _approve(command: c.Approve, s: ProjectState, ctx: Context) -> list[Event]:
             if s.state == S.FINAL_EVALUATION:
                 return [*approved, ev.ExitConfirmed()]
             return [*approved, ev.ExitInitiated(mode="forced", criterion_id=None)]
+        case "terminate":
+            return [*approved, ev.ProjectTerminated(category=pending.category or FORCED_ENDINGS["terminate"])]
+        case "revoke":
+            return [*approved, ev.ProjectRevoked(category=pending.category or FORCED_ENDINGS["revoke"])]
     raise TypeError(pending.decision)

@@ -801,8 +801,11 @@ def _approvals(sim: Simulation, life: Life, decision: str) -> Iterator[dt.dateti
         sim.do(life, who, c.Approve(decision=decision))  # type: ignore[arg-type]
 
 
-def _decide(sim: Simulation, life: Life, decision: str, reason: str | None = None) -> Iterator[dt.datetime]:
-    sim.do(life, life.officer, c.Recommend(decision=decision, reason=reason))  # type: ignore[arg-type]
+def _decide(
+    sim: Simulation, life: Life, decision: str, reason: str | None = None, category: str | None = None
+) -> Iterator[dt.datetime]:
+    recommendation = c.Recommend(decision=decision, reason=reason, category=category)  # type: ignore[arg-type]
+    sim.do(life, life.officer, recommendation)
     yield from _approvals(sim, life, decision)
 
 
@@ -1261,12 +1264,12 @@ def _ending(sim: Simulation, life: Life) -> Iterator[dt.datetime]:
                 c.RecordExternalFact(trigger="licence_lost", on=sim.today, detail="金融许可证被吊销"),
             )
         else:
-            sim.do(life, r.choice(APPROVERS), c.Terminate(category="designation_withdrawn", reason="资质条件丧失"))
+            yield from _decide(sim, life, "terminate", "资质条件丧失", category="designation_withdrawn")
     elif fate == "revoke":
         if key == "data-asset" and r.random() < 0.5:
             sim.do(life, life.officer, c.RecordExternalFact(trigger="false_materials", on=sim.today))
         else:
-            sim.do(life, r.choice(APPROVERS), c.Revoke(category="false_materials", reason="申请材料存在虚假记载"))
+            yield from _decide(sim, life, "revoke", "申请材料存在虚假记载", category="false_materials")
     yield sim.later(life, 1, 3)
 
 
@@ -1298,7 +1301,7 @@ def _final(sim: Simulation, life: Life, months: int) -> Iterator[dt.datetime]:
         yield from _decide(sim, life, "graduate")
         if life.details.get("revoke_after_graduation") and life.status() == S.GRADUATED:
             yield sim.later(life, 30, 200)  # false materials come to light after graduation
-            sim.do(life, r.choice(APPROVERS), c.Revoke(category="false_materials", reason="出盒后发现申请材料虚假"))
+            yield from _decide(sim, life, "revoke", "出盒后发现申请材料虚假", category="false_materials")
     else:
         yield from _decide(sim, life, "exit", "成功指标未达成，不予出盒")
 

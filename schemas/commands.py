@@ -142,8 +142,12 @@ class DisposeObjection(Command, frozen=True, kw_only=True):
 
 
 class Recommend(Command, frozen=True, kw_only=True):
+    """A case officer's recommendation, decided by approvers (four eyes). A termination or a
+    revocation (a forced ending) names its ``category`` and needs a reason."""
+
     decision: Decision
     exit_mode: Literal["voluntary", "forced"] | None = None
+    category: Ident | None = None
 
 
 class Approve(Command, frozen=True, kw_only=True):
@@ -231,14 +235,6 @@ class ConfirmExit(Command, frozen=True, kw_only=True):
     pass
 
 
-class Terminate(Command, frozen=True, kw_only=True):
-    category: Ident
-
-
-class Revoke(Command, frozen=True, kw_only=True):
-    category: Ident = "false_materials"
-
-
 class RecordExternalFact(Command, frozen=True, kw_only=True):
     trigger: Ident
     on: dt.date
@@ -294,8 +290,6 @@ ProjectCommand = (
     | AcceptFinalReport
     | InitiateExit
     | ConfirmExit
-    | Terminate
-    | Revoke
     | RecordExternalFact
 )
 

@@ -16,7 +16,7 @@ from schemas.programs import ProgramDefinition
 #: A declared value in a section of the application (no floats: amounts are integers).
 Value = str | int | bool | list[str] | None
 Section = Literal["statement", "boundaries", "test_plan", "product"]
-Decision = Literal["admit", "reject", "graduate", "exit"]
+Decision = Literal["admit", "reject", "graduate", "exit", "terminate", "revoke"]
 PartnerRole = Literal["licensed_institution", "technology_partner", "operator", "data_merchant"]
 Severity = Literal[1, 2, 3]
 
@@ -192,6 +192,8 @@ class RecommendationMade(Event, frozen=True, kw_only=True):
     decision: Decision
     approvals_required: int
     exit_mode: Literal["voluntary", "forced"] | None = None
+    #: why a termination or revocation is recommended (e.g. ``designation_withdrawn``)
+    category: str | None = None
 
 
 class DecisionApproved(Event, frozen=True, kw_only=True):

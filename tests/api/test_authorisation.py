@@ -215,11 +215,6 @@ MATRIX: dict[tuple[str, str], Row] = {
         body=lambda w, a: {"mode": "voluntary", "users_notified_on": day(a), "planned_exit_on": day(a, 31)},
     ),
     ("POST", COMMAND + "confirm_exit"): Row(ok={"carol": 200, "ada": 200}, project="exiting"),
-    ("POST", COMMAND + "terminate"): Row(
-        ok={"ada": 200}, project="testing", body=const({"category": "licence_lost", "reason": "牌照被吊销"})
-    ),
-    # revoking needs a reason: without one it is refused even for the approver
-    ("POST", COMMAND + "revoke"): Row(ok={"ada": 422}, project="admitted", body=const({"category": "false_materials"})),
     ("POST", COMMAND + "record_external_fact"): Row(
         ok={"carol": 200, "ada": 200}, project="testing",
         body=lambda w, a: {"trigger": "media_report", "on": day(a), "detail": "媒体报道"},

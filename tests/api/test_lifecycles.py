@@ -226,8 +226,11 @@ def test_data_asset_listing_forced_exit_and_the_other_endings(api: Api) -> None:
     api.close_notices(*ended.values())
     for ending, other in ended.items():
         api.admit(other)
-        body = {"category": "false_materials" if ending == "revoke" else "authorisation_lapsed", "reason": "核查结论"}
-        api.do(other, "ada", ending, body)
+        # a forced ending is recommended (with a reason) and approved by somebody else
+        body = {"decision": ending, "reason": "核查结论",
+                "category": "false_materials" if ending == "revoke" else "authorisation_lapsed"}
+        api.do(other, "carol", "recommend", body)
+        api.do(other, "ada", "approve", {"decision": ending})
     assert api.state(ended["terminate"]) == "TERMINATED"
     assert api.state(ended["revoke"]) == "REVOKED"
     register = api.get("/api/v1/register", params={"program": "data-asset"}).json()

@@ -263,15 +263,42 @@ def test_extension_refused_and_a_late_request_refused() -> None:
 # -- revocation and external facts -----------------------------------------------------------
 
 
-def test_revoked_for_false_materials_by_an_approver_with_a_reason() -> None:
+def test_revoked_for_false_materials_on_a_recommendation_approved_by_others() -> None:
+    """A revocation is a forced ending: recommended by a case officer with a reason, approved
+    by approvers who are not the recommender, never the same one twice, as many as the program
+    asks for (two in the fintech sandbox)."""
     w, pid = fintech_in_test()
-    w.refused(pid, APPROVER, c.Revoke(), "reason_required")
-    w.refused(pid, OFFICER, c.Revoke(reason="伪造审计意见"), "wrong_role")
-    w.do(pid, APPROVER, c.Revoke(reason="伪造外部法律评估意见"))
+    w.refused(pid, OFFICER, c.Recommend(decision="revoke"), "reason_required")
+    w.refused(pid, APPROVER, c.Recommend(decision="revoke", reason="伪造审计意见"), "wrong_role")
+    w.do(pid, OFFICER, c.Recommend(decision="revoke", reason="伪造外部法律评估意见"))
+    w.do(pid, APPROVER, c.Approve(decision="revoke"))
+    assert w.state(pid).state == State.TESTING
+    w.refused(pid, APPROVER, c.Approve(decision="revoke"), "four_eyes")
+    w.do(pid, APPROVER2, c.Approve(decision="revoke"))
     s = w.state(pid)
     assert s.state == State.REVOKED and s.history[-1].category == "false_materials"
+    assert s.decisions[-1].decision == "revoke" and s.decisions[-1].approvers == ("ada", "bo")
     w.refused(pid, ALICE, c.ReportMetrics(
         period_start=w.clock.today, period_end=w.clock.today, metrics={"users": 1}), "terminal_state")
+
+
+def test_terminated_on_a_recommendation_approved_by_others() -> None:
+    w, pid = fintech_in_test()
+    w.do(pid, OFFICER, c.Recommend(decision="terminate", category="designation_withdrawn", reason="资质条件丧失"))
+    w.refused(pid, APPROVER, c.Approve(decision="exit"), "recommendation_mismatch")
+    w.do(pid, APPROVER, c.Approve(decision="terminate"))
+    w.do(pid, APPROVER2, c.Approve(decision="terminate"))
+    s = w.state(pid)
+    assert s.state == State.TERMINATED and s.history[-1].category == "designation_withdrawn"
+    assert s.pending is None and s.decisions[-1].decision == "terminate"
+
+
+def _approved(w: World, pid: str, decision: str) -> None:
+    for approver in (APPROVER, APPROVER2):
+        pending = w.state(pid).pending
+        if pending is None or pending.decision != decision:
+            return
+        w.do(pid, approver, c.Approve(decision=decision))  # type: ignore[arg-type]
 
 
 def test_data_asset_revoked_when_false_materials_are_recorded() -> None:
@@ -282,7 +309,7 @@ def test_data_asset_revoked_when_false_materials_are_recorded() -> None:
     assert w.state(pid).state == State.REVOKED
 
 
-@pytest.mark.parametrize("route", ["revoke_command", "recorded_fact"])
+@pytest.mark.parametrize("route", ["recommended_and_approved", "recorded_fact"])
 def test_graduated_project_revoked_for_false_materials(route: str) -> None:
     # GRADUATED -> REVOKED (false materials); nothing else moves a graduate
     w, pid = data_asset_in_test()
@@ -303,13 +330,14 @@ def test_graduated_project_revoked_for_false_materials(route: str) -> None:
     result = w.do(pid, OFFICER, c.RecordExternalFact(trigger="source_authorisation_lapsed", on=w.clock.today))
     assert result.event_types == ["ExternalFactRecorded"]
 
-    if route == "revoke_command":
-        w.do(pid, APPROVER, c.Revoke(reason="质量评估报告造假"))
+    if route == "recommended_and_approved":
+        w.do(pid, OFFICER, c.Recommend(decision="revoke", reason="质量评估报告造假"))
+        _approved(w, pid, "revoke")
     else:
         result = w.do(pid, OFFICER, c.RecordExternalFact(trigger="false_materials", on=w.clock.today))
         assert result.event_types == ["ExternalFactRecorded", "ThresholdBreached", "ProjectRevoked"]
     assert w.state(pid).state == State.REVOKED
-    w.refused(pid, APPROVER, c.Revoke(reason="again"), "terminal_state")
+    w.refused(pid, OFFICER, c.Recommend(decision="revoke", reason="again"), "terminal_state")
     w.refused(pid, OFFICER, c.RecordExternalFact(trigger="false_materials", on=w.clock.today), "terminal_state")
 
 

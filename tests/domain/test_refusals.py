@@ -90,7 +90,7 @@ def test_four_eyes_the_recommender_never_approves_and_nobody_approves_twice() ->
     w.refused(pid, APPROVER2, c.Approve(decision="reject"), "recommendation_mismatch")
     w.do(pid, APPROVER2, c.Approve(decision="admit"))
     assert w.state(pid).state == State.ADMITTED
-    w.refused(pid, APPROVER, c.Approve(decision="admit"), "wrong_state")
+    w.refused(pid, APPROVER, c.Approve(decision="admit"), "no_pending_recommendation")
 
 
 def test_no_admission_before_the_notice_closes() -> None:

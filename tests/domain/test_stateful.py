@@ -103,8 +103,8 @@ PRODUCERS: dict[str, tuple[str, ...]] = {
     "FinalReportAccepted": ("accept_final_report",),
     "ExitInitiated": ("initiate_exit", "approve"),
     "ExitConfirmed": ("confirm_exit", "approve"),
-    "ProjectTerminated": ("terminate",),
-    "ProjectRevoked": ("revoke",),
+    "ProjectTerminated": ("approve",),
+    "ProjectRevoked": ("approve",),
     "ExternalFactRecorded": ("record_external_fact", "withdraw_partner"),  # a partner leaving a live project
 }
 #: Narrower than the commands' roles: only a case officer recommends (a forced exit included),
@@ -115,6 +115,8 @@ EXACT_ROLE = {
     "ProjectAdmitted": {Role.APPROVER},
     "ApplicationRejected": {Role.APPROVER},
     "ProjectGraduated": {Role.APPROVER},
+    "ProjectTerminated": {Role.APPROVER},
+    "ProjectRevoked": {Role.APPROVER},
 }
 #: The states an automatic or timer transition may leave.
 SYSTEM_FROM: dict[str, set[State]] = {
@@ -126,7 +128,8 @@ SYSTEM_FROM: dict[str, set[State]] = {
                           State.EXIT_IN_PROGRESS},
     "ProjectRevoked": {State.ADMITTED, State.TESTING, State.SUSPENDED, State.GRADUATED},
 }
-GRADUATE_MAY_RECORD = {"ExternalFactRecorded", "ThresholdBreached", "ProjectRevoked"}
+GRADUATE_MAY_RECORD = {"ExternalFactRecorded", "ThresholdBreached", "ProjectRevoked", "RecommendationMade",
+                       "DecisionApproved"}  # (a revocation: recommended and approved)
 DOCUMENTS = ["financial_licence", "internal_audit_opinion", "external_legal_assessment", "security_assessment",
              "personal_financial_information_assessment", "risk_compensation_plan", "emergency_plan",
              "service_exit_plan", "smart_contract_template", "valuation_report", "misc"]
@@ -202,8 +205,8 @@ def any_command(draw: Draw, s: ProjectState, now: dt.datetime) -> c.Command:
         lambda: c.InitiateExit(mode=draw(st.sampled_from(["voluntary", "forced"])), users_notified_on=today,
                                planned_exit_on=today + dt.timedelta(days=draw(st.sampled_from([10, 30, 45])))),
         lambda: c.ConfirmExit(),
-        lambda: c.Terminate(category="licence_lost"),
-        lambda: c.Revoke(reason=reason),
+        lambda: c.Recommend(decision=draw(st.sampled_from(["terminate", "revoke"])), category="licence_lost",
+                            reason=reason),
         lambda: c.RecordExternalFact(trigger=draw(st.sampled_from(TRIGGERS)), on=today),
     ]
     build: Callable[[], c.Command] = draw(st.sampled_from(builders))
@@ -244,7 +247,8 @@ def next_step(draw: Draw, s: ProjectState, now: dt.datetime) -> c.Command | None
                        c.ReportIncident(incident_id=f"inc-{len(s.incidents) + 1}", severity=1, kind="outage",
                                         occurred_on=today),
                        c.RequestExtension(months=3), c.GrantExtension(), c.InitiateExit(mode="forced"),
-                       c.Suspend(category="regulator"), c.Revoke(reason="虚假材料"),
+                       c.Suspend(category="regulator"), c.Recommend(decision="revoke", reason="虚假材料"),
+                       c.Recommend(decision="terminate", category="licence_lost", reason="牌照被吊销"),
                        c.RecordExternalFact(trigger=draw(st.sampled_from(TRIGGERS)), on=today)]
             if pending:
                 options.append(c.Approve(decision=pending_decision))
@@ -259,8 +263,10 @@ def next_step(draw: Draw, s: ProjectState, now: dt.datetime) -> c.Command | None
         case State.EXIT_IN_PROGRESS:
             options = [c.ConfirmExit()]
         case State.GRADUATED:
-            options = [c.Revoke(reason="虚假材料"), c.Suspend(category="regulator"),
+            options = [c.Recommend(decision="revoke", reason="虚假材料"), c.Suspend(category="regulator"),
                        c.RecordExternalFact(trigger=draw(st.sampled_from(TRIGGERS)), on=today)]
+            if pending:
+                options.append(c.Approve(decision=pending_decision))
         case _:
             return None
     chosen: c.Command = draw(st.sampled_from(options))
@@ -429,6 +435,13 @@ class RegistryMachine(RuleBasedStateMachine):
             assert before.pending is not None
             assert event.recommender not in event.approvers
             assert len(set(event.approvers)) == len(event.approvers) == before.pending.approvals_required
+        # a forced ending by people (not by a crossed criterion) is a recommendation, approved
+        if isinstance(event, ev.ProjectTerminated | ev.ProjectRevoked) and meta.role != Role.SYSTEM:
+            pending = before.pending
+            decision = "terminate" if isinstance(event, ev.ProjectTerminated) else "revoke"
+            assert pending is not None and pending.decision == decision, f"{kind} without its recommendation"
+            assert pending.recommender not in pending.approvers
+            assert len(set(pending.approvers)) == len(pending.approvers) == pending.approvals_required
         # admission only after the notice closed, with every condition met or waived
         if isinstance(event, ev.ProjectAdmitted):
             self.admissions += 1
