@@ -12,7 +12,7 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any, NamedTuple
 
 import msgspec
@@ -213,6 +213,30 @@ def visible_to(actor: Actor, project_id: str) -> Callable[[ProjectState], None]:
             raise NotFoundException(f"project {project_id} does not exist")
 
     return check
+
+
+def one_of(field: str, value: str | None, allowed: Iterable[str]) -> str | None:
+    """A query value checked against the values it may take, in any case: the value as they are
+    written, or a 422 naming the field and the values (a filter that matches nothing because it
+    was misspelt would look like an empty result)."""
+    if value is None:
+        return None
+    names = list(allowed)
+    for name in names:
+        if name.lower() == value.lower():
+            return name
+    raise query_refused(field, f"须为以下之一：{'、'.join(names)}", f"must be one of {', '.join(names)}")
+
+
+def query_refused(field: str, rule_zh: str, rule_en: str) -> ApiProblem:
+    """A 422 for query parameters that are well-formed but cannot be answered as given."""
+    return ApiProblem(
+        422,
+        "invalid_value",
+        f"查询参数 {field} 不可用：{rule_zh}",
+        f"the query parameter {field} cannot be used: {rule_en}",
+        errors=[{"field": field, "rule": rule_en, "source": "query"}],
+    )
 
 
 def command_id(actor: Actor, key: str | None, request: str | None = None) -> str:

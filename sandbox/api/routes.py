@@ -39,6 +39,8 @@ from sandbox.api.common import (
     expected_version,
     for_reader,
     now_of,
+    one_of,
+    query_refused,
     read_models_of,
     registry_of,
     request_digest,
@@ -66,6 +68,7 @@ from sandbox.service import CommandResult, Registry
 from schemas import commands as c
 from schemas.commands import Actor
 from schemas.errors import DomainError
+from schemas.lifecycle import Role, State
 from schemas.reference import Dataset
 
 Sort = Literal[
@@ -285,13 +288,15 @@ def create_project(
     security=SECURITY,
     dependencies=ACTOR,
     tags=["projects"],
-    responses=p.responses(*p.READ),
+    responses=p.responses(*p.READ, 422),
 )
 def list_projects(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
     program: FromQuery[str | None] = None,
-    lifecycle_state: Annotated[str | None, QueryParameter(name="state", description="lifecycle state")] = None,
+    lifecycle_state: Annotated[
+        str | None, QueryParameter(name="state", description=f"lifecycle state: {', '.join(s.value for s in State)}")
+    ] = None,
     applicant: FromQuery[str | None] = None,
     region: FromQuery[str | None] = None,
     submitted_from: FromQuery[dt.date | None] = None,
@@ -304,12 +309,14 @@ def list_projects(
     """Projects, filtered, sorted and paged (roles: regulators, auditor; an applicant sees only its
     own organisation's)."""
     if actor.role == "applicant":
+        if applicant is not None and applicant != actor.organisation:  # nothing of another's to see
+            return ProjectPage(total=0, limit=limit, offset=offset, items=[])
         applicant = actor.organisation
     else:
         need(actor, READERS)
     total, rows = read_models_of(request).projects(
         program=program,
-        state=lifecycle_state,
+        state=one_of("state", lifecycle_state, (s.value for s in State)),
         applicant=applicant,
         region=region,
         submitted_from=submitted_from,
@@ -342,6 +349,8 @@ def get_project(
     """A project's state, admission checklist and exit criteria, now or as of a recorded time or a
     global position (roles: regulators, auditor, the project's applicants). ``ETag`` is its version."""
     state = visible_state(request, actor, project_id)
+    if as_of is not None and position is not None:
+        raise query_refused("position", "as_of 与 position 只能给出一个", "give as_of or position, not both")
     at = utc(as_of)
     catalog, now = registry_of(request).catalog, now_of(request)
     if at is None and position is None:  # now: the read models' state, no replay, JSON kept
@@ -468,24 +477,31 @@ def register_entry(request: Request[Any, Any, Any], project_id: FromPath[str], a
     return msgspec.convert(entry, RegisterEntry)
 
 
+#: The roles a work-queue item may wait for.
+QUEUE_ROLES = tuple(r.value for r in Role if r not in (Role.AUDITOR, Role.PUBLIC))
+
+
 @get(
     "/queue",
     sync_to_thread=True,
     security=SECURITY,
     dependencies=ACTOR,
     tags=["queue"],
-    responses=p.responses(*p.READ),
+    responses=p.responses(*p.READ, 422),
 )
 def queue(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
-    role: Annotated[str | None, QueryParameter(description="only items waiting for this role")] = None,
+    role: Annotated[
+        str | None, QueryParameter(description=f"only items waiting for this role: {', '.join(QUEUE_ROLES)}")
+    ] = None,
 ) -> list[QueueEntry]:
     """The regulator's work queue: what waits for whom, due dates and overdue items (roles:
     regulators, auditor)."""
     need(actor, READERS)
     today = local_date(now_of(request))
-    return [msgspec.convert(r, QueueEntry) for r in read_models_of(request).queue(role=role, today=today)]
+    rows = read_models_of(request).queue(role=one_of("role", role, QUEUE_ROLES), today=today)
+    return [msgspec.convert(r, QueueEntry) for r in rows]
 
 
 ROUTES = [

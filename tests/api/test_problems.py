@@ -188,3 +188,26 @@ def test_dates_the_rules_cannot_compute_with_are_refused_before_they_are_recorde
         assert got["errors"][0]["field"] == field
     assert api.head() == head
     assert api.view(ids["testing"])["state"] == "TESTING"
+
+
+def test_a_filter_that_cannot_match_is_refused_not_answered_empty(api: Api) -> None:
+    """A misspelt state or role would look like an empty result: it is a 422 naming the values
+    it may take (in any case); an applicant asking for another organisation's projects gets none
+    of them, not its own under that name; as_of and position are alternatives."""
+    pid = api.create("ecny-pilot")
+    for path, who, params, field in (
+        ("/api/v1/projects", "carol", {"state": "BOGUS"}, "state"),
+        ("/api/v1/queue", "carol", {"role": "bogus"}, "role"),
+        (f"/api/v1/projects/{pid}", "carol", {"as_of": "2026-01-01T00:00:00Z", "position": 1}, "position"),
+    ):
+        got = problem(api.get(path, who, params=params), 422, "invalid_value")
+        assert got["errors"][0]["field"] == field and got["errors"][0]["source"] == "query", got
+    assert "DRAFT" in problem(api.get("/api/v1/projects", "carol", params={"state": "x"}), 422,
+                              "invalid_value")["errors"][0]["rule"]
+    for state in ("DRAFT", "draft", "Draft"):
+        assert api.get("/api/v1/projects", "carol", params={"state": state}).json()["total"] == 1
+    assert api.get("/api/v1/queue", "carol", params={"role": "Case_Officer"}).status_code == 200
+    mine = api.get("/api/v1/projects", "alice", params={"applicant": "fzbank"}).json()
+    assert mine["total"] == 1
+    theirs = api.get("/api/v1/projects", "alice", params={"applicant": "xmbank"}).json()
+    assert theirs["total"] == 0 and theirs["items"] == []
