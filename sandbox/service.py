@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import sqlite3
 import threading
 import uuid
@@ -26,7 +27,7 @@ from typing import Any, TypedDict, Unpack
 
 import msgspec
 
-from events.errors import ConflictError
+from events.errors import ConflictError, StoreBusyError, StoreUnavailableError
 from events.model import AppendResult, NewEvent, StreamWrite
 from events.sqlite import translate_error
 from events.store import EventStore
@@ -44,6 +45,8 @@ from schemas.errors import DomainError
 from schemas.lifecycle import Role, State
 from schemas.programs import ProgramDefinition
 from schemas.reference import Dataset, HolidayCalendar, ReferenceData, with_records
+
+log = logging.getLogger("sandbox.service")
 
 SYSTEM = Actor(id="system", role=Role.SYSTEM)
 PROJECT_PREFIX = "project-"
@@ -472,25 +475,31 @@ class Registry:
         ref = self.reference()
         written = 0
         for project_id in self._timed_projects() if project_ids is None else project_ids:
-            state = self.load(project_id)
-            if state.state not in TIMED:
-                continue  # nothing can come due in the other states
-            program = self.bound_program(state, local_date(moment))
-            due = tick(state, program, ref, moment)
-            if not due:
-                continue
-            meta = EventMetadata(
-                actor=SYSTEM.id, role=SYSTEM.role, occurred_at=moment, reason="timer", rule_version=program.ref
-            )
-            write = StreamWrite(
-                project_stream(project_id), tuple(NewEvent(e, meta) for e in due), expected=state.version
-            )
             try:
-                self._commit([write], f"tick:{project_id}:{state.version}")
+                written += self._tick_project(project_id, ref, moment)
             except ConflictError:
                 continue  # someone acted meanwhile; the next tick sees the new state
-            written += len(due)
+            except (StoreBusyError, StoreUnavailableError):
+                raise  # the database, not the project: no other project would fare better
+            except Exception:  # one project's history must not hold back every other's timers
+                log.exception("tick: the timers of project %s could not be evaluated; the others go on", project_id)
         return written
+
+    def _tick_project(self, project_id: str, ref: ReferenceData, moment: dt.datetime) -> int:
+        """Record the project's timers due at ``moment``; how many events that was."""
+        state = self.load(project_id)
+        if state.state not in TIMED:
+            return 0  # nothing can come due in the other states
+        program = self.bound_program(state, local_date(moment))
+        due = tick(state, program, ref, moment)
+        if not due:
+            return 0
+        meta = EventMetadata(
+            actor=SYSTEM.id, role=SYSTEM.role, occurred_at=moment, reason="timer", rule_version=program.ref
+        )
+        write = StreamWrite(project_stream(project_id), tuple(NewEvent(e, meta) for e in due), expected=state.version)
+        self._commit([write], f"tick:{project_id}:{state.version}")
+        return len(due)
 
     def _timed_projects(self) -> list[str]:
         """The projects a tick must look at: with read models (brought to the head first), the

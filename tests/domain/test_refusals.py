@@ -7,13 +7,16 @@ import datetime as dt
 import msgspec
 import pytest
 
+from events.model import NewEvent, StreamWrite
 from projections.rules import admission_checklist
 from schemas import commands as c
 from schemas import events as ev
 from schemas import programs as p
+from schemas.base import EventMetadata
 from schemas.errors import DomainError
 from schemas.lifecycle import State
 from schemas.reference import HolidayCalendar
+from schemas.registry import RegistryCreated
 from tests.domain.world import (
     ALICE,
     APPROVER,
@@ -253,6 +256,27 @@ def test_a_retried_publish_returns_the_first_result_and_a_stale_one_is_refused()
     with pytest.raises(DomainError) as refused:
         w.registry.publish_program(v2, APPROVER, command_id="publish-v2-again")
     assert refused.value.code == "invalid_value" and w.head() == head
+
+
+def test_one_project_the_fold_cannot_read_does_not_hold_back_the_others_timers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A project whose history this code cannot fold (an event of another kind in its stream, as
+    a bug or a newer release could leave) is logged and passed over; every other project's
+    timers are still recorded."""
+    w = World()
+    stuck, healthy = in_review(w), in_review(w)
+    for pid in (stuck, healthy):
+        w.do(pid, OFFICER, c.OpenPublicNotice())
+    stray = RegistryCreated(registry_id="r", name="n", created_at=w.clock.now, hash_format="x")
+    meta = EventMetadata(actor="system", role="system", occurred_at=w.clock.now)
+    w.store.append([StreamWrite("project-" + stuck, (NewEvent(stray, meta),))], command_id="stray")
+    ends = w.state(healthy).notice_ends
+    assert ends is not None
+    w.clock.to(ends + dt.timedelta(days=1))
+    assert w.tick() == 1
+    assert w.state(healthy).state == State.NOTICE_CLOSED
+    assert any(stuck in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
 
 
 def test_tick_twice_for_the_same_moment_records_nothing_new() -> None:
