@@ -17,10 +17,11 @@ import msgspec
 
 from events.appending import encode_writes, plan_rows
 from events.codec import EventCodec
+from events.errors import StoreError
 from events.hashchain import GENESIS_HASH, VerifyReport, verify_events
 from events.model import AppendResult, Head, RecordedEvent, StoredEvent, StreamWrite
 from events.sqlite import Clock, format_recorded_at, utc_now
-from events.store import BatchHandler, StreamCut
+from events.store import BatchHandler, StreamCut, Unreadable
 from schemas.base import Event, EventMetadata
 
 _metadata_decoder = msgspec.json.Decoder(EventMetadata)
@@ -169,6 +170,7 @@ class InMemoryEventStore:
         *,
         batch: int = 500,
         types: Sequence[str] | None = None,
+        unreadable: Unreadable | None = None,
     ) -> int:
         with self._lock:
             after = self.checkpoint(name)
@@ -176,9 +178,18 @@ class InMemoryEventStore:
             if not window:
                 return 0
             wanted = set(types) if types else None
-            events = [self._decode(s) for s in window if wanted is None or s.type in wanted]
             saved = copy.deepcopy(self.tables)
             try:
+                events = []
+                for stored in window:
+                    if wanted is not None and stored.type not in wanted:
+                        continue
+                    try:
+                        events.append(self._decode(stored))
+                    except (StoreError, msgspec.MsgspecError) as e:
+                        if unreadable is None:
+                            raise
+                        unreadable(stored.position, stored.stream_id, stored.type, e)
                 if events:
                     handler(self.tables, events)
             except BaseException:

@@ -37,7 +37,7 @@ from events.model import (
     StoredEvent,
     StreamWrite,
 )
-from events.store import BatchHandler, StreamCut
+from events.store import BatchHandler, StreamCut, Unreadable
 from schemas.base import Event, EventMetadata, to_utc
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
@@ -300,13 +300,18 @@ class SQLiteEventStore:
         with self._lock:
             return self._version(stream_id)
 
-    def _decode_rows(self, rows: Sequence[tuple[Any, ...]]) -> list[RecordedEvent[Event]]:
-        return list(self._decoded((rows,)))
+    def _decode_rows(
+        self, rows: Sequence[tuple[Any, ...]], unreadable: Unreadable | None = None
+    ) -> list[RecordedEvent[Event]]:
+        return list(self._decoded((rows,), unreadable))
 
-    def _decoded(self, pages: Iterable[Sequence[tuple[Any, ...]]]) -> Iterator[RecordedEvent[Event]]:
+    def _decoded(
+        self, pages: Iterable[Sequence[tuple[Any, ...]]], unreadable: Unreadable | None = None
+    ) -> Iterator[RecordedEvent[Event]]:
         """Pages of rows of ``_DECODE_COLUMNS`` as events, decoded one by one. The hot path of
         every read: the payload decoder is looked up once per (type, schema version), and
-        ``recorded_at`` is parsed once per run of equal values (one append shares it)."""
+        ``recorded_at`` is parsed once per run of equal values (one append shares it). A row that
+        cannot be decoded raises, or with ``unreadable`` is passed to it and left out."""
         decoder_for = self.codec.decoder_for
         decoders: dict[tuple[str, int], Callable[[bytes | str], Event]] = {}
         decode_metadata = _metadata_decoder.decode
@@ -315,14 +320,22 @@ class SQLiteEventStore:
         for rows in pages:
             for position, stream_id, version, type_, event_id, schema_version, data, metadata, at, hash_ in rows:
                 key = (type_, schema_version)
-                decode = decoders.get(key)
-                if decode is None:
-                    decode = decoders[key] = decoder_for(type_, schema_version)
                 try:
+                    decode = decoders.get(key)
+                    if decode is None:
+                        decode = decoders[key] = decoder_for(type_, schema_version)
                     payload = decode(data)
                     decoded_metadata = decode_metadata(metadata)
-                except UnicodeDecodeError as e:  # read as bytes: msgspec checks the UTF-8
-                    raise CorruptEventError(position, f"a stored column is not valid UTF-8 text ({e})") from e
+                except (UnicodeDecodeError, StoreError, msgspec.MsgspecError) as e:
+                    error = e
+                    if isinstance(e, UnicodeDecodeError):  # read as bytes: msgspec checks the UTF-8
+                        error = CorruptEventError(position, f"a stored column is not valid UTF-8 text ({e})")
+                    if unreadable is None:
+                        if error is e:
+                            raise
+                        raise error from e
+                    unreadable(position, stream_id, type_, error)
+                    continue
                 if at != last_text:
                     last_text, last_time = at, parse_recorded_at(at)
                 # positional, in RecordedEvent's field order
@@ -345,7 +358,9 @@ class SQLiteEventStore:
         to_version: int | None = None,
         as_of_position: int | None = None,
         as_of_time: datetime | None = None,
+        unreadable: Unreadable | None = None,
     ) -> Iterator[RecordedEvent[Event]]:
+        # (``unreadable``: as in ``process``, for a reader that left such events out before.)
         # The rows are read at once (one statement, under the lock); each is decoded when taken.
         # A replay of a long stream (993 events) measured 5-10 % faster this way than decoding
         # the whole list first: its events are made and dropped one at a time, in memory that
@@ -362,7 +377,7 @@ class SQLiteEventStore:
             sql += " AND recorded_at <= ?"
             params.append(format_recorded_at(as_of_time))
         sql += " ORDER BY version"
-        return self._decoded((self._fetch(sql, params),))
+        return self._decoded((self._fetch(sql, params),), unreadable)
 
     def read_after(
         self, position: int, *, limit: int = 1000, types: Sequence[str] | None = None
@@ -559,6 +574,7 @@ class SQLiteEventStore:
         *,
         batch: int = 500,
         types: Sequence[str] | None = None,
+        unreadable: Unreadable | None = None,
     ) -> int:
         with self.transaction() as db:
             after = self.checkpoint(name)
@@ -571,13 +587,15 @@ class SQLiteEventStore:
                 ).fetchone()[0]
                 if window is None:
                     return 0
-                events = [e for e in self.read_after(after, limit=batch, types=types) if e.position <= window]
+                rows = self._rows_after(after, batch, types)
+                events = [e for e in self._decode_rows(rows, unreadable) if e.position <= window]
                 new_position = int(window)
             else:
-                events = self.read_after(after, limit=batch)
-                if not events:
+                rows = self._rows_after(after, batch, None)
+                if not rows:
                     return 0
-                new_position = events[-1].position
+                events = self._decode_rows(rows, unreadable)
+                new_position = int(rows[-1][0])  # (past a last event left out as unreadable)
             if events:
                 handler(db, events)
             self.save_checkpoint(name, new_position)
@@ -593,7 +611,7 @@ class SQLiteEventStore:
             )
 
     def pages_of_part(
-        self, *, after: int, upto: int, part: int, parts: int, batch: int = 2000
+        self, *, after: int, upto: int, part: int, parts: int, batch: int = 2000, unreadable: Unreadable | None = None
     ) -> Iterator[list[RecordedEvent[Event]]]:
         """The events in ``(after, upto]`` of the streams in part ``part`` of ``parts``, a page
         of at most ``batch`` at a time. Streams are split by the code of their id's last
@@ -603,7 +621,9 @@ class SQLiteEventStore:
             " AND unicode(substr(stream_id, -1)) % ? = ? ORDER BY position LIMIT ?"
         )
         while rows := self._fetch(sql, (after, upto, parts, part, batch)):
-            yield self._decode_rows(rows)
+            events = self._decode_rows(rows, unreadable)
+            if events:
+                yield events
             after = rows[-1][0]
 
     def reset_checkpoint(self, name: str) -> None:

@@ -26,6 +26,9 @@ class StreamCut(TypedDict, total=False):
 
 #: A projection step: given the backend's transaction handle and a batch of events, write rows.
 BatchHandler = Callable[[Any, Sequence[RecordedEvent[Event]]], None]
+#: Told of a stored event that cannot be decoded (its position, stream, type and the error),
+#: by a reader that records such an event and goes on (see :meth:`EventStore.process`).
+Unreadable = Callable[[int, str, str, Exception], None]
 
 
 class EventStore(Protocol):
@@ -102,11 +105,14 @@ class EventStore(Protocol):
         *,
         batch: int = 500,
         types: Sequence[str] | None = None,
+        unreadable: Unreadable | None = None,
     ) -> int:
         """Feed the next batch after the named checkpoint to ``handler`` and advance the
         checkpoint in the same transaction as the handler's writes. Returns how many positions the
         checkpoint advanced (0 when caught up). If the handler raises, neither its writes nor the
-        checkpoint change."""
+        checkpoint change. An event that cannot be decoded (a type or schema version newer than
+        this code, a corrupt row) stops the reader, unless ``unreadable`` is given: it is told
+        of the event, inside the same transaction, and the batch goes on without it."""
         ...
 
     def close(self) -> None: ...

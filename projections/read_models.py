@@ -5,8 +5,9 @@ rewrites the rows that state determines, in the same transaction as its checkpoi
 never leaves half an event applied and a restart resumes exactly where it stopped. ``rebuild``
 drops everything and replays the log; the result equals the incrementally maintained tables.
 
-An event the fold cannot apply (a bug, or an event type newer than this code) does not stop the
-reader: it is recorded in ``rm_failures`` (position, project, event type, error) with the
+An event the fold cannot apply (a bug, or an event type newer than this code), or that this code
+cannot even decode (a type or schema version a newer release wrote, a damaged row), does not stop
+the reader: it is recorded in ``rm_failures`` (position, project, event type, error) with the
 checkpoint, logged at ERROR, skipped, and the reader goes on; :meth:`ReadModels.failures` lists
 them. Such a project's stored state lacks that event, so the service never decides a command on
 it (:meth:`ReadModels.snapshot` refuses it and the service replays the log instead).
@@ -335,6 +336,10 @@ class Failure(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+def _left_out(position: int, stream_id: str, type_: str, error: Exception) -> None:
+    """An event that cannot be decoded, met again after the reader recorded it: left out."""
+
+
 class _NeedsOneProcess(Exception):
     """A part of a split replay, folded in another process, met something only the process
     holding the write transaction can handle (a failure to record)."""
@@ -517,6 +522,7 @@ class ReadModels:
         #: a chunk is split only when it is at least this long: below it, starting processes
         #: costs more than they save
         self.split_from = 20_000
+        self._in_helper = False  # this instance is a forked helper's copy (see _serve_part)
         with store.transaction() as db:
             _migrate(db)
             ensure_tables(db)
@@ -539,7 +545,11 @@ class ReadModels:
             return None
         state = decode_state(row[0])
         stream = PROJECT_PREFIX + project_id
-        return fold(self.store.iter_stream(stream, from_version=state.version + 1, as_of_position=upto), state)
+        # (an event that cannot be read was recorded as a failure when the reader met it)
+        events = self.store.iter_stream(
+            stream, from_version=state.version + 1, as_of_position=upto, unreadable=_left_out
+        )
+        return fold(events, state)
 
     def apply(self, db: sqlite_utils.Database, events: Sequence[RecordedEvent[Event]]) -> None:
         """Fold a batch (inside the reader's transaction). Within ``catch_up`` the touched
@@ -570,6 +580,24 @@ class ReadModels:
             db.conn.executemany(_AUDIT_INSERT, audit)
         if self._drafts is None:
             self._write(db.conn, {project_id: freeze(d) for project_id, d in drafts.items()})
+
+    def _unreadable(self, position: int, stream_id: str, type_: str, error: Exception) -> None:
+        """An event this code cannot decode (a newer release's type or schema version, a damaged
+        row): recorded against its project as a failure to fold, so the project's state is not
+        taken for the fold of its log, and the reader goes on with every other project."""
+        if not stream_id.startswith(PROJECT_PREFIX):
+            log.error("read models: the event at position %d (%s) cannot be read: %s", position, type_, error)
+            return
+        if self._in_helper:  # (only the process holding the write transaction records)
+            raise _NeedsOneProcess(f"position {position} cannot be read")
+        failure = Failure(
+            position=position,
+            stage="fold",
+            project_id=stream_id.removeprefix(PROJECT_PREFIX),
+            type=type_,
+            error=f"cannot be read: {type(error).__name__}: {error}",
+        )
+        self._record(self.db.conn, failure)
 
     def _record(self, conn: sqlite3.Connection, failure: Failure) -> None:
         conn.execute(
@@ -732,7 +760,7 @@ class ReadModels:
                 self._drafts = drafts
                 try:
                     while advanced < chunk and len(drafts) < self.cache_size:
-                        done = self.store.process(READER, self.apply, batch=batch)
+                        done = self.store.process(READER, self.apply, batch=batch, unreadable=self._unreadable)
                         advanced += done
                         if done and progress:
                             progress(done)
@@ -843,7 +871,9 @@ class ReadModels:
         self._drafts = drafts
         reported = start
         try:
-            pages = self.store.pages_of_part(after=start, upto=upto, part=part, parts=self.parts, batch=batch)
+            pages = self.store.pages_of_part(
+                after=start, upto=upto, part=part, parts=self.parts, batch=batch, unreadable=self._unreadable
+            )
             for events in pages:
                 self.apply(db, events)  # type: ignore[arg-type]  # (or records them, see _Recorder)
                 if progress:
@@ -866,6 +896,7 @@ class ReadModels:
         # referenced and never used: closing it here could touch what the parent holds. (The
         # process ends with os._exit, which finalizes nothing.)
         inherited = self.store
+        self._in_helper = True
         self.store = SQLiteEventStore(inherited.path, inherited.codec, create=False)
         self.db = self.store.db
         self.catalog = Catalog(self.store)

@@ -134,6 +134,39 @@ def test_an_event_the_fold_cannot_apply_is_recorded_skipped_and_the_reader_goes_
     assert rm.dump() == incremental
 
 
+@pytest.mark.parametrize("parts", [1, 2])
+def test_an_event_this_code_cannot_decode_is_recorded_skipped_and_the_reader_goes_on(
+    tmp_path: Path, parts: int
+) -> None:
+    """A newer release wrote an event type this one does not know into one project's stream (a
+    downgrade, or two releases sharing the file): the read models record it against that
+    project and keep following every other, incrementally and in a rebuild (split between
+    processes or not) alike."""
+    path = tmp_path / "r.db"
+    w = sqlite_world(path)
+    pid = w.create("fintech-sandbox")
+    healthy = w.create("fintech-sandbox")
+    newer = SQLiteEventStore(path, EventCodec((*EVENT_TYPES, FromTheFuture)), create=False)
+    meta = EventMetadata(actor="newer-code", role="system", occurred_at=w.clock())
+    bad = newer.append(
+        [StreamWrite(project_stream(pid), (NewEvent(FromTheFuture(note="?"), meta),), expected=1)], command_id="newer"
+    )
+    newer.close()
+    w.do(healthy, ALICE, c.EditDraft(section="statement", fields={"user_scope": "厦门市"}))  # follows the append
+    rm = models(w)
+    assert rm.position == w.store.head().position  # not wedged at the unreadable event
+    [failure] = rm.failures()
+    assert (failure.position, failure.project_id, failure.type) == (bad.first_position, pid, "FromTheFuture")
+    assert "cannot be read" in failure.error
+    assert rm.snapshot(pid) is None  # never decide a command on a state that skipped an event
+    state = rm.state(healthy)
+    assert state is not None and state.section("statement")["user_scope"] == "厦门市"
+    incremental = rm.dump()
+    rm.split_from = 0  # (split even so short a log)
+    rm.rebuild(parts=parts)
+    assert rm.dump() == incremental
+
+
 def test_a_failure_of_the_read_models_does_not_fail_the_command(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
