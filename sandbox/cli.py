@@ -112,6 +112,10 @@ def emit_json(value: Any) -> None:
     click.echo(msgspec.json.encode(value, order="deterministic").decode())
 
 
+#: How far ahead of this machine's clock a ``tick --now`` may be without ``--future`` (clock skew).
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+
+
 def parse_time(value: str | None) -> dt.datetime | None:
     if value is None:
         return None
@@ -308,13 +312,26 @@ def rebuild(db: Path | None) -> None:
 @main.command()
 @db_option
 @click.option("--now", "now_text", default=None, help="Record the timers due at this time (ISO 8601; default: now).")
-def tick(db: Path | None, now_text: str | None) -> None:
+@click.option(
+    "--future",
+    is_flag=True,
+    help="Allow a --now later than this machine's clock: a demonstration, whose timer events say they occurred then.",
+)
+def tick(db: Path | None, now_text: str | None, future: bool) -> None:
     """Record every timer that has come due: notices closing, test periods ending, reports overdue.
 
-    Running it twice for the same time records nothing new.
+    Running it twice for the same time records nothing new. A time later than this machine's
+    clock is refused unless --future is given: the timer events would record as facts (a notice
+    closed, a report overdue) what has not happened yet.
     Example: sandbox-registry tick --now 2026-03-01T09:00:00+08:00
     """
     now = parse_time(now_text)
+    if now is not None and not future and now > dt.datetime.now(dt.UTC) + FUTURE_TOLERANCE:
+        raise click.BadParameter(
+            f"{now_text} is later than this machine's clock; timers record what has happened (add --future for a"
+            f" demonstration) / {now_text} 晚于本机时间；计时事件只记录已发生的事（演示时可加 --future）",
+            param_hint="--now",
+        )
     with registry_at(db) as registry:
         written = registry.tick(now)
     click.echo(f"recorded {written} timer events")

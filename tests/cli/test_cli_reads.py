@@ -143,6 +143,23 @@ def test_tick_twice_at_one_time_records_nothing_more(tmp_path: Path) -> None:
     assert int(first.split()[1]) > 0 and second.strip() == "recorded 0 timer events"
 
 
+def test_a_tick_ahead_of_the_clock_needs_future_and_records_nothing_without_it(tmp_path: Path) -> None:
+    """Timer events record facts (a notice closed, a report overdue): a time ahead of this
+    machine's clock is refused, with nothing written, unless --future says it is a demonstration."""
+    db = tmp_path / "t.db"
+    build_demo(db, today=dt.date.today() - dt.timedelta(days=60))
+    ahead = (dt.datetime.now(dt.UTC) + dt.timedelta(days=40)).isoformat()
+    store = open_store(db)
+    head = store.head().position
+    store.close()
+    refused = run("tick", "--db", db, "--now", ahead, ok=False)
+    assert refused.exit_code == 2 and "--future" in refused.output and "晚于本机时间" in refused.output
+    store = open_store(db)
+    assert store.head().position == head
+    store.close()
+    assert int(run("tick", "--db", db, "--now", ahead, "--future").output.split()[1]) > 0
+
+
 def test_a_condition_met_by_declared_fields_cites_the_edits_that_declared_them(
     demo: tuple[Path, dict[str, str]],
 ) -> None:
