@@ -644,14 +644,13 @@ def _check_dates(command: c.Command, s: ProjectState, ctx: Context) -> None:
         case c.InitiateExit():
             notified = command.users_notified_on
             if notified is not None:
-                _within(
+                _within(  # (a fact, not a plan: the notice period is counted from it)
                     "users_notified_on",
                     notified,
                     effective,
-                    horizon,
-                    "告知用户日期不得早于项目类型生效日，也不得晚于最长测试期（含延期）",
-                    "users are told between the program's effective date and the longest test period"
-                    " (with extensions) from today",
+                    today,
+                    "告知用户日期不得早于项目类型生效日，也不得晚于今天（须已告知）",
+                    "users are told between the program's effective date and today (they have been told)",
                 )
             if command.planned_exit_on is not None:
                 _within(

@@ -95,6 +95,10 @@ DATE_CASES = [
     ("exit planned in 9999", _in_test, ALICE,
      lambda w: c.InitiateExit(mode="voluntary", users_notified_on=w.clock.today, planned_exit_on=FAR),
      "planned_exit_on"),
+    # users told "tomorrow" would start the exit notice before anyone was told
+    ("users told tomorrow", _in_test, ALICE,
+     lambda w: c.InitiateExit(mode="voluntary", users_notified_on=_day(w, 1), planned_exit_on=_day(w, 40)),
+     "users_notified_on"),
     ("fact dated in 9999", _in_test, OFFICER,
      lambda w: c.RecordExternalFact(trigger="licence_lost", on=FAR), "on"),
     ("fact dated before the program", _in_test, OFFICER,
