@@ -332,14 +332,24 @@ ANONYMOUS = "anonymous"
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
+#: The metadata an applicant does not see of the public's events, and what it sees instead.
+_WITHHELD: dict[str, Any] = {
+    "actor": ANONYMOUS,
+    "organisation": None,
+    "command_id": "",
+    "correlation_id": None,
+    "causation_id": None,
+}
+
+
 def event_out(event: RecordedEvent[Event], reader: Actor | None = None) -> EventOut:
     """One stored event for a reader. An applicant does not learn who commented or objected:
     members of the public stay anonymous to the project's applicants."""
     metadata = event.metadata
+    redacted: list[str] = []
     if reader is not None and reader.role == "applicant" and metadata.role == "public":
-        metadata = msgspec.structs.replace(
-            metadata, actor=ANONYMOUS, organisation=None, command_id="", correlation_id=None, causation_id=None
-        )
+        metadata = msgspec.structs.replace(metadata, **_WITHHELD)
+        redacted = sorted(_WITHHELD)
     return EventOut(
         position=event.position,
         stream_id=event.stream_id,
@@ -350,4 +360,5 @@ def event_out(event: RecordedEvent[Event], reader: Actor | None = None) -> Event
         metadata=metadata,
         recorded_at=event.recorded_at,
         hash=event.hash,
+        redacted=redacted,
     )

@@ -89,7 +89,9 @@ class AuditEntry(msgspec.Struct, kw_only=True):
 
 
 class EventOut(msgspec.Struct, kw_only=True):
-    """One stored event, decoded."""
+    """One stored event, decoded. ``redacted`` names the metadata fields withheld from this
+    reader (an applicant does not learn who commented or objected): ``hash`` covers the stored
+    values, so such an event does not re-hash from what is shown here; the auditor's export does."""
 
     position: int
     stream_id: str
@@ -100,6 +102,7 @@ class EventOut(msgspec.Struct, kw_only=True):
     metadata: EventMetadata
     recorded_at: dt.datetime
     hash: str
+    redacted: list[str] = []
 
 
 class EventPage(msgspec.Struct, kw_only=True):

@@ -129,8 +129,10 @@ def test_applicants_do_not_learn_who_objected(shared_world_api: Api, template: T
     api, world = shared_world_api, template.world
     objection = next(e for e in api.events(world["notice"], "alice") if e["type"] == "ObjectionFiled")
     assert objection["metadata"]["actor"] == "anonymous" and objection["metadata"]["role"] == "public"
+    # the applicant is told what was withheld (so it does not take the hash for the shown values')
+    assert set(objection["redacted"]) == {"actor", "organisation", "command_id", "correlation_id", "causation_id"}
     seen_by_auditor = next(e for e in api.events(world["notice"], "audrey") if e["type"] == "ObjectionFiled")
-    assert seen_by_auditor["metadata"]["actor"] == "pat"
+    assert seen_by_auditor["metadata"]["actor"] == "pat" and seen_by_auditor["redacted"] == []
 
 
 def test_a_commenters_identity_does_not_reach_the_applicant(api: Api) -> None:
