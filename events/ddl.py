@@ -14,6 +14,18 @@ REPEATED_EVENT_ID_MESSAGE = (
     " append a correcting event instead"
 )
 
+def _refuse_insert(name: str, table: str, when: str, message: str) -> str:
+    """A trigger that refuses an INSERT into ``table`` when ``when`` holds, with ``message``."""
+    return f"""
+    CREATE TRIGGER IF NOT EXISTS {name}
+    BEFORE INSERT ON {table}
+    WHEN {when}
+    BEGIN
+        SELECT RAISE(ABORT, '{message}');
+    END
+    """
+
+
 STATEMENTS: tuple[str, ...] = (
     """
     CREATE TABLE IF NOT EXISTS events (
@@ -66,31 +78,25 @@ STATEMENTS: tuple[str, ...] = (
         for op in ("UPDATE", "DELETE")
     ),
     # INSERT OR REPLACE deletes the row it collides with without firing a DELETE trigger, so an
-    # insert must be an append: the next position, a new event id, a new stream version.
-    f"""
-    CREATE TRIGGER IF NOT EXISTS events_insert_appends_only
-    BEFORE INSERT ON events
-    WHEN NEW.position IS NOT (SELECT coalesce(max(position), 0) + 1 FROM events)
-        OR EXISTS (SELECT 1 FROM events WHERE stream_id = NEW.stream_id AND version = NEW.version)
-    BEGIN
-        SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE.format(table="events")}');
-    END
-    """,
-    # (its message names the column as SQLite's own would: a repeated command is found by it)
-    f"""
-    CREATE TRIGGER IF NOT EXISTS events_insert_new_event_id
-    BEFORE INSERT ON events
-    WHEN EXISTS (SELECT 1 FROM events WHERE event_id = NEW.event_id)
-    BEGIN
-        SELECT RAISE(ABORT, '{REPEATED_EVENT_ID_MESSAGE}');
-    END
-    """,
-    f"""
-    CREATE TRIGGER IF NOT EXISTS commands_insert_appends_only
-    BEFORE INSERT ON commands
-    WHEN EXISTS (SELECT 1 FROM commands WHERE command_id = NEW.command_id)
-    BEGIN
-        SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE.format(table="commands")}');
-    END
-    """,
+    # insert must be an append: the next position, a new stream version, a new event id (the
+    # last one's message names the column as SQLite's own would: a repeated command is found by it)
+    _refuse_insert(
+        "events_insert_appends_only",
+        "events",
+        "NEW.position IS NOT (SELECT coalesce(max(position), 0) + 1 FROM events)"
+        " OR EXISTS (SELECT 1 FROM events WHERE stream_id = NEW.stream_id AND version = NEW.version)",
+        APPEND_ONLY_MESSAGE.format(table="events"),
+    ),
+    _refuse_insert(
+        "events_insert_new_event_id",
+        "events",
+        "EXISTS (SELECT 1 FROM events WHERE event_id = NEW.event_id)",
+        REPEATED_EVENT_ID_MESSAGE,
+    ),
+    _refuse_insert(
+        "commands_insert_appends_only",
+        "commands",
+        "EXISTS (SELECT 1 FROM commands WHERE command_id = NEW.command_id)",
+        APPEND_ONLY_MESSAGE.format(table="commands"),
+    ),
 )
