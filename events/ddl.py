@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 STORE_SCHEMA_VERSION = 1
 
 IMMUTABLE_MESSAGE = "events are immutable: {op} on {table} is refused; append a correcting event instead"
@@ -99,4 +101,11 @@ STATEMENTS: tuple[str, ...] = (
         "EXISTS (SELECT 1 FROM commands WHERE command_id = NEW.command_id)",
         APPEND_ONLY_MESSAGE.format(table="commands"),
     ),
+)
+
+#: The tables and triggers the statements create, by name: a store opening a file that lacks any
+#: of them (a database written before a trigger was added, or one whose triggers were dropped)
+#: runs the statements again.
+OBJECTS: frozenset[str] = frozenset(
+    re.findall(r"CREATE (?:TABLE|TRIGGER) IF NOT EXISTS (\w+)", "\n".join(STATEMENTS))
 )

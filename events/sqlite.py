@@ -20,7 +20,7 @@ import sqlite_utils
 
 from events.appending import command_event_id, encode_writes, plan_rows
 from events.codec import EventCodec, parse_recorded_at
-from events.ddl import STATEMENTS, STORE_SCHEMA_VERSION
+from events.ddl import OBJECTS, STATEMENTS, STORE_SCHEMA_VERSION
 from events.errors import (
     ConflictError,
     CorruptEventError,
@@ -168,7 +168,7 @@ class SQLiteEventStore:
             row[0]
             for row in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")
         }
-        if {"events", "commands", "checkpoints", "store_meta"} <= have and len(have) >= 8:
+        if have >= OBJECTS:
             return
         conn.execute("BEGIN IMMEDIATE")
         try:

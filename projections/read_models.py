@@ -627,7 +627,8 @@ class ReadModels:
             )
         }
         state = INITIAL
-        for event in self.store.read_stream(PROJECT_PREFIX + project_id, as_of_position=before - 1):
+        stream = self.store.iter_stream(PROJECT_PREFIX + project_id, as_of_position=before - 1, unreadable=_left_out)
+        for event in stream:
             if event.position in failed:
                 continue
             try:

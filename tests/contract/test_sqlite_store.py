@@ -202,6 +202,22 @@ def test_reopening_restores_dropped_triggers(sqlite_store: SQLiteEventStore, db_
     conn.close()
 
 
+def test_a_database_from_before_the_insert_guards_gets_them_when_opened(
+    sqlite_store: SQLiteEventStore, db_path: Path
+) -> None:
+    """A file written before the INSERT triggers existed has every table and the UPDATE and
+    DELETE triggers: opening it adds the ones it lacks, and a replacing insert is refused."""
+    conn = raw_connection(db_path)
+    for name in ("events_insert_appends_only", "events_insert_new_event_id", "commands_insert_appends_only"):
+        conn.execute(f"DROP TRIGGER {name}")
+    row = conn.execute("SELECT * FROM events WHERE position = 1").fetchone()
+    open_sqlite(db_path).close()
+    with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+        conn.execute(f"INSERT OR REPLACE INTO events VALUES ({', '.join('?' * len(row))})", row)
+    conn.close()
+    assert sqlite_store.verify().ok
+
+
 def test_checkpoints_stay_writable(sqlite_store: SQLiteEventStore) -> None:
     sqlite_store.process("r", lambda db, events: None)
     sqlite_store.reset_checkpoint("r")

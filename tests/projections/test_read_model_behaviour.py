@@ -30,6 +30,7 @@ from schemas import events as ev
 from schemas.base import Event, EventMetadata
 from schemas.events import ALL_EVENTS
 from schemas.lifecycle import State
+from schemas.registry import RegistryCreated
 from tests.domain.world import ALICE, APPROVER, CST, OFFICER, Clock, World
 
 
@@ -152,12 +153,21 @@ def test_an_event_this_code_cannot_decode_is_recorded_skipped_and_the_reader_goe
         [StreamWrite(project_stream(pid), (NewEvent(FromTheFuture(note="?"), meta),), expected=1)], command_id="newer"
     )
     newer.close()
+    # and after it, in the same stream, an event the fold cannot apply (re-folding the project
+    # without it reads the stream again, the unreadable event included)
+    stray = RegistryCreated(registry_id="r", name="n", created_at=w.clock(), hash_format="x")
+    w.store.append([StreamWrite(project_stream(pid), (NewEvent(stray, meta),), expected=2)], command_id="stray")
+    edit = ev.DraftEdited(section="statement", fields={"user_scope": "福州市"})
+    w.store.append([StreamWrite(project_stream(pid), (NewEvent(edit, meta),), expected=3)], command_id="after")
     w.do(healthy, ALICE, c.EditDraft(section="statement", fields={"user_scope": "厦门市"}))  # follows the append
     rm = models(w)
     assert rm.position == w.store.head().position  # not wedged at the unreadable event
-    [failure] = rm.failures()
-    assert (failure.position, failure.project_id, failure.type) == (bad.first_position, pid, "FromTheFuture")
-    assert "cannot be read" in failure.error
+    unread, unfolded = rm.failures()
+    assert (unread.position, unread.project_id, unread.type) == (bad.first_position, pid, "FromTheFuture")
+    assert "cannot be read" in unread.error
+    assert (unfolded.project_id, unfolded.type) == (pid, "RegistryCreated")
+    state = rm.state(pid)
+    assert state is not None and state.section("statement")["user_scope"] == "福州市"  # later events applied
     assert rm.snapshot(pid) is None  # never decide a command on a state that skipped an event
     state = rm.state(healthy)
     assert state is not None and state.section("statement")["user_scope"] == "厦门市"
