@@ -486,6 +486,8 @@ def _decide(command: c.Command, s: ProjectState, ctx: Context) -> list[Event]:
                 return [_recommend(c.Recommend(decision="exit", exit_mode="forced"), s, ctx)]
             if actor.role != A:
                 raise DomainError("wrong_role", role=actor.role, action="initiate_exit (voluntary)")
+            if s.pending is not None:  # a regulator's decision waits (a forced ending, say): first that
+                raise DomainError("recommendation_pending")
             notice_days = next((r.params.notice_days for r in program.exit if isinstance(r.params, VoluntaryExit)), 30)
             notified_on = command.users_notified_on
             exit_on = command.planned_exit_on
@@ -714,19 +716,7 @@ def _recommend(command: c.Recommend, s: ProjectState, ctx: Context) -> Event:
         raise DomainError("recommendation_pending")
     if command.decision == "admit" and s.state in (S.UNDER_REVIEW, S.PUBLIC_NOTICE):
         raise DomainError("notice_not_closed")
-    allowed = {
-        "admit": {S.NOTICE_CLOSED},
-        "reject": {S.UNDER_REVIEW, S.NOTICE_CLOSED},
-        "graduate": {S.FINAL_EVALUATION},
-        "exit": {*IN_TEST, S.FINAL_EVALUATION},
-        # forced endings: a test that must stop now (licence lost, designation withdrawn), and
-        # an admission or graduation obtained with false materials
-        "terminate": _LIVE,
-        "revoke": {S.ADMITTED, *IN_TEST, S.GRADUATED},
-    }[command.decision]
-    if s.state not in allowed:
-        zh, _ = STATE_LABELS[s.state]
-        raise DomainError("wrong_state", state=s.state.value, state_zh=zh, action=f"recommend {command.decision}")
+    _decidable(command.decision, s, "recommend")
     category = command.category
     if command.decision in FORCED_ENDINGS:
         if not command.reason:
@@ -753,12 +743,34 @@ def _graduable(s: ProjectState, ctx: Context) -> None:
             raise DomainError("kpis_unmet", kpis=status.missing_en.removeprefix("KPIs not met: "))
 
 
+#: decision -> the states it may be recommended and approved in
+DECIDABLE: dict[str, frozenset[State]] = {
+    "admit": frozenset({S.NOTICE_CLOSED}),
+    "reject": frozenset({S.UNDER_REVIEW, S.NOTICE_CLOSED}),
+    "graduate": frozenset({S.FINAL_EVALUATION}),
+    "exit": frozenset({*IN_TEST, S.FINAL_EVALUATION}),
+    # forced endings: a test that must stop now (licence lost, designation withdrawn), and an
+    # admission or graduation obtained with false materials
+    "terminate": frozenset(_LIVE),
+    "revoke": frozenset({S.ADMITTED, *IN_TEST, S.GRADUATED}),
+}
+
+
+def _decidable(decision: str, s: ProjectState, step: str) -> None:
+    """Refuse a decision in a state it cannot be taken in: recommended there, or approved after
+    the project moved on (a test period that ended while a revocation waited for approval)."""
+    if s.state not in DECIDABLE[decision]:
+        zh, _ = STATE_LABELS[s.state]
+        raise DomainError("wrong_state", state=s.state.value, state_zh=zh, action=f"{step} {decision}")
+
+
 def _approve(command: c.Approve, s: ProjectState, ctx: Context) -> list[Event]:
     pending = s.pending
     if pending is None:
         raise DomainError("no_pending_recommendation")
     if pending.decision != command.decision:
         raise DomainError("recommendation_mismatch", pending=pending.decision, decision=command.decision)
+    _decidable(pending.decision, s, "approve")
     me = ctx.actor.id
     if command.decision in FOUR_EYES and (me == pending.recommender or me in pending.approvers):
         raise DomainError("four_eyes", who=me)
