@@ -23,6 +23,7 @@ from litestar.params import HeaderParameter, QueryParameter
 from litestar.serialization import encode_json
 
 from events.appending import new_event_id
+from events.codec import canonical_json
 from events.model import RecordedEvent
 from events.sqlite import SQLiteEventStore
 from projections.catalog import Catalog
@@ -239,27 +240,29 @@ def query_refused(field: str, rule_zh: str, rule_en: str) -> ApiProblem:
     )
 
 
-def command_id(actor: Actor, key: str | None, request: str | None = None) -> str:
+def command_id(actor: Actor, key: str | None, command: msgspec.Struct | None = None) -> str:
     """The command id of a request: ``http:<actor>:<Idempotency-Key>`` (a key is the actor's own),
     else a fresh one. It is stored in every event's metadata, so :func:`event_out` keeps it from
     readers who must not learn the actor.
 
     Anonymous members of the public share one actor id, so their key is scoped by what they send
-    too (``request``, see :func:`request_digest`): the same key with the same comment is a
-    retry, with another comment another command.
+    too: the same key with the same comment is a retry, with another comment another command.
+    (This digest of the body stays as it was first written, so a retry finds its command.)
     """
     if not key:
         return f"http:{new_event_id()}"
-    if actor.id == ANONYMOUS_PUBLIC.id and request is not None:
-        return f"http:{actor.id}:{key}:{request}"
+    if actor.id == ANONYMOUS_PUBLIC.id and command is not None:
+        digest = hashlib.sha256(msgspec.json.encode(command)).hexdigest()[:16]
+        return f"http:{actor.id}:{key}:{digest}"
     return f"http:{actor.id}:{key}"
 
 
 def request_digest(action: str, project_id: str, command: msgspec.Struct) -> str:
-    """What a request asks for, in 16 hex digits: its action, project and body. A command id
-    used again for a request with another digest is refused, not answered with the first
-    result (see ``CommandOptions.request``)."""
-    asked = f"{action}\n{project_id}\n".encode() + msgspec.json.encode(command)
+    """What a request asks for, in 16 hex digits: its action, project and body (keys sorted, so a
+    client that writes a map in another order is still retrying). A command id used again for a
+    request with another digest is refused, not answered with the first result (see
+    ``CommandOptions.request``)."""
+    asked = f"{action}\n{project_id}\n".encode() + canonical_json(command)
     return hashlib.sha256(asked).hexdigest()[:16]
 
 

@@ -277,7 +277,7 @@ def create_project(
     need(actor, RULES["create_draft"][0])
     asked = request_digest("create_draft", "", data) if idempotency_key else None
     result = registry_of(request).create_project(
-        data, actor, command_id=command_id(actor, idempotency_key, asked), request=asked
+        data, actor, command_id=command_id(actor, idempotency_key), request=asked
     )
     return _accepted(result, 201)
 
@@ -308,15 +308,16 @@ def list_projects(
 ) -> ProjectPage:
     """Projects, filtered, sorted and paged (roles: regulators, auditor; an applicant sees only its
     own organisation's)."""
+    if actor.role != "applicant":
+        need(actor, READERS)
+    state = one_of("state", lifecycle_state, (s.value for s in State))
     if actor.role == "applicant":
         if applicant is not None and applicant != actor.organisation:  # nothing of another's to see
             return ProjectPage(total=0, limit=limit, offset=offset, items=[])
         applicant = actor.organisation
-    else:
-        need(actor, READERS)
     total, rows = read_models_of(request).projects(
         program=program,
-        state=one_of("state", lifecycle_state, (s.value for s in State)),
+        state=state,
         applicant=applicant,
         region=region,
         submitted_from=submitted_from,
@@ -404,7 +405,7 @@ def _command_route(command_type: type[c.Command]) -> HTTPRouteHandler:
             project_id,
             data,
             actor,
-            command_id=command_id(actor, idempotency_key, asked),
+            command_id=command_id(actor, idempotency_key, data),
             expected_version=expected_version(if_match),
             guard=guard,
             request=asked,

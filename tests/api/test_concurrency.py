@@ -152,6 +152,15 @@ def test_a_key_used_again_for_another_request_is_refused_not_answered(api: Api) 
     again = api.post(f"/api/v1/projects/{pid}/edit_draft", "alice", EDIT, headers=key)
     assert again.status_code == 200 and again.json() == first.json()
     assert again.headers["idempotent-replayed"] == "true"
+    # a client that writes a map's keys in another order is still retrying
+    fields = {"channels": ["手机银行"], "user_scope": "福州市"}
+    ordered = {"Idempotency-Key": "k-ordered"}
+    one = api.post(f"/api/v1/projects/{pid}/edit_draft", "alice", {"section": "statement", "fields": fields},
+                   headers=ordered)
+    head = api.head()
+    other_order = {"section": "statement", "fields": dict(reversed(list(fields.items())))}
+    two = api.post(f"/api/v1/projects/{pid}/edit_draft", "alice", other_order, headers=ordered)
+    assert two.status_code == 200 and two.json() == one.json() and api.head() == head
     # creating a draft: another body under the same key is refused too
     body = {"program_key": "ecny-pilot", "title": "一", "app_type": "零售", "lead_name": "福州示范银行",
             "lead_kind": "licensed_institution", "region": "福州"}
