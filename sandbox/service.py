@@ -28,7 +28,7 @@ from typing import Any, TypedDict, Unpack
 import msgspec
 
 from events.errors import ConflictError, StoreBusyError, StoreUnavailableError
-from events.model import AppendResult, NewEvent, StreamWrite
+from events.model import AppendResult, NewEvent, RecordedEvent, StreamWrite
 from events.sqlite import translate_error
 from events.store import EventStore
 from projections.catalog import DATASETS, EMPTY_REFERENCE, PROGRAM_PREFIX, REFERENCE_PREFIX, Catalog
@@ -38,7 +38,7 @@ from sandbox.deciders import Context, decide, tick
 from sandbox.policies import WATCHED_STATES
 from schemas import commands as c
 from schemas import events as ev
-from schemas.base import EventMetadata
+from schemas.base import Event, EventMetadata
 from schemas.bundled import load_programs, load_reference
 from schemas.commands import Actor
 from schemas.errors import DomainError
@@ -168,19 +168,26 @@ class Registry:
         return self.catalog.reference(as_of_position=as_of_position)
 
     def publish_program(
-        self, definition: ProgramDefinition, actor: Actor, *, command_id: str, changes: Sequence[str] = ()
+        self,
+        definition: ProgramDefinition,
+        actor: Actor,
+        *,
+        command_id: str,
+        changes: Sequence[str] = (),
+        request: str | None = None,
     ) -> int:
         """Publish a new program version; the event records what changed from the last one. The
         version number is the expected one: a version published meanwhile is never overwritten.
-        A retried command id is answered with the first result."""
+        A retried command id is answered with the first result (if it carries the same request,
+        see ``CommandOptions.request``)."""
         if actor.role not in (Role.APPROVER, Role.SYSTEM):
             raise DomainError("wrong_role", role=actor.role, action="publish_program_version")
         existing = self.program_versions(definition.key)
         expected_version = existing[-1].version + 1 if existing else 1
         if definition.version != expected_version:
-            previous = self.store.command_result(command_id)  # a retry whose first answer was lost
-            if previous is not None:
-                return previous.last_position
+            earlier = self._earlier(command_id, request)  # a retry whose first answer was lost
+            if earlier is not None:
+                return earlier
             raise DomainError(
                 "invalid_value",
                 field="definition.version",
@@ -189,15 +196,9 @@ class Registry:
             )
         diff = list(changes) or describe_changes(existing[-1] if existing else None, definition)
         event = ev.ProgramVersionPublished(definition=definition, changes=diff)
-        result = self._commit(
-            [
-                StreamWrite(
-                    PROGRAM_PREFIX + definition.key, (NewEvent(event, self._meta(actor, None)),), expected=len(existing)
-                )
-            ],
-            command_id,
-        )
-        return result.last_position
+        meta = self._meta(actor, None, _correlation(command_id, request) if request else None)
+        write = StreamWrite(PROGRAM_PREFIX + definition.key, (NewEvent(event, meta),), expected=len(existing))
+        return self._catalog_append(write, command_id, request)
 
     def update_reference(
         self,
@@ -208,6 +209,7 @@ class Registry:
         command_id: str,
         changes: Sequence[str] = (),
         expected_version: int | None = None,
+        request: str | None = None,
     ) -> int:
         """Replace one reference dataset. The records replace the whole set, so a caller that read
         it names the version it read (``expected_version``, the API's ``If-Match``): a change made
@@ -225,15 +227,37 @@ class Registry:
         stream = REFERENCE_PREFIX + dataset
         version = self.store.stream_version(stream)
         if expected_version is not None and expected_version != version:
-            previous = self.store.command_result(command_id)  # a retry whose first answer was lost
-            if previous is not None:
-                return previous.last_position
+            earlier = self._earlier(command_id, request)  # a retry whose first answer was lost
+            if earlier is not None:
+                return earlier
             raise PreconditionFailed(expected_version, version)
         event = ev.ReferenceDataUpdated(dataset=dataset, records=records, changes=list(changes))
+        meta = self._meta(actor, None, _correlation(command_id, request) if request else None)
         # (the append refuses it if another update lands between this read and the append)
-        write = StreamWrite(stream, (NewEvent(event, self._meta(actor, None)),), expected=version)
+        write = StreamWrite(stream, (NewEvent(event, meta),), expected=version)
+        return self._catalog_append(write, command_id, request)
+
+    def _catalog_append(self, write: StreamWrite, command_id: str, request: str | None) -> int:
+        """Append a program or reference event: its position, or for a repeated command id the
+        first one's, if it came with the same request."""
         result = self._commit([write], command_id)
+        if result.duplicate:
+            self._same_request(result.first_position, command_id, request)
         return result.last_position
+
+    def _earlier(self, command_id: str, request: str | None) -> int | None:
+        """The last position a command id appended before (if with the same request), or None."""
+        previous = self.store.command_result(command_id)
+        if previous is None:
+            return None
+        self._same_request(previous.first_position, command_id, request)
+        return previous.last_position
+
+    def _same_request(self, first_position: int, command_id: str, request: str | None) -> None:
+        if request is None:
+            return
+        [first] = self.store.read_after(first_position - 1, limit=1)
+        _refuse_another_request(first, _correlation(command_id, request))
 
     def install_bundled(self) -> int:
         """Publish the bundled programs and reference data once (idempotent by command id)."""
@@ -259,9 +283,14 @@ class Registry:
             written += 1
         return written
 
-    def _meta(self, actor: Actor, reason: str | None) -> EventMetadata:
+    def _meta(self, actor: Actor, reason: str | None, correlation_id: str | None = None) -> EventMetadata:
         return EventMetadata(
-            actor=actor.id, role=actor.role, organisation=actor.organisation, occurred_at=self.clock(), reason=reason
+            actor=actor.id,
+            role=actor.role,
+            organisation=actor.organisation,
+            occurred_at=self.clock(),
+            reason=reason,
+            correlation_id=correlation_id,
         )
 
     # -- projects -------------------------------------------------------------------------------
@@ -384,7 +413,7 @@ class Registry:
         the project has moved on since)."""
         expected_version, guard = options.get("expected_version"), options.get("guard")
         request = options.get("request")
-        correlation_id = f"{command_id}#{request}" if request else command_id
+        correlation_id = _correlation(command_id, request)
         try:
             moment = options.get("now") or self.clock()
             state = self.load(project_id)
@@ -450,8 +479,8 @@ class Registry:
         streams = [s for s in versions if s.startswith(PROJECT_PREFIX)]
         stream = streams[0] if streams else ""
         events = self.store.read_after(positions.start - 1, limit=len(positions)) if positions else []
-        if events and events[0].metadata.correlation_id not in (correlation_id, events[0].metadata.command_id):
-            raise DomainError("idempotency_key_reused")
+        if events:
+            _refuse_another_request(events[0], correlation_id)
         types = [e.type for e in events]
         return CommandResult(
             project_id=stream.removeprefix(PROJECT_PREFIX),
@@ -508,6 +537,20 @@ class Registry:
             return self.project_ids()
         self.read_models.catch_up()
         return self.read_models.timed(TIMED)
+
+
+def _correlation(command_id: str, request: str | None) -> str:
+    """The correlation id of a command's events: its id, and the request's digest if given."""
+    return f"{command_id}#{request}" if request else command_id
+
+
+def _refuse_another_request(first: RecordedEvent[Event], correlation_id: str) -> None:
+    """Refuse a repeated command id whose first event came with another request. An event with
+    no digest in its correlation id (a command from elsewhere, or from before digests were
+    recorded) is taken for the same request."""
+    recorded = first.metadata.correlation_id
+    if recorded not in (None, correlation_id, first.metadata.command_id):
+        raise DomainError("idempotency_key_reused")
 
 
 @dataclass(slots=True)

@@ -188,7 +188,11 @@ def publish_program(
             "invalid_value", field="definition.key", rule_zh="须与路径一致", rule_en="must match the path"
         )
     position = registry_of(request).publish_program(
-        data.definition, actor, command_id=command_id(actor, idempotency_key), changes=data.changes
+        data.definition,
+        actor,
+        command_id=command_id(actor, idempotency_key),
+        changes=data.changes,
+        request=request_digest("publish_program", key, data) if idempotency_key else None,
     )
     return ProgramPublished(key=key, version=data.definition.version, position=position)
 
@@ -251,6 +255,7 @@ def update_reference(
         command_id=command_id(actor, idempotency_key),
         changes=data.changes,
         expected_version=expected_version(if_match),
+        request=request_digest("update_reference", dataset, data) if idempotency_key else None,
     )
     return _reference_out(request, dataset, 201)
 

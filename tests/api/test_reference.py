@@ -107,3 +107,27 @@ def test_a_replacement_names_the_version_it_read(api: tuple[TestClient[Any], dic
     assert third.status_code == 201, third.text
     again = client.post("/api/v1/reference/pilot_areas", json={"records": [*records]}, headers=keyed)
     assert again.status_code == 201 and again.json()["version"] == third.json()["version"]
+
+
+def test_a_key_used_again_for_another_publication_is_refused(
+    api: tuple[TestClient[Any], dict[str, dict[str, str]]],
+) -> None:
+    """The program and reference routes hold an Idempotency-Key to one request as the project
+    commands do: another body under the same key is refused (422), the same body is a retry."""
+    client, headers = api
+    read = client.get("/api/v1/reference/holidays").json()
+    keyed = {**headers["approver"], "Idempotency-Key": "cal"}
+    body = {"records": [*read["records"], YEAR_2027], "changes": ["2027"]}
+    first = client.post("/api/v1/reference/holidays", json=body, headers=keyed)
+    assert first.status_code == 201, first.text
+    head = client.get("/health").json()
+    again = client.post("/api/v1/reference/holidays", json=body, headers=keyed)
+    assert again.status_code == 201 and again.json()["version"] == first.json()["version"]
+    other = client.post("/api/v1/reference/holidays", json={**body, "changes": ["又一次"]}, headers=keyed)
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused", other.text
+    program = client.get("/api/v1/programs/fintech-sandbox").json()
+    definition = program["versions"][-1] | {"version": program["latest_version"] + 1}
+    published = client.post("/api/v1/programs/fintech-sandbox/versions", headers=keyed,
+                            json={"definition": definition, "changes": ["投诉阈值调整"]})
+    assert published.status_code == 422 and published.json()["code"] == "idempotency_key_reused"
+    assert client.get("/health").json() == head
