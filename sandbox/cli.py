@@ -332,9 +332,15 @@ def tick(db: Path | None, now_text: str | None, future: bool) -> None:
             f" demonstration) / {now_text} 晚于本机时间；计时事件只记录已发生的事（演示时可加 --future）",
             param_hint="--now",
         )
+    skipped: list[str] = []
     with registry_at(db) as registry:
-        written = registry.tick(now)
+        written = registry.tick(now, skipped=skipped)
     click.echo(f"recorded {written} timer events")
+    if skipped:
+        raise CheckFailed(
+            f"项目 {', '.join(skipped)} 的计时无法计算（见日志），其余项目已记录"
+            f" / the timers of {', '.join(skipped)} could not be evaluated (see the log); the others were recorded"
+        )
 
 
 @main.command()

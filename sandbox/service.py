@@ -497,9 +497,17 @@ class Registry:
             if isinstance(e.payload, ev.DraftCreated)
         ]
 
-    def tick(self, now: dt.datetime | None = None, *, project_ids: Iterable[str] | None = None) -> int:
+    def tick(
+        self,
+        now: dt.datetime | None = None,
+        *,
+        project_ids: Iterable[str] | None = None,
+        skipped: list[str] | None = None,
+    ) -> int:
         """Record every timer due at ``now`` for every live project (or for ``project_ids``
-        only); twice for one ``now`` adds nothing. Returns how many events it recorded."""
+        only); twice for one ``now`` adds nothing. Returns how many events it recorded. A
+        project whose timers cannot be evaluated is logged and passed over (and added to
+        ``skipped``, if given)."""
         moment = now or self.clock()
         ref = self.reference()
         written = 0
@@ -512,6 +520,8 @@ class Registry:
                 raise  # the database, not the project: no other project would fare better
             except Exception:  # one project's history must not hold back every other's timers
                 log.exception("tick: the timers of project %s could not be evaluated; the others go on", project_id)
+                if skipped is not None:
+                    skipped.append(project_id)
         return written
 
     def _tick_project(self, project_id: str, ref: ReferenceData, moment: dt.datetime) -> int:

@@ -10,11 +10,14 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from events.model import NewEvent, StreamWrite
 from projections.project import fold
 from sandbox.cli import main
 from sandbox.config import DB_ENV
 from sandbox.demo import build_demo
 from sandbox.registry import open_store
+from schemas.base import EventMetadata
+from schemas.registry import RegistryCreated
 from tests.api.helpers import copy_db
 
 RULE_KEYS = {"id", "label_zh", "label_en", "kind", "params"}
@@ -158,6 +161,22 @@ def test_a_tick_ahead_of_the_clock_needs_future_and_records_nothing_without_it(t
     assert store.head().position == head
     store.close()
     assert int(run("tick", "--db", db, "--now", ahead, "--future").output.split()[1]) > 0
+
+
+def test_a_tick_that_passed_a_project_over_says_so_and_exits_1(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    build_demo(db, today=dt.date(2025, 6, 1))
+    store = open_store(db)
+    stuck = next(e.stream_id for e in store.iter_all() if e.type == "PublicNoticeOpened")
+    now = dt.datetime(2025, 6, 2, tzinfo=dt.UTC)
+    stray = RegistryCreated(registry_id="r", name="n", created_at=now, hash_format="x")
+    store.append([StreamWrite(stuck, (NewEvent(stray, EventMetadata(actor="x", role="system", occurred_at=now)),))],
+                 command_id="stray")
+    store.close()
+    result = run("tick", "--db", db, "--now", "2025-09-01T10:00:00+08:00", ok=False)
+    assert result.exit_code == 1 and stuck.removeprefix("project-") in result.output
+    assert "could not be evaluated" in result.output and "无法计算" in result.output
+    assert int(result.output.split()[1]) > 0  # the others' timers were recorded
 
 
 def test_a_condition_met_by_declared_fields_cites_the_edits_that_declared_them(
