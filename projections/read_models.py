@@ -58,7 +58,7 @@ TABLES = ("rm_project_states", "rm_projects", "rm_register", "rm_queue", "rm_aud
 #: an older shape would silently lack what the fold now records. Register entries are JSON held
 #: as BLOBs (no text round trip on the hot path); stored states are JSON compressed with LZ4
 #: (see ``encode_state``).
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _state_encoder = msgspec.json.Encoder()
 _entry_encoder = msgspec.json.Encoder()
@@ -221,6 +221,9 @@ _CHAINED = (
     ev.ExitInitiated,
     ev.ExitConfirmed,
 )
+#: A forced ending is the completion of its own recommendation only (an exit criterion may end a
+#: project while another recommendation waits).
+_ENDINGS: dict[type, str] = {ev.ProjectTerminated: "terminate", ev.ProjectRevoked: "revoke"}
 _recommendation_encoder = msgspec.json.Encoder()
 
 
@@ -229,7 +232,9 @@ def audit_values(event: RecordedEvent[Event], pending: Recommendation | None) ->
     completes a recommendation (``pending``: the one open before the event), that recommendation
     (encoded)."""
     chain = None
-    if pending is not None and isinstance(event.payload, _CHAINED):
+    if pending is not None and (
+        isinstance(event.payload, _CHAINED) or _ENDINGS.get(type(event.payload)) == pending.decision
+    ):
         chain = _recommendation_encoder.encode(
             {
                 "id": pending.recommendation_id,

@@ -233,6 +233,11 @@ def test_data_asset_listing_forced_exit_and_the_other_endings(api: Api) -> None:
         api.do(other, "ada", "approve", {"decision": ending})
     assert api.state(ended["terminate"]) == "TERMINATED"
     assert api.state(ended["revoke"]) == "REVOKED"
+    for ending, other in ended.items():  # the audit trail names who recommended and who approved
+        decisions = api.get("/api/v1/audit/decisions", "audrey", params={"project": other}).json()
+        [last] = [d for d in decisions if d["type"] in ("ProjectTerminated", "ProjectRevoked")]
+        chain = last["detail"]["recommendation"]
+        assert (chain["decision"], chain["recommender"], chain["approvers"]) == (ending, "carol", ["ada"])
     register = api.get("/api/v1/register", params={"program": "data-asset"}).json()
     assert {e["id"]: e["final_outcome"] for e in register["items"]} == {
         pid: "EXITED", ended["terminate"]: "TERMINATED", ended["revoke"]: "REVOKED"}
