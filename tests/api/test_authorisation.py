@@ -296,6 +296,10 @@ def test_a_partner_acts_for_itself_and_never_for_the_lead(api: Api) -> None:
         assert "fzbank" in r.json()["message_en"] and r.json()["message_zh"]
         assert api.head() == head
     api.do(pid, "tom", "attest", {"statement": "no_violations"})
+    api.do(pid, "tom", "attach_document", {"kind": "security_assessment", "sha256": "a" * 64, "title": "安全评估"})
+    r = api.post(f"/api/v1/projects/{pid}/attach_document", "tom",
+                 {"kind": "board_resolution", "sha256": "b" * 64, "title": "董事会决议", "holder": "fzbank"})
+    assert r.status_code == 403 and r.json()["code"] == "not_your_organisation"  # not for the lead either
     api.do(pid, "tom", "withdraw_partner", {"organisation": "techco"})
     assert api.get(f"/api/v1/projects/{pid}", "tom").status_code == 404  # no longer one of its applicants
     assert api.state(pid) == "DRAFT"

@@ -30,7 +30,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from events.model import RecordedEvent
 from projections.project import INITIAL, ProjectState, evolve, fold, local_date
 from projections.rules import admission_checklist
-from sandbox.deciders import LEAD_ONLY, RULES
+from sandbox.deciders import DECIDABLE, LEAD_ONLY, RULES
 from sandbox.service import PROJECT_PREFIX, project_stream
 from schemas import commands as c
 from schemas import events as ev
@@ -440,6 +440,7 @@ class RegistryMachine(RuleBasedStateMachine):
             pending = before.pending
             decision = "terminate" if isinstance(event, ev.ProjectTerminated) else "revoke"
             assert pending is not None and pending.decision == decision, f"{kind} without its recommendation"
+            assert before.state in DECIDABLE[decision], f"{decision} approved in {before.state}"
             assert pending.recommender not in pending.approvers
             assert len(set(pending.approvers)) == len(pending.approvers) == pending.approvals_required
         # admission only after the notice closed, with every condition met or waived
