@@ -233,7 +233,11 @@ def audit_values(event: RecordedEvent[Event], pending: Recommendation | None) ->
     (encoded)."""
     chain = None
     if pending is not None and (
-        isinstance(event.payload, _CHAINED) or _ENDINGS.get(type(event.payload)) == pending.decision
+        isinstance(event.payload, _CHAINED)
+        or (
+            _ENDINGS.get(type(event.payload)) == pending.decision
+            and len(pending.approvers) >= pending.approvals_required
+        )
     ):
         chain = _recommendation_encoder.encode(
             {

@@ -750,9 +750,10 @@ DECIDABLE: dict[str, frozenset[State]] = {
     "graduate": frozenset({S.FINAL_EVALUATION}),
     "exit": frozenset({*IN_TEST, S.FINAL_EVALUATION}),
     # forced endings: a test that must stop now (licence lost, designation withdrawn), and an
-    # admission or graduation obtained with false materials
+    # admission or graduation obtained with false materials, found out at any point from the
+    # admission on (a revocation recommended during the test may be approved after it ended)
     "terminate": frozenset(_LIVE),
-    "revoke": frozenset({S.ADMITTED, *IN_TEST, S.GRADUATED}),
+    "revoke": frozenset({S.ADMITTED, *IN_TEST, S.FINAL_EVALUATION, S.GRADUATED}),
 }
 
 

@@ -105,6 +105,7 @@ class Prepared:
     writes: list[StreamWrite]
     event_types: list[str]
     correlation_id: str  # the command id, and the request's digest if one was given
+    stream: str | None  # the project's stream, or None for a draft created under a new id
 
 
 def project_stream(project_id: str) -> str:
@@ -185,7 +186,7 @@ class Registry:
         existing = self.program_versions(definition.key)
         expected_version = existing[-1].version + 1 if existing else 1
         if definition.version != expected_version:
-            earlier = self._earlier(command_id, request)  # a retry whose first answer was lost
+            earlier = self._earlier(PROGRAM_PREFIX + definition.key, command_id, request)  # a lost answer
             if earlier is not None:
                 return earlier
             raise DomainError(
@@ -227,7 +228,7 @@ class Registry:
         stream = REFERENCE_PREFIX + dataset
         version = self.store.stream_version(stream)
         if expected_version is not None and expected_version != version:
-            earlier = self._earlier(command_id, request)  # a retry whose first answer was lost
+            earlier = self._earlier(stream, command_id, request)  # a retry whose first answer was lost
             if earlier is not None:
                 return earlier
             raise PreconditionFailed(expected_version, version)
@@ -242,22 +243,21 @@ class Registry:
         first one's, if it came with the same request."""
         result = self._commit([write], command_id)
         if result.duplicate:
-            self._same_request(result.first_position, command_id, request)
+            self._same_request(result.first_position, write.stream_id, command_id, request)
         return result.last_position
 
-    def _earlier(self, command_id: str, request: str | None) -> int | None:
-        """The last position a command id appended before (if with the same request), or None."""
+    def _earlier(self, stream: str, command_id: str, request: str | None) -> int | None:
+        """The last position a command id appended to ``stream`` before (if with the same
+        request), or None."""
         previous = self.store.command_result(command_id)
         if previous is None:
             return None
-        self._same_request(previous.first_position, command_id, request)
+        self._same_request(previous.first_position, stream, command_id, request)
         return previous.last_position
 
-    def _same_request(self, first_position: int, command_id: str, request: str | None) -> None:
-        if request is None:
-            return
+    def _same_request(self, first_position: int, stream: str, command_id: str, request: str | None) -> None:
         [first] = self.store.read_after(first_position - 1, limit=1)
-        _refuse_another_request(first, _correlation(command_id, request))
+        _refuse_another_request(first, stream, _correlation(command_id, request) if request else None)
 
     def install_bundled(self) -> int:
         """Publish the bundled programs and reference data once (idempotent by command id)."""
@@ -414,6 +414,8 @@ class Registry:
         expected_version, guard = options.get("expected_version"), options.get("guard")
         request = options.get("request")
         correlation_id = _correlation(command_id, request)
+        # a create is retried under a new id: its first result is a draft created elsewhere
+        stream = None if isinstance(command, c.CreateDraft) else project_stream(project_id)
         try:
             moment = options.get("now") or self.clock()
             state = self.load(project_id)
@@ -428,7 +430,7 @@ class Registry:
         except Exception:
             previous = self.store.command_result(command_id)
             if previous is not None:
-                return self._replayed(previous.versions, previous.positions, correlation_id)
+                return self._replayed(stream, previous.versions, previous.positions, correlation_id)
             raise
         occurred = getattr(command, "occurred_at", None) or moment
         meta = EventMetadata(
@@ -459,12 +461,13 @@ class Registry:
             writes=[StreamWrite(project_stream(project_id), new, expected=state.version)],
             event_types=[e.event_type for e in decided.all],
             correlation_id=correlation_id,
+            stream=stream,
         )
 
     def _conclude(self, prepared: Prepared, appended: AppendResult) -> CommandResult:
         """What a prepared command's append recorded (the first result, for a repeat)."""
         if appended.duplicate:
-            return self._replayed(appended.versions, appended.positions, prepared.correlation_id)
+            return self._replayed(prepared.stream, appended.versions, appended.positions, prepared.correlation_id)
         return CommandResult(
             project_id=prepared.project_id,
             version=appended.versions.get(project_stream(prepared.project_id), prepared.version),
@@ -472,15 +475,18 @@ class Registry:
             event_types=prepared.event_types,
         )
 
-    def _replayed(self, versions: dict[str, int], positions: range, correlation_id: str) -> CommandResult:
-        """The first result of a repeated command id, if the first request was this one: its
-        events' correlation id is this one's, or just the command id (no request digest was
-        recorded: a command from elsewhere, or from before digests were)."""
+    def _replayed(
+        self, stream: str | None, versions: dict[str, int], positions: range, correlation_id: str
+    ) -> CommandResult:
+        """The first result of a repeated command id, if the first request was this one: a command
+        on this project's ``stream`` (None: a draft created under a new id) whose events'
+        correlation id is this one's, or just the command id (no request digest was recorded: a
+        command from elsewhere, or from before digests were)."""
         streams = [s for s in versions if s.startswith(PROJECT_PREFIX)]
         stream = streams[0] if streams else ""
         events = self.store.read_after(positions.start - 1, limit=len(positions)) if positions else []
         if events:
-            _refuse_another_request(events[0], correlation_id)
+            _refuse_another_request(events[0], stream, correlation_id)
         types = [e.type for e in events]
         return CommandResult(
             project_id=stream.removeprefix(PROJECT_PREFIX),
@@ -554,12 +560,17 @@ def _correlation(command_id: str, request: str | None) -> str:
     return f"{command_id}#{request}" if request else command_id
 
 
-def _refuse_another_request(first: RecordedEvent[Event], correlation_id: str) -> None:
-    """Refuse a repeated command id whose first event came with another request. An event with
-    no digest in its correlation id (a command from elsewhere, or from before digests were
-    recorded) is taken for the same request."""
+def _refuse_another_request(first: RecordedEvent[Event], stream: str | None, correlation_id: str | None) -> None:
+    """Refuse a repeated command id whose first event went to another stream (another project,
+    program or dataset; ``stream`` None: it must have created a draft) or, given the request's
+    ``correlation_id``, came with another request. An event with no digest in its correlation id
+    (a command from elsewhere, or from before digests were recorded) is taken for the same
+    request if it is in the same stream."""
+    elsewhere = first.type != ev.DraftCreated.event_type if stream is None else first.stream_id != stream
+    if elsewhere:
+        raise DomainError("idempotency_key_reused")
     recorded = first.metadata.correlation_id
-    if recorded not in (None, correlation_id, first.metadata.command_id):
+    if correlation_id is not None and recorded not in (None, correlation_id, first.metadata.command_id):
         raise DomainError("idempotency_key_reused")
 
 

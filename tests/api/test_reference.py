@@ -10,6 +10,7 @@ import pytest
 from litestar.testing import TestClient
 
 from sandbox.api import create_app
+from schemas.commands import Actor
 
 YEAR_2027 = {
     "year": 2027,
@@ -130,4 +131,26 @@ def test_a_key_used_again_for_another_publication_is_refused(
     published = client.post("/api/v1/programs/fintech-sandbox/versions", headers=keyed,
                             json={"definition": definition, "changes": ["投诉阈值调整"]})
     assert published.status_code == 422 and published.json()["code"] == "idempotency_key_reused"
+    # nor is a project command answered with the dataset's update
+    command = client.post("/api/v1/projects/nope/waive_condition", headers=keyed,
+                          json={"condition_id": "x", "reason": "豁免"})
+    assert command.status_code == 422 and command.json()["code"] == "idempotency_key_reused", command.text
+    assert client.get("/health").json() == head
+
+
+def test_a_key_whose_first_use_recorded_no_request_is_still_held_to_its_stream(
+    api: tuple[TestClient[Any], dict[str, dict[str, str]]],
+) -> None:
+    """A command recorded without a request digest (by the CLI, or before digests were kept) is
+    taken for the same request only on the stream it went to: the key of a dataset's update is
+    not the answer to a project command."""
+    client, headers = api
+    registry = client.app.state.registry
+    records = client.get("/api/v1/reference/holidays").json()["records"]
+    approver = Actor(id="ap", role="approver")
+    registry.update_reference("holidays", [*records, YEAR_2027], approver, command_id="http:ap:legacy")
+    head = client.get("/health").json()
+    command = client.post("/api/v1/projects/nope/waive_condition", json={"condition_id": "x", "reason": "豁免"},
+                          headers={**headers["approver"], "Idempotency-Key": "legacy"})
+    assert command.status_code == 422 and command.json()["code"] == "idempotency_key_reused", command.text
     assert client.get("/health").json() == head

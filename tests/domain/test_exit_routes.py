@@ -293,10 +293,10 @@ def test_terminated_on_a_recommendation_approved_by_others() -> None:
     assert s.pending is None and s.decisions[-1].decision == "terminate"
 
 
-def test_a_forced_ending_waiting_for_approval_cannot_be_escaped_or_outlived() -> None:
-    """While a revocation waits for its approvals the applicant cannot exit instead, and once the
-    test period has ended (the project moved to final evaluation, where revocation is no longer
-    a decision to take) the waiting approvals are refused."""
+def test_a_forced_ending_waiting_for_approval_cannot_be_escaped_and_outlives_the_test() -> None:
+    """While a revocation waits for its approvals the applicant cannot exit instead; once the
+    test period has ended (the project moved to final evaluation) it is still decided, never
+    left waiting where nothing could decide it."""
     w, pid = fintech_in_test()
     w.do(pid, OFFICER, c.Recommend(decision="revoke", reason="伪造外部法律评估意见"))
     w.do(pid, APPROVER, c.Approve(decision="revoke"))
@@ -308,8 +308,8 @@ def test_a_forced_ending_waiting_for_approval_cannot_be_escaped_or_outlived() ->
     w.clock.to(end + dt.timedelta(days=1))
     w.tick()
     assert w.state(pid).state == State.FINAL_EVALUATION
-    w.refused(pid, APPROVER2, c.Approve(decision="revoke"), "wrong_state")
-    assert w.state(pid).state == State.FINAL_EVALUATION
+    w.do(pid, APPROVER2, c.Approve(decision="revoke"))
+    assert w.state(pid).state == State.REVOKED
 
 
 def _approved(w: World, pid: str, decision: str) -> None:

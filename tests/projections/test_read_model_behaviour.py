@@ -177,6 +177,20 @@ def test_an_event_this_code_cannot_decode_is_recorded_skipped_and_the_reader_goe
     assert rm.dump() == incremental
 
 
+def test_an_ending_by_an_exit_criterion_is_not_chained_to_a_recommendation_still_waiting(tmp_path: Path) -> None:
+    """A termination recommended but not yet approved, then a licence lost: the exit criterion
+    ends the project, and the audit trail does not present the waiting recommendation as the
+    decision (nobody approved it)."""
+    w = sqlite_world(tmp_path / "r.db")
+    pid = on_notice(w)
+    w.start_testing(pid)
+    w.do(pid, OFFICER, c.Recommend(decision="terminate", category="designation_withdrawn", reason="资质条件丧失"))
+    w.do(pid, OFFICER, c.RecordExternalFact(trigger="licence_lost", on=w.clock.today))
+    assert w.state(pid).state == State.TERMINATED
+    [ended] = [row for row in models(w).audit(pid) if row["type"] == "ProjectTerminated"]
+    assert ended["role"] == "system" and "recommendation" not in ended["detail"]
+
+
 def test_a_failure_of_the_read_models_does_not_fail_the_command(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
