@@ -29,7 +29,7 @@ import sqlite3
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection
 from typing import Any, NamedTuple
@@ -548,16 +548,25 @@ class ReadModels:
         return self._stored(self.db.conn, project_id, before - 1) or INITIAL
 
     def _stored(self, conn: sqlite3.Connection, project_id: str, upto: int) -> ProjectState | None:
-        """The project's stored snapshot with its events up to position ``upto`` folded on."""
+        """The project's stored snapshot with its events up to position ``upto`` folded on,
+        leaving out, as the reader did, the ones it recorded it could not fold or read."""
         row = conn.execute("SELECT state FROM rm_project_states WHERE project_id = ?", (project_id,)).fetchone()
         if row is None:
             return None
         state = decode_state(row[0])
         stream = PROJECT_PREFIX + project_id
         # (an event that cannot be read was recorded as a failure when the reader met it)
-        events = self.store.iter_stream(
+        events: Iterable[RecordedEvent[Event]] = self.store.iter_stream(
             stream, from_version=state.version + 1, as_of_position=upto, unreadable=_left_out
         )
+        if project_id in self._failed:
+            failed = {
+                position
+                for (position,) in conn.execute(
+                    "SELECT position FROM rm_failures WHERE project_id = ? AND stage = 'fold'", (project_id,)
+                )
+            }
+            events = (e for e in events if e.position not in failed)
         return fold(events, state)
 
     def apply(self, db: sqlite_utils.Database, events: Sequence[RecordedEvent[Event]]) -> None:
