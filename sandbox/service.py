@@ -302,11 +302,17 @@ class Registry:
         snapshot of the project plus its events after the snapshot, the same state as a replay
         (the read models' property tests hold them to it)."""
         stream = project_stream(project_id)
-        if as_of_position is None and as_of_time is None and self.read_models is not None:
-            snapshot = self.read_models.snapshot(project_id)
-            if snapshot is not None:
-                return fold(self.store.iter_stream(stream, from_version=snapshot.version + 1), snapshot)
-        return fold(self.store.iter_stream(stream, as_of_position=as_of_position, as_of_time=as_of_time))
+        try:
+            if as_of_position is None and as_of_time is None and self.read_models is not None:
+                snapshot = self.read_models.snapshot(project_id)
+                if snapshot is not None:
+                    return fold(self.store.iter_stream(stream, from_version=snapshot.version + 1), snapshot)
+            return fold(self.store.iter_stream(stream, as_of_position=as_of_position, as_of_time=as_of_time))
+        except (StoreBusyError, StoreUnavailableError):
+            raise  # the database, not the project's history
+        except Exception as e:  # an event this code cannot read or apply (a newer release's, a bug)
+            log.exception("project %s: its history cannot be folded", project_id)
+            raise DomainError("history_unreadable", project_id=project_id, error=f"{type(e).__name__}: {e}") from e
 
     def bound_program(self, state: ProjectState, today: dt.date, key: str | None = None) -> ProgramDefinition:
         if state.program_version:

@@ -29,6 +29,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the project is {state}, a terminal state",
     ),
     "not_found": ("项目 {project_id} 不存在", "project {project_id} does not exist"),
+    "history_unreadable": (
+        "项目 {project_id} 的历史中有本系统无法读取或应用的事件（{error}）；在此问题解决之前，不能对其作出任何决定",
+        "the history of project {project_id} holds an event this registry cannot read or apply ({error});"
+        " nothing can be decided on it until that is resolved",
+    ),
     "idempotency_key_reused": (
         "该 Idempotency-Key（命令编号）已用于另一个请求，请换用新的",
         "this Idempotency-Key (command id) was already used for another request; use a new key",

@@ -28,6 +28,7 @@ from sandbox.service import Registry, project_stream
 from schemas import commands as c
 from schemas import events as ev
 from schemas.base import Event, EventMetadata
+from schemas.errors import DomainError
 from schemas.events import ALL_EVENTS
 from schemas.lifecycle import State
 from schemas.registry import RegistryCreated
@@ -127,8 +128,10 @@ def test_an_event_the_fold_cannot_apply_is_recorded_skipped_and_the_reader_goes_
     state = rm.state(pid)
     assert state is not None and state.section("statement")["user_scope"] == "福州市"  # later events applied
     assert rm.snapshot(pid) is None  # never decide a command on a state that skipped an event
-    with pytest.raises(TypeError, match="FromTheFuture"):
-        w.registry.load(pid)  # the service replays the log instead, and the unknown type is a bug
+    with pytest.raises(DomainError, match="FromTheFuture") as refused:
+        w.registry.load(pid)  # the service replays the log instead, and meets the event it cannot apply
+    assert refused.value.code == "history_unreadable" and pid in refused.value.message_zh
+    w.refused(pid, ALICE, c.EditDraft(section="statement", fields={"user_scope": "厦门市"}), "history_unreadable")
     w.do(healthy, ALICE, c.EditDraft(section="statement", fields={"user_scope": "厦门市"}))  # others go on
     incremental = rm.dump()
     rm.rebuild()
