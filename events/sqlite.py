@@ -327,15 +327,12 @@ class SQLiteEventStore:
                     payload = decode(data)
                     decoded_metadata = decode_metadata(metadata)
                 except (UnicodeDecodeError, StoreError, msgspec.MsgspecError) as e:
-                    error = e
+                    if unreadable is not None:
+                        unreadable(position, stream_id, type_, e)
+                        continue
                     if isinstance(e, UnicodeDecodeError):  # read as bytes: msgspec checks the UTF-8
-                        error = CorruptEventError(position, f"a stored column is not valid UTF-8 text ({e})")
-                    if unreadable is None:
-                        if error is e:
-                            raise
-                        raise error from e
-                    unreadable(position, stream_id, type_, error)
-                    continue
+                        raise CorruptEventError(position, f"a stored column is not valid UTF-8 text ({e})") from e
+                    raise
                 if at != last_text:
                     last_text, last_time = at, parse_recorded_at(at)
                 # positional, in RecordedEvent's field order

@@ -345,6 +345,12 @@ class Failure(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+def _failed_positions(conn: sqlite3.Connection, project_id: str) -> set[int]:
+    """The positions of the project's events the reader recorded it could not fold or read."""
+    sql = "SELECT position FROM rm_failures WHERE project_id = ? AND stage = 'fold'"
+    return {position for (position,) in conn.execute(sql, (project_id,))}
+
+
 def _left_out(position: int, stream_id: str, type_: str, error: Exception) -> None:
     """An event that cannot be decoded, met again after the reader recorded it: left out."""
 
@@ -560,12 +566,7 @@ class ReadModels:
             stream, from_version=state.version + 1, as_of_position=upto, unreadable=_left_out
         )
         if project_id in self._failed:
-            failed = {
-                position
-                for (position,) in conn.execute(
-                    "SELECT position FROM rm_failures WHERE project_id = ? AND stage = 'fold'", (project_id,)
-                )
-            }
+            failed = _failed_positions(conn, project_id)
             events = (e for e in events if e.position not in failed)
         return fold(events, state)
 
@@ -638,12 +639,7 @@ class ReadModels:
     def _refold(self, conn: sqlite3.Connection, project_id: str, before: int) -> Draft:
         """The project's draft as it stood before the event at ``before`` failed half-way: its
         events up to there, less the ones that failed (the slow path, for a failure only)."""
-        failed = {
-            row[0]
-            for row in conn.execute(
-                "SELECT position FROM rm_failures WHERE project_id = ? AND stage = 'fold'", (project_id,)
-            )
-        }
+        failed = _failed_positions(conn, project_id)
         state = INITIAL
         stream = self.store.iter_stream(PROJECT_PREFIX + project_id, as_of_position=before - 1, unreadable=_left_out)
         for event in stream:
