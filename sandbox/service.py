@@ -45,6 +45,7 @@ from schemas.errors import DomainError
 from schemas.lifecycle import Role, State
 from schemas.programs import ProgramDefinition
 from schemas.reference import Dataset, HolidayCalendar, ReferenceData, with_records
+from schemas.validation import violation
 
 log = logging.getLogger("sandbox.service")
 
@@ -222,7 +223,10 @@ class Registry:
         try:
             with_records(EMPTY_REFERENCE, dataset, records)  # refuse records that do not validate
         except (msgspec.ValidationError, ValueError) as e:
-            raise DomainError("invalid_value", field=f"records ({dataset})", rule_zh=str(e), rule_en=str(e)) from e
+            wrong = violation("records", str(e))
+            raise DomainError(
+                "invalid_value", field=f"{wrong.field} ({dataset})", rule_zh=wrong.rule_zh, rule_en=wrong.rule
+            ) from e
         if dataset == "holidays":
             _keep_published_years(self.reference().holidays, records)
         stream = REFERENCE_PREFIX + dataset

@@ -6,22 +6,86 @@ The HTTP layer maps codes to status codes; the CLI prints the English and Chines
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from schemas.lifecycle import ROLE_LABELS, Role
+
+#: The Chinese for each action a refusal can name (the English is the action's own name, as in
+#: the API's routes), and for the words compound actions are made of ("recommend admit",
+#: "initiate_exit (forced)").
+ACTION_LABELS_ZH: dict[str, str] = {
+    "create_draft": "创建草稿",
+    "edit_draft": "编辑草稿",
+    "add_partner": "添加合作机构",
+    "withdraw_partner": "合作机构退出",
+    "attach_document": "上传材料",
+    "attest": "作出声明",
+    "submit": "提交申请",
+    "withdraw": "撤回申请",
+    "supply_information": "补充材料",
+    "accept_intake": "受理申请",
+    "request_information": "要求补充材料",
+    "assign_case_officer": "指派经办人",
+    "file_assessment": "提交评估意见",
+    "open_public_notice": "启动公示",
+    "comment": "提交公示意见",
+    "object": "提出异议",
+    "dispose_objection": "处理异议",
+    "recommend": "推荐",
+    "approve": "批准",
+    "waive_condition": "豁免准入条件",
+    "start_test": "开始测试",
+    "report_metrics": "报送测试数据",
+    "report_incident": "报告风险事件",
+    "remediate_incident": "整改风险事件",
+    "log_complaint": "登记投诉",
+    "request_extension": "申请延期",
+    "grant_extension": "批准延期",
+    "refuse_extension": "拒绝延期",
+    "suspend": "暂停测试",
+    "reinstate": "恢复测试",
+    "submit_final_report": "提交最终报告",
+    "accept_final_report": "接受最终报告",
+    "initiate_exit": "启动退出",
+    "confirm_exit": "确认退出",
+    "record_external_fact": "登记外部事实",
+    "publish_program_version": "发布项目类型版本",
+    "update_reference_data": "更新参考数据",
+    # decisions and the kinds of exit
+    "admit": "准入",
+    "reject": "不予准入",
+    "graduate": "测试通过",
+    "exit": "退出",
+    "terminate": "终止",
+    "revoke": "撤销",
+    "forced": "强制",
+    "voluntary": "自愿",
+}
+
+_WORD = re.compile(r"[a-z_]+")
+
+
+def action_zh(action: str) -> str:
+    """The Chinese for an action: ``recommend admit`` -> 推荐准入, ``initiate_exit (forced)`` ->
+    启动退出（强制）. A word without a label keeps its English."""
+    words = _WORD.sub(lambda m: ACTION_LABELS_ZH.get(m[0], m[0]), action)
+    return words.replace(" ", "").replace("(", "（").replace(")", "）")
 
 #: code -> (Chinese, English). Placeholders are filled from the refusal's ``params``.
 MESSAGES: dict[str, tuple[str, str]] = {
-    "wrong_role": ("角色“{role}”无权执行“{action}”", "role '{role}' may not {action}"),
+    "wrong_role": ("角色“{role_zh}”无权执行“{action_zh}”", "role '{role}' may not {action}"),
     "not_your_organisation": (
         "申请机构只能为本机构的项目操作",
         "an applicant may act only for its own organisation",
     ),
     "lead_only": (
-        "只有牵头申请机构（{lead}）可以执行“{action}”；合作机构只能为本机构提交材料和声明、报送测试数据或退出",
+        "只有牵头申请机构（{lead}）可以执行“{action_zh}”；合作机构只能为本机构提交材料和声明、报送测试数据或退出",
         "only the lead applicant ({lead}) may {action}; a partner attaches and attests for itself,"
         " reports on the test, or withdraws itself",
     ),
     "wrong_state": (
-        "项目处于“{state_zh}”状态，不能执行“{action}”",
+        "项目处于“{state_zh}”状态，不能执行“{action_zh}”",
         "the project is {state}; '{action}' is not possible in this state",
     ),
     "terminal_state": (
@@ -110,7 +174,7 @@ class DomainError(Exception):
         self.params = params
         self.details = details or []
         zh, en = MESSAGES[code]
-        self.message_zh = zh.format_map(_Defaulting(params))
+        self.message_zh = zh.format_map(_Defaulting({**_labels(params), **params}))
         self.message_en = en.format_map(_Defaulting(params))
         super().__init__(f"{code}: {self.message_en}")
 
@@ -121,6 +185,16 @@ class DomainError(Exception):
             "message_en": self.message_en,
             "details": self.details,
         }
+
+
+def _labels(params: dict[str, Any]) -> dict[str, str]:
+    """The Chinese labels of the action and role a refusal names, for its Chinese message."""
+    labels = {}
+    if "action" in params:
+        labels["action_zh"] = action_zh(str(params["action"]))
+    if params.get("role") in ROLE_LABELS:
+        labels["role_zh"] = ROLE_LABELS[Role(params["role"])][0]
+    return labels
 
 
 class _Defaulting(dict[str, Any]):

@@ -50,7 +50,8 @@ def reject_null(request: Request[Any, Any, Any]) -> None:
         if request.query_params.get(wire) != "null" or not definition.is_optional:
             continue
         if not any(t.is_subclass_of(str) for t in definition.inner_types if not t.is_none_type):
-            raise BadInput(wire, "must be a value of its type, or absent (not the word null)", "query")
+            rule = "must be a value of its type, or absent (not the word null)"
+            raise BadInput(wire, rule, "须为该类型的值或不给出（不能写 null）", "query")
 
 
 async def tick_once(registry: Registry, every: float) -> None:
@@ -146,7 +147,7 @@ def create_app(
         params = request.query_params
         for name in params:
             if len(params.getall(name)) > 1:
-                raise BadInput(name, "must be given at most once", "query")
+                raise BadInput(name, "must be given at most once", "最多只能给出一次", "query")
         if "null" in params.values():
             reject_null(request)
 

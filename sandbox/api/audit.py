@@ -185,7 +185,8 @@ async def events_stream(
     if last_event_id is not None:
         start, field = int(last_event_id), "Last-Event-ID"
     if start > head:
-        raise BadInput(field, f"must not be after the head of the log (position {head})", "query")
+        rule = f"must not be after the head of the log (position {head})"
+        raise BadInput(field, rule, f"不能超过日志末端（位置 {head}）", "query")
     notifier: asyncio.Condition = request.app.state.appended
 
     async def feed() -> AsyncGenerator[ServerSentEventMessage, None]:

@@ -168,7 +168,8 @@ def utc(moment: dt.datetime | None, field: str = "as_of") -> dt.datetime | None:
         moment.astimezone(CHINA)
         moment = moment.astimezone(dt.UTC)
     except (OverflowError, ValueError):
-        raise BadInput(field, "must be a time between years 1 and 9999 in every time zone", "query") from None
+        rule = "must be a time between years 1 and 9999 in every time zone"
+        raise BadInput(field, rule, "须为各时区均在 1 至 9999 年之间的时间", "query") from None
     # Every moment before the registry existed means the same (nothing recorded yet). The store
     # formats years below 1000 without leading zeros, which would sort them after today.
     return max(moment, EPOCH)
@@ -236,7 +237,7 @@ def query_refused(field: str, rule_zh: str, rule_en: str) -> ApiProblem:
         "invalid_value",
         f"查询参数 {field} 不可用：{rule_zh}",
         f"the query parameter {field} cannot be used: {rule_en}",
-        errors=[{"field": field, "rule": rule_en, "source": "query"}],
+        errors=[{"field": field, "rule": rule_en, "rule_zh": rule_zh, "source": "query"}],
     )
 
 
@@ -271,7 +272,7 @@ def expected_version(if_match: str | None) -> int | None:
         return None
     text = if_match.strip().removeprefix("W/").strip('"')
     if not text.isdigit():
-        raise BadInput("If-Match", 'must be a project version such as "7"')
+        raise BadInput("If-Match", 'must be a project version such as "7"', '须为项目版本号，如 "7"')
     return int(text)
 
 
@@ -317,7 +318,12 @@ def _all_dates(command: msgspec.Struct) -> list[tuple[str, dt.date]]:
 def check_dates(command: msgspec.Struct) -> None:
     """422 ``out_of_range`` naming every date of the command outside EARLIEST..LATEST."""
     wrong = [
-        {"field": path, "rule": f"must be between {EARLIEST} and {LATEST}", "source": "body"}
+        {
+            "field": path,
+            "rule": f"must be between {EARLIEST} and {LATEST}",
+            "rule_zh": f"须在 {EARLIEST} 至 {LATEST} 之间",
+            "source": "body",
+        }
         for path, day in _all_dates(command)
         if not EARLIEST <= day <= LATEST
     ]

@@ -9,7 +9,6 @@ so the document and the handlers cannot drift apart.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 import msgspec
@@ -21,10 +20,14 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import ParameterKwarg
+from litestar.types import Empty
+from litestar.utils.scope.state import ScopeState
 
 from events.errors import ConflictError, StoreBusyError, StoreError, StoreUnavailableError
 from sandbox.service import PreconditionFailed
 from schemas.errors import DomainError
+from schemas.validation import allowed_values, explain, rule_zh, with_values
 
 MEDIA = "application/problem+json"
 log = logging.getLogger("sandbox.api")
@@ -50,11 +53,17 @@ STATUS: dict[str, int] = {
 
 
 class FieldError(msgspec.Struct, kw_only=True):
-    """One invalid field: where (a dotted path such as ``metrics.users``) and which rule it broke."""
+    """One invalid field: where (a dotted path such as ``metrics.users``) and which rule it broke,
+    in English and Chinese."""
 
     field: str
     rule: str
+    rule_zh: str = ""
     source: str = "body"
+
+    def __post_init__(self) -> None:
+        if not self.rule_zh:
+            self.rule_zh = rule_zh(self.rule)
 
 
 class Problem(msgspec.Struct, kw_only=True):
@@ -96,13 +105,13 @@ def problem(
 
 
 def invalid_input(errors: list[FieldError]) -> Response[Problem]:
-    """400 naming the first invalid field and its rule (every one in ``errors``)."""
-    first = errors[0]
+    """400 naming the first invalid field and its rule, and how many more ``errors`` lists."""
+    first, more = errors[0], len(errors) - 1
     return problem(
         400,
         "invalid_input",
-        f"输入无效：字段 {first.field} 不符合规则（{first.rule}）",
-        f"invalid input: {first.field}: {first.rule}",
+        f"输入无效：字段 {first.field}：{first.rule_zh}" + (f"（另有 {more} 处）" if more else ""),
+        f"invalid input: {first.field}: {first.rule}" + (f" (and {more} more)" if more else ""),
         errors=[msgspec.to_builtins(e) for e in errors],
     )
 
@@ -121,15 +130,16 @@ class ApiProblem(Exception):
 class BadInput(Exception):
     """Raised by handlers for input the schema cannot express (a malformed header, say): a 400."""
 
-    def __init__(self, field: str, rule: str, source: str = "header") -> None:
-        self.error = FieldError(field=field, rule=rule, source=source)
+    def __init__(self, field: str, rule: str, zh: str, source: str = "header") -> None:
+        self.error = FieldError(field=field, rule=rule, rule_zh=zh, source=source)
         super().__init__(f"{field}: {rule}")
 
 
 def on_domain(_: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
     errors = list(exc.details)
     if not errors and "field" in exc.params:
-        errors = [{"field": exc.params["field"], "rule": exc.params.get("rule_en", ""), "source": "body"}]
+        rule, zh = exc.params.get("rule_en", ""), exc.params.get("rule_zh", "")
+        errors = [{"field": exc.params["field"], "rule": rule, "rule_zh": zh or rule_zh(rule), "source": "body"}]
     return problem(STATUS.get(exc.code, 409), exc.code, exc.message_zh, exc.message_en, errors=errors)
 
 
@@ -187,34 +197,75 @@ def on_store(_: Request[Any, Any, Any], exc: StoreError) -> Response[Problem]:
     return problem(500, "store_error", "存储错误", "the event store failed; nothing was written")
 
 
-_NAMED_FIELD = re.compile(r"(missing required|contains unknown) field `(.+)`")
+def _parameters(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The handler's parsed parameters by name (none outside a route, e.g. while routing)."""
+    try:
+        return dict(request.route_handler.parsed_fn_signature.parameters)
+    except AttributeError:
+        return {}
+
+
+def _parameter(request: Request[Any, Any, Any], key: str) -> Any:
+    return _parameters(request).get(key)
 
 
 def _wire_name(request: Request[Any, Any, Any], key: str) -> str:
     """The name a client uses for a parameter (``If-Match``, ``state``), not the handler's."""
-    try:
-        parameter = request.route_handler.parsed_fn_signature.parameters.get(key)
-    except AttributeError:  # not a route (e.g. an error while routing)
-        return key
+    parameter = _parameter(request, key)
     name = getattr(parameter.kwarg_definition, "name", None) if parameter is not None else None
     return name or key
 
 
+def _body_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
+    """Every invalid field of the request's JSON body, each at its own path (msgspec, through
+    litestar, names only the first)."""
+    parameter = _parameter(request, "data")
+    body = ScopeState.from_scope(request.scope).json
+    if parameter is None or body is Empty:
+        return []
+    return [
+        FieldError(field=v.field or "body", rule=v.rule, rule_zh=v.rule_zh)
+        for v in explain(parameter.annotation, body)
+    ]
+
+
+def _query_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
+    """Every query parameter of the request that does not convert to the handler's type."""
+    found = []
+    for name, parameter in _parameters(request).items():
+        wire = _wire_name(request, name)
+        if isinstance(parameter.kwarg_definition, ParameterKwarg) and wire in request.query_params:
+            for v in explain(parameter.annotation, request.query_params[wire]):
+                found.append(FieldError(field=wire, rule=v.rule, rule_zh=v.rule_zh, source="query"))
+    return found
+
+
+def _source(request: Request[Any, Any, Any], item: dict[str, Any]) -> str:
+    """Where litestar found an invalid value: ``body``, ``query``, ``header``, ``path``. (It takes
+    every key that starts with "data" for the body's: the path parameter ``dataset`` too.)"""
+    raw = item.get("source") or "body"
+    if str(item.get("key")) in request.path_params:
+        raw = "path"
+    return str(getattr(raw, "value", raw))
+
+
 def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
+    items = [i for i in exc.extra if isinstance(i, dict)] if isinstance(exc.extra, list) else []
     errors: list[FieldError] = []
-    for item in exc.extra if isinstance(exc.extra, list) else []:
-        if isinstance(item, dict):
-            raw_source = item.get("source") or "body"
-            source = str(getattr(raw_source, "value", raw_source))
-            field = str(item.get("key") or source)
-            rule = str(item.get("message", ""))
-            field = ("body" if field == "data" else field) if source == "body" else _wire_name(request, field)
-            named = _NAMED_FIELD.search(rule)
-            if source == "body" and named:  # msgspec names the missing or unknown field in its message
-                field = named.group(2) if field == "body" else f"{field}.{named.group(2)}"
-            if rule in (f"'{item.get('key')}'", "Missing required"):  # litestar's words for an absent value
-                rule = "is required"
-            errors.append(FieldError(field=field, rule=rule, source=source))
+    for item in items:
+        source = _source(request, item)
+        if source == "body":
+            continue
+        key = str(item.get("key") or source)
+        rule = str(item.get("message", ""))
+        if rule in (f"'{key}'", "Missing required"):  # litestar's words for an absent value
+            rule = "is required"
+        parameter = _parameter(request, key)
+        if parameter is not None:
+            rule = with_values(rule, allowed_values(parameter.annotation))
+        errors.append(FieldError(field=_wire_name(request, key), rule=rule, source=source))
+    if any(_source(request, i) == "body" for i in items):
+        errors += _body_errors(request) or [FieldError(field="body", rule=str(exc.detail))]
     if not errors:
         errors = [FieldError(field="body", rule=exc.detail or "the request body is not valid JSON")]
     return invalid_input(errors)
@@ -249,28 +300,39 @@ def on_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
 #: body it cannot read: bytes that are not UTF-8 (a client sending GBK, say), and nesting deeper
 #: than it recurses. Raised anywhere else, they are bugs.
 _UNREADABLE_BODY = {
-    UnicodeDecodeError: "must be JSON text in UTF-8",
-    RecursionError: "is nested deeper than the JSON decoder allows",
+    UnicodeDecodeError: ("must be JSON text in UTF-8", "须为 UTF-8 编码的 JSON 文本"),
+    RecursionError: ("is nested deeper than the JSON decoder allows", "嵌套层数超过 JSON 解码器的上限"),
 }
 
 
-def _raised_reading_the_body(exc: BaseException) -> bool:
-    """Whether the error came from decoding the request's JSON body (litestar's decode_json)."""
+def _raised_in(exc: BaseException, function: str) -> bool:
+    """Whether the error came from within litestar's ``function``."""
     trace = exc.__traceback__
     while trace is not None:
         code = trace.tb_frame.f_code
-        if code.co_name == "decode_json" and "litestar" in code.co_filename:
+        if code.co_name == function and "litestar" in code.co_filename:
             return True
         trace = trace.tb_next
     return False
 
 
 def on_unreadable_body(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
-    """Bad input, not a crash, when the body could not be decoded; otherwise a bug (500)."""
+    """Bad input, not a crash, when the body could not be decoded (litestar's ``decode_json``);
+    otherwise a bug (500)."""
     rule = _UNREADABLE_BODY.get(type(exc))
-    if rule is None or not _raised_reading_the_body(exc):
+    if rule is None or not _raised_in(exc, "decode_json"):
+        return on_value_error(request, exc)
+    return invalid_input([FieldError(field="body", rule=rule[0], rule_zh=rule[1])])
+
+
+def on_value_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    """msgspec raises a plain ValueError, not its ValidationError, for a few values it cannot
+    convert (a number of seconds past the year 9999 given for a time): bad input when litestar
+    was converting the request's values to the handler's types; otherwise a bug (500)."""
+    if not isinstance(exc, ValueError) or not _raised_in(exc, "parse_values_from_connection_kwargs"):
         return on_internal(request, exc)
-    return invalid_input([FieldError(field="body", rule=rule)])
+    found = _body_errors(request) + _query_errors(request)
+    return invalid_input(found or [FieldError(field="request", rule=str(exc))])
 
 
 def on_internal(_: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
@@ -290,6 +352,7 @@ HANDLERS: dict[type[Exception] | int, Any] = {
     HTTPException: on_http,
     UnicodeDecodeError: on_unreadable_body,
     RecursionError: on_unreadable_body,
+    ValueError: on_value_error,
     Exception: on_internal,
 }
 

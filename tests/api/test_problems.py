@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sandbox.deciders import RULES
-from tests.api.helpers import Api
+from tests.api.helpers import Api, assert_chinese_problem
 from tests.api.world import World
 
 KEYS = {"type", "title", "status", "code", "message_zh", "message_en", "detail", "errors", "current_version"}
@@ -23,6 +23,7 @@ def problem(r: Any, status: int, code: str) -> dict[str, Any]:
     assert set(body) == KEYS and body["status"] == status and body["code"] == code, body
     assert body["type"].endswith("/" + code)
     assert body["message_zh"] and body["message_en"] and body["message_zh"] != body["message_en"]
+    assert_chinese_problem(body)
     return body
 
 
@@ -53,7 +54,8 @@ def test_invalid_input_names_the_field_path_and_the_rule(api: Api) -> None:
         ("request_information", {"items": ["补充", ""]}, "items[1]", "length >= 1"),
         ("request_information", {}, "items", "required"),
         ("attach_document", {"kind": "x", "sha256": "not-a-hash", "title": "t"}, "sha256", "regex"),
-        ("edit_draft", {"section": "nope", "fields": {}}, "section", "enum"),
+        ("edit_draft", {"section": "nope", "fields": {}}, "section", "one of: statement, boundaries, test_plan"),
+        ("edit_draft", {"section": "product", "fields": {"ok": 1, "share": 0.5}}, "fields.share", "got `float`"),
         ("request_extension", {"months": 99}, "months", "<= 24"),
         ("log_complaint", {"complaint_id": "c", "category": "x", "received_on": "yesterday"}, "received_on", "date"),
         ("submit", {"actor": "carol"}, "actor", "unknown field `actor`"),
@@ -69,9 +71,11 @@ def test_invalid_input_names_the_field_path_and_the_rule(api: Api) -> None:
     # parameters are named as the client wrote them, with where they were
     r = api.get("/api/v1/projects", "alice", params={"state": "DRAFT", "limit": 0})
     got = problem(r, 400, "invalid_input")
-    assert got["errors"][0] == {"field": "limit", "rule": "Expected `int` >= 1", "source": "query"}
+    assert got["errors"][0] == {"field": "limit", "rule": "Expected `int` >= 1", "rule_zh": "须为不小于 1 的整数",
+                                "source": "query"}
     got = problem(api.get("/api/v1/projects", "alice", params={"sort": "secret"}), 400, "invalid_input")
-    assert got["errors"][0]["field"] == "sort"
+    assert got["errors"][0]["field"] == "sort" and "one of: id, title, state" in got["errors"][0]["rule"]
+    assert "须为以下之一：id、title、state" in got["errors"][0]["rule_zh"]
     got = problem(api.get("/api/v1/events", "carol", params=[("after", 1), ("after", 2)]), 400, "invalid_input")
     assert got["errors"][0]["field"] == "after" and "once" in got["errors"][0]["rule"]
     got = problem(api.post(f"/api/v1/projects/{pid}/submit", "alice", headers={"Idempotency-Key": "k" * 201}),
@@ -80,6 +84,25 @@ def test_invalid_input_names_the_field_path_and_the_rule(api: Api) -> None:
     r = api.client.post(f"/api/v1/projects/{pid}/submit", content=b"{not json", headers={
         **api.auth("alice"), "content-type": "application/json"})
     assert "malformed" in problem(r, 400, "invalid_input")["errors"][0]["rule"]
+    assert api.head() == head
+
+
+def test_every_invalid_field_of_a_body_is_named_in_both_languages(api: Api) -> None:
+    pid = api.create("ecny-pilot")
+    head = api.head()
+    body = {"category": 5, "received_on": "yesterday", "extra": True}
+    got = problem(api.post(f"/api/v1/projects/{pid}/log_complaint", "carol", body), 400, "invalid_input")
+    assert [(e["field"], e["rule_zh"]) for e in got["errors"]] == [
+        ("complaint_id", "缺少必填字段 complaint_id"),
+        ("category", "应为字符串，实为整数"),
+        ("received_on", "须为日期（YYYY-MM-DD）"),
+        ("extra", "含有未知字段 extra"),
+    ]
+    assert got["message_en"].endswith("(and 3 more)") and got["message_zh"].endswith("（另有 3 处）")
+    # the items of a list and the values of a mapping, each at its own path
+    got = problem(api.post(f"/api/v1/projects/{pid}/request_information", "carol", {"items": ["a", "", 3]}),
+                  400, "invalid_input")
+    assert [e["field"] for e in got["errors"]] == ["items[1]", "items[2]"]
     assert api.head() == head
 
 
@@ -124,6 +147,15 @@ def test_times_out_of_range_are_bad_input_not_a_crash(api: Api) -> None:
         assert got["errors"][0]["field"] == "as_of"
     for value in ("null", "-1", str(2**63)):
         problem(api.get(f"/api/v1/projects/{pid}", "alice", params={"position": value}), 400, "invalid_input")
+    # a number of seconds past the year 9999 (msgspec raises a plain ValueError for some of them)
+    head = api.head()
+    for seconds in (253_402_300_800, -62_135_596_801, 10**20):
+        got = problem(api.get(f"/api/v1/projects/{pid}", "alice", params={"as_of": str(seconds)}), 400, "invalid_input")
+        assert [e["field"] for e in got["errors"]] == ["as_of"]
+        body = {"period_start": "2026-01-01", "period_end": "2026-01-31", "metrics": {}, "occurred_at": seconds}
+        got = problem(api.post(f"/api/v1/projects/{pid}/report_metrics", "alice", body), 400, "invalid_input")
+        assert [e["field"] for e in got["errors"]] == ["occurred_at"], got
+    assert api.head() == head
     # long before the registry existed, nothing was recorded: the project did not exist then
     r = api.get(f"/api/v1/projects/{pid}", "alice", params={"as_of": "0076-07-03T03:13:44Z"})
     problem(r, 404, "not_found")
@@ -141,6 +173,7 @@ fields = st.sampled_from([
     "decision", "months", "metrics", "period_start", "period_end", "incident_id", "severity", "occurred_on",
     "category", "trigger", "on", "mode", "users_notified_on", "planned_exit_on", "reason", "objection_id",
     "outcome", "condition_id", "received_on", "complaint_id", "started_on", "starts_on", "summary", "text",
+    "occurred_at",
 ])
 
 

@@ -11,6 +11,7 @@ from litestar.testing import TestClient
 
 from sandbox.api import create_app
 from schemas.commands import Actor
+from tests.api.helpers import assert_chinese_problem
 
 YEAR_2027 = {
     "year": 2027,
@@ -66,7 +67,8 @@ def test_refused_updates_append_nothing(
     head = client.get("/health").json()
     answer = client.post("/api/v1/reference/holidays", json=body, headers=headers[role])
     assert answer.status_code == status, answer.text
-    assert answer.json()["code"] == code and answer.json()["message_zh"]
+    assert answer.json()["code"] == code
+    assert_chinese_problem(answer.json())
     assert client.get("/health").json() == head
 
 

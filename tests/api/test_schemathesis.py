@@ -27,7 +27,7 @@ from schemathesis.core.parameters import ParameterLocation
 
 from sandbox.api import create_app
 from tests.api.conftest import Template
-from tests.api.helpers import PEOPLE, Clock, copy_db, make_api
+from tests.api.helpers import PEOPLE, Clock, assert_chinese_problem, copy_db, make_api
 from tests.api.world import World
 
 WHO = ["alice", "olga", "carol", "sam", "ada", "audrey", "pat"]
@@ -92,6 +92,8 @@ def test_the_api_keeps_every_promise_of_its_document(
     negative_header = case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER)
     if negative_header and not any(name.lower() == "authorization" for name in case.headers or {}):
         headers = {}  # the negation is a missing Authorization header: keep it missing
-    case.call_and_validate(headers=headers, app=app, timeout=30)
+    response = case.call_and_validate(headers=headers, app=app, timeout=30)
+    if response.headers.get("content-type", [""])[0] == "application/problem+json":
+        assert_chinese_problem(response.json())  # every refusal has its Chinese, whatever the input
     # whatever was accepted, the registry can still fold it: the read models keep up with the log
     assert app.state.read_models.position == app.state.store.head().position, "the read models are stuck"
