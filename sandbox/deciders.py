@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from events.codec import canonical_json
@@ -20,7 +21,16 @@ from schemas.base import Event
 from schemas.commands import Actor
 from schemas.errors import DomainError
 from schemas.lifecycle import IN_TEST, PRE_ADMISSION, STATE_LABELS, TERMINAL, Role, State
-from schemas.programs import DayUnit, Notice, ProgramDefinition, TestPeriod, VoluntaryExit
+from schemas.programs import (
+    Caps,
+    DayUnit,
+    Notice,
+    PeriodMax,
+    ProgramDefinition,
+    TestPeriod,
+    VoluntaryExit,
+    WalletTiers,
+)
 from schemas.reference import CalendarNotCovered
 
 A, CO, AS, AP, SY, PU = Role.APPLICANT, Role.CASE_OFFICER, Role.ASSESSOR, Role.APPROVER, Role.SYSTEM, Role.PUBLIC
@@ -251,6 +261,8 @@ def _next_id(prefix: str, state: ProjectState) -> str:
 
 
 def _decide(command: c.Command, s: ProjectState, ctx: Context) -> list[Event]:
+    if isinstance(command, c.EditDraft):
+        _check_declared_kinds(command.fields, ctx.program)
     _check_dates(command, s, ctx)
     actor = ctx.actor
     today = ctx.today
@@ -535,6 +547,44 @@ def _longest_test_months(program: ProgramDefinition) -> int:
         return rule.max_months + rule.max_extensions * rule.extension_months
     d = program.durations
     return d.max_test_months + d.max_extensions * d.extension_months
+
+
+#: The kinds of declared value the rules compute with: (Chinese rule, English rule, test).
+_KINDS: dict[str, tuple[str, str, Callable[[object], bool]]] = {
+    "date": ("须为日期（YYYY-MM-DD）", "must be a date (YYYY-MM-DD)", lambda v: _parse(v) is not None),
+    "integer": ("须为整数", "must be a whole number", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+}
+
+
+def declared_kind(name: str, program: ProgramDefinition) -> str | None:
+    """The kind of value a declared field must hold, if the program's rules compute with it: the
+    dates a test period is checked with (and every ``*_date`` or ``*_on``), and the amounts caps
+    and wallet tiers are checked with (and every ``*_yuan``: amounts are whole yuan)."""
+    if name.endswith(("_date", "_on")):
+        return "date"
+    if name.endswith("_yuan"):
+        return "integer"
+    for rule in (*program.admission, *program.exit):
+        match rule.params:
+            case PeriodMax() if name in (rule.params.start_field, rule.params.end_field):
+                return "date"
+            case Caps() if name in rule.params.maximum or name in rule.params.minimum:
+                return "integer"
+            case WalletTiers() if name == rule.params.tier_field:
+                return "integer"
+    return None
+
+
+def _check_declared_kinds(fields: dict[str, ev.Value], program: ProgramDefinition) -> None:
+    """Refuse a declared value the rules could not compute with (``start_date: "next spring"``),
+    which the checklist would otherwise show as not declared at all. ``None`` clears a field."""
+    for name, value in fields.items():
+        kind = declared_kind(name, program)
+        if kind is None or value is None:
+            continue
+        zh, en, fits = _KINDS[kind]
+        if not fits(value):
+            raise DomainError("invalid_value", field=f"fields.{name}", rule_zh=zh, rule_en=en)
 
 
 def _check_dates(command: c.Command, s: ProjectState, ctx: Context) -> None:

@@ -432,3 +432,26 @@ def test_a_condition_cites_the_edits_of_its_own_section_only() -> None:
                    if x.id == "fs.adm.statement"]
     assert statement.evidence and elsewhere.positions[0] not in statement.evidence
     assert s.field_positions["statement.exit_plan"] in statement.evidence
+
+
+def test_a_declared_value_the_rules_compute_with_must_be_of_its_kind() -> None:
+    """``start_date: "next spring"`` used to be recorded, and the checklist then said the dates
+    were not declared: the applicant learnt nothing of what was wrong."""
+    w = World()
+    pid = w.create("ecny-pilot")
+    refused = [
+        ("boundaries", "start_date", "next spring", "must be a date (YYYY-MM-DD)"),  # a period_max field
+        ("boundaries", "campaign_end_date", 20260131, "must be a date (YYYY-MM-DD)"),  # every *_date
+        ("boundaries", "per_payment_cap_yuan", "2000", "must be a whole number"),  # every *_yuan
+        ("boundaries", "wallet_tier", True, "must be a whole number"),  # the wallet_tiers rule's field
+        ("boundaries", "acceptance_points", "many", "must be a whole number"),  # a caps minimum
+    ]
+    for section, name, value, rule in refused:
+        e = w.refused(pid, ALICE, c.EditDraft(section=section, fields={"scenario": "ok", name: value}), "invalid_value")
+        assert e.params["field"] == f"fields.{name}" and e.params["rule_en"] == rule
+        assert e.params["rule_zh"].startswith("须为")
+    # the same fields with values of their kind, a field cleared, and a field no rule computes with
+    w.do(pid, ALICE, c.EditDraft(section="boundaries", fields={
+        "start_date": "2026-03-01", "per_payment_cap_yuan": 2000, "wallet_tier": 4, "acceptance_points": 3,
+        "campaign_end_date": None, "scenario_note": 12}))
+    assert w.state(pid).section("boundaries")["start_date"] == "2026-03-01"
