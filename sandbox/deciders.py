@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ from schemas.commands import Actor
 from schemas.errors import DomainError
 from schemas.lifecycle import IN_TEST, PRE_ADMISSION, STATE_LABELS, TERMINAL, Role, State
 from schemas.programs import (
+    CapBreach,
     Caps,
     DayUnit,
     Notice,
@@ -549,18 +551,27 @@ def _longest_test_months(program: ProgramDefinition) -> int:
     return d.max_test_months + d.max_extensions * d.extension_months
 
 
+#: A date as declared (``date.fromisoformat`` would also take ``20260301`` and ``2026-W09-7``).
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _is_date(value: object) -> bool:
+    """``YYYY-MM-DD``, and a day that exists."""
+    return isinstance(value, str) and _ISO_DATE.match(value) is not None and _parse(value) is not None
+
+
 #: The kinds of declared value the rules compute with: (Chinese rule, English rule, test).
 _KINDS: dict[str, tuple[str, str, Callable[[object], bool]]] = {
-    "date": ("须为日期（YYYY-MM-DD）", "must be a date (YYYY-MM-DD)", lambda v: _parse(v) is not None),
+    "date": ("须为日期（YYYY-MM-DD）", "must be a date (YYYY-MM-DD)", _is_date),
     "integer": ("须为整数", "must be a whole number", lambda v: isinstance(v, int) and not isinstance(v, bool)),
 }
 
 
 def declared_kind(name: str, program: ProgramDefinition) -> str | None:
     """The kind of value a declared field must hold, if the program's rules compute with it: the
-    dates a test period is checked with (and every ``*_date`` or ``*_on``), and the amounts caps
-    and wallet tiers are checked with (and every ``*_yuan``: amounts are whole yuan)."""
-    if name.endswith(("_date", "_on")):
+    dates a test period is checked with (and every ``*_date``), and the amounts caps, cap
+    breaches and wallet tiers are checked with (and every ``*_yuan``: amounts are whole yuan)."""
+    if name.endswith("_date"):
         return "date"
     if name.endswith("_yuan"):
         return "integer"
@@ -569,6 +580,8 @@ def declared_kind(name: str, program: ProgramDefinition) -> str | None:
             case PeriodMax() if name in (rule.params.start_field, rule.params.end_field):
                 return "date"
             case Caps() if name in rule.params.maximum or name in rule.params.minimum:
+                return "integer"
+            case CapBreach() if name in rule.params.caps.values():
                 return "integer"
             case WalletTiers() if name == rule.params.tier_field:
                 return "integer"

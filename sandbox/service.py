@@ -44,8 +44,8 @@ from schemas.commands import Actor
 from schemas.errors import DomainError
 from schemas.lifecycle import Role, State
 from schemas.programs import ProgramDefinition
-from schemas.reference import Dataset, HolidayCalendar, ReferenceData, with_records
-from schemas.validation import violation
+from schemas.reference import RECORDS, Dataset, HolidayCalendar, ReferenceData, with_records
+from schemas.validation import explain, violation
 
 log = logging.getLogger("sandbox.service")
 
@@ -222,10 +222,14 @@ class Registry:
             raise DomainError("reference_unknown", dataset=dataset, item="")
         try:
             with_records(EMPTY_REFERENCE, dataset, records)  # refuse records that do not validate
-        except (msgspec.ValidationError, ValueError) as e:
-            wrong = violation("records", str(e))
+        except (msgspec.ValidationError, ValueError) as e:  # every bad record, or the set's own rule
+            wrong = explain(RECORDS[dataset], records, strict=True, field="records") or [violation("records", str(e))]
             raise DomainError(
-                "invalid_value", field=f"{wrong.field} ({dataset})", rule_zh=wrong.rule_zh, rule_en=wrong.rule
+                "invalid_value",
+                details=[{"field": v.field, "rule": v.rule, "rule_zh": v.rule_zh, "source": "body"} for v in wrong],
+                field=wrong[0].field,
+                rule_zh=wrong[0].rule_zh,
+                rule_en=wrong[0].rule,
             ) from e
         if dataset == "holidays":
             _keep_published_years(self.reference().holidays, records)

@@ -35,7 +35,7 @@ ACTION_LABELS_ZH: dict[str, str] = {
     "recommend": "推荐",
     "approve": "批准",
     "waive_condition": "豁免准入条件",
-    "start_test": "开始测试",
+    "start_test": "启动测试",
     "report_metrics": "报送测试数据",
     "report_incident": "报告风险事件",
     "remediate_incident": "整改风险事件",
@@ -46,7 +46,7 @@ ACTION_LABELS_ZH: dict[str, str] = {
     "suspend": "暂停测试",
     "reinstate": "恢复测试",
     "submit_final_report": "提交最终报告",
-    "accept_final_report": "接受最终报告",
+    "accept_final_report": "审核通过最终报告",
     "initiate_exit": "启动退出",
     "confirm_exit": "确认退出",
     "record_external_fact": "登记外部事实",
@@ -55,7 +55,7 @@ ACTION_LABELS_ZH: dict[str, str] = {
     # decisions and the kinds of exit
     "admit": "准入",
     "reject": "不予准入",
-    "graduate": "测试通过",
+    "graduate": "出盒",
     "exit": "退出",
     "terminate": "终止",
     "revoke": "撤销",
@@ -94,7 +94,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "not_found": ("项目 {project_id} 不存在", "project {project_id} does not exist"),
     "history_unreadable": (
-        "项目 {project_id} 的历史中有本系统无法读取或应用的事件（{error}）；在此问题解决之前，不能对其作出任何决定",
+        "项目 {project_id} 的历史中有本系统无法读取或应用的事件（原因见英文说明）；在此问题解决之前，不能对其作出任何决定",
         "the history of project {project_id} holds an event this registry cannot read or apply ({error});"
         " nothing can be decided on it until that is resolved",
     ),
@@ -120,7 +120,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "condition_unmet": ("准入条件未满足：{conditions_zh}", "admission conditions not met: {conditions_en}"),
     "no_pending_recommendation": ("没有待批准的推荐决定", "there is no pending recommendation to approve"),
     "recommendation_mismatch": (
-        "待批准的推荐决定是“{pending}”，不是“{decision}”",
+        "待批准的推荐决定是“{pending_zh}”，不是“{decision_zh}”",
         "the pending recommendation is '{pending}', not '{decision}'",
     ),
     "recommendation_pending": ("已有待批准的推荐决定", "a recommendation is already pending"),
@@ -162,7 +162,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "节假日日历未包含 {year} 年，无法计算工作日；请先发布该年度节假日安排",
         "the holiday calendar has no data for {year}, so working days cannot be counted: publish that year's holidays first",
     ),
-    "reference_unknown": ("参考数据 {dataset} 中没有 {item}", "reference data {dataset} has no {item}"),
+    "reference_unknown": ("参考数据“{dataset_zh}”中没有 {item}", "reference data {dataset} has no {item}"),
 }
 
 
@@ -187,13 +187,18 @@ class DomainError(Exception):
         }
 
 
+#: The Chinese of the reference datasets a refusal may name.
+DATASET_LABELS_ZH = {"pilot_areas": "试点地区", "operators": "运营机构", "wallet_tiers": "钱包等级", "holidays": "节假日安排"}
+
+
 def _labels(params: dict[str, Any]) -> dict[str, str]:
-    """The Chinese labels of the action and role a refusal names, for its Chinese message."""
-    labels = {}
-    if "action" in params:
-        labels["action_zh"] = action_zh(str(params["action"]))
+    """The Chinese labels of the actions, decisions, role and dataset a refusal names, for its
+    Chinese message (``{action_zh}`` for ``action``, and so on)."""
+    labels = {f"{key}_zh": action_zh(str(params[key])) for key in ("action", "decision", "pending") if key in params}
     if params.get("role") in ROLE_LABELS:
         labels["role_zh"] = ROLE_LABELS[Role(params["role"])][0]
+    if "dataset" in params:
+        labels["dataset_zh"] = DATASET_LABELS_ZH.get(str(params["dataset"]), str(params["dataset"]))
     return labels
 
 

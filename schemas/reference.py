@@ -277,6 +277,15 @@ class ReferenceData(msgspec.Struct, frozen=True, kw_only=True):
         return [msgspec.to_builtins(item) for item in items]
 
 
+#: The type of each dataset's records, as an update gives them (see :func:`with_records`).
+RECORDS: dict[str, Any] = {
+    "pilot_areas": tuple[PilotArea, ...],
+    "operators": tuple[Operator, ...],
+    "wallet_tiers": tuple[WalletTier, ...],
+    "holidays": tuple[HolidayYear, ...],
+}
+
+
 def with_records(ref: ReferenceData, dataset: Dataset, records: list[dict[str, Any]]) -> ReferenceData:
     """``ref`` with one set replaced by ``records`` (as published in a ``ReferenceDataUpdated``
     event), validated like the bundled files; a bad record raises ``msgspec.ValidationError``

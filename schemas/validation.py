@@ -51,6 +51,9 @@ _TYPE_NAMES = {
 _COMPARISONS = {">=": "不小于", "<=": "不大于", ">": "大于", "<": "小于"}
 
 
+#: The lists of a holiday year (``schemas.reference.HolidayYear``).
+_LISTS = {"holidays": "放假日期", "adjusted_working_days": "调休上班日期"}
+
 #: What a reference dataset's records must not repeat (``schemas.reference``).
 _DUPLICATES = {
     "pilot area code": "试点地区代码",
@@ -71,7 +74,7 @@ def _values_zh(values: str) -> str:
 
 #: (pattern of an English rule, its Chinese), tried in order; the groups are carried over.
 _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = tuple(
-    (re.compile(pattern), zh)
+    (re.compile(pattern, re.DOTALL), zh)
     for pattern, zh in (
         # msgspec's own words
         (r"^Expected `([^`]+)`, got `([^`]+)`$", lambda m: f"应为{_type_zh(m[1])}，实为{_type_zh(m[2])}"),
@@ -89,16 +92,18 @@ _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = tup
         (r"^Expected `datetime` with a timezone component$", lambda m: "日期时间须带时区"),
         (r"^Expected `datetime` with no timezone component$", lambda m: "日期时间不得带时区"),
         (r"^Invalid (?:enum )?value (.+?)(?:; must be one of: (.+))?$", lambda m: _invalid_value_zh(m)),
-        (r"^Object missing required field `(.*)`$", lambda m: f"缺少必填字段 {m[1]}"),
-        (r"^Object contains unknown field `(.*)`$", lambda m: f"含有未知字段 {m[1]}"),
+        (r"^Object missing required field `(.*)`$", lambda m: f"缺少必填字段“{m[1]}”"),
+        (r"^Object contains unknown field `(.*)`$", lambda m: f"含有未知字段“{m[1]}”"),
         (r"^Invalid RFC3339 encoded date$", lambda m: "须为日期（YYYY-MM-DD）"),
-        (r"^Invalid RFC3339 encoded datetime$", lambda m: "须为带时区的日期时间（如 2026-01-31T09:00:00+08:00）"),
+        (r"^Invalid RFC3339 encoded datetime$", lambda m: "须为日期时间（如 2026-01-31T09:00:00+08:00）"),
         (r"^Invalid RFC3339 encoded time$", lambda m: "须为时间（HH:MM:SS）"),
         (r"^Invalid ISO8601 duration$", lambda m: "须为 ISO 8601 时长"),
         (r"^Invalid UUID$", lambda m: "须为 UUID"),
         (r"^Invalid base64 encoded string$", lambda m: "须为 base64 编码的字符串"),
         (r"^Input data was truncated$", lambda m: "JSON 不完整"),
-        (r"^Timestamp is out of range\s*$", lambda m: "时间戳超出可表示的范围"),
+        (r"^Timestamp is out of range$", lambda m: "时间戳超出可表示的范围"),
+        (r"^Invalid epoch timestamp$", lambda m: "须为有效的时间戳（秒数）"),
+        (r"^(?:Number|Integer value) out of range$", lambda m: "数值超出可表示的范围"),
         (r"^year (-?\d+) is out of range$", lambda m: f"年份 {m[1]} 超出可表示的范围"),
         (r"^JSON is malformed: (.+)$", lambda m: "JSON 格式错误"),
         # the checks of this package's types (schemas.base, schemas.reference)
@@ -109,7 +114,10 @@ _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = tup
             lambda m: f"运营机构 {m[1]}：取消指定的日期须晚于指定日期",
         ),
         (r"^(\S+) is listed under (\d+)$", lambda m: f"{m[1]} 不属于所列的 {m[2]} 年"),
-        (r"^(\d+) (\w+) must be sorted without duplicates$", lambda m: f"{m[1]} 年的 {m[2]} 须按日期排列且不重复"),
+        (
+            r"^(\d+) (\w+) must be sorted without duplicates$",
+            lambda m: f"{m[1]} 年的{_LISTS.get(m[2], m[2])}须按日期排列且不重复",
+        ),
         (
             r"^(\d+): (\S+) is both a holiday and an adjusted working day$",
             lambda m: f"{m[1]} 年：{m[2]} 既是节假日又是调休工作日",
@@ -148,7 +156,7 @@ def known(rule: str) -> bool:
 
 # -- finding every violation ---------------------------------------------------------------------
 
-_AT = re.compile(r"^(.*) - at `\$(.*)`$")
+_AT = re.compile(r"^(.*) - at `\$(.*)`$", re.DOTALL)
 
 
 def violation(field: str, rule: str) -> Violation:
@@ -157,6 +165,8 @@ def violation(field: str, rule: str) -> Violation:
     at = _AT.match(rule)
     if at is not None:
         rule, rest = at[1], at[2]
+        if "[...]" in rest:  # (a mapping's key msgspec could not name: the path says nothing more)
+            rest = ""
         if rest and not rest.startswith("["):
             rest = rest.lstrip(".")
             field = f"{field}.{rest}" if field else rest
@@ -210,10 +220,28 @@ def _parts(base: Any, value: Any, strict: bool, field: str) -> list[Violation]:
             or explain(item, x, strict=strict, field=_join(field, str(k)))
         ]
     if origin in (typing.Union, types.UnionType):
-        chosen = _member(typing.get_args(base), value)
+        members = typing.get_args(base)
+        tag_field, tags = _tags(members)
+        if tag_field is not None and isinstance(value, dict) and value.get(tag_field) not in tags:
+            at = _join(field, tag_field)
+            if tag_field not in value:
+                return [violation(at, f"Object missing required field `{tag_field}`")]
+            return [violation(at, with_values(f"Invalid enum value {value[tag_field]!r}", tags))]
+        chosen = _member(members, value)
         if chosen is not None:
             return explain(chosen, value, strict=strict, field=field)
     return []
+
+
+def _tags(members: tuple[Any, ...]) -> tuple[str | None, tuple[Any, ...]]:
+    """The tag field and the tags of a union of tagged structs (None: it is not one)."""
+    configs = [
+        m.__struct_config__ for m in members if isinstance(m, type) and issubclass(m, msgspec.Struct)
+    ]
+    fields = {c.tag_field for c in configs}
+    if len(configs) != len(members) or len(fields) != 1 or None in fields:
+        return None, ()
+    return fields.pop(), tuple(c.tag for c in configs)
 
 
 def _join(field: str, name: str) -> str:

@@ -181,12 +181,12 @@ async def events_stream(
     store = store_of(request)
     head = (await asyncio.to_thread(store.head)).position
     start = head if after is None else after
-    field = "after"
+    field, source = "after", "query"
     if last_event_id is not None:
-        start, field = int(last_event_id), "Last-Event-ID"
+        start, field, source = int(last_event_id), "Last-Event-ID", "header"
     if start > head:
         rule = f"must not be after the head of the log (position {head})"
-        raise BadInput(field, rule, f"不能超过日志末端（位置 {head}）", "query")
+        raise BadInput(field, rule, f"不能超过日志末端（位置 {head}）", source)
     notifier: asyncio.Condition = request.app.state.appended
 
     async def feed() -> AsyncGenerator[ServerSentEventMessage, None]:

@@ -27,7 +27,7 @@ from litestar.utils.scope.state import ScopeState
 from events.errors import ConflictError, StoreBusyError, StoreError, StoreUnavailableError
 from sandbox.service import PreconditionFailed
 from schemas.errors import DomainError
-from schemas.validation import allowed_values, explain, rule_zh, with_values
+from schemas.validation import allowed_values, explain, rule_zh, violation, with_values
 
 MEDIA = "application/problem+json"
 log = logging.getLogger("sandbox.api")
@@ -62,8 +62,9 @@ class FieldError(msgspec.Struct, kw_only=True):
     source: str = "body"
 
     def __post_init__(self) -> None:
-        if not self.rule_zh:
-            self.rule_zh = rule_zh(self.rule)
+        if not self.rule_zh:  # an English rule from elsewhere (litestar, msgspec): moved path, Chinese
+            found = violation("" if self.field == "body" else self.field, self.rule)
+            self.field, self.rule, self.rule_zh = found.field or "body", found.rule, found.rule_zh
 
 
 class Problem(msgspec.Struct, kw_only=True):
@@ -229,14 +230,23 @@ def _body_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
     ]
 
 
-def _query_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
-    """Every query parameter of the request that does not convert to the handler's type."""
+def _parameter_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
+    """Every query, header, path or cookie parameter of the request that does not convert to the
+    handler's type."""
+    given: dict[str, Any] = {
+        "query": request.query_params,
+        "header": request.headers,
+        "path": request.path_params,
+        "cookie": request.cookies,
+    }
     found = []
     for name, parameter in _parameters(request).items():
-        wire = _wire_name(request, name)
-        if isinstance(parameter.kwarg_definition, ParameterKwarg) and wire in request.query_params:
-            for v in explain(parameter.annotation, request.query_params[wire]):
-                found.append(FieldError(field=wire, rule=v.rule, rule_zh=v.rule_zh, source="query"))
+        if not isinstance(parameter.kwarg_definition, ParameterKwarg):
+            continue
+        source, wire = parameter.kwarg_definition.param_type.value, _wire_name(request, name)
+        raw = given.get(source, {}).get(name if source == "path" else wire)
+        for v in explain(parameter.annotation, raw) if raw is not None else ():
+            found.append(FieldError(field=wire, rule=v.rule, rule_zh=v.rule_zh, source=source))
     return found
 
 
@@ -252,20 +262,22 @@ def _source(request: Request[Any, Any, Any], item: dict[str, Any]) -> str:
 def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
     items = [i for i in exc.extra if isinstance(i, dict)] if isinstance(exc.extra, list) else []
     errors: list[FieldError] = []
+    in_body: list[FieldError] = []  # (litestar's word for the body's first error; explained below)
     for item in items:
         source = _source(request, item)
-        if source == "body":
-            continue
         key = str(item.get("key") or source)
-        rule = str(item.get("message", ""))
+        rule = str(item.get("message", "")).strip()
         if rule in (f"'{key}'", "Missing required"):  # litestar's words for an absent value
             rule = "is required"
+        if source == "body":
+            in_body.append(FieldError(field="body" if key == "data" else key, rule=rule))
+            continue
         parameter = _parameter(request, key)
         if parameter is not None:
             rule = with_values(rule, allowed_values(parameter.annotation))
         errors.append(FieldError(field=_wire_name(request, key), rule=rule, source=source))
-    if any(_source(request, i) == "body" for i in items):
-        errors += _body_errors(request) or [FieldError(field="body", rule=str(exc.detail))]
+    if in_body:
+        errors += _body_errors(request) or in_body
     if not errors:
         errors = [FieldError(field="body", rule=exc.detail or "the request body is not valid JSON")]
     return invalid_input(errors)
@@ -331,8 +343,8 @@ def on_value_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
     was converting the request's values to the handler's types; otherwise a bug (500)."""
     if not isinstance(exc, ValueError) or not _raised_in(exc, "parse_values_from_connection_kwargs"):
         return on_internal(request, exc)
-    found = _body_errors(request) + _query_errors(request)
-    return invalid_input(found or [FieldError(field="request", rule=str(exc))])
+    found = _parameter_errors(request) + _body_errors(request)
+    return invalid_input(found or [FieldError(field="request", rule=str(exc), source="request")])
 
 
 def on_internal(_: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:

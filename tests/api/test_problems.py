@@ -93,10 +93,10 @@ def test_every_invalid_field_of_a_body_is_named_in_both_languages(api: Api) -> N
     body = {"category": 5, "received_on": "yesterday", "extra": True}
     got = problem(api.post(f"/api/v1/projects/{pid}/log_complaint", "carol", body), 400, "invalid_input")
     assert [(e["field"], e["rule_zh"]) for e in got["errors"]] == [
-        ("complaint_id", "缺少必填字段 complaint_id"),
+        ("complaint_id", "缺少必填字段“complaint_id”"),
         ("category", "应为字符串，实为整数"),
         ("received_on", "须为日期（YYYY-MM-DD）"),
-        ("extra", "含有未知字段 extra"),
+        ("extra", "含有未知字段“extra”"),
     ]
     assert got["message_en"].endswith("(and 3 more)") and got["message_zh"].endswith("（另有 3 处）")
     # the items of a list and the values of a mapping, each at its own path
@@ -116,6 +116,8 @@ def test_a_body_the_json_decoder_cannot_read_is_bad_input(api: Api) -> None:
         '{"section": "statement", "fields": {"text": "支持"}}'.encode("gbk"): "UTF-8",
         b"[" * 100_000 + b"]" * 100_000: "nested",
         b'{"fields":' * 100_000 + b"1" + b"}" * 100_000: "nested",
+        b"": "is required",
+        b'{"section": "statement", "fields": {"n": 1e400}}': "Number out of range",  # no float holds it
     }
     for body, rule in bodies.items():
         for who, action in (("alice", "edit_draft"), (None, "comment")):
@@ -124,6 +126,20 @@ def test_a_body_the_json_decoder_cannot_read_is_bad_input(api: Api) -> None:
             got = problem(r, 400, "invalid_input")
             assert got["errors"][0]["field"] == "body" and rule in got["errors"][0]["rule"], got
     assert api.head() == head
+
+
+def test_each_error_says_where_the_value_was(api: Api) -> None:
+    pid = api.create("ecny-pilot")
+    cases = [
+        (api.get("/api/v1/register", params={"limit": "1e400"}), "limit", "query"),
+        (api.get("/api/v1/reference/exchange_rates"), "dataset", "path"),  # (litestar says "body": it starts "data")
+        (api.get("/api/v1/events/stream", "carol", headers={"Last-Event-ID": "999999"}), "Last-Event-ID", "header"),
+        (api.get("/api/v1/events/stream", "carol", params={"after": "999999"}), "after", "query"),
+        (api.post(f"/api/v1/projects/{pid}/submit", "alice", headers={"If-Match": "v1"}), "If-Match", "header"),
+    ]
+    for r, field, source in cases:
+        got = problem(r, 400, "invalid_input")
+        assert (got["errors"][0]["field"], got["errors"][0]["source"]) == (field, source), got
 
 
 def test_a_refusal_lists_what_is_missing(api: Api) -> None:

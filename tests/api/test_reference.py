@@ -156,3 +156,12 @@ def test_a_key_whose_first_use_recorded_no_request_is_still_held_to_its_stream(
                           headers={**headers["approver"], "Idempotency-Key": "legacy"})
     assert command.status_code == 422 and command.json()["code"] == "idempotency_key_reused", command.text
     assert client.get("/health").json() == head
+
+
+def test_a_refused_update_names_every_bad_record(api: tuple[TestClient[Any], dict[str, dict[str, str]]]) -> None:
+    client, headers = api
+    body = {"records": [{**YEAR_2027, "year": 1999}, {"year": 2028, "holidays": ["2028-13-01"]}]}
+    answer = client.post("/api/v1/reference/holidays", json=body, headers=headers["approver"])
+    assert answer.status_code == 422, answer.text
+    assert [e["field"] for e in answer.json()["errors"]] == ["records[0].year", "records[1].holidays[0]"]
+    assert_chinese_problem(answer.json())

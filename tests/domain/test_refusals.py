@@ -442,6 +442,8 @@ def test_a_declared_value_the_rules_compute_with_must_be_of_its_kind() -> None:
     refused = [
         ("boundaries", "start_date", "next spring", "must be a date (YYYY-MM-DD)"),  # a period_max field
         ("boundaries", "campaign_end_date", 20260131, "must be a date (YYYY-MM-DD)"),  # every *_date
+        ("boundaries", "end_date", "20270131", "must be a date (YYYY-MM-DD)"),  # (fromisoformat takes it)
+        ("boundaries", "end_date", "2026-02-30", "must be a date (YYYY-MM-DD)"),
         ("boundaries", "per_payment_cap_yuan", "2000", "must be a whole number"),  # every *_yuan
         ("boundaries", "wallet_tier", True, "must be a whole number"),  # the wallet_tiers rule's field
         ("boundaries", "acceptance_points", "many", "must be a whole number"),  # a caps minimum
@@ -453,5 +455,5 @@ def test_a_declared_value_the_rules_compute_with_must_be_of_its_kind() -> None:
     # the same fields with values of their kind, a field cleared, and a field no rule computes with
     w.do(pid, ALICE, c.EditDraft(section="boundaries", fields={
         "start_date": "2026-03-01", "per_payment_cap_yuan": 2000, "wallet_tier": 4, "acceptance_points": 3,
-        "campaign_end_date": None, "scenario_note": 12}))
+        "campaign_end_date": None, "scenario_note": 12, "depends_on": "core banking"}))
     assert w.state(pid).section("boundaries")["start_date"] == "2026-03-01"

@@ -12,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas import commands as c
+from schemas.commands import ACTIONS
+from schemas.errors import MESSAGES, DomainError, action_zh
 from schemas.programs import ProgramDefinition
 from schemas.reference import HolidayYear, Operator, PilotArea, WalletTier
 from schemas.validation import explain, known, rule_zh
@@ -72,8 +74,8 @@ def test_each_violation_is_named_at_its_own_path() -> None:
 def test_a_missing_and_an_unknown_field_are_both_named() -> None:
     found = explain(c.LogComplaint, {"complaint_id": "c1", "category": "x", "channel": "phone"})
     assert [(v.field, v.rule_zh) for v in found] == [
-        ("received_on", "缺少必填字段 received_on"),
-        ("channel", "含有未知字段 channel"),
+        ("received_on", "缺少必填字段“received_on”"),
+        ("channel", "含有未知字段“channel”"),
     ]
 
 
@@ -104,3 +106,23 @@ def test_rules_have_chinese(rule: str, zh: str) -> None:
 def test_an_unknown_rule_keeps_its_english_marked_as_such() -> None:
     assert not known("the moon is full")
     assert rule_zh("the moon is full") == "不符合规则（原文：the moon is full）"
+
+
+#: Refusal parameters whose values are English identifiers (an action, a decision, a role, a state,
+#: a dataset) or English text (an exception's): a Chinese message uses their ``*_zh`` labels.
+ENGLISH_VALUED = {"action", "decision", "pending", "role", "state", "dataset", "error", "unit"}
+
+
+def test_no_chinese_refusal_message_carries_an_english_value() -> None:
+    for code, (zh, _) in MESSAGES.items():
+        used = set(re.findall(r"\{(\w+)\}", zh))
+        assert not used & ENGLISH_VALUED, (code, used & ENGLISH_VALUED)
+
+
+def test_refusals_name_actions_decisions_roles_and_datasets_in_chinese() -> None:
+    assert DomainError("recommendation_mismatch", pending="admit", decision="reject").message_zh == (
+        "待批准的推荐决定是“准入”，不是“不予准入”")
+    assert DomainError("wrong_role", role="applicant", action="initiate_exit (forced)").message_zh == (
+        "角色“申请机构”无权执行“启动退出（强制）”")
+    assert "“钱包等级”" in DomainError("reference_unknown", dataset="wallet_tiers", item="9").message_zh
+    assert not [a for a in ACTIONS if action_zh(a) == a]  # every project command has its label
