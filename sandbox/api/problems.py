@@ -70,9 +70,12 @@ class FieldError(msgspec.Struct, kw_only=True):
 class Problem(msgspec.Struct, kw_only=True):
     """An RFC 9457 problem with the registry's stable code and bilingual messages.
 
-    ``errors`` lists the invalid fields of a 400, or what is missing for a domain refusal (for
-    example the unmet admission conditions); ``current_version`` is the project's version on a
-    412 or a 409 so the client can re-read and retry.
+    ``errors`` lists every invalid field of a 400 (and of a 422 ``invalid_value``), each with
+    ``field`` (its path: ``fields.start_date``, ``items[1]``), ``source`` (``body``, ``query``,
+    ``path`` or ``header``), ``rule`` (English) and ``rule_zh`` (Chinese); for another domain
+    refusal it lists what is missing (for example the unmet admission conditions).
+    ``current_version`` is the project's version on a 412 or a 409 so the client can re-read and
+    retry.
     """
 
     type: str
