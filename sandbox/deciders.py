@@ -416,9 +416,11 @@ def _decide(command: c.Command, s: ProjectState, ctx: Context) -> list[Event]:
         case c.StartTest():
             started = command.started_on or today
             declared_end = _parse(s.section("boundaries").get("end_date"))
+            if declared_end is not None and started >= declared_end:  # the admitted period is over
+                raise DomainError("after_declared_end", declared=declared_end, started=started)
             limit = _months_after(started, _max_test_months(program))
             planned = limit
-            if declared_end is not None and started < declared_end < limit:
+            if declared_end is not None and declared_end < limit:
                 planned = declared_end
             return [ev.TestStarted(started_on=started, planned_end=planned)]
         case c.ReportMetrics():

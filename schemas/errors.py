@@ -137,6 +137,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "incident {incident_id} does not exist or is already remediated",
     ),
     "duplicate_id": ("编号 {id} 已被使用", "id {id} is already used"),
+    "after_declared_end": (
+        "申报并获准入的测试期已于 {declared} 结束，不能再于 {started} 启动测试；请重新申请",
+        "the test period declared and admitted ended on {declared}; the test cannot start on {started}: apply again",
+    ),
     "extension_not_allowed": ("不能延期：{why_zh}", "no extension possible: {why_en}"),
     "no_extension_request": ("没有待处理的延期申请", "there is no extension request to decide"),
     "final_report_missing": (

@@ -457,3 +457,20 @@ def test_a_declared_value_the_rules_compute_with_must_be_of_its_kind() -> None:
         "start_date": "2026-03-01", "per_payment_cap_yuan": 2000, "wallet_tier": 4, "acceptance_points": 3,
         "campaign_end_date": None, "scenario_note": 12, "depends_on": "core banking"}))
     assert w.state(pid).section("boundaries")["start_date"] == "2026-03-01"
+
+
+def test_a_test_cannot_start_once_the_period_declared_and_admitted_is_over() -> None:
+    """It used to start anyway and run for the program's longest period from that day: a pilot
+    tested for a year after the period the regulator admitted."""
+    w = World()
+    pid = w.create("fintech-sandbox")
+    w.fintech_application(pid)
+    w.through_notice(pid)
+    w.admit(pid)
+    declared_end = dt.date.fromisoformat(str(w.state(pid).section("boundaries")["end_date"]))
+    w.clock.to(declared_end)
+    e = w.refused(pid, ALICE, c.StartTest(), "after_declared_end")
+    assert declared_end.isoformat() in e.message_en and declared_end.isoformat() in e.message_zh
+    # started the day before its end (recorded late), it runs to the declared end, not a year on
+    w.do(pid, ALICE, c.StartTest(started_on=declared_end - dt.timedelta(days=1)))
+    assert w.state(pid).state == State.TESTING and w.state(pid).planned_end == declared_end
