@@ -86,6 +86,17 @@ def _declared(state: ProjectState, field: str) -> Value:
     return None
 
 
+def declared_period(state: ProjectState, program: p.ProgramDefinition) -> tuple[dt.date | None, dt.date | None]:
+    """The test period a project declared (the fields of its program's ``period_max`` rule): its
+    start and end, each None when undeclared or not a date, or both None when the program has no
+    declared period."""
+    for rule in program.admission:
+        if isinstance(rule.params, p.PeriodMax):
+            params = rule.params
+            return parse_date(_declared(state, params.start_field)), parse_date(_declared(state, params.end_field))
+    return None, None
+
+
 def applies(state: ProjectState, when_field: str | None, when_value: str | bool | None) -> bool:
     """Whether a conditional rule applies: the declared field holds (or lists) the value."""
     if when_field is None:
@@ -100,7 +111,7 @@ def _holders(state: ProjectState, holders: p.Holders) -> list[str]:
     return [state.organisation] if holders == "lead" else state.applicants()
 
 
-def _months_later(day: dt.date, months: int) -> dt.date:
+def months_later(day: dt.date, months: int) -> dt.date:
     """``day`` plus ``months`` calendar months, never past ``date.max`` (the deciders bound the
     dates a command may carry; this keeps a replay of older history from overflowing)."""
     month_index = day.month - 1 + months
@@ -115,7 +126,7 @@ def _months_later(day: dt.date, months: int) -> dt.date:
     raise ValueError("unreachable")
 
 
-def _parse_date(value: Value) -> dt.date | None:
+def parse_date(value: Value) -> dt.date | None:
     if isinstance(value, str):
         try:
             return dt.date.fromisoformat(value)
@@ -148,7 +159,7 @@ def _check_admission(params: p.Params, state: ProjectState, ref: ReferenceView, 
                         and (org == "*" or d.holder == org)
                         and (
                             params.max_age_months is None
-                            or (d.issued_on is not None and _months_later(d.issued_on, params.max_age_months) >= today)
+                            or (d.issued_on is not None and months_later(d.issued_on, params.max_age_months) >= today)
                         )
                     ]
                     if docs:
@@ -259,11 +270,11 @@ def _check_admission(params: p.Params, state: ProjectState, ref: ReferenceView, 
                 return _unmet(f"异议未处理：{text}", f"objections not disposed: {text}", *evidence)
             return _met(*evidence, days_held=held)
         case p.PeriodMax():
-            start = _parse_date(_declared(state, params.start_field))
-            end = _parse_date(_declared(state, params.end_field))
+            start = parse_date(_declared(state, params.start_field))
+            end = parse_date(_declared(state, params.end_field))
             if start is None or end is None:
                 return _unmet("未声明起止日期", f"{params.start_field} and {params.end_field} not declared")
-            if end <= start or end > _months_later(start, params.months):
+            if end <= start or end > months_later(start, params.months):
                 return _unmet(
                     f"起止日期须在 {params.months} 个月以内且结束晚于开始",
                     f"start and end must be at most {params.months} months apart, end after start",
@@ -629,7 +640,7 @@ def _check_exit(params: p.Params, state: ProjectState, program: p.ProgramDefinit
             if pledged and (
                 latest_val is None
                 or latest_val.issued_on is None
-                or _months_later(latest_val.issued_on, params.months) < today
+                or months_later(latest_val.issued_on, params.months) < today
             ):
                 return _breach(params.action, *([latest_val.position] if latest_val else []), **progress)
             return _ok(*([latest_val.position] if latest_val else []), **progress)
@@ -752,7 +763,10 @@ __all__ = [
     "RuleStatus",
     "State",
     "admission_checklist",
+    "declared_period",
     "exit_criteria",
+    "months_later",
     "next_report_due",
+    "parse_date",
     "unmet_conditions",
 ]

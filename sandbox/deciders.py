@@ -14,7 +14,16 @@ from dataclasses import dataclass, field
 
 from events.codec import canonical_json
 from projections.project import ProjectState, local_date
-from projections.rules import ReferenceView, admission_checklist, applies, exit_criteria, unmet_conditions
+from projections.rules import (
+    ReferenceView,
+    admission_checklist,
+    applies,
+    declared_period,
+    exit_criteria,
+    months_later,
+    parse_date,
+    unmet_conditions,
+)
 from sandbox.policies import consequences, tentative
 from schemas import commands as c
 from schemas import events as ev
@@ -209,6 +218,9 @@ def _admissible(state: ProjectState, ctx: Context) -> None:
     open_ids = [o.objection_id for o in state.open_objections]
     if open_ids:
         raise DomainError("objection_open", objections=", ".join(open_ids))
+    _, declared_end = declared_period(state, ctx.program)
+    if declared_end is not None and declared_end <= ctx.today:  # nothing left to admit it for
+        raise DomainError("declared_period_over", declared=declared_end)
     checklist = admission_checklist(state, ctx.program, ctx.ref, ctx.today)
     unmet = unmet_conditions(checklist)
     if unmet:
@@ -234,21 +246,6 @@ def _notice_rule(program: ProgramDefinition, state: ProjectState) -> tuple[int, 
         if isinstance(rule.params, Notice) and applies(state, rule.params.when_field, rule.params.when_value):
             return rule.params.days, rule.params.unit
     return program.durations.notice_days, program.durations.notice_unit
-
-
-def _months_after(day: dt.date, months: int) -> dt.date:
-    """``day`` plus ``months`` calendar months (the last day of a shorter month; never past
-    ``date.max``: the command bounds keep real dates far from it, stored history may not)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    if year > dt.MAXYEAR:
-        return dt.date.max
-    for d in range(day.day, 0, -1):
-        try:
-            return dt.date(year, month, d)
-        except ValueError:
-            continue
-    raise ValueError("unreachable")
 
 
 def _max_test_months(program: ProgramDefinition) -> int:
@@ -415,10 +412,10 @@ def _decide(command: c.Command, s: ProjectState, ctx: Context) -> list[Event]:
             return [ev.ConditionWaived(condition_id=command.condition_id)]
         case c.StartTest():
             started = command.started_on or today
-            declared_end = _parse(s.section("boundaries").get("end_date"))
-            if declared_end is not None and started >= declared_end:  # the admitted period is over
-                raise DomainError("after_declared_end", declared=declared_end, started=started)
-            limit = _months_after(started, _max_test_months(program))
+            _, declared_end = declared_period(s, program)
+            if declared_end is not None and today >= declared_end:  # the admitted period is over
+                raise DomainError("after_declared_end", declared=declared_end)
+            limit = months_later(started, _max_test_months(program))
             planned = limit
             if declared_end is not None and declared_end < limit:
                 planned = declared_end
@@ -477,7 +474,7 @@ def _decide(command: c.Command, s: ProjectState, ctx: Context) -> list[Event]:
         case c.GrantExtension():
             if s.extension_requested_months is None or s.planned_end is None:
                 raise DomainError("no_extension_request")
-            new_end = _months_after(s.planned_end, s.extension_requested_months)
+            new_end = months_later(s.planned_end, s.extension_requested_months)
             return [ev.ExtensionGranted(months=s.extension_requested_months, new_end=new_end)]
         case c.RefuseExtension():
             if s.extension_requested_months is None:
@@ -559,7 +556,7 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def _is_date(value: object) -> bool:
     """``YYYY-MM-DD``, and a day that exists."""
-    return isinstance(value, str) and _ISO_DATE.match(value) is not None and _parse(value) is not None
+    return isinstance(value, str) and _ISO_DATE.match(value) is not None and parse_date(value) is not None
 
 
 #: The kinds of declared value the rules compute with: (Chinese rule, English rule, test).
@@ -608,13 +605,13 @@ def _check_dates(command: c.Command, s: ProjectState, ctx: Context) -> None:
     today, program = ctx.today, ctx.program
     effective = program.effective_from
     admitted = s.admitted_on or s.test_started_on or s.submitted_on or effective
-    horizon = _months_after(today, _longest_test_months(program))
+    horizon = months_later(today, _longest_test_months(program))
     match command:
         case c.EditDraft():
-            latest = _months_after(today, 12 * DECLARED_YEARS_AHEAD)
+            latest = months_later(today, 12 * DECLARED_YEARS_AHEAD)
             for name, value in command.fields.items():
                 dated = name.endswith(("_date", "_on")) or (isinstance(value, str) and len(value) == 10)
-                day = _parse(value) if dated else None
+                day = parse_date(value) if dated else None
                 if day is not None:
                     _within(
                         f"fields.{name}",
@@ -740,15 +737,6 @@ def _check_dates(command: c.Command, s: ProjectState, ctx: Context) -> None:
             )
         case _:
             pass
-
-
-def _parse(value: object) -> dt.date | None:
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
 
 
 def _check_extension_request(command: c.RequestExtension, s: ProjectState, ctx: Context) -> None:

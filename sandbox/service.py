@@ -45,7 +45,7 @@ from schemas.errors import DomainError
 from schemas.lifecycle import Role, State
 from schemas.programs import ProgramDefinition
 from schemas.reference import RECORDS, Dataset, HolidayCalendar, ReferenceData, with_records
-from schemas.validation import explain, violation
+from schemas.validation import MAX_ERRORS, explain, violation
 
 log = logging.getLogger("sandbox.service")
 
@@ -226,7 +226,10 @@ class Registry:
             wrong = explain(RECORDS[dataset], records, strict=True, field="records") or [violation("records", str(e))]
             raise DomainError(
                 "invalid_value",
-                details=[{"field": v.field, "rule": v.rule, "rule_zh": v.rule_zh, "source": "body"} for v in wrong],
+                details=[
+                    {"field": v.field, "rule": v.rule, "rule_zh": v.rule_zh, "source": "body"}
+                    for v in wrong[:MAX_ERRORS]
+                ],
                 field=wrong[0].field,
                 rule_zh=wrong[0].rule_zh,
                 rule_en=wrong[0].rule,
@@ -767,7 +770,7 @@ def _keep_published_years(calendar: HolidayCalendar, records: list[dict[str, Any
         text = ", ".join(dropped)
         raise DomainError(
             "invalid_value",
-            field="records (holidays)",
+            field="records",
             rule_zh=f"已发布的年份不能删除：{text}",
             rule_en=f"a published year cannot be removed: {text}",
         )

@@ -138,8 +138,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "duplicate_id": ("编号 {id} 已被使用", "id {id} is already used"),
     "after_declared_end": (
-        "申报并获准入的测试期已于 {declared} 结束，不能再于 {started} 启动测试；请重新申请",
-        "the test period declared and admitted ended on {declared}; the test cannot start on {started}: apply again",
+        "申报并获准入的测试期已于 {declared} 结束，测试不能再启动；由监管部门终止本项目后可重新申请",
+        "the test period declared and admitted ended on {declared}: the test can no longer start; the regulator"
+        " ends the project (terminate) and the applicant may apply again",
+    ),
+    "declared_period_over": (
+        "申报的测试期已于 {declared} 结束，不能准入：可不予准入，或由申请机构撤回后重新申请",
+        "the declared test period ended on {declared}, so there is nothing left to admit: reject it, or the"
+        " applicant withdraws and applies again",
     ),
     "extension_not_allowed": ("不能延期：{why_zh}", "no extension possible: {why_en}"),
     "no_extension_request": ("没有待处理的延期申请", "there is no extension request to decide"),

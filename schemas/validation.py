@@ -19,6 +19,9 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+#: The most violations an answer lists (a file of 300 bad records is not 1,200 lines of errors).
+MAX_ERRORS = 100
+
 
 class Violation(msgspec.Struct, frozen=True, kw_only=True):
     """One invalid field: its path (``metrics.users``, ``items[1]``; empty for the whole value)

@@ -27,7 +27,7 @@ from litestar.utils.scope.state import ScopeState
 from events.errors import ConflictError, StoreBusyError, StoreError, StoreUnavailableError
 from sandbox.service import PreconditionFailed
 from schemas.errors import DomainError
-from schemas.validation import allowed_values, explain, rule_zh, violation, with_values
+from schemas.validation import MAX_ERRORS, allowed_values, explain, rule_zh, violation, with_values
 
 MEDIA = "application/problem+json"
 log = logging.getLogger("sandbox.api")
@@ -72,7 +72,8 @@ class Problem(msgspec.Struct, kw_only=True):
 
     ``errors`` lists every invalid field of a 400 (and of a 422 ``invalid_value``), each with
     ``field`` (its path: ``fields.start_date``, ``items[1]``), ``source`` (``body``, ``query``,
-    ``path`` or ``header``), ``rule`` (English) and ``rule_zh`` (Chinese); for another domain
+    ``path``, ``header`` or ``cookie``), ``rule`` (English) and ``rule_zh`` (Chinese), the first
+    100 of them; for another domain
     refusal it lists what is missing (for example the unmet admission conditions).
     ``current_version`` is the project's version on a 412 or a 409 so the client can re-read and
     retry.
@@ -109,14 +110,15 @@ def problem(
 
 
 def invalid_input(errors: list[FieldError]) -> Response[Problem]:
-    """400 naming the first invalid field and its rule, and how many more ``errors`` lists."""
+    """400 naming the first invalid field and its rule, and how many more there are (``errors``
+    lists the first :data:`MAX_ERRORS`)."""
     first, more = errors[0], len(errors) - 1
     return problem(
         400,
         "invalid_input",
         f"输入无效：字段 {first.field}：{first.rule_zh}" + (f"（另有 {more} 处）" if more else ""),
         f"invalid input: {first.field}: {first.rule}" + (f" (and {more} more)" if more else ""),
-        errors=[msgspec.to_builtins(e) for e in errors],
+        errors=[msgspec.to_builtins(e) for e in errors[:MAX_ERRORS]],
     )
 
 
@@ -347,7 +349,7 @@ def on_value_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
     if not isinstance(exc, ValueError) or not _raised_in(exc, "parse_values_from_connection_kwargs"):
         return on_internal(request, exc)
     found = _parameter_errors(request) + _body_errors(request)
-    return invalid_input(found or [FieldError(field="request", rule=str(exc), source="request")])
+    return invalid_input(found or [FieldError(field="body", rule=str(exc))])
 
 
 def on_internal(_: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:

@@ -471,6 +471,40 @@ def test_a_test_cannot_start_once_the_period_declared_and_admitted_is_over() -> 
     w.clock.to(declared_end)
     e = w.refused(pid, ALICE, c.StartTest(), "after_declared_end")
     assert declared_end.isoformat() in e.message_en and declared_end.isoformat() in e.message_zh
-    # started the day before its end (recorded late), it runs to the declared end, not a year on
-    w.do(pid, ALICE, c.StartTest(started_on=declared_end - dt.timedelta(days=1)))
+    # nor by dating the start back into the period (it would end at the next tick, untested)
+    w.refused(pid, ALICE, c.StartTest(started_on=declared_end - dt.timedelta(days=1)), "after_declared_end")
+    # the way out: the regulator ends the lapsed admission, under four eyes
+    w.do(pid, OFFICER, c.Recommend(decision="terminate", reason="准入后未在申报期内启动测试", category="lapsed"))
+    w.do(pid, APPROVER, c.Approve(decision="terminate"))
+    w.do(pid, APPROVER2, c.Approve(decision="terminate"))  # (the fintech sandbox asks for two)
+    assert w.state(pid).state == State.TERMINATED
+
+
+def test_a_test_started_in_its_declared_period_runs_to_the_declared_end() -> None:
+    w = World()
+    pid = w.create("fintech-sandbox")
+    w.fintech_application(pid)
+    w.through_notice(pid)
+    w.admit(pid)
+    declared_end = dt.date.fromisoformat(str(w.state(pid).section("boundaries")["end_date"]))
+    w.clock.to(declared_end - dt.timedelta(days=1))
+    w.do(pid, ALICE, c.StartTest())
     assert w.state(pid).state == State.TESTING and w.state(pid).planned_end == declared_end
+
+
+def test_no_admission_once_the_declared_period_is_over() -> None:
+    w = World()
+    pid = w.create("fintech-sandbox")
+    w.fintech_application(pid)
+    w.through_notice(pid)
+    declared_end = dt.date.fromisoformat(str(w.state(pid).section("boundaries")["end_date"]))
+    w.clock.to(declared_end - dt.timedelta(days=1))
+    w.do(pid, OFFICER, c.Recommend(decision="admit"))
+    w.clock.to(declared_end)  # recommended in time, but approved too late
+    w.do(pid, APPROVER, c.Approve(decision="admit"))  # the first of two: the second admits
+    e = w.refused(pid, APPROVER2, c.Approve(decision="admit"), "declared_period_over")
+    assert declared_end.isoformat() in e.message_zh and declared_end.isoformat() in e.message_en
+    w.refused(pid, OFFICER, c.Recommend(decision="admit"), "recommendation_pending")
+    # the way out: the applicant withdraws (or the regulator rejects), and may apply again
+    w.do(pid, ALICE, c.Withdraw(reason="测试期已过，重新申请"))
+    assert w.state(pid).state == State.WITHDRAWN

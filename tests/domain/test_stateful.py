@@ -59,10 +59,12 @@ from tests.domain.world import (
 ACTORS = [ALICE, TECHCO, OTHER, OFFICER, OFFICER2, ASSESSOR, APPROVER, APPROVER2, CAROL_AS_APPROVER, PUBLIC,
           AUDITOR, SYSTEM]
 
-#: The states a decision may take effect in, written out from the lifecycle (DESIGN §3), not taken
-#: from the decider's own table (which would then check itself): admission once the notice closed;
-#: rejection under review or after the notice; graduation from the final evaluation; termination
-#: of a live project; revocation (false materials) from the admission on, graduates included.
+#: The states a decision may take effect in, restated here by hand rather than imported from the
+#: decider's table (which would then check itself; a change to one must be made to the other on
+#: purpose). DESIGN §3's lifecycle, with the forced endings its exit criteria (§2) need while a
+#: test runs, as the README states them: admission once the notice closed; rejection under review
+#: or after the notice; graduation from the final evaluation; termination of a live project (a
+#: licence lost mid-test); revocation for false materials from the admission on, graduates included.
 DECIDED_IN: dict[type[Event], set[State]] = {
     ev.ProjectAdmitted: {State.NOTICE_CLOSED},
     ev.ApplicationRejected: {State.UNDER_REVIEW, State.NOTICE_CLOSED},
