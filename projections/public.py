@@ -11,7 +11,7 @@ import datetime as dt
 import msgspec
 
 from projections.project import ProjectState
-from projections.rules import next_report_due
+from projections.rules import declared_period, next_report_due
 from schemas.lifecycle import STATE_LABELS, TERMINAL, State
 from schemas.programs import ProgramDefinition
 
@@ -186,8 +186,10 @@ def queue_items(state: ProjectState, program: ProgramDefinition | None) -> list[
         add("notice_running", "system", "公示期届满后关闭公示", "close the notice when it ends", state.notice_ends)
     elif s == State.NOTICE_CLOSED and state.pending is None:
         add("recommend", "case_officer", "提出准入或不予准入建议", "recommend admission or rejection")
-    elif s == State.ADMITTED:
-        add("start_test", "applicant", "启动测试", "start the test")
+    elif s == State.ADMITTED:  # due the last day a start is possible: the declared period's end is overdue
+        _, end = declared_period(state, program) if program is not None else (None, None)
+        last = end - dt.timedelta(days=1) if end is not None else None
+        add("start_test", "applicant", "在申报的测试期内启动测试", "start the test within the declared period", last)
     elif s == State.SUSPENDED:
         add("review_suspension", "approver", "审查暂停：恢复或退出", "review the suspension: reinstate or exit")
     elif s == State.FINAL_EVALUATION:

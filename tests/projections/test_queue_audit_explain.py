@@ -11,7 +11,7 @@ import pytest
 
 from projections.project import ProjectState
 from projections.read_models import DECISIONS
-from projections.rules import next_report_due
+from projections.rules import declared_period, next_report_due
 from projections.views import explain
 from sandbox.synthetic import Simulation, sqlite_registry
 from schemas import events as ev
@@ -61,7 +61,14 @@ def test_a_project_waiting_for_approval_is_on_the_approvers_queue(tmp_path: Path
     # admitted: off the approvers' queue, on the applicant's (start the test)
     assert sim.run(stop_when=lambda s: s.state == State.ADMITTED) == pid
     assert not any(q["project_id"] == pid for q in h.read_models.queue(role="approver"))
-    assert [q["item"] for q in h.read_models.queue(role="applicant") if q["project_id"] == pid] == ["start_test"]
+    [start] = [q for q in h.read_models.queue(role="applicant") if q["project_id"] == pid]
+    assert start["item"] == "start_test"
+    # due the day before the declared period ends (a start is refused from its end on): then overdue
+    state = sim.lives[pid].state
+    _, end = declared_period(state, h.registry.program(state.program_key, state.program_version))
+    assert end is not None and start["due_on"] == (end - dt.timedelta(days=1)).isoformat()
+    [lapsed] = [q for q in h.read_models.queue(role="applicant", today=end) if q["project_id"] == pid]
+    assert lapsed["overdue"] is True
     h.store.close()
 
 
