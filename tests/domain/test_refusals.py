@@ -459,15 +459,21 @@ def test_a_declared_value_the_rules_compute_with_must_be_of_its_kind() -> None:
     assert w.state(pid).section("boundaries")["start_date"] == "2026-03-01"
 
 
-def test_a_test_cannot_start_once_the_period_declared_and_admitted_is_over() -> None:
-    """It used to start anyway and run for the program's longest period from that day: a pilot
-    tested for a year after the period the regulator admitted."""
+def after_notice(*, admitted: bool) -> tuple[World, str, dt.date]:
+    """A fintech project through its notice (and admitted), with the end of its declared period."""
     w = World()
     pid = w.create("fintech-sandbox")
     w.fintech_application(pid)
     w.through_notice(pid)
-    w.admit(pid)
-    declared_end = dt.date.fromisoformat(str(w.state(pid).section("boundaries")["end_date"]))
+    if admitted:
+        w.admit(pid)
+    return w, pid, dt.date.fromisoformat(str(w.state(pid).section("boundaries")["end_date"]))
+
+
+def test_a_test_cannot_start_once_the_period_declared_and_admitted_is_over() -> None:
+    """It used to start anyway and run for the program's longest period from that day: a pilot
+    tested for a year after the period the regulator admitted."""
+    w, pid, declared_end = after_notice(admitted=True)
     w.clock.to(declared_end)
     e = w.refused(pid, ALICE, c.StartTest(), "after_declared_end")
     assert declared_end.isoformat() in e.message_en and declared_end.isoformat() in e.message_zh
@@ -481,23 +487,14 @@ def test_a_test_cannot_start_once_the_period_declared_and_admitted_is_over() -> 
 
 
 def test_a_test_started_in_its_declared_period_runs_to_the_declared_end() -> None:
-    w = World()
-    pid = w.create("fintech-sandbox")
-    w.fintech_application(pid)
-    w.through_notice(pid)
-    w.admit(pid)
-    declared_end = dt.date.fromisoformat(str(w.state(pid).section("boundaries")["end_date"]))
+    w, pid, declared_end = after_notice(admitted=True)
     w.clock.to(declared_end - dt.timedelta(days=1))
     w.do(pid, ALICE, c.StartTest())
     assert w.state(pid).state == State.TESTING and w.state(pid).planned_end == declared_end
 
 
 def test_no_admission_once_the_declared_period_is_over() -> None:
-    w = World()
-    pid = w.create("fintech-sandbox")
-    w.fintech_application(pid)
-    w.through_notice(pid)
-    declared_end = dt.date.fromisoformat(str(w.state(pid).section("boundaries")["end_date"]))
+    w, pid, declared_end = after_notice(admitted=False)
     w.clock.to(declared_end - dt.timedelta(days=1))
     w.do(pid, OFFICER, c.Recommend(decision="admit"))
     w.clock.to(declared_end)  # recommended in time, but approved too late
