@@ -240,6 +240,7 @@ def update_reference(
     records replace the whole set: send the ``ETag`` read with them as ``If-Match``, and a change
     made meanwhile is refused (412) instead of overwritten."""
     need(actor, {"approver"})
+    check_dates(data)  # (a pilot area that joined in year 1 would be one for every day of the rules)
     registry_of(request).update_reference(
         dataset,
         data.records,

@@ -165,3 +165,18 @@ def test_a_refused_update_names_every_bad_record(api: tuple[TestClient[Any], dic
     assert answer.status_code == 422, answer.text
     assert [e["field"] for e in answer.json()["errors"]] == ["records[0].year", "records[1].holidays[0]"]
     assert_chinese_problem(answer.json())
+
+
+def test_a_record_dated_out_of_range_is_refused(api: tuple[TestClient[Any], dict[str, dict[str, str]]]) -> None:
+    """A pilot area that joined in year 1 (a typo) was accepted, and was then a pilot area on
+    every day the rules could ask about."""
+    client, headers = api
+    areas = client.get("/api/v1/reference/pilot_areas").json()
+    typo = {**areas["records"][0], "code": "typo-area", "joined": "0001-01-01"}
+    head = client.get("/health").json()
+    answer = client.post("/api/v1/reference/pilot_areas", json={"records": [*areas["records"], typo]},
+                         headers=headers["approver"])
+    assert answer.status_code == 422 and answer.json()["code"] == "out_of_range", answer.text
+    assert answer.json()["errors"][0]["field"] == f"records[{len(areas['records'])}].joined"
+    assert_chinese_problem(answer.json())
+    assert client.get("/health").json() == head
