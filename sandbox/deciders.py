@@ -765,7 +765,7 @@ def _check_extension_request(command: c.RequestExtension, s: ProjectState, ctx: 
 
 
 def _recommend(command: c.Recommend, s: ProjectState, ctx: Context) -> Event:
-    if s.pending is not None:
+    if s.pending is not None and not _lapsed_admission(s, ctx):
         raise DomainError("recommendation_pending")
     if command.decision == "admit" and s.state in (S.UNDER_REVIEW, S.PUBLIC_NOTICE):
         raise DomainError("notice_not_closed")
@@ -786,6 +786,15 @@ def _recommend(command: c.Recommend, s: ProjectState, ctx: Context) -> Event:
         exit_mode=command.exit_mode or ("forced" if command.decision == "exit" else None),
         category=category,
     )
+
+
+def _lapsed_admission(s: ProjectState, ctx: Context) -> bool:
+    """Whether the pending recommendation is an admission that can no longer be approved (its
+    declared period is over): a new recommendation, a rejection, replaces it."""
+    if s.pending is None or s.pending.decision != "admit":
+        return False
+    _, declared_end = declared_period(s, ctx.program)
+    return declared_end is not None and declared_end <= ctx.today
 
 
 def _graduable(s: ProjectState, ctx: Context) -> None:

@@ -231,8 +231,8 @@ class Registry:
                     for v in wrong[:MAX_ERRORS]
                 ],
                 field=wrong[0].field,
-                rule_zh=wrong[0].rule_zh,
-                rule_en=wrong[0].rule,
+                rule_zh=wrong[0].rule_zh + (f"（另有 {len(wrong) - 1} 处）" if len(wrong) > 1 else ""),
+                rule_en=wrong[0].rule + (f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else ""),
             ) from e
         if dataset == "holidays":
             _keep_published_years(self.reference().holidays, records)

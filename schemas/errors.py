@@ -143,9 +143,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         " ends the project (terminate) and the applicant may apply again",
     ),
     "declared_period_over": (
-        "申报的测试期已于 {declared} 结束，不能准入：可不予准入，或由申请机构撤回后重新申请",
-        "the declared test period ended on {declared}, so there is nothing left to admit: reject it, or the"
-        " applicant withdraws and applies again",
+        "申报的测试期已于 {declared} 结束，不能准入：经办人可改为提出不予准入建议（取代待批准的准入建议），"
+        "或由申请机构撤回后重新申请",
+        "the declared test period ended on {declared}, so there is nothing left to admit: the case officer"
+        " recommends rejection instead (it replaces an admission waiting for approval), or the applicant"
+        " withdraws and applies again",
     ),
     "extension_not_allowed": ("不能延期：{why_zh}", "no extension possible: {why_en}"),
     "no_extension_request": ("没有待处理的延期申请", "there is no extension request to decide"),

@@ -37,6 +37,7 @@ from sandbox.service import Registry
 from schemas.base import Event
 from schemas.commands import Actor
 from schemas.lifecycle import State
+from schemas.validation import MAX_ERRORS
 
 ACTOR = {"actor": Provide(provide_actor, sync_to_thread=False)}
 OPTIONAL_ACTOR = {"actor": Provide(provide_optional_actor, sync_to_thread=False)}
@@ -283,8 +284,9 @@ EARLIEST, LATEST = dt.date(1970, 1, 1), dt.date(2199, 12, 31)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
-def _dates(value: object, path: str, found: list[tuple[str, dt.date]]) -> None:
-    """Add every date in ``value`` (a command, or a part of one) to ``found``, with its path."""
+def _dates(value: object, path: str, found: list[tuple[str, dt.date]], text: bool) -> None:
+    """Add every date in ``value`` (a command, or a part of one) to ``found``, with its path; with
+    ``text``, also every string that starts as a date (one written into a draft section)."""
     if isinstance(value, _NO_DATES):
         return
     if isinstance(value, dt.datetime):
@@ -292,41 +294,38 @@ def _dates(value: object, path: str, found: list[tuple[str, dt.date]]) -> None:
     elif isinstance(value, dt.date):
         found.append((path, value))
     elif isinstance(value, str):
-        if _ISO_DATE.match(value):  # a date written into a draft section (start_date, ...)
+        if text and _ISO_DATE.match(value):  # a date written into a draft section (start_date, ...)
             with contextlib.suppress(ValueError):
                 found.append((path, dt.date.fromisoformat(value[:10])))
     elif isinstance(value, msgspec.Struct):
         for name in value.__struct_fields__:
-            _dates(getattr(value, name), f"{path}.{name}" if path else name, found)
+            _dates(getattr(value, name), f"{path}.{name}" if path else name, found, text)
     elif isinstance(value, dict):
         for key, item in value.items():
-            _dates(item, f"{path}.{key}" if path else str(key), found)
+            _dates(item, f"{path}.{key}" if path else str(key), found, text)
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            _dates(item, f"{path}[{index}]", found)
+            _dates(item, f"{path}[{index}]", found, text)
 
 
 _NO_DATES = (int, float, type(None))  # (bool is an int)
 
 
-def _all_dates(command: msgspec.Struct) -> list[tuple[str, dt.date]]:
+def check_dates(command: object, *, path: str = "", text: bool = True) -> None:
+    """422 ``out_of_range`` naming every date of the command (or of typed records, at ``path``,
+    without ``text``: their free text is not read for dates) outside EARLIEST..LATEST."""
     found: list[tuple[str, dt.date]] = []
-    _dates(command, "", found)
-    return found
-
-
-def check_dates(command: msgspec.Struct) -> None:
-    """422 ``out_of_range`` naming every date of the command outside EARLIEST..LATEST."""
+    _dates(command, path, found, text)
     wrong = [
         {
-            "field": path,
+            "field": where,
             "rule": f"must be between {EARLIEST} and {LATEST}",
             "rule_zh": f"须在 {EARLIEST} 至 {LATEST} 之间",
             "source": "body",
         }
-        for path, day in _all_dates(command)
+        for where, day in found
         if not EARLIEST <= day <= LATEST
-    ]
+    ][:MAX_ERRORS]
     if wrong:
         raise ApiProblem(
             422,

@@ -164,6 +164,8 @@ def test_a_refused_update_names_every_bad_record(api: tuple[TestClient[Any], dic
     answer = client.post("/api/v1/reference/holidays", json=body, headers=headers["approver"])
     assert answer.status_code == 422, answer.text
     assert [e["field"] for e in answer.json()["errors"]] == ["records[0].year", "records[1].holidays[0]"]
+    got = answer.json()
+    assert got["message_en"].endswith("(and 1 more)") and got["message_zh"].endswith("（另有 1 处）")
     assert_chinese_problem(answer.json())
 
 
@@ -180,3 +182,8 @@ def test_a_record_dated_out_of_range_is_refused(api: tuple[TestClient[Any], dict
     assert answer.json()["errors"][0]["field"] == f"records[{len(areas['records'])}].joined"
     assert_chinese_problem(answer.json())
     assert client.get("/health").json() == head
+    # a note may begin with a date of any year: only the records' dates are dates
+    noted = {**areas["records"][0], "note": "1949-10-01 以来的行政区划；joined 为加入试点之日"}
+    answer = client.post("/api/v1/reference/pilot_areas", json={"records": [noted, *areas["records"][1:]]},
+                         headers={**headers["approver"], "If-Match": f'"{areas["version"]}"'})
+    assert answer.status_code == 201, answer.text

@@ -501,7 +501,16 @@ def test_no_admission_once_the_declared_period_is_over() -> None:
     w.do(pid, APPROVER, c.Approve(decision="admit"))  # the first of two: the second admits
     e = w.refused(pid, APPROVER2, c.Approve(decision="admit"), "declared_period_over")
     assert declared_end.isoformat() in e.message_zh and declared_end.isoformat() in e.message_en
-    w.refused(pid, OFFICER, c.Recommend(decision="admit"), "recommendation_pending")
-    # the way out: the applicant withdraws (or the regulator rejects), and may apply again
+    # the ways out: the officer's rejection replaces the admission that can no longer be approved
+    w.refused(pid, OFFICER, c.Recommend(decision="admit"), "declared_period_over")
+    w.do(pid, OFFICER, c.Recommend(decision="reject", reason="申报测试期已过"))
+    pending = w.state(pid).pending
+    assert pending is not None and pending.decision == "reject"
+    w.do(pid, APPROVER, c.Approve(decision="reject"))
+    w.do(pid, APPROVER2, c.Approve(decision="reject"))
+    assert w.state(pid).state == State.REJECTED
+    # ... or the applicant withdraws, and may apply again
+    w, pid, declared_end = after_notice(admitted=False)
+    w.clock.to(declared_end)
     w.do(pid, ALICE, c.Withdraw(reason="测试期已过，重新申请"))
     assert w.state(pid).state == State.WITHDRAWN
