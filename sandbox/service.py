@@ -226,10 +226,7 @@ class Registry:
             wrong = explain(RECORDS[dataset], records, strict=True, field="records") or [violation("records", str(e))]
             raise DomainError(
                 "invalid_value",
-                details=[
-                    {"field": v.field, "rule": v.rule, "rule_zh": v.rule_zh, "source": "body"}
-                    for v in wrong[:MAX_ERRORS]
-                ],
+                details=[msgspec.to_builtins(v) for v in wrong[:MAX_ERRORS]],
                 field=wrong[0].field,
                 rule_zh=wrong[0].rule_zh + (f"（另有 {len(wrong) - 1} 处）" if len(wrong) > 1 else ""),
                 rule_en=wrong[0].rule + (f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else ""),

@@ -24,12 +24,14 @@ MAX_ERRORS = 100
 
 
 class Violation(msgspec.Struct, frozen=True, kw_only=True):
-    """One invalid field: its path (``metrics.users``, ``items[1]``; empty for the whole value)
-    and the rule it broke in both languages."""
+    """One invalid field: its path (``metrics.users``, ``items[1]``; empty for the whole value),
+    the rule it broke in both languages, and where a request carried it (``body``, ``query``,
+    ``path``, ``header``, ``cookie``)."""
 
     field: str
     rule: str
     rule_zh: str
+    source: str = "body"
 
 
 # -- Chinese for the English rules ---------------------------------------------------------------
@@ -162,9 +164,9 @@ def known(rule: str) -> bool:
 _AT = re.compile(r"^(.*) - at `\$(.*)`$", re.DOTALL)
 
 
-def violation(field: str, rule: str) -> Violation:
-    """A violation at ``field``; a path msgspec appended to the rule (`` - at `$.type` ``) is moved
-    onto the field."""
+def violation(field: str, rule: str, source: str = "body") -> Violation:
+    """A violation of an English ``rule`` at ``field``, with its Chinese; a path msgspec appended
+    to the rule (`` - at `$.type` ``) is moved onto the field."""
     at = _AT.match(rule)
     if at is not None:
         rule, rest = at[1], at[2]
@@ -176,7 +178,7 @@ def violation(field: str, rule: str) -> Violation:
         elif rest:
             field += rest
     rule = rule.strip()
-    return Violation(field=field, rule=rule, rule_zh=rule_zh(rule))
+    return Violation(field=field, rule=rule, rule_zh=rule_zh(rule), source=source)
 
 
 def explain(kind: Any, value: Any, *, strict: bool = False, field: str = "") -> list[Violation]:

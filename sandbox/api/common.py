@@ -32,12 +32,12 @@ from projections.read_models import ReadModels
 from projections.views import ProjectView, view_of
 from sandbox.api.auth import ANONYMOUS_PUBLIC, READERS, need, provide_actor, provide_optional_actor
 from sandbox.api.models import EventOut
-from sandbox.api.problems import ApiProblem, BadInput
+from sandbox.api.problems import ApiProblem, BadInput, error_entry
 from sandbox.service import Registry
 from schemas.base import Event
 from schemas.commands import Actor
 from schemas.lifecycle import State
-from schemas.validation import MAX_ERRORS
+from schemas.validation import MAX_ERRORS, Violation
 
 ACTOR = {"actor": Provide(provide_actor, sync_to_thread=False)}
 OPTIONAL_ACTOR = {"actor": Provide(provide_optional_actor, sync_to_thread=False)}
@@ -238,7 +238,7 @@ def query_refused(field: str, rule_zh: str, rule_en: str) -> ApiProblem:
         "invalid_value",
         f"查询参数 {field} 不可用：{rule_zh}",
         f"the query parameter {field} cannot be used: {rule_en}",
-        errors=[{"field": field, "rule": rule_en, "rule_zh": rule_zh, "source": "query"}],
+        errors=[error_entry(Violation(field=field, rule=rule_en, rule_zh=rule_zh, source="query"))],
     )
 
 
@@ -316,13 +316,9 @@ def check_dates(command: object, *, path: str = "", text: bool = True) -> None:
     without ``text``: their free text is not read for dates) outside EARLIEST..LATEST."""
     found: list[tuple[str, dt.date]] = []
     _dates(command, path, found, text)
+    rule, zh = f"must be between {EARLIEST} and {LATEST}", f"须在 {EARLIEST} 至 {LATEST} 之间"
     wrong = [
-        {
-            "field": where,
-            "rule": f"must be between {EARLIEST} and {LATEST}",
-            "rule_zh": f"须在 {EARLIEST} 至 {LATEST} 之间",
-            "source": "body",
-        }
+        error_entry(Violation(field=where, rule=rule, rule_zh=zh))
         for where, day in found
         if not EARLIEST <= day <= LATEST
     ][:MAX_ERRORS]

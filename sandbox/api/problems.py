@@ -27,7 +27,7 @@ from litestar.utils.scope.state import ScopeState
 from events.errors import ConflictError, StoreBusyError, StoreError, StoreUnavailableError
 from sandbox.service import PreconditionFailed
 from schemas.errors import DomainError
-from schemas.validation import MAX_ERRORS, allowed_values, explain, rule_zh, violation, with_values
+from schemas.validation import MAX_ERRORS, Violation, allowed_values, explain, rule_zh, violation, with_values
 
 MEDIA = "application/problem+json"
 log = logging.getLogger("sandbox.api")
@@ -50,21 +50,6 @@ STATUS: dict[str, int] = {
     "idempotency_key_reused": 422,
     "date_out_of_range": 422,
 }
-
-
-class FieldError(msgspec.Struct, kw_only=True):
-    """One invalid field: where (a dotted path such as ``metrics.users``) and which rule it broke,
-    in English and Chinese."""
-
-    field: str
-    rule: str
-    rule_zh: str = ""
-    source: str = "body"
-
-    def __post_init__(self) -> None:
-        if not self.rule_zh:  # an English rule from elsewhere (litestar, msgspec): moved path, Chinese
-            found = violation("" if self.field == "body" else self.field, self.rule)
-            self.field, self.rule, self.rule_zh = found.field or "body", found.rule, found.rule_zh
 
 
 class Problem(msgspec.Struct, kw_only=True):
@@ -109,16 +94,23 @@ def problem(
     return Response(body, status_code=status, media_type=MEDIA, headers=out or None)
 
 
-def invalid_input(errors: list[FieldError]) -> Response[Problem]:
+def error_entry(v: Violation) -> dict[str, Any]:
+    """One entry of a problem's ``errors`` (the whole body is named ``body``)."""
+    entry: dict[str, Any] = msgspec.to_builtins(v)
+    entry["field"] = v.field or "body"
+    return entry
+
+
+def invalid_input(errors: list[Violation]) -> Response[Problem]:
     """400 naming the first invalid field and its rule, and how many more there are (``errors``
     lists the first :data:`MAX_ERRORS`)."""
-    first, more = errors[0], len(errors) - 1
+    first, more = error_entry(errors[0]), len(errors) - 1
     return problem(
         400,
         "invalid_input",
-        f"输入无效：字段 {first.field}：{first.rule_zh}" + (f"（另有 {more} 处）" if more else ""),
-        f"invalid input: {first.field}: {first.rule}" + (f" (and {more} more)" if more else ""),
-        errors=[msgspec.to_builtins(e) for e in errors[:MAX_ERRORS]],
+        f"输入无效：字段 {first['field']}：{first['rule_zh']}" + (f"（另有 {more} 处）" if more else ""),
+        f"invalid input: {first['field']}: {first['rule']}" + (f" (and {more} more)" if more else ""),
+        errors=[error_entry(e) for e in errors[:MAX_ERRORS]],
     )
 
 
@@ -137,7 +129,7 @@ class BadInput(Exception):
     """Raised by handlers for input the schema cannot express (a malformed header, say): a 400."""
 
     def __init__(self, field: str, rule: str, zh: str, source: str = "header") -> None:
-        self.error = FieldError(field=field, rule=rule, rule_zh=zh, source=source)
+        self.error = Violation(field=field, rule=rule, rule_zh=zh, source=source)
         super().__init__(f"{field}: {rule}")
 
 
@@ -145,7 +137,7 @@ def on_domain(_: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
     errors = list(exc.details)
     if not errors and "field" in exc.params:
         rule, zh = exc.params.get("rule_en", ""), exc.params.get("rule_zh", "")
-        errors = [{"field": exc.params["field"], "rule": rule, "rule_zh": zh or rule_zh(rule), "source": "body"}]
+        errors = [error_entry(Violation(field=exc.params["field"], rule=rule, rule_zh=zh or rule_zh(rule)))]
     return problem(STATUS.get(exc.code, 409), exc.code, exc.message_zh, exc.message_en, errors=errors)
 
 
@@ -222,20 +214,17 @@ def _wire_name(request: Request[Any, Any, Any], key: str) -> str:
     return name or key
 
 
-def _body_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
+def _body_errors(request: Request[Any, Any, Any]) -> list[Violation]:
     """Every invalid field of the request's JSON body, each at its own path (msgspec, through
     litestar, names only the first)."""
     parameter = _parameter(request, "data")
     body = ScopeState.from_scope(request.scope).json
     if parameter is None or body is Empty:
         return []
-    return [
-        FieldError(field=v.field or "body", rule=v.rule, rule_zh=v.rule_zh)
-        for v in explain(parameter.annotation, body)
-    ]
+    return explain(parameter.annotation, body)
 
 
-def _parameter_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
+def _parameter_errors(request: Request[Any, Any, Any]) -> list[Violation]:
     """Every query, header, path or cookie parameter of the request that does not convert to the
     handler's type."""
     given: dict[str, Any] = {
@@ -251,7 +240,7 @@ def _parameter_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
         source, wire = parameter.kwarg_definition.param_type.value, _wire_name(request, name)
         raw = given.get(source, {}).get(name if source == "path" else wire)
         for v in explain(parameter.annotation, raw) if raw is not None else ():
-            found.append(FieldError(field=wire, rule=v.rule, rule_zh=v.rule_zh, source=source))
+            found.append(msgspec.structs.replace(v, field=wire, source=source))
     return found
 
 
@@ -266,8 +255,8 @@ def _source(request: Request[Any, Any, Any], item: dict[str, Any]) -> str:
 
 def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
     items = [i for i in exc.extra if isinstance(i, dict)] if isinstance(exc.extra, list) else []
-    errors: list[FieldError] = []
-    in_body: list[FieldError] = []  # (litestar's word for the body's first error; explained below)
+    errors: list[Violation] = []
+    in_body: list[Violation] = []  # (litestar's word for the body's first error; explained below)
     for item in items:
         source = _source(request, item)
         key = str(item.get("key") or source)
@@ -275,16 +264,16 @@ def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> 
         if rule in (f"'{key}'", "Missing required"):  # litestar's words for an absent value
             rule = "is required"
         if source == "body":
-            in_body.append(FieldError(field="body" if key == "data" else key, rule=rule))
+            in_body.append(violation("" if key == "data" else key, rule))
             continue
         parameter = _parameter(request, key)
         if parameter is not None:
             rule = with_values(rule, allowed_values(parameter.annotation))
-        errors.append(FieldError(field=_wire_name(request, key), rule=rule, source=source))
+        errors.append(violation(_wire_name(request, key), rule, source))
     if in_body:
         errors += _body_errors(request) or in_body
     if not errors:
-        errors = [FieldError(field="body", rule=exc.detail or "the request body is not valid JSON")]
+        errors = [violation("", exc.detail or "the request body is not valid JSON")]
     return invalid_input(errors)
 
 
@@ -308,7 +297,7 @@ def on_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     if status == 400:
-        return invalid_input([FieldError(field="body", rule=exc.detail or "bad request")])
+        return invalid_input([violation("", exc.detail or "bad request")])
     code, zh, en = _HTTP.get(status, ("http_error", "请求错误", "request error"))
     return problem(status, code, zh, exc.detail or en, headers=headers)
 
@@ -339,7 +328,7 @@ def on_unreadable_body(request: Request[Any, Any, Any], exc: Exception) -> Respo
     rule = _UNREADABLE_BODY.get(type(exc))
     if rule is None or not _raised_in(exc, "decode_json"):
         return on_value_error(request, exc)
-    return invalid_input([FieldError(field="body", rule=rule[0], rule_zh=rule[1])])
+    return invalid_input([Violation(field="", rule=rule[0], rule_zh=rule[1])])
 
 
 def on_value_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
@@ -349,7 +338,7 @@ def on_value_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
     if not isinstance(exc, ValueError) or not _raised_in(exc, "parse_values_from_connection_kwargs"):
         return on_internal(request, exc)
     found = _parameter_errors(request) + _body_errors(request)
-    return invalid_input(found or [FieldError(field="body", rule=str(exc))])
+    return invalid_input(found or [violation("", str(exc))])
 
 
 def on_internal(_: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
