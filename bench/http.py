@@ -11,7 +11,14 @@ Two servers run side by side, each in a process of its own under uvicorn on a fr
   (``ReportMetrics``) and inserts one row in its own ``BEGIN IMMEDIATE`` … ``COMMIT``
   transaction, and one GET route that reads one row (a project's stored state) and returns it.
   Both run on the event loop, as the API's commands and its read of one project do (the API's
-  ``SHORT_IN_THREAD``), so both sides pay the same for the way a handler is run.
+  ``SHORT_IN_THREAD``), so both sides pay the same for the way a handler is run;
+- floor: what any server keeping the registry's guarantees must do at least, over a copy of ours'
+  database. Its POST route authenticates the bearer token through the API's own dependency and
+  appends the report's event to the project's stream through the registry's store (hash chain,
+  append-only guard, idempotent command id), one transaction per request, with no decision and
+  no read model; its GET route authenticates the same way, then reads the bare side's row. Its
+  ratio to the bare side is the most ours could reach on this machine, whatever the API did
+  better; ours against the floor is what the decision, the read models and the view cost.
 
 16 concurrent clients, each on a kept-alive connection of its own, send a fixed number of
 requests per case. They run in one process, on asyncio streams, with every request prepared as
@@ -31,8 +38,9 @@ and the ratio measured it rather than the servers.
   ``bare_read``.
 
 Each case prints ``NAME: VALUE req/s p50=.. p99=.. ratio=R`` with ``R = ours / bare`` requests per
-second (best of ``--repeat`` runs; the sides alternate), then a detail line, and the CPU time each
-server process and the load generator spent per request (from ``/proc``: where the limit lies;
+second (best of ``--repeat`` runs; the sides alternate), then a detail line, the floor's line
+(its ratio to bare, and ours as a fraction of it), and the CPU time each server process and the
+load generator spent per request (from ``/proc``: where the limit lies;
 the load generator should be busy a fraction of the time). Goals: ratio >= 0.8 for both. The
 machine is small and shared: compare ratios from one run only.
 """
@@ -61,16 +69,26 @@ import subprocess
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import httpx
 import msgspec
 from litestar import Litestar, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
+from events.model import NewEvent, StreamWrite
+from events.sqlite import SQLiteEventStore
 from projections.read_models import decode_state
-from schemas.commands import ReportMetrics
+from sandbox.api import create_app, run_server
+from sandbox.api.common import ACTOR
+from sandbox.registry import open_store
+from sandbox.tokens import Tokens
+from schemas.base import EventMetadata
+from schemas.commands import Actor, ReportMetrics
+from schemas.events import MetricsReported
 
 CLIENTS = 16
 GOAL = 0.8
@@ -107,6 +125,10 @@ def bare_write(project_id: FromPath[str], data: JSONBody[ReportMetrics]) -> dict
 @get("/bare/{project_id:str}", sync_to_thread=False)
 def bare_read(project_id: FromPath[str]) -> Response[bytes]:
     """Read one row (a project's stored state) and return it."""
+    return one_row(project_id)
+
+
+def one_row(project_id: str) -> Response[bytes]:
     with Bare.lock:
         row = Bare.conn.execute("SELECT state FROM projects WHERE id = ?", (project_id,)).fetchone()
     return Response(row[0].encode(), media_type="application/json")
@@ -115,6 +137,52 @@ def bare_read(project_id: FromPath[str]) -> Response[bytes]:
 @get("/health", sync_to_thread=False)
 def bare_health() -> dict[str, str]:
     return {"status": "ok"}
+
+
+class Floor:
+    """The floor side's store: the registry's own, over a copy of ours' database."""
+
+    store: SQLiteEventStore
+
+
+@post("/floor/{project_id:str}/report_metrics", sync_to_thread=False, status_code=200, dependencies=ACTOR)
+def floor_write(
+    project_id: FromPath[str], data: JSONBody[ReportMetrics], actor: NamedDependency[Actor]
+) -> dict[str, int]:
+    """Authenticate as the API does; append the report's event to the project's stream through
+    the registry's store (hash chain, append-only guard, idempotency), one transaction each. No
+    decision, no read model."""
+    command_id = uuid.uuid4().hex
+    event = MetricsReported(
+        period_start=data.period_start, period_end=data.period_end, metrics=data.metrics, kpis_met=data.kpis_met
+    )
+    metadata = EventMetadata(
+        actor=actor.id,
+        role=actor.role,
+        organisation=actor.organisation,
+        occurred_at=dt.datetime.now(dt.UTC),
+        command_id=command_id,
+    )
+    appended = Floor.store.append(
+        [StreamWrite("project-" + project_id, (NewEvent(event, metadata),))], command_id=command_id
+    )
+    return {"position": appended.last_position}
+
+
+@get("/floor/{project_id:str}", sync_to_thread=False, dependencies=ACTOR)
+def floor_read(project_id: FromPath[str], actor: NamedDependency[Actor]) -> Response[bytes]:
+    """Authenticate as the API does, then read one row as the bare side does."""
+    return one_row(project_id)
+
+
+def floor_app(db: Path) -> Litestar:
+    """What any API with the registry's guarantees must do at least: the bare work, plus the
+    API's own authentication and, for a command, the store's hash-chained append."""
+    bare_app(db)
+    Floor.store = open_store(db)
+    app = Litestar([floor_write, floor_read, bare_health])
+    app.state.tokens = Tokens.open(db)
+    return app
 
 
 def bare_app(db: Path) -> Litestar:
@@ -126,11 +194,11 @@ def bare_app(db: Path) -> Litestar:
 
 
 def serve(kind: str, db: str, port: int) -> None:
-    """Ours as ``sandbox-registry serve`` serves it; the bare app under uvicorn as it comes."""
-    if kind == "ours":
-        from sandbox.api import create_app, run_server
-
-        run_server(create_app(db, create=False), "127.0.0.1", port, access_log=False)
+    """Ours as ``sandbox-registry serve`` serves it, the floor as ours is served (the same
+    collector tuning); the bare app under uvicorn as it comes."""
+    if kind in ("ours", "floor"):
+        app = create_app(db, create=False) if kind == "ours" else floor_app(Path(db))
+        run_server(app, "127.0.0.1", port, access_log=False)
         return
     import uvicorn
 
@@ -355,16 +423,22 @@ class Figure:
     name: str
     ours: list[Run] = field(default_factory=list)
     bare: list[Run] = field(default_factory=list)
+    floor: list[Run] = field(default_factory=list)
 
-    def best(self, runs: list[Run]) -> Run:
+    @staticmethod
+    def best(runs: list[Run]) -> Run:
         return max(runs, key=lambda r: r.rate)
 
     @property
     def ratio(self) -> float:
         return self.best(self.ours).rate / self.best(self.bare).rate
 
+    @property
+    def floor_ratio(self) -> float:
+        return self.best(self.floor).rate / self.best(self.bare).rate
+
     def print(self) -> None:
-        ours, bare = self.best(self.ours), self.best(self.bare)
+        ours, bare, floor = self.best(self.ours), self.best(self.bare), self.best(self.floor)
         print(
             f"{self.name}: {ours.rate:.0f} req/s p50={ours.percentile(0.5):.1f}ms p99={ours.percentile(0.99):.1f}ms"
             f" ratio={self.ratio:.2f}"
@@ -375,22 +449,36 @@ class Figure:
             f"    bare_{self.name}: {bare.rate:.0f} req/s p50={bare.percentile(0.5):.1f}ms"
             f" p99={bare.percentile(0.99):.1f}ms; {len(self.ours)} runs per side of {ours.count} requests,"
             f" median paired ratio {paired:.2f}, errors ours={sum(r.errors for r in self.ours)}"
-            f" bare={sum(r.errors for r in self.bare)}; goal >= {GOAL:.2f}: {verdict}",
+            f" bare={sum(r.errors for r in self.bare)} floor={sum(r.errors for r in self.floor)};"
+            f" goal >= {GOAL:.2f}: {verdict}",
+        )
+        print(
+            f"    floor_{self.name}: {floor.rate:.0f} req/s p50={floor.percentile(0.5):.1f}ms,"
+            f" ratio to bare {self.floor_ratio:.2f} ({FLOORS[self.name]}); ours is"
+            f" {ours.rate / floor.rate:.2f} of the floor"
         )
 
         def per_request(runs: list[Run], cpu: Callable[[Run], float]) -> float:
             return statistics.median(cpu(r) / r.count * 1000 for r in runs)
 
         mine, theirs = per_request(self.ours, lambda r: r.server_cpu), per_request(self.bare, lambda r: r.server_cpu)
+        lowest = per_request(self.floor, lambda r: r.server_cpu)
         loading_ours = per_request(self.ours, lambda r: r.client_cpu)
         loading_bare = per_request(self.bare, lambda r: r.client_cpu)
-        busy = statistics.median(r.client_cpu / r.seconds for r in self.ours + self.bare)
+        busy = statistics.median(r.client_cpu / r.seconds for r in self.ours + self.bare + self.floor)
         print(
-            f"    CPU per request (median of runs): ours server {mine:.2f} ms, bare server {theirs:.2f} ms;"
-            f" load generator {loading_ours:.2f} ms against ours, {loading_bare:.2f} ms against bare,"
-            f" busy {busy:.0%} of the time (all on the same cores)",
+            f"    CPU per request (median of runs): ours server {mine:.2f} ms, bare server {theirs:.2f} ms,"
+            f" floor server {lowest:.2f} ms; load generator {loading_ours:.2f} ms against ours,"
+            f" {loading_bare:.2f} ms against bare, busy {busy:.0%} of the time (all on the same cores)",
             flush=True,
         )
+
+
+#: What each case's floor does beyond the bare side.
+FLOORS = {
+    "command": "the API's authentication and the store's hash-chained append, no decision, no read model",
+    "read": "the API's authentication, then the bare read",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -416,9 +504,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         flush=True,
     )
     with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
-        ours_db, bare_db = Path(tmp) / "registry.db", Path(tmp) / "bare.db"
+        ours_db, bare_db, floor_db = Path(tmp) / "registry.db", Path(tmp) / "bare.db", Path(tmp) / "floor.db"
         prepared = prepare(ours_db, max(CLIENTS, args.projects // CLIENTS * CLIENTS))
         prepare_bare(bare_db, ours_db, prepared.projects)
+        with (  # the floor serves a copy of ours: the same log and tokens
+            contextlib.closing(sqlite3.connect(str(ours_db))) as source,
+            contextlib.closing(sqlite3.connect(str(floor_db))) as copy,
+        ):
+            source.backup(copy)
+        prepare_bare(floor_db, ours_db, prepared.projects)
         today = dt.datetime.now(CST).date()
         report = {
             "period_start": (today - dt.timedelta(days=5)).isoformat(),  # within the test (started 8 days ago)
@@ -440,6 +534,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         def bare_command(i: int, k: int) -> bytes:
             return http_request("POST", f"/bare/{pid(i, k)}/report_metrics", {"Content-Type": "application/json"}, body)
 
+        def floor_command(i: int, k: int) -> bytes:
+            return http_request("POST", f"/floor/{pid(i, k)}/report_metrics", as_applicant, body)
+
+        def floor_read(i: int, k: int) -> bytes:
+            return http_request("GET", f"/floor/{pid(i, k)}", as_officer)
+
         def ours_read(i: int, k: int) -> bytes:
             return http_request("GET", f"/api/v1/projects/{pid(i, k)}", as_officer)
 
@@ -447,12 +547,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return http_request("GET", f"/bare/{pid(i, k)}", {})
 
         figures = [Figure("command"), Figure("read")]
-        with server("ours", ours_db) as ours, server("bare", bare_db) as bare:
+        sides = ((ours_command, bare_command, floor_command), (ours_read, bare_read, floor_read))
+        with server("ours", ours_db) as ours, server("bare", bare_db) as bare, server("floor", floor_db) as floor:
             for _ in range(args.repeat):
-                for figure, (mine, theirs) in zip(
-                    figures, ((ours_command, bare_command), (ours_read, bare_read)), strict=True
-                ):
+                for figure, (mine, theirs, least) in zip(figures, sides, strict=True):
                     figure.bare.append(asyncio.run(load(bare, args.requests, theirs)))
+                    figure.floor.append(asyncio.run(load(floor, args.requests, least)))
                     figure.ours.append(asyncio.run(load(ours, args.requests, mine)))
         for figure in figures:
             figure.print()
