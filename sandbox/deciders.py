@@ -412,7 +412,9 @@ def _decide(command: c.Command, s: ProjectState, ctx: Context) -> list[Event]:
             return [ev.ConditionWaived(condition_id=command.condition_id)]
         case c.StartTest():
             started = command.started_on or today
-            _, declared_end = declared_period(s, program)
+            declared_start, declared_end = declared_period(s, program)
+            if declared_start is not None and started < declared_start:  # before the admitted period
+                raise DomainError("before_declared_start", declared=declared_start, started=started)
             if declared_end is not None and today >= declared_end:  # the admitted period is over
                 raise DomainError("after_declared_end", declared=declared_end)
             limit = months_later(started, _max_test_months(program))

@@ -46,7 +46,7 @@ from events.memory import InMemoryEventStore
 from events.sqlite import SQLiteEventStore, Synchronous, format_recorded_at
 from projections.project import CHINA, INITIAL, ProjectState, fold, local_date
 from projections.read_models import ReadModels
-from projections.rules import next_report_due
+from projections.rules import declared_period, next_report_due
 from sandbox.registry import init_registry, make_codec, open_store
 from sandbox.service import TIMED, Registry, project_stream
 from schemas import commands as c
@@ -976,10 +976,14 @@ def _kpis(life: Life, month: int, months: int, *, all_met: bool) -> list[str]:
 def _testing(sim: Simulation, life: Life) -> Iterator[dt.datetime]:
     """From admission to the end: start, periodic reports, episodes, and the fate's ending."""
     r = life.rng
-    yield sim.later(life, 3, 20)
-    sim.do(life, life.applicant, c.StartTest())
     program = life.program
-    assert program is not None and life.state.planned_end is not None and life.state.test_started_on is not None
+    assert program is not None
+    # a few days after admission, and never before the declared period begins
+    day = sim.today + dt.timedelta(days=r.randint(3, 20))
+    declared_start, _ = declared_period(life.state, program)
+    yield sim.at(life, max(day, declared_start or day))
+    sim.do(life, life.applicant, c.StartTest())
+    assert life.state.planned_end is not None and life.state.test_started_on is not None
     cadence = program.durations.report_cadence_days
     months = max(2, (life.state.planned_end - life.state.test_started_on).days // cadence)
     ending = life.fate not in ("graduate", "final_exit") and not life.details.get("revoke_after_graduation")

@@ -137,6 +137,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "incident {incident_id} does not exist or is already remediated",
     ),
     "duplicate_id": ("编号 {id} 已被使用", "id {id} is already used"),
+    "before_declared_start": (
+        "测试不能早于申报并获准入的开始日期 {declared} 开始（本次为 {started}）",
+        "the test cannot start before the start date declared and admitted, {declared} (asked: {started})",
+    ),
     "after_declared_end": (
         "申报并获准入的测试期已于 {declared} 结束，测试不能再启动；由监管部门终止本项目后可重新申请",
         "the test period declared and admitted ended on {declared}: the test can no longer start; the regulator"

@@ -151,8 +151,8 @@ class Api:
         return pid
 
     def fintech_application(self, pid: str, *, partner: bool = True) -> None:
-        start = self.clock.today + dt.timedelta(days=90)
-        end = start + dt.timedelta(days=300)
+        start = self.clock.today + dt.timedelta(days=1)  # (a test may start once admitted)
+        end = start + dt.timedelta(days=360)
         self.do(pid, "alice", "edit_draft", {"section": "statement", "fields": {
             "service_description": "基于供应链数据的小微企业信用贷款",
             "innovation_claim": "首发：以发票与物流数据替代抵押",

@@ -486,6 +486,37 @@ def test_a_test_cannot_start_once_the_period_declared_and_admitted_is_over() -> 
     assert w.state(pid).state == State.TERMINATED
 
 
+def test_a_test_cannot_start_before_the_period_declared_and_admitted_begins() -> None:
+    """It used to start on the day of admission whatever start date the applicant declared: a
+    pilot live with customers before the period the regulator admitted."""
+    w = World()
+    pid = w.create("fintech-sandbox")
+    w.fintech_application(pid)
+    declared_start = w.clock.today + dt.timedelta(days=45)
+    w.do(pid, ALICE, c.EditDraft(section="boundaries", fields={
+        "start_date": declared_start.isoformat(), "end_date": (declared_start + dt.timedelta(days=300)).isoformat()}))
+    w.through_notice(pid)
+    w.admit(pid)
+    assert w.clock.today < declared_start
+    e = w.refused(pid, ALICE, c.StartTest(), "before_declared_start")
+    assert declared_start.isoformat() in e.message_en and declared_start.isoformat() in e.message_zh
+    assert "早于" in e.message_zh and w.clock.today.isoformat() in e.message_zh
+    w.clock.to(declared_start - dt.timedelta(days=1))
+    w.refused(pid, ALICE, c.StartTest(), "before_declared_start")
+    w.clock.to(declared_start)  # from the declared start on, it starts
+    w.do(pid, ALICE, c.StartTest())
+    assert w.state(pid).test_started_on == declared_start
+
+
+def test_a_late_admission_starts_the_test_later_than_declared() -> None:
+    """A start date that passed while the application was under review does not hold it up."""
+    w, pid, declared_end = after_notice(admitted=True)
+    declared_start = dt.date.fromisoformat(str(w.state(pid).section("boundaries")["start_date"]))
+    assert w.clock.today > declared_start
+    w.do(pid, ALICE, c.StartTest())
+    assert w.state(pid).test_started_on == w.clock.today and w.state(pid).planned_end == declared_end
+
+
 def test_a_test_started_in_its_declared_period_runs_to_the_declared_end() -> None:
     w, pid, declared_end = after_notice(admitted=True)
     w.clock.to(declared_end - dt.timedelta(days=1))

@@ -12,6 +12,7 @@ from typing import Any
 from events.memory import InMemoryEventStore
 from events.model import RecordedEvent
 from projections.project import ProjectState
+from projections.rules import months_later
 from sandbox.registry import init_registry, make_codec
 from sandbox.service import CommandResult, Registry, project_stream
 from schemas import commands as c
@@ -100,8 +101,10 @@ class World:
     # -- complete applications -------------------------------------------------------------
 
     def fintech_application(self, pid: str, *, max_users: int = 5000, partner: bool = True) -> None:
-        start = self.clock.today + dt.timedelta(days=90)
-        end = start + dt.timedelta(days=300)
+        # (the test may start once admitted: the declared period begins tomorrow and runs the
+        # program's longest, 12 months)
+        start = self.clock.today + dt.timedelta(days=1)
+        end = months_later(start, 12)
         self.do(pid, ALICE, c.EditDraft(section="statement", fields={
             "service_description": "基于供应链数据的小微企业信用贷款",
             "innovation_claim": "首发：以发票与物流数据替代抵押",
@@ -167,8 +170,8 @@ class World:
     ) -> None:
         """A complete e-CNY pilot application: a Fuzhou bank connecting through a designated
         operator (cib), tier-4 wallets within the tier's caps, a metrics plan."""
-        start = self.clock.today + dt.timedelta(days=60)
-        end = start + dt.timedelta(days=300)
+        start = self.clock.today + dt.timedelta(days=1)
+        end = self.clock.today + dt.timedelta(days=360)
         self.do(pid, ALICE, c.EditDraft(section="statement", fields={
             "scenario": scenario,
             "operator": "cib",
