@@ -43,6 +43,7 @@ from schemas.programs import (
     WalletTiers,
 )
 from schemas.reference import CalendarNotCovered
+from schemas.validation import key_path
 
 A, CO, AS, AP, SY, PU = Role.APPLICANT, Role.CASE_OFFICER, Role.ASSESSOR, Role.APPROVER, Role.SYSTEM, Role.PUBLIC
 S = State
@@ -598,7 +599,7 @@ def _check_declared_kinds(fields: dict[str, ev.Value], program: ProgramDefinitio
             continue
         zh, en, fits = _KINDS[kind]
         if not fits(value):
-            raise DomainError("invalid_value", field=f"fields.{name}", rule_zh=zh, rule_en=en)
+            raise DomainError("invalid_value", field=key_path("fields", name), rule_zh=zh, rule_en=en)
 
 
 def _check_dates(command: c.Command, s: ProjectState, ctx: Context) -> None:
@@ -616,7 +617,7 @@ def _check_dates(command: c.Command, s: ProjectState, ctx: Context) -> None:
                 day = parse_date(value) if dated else None
                 if day is not None:
                     _within(
-                        f"fields.{name}",
+                        key_path("fields", name),
                         day,
                         effective,
                         latest,

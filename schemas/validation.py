@@ -11,6 +11,7 @@ messages and for the checks of this package's own types.
 from __future__ import annotations
 
 import enum
+import json
 import re
 import types
 import typing
@@ -218,11 +219,13 @@ def _parts(base: Any, value: Any, strict: bool, field: str) -> list[Violation]:
         return [v for i, x in enumerate(value) for v in explain(item, x, strict=strict, field=f"{field}[{i}]")]
     if origin is dict and isinstance(value, dict):
         key, item = typing.get_args(base)
-        return [
+        return [  # (a bad key and its bad value: both)
             v
             for k, x in value.items()
-            for v in explain(key, k, strict=strict, field=_join(field, str(k)))
-            or explain(item, x, strict=strict, field=_join(field, str(k)))
+            for v in [
+                *explain(key, k, strict=strict, field=key_path(field, k)),
+                *explain(item, x, strict=strict, field=key_path(field, k)),
+            ]
         ]
     if origin in (typing.Union, types.UnionType):
         members = typing.get_args(base)
@@ -251,6 +254,16 @@ def _tags(members: tuple[Any, ...]) -> tuple[str | None, tuple[Any, ...]]:
 
 def _join(field: str, name: str) -> str:
     return f"{field}.{name}" if field else name
+
+
+def key_path(field: str, key: object) -> str:
+    """The path of a mapping's entry: ``fields.start_date``; a key that is not a plain name (one
+    with a dot, a space or a leading digit) in brackets, as JSON, so that ``fields["a.b"]`` is
+    not read as ``b`` inside ``a``."""
+    name = str(key)
+    if name.isidentifier():
+        return _join(field, name)
+    return f"{field}[{json.dumps(name, ensure_ascii=False)}]"
 
 
 def _struct(base: type[msgspec.Struct], value: dict[str, Any], strict: bool, field: str) -> list[Violation]:

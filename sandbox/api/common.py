@@ -37,7 +37,7 @@ from sandbox.service import Registry
 from schemas.base import Event
 from schemas.commands import Actor
 from schemas.lifecycle import State
-from schemas.validation import MAX_ERRORS, Violation
+from schemas.validation import MAX_ERRORS, Violation, key_path
 
 ACTOR = {"actor": Provide(provide_actor, sync_to_thread=False)}
 OPTIONAL_ACTOR = {"actor": Provide(provide_optional_actor, sync_to_thread=False)}
@@ -302,7 +302,7 @@ def _dates(value: object, path: str, found: list[tuple[str, dt.date]], text: boo
             _dates(getattr(value, name), f"{path}.{name}" if path else name, found, text)
     elif isinstance(value, dict):
         for key, item in value.items():
-            _dates(item, f"{path}.{key}" if path else str(key), found, text)
+            _dates(item, key_path(path, key), found, text)
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             _dates(item, f"{path}[{index}]", found, text)

@@ -447,10 +447,12 @@ def test_a_declared_value_the_rules_compute_with_must_be_of_its_kind() -> None:
         ("boundaries", "per_payment_cap_yuan", "2000", "must be a whole number"),  # every *_yuan
         ("boundaries", "wallet_tier", True, "must be a whole number"),  # the wallet_tiers rule's field
         ("boundaries", "acceptance_points", "many", "must be a whole number"),  # a caps minimum
+        ("boundaries", "pilot.start_date", "soon", "must be a date (YYYY-MM-DD)"),  # (named in brackets)
     ]
     for section, name, value, rule in refused:
         e = w.refused(pid, ALICE, c.EditDraft(section=section, fields={"scenario": "ok", name: value}), "invalid_value")
-        assert e.params["field"] == f"fields.{name}" and e.params["rule_en"] == rule
+        path = f"fields.{name}" if name.isidentifier() else f'fields["{name}"]'
+        assert e.params["field"] == path and e.params["rule_en"] == rule
         assert e.params["rule_zh"].startswith("须为")
     # the same fields with values of their kind, a field cleared, and a field no rule computes with
     w.do(pid, ALICE, c.EditDraft(section="boundaries", fields={

@@ -67,7 +67,21 @@ def test_each_violation_is_named_at_its_own_path() -> None:
         ("section", "Invalid enum value 'nope'; must be one of: statement, boundaries, test_plan, product"),
         ("fields.start_date", "Expected `bool | int | str | array | null`, got `float`"),
         ("fields.list[1]", "Expected `str`, got `int`"),  # (the one member of the union that is a list)
-        ("fields.no key", "Expected `str` matching regex '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,79}$'"),  # the name
+        ('fields["no key"]', "Expected `str` matching regex '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,79}$'"),  # the name
+    ]
+
+
+def test_a_key_that_is_not_a_plain_name_is_named_in_brackets_and_a_bad_key_with_a_bad_value_gives_both() -> None:
+    body = {"section": "statement", "fields": {"a.b": 1.5, "a": {"b": 1}, "2nd": 2.5, "ok": "x"}}
+    assert [v.field for v in explain(c.EditDraft, body)] == [
+        'fields["a.b"]',  # not "fields.a.b", which would be b inside a
+        "fields.a",
+        'fields["2nd"]',
+    ]
+    both = explain(c.EditDraft, {"section": "statement", "fields": {"数据 项": 1.5}})
+    assert [(v.field, v.rule.split(",")[0]) for v in both] == [
+        ('fields["数据 项"]', "Expected `str` matching regex '^[A-Za-z0-9][A-Za-z0-9_.:-]{0"),  # the key
+        ('fields["数据 项"]', "Expected `bool | int | str | array | null`"),  # and its value
     ]
 
 
