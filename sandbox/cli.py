@@ -117,15 +117,28 @@ def emit_json(value: Any) -> None:
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
 
-def parse_time(value: str | None) -> dt.datetime | None:
+class BadValue(click.BadParameter):
+    """A value of an option the command itself refuses, said in English and in Chinese, each
+    naming the option."""
+
+    def __init__(self, option: str, message: str, message_zh: str) -> None:
+        super().__init__(message, param_hint=option)
+        self.option, self.message_zh = option, message_zh
+
+    def format_message(self) -> str:
+        return f"{super().format_message()} / {self.option} 的值无效：{self.message_zh}"
+
+
+def parse_time(value: str | None, option: str) -> dt.datetime | None:
     if value is None:
         return None
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError as e:
-        raise click.BadParameter(
-            f"{value!r} is not an ISO 8601 time (e.g. 2026-03-01T09:00:00+08:00)"
-            f" / {value!r} 不是 ISO 8601 时间（例如 2026-03-01T09:00:00+08:00）"
+        raise BadValue(
+            option,
+            f"{value!r} is not an ISO 8601 time (e.g. 2026-03-01T09:00:00+08:00)",
+            f"{value!r} 不是 ISO 8601 时间（例如 2026-03-01T09:00:00+08:00）",
         ) from e
     return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
 
@@ -137,7 +150,7 @@ VALUE_RULES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     for english, chinese in (
         (r"(?P<v>.*) is not (?:one of )?(?P<c>'.*')\.", "{v} 不是可选值（{c}）之一"),
         (r"(?P<v>.*) is not a valid integer( range)?\.", "{v} 不是有效的整数"),
-        (r"(?P<v>.*) is not a valid float( range)?\.", "{v} 不是有效的数"),
+        (r"(?P<v>.*) is not a valid float( range)?\.", "{v} 不是有效的数字"),
         (r"(?P<v>.*) is not a valid (?P<t>[\w ]+)\.", "{v} 不是有效的 {t}"),
         (r"(?P<v>.*) is not in the range (?P<r>.*)\.", "{v} 不在范围 {r} 之内"),
         (r"(?:File|Directory|Path) (?P<v>.*) does not exist\.", "{v} 不存在"),
@@ -158,9 +171,9 @@ _SUGGESTION = r"(?:\s+\(?Did you mean (?:one of: )?(?P<suggest>.*?)\?\)?)?"
 USAGE_RULES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(english, re.DOTALL), chinese)
     for english, chinese in (
-        (r"Invalid value for (?P<p>.+?): (?P<rest>.*)", "{p} 的值无效：{value}"),
+        (r"Invalid value for (?P<p>'[^']*'(?: / '[^']*')*|.+?): (?P<rest>.*)", "{p} 的值无效：{value}"),
         (r"Invalid value: (?P<rest>.*)", "值无效：{value}"),
-        (r"Missing option (?P<p>'[^']*'|\S+?)\.?(?:\s+Choose from:(?P<choices>.*))?", "缺少选项 {p}"),
+        (r"Missing option (?P<p>'[^']*'(?: / '[^']*')*|\S+?)\.?(?:\s+Choose from:(?P<choices>.*))?", "缺少选项 {p}"),
         (r"Missing argument (?P<p>'[^']*'|\S+?)\.?(?:\s+Choose from:(?P<choices>.*))?", "缺少参数 {p}"),
         (r"Missing parameter:? (?P<p>'[^']*'|\S+?)\.?", "缺少参数 {p}"),
         (r"No such option:? (?P<p>'[^']*'|\S+?)\.?" + _SUGGESTION, "没有选项 {p}"),
@@ -172,9 +185,6 @@ USAGE_RULES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"Got unexpected extra arguments? \((?P<p>.*)\)", "多余的参数：{p}"),
     )
 )
-
-_HAN = re.compile("[\u4e00-\u9fff]")
-
 
 def usage_zh(message: str) -> str:
     """The Chinese of one of click's usage errors (its English ``message``); a usage error click
@@ -188,7 +198,7 @@ def usage_zh(message: str) -> str:
             if choices:  # a missing choice lists them one a line, each followed by a comma
                 said += "（可选：" + ", ".join(c.strip(" ,\t\n") for c in choices.split(",") if c.strip()) + "）"
             if suggest:
-                said += f"（是否想用 {suggest}？）"
+                said += f"（是否想用 {suggest}？）" if "," not in suggest else f"（是否想用以下之一：{suggest}？）"
             return said
     return "命令行用法有误（参见 --help）"
 
@@ -209,7 +219,7 @@ class BilingualUsageError(click.UsageError):
         stream = file if file is not None else sys.stderr
         color = self.ctx.color if self.ctx is not None else None
         if self.ctx is not None:
-            asked = f"'{self.ctx.command_path} {self.ctx.help_option_names[0]}'"
+            asked = f"'{self.ctx.command_path} {max(self.ctx.help_option_names, key=len)}'"
             hint = f"Try {asked} for help. / 用 {asked} 查看帮助。"
             click.echo(f"{self.ctx.get_usage()}\n{hint}\n", file=stream, color=color)
         click.echo(f"Error: {self.format_message()}", file=stream, color=color)
@@ -220,7 +230,7 @@ def bilingual(error: click.UsageError) -> click.UsageError:
     if isinstance(error, click.exceptions.NoArgsIsHelpError | BilingualUsageError):
         return error  # (the help, asked for by giving no arguments; or said in both already)
     message = error.format_message()
-    if not _HAN.search(message):
+    if not isinstance(error, BadValue):  # (click's own words: a value typed in Chinese is still English)
         message = f"{message} / {usage_zh(message)}"
     return BilingualUsageError(message, ctx=error.ctx)
 
@@ -442,12 +452,13 @@ def tick(db: Path | None, now_text: str | None, future: bool) -> None:
     closed, a report overdue) what has not happened yet.
     Example: sandbox-registry tick --now 2026-03-01T09:00:00+08:00
     """
-    now = parse_time(now_text)
+    now = parse_time(now_text, "--now")
     if now is not None and not future and now > dt.datetime.now(dt.UTC) + FUTURE_TOLERANCE:
-        raise click.BadParameter(
+        raise BadValue(
+            "--now",
             f"{now_text} is later than this machine's clock; timers record what has happened (add --future for a"
-            f" demonstration) / {now_text} 晚于本机时间；计时事件只记录已发生的事（演示时可加 --future）",
-            param_hint="--now",
+            " demonstration)",
+            f"{now_text} 晚于本机时间；计时事件只记录已发生的事（演示时可加 --future）",
         )
     skipped: list[str] = []
     with registry_at(db) as registry:
@@ -581,7 +592,7 @@ def show(db: Path | None, project: str, as_of: str | None, position: int | None,
 
     Example: sandbox-registry show 3f2a9c1b7d4e --position 120 --json
     """
-    at = parse_time(as_of)
+    at = parse_time(as_of, "--as-of")
     with registry_at(db) as registry:
         view = project_view(registry.store, registry.catalog, project, position=position, at=at, now=utc_now())
     if view is None:
@@ -674,7 +685,8 @@ def token_create(db: Path | None, role: str, name: str, org: str | None, expires
     """
     with opened(db) as store:
         try:
-            secret, _ = Tokens(store.db).create(name=name, role=role, organisation=org, expires_at=parse_time(expires))
+            expires_at = parse_time(expires, "--expires")
+            secret, _ = Tokens(store.db).create(name=name, role=role, organisation=org, expires_at=expires_at)
         except TokenError as e:
             raise CheckFailed.of(e) from e
     click.echo(secret)

@@ -62,6 +62,9 @@ def no_env_db(monkeypatch: pytest.MonkeyPatch) -> None:
         (["projects", "--limit"], "Option '--limit' requires an argument", "选项 '--limit' 须给出一个值"),
         (["import", "/nonexistent/log.jsonl", "--db", "x.db"], "does not exist", "'/nonexistent/log.jsonl' 不存在"),
         (["serve", "--port", "70000"], "70000 is not in the range", "'--port' 的值无效：70000 不在范围"),
+        (["projects", "--state", "测试中"], "'测试中' is not one of", "'--state' 的值无效：'测试中' 不是可选值"),
+        (["项目"], "No such command '项目'", "没有命令 '项目'"),  # (typed in Chinese: still said in both)
+        (["show", "x", "--as-of", "garbage"], "Invalid value for --as-of", "--as-of 的值无效：'garbage' 不是 ISO 8601"),
         (["token"], "", ""),  # no subcommand: the help, as before
     ],
 )
@@ -93,7 +96,7 @@ def test_unknown_wording_still_gets_a_chinese_sentence() -> None:
 
 #: Commands that only read (or refuse for want of a database): a run with no database does nothing.
 READ_ONLY = ("projects", "show", "history", "programs", "verify", "rebuild", "tick", "export")
-VALUES = ("0", "-1", "70000", "many", "2026-02-30", "x", "", "--", "--bogus", "-z", "extra")
+VALUES = ("0", "-1", "70000", "many", "2026-02-30", "x", "", "--", "--bogus", "-z", "extra", "十", "测试中", "--位置")
 
 
 def _words(name: str) -> list[str]:
@@ -117,5 +120,7 @@ def test_every_usage_error_of_a_command_is_said_in_chinese_too(
     result = run(args[0], "--db", str(missing), *args[1:])  # (last, an option may lack its value)
     assert result.exit_code != 0 and "Traceback" not in result.output, result.output
     line = error_line(result)
-    assert has_han(line) and FALLBACK not in line, (args, line)
+    assert " / " in line, (args, line)
+    chinese = line.rsplit(" / ", 1)[1]  # (the English half may quote a value typed in Chinese)
+    assert has_han(chinese) and FALLBACK not in chinese, (args, line)
     assert not missing.exists()
