@@ -187,12 +187,15 @@ def queue_items(state: ProjectState, program: ProgramDefinition | None) -> list[
     elif s == State.NOTICE_CLOSED and state.pending is None:
         add("recommend", "case_officer", "提出准入或不予准入建议", "recommend admission or rejection")
     elif s == State.ADMITTED:  # due the last day a start is possible: the declared period's end is overdue
-        _, end = declared_period(state, program) if program is not None else (None, None)
+        start, end = declared_period(state, program) if program is not None else (None, None)
         if end is None:
             add("start_test", "applicant", "启动测试", "start the test")
         else:
             last = end - dt.timedelta(days=1)
-            zh, en = "在申报的测试期内启动测试", "start the test within the declared period"
+            if start is not None and start < last:  # (not before the declared start, either)
+                zh, en = f"于 {start} 至 {last} 之间启动测试", f"start the test between {start} and {last}"
+            else:
+                zh, en = "在申报的测试期内启动测试", "start the test within the declared period"
             add("start_test", "applicant", zh, en, due=last)
     elif s == State.SUSPENDED:
         add("review_suspension", "approver", "审查暂停：恢复或退出", "review the suspension: reinstate or exit")

@@ -279,7 +279,7 @@ def _check_admission(params: p.Params, state: ProjectState, ref: ReferenceView, 
                     f"起止日期须在 {params.months} 个月以内且结束晚于开始",
                     f"start and end must be at most {params.months} months apart, end after start",
                 )
-            return _met()
+            return _met(start=start.isoformat(), end=end.isoformat(), max_months=params.months)
         case p.PilotArea():
             code = _declared(state, params.field)
             on = _reference_day(state, today)

@@ -138,8 +138,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "duplicate_id": ("编号 {id} 已被使用", "id {id} is already used"),
     "before_declared_start": (
-        "测试不能早于申报并获准入的开始日期 {declared} 开始（本次为 {started}）",
-        "the test cannot start before the start date declared and admitted, {declared} (asked: {started})",
+        "测试开始日期 {started} 早于申报并获准入的开始日期 {declared}：请于 {declared} 当日或之后启动测试"
+        "（如不再测试，可请监管部门终止本项目）",
+        "the test would start on {started}, before the start date declared and admitted, {declared}: start it"
+        " on or after {declared} (or, to give it up, ask the regulator to terminate the project)",
     ),
     "after_declared_end": (
         "申报并获准入的测试期已于 {declared} 结束，测试不能再启动；由监管部门终止本项目后可重新申请",

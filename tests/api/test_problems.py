@@ -4,6 +4,7 @@ missing; and bad input is never a 500."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -46,6 +47,32 @@ def test_each_kind_of_error_is_a_problem_with_a_stable_code(api: Api) -> None:
     body = problem(api.post(f"/api/v1/projects/{pid}/submit", "alice", headers={"If-Match": '"1"'}),
                    412, "version_mismatch")
     assert body["current_version"] == 2
+
+
+def test_a_test_starts_within_the_period_declared_and_admitted_only(api: Api) -> None:
+    pid = api.create("ecny-pilot")
+    api.ecny_application(pid)
+    start = api.clock.today + dt.timedelta(days=100)
+    end = start + dt.timedelta(days=200)
+    api.do(pid, "alice", "edit_draft", {"section": "boundaries", "fields": {
+        "start_date": start.isoformat(), "end_date": end.isoformat()}})
+    api.submit_and_open(pid)
+    api.close_notices(pid)
+    api.admit(pid)
+    # the view tells the applicant the period; the start is refused before it
+    view = api.get(f"/api/v1/projects/{pid}", "alice").json()
+    [period] = [r for r in view["admission"] if r["id"] == "ec.adm.period"]
+    assert period["progress"] == {"start": start.isoformat(), "end": end.isoformat(), "max_months": 12}
+    body = problem(api.post(f"/api/v1/projects/{pid}/start_test", "alice"), 409, "before_declared_start")
+    assert start.isoformat() in body["message_zh"] and start.isoformat() in body["message_en"]
+    assert "监管部门终止" in body["message_zh"] and "terminate" in body["message_en"]  # the way out
+    queue = api.get("/api/v1/queue?role=applicant", "carol").json()
+    [item] = [q for q in queue if q["project_id"] == pid]
+    last = end - dt.timedelta(days=1)
+    assert item["label_zh"] == f"于 {start} 至 {last} 之间启动测试" and item["due_on"] == last.isoformat()
+    api.clock.to(start)
+    api.do(pid, "alice", "start_test")
+    assert api.state(pid) == "TESTING"
 
 
 def test_invalid_input_names_the_field_path_and_the_rule(api: Api) -> None:

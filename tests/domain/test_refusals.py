@@ -505,8 +505,11 @@ def test_a_test_cannot_start_before_the_period_declared_and_admitted_begins() ->
     assert "早于" in e.message_zh and w.clock.today.isoformat() in e.message_zh
     w.clock.to(declared_start - dt.timedelta(days=1))
     w.refused(pid, ALICE, c.StartTest(), "before_declared_start")
-    w.clock.to(declared_start)  # from the declared start on, it starts
-    w.do(pid, ALICE, c.StartTest())
+    w.clock.to(declared_start + dt.timedelta(days=5))
+    back = declared_start - dt.timedelta(days=1)  # nor dated back to before it
+    e = w.refused(pid, ALICE, c.StartTest(started_on=back), "before_declared_start")
+    assert back.isoformat() in e.message_en and back.isoformat() in e.message_zh
+    w.do(pid, ALICE, c.StartTest(started_on=declared_start))  # from the declared start on, it starts
     assert w.state(pid).test_started_on == declared_start
 
 

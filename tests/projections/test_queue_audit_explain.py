@@ -65,8 +65,10 @@ def test_a_project_waiting_for_approval_is_on_the_approvers_queue(tmp_path: Path
     assert start["item"] == "start_test"
     # due the day before the declared period ends (a start is refused from its end on): then overdue
     state = sim.lives[pid].state
-    _, end = declared_period(state, h.registry.program(state.program_key, state.program_version))
+    begins, end = declared_period(state, h.registry.program(state.program_key, state.program_version))
     assert end is not None and start["due_on"] == (end - dt.timedelta(days=1)).isoformat()
+    # ... and not before the declared start, which the item names
+    assert begins is not None and begins.isoformat() in start["label_zh"] and begins.isoformat() in start["label_en"]
     [lapsed] = [q for q in h.read_models.queue(role="applicant", today=end) if q["project_id"] == pid]
     assert lapsed["overdue"] is True
     h.store.close()
