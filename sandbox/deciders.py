@@ -565,7 +565,11 @@ def _is_date(value: object) -> bool:
 #: The kinds of declared value the rules compute with: (Chinese rule, English rule, test).
 _KINDS: dict[str, tuple[str, str, Callable[[object], bool]]] = {
     "date": ("须为日期（YYYY-MM-DD）", "must be a date (YYYY-MM-DD)", _is_date),
-    "integer": ("须为整数", "must be a whole number", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    "integer": (
+        f"须为 0 至 {c.LARGEST} 之间的整数",
+        f"must be a whole number from 0 to {c.LARGEST}",
+        lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= c.LARGEST,
+    ),
 }
 
 

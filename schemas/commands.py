@@ -22,7 +22,10 @@ from schemas.programs import ProgramDefinition
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Ident = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,79}$")]
-Count = Annotated[int, msgspec.Meta(ge=0)]
+#: The largest whole number a JSON client reads exactly (a JavaScript number: 2**53 - 1). Counts
+#: and amounts beyond it would reach a regulator's dashboard changed, so they are refused.
+LARGEST = 2**53 - 1
+Count = Annotated[int, msgspec.Meta(ge=0, le=LARGEST)]
 
 
 class Actor(msgspec.Struct, frozen=True, kw_only=True):

@@ -84,6 +84,8 @@ def test_invalid_input_names_the_field_path_and_the_rule(api: Api) -> None:
         ("edit_draft", {"section": "nope", "fields": {}}, "section", "one of: statement, boundaries, test_plan"),
         ("edit_draft", {"section": "product", "fields": {"ok": 1, "share": 0.5}}, "fields.share", "got `float`"),
         ("request_extension", {"months": 99}, "months", "<= 24"),
+        ("report_metrics", {"period_start": "2026-01-01", "period_end": "2026-01-31",
+                            "metrics": {"transactions": 2**53}}, "metrics.transactions", "<= 9007199254740991"),
         ("log_complaint", {"complaint_id": "c", "category": "x", "received_on": "yesterday"}, "received_on", "date"),
         ("submit", {"actor": "carol"}, "actor", "unknown field `actor`"),
     ]

@@ -434,6 +434,9 @@ def test_a_condition_cites_the_edits_of_its_own_section_only() -> None:
     assert s.field_positions["statement.exit_plan"] in statement.evidence
 
 
+WHOLE = "must be a whole number from 0 to 9007199254740991"
+
+
 def test_a_declared_value_the_rules_compute_with_must_be_of_its_kind() -> None:
     """``start_date: "next spring"`` used to be recorded, and the checklist then said the dates
     were not declared: the applicant learnt nothing of what was wrong."""
@@ -444,9 +447,12 @@ def test_a_declared_value_the_rules_compute_with_must_be_of_its_kind() -> None:
         ("boundaries", "campaign_end_date", 20260131, "must be a date (YYYY-MM-DD)"),  # every *_date
         ("boundaries", "end_date", "20270131", "must be a date (YYYY-MM-DD)"),  # (fromisoformat takes it)
         ("boundaries", "end_date", "2026-02-30", "must be a date (YYYY-MM-DD)"),
-        ("boundaries", "per_payment_cap_yuan", "2000", "must be a whole number"),  # every *_yuan
-        ("boundaries", "wallet_tier", True, "must be a whole number"),  # the wallet_tiers rule's field
-        ("boundaries", "acceptance_points", "many", "must be a whole number"),  # a caps minimum
+        ("boundaries", "per_payment_cap_yuan", "2000", WHOLE),  # every *_yuan
+        ("boundaries", "wallet_tier", True, WHOLE),  # the wallet_tiers rule's field
+        ("boundaries", "acceptance_points", "many", WHOLE),  # a caps minimum
+        ("boundaries", "acceptance_points", -3, WHOLE),  # a count is never negative
+        ("boundaries", "balance_cap_yuan", 10**30, WHOLE),  # nor beyond what a JSON client reads exactly
+        ("boundaries", "daily_cap_yuan", 2**53, WHOLE),
         ("boundaries", "pilot.start_date", "soon", "must be a date (YYYY-MM-DD)"),  # (named in brackets)
     ]
     for section, name, value, rule in refused:
@@ -456,7 +462,8 @@ def test_a_declared_value_the_rules_compute_with_must_be_of_its_kind() -> None:
         assert e.params["rule_zh"].startswith("须为")
     # the same fields with values of their kind, a field cleared, and a field no rule computes with
     w.do(pid, ALICE, c.EditDraft(section="boundaries", fields={
-        "start_date": "2026-03-01", "per_payment_cap_yuan": 2000, "wallet_tier": 4, "acceptance_points": 3,
+        "start_date": "2026-03-01", "per_payment_cap_yuan": 2000, "wallet_tier": 4, "acceptance_points": 0,
+        "balance_cap_yuan": 2**53 - 1,
         "campaign_end_date": None, "scenario_note": 12, "depends_on": "core banking"}))
     assert w.state(pid).section("boundaries")["start_date"] == "2026-03-01"
 
