@@ -35,7 +35,7 @@ from sandbox.api.models import EventOut
 from sandbox.api.problems import ApiProblem, BadInput, error_entry
 from sandbox.service import Registry
 from schemas.base import Event
-from schemas.commands import Actor
+from schemas.commands import LARGEST, Actor
 from schemas.lifecycle import State
 from schemas.validation import MAX_ERRORS, Violation, key_path
 
@@ -284,12 +284,16 @@ EARLIEST, LATEST = dt.date(1970, 1, 1), dt.date(2199, 12, 31)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
-def _dates(value: object, path: str, found: list[tuple[str, dt.date]], text: bool) -> None:
-    """Add every date in ``value`` (a command, or a part of one) to ``found``, with its path; with
-    ``text``, also every string that starts as a date (one written into a draft section)."""
-    if isinstance(value, _NO_DATES):
+def _out_of_bounds(value: object, path: str, found: list[tuple[str, dt.date | int]], text: bool) -> None:
+    """Add to ``found``, with its path, every date in ``value`` (a command, or a part of one) and
+    every whole number beyond what a JSON client reads exactly; with ``text``, also every string
+    that starts as a date (one written into a draft section)."""
+    if value is None or isinstance(value, bool | float):
         return
-    if isinstance(value, dt.datetime):
+    if isinstance(value, int):
+        if not -LARGEST <= value <= LARGEST:
+            found.append((path, value))
+    elif isinstance(value, dt.datetime):
         found.append((path, value.date()))
     elif isinstance(value, dt.date):
         found.append((path, value))
@@ -299,35 +303,35 @@ def _dates(value: object, path: str, found: list[tuple[str, dt.date]], text: boo
                 found.append((path, dt.date.fromisoformat(value[:10])))
     elif isinstance(value, msgspec.Struct):
         for name in value.__struct_fields__:
-            _dates(getattr(value, name), f"{path}.{name}" if path else name, found, text)
+            _out_of_bounds(getattr(value, name), f"{path}.{name}" if path else name, found, text)
     elif isinstance(value, dict):
         for key, item in value.items():
-            _dates(item, key_path(path, key), found, text)
+            _out_of_bounds(item, key_path(path, key), found, text)
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            _dates(item, f"{path}[{index}]", found, text)
+            _out_of_bounds(item, f"{path}[{index}]", found, text)
 
 
-_NO_DATES = (int, float, type(None))  # (bool is an int)
-
-
-def check_dates(command: object, *, path: str = "", text: bool = True) -> None:
+def check_bounds(command: object, *, path: str = "", text: bool = True) -> None:
     """422 ``out_of_range`` naming every date of the command (or of typed records, at ``path``,
-    without ``text``: their free text is not read for dates) outside EARLIEST..LATEST."""
-    found: list[tuple[str, dt.date]] = []
-    _dates(command, path, found, text)
-    rule, zh = f"must be between {EARLIEST} and {LATEST}", f"须在 {EARLIEST} 至 {LATEST} 之间"
+    without ``text``: their free text is not read for dates) outside EARLIEST..LATEST, and every
+    whole number beyond ±LARGEST (2^53 - 1: a JSON client would read another number)."""
+    found: list[tuple[str, dt.date | int]] = []
+    _out_of_bounds(command, path, found, text)
+    dates = f"must be between {EARLIEST} and {LATEST}", f"须在 {EARLIEST} 至 {LATEST} 之间"
+    numbers = f"must be a whole number from -{LARGEST} to {LARGEST}", f"须为 -{LARGEST} 至 {LARGEST} 之间的整数"
     wrong = [
         error_entry(Violation(field=where, rule=rule, rule_zh=zh))
-        for where, day in found
-        if not EARLIEST <= day <= LATEST
+        for where, value in found
+        if isinstance(value, int) or not EARLIEST <= value <= LATEST
+        for rule, zh in [numbers if isinstance(value, int) else dates]
     ][:MAX_ERRORS]
     if wrong:
         raise ApiProblem(
             422,
             "out_of_range",
-            f"日期超出允许范围（{EARLIEST} 至 {LATEST}）：{wrong[0]['field']}",
-            f"a date is out of the range {EARLIEST}..{LATEST}: {wrong[0]['field']}",
+            f"日期或数值超出允许范围：{wrong[0]['field']}（{wrong[0]['rule_zh']}）",
+            f"a date or a number is out of range: {wrong[0]['field']} ({wrong[0]['rule']})",
             errors=wrong,
         )
 

@@ -34,7 +34,7 @@ from sandbox.api.common import (
     Limit,
     Offset,
     OptionalPosition,
-    check_dates,
+    check_bounds,
     command_id,
     event_out,
     expected_version,
@@ -175,7 +175,7 @@ def publish_program(
 ) -> ProgramPublished:
     """Publish a new version of a program (roles: approver). Projects already submitted keep theirs."""
     need(actor, {"approver"})
-    check_dates(data)
+    check_bounds(data)
     if data.definition.key != key:
         raise DomainError(
             "invalid_value", field="definition.key", rule_zh="须与路径一致", rule_en="must match the path"
@@ -241,10 +241,11 @@ def update_reference(
     records replace the whole set: send the ``ETag`` read with them as ``If-Match``, and a change
     made meanwhile is refused (412) instead of overwritten."""
     need(actor, {"approver"})
-    # the typed dates of the records (a pilot area that joined in year 1 would be one for ever);
+    # the typed dates and numbers of the records (a pilot area that joined in year 1 would be one
+    # for ever, a cap of 10^30 yuan no cap at all);
     # records that do not convert are left to the registry, which names every bad one
     with contextlib.suppress(msgspec.ValidationError, ValueError):
-        check_dates(msgspec.convert(data.records, RECORDS[dataset]), path="records", text=False)
+        check_bounds(msgspec.convert(data.records, RECORDS[dataset]), path="records", text=False)
     registry_of(request).update_reference(
         dataset,
         data.records,
@@ -396,7 +397,7 @@ def _command_route(command_type: type[c.Command]) -> HTTPRouteHandler:
         idempotency_key: IdempotencyKey = None,
     ) -> Response[CommandAccepted]:
         need(actor, roles)
-        check_dates(data)
+        check_bounds(data)
         # the public sees only the register: a project that never reached notice "does not exist"
         if public and read_models_of(request).register_entry(project_id) is None:
             raise NotFoundException(f"project {project_id} is not on the public register")

@@ -260,6 +260,8 @@ def test_dates_the_rules_cannot_compute_with_are_refused_before_they_are_recorde
                                                  "metrics": {}}, "period_end"),
         ("draft", "alice", "edit_draft", {"section": "boundaries", "fields": {"end_date": "9999-12-31"}},
          "fields.end_date"),
+        # nor a number a JSON client would read as another (the rules do not read this one)
+        ("draft", "alice", "edit_draft", {"section": "statement", "fields": {"note": -(10**30)}}, "fields.note"),
     ]
     for name, who, action, body, field in cases:
         got = problem(api.post(f"/api/v1/projects/{ids[name]}/{action}", who, body), 422, "out_of_range")

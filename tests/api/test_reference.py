@@ -182,6 +182,14 @@ def test_a_record_dated_out_of_range_is_refused(api: tuple[TestClient[Any], dict
     assert answer.json()["errors"][0]["field"] == f"records[{len(areas['records'])}].joined"
     assert_chinese_problem(answer.json())
     assert client.get("/health").json() == head
+    # nor a cap no client could read exactly
+    tiers = client.get("/api/v1/reference/wallet_tiers").json()
+    huge = [{**tiers["records"][0], "balance_cap_yuan": 10**30}, *tiers["records"][1:]]
+    answer = client.post("/api/v1/reference/wallet_tiers", json={"records": huge}, headers=headers["approver"])
+    assert answer.status_code == 422 and answer.json()["code"] == "out_of_range", answer.text
+    assert [e["field"] for e in answer.json()["errors"]] == ["records[0].balance_cap_yuan"]
+    assert_chinese_problem(answer.json())
+    assert client.get("/health").json() == head
     # a note may begin with a date of any year: only the records' dates are dates
     noted = {**areas["records"][0], "note": "1949-10-01 以来的行政区划；joined 为加入试点之日"}
     answer = client.post("/api/v1/reference/pilot_areas", json={"records": [noted, *areas["records"][1:]]},
