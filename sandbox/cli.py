@@ -143,24 +143,29 @@ def parse_time(value: str | None, option: str) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
 
 
+Rules = tuple[tuple[re.Pattern[str], str], ...]
+
+
+def _rules(*rows: tuple[str, str]) -> Rules:
+    """(English pattern, Chinese template) rows, compiled to match a whole message."""
+    return tuple((re.compile(english, re.DOTALL), chinese) for english, chinese in rows)
+
+
 #: Chinese for the values click itself refuses (the part of a message after the option's name),
 #: tried in order; each English pattern is click's own wording (click 8).
-VALUE_RULES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(english, re.DOTALL), chinese)
-    for english, chinese in (
-        (r"(?P<v>.*) is not (?:one of )?(?P<c>'.*')\.", "{v} 不是可选值（{c}）之一"),
-        (r"(?P<v>.*) is not a valid integer( range)?\.", "{v} 不是有效的整数"),
-        (r"(?P<v>.*) is not a valid float( range)?\.", "{v} 不是有效的数字"),
-        (r"(?P<v>.*) is not a valid (?P<t>[\w ]+)\.", "{v} 不是有效的 {t}"),
-        (r"(?P<v>.*) is not in the range (?P<r>.*)\.", "{v} 不在范围 {r} 之内"),
-        (r"(?:File|Directory|Path) (?P<v>.*) does not exist\.", "{v} 不存在"),
-        (r"(?:File|Directory|Path) (?P<v>.*) is a directory\.", "{v} 是目录，须为文件"),
-        (r"(?:File|Directory|Path) (?P<v>.*) is a file\.", "{v} 是文件，须为目录"),
-        (r"(?:File|Directory|Path) (?P<v>.*) is not readable\.", "{v} 不可读"),
-        (r"(?:File|Directory|Path) (?P<v>.*) is not writable\.", "{v} 不可写"),
-        (r"(?P<v>.*) does not match the formats? (?P<f>.*)\.", "{v} 不符合格式 {f}"),
-        (r"Takes (?P<n>\d+) values but (?P<g>\d+) (?:was|were) given\.", "须给出 {n} 个值，实际给出 {g} 个"),
-    )
+VALUE_RULES_ZH: Rules = _rules(
+    (r"(?P<v>.*) is not (?:one of )?(?P<c>'.*')\.", "{v} 不是可选值（{c}）之一"),
+    (r"(?P<v>.*) is not a valid integer( range)?\.", "{v} 不是有效的整数"),
+    (r"(?P<v>.*) is not a valid float( range)?\.", "{v} 不是有效的数字"),
+    (r"(?P<v>.*) is not a valid (?P<t>[\w ]+)\.", "{v} 不是有效的 {t}"),
+    (r"(?P<v>.*) is not in the range (?P<r>.*)\.", "{v} 不在范围 {r} 之内"),
+    (r"(?:File|Directory|Path) (?P<v>.*) does not exist\.", "{v} 不存在"),
+    (r"(?:File|Directory|Path) (?P<v>.*) is a directory\.", "{v} 是目录，须为文件"),
+    (r"(?:File|Directory|Path) (?P<v>.*) is a file\.", "{v} 是文件，须为目录"),
+    (r"(?:File|Directory|Path) (?P<v>.*) is not readable\.", "{v} 不可读"),
+    (r"(?:File|Directory|Path) (?P<v>.*) is not writable\.", "{v} 不可写"),
+    (r"(?P<v>.*) does not match the formats? (?P<f>.*)\.", "{v} 不符合格式 {f}"),
+    (r"Takes (?P<n>\d+) values but (?P<g>\d+) (?:was|were) given\.", "须给出 {n} 个值，实际给出 {g} 个"),
 )
 
 #: click's guess at what was meant, after an unknown option or command.
@@ -168,23 +173,21 @@ _SUGGESTION = r"(?:\s+\(?Did you mean (?:one of: )?(?P<suggest>.*?)\?\)?)?"
 
 #: Chinese for click's usage errors as a whole, tried in order (``{value}`` is the refused value's
 #: Chinese, from :data:`VALUE_RULES_ZH`).
-USAGE_RULES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(english, re.DOTALL), chinese)
-    for english, chinese in (
-        (r"Invalid value for (?P<p>'[^']*'(?: / '[^']*')*|.+?): (?P<rest>.*)", "{p} 的值无效：{value}"),
-        (r"Invalid value: (?P<rest>.*)", "值无效：{value}"),
-        (r"Missing option (?P<p>'[^']*'(?: / '[^']*')*|\S+?)\.?(?:\s+Choose from:(?P<choices>.*))?", "缺少选项 {p}"),
-        (r"Missing argument (?P<p>'[^']*'|\S+?)\.?(?:\s+Choose from:(?P<choices>.*))?", "缺少参数 {p}"),
-        (r"Missing parameter:? (?P<p>'[^']*'|\S+?)\.?", "缺少参数 {p}"),
-        (r"No such option:? (?P<p>'[^']*'|\S+?)\.?" + _SUGGESTION, "没有选项 {p}"),
-        (r"No such command (?P<p>'[^']*'|\S+?)\." + _SUGGESTION, "没有命令 {p}"),
-        (r"Missing command\.", "缺少子命令"),
-        (r"Option (?P<p>.*) requires an argument\.", "选项 {p} 须给出一个值"),
-        (r"Option (?P<p>.*) requires (?P<n>\d+) arguments\.", "选项 {p} 须给出 {n} 个值"),
-        (r"Option (?P<p>.*) does not take a value\.", "选项 {p} 不接受值"),
-        (r"Got unexpected extra arguments? \((?P<p>.*)\)", "多余的参数：{p}"),
-    )
+USAGE_RULES_ZH: Rules = _rules(
+    (r"Invalid value for (?P<p>'[^']*'(?: / '[^']*')*|.+?): (?P<rest>.*)", "{p} 的值无效：{value}"),
+    (r"Invalid value: (?P<rest>.*)", "值无效：{value}"),
+    (r"Missing option (?P<p>'[^']*'(?: / '[^']*')*|\S+?)\.?(?:\s+Choose from:(?P<choices>.*))?", "缺少选项 {p}"),
+    (r"Missing argument (?P<p>'[^']*'|\S+?)\.?(?:\s+Choose from:(?P<choices>.*))?", "缺少参数 {p}"),
+    (r"Missing parameter:? (?P<p>'[^']*'|\S+?)\.?", "缺少参数 {p}"),
+    (r"No such option:? (?P<p>'[^']*'|\S+?)\.?" + _SUGGESTION, "没有选项 {p}"),
+    (r"No such command (?P<p>'[^']*'|\S+?)\." + _SUGGESTION, "没有命令 {p}"),
+    (r"Missing command\.", "缺少子命令"),
+    (r"Option (?P<p>.*) requires an argument\.", "选项 {p} 须给出一个值"),
+    (r"Option (?P<p>.*) requires (?P<n>\d+) arguments\.", "选项 {p} 须给出 {n} 个值"),
+    (r"Option (?P<p>.*) does not take a value\.", "选项 {p} 不接受值"),
+    (r"Got unexpected extra arguments? \((?P<p>.*)\)", "多余的参数：{p}"),
 )
+
 
 def usage_zh(message: str) -> str:
     """The Chinese of one of click's usage errors (its English ``message``); a usage error click
