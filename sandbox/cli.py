@@ -229,7 +229,8 @@ class BilingualUsageError(click.UsageError):
 
 
 def bilingual(error: click.UsageError) -> click.UsageError:
-    """A usage error said in English, then in Chinese (a message already in Chinese is kept)."""
+    """A usage error said in English, then in Chinese (the command's own :class:`BadValue` says
+    both already)."""
     if isinstance(error, click.exceptions.NoArgsIsHelpError | BilingualUsageError):
         return error  # (the help, asked for by giving no arguments; or said in both already)
     message = error.format_message()
