@@ -353,6 +353,31 @@ def _open_facts(state: ProjectState, trigger: str, resolving: str) -> list[int]:
     return [f.position for f in opened] if len(opened) > len(resolved) else []
 
 
+#: The external facts a kind of rule reads, besides the triggers an ``external_event`` rule lists.
+FACTS_READ: dict[type[p.Params], tuple[str, ...]] = {
+    p.NoOpenObjection: ("ownership_dispute", "ownership_dispute_resolved"),
+    p.Dormancy: ("trade_made",),
+    p.ValuationAge: ("pledge_registered", "pledge_released"),
+}
+
+
+def known_facts(program: p.ProgramDefinition) -> tuple[str, ...]:
+    """The external facts the program's rules read, in the order its rules name them: a fact
+    of another name would be recorded and change nothing (a misspelt ``pilot_area_withdrawn``
+    would leave a forced exit undone)."""
+    names: list[str] = []
+    for rule in (*program.admission, *program.exit):
+        if isinstance(rule.params, p.ExternalEvent):
+            names.extend(rule.params.triggers)
+        names.extend(FACTS_READ.get(type(rule.params), ()))
+    return tuple(dict.fromkeys(names))
+
+
+def pledge_outstanding(state: ProjectState) -> bool:
+    """Whether a pledge registered has not been released, or the product was declared pledged."""
+    return bool(_open_facts(state, "pledge_registered", "pledge_released")) or _declared(state, "pledged") is True
+
+
 def _fields_by_name(state: ProjectState) -> dict[str, list[tuple[str, int]]]:
     """The positions of the edits that last set each declared field, by the field's name: its
     sections and positions (the keys of ``field_positions`` are ``section.field``)."""
@@ -630,7 +655,7 @@ def _check_exit(params: p.Params, state: ProjectState, program: p.ProgramDefinit
                 return _breach(params.action, **progress)
             return _ok(**progress)
         case p.ValuationAge():
-            pledged = _open_facts(state, "pledge_registered", "pledge_released") or _declared(state, "pledged") is True
+            pledged = pledge_outstanding(state)
             valuations = [d for d in state.documents if d.kind == "valuation_report" and d.issued_on]
             latest_val = max(valuations, key=lambda d: d.issued_on or dt.date.min, default=None)
             progress = {

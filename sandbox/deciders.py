@@ -7,6 +7,7 @@ reference data and the current time. Nothing here reads the store or the clock.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import re
 from collections.abc import Callable
@@ -20,8 +21,10 @@ from projections.rules import (
     applies,
     declared_period,
     exit_criteria,
+    known_facts,
     months_later,
     parse_date,
+    pledge_outstanding,
     unmet_conditions,
 )
 from sandbox.policies import consequences, tentative
@@ -519,6 +522,21 @@ def _decide(command: c.Command, s: ProjectState, ctx: Context) -> list[Event]:
                     raise DomainError("exit_notice_too_short", days=notice_days)
             return [ev.ExitConfirmed()]
         case c.RecordExternalFact():
+            # a fact of a name no rule reads is recorded as information; one a letter or two from
+            # such a name is a slip (pilot_area_withdrawm), which would leave a forced exit undone
+            known = known_facts(program)
+            near = [] if command.trigger in known else difflib.get_close_matches(command.trigger, known, 1, 0.8)
+            if near:
+                raise DomainError(
+                    "invalid_value",
+                    field="trigger",
+                    rule_zh=f"与规则读取的外部事实 {near[0]} 相近而不同：若指该事实，请用其名称"
+                    "（其他名称的事实只作记录，不触发任何规则）",
+                    rule_en=f"is close to {near[0]}, a fact the program's rules read, but is not it: name that"
+                    " fact if it is meant (a fact of another name is recorded and triggers no rule)",
+                )
+            if command.trigger == "cancellation_requested" and pledge_outstanding(s):  # 注销 needs no pledge
+                raise DomainError("pledge_outstanding")
             return [ev.ExternalFactRecorded(trigger=command.trigger, detail=command.detail, on=command.on)]
         case _:
             raise TypeError(f"no decider for {type(command).__name__}")

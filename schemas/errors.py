@@ -137,6 +137,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "incident {incident_id} does not exist or is already remediated",
     ),
     "duplicate_id": ("编号 {id} 已被使用", "id {id} is already used"),
+    "pledge_outstanding": (
+        "数据资产尚有未解除的质押，不能注销：须先登记质押解除（pledge_released）",
+        "the data asset has a pledge outstanding and cannot be cancelled: record the pledge's release"
+        " (pledge_released) first",
+    ),
     "before_declared_start": (
         "测试开始日期 {started} 早于申报并获准入的开始日期 {declared}：请于 {declared} 当日或之后启动测试"
         "（如不再测试，可请监管部门终止本项目）",

@@ -374,6 +374,37 @@ def test_ecny_project_whose_pilot_area_is_withdrawn_is_forced_to_exit() -> None:
     assert w.state(pid).state == State.EXITED
 
 
+def test_a_data_asset_is_not_cancelled_while_a_pledge_is_outstanding() -> None:
+    """DESIGN: cancellation (注销) with no pledge outstanding. It used to close the listing at
+    once, with the pledge still registered against the asset."""
+    w, pid = data_asset_in_test()
+    w.do(pid, OFFICER, c.RecordExternalFact(trigger="pledge_registered", on=w.clock.today))
+    e = w.refused(pid, OFFICER, c.RecordExternalFact(trigger="cancellation_requested", on=w.clock.today),
+                  "pledge_outstanding")
+    assert "pledge_released" in e.message_en and "质押" in e.message_zh
+    assert w.state(pid).state == State.TESTING
+    # with no pledge, the cancellation closes the listing
+    w3, free = data_asset_in_test()
+    result = w3.do(free, OFFICER, c.RecordExternalFact(trigger="cancellation_requested", on=w3.clock.today))
+    assert result.event_types == ["ExternalFactRecorded", "ThresholdBreached", "ExitInitiated"]
+
+
+def test_a_fact_named_a_letter_or_two_from_one_the_rules_read_is_refused_as_a_slip() -> None:
+    """``pilot_area_withdrawm`` used to be recorded, and the forced exit it was meant for never
+    came. A fact of a name no rule reads is still recorded, as information."""
+    w, pid = ecny_in_test()
+    slips = (("pilot_area_withdrawm", "pilot_area_withdrawn"), ("operator_withdrawal", "operator_withdrawn"))
+    for slip, meant in slips:
+        e = w.refused(pid, OFFICER, c.RecordExternalFact(trigger=slip, on=w.clock.today), "invalid_value")
+        assert e.params["field"] == "trigger" and meant in e.params["rule_en"] and meant in e.params["rule_zh"]
+    result = w.do(pid, OFFICER, c.RecordExternalFact(trigger="media_report", on=w.clock.today, detail="媒体报道"))
+    assert result.event_types == ["ExternalFactRecorded"] and w.state(pid).state == State.TESTING
+    # (a fact another program's rules read, such as a pledge, is information here)
+    assert w.do(pid, OFFICER, c.RecordExternalFact(trigger="pledge_registered", on=w.clock.today)).event_types == [
+        "ExternalFactRecorded"
+    ]
+
+
 def test_data_asset_pledge_valuation_expires_after_12_months() -> None:
     w, pid = data_asset_in_test()
     issued = w.clock.today
