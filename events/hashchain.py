@@ -125,7 +125,7 @@ class VerifyReport:
                 f" head hash {self.head_hash}"
             )
         where = self.failed_position
-        return f"FAILED at position {where}: {self.reason} | 校验失败于位置 {where}：{self.reason_zh}"
+        return f"FAILED at position {where}: {self.reason} / 校验失败于位置 {where}：{self.reason_zh}"
 
 
 class ChainVerifier:

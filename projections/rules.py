@@ -89,11 +89,15 @@ def _declared(state: ProjectState, field: str) -> Value:
 def declared_period(state: ProjectState, program: p.ProgramDefinition) -> tuple[dt.date | None, dt.date | None]:
     """The test period a project declared (the fields of its program's ``period_max`` rule): its
     start and end, each None when undeclared or not a date, or both None when the program has no
-    declared period."""
+    declared period or the declared end is not after the start."""
     for rule in program.admission:
         if isinstance(rule.params, p.PeriodMax):
             params = rule.params
-            return parse_date(_declared(state, params.start_field)), parse_date(_declared(state, params.end_field))
+            start = parse_date(_declared(state, params.start_field))
+            end = parse_date(_declared(state, params.end_field))
+            if start is not None and end is not None and end <= start:
+                return None, None  # (a period that ends before it begins declares none: a waiver admits it)
+            return start, end
     return None, None
 
 

@@ -235,7 +235,7 @@ def bilingual(error: click.UsageError) -> click.UsageError:
         return error  # (the help, asked for by giving no arguments; or said in both already)
     message = error.format_message()
     if not isinstance(error, BadValue):  # (click's own words: a value typed in Chinese is still English)
-        message = f"{message} / {usage_zh(message)}"
+        message = f"{' '.join(message.split())} / {usage_zh(message)}"  # (one line: click lists choices one a line)
     return BilingualUsageError(message, ctx=error.ctx)
 
 
@@ -437,7 +437,8 @@ def rebuild(db: Path | None) -> None:
         what = "the event was skipped" if f.stage == "fold" else "the project's rows are stale"
         click.echo(f"position {f.position} ({f.type}, project {f.project_id}): {f.error}; {what}", err=True)
     if failures:
-        raise CheckFailed(f"读模型失败 {len(failures)} 处 / read-model failures: {len(failures)} (listed above)")
+        count = len(failures)
+        raise CheckFailed(f"read-model failures: {count} (listed above)", f"读模型失败 {count} 处（见上）")
 
 
 @main.command()
@@ -470,8 +471,8 @@ def tick(db: Path | None, now_text: str | None, future: bool) -> None:
     click.echo(f"recorded {written} timer events")
     if skipped:
         raise CheckFailed(
-            f"项目 {', '.join(skipped)} 的计时无法计算（见日志），其余项目已记录"
-            f" / the timers of {', '.join(skipped)} could not be evaluated (see the log); the others were recorded"
+            f"the timers of {', '.join(skipped)} could not be evaluated (see the log); the others were recorded",
+            f"项目 {', '.join(skipped)} 的计时无法计算（见日志），其余项目已记录",
         )
 
 

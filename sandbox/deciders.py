@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import msgspec
+
 from events.codec import canonical_json
 from projections.project import ProjectState, local_date
 from projections.rules import (
@@ -46,7 +48,7 @@ from schemas.programs import (
     WalletTiers,
 )
 from schemas.reference import CalendarNotCovered
-from schemas.validation import key_path
+from schemas.validation import Violation, key_path
 
 A, CO, AS, AP, SY, PU = Role.APPLICANT, Role.CASE_OFFICER, Role.ASSESSOR, Role.APPROVER, Role.SYSTEM, Role.PUBLIC
 S = State
@@ -615,13 +617,23 @@ def declared_kind(name: str, program: ProgramDefinition) -> str | None:
 def _check_declared_kinds(fields: dict[str, ev.Value], program: ProgramDefinition) -> None:
     """Refuse a declared value the rules could not compute with (``start_date: "next spring"``),
     which the checklist would otherwise show as not declared at all. ``None`` clears a field."""
+    wrong = []
     for name, value in fields.items():
         kind = declared_kind(name, program)
         if kind is None or value is None:
             continue
         zh, en, fits = _KINDS[kind]
         if not fits(value):
-            raise DomainError("invalid_value", field=key_path("fields", name), rule_zh=zh, rule_en=en)
+            wrong.append(Violation(field=key_path("fields", name), rule=en, rule_zh=zh))
+    if wrong:  # (every one of them, the first in the message)
+        first = wrong[0]
+        raise DomainError(
+            "invalid_value",
+            field=first.field,
+            rule_zh=first.rule_zh,
+            rule_en=first.rule,
+            details=[msgspec.structs.asdict(v) for v in wrong],
+        )
 
 
 def _check_dates(command: c.Command, s: ProjectState, ctx: Context) -> None:

@@ -42,8 +42,9 @@ from schemas.validation import MAX_ERRORS, Violation, key_path
 ACTOR = {"actor": Provide(provide_actor, sync_to_thread=False)}
 OPTIONAL_ACTOR = {"actor": Provide(provide_optional_actor, sync_to_thread=False)}
 
-#: The largest position, offset or version a client may name (SQLite integers are 64-bit).
-MAX_INT = 2**53
+#: The largest position, offset or version a client may name: the largest whole number a JSON
+#: client reads exactly, as for every other number (SQLite's integers go further).
+MAX_INT = LARGEST
 
 IfMatch = Annotated[
     str | None,

@@ -219,7 +219,7 @@ def test_rebuild_lists_what_the_read_models_could_not_derive_and_exits_1(
     assert result.exit_code == 1
     [line] = [x for x in result.stderr.splitlines() if "a column the rows cannot hold" in x]
     assert "the project's rows are stale" in line
-    assert result.stderr.splitlines()[-1] == "Error: 读模型失败 1 处 / read-model failures: 1 (listed above)"
+    assert result.stderr.splitlines()[-1] == "Error: read-model failures: 1 (listed above) / 读模型失败 1 处（见上）"
 
 
 def exported(db: Path, directory: Path) -> Path:

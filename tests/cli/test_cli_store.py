@@ -90,7 +90,7 @@ def test_verify_fails_naming_the_position_after_tampering(runner: CliRunner, db_
     assert result.exit_code == 1
     assert lines(result.output) == [
         "Error: FAILED at position 1: content does not match its hash (a stored byte was changed)"
-        " | 校验失败于位置 1：内容与其哈希不符（存储的字节被改动）"
+        " / 校验失败于位置 1：内容与其哈希不符（存储的字节被改动）"
     ]
 
 

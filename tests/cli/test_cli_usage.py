@@ -75,6 +75,7 @@ def test_click_usage_errors_are_said_in_english_and_chinese(args: list[str], eng
         assert "Commands:" in result.output and FALLBACK not in result.output
         return
     message = result.output[result.output.index("Error: ") :].strip()
+    assert "\n" not in message, message  # one line (click lists the choices of a missing option one a line)
     assert english in message and chinese in message.rsplit(" / ", 1)[1], message
     assert FALLBACK not in message
     for hint in (x for x in result.output.splitlines() if x.startswith("Try ")):

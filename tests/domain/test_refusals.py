@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from events.model import NewEvent, StreamWrite
-from projections.rules import admission_checklist
+from projections.rules import admission_checklist, months_later
 from schemas import commands as c
 from schemas import events as ev
 from schemas import programs as p
@@ -460,6 +460,11 @@ def test_a_declared_value_the_rules_compute_with_must_be_of_its_kind() -> None:
         path = f"fields.{name}" if name.isidentifier() else f'fields["{name}"]'
         assert e.params["field"] == path and e.params["rule_en"] == rule
         assert e.params["rule_zh"].startswith("须为")
+    # every bad field of one edit at once, not the first only
+    e = w.refused(pid, ALICE, c.EditDraft(section="boundaries", fields={
+        "wallet_tier": -1, "start_date": "soon", "scenario": "ok", "daily_cap_yuan": "5000"}), "invalid_value")
+    assert [d["field"] for d in e.details] == ["fields.wallet_tier", "fields.start_date", "fields.daily_cap_yuan"]
+    assert all(d["rule_zh"].startswith("须为") and d["rule"].startswith("must be") for d in e.details)
     # the same fields with values of their kind, a field cleared, and a field no rule computes with
     w.do(pid, ALICE, c.EditDraft(section="boundaries", fields={
         "start_date": "2026-03-01", "per_payment_cap_yuan": 2000, "wallet_tier": 4, "acceptance_points": 0,
@@ -518,6 +523,24 @@ def test_a_test_cannot_start_before_the_period_declared_and_admitted_begins() ->
     assert back.isoformat() in e.message_en and back.isoformat() in e.message_zh
     w.do(pid, ALICE, c.StartTest(started_on=declared_start))  # from the declared start on, it starts
     assert w.state(pid).test_started_on == declared_start
+
+
+def test_a_period_that_ends_before_it_begins_and_is_waived_does_not_hold_the_start_up() -> None:
+    """An approver may waive the period rule; a declared end before the start then used to leave
+    the admitted project refused before its start and again after its end, for ever."""
+    w = World()
+    pid = w.create("ecny-pilot")
+    w.ecny_application(pid)
+    start, end = w.clock.today + dt.timedelta(days=40), w.clock.today + dt.timedelta(days=30)
+    w.do(pid, ALICE, c.EditDraft(section="boundaries", fields={
+        "start_date": start.isoformat(), "end_date": end.isoformat()}))
+    w.through_notice(pid)
+    w.do(pid, APPROVER, c.WaiveCondition(condition_id="ec.adm.period", reason="测试期另行约定"))
+    w.admit(pid)
+    assert w.clock.today < start
+    w.do(pid, ALICE, c.StartTest())  # the program's longest period applies, as for an undeclared one
+    state = w.state(pid)
+    assert state.test_started_on == w.clock.today and state.planned_end == months_later(w.clock.today, 12)
 
 
 def test_a_late_admission_starts_the_test_later_than_declared() -> None:
