@@ -12,7 +12,15 @@ from collections.abc import Sequence
 
 from events.model import RecordedEvent
 from projections.project import ProjectState, evolve
-from projections.rules import GOALS, ReferenceView, RuleStatus, exit_criteria, next_report_due
+from projections.rules import (
+    GOALS,
+    ReferenceView,
+    RuleStatus,
+    designations_withdrawn,
+    exit_criteria,
+    known_facts,
+    next_report_due,
+)
 from schemas import events as ev
 from schemas.base import Event, EventMetadata
 from schemas.lifecycle import IN_TEST, TERMINAL, State
@@ -61,13 +69,16 @@ def _last_resume_position(state: ProjectState) -> int:
 
 def _is_new_breach(state: ProjectState, status: RuleStatus) -> bool:
     """A breach is new if it cites evidence no earlier breach of the same criterion and action
-    cited or, citing none, if none was recorded since the test last (re)started."""
+    covers or, citing none, if none was recorded since the test last (re)started. An earlier
+    breach covers what it cited and whatever was recorded before it: a breach the timers record
+    with the fact they record in the same append cannot cite the fact's position, unknown then."""
     earlier = [b for b in state.breaches if b.criterion_id == status.id and b.action == status.action]
     if not earlier:
         return True
     cited = {p for p in status.evidence if p}
     if cited:
-        return not cited <= state_cited(state, status.id, status.action)
+        latest = max(b.position for b in earlier)
+        return any(p > latest for p in cited - state_cited(state, status.id, status.action))
     since = _last_resume_position(state)
     return all(0 < b.position <= since for b in earlier)
 
@@ -172,4 +183,10 @@ def due_events(state: ProjectState, program: ProgramDefinition, ref: ReferenceVi
                 out.append(ev.ReportOverdue(due_on=due, days_late=late))
         if today >= state.planned_end and not (state.extension_requested_months and today == state.planned_end):
             out.append(ev.TestPeriodEnded(ended_on=state.planned_end))
+    if state.state in WATCHED_STATES:  # a designation withdrawn in the reference data: the fact, once
+        facts, known = {f.trigger for f in state.facts}, known_facts(program)
+        for fact, what in designations_withdrawn(state, program, ref, today):
+            if fact in known and fact not in facts:
+                detail = f"参考数据中已撤销：{what} / withdrawn in the reference data: {what}"
+                out.append(ev.ExternalFactRecorded(trigger=fact, on=today, detail=detail))
     return out

@@ -374,6 +374,62 @@ def test_ecny_project_whose_pilot_area_is_withdrawn_is_forced_to_exit() -> None:
     assert w.state(pid).state == State.EXITED
 
 
+def _withdraw(w: World, dataset: str, code: str) -> None:
+    """The reference data withdraws ``code`` from today (reference data has its own events)."""
+    records = w.registry.reference().records(dataset)  # type: ignore[arg-type]
+    for record in records:
+        if record["code"] == code:
+            record["withdrawn"] = w.clock.today.isoformat()
+    w.registry.update_reference(dataset, records, APPROVER, command_id=w.cid(), changes=[f"{code} withdrawn"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("dataset", "code", "fact"), [
+    ("pilot_areas", "fuzhou", "pilot_area_withdrawn"),
+    ("operators", "cib", "operator_withdrawn"),
+])
+def test_a_designation_withdrawn_in_the_reference_data_forces_the_exit(dataset: str, code: str, fact: str) -> None:
+    """DESIGN: pilot area or operator designation withdrawn, forced exit. It used to wait for a
+    case officer to record the fact by hand; the reference data already said so."""
+    w, pid = ecny_in_test()
+    w.clock.advance(days=3)
+    _withdraw(w, dataset, code)
+    assert w.state(pid).state == State.TESTING  # (the withdrawal takes effect today, at the next tick)
+    before = w.head()
+    w.tick()
+    assert w.types_since(pid, before) == ["ExternalFactRecorded", "ThresholdBreached", "ExitInitiated"]
+    recorded = w.state(pid).facts[-1]
+    assert recorded.trigger == fact and recorded.on == w.clock.today
+    assert w.state(pid).breached("ec.exit.designation_withdrawn") and w.state(pid).exit_mode == "forced"
+    before = w.head()
+    w.tick()
+    assert w.types_since(pid, before) == [], w.types_since(pid, before)  # once
+    # an admitted project that never started ends there (no users to exit)
+    w2 = World()
+    admitted = w2.create("ecny-pilot")
+    w2.ecny_application(admitted)
+    w2.through_notice(admitted)
+    w2.admit(admitted)
+    _withdraw(w2, dataset, code)
+    w2.tick()
+    assert w2.state(admitted).state == State.TERMINATED
+
+
+def test_a_designation_that_never_held_is_none_to_lose() -> None:
+    """A pilot in an area that was never a pilot area (its condition waived) is not forced out by
+    the timers, nor by another area's withdrawal."""
+    w = World()
+    pid = w.create("ecny-pilot")
+    w.ecny_application(pid)
+    w.do(pid, ALICE, c.EditDraft(section="boundaries", fields={"pilot_area": "nowhere"}))
+    w.through_notice(pid)
+    w.do(pid, APPROVER, c.WaiveCondition(condition_id="ec.adm.pilot_area", reason="专项批准"))
+    w.start_testing(pid)
+    _withdraw(w, "pilot_areas", "xiamen")
+    before = w.head()
+    w.tick()
+    assert w.types_since(pid, before) == [] and w.state(pid).state == State.TESTING
+
+
 def test_a_data_asset_is_not_cancelled_while_a_pledge_is_outstanding() -> None:
     """DESIGN: cancellation (注销) with no pledge outstanding. It used to close the listing at
     once, with the pledge still registered against the asset."""
