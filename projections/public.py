@@ -11,7 +11,7 @@ import datetime as dt
 import msgspec
 
 from projections.project import ProjectState
-from projections.rules import declared_period, next_report_due
+from projections.rules import declared_period, next_report_due, report_cadence
 from schemas.lifecycle import STATE_LABELS, TERMINAL, State
 from schemas.programs import ProgramDefinition
 
@@ -241,6 +241,6 @@ def queue_items(state: ProjectState, program: ProgramDefinition | None) -> list[
             state.extension_request_position,
         )
     if s in (State.TESTING, State.SUSPENDED) and program is not None:
-        due = next_report_due(state, program.durations.report_cadence_days)
+        due = next_report_due(state, report_cadence(state, program))
         add("periodic_report", "applicant", "提交定期报告", "file the periodic report", due)
     return out

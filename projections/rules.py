@@ -516,6 +516,21 @@ def _breach(action: str, *evidence: int, **progress: int | str | None) -> _Outco
     return _Outcome(status="breached", action=action, evidence=tuple(sorted(set(evidence))), progress=progress)
 
 
+#: The declared field that names how often the applicant reports (``test_plan``), in days.
+CADENCE_FIELD = "reporting_cadence_days"
+
+
+def report_cadence(state: ProjectState, program: p.ProgramDefinition) -> int:
+    """How often, in days, the project reports: the cadence its admitted test plan declares, if
+    it is shorter than the program's (a plan may promise more frequent reports, never fewer);
+    else the program's."""
+    longest = program.durations.report_cadence_days
+    declared = _declared(state, CADENCE_FIELD)
+    if isinstance(declared, int) and not isinstance(declared, bool) and 1 <= declared < longest:
+        return declared
+    return longest
+
+
 def next_report_due(state: ProjectState, cadence_days: int) -> dt.date | None:
     """The day the next periodic report is due (None before the test starts)."""
     if state.test_started_on is None:
@@ -656,7 +671,7 @@ def _check_exit(params: p.Params, state: ProjectState, program: p.ProgramDefinit
                 return _breach(params.action, *(i.position for i in uncompensated), **progress)
             return _ok(*(i.position for i in pending), **progress)
         case p.ReportTimeliness():
-            due = next_report_due(state, program.durations.report_cadence_days)
+            due = next_report_due(state, report_cadence(state, program))
             assert due is not None
             days_late = (today - due).days
             progress = {"next_due": due.isoformat(), "days_late": max(days_late, 0)}

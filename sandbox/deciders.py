@@ -18,6 +18,7 @@ import msgspec
 from events.codec import canonical_json
 from projections.project import ProjectState, local_date
 from projections.rules import (
+    CADENCE_FIELD,
     ReferenceView,
     admission_checklist,
     applies,
@@ -599,7 +600,7 @@ def declared_kind(name: str, program: ProgramDefinition) -> str | None:
     breaches and wallet tiers are checked with (and every ``*_yuan``: amounts are whole yuan)."""
     if name.endswith("_date"):
         return "date"
-    if name.endswith("_yuan"):
+    if name.endswith("_yuan") or name == CADENCE_FIELD:
         return "integer"
     for rule in (*program.admission, *program.exit):
         match rule.params:

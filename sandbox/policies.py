@@ -20,6 +20,7 @@ from projections.rules import (
     exit_criteria,
     known_facts,
     next_report_due,
+    report_cadence,
 )
 from schemas import events as ev
 from schemas.base import Event, EventMetadata
@@ -170,7 +171,7 @@ def due_events(state: ProjectState, program: ProgramDefinition, ref: ReferenceVi
             and state.extension_requested_months is None
         ):
             out.append(ev.ExtensionDeadlinePassed(deadline=deadline))
-        due = next_report_due(state, durations.report_cadence_days)
+        due = next_report_due(state, report_cadence(state, program))
         timeliness = next((r.params for r in program.exit if isinstance(r.params, ReportTimeliness)), None)
         if due is not None and timeliness is not None:
             late = (today - due).days

@@ -46,7 +46,7 @@ from events.memory import InMemoryEventStore
 from events.sqlite import SQLiteEventStore, Synchronous, format_recorded_at
 from projections.project import CHINA, INITIAL, ProjectState, fold, local_date
 from projections.read_models import ReadModels
-from projections.rules import declared_period, next_report_due
+from projections.rules import declared_period, next_report_due, report_cadence
 from sandbox.registry import init_registry, make_codec, open_store
 from sandbox.service import TIMED, Registry, project_stream
 from schemas import commands as c
@@ -984,7 +984,7 @@ def _testing(sim: Simulation, life: Life) -> Iterator[dt.datetime]:
     yield sim.at(life, max(day, declared_start or day))
     sim.do(life, life.applicant, c.StartTest())
     assert life.state.planned_end is not None and life.state.test_started_on is not None
-    cadence = program.durations.report_cadence_days
+    cadence = report_cadence(life.state, program)
     months = max(2, (life.state.planned_end - life.state.test_started_on).days // cadence)
     ending = life.fate not in ("graduate", "final_exit") and not life.details.get("revoke_after_graduation")
     end_at = r.randint(1, max(1, months - 1)) if ending else None

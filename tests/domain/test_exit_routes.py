@@ -374,6 +374,38 @@ def test_ecny_project_whose_pilot_area_is_withdrawn_is_forced_to_exit() -> None:
     assert w.state(pid).state == State.EXITED
 
 
+@pytest.mark.parametrize(("declared", "cadence"), [(7, 7), (90, 30), (30, 30)])
+def test_reports_fall_due_at_the_cadence_the_test_plan_declares_never_later_than_the_programs(
+    declared: int, cadence: int
+) -> None:
+    """DESIGN: a test plan with its reporting cadence. The cadence declared was ignored: a plan that
+    promised weekly reports was held to the program's monthly one."""
+    w = World()
+    pid = w.create("fintech-sandbox")
+    w.fintech_application(pid)
+    w.do(pid, ALICE, c.EditDraft(section="test_plan", fields={"reporting_cadence_days": declared}))
+    w.through_notice(pid)
+    w.start_testing(pid)
+    started = w.clock.today
+    w.clock.to(started + dt.timedelta(days=cadence + 10))  # due, and 10 days late: not yet warned
+    before = w.head()
+    w.tick()
+    assert "ReportOverdue" not in w.types_since(pid, before)
+    w.clock.advance(days=1)
+    w.tick()
+    overdue = [e.payload for e in w.events(pid) if isinstance(e.payload, ev.ReportOverdue)]
+    assert [o.due_on for o in overdue] == [started + dt.timedelta(days=cadence)]
+    assert w.state(pid).breached("fs.exit.report_late")
+
+
+def test_a_declared_cadence_must_be_a_whole_number() -> None:
+    w = World()
+    pid = w.create("fintech-sandbox")
+    e = w.refused(pid, ALICE, c.EditDraft(section="test_plan", fields={"reporting_cadence_days": "weekly"}),
+                  "invalid_value")
+    assert e.params["field"] == "fields.reporting_cadence_days"
+
+
 def _withdraw(w: World, dataset: str, code: str) -> None:
     """The reference data withdraws ``code`` from today (reference data has its own events)."""
     records = w.registry.reference().records(dataset)  # type: ignore[arg-type]
