@@ -58,7 +58,7 @@ TABLES = ("rm_project_states", "rm_projects", "rm_register", "rm_queue", "rm_aud
 #: an older shape would silently lack what the fold now records. Register entries are JSON held
 #: as BLOBs (no text round trip on the hot path); stored states are JSON compressed with LZ4
 #: (see ``encode_state``). What they derive counts too: a queue item's label, for one.
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 _state_encoder = msgspec.json.Encoder()
 _entry_encoder = msgspec.json.Encoder()
