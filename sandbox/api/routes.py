@@ -353,9 +353,7 @@ def get_project(
     """A project's state, admission checklist and exit criteria, now or as of a recorded time or a
     global position (roles: regulators, auditor, the project's applicants). ``ETag`` is its version."""
     state = visible_state(request, actor, project_id)
-    if as_of is not None and position is not None:
-        raise query_refused("position", "as_of 与 position 只能给出一个", "give as_of or position, not both")
-    at = utc(as_of)
+    at = _one_moment(as_of, position)
     catalog, now = registry_of(request).catalog, now_of(request)
     if at is None and position is None:  # now: the read models' state, no replay, JSON kept
         view, body = views_of(request).body(state, catalog, local_date(now), actor)
@@ -365,6 +363,13 @@ def get_project(
     if found is None:
         raise NotFoundException(f"project {project_id} did not exist then")
     return Response(for_reader(found, actor), headers={"ETag": f'"{found.version}"'})
+
+
+def _one_moment(as_of: dt.datetime | None, position: int | None) -> dt.datetime | None:
+    """The recorded time asked for, in UTC: a time or a position may be asked for, not both."""
+    if as_of is not None and position is not None:
+        raise query_refused("position", "as_of 与 position 只能给出一个", "give as_of or position, not both")
+    return utc(as_of)
 
 
 @get(
@@ -435,21 +440,22 @@ COMMAND_ROUTES = [_command_route(t) for t in c.PROJECT_COMMANDS if t is not c.Cr
 # -- register, queue ------------------------------------------------------------------------
 
 
-@get("/register", sync_to_thread=True, security=PUBLIC_SECURITY, tags=["register"], responses=p.responses(400))
+@get("/register", sync_to_thread=True, security=PUBLIC_SECURITY, tags=["register"], responses=p.responses(400, 422))
 def register(
     request: Request[Any, Any, Any],
     program: FromQuery[str | None] = None,
     as_of: AsOf = None,
+    position: OptionalPosition = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> RegisterPage:
-    """The public register (公示/公开): public fields only, no authentication; ``as_of`` replays it
-    as it stood then."""
-    at = utc(as_of)
-    if at is not None:
+    """The public register (公示/公开): public fields only, no authentication; ``as_of`` (a
+    recorded time) or ``position`` (a global position) replays it as it stood then."""
+    at = _one_moment(as_of, position)
+    if at is not None or position is not None:
         entries = [
             e
-            for e in register_as_of(store_of(request), at=at, now=now_of(request))
+            for e in register_as_of(store_of(request), position=position, at=at, now=now_of(request))
             if not program or e.program_key == program
         ]
         return RegisterPage(total=len(entries), limit=limit, offset=offset, items=entries[offset : offset + limit])
@@ -464,14 +470,19 @@ def register(
     sync_to_thread=True,
     security=PUBLIC_SECURITY,
     tags=["register"],
-    responses=p.responses(400, 404),
+    responses=p.responses(400, 404, 422),
 )
-def register_entry(request: Request[Any, Any, Any], project_id: FromPath[str], as_of: AsOf = None) -> RegisterEntry:
+def register_entry(
+    request: Request[Any, Any, Any],
+    project_id: FromPath[str],
+    as_of: AsOf = None,
+    position: OptionalPosition = None,
+) -> RegisterEntry:
     """One project's public entry (only projects that reached public notice are public); ``as_of``
-    replays it as it stood then."""
-    at = utc(as_of)
-    if at is not None:
-        found = register_entry_as_of(store_of(request), project_id, at=at, now=now_of(request))
+    (a recorded time) or ``position`` (a global position) replays it as it stood then."""
+    at = _one_moment(as_of, position)
+    if at is not None or position is not None:
+        found = register_entry_as_of(store_of(request), project_id, position=position, at=at, now=now_of(request))
         if found is None:
             raise NotFoundException(f"project {project_id} was not on the public register then")
         return found

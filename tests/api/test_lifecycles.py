@@ -134,6 +134,15 @@ def test_fintech_sandbox_from_draft_to_graduation(api: Api) -> None:
     assert [e for e in listed if e["id"] == pid] == [entry.json()]
     before_notice = (notice_time - dt.timedelta(days=1)).isoformat()
     assert api.get(f"/api/v1/register/{pid}", params={"as_of": before_notice}).status_code == 404
+    # ... and by global position, the whole register too
+    entry = api.get(f"/api/v1/register/{pid}", params={"position": admitted["position"]})
+    assert entry.status_code == 200 and entry.json()["status"] == "ADMITTED", entry.text
+    earlier = api.get(f"/api/v1/register/{pid}", params={"position": admitted["position"] - 1}).json()
+    assert earlier["status"] == "NOTICE_CLOSED"
+    listed = api.get("/api/v1/register", params={"position": admitted["position"]}).json()["items"]
+    assert [e for e in listed if e["id"] == pid] == [entry.json()]
+    both = api.get("/api/v1/register", params={"position": 1, "as_of": notice_time.isoformat()})
+    assert both.status_code == 422 and both.json()["errors"][0]["field"] == "position"
     at_position = api.view(pid, "audrey", position=admitted["position"])
     assert at_position["state"] == "ADMITTED" and at_position["as_of_position"] == admitted["position"]
     assert api.view(pid, "alice", position=admitted["position"] - 1)["state"] == "NOTICE_CLOSED"
