@@ -173,6 +173,8 @@ class Explanation(msgspec.Struct, frozen=True, kw_only=True):
     occurred_at: dt.datetime
     recorded_at: dt.datetime
     rule_version: str | None
+    #: The legal basis of the program version the decision was taken under (its regulations).
+    legal_basis: str
     reason: str | None
     attachments: list[str]
     state_before: str
@@ -222,6 +224,7 @@ def explain(store: EventStore, catalog: Catalog, position: int) -> Explanation |
         occurred_at=event.metadata.occurred_at,
         recorded_at=event.recorded_at,
         rule_version=event.metadata.rule_version,
+        legal_basis=program.legal_basis,
         reason=event.metadata.reason,
         attachments=list(event.metadata.attachments),
         state_before=before.state.value,

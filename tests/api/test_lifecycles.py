@@ -87,6 +87,7 @@ def test_fintech_sandbox_from_draft_to_graduation(api: Api) -> None:
     admitted = by_type(api.events(pid), "ProjectAdmitted")[0]
     explained = api.get(f"/api/v1/audit/decisions/{admitted['position']}", "audrey").json()
     assert explained["four_eyes_kept"] is True
+    assert "金融科技创新监管工具" in explained["legal_basis"]  # the regulations the decision rests on
     assert explained["recommendation"]["recommender"] == "carol"
     assert explained["recommendation"]["approvers"] == ["ada", "bo"]
 

@@ -146,6 +146,9 @@ def test_explaining_an_admission_shows_its_rule_version_checklist_and_four_eyes(
         assert why is not None
         assert why.type == "ProjectAdmitted" and why.state_before == "NOTICE_CLOSED" and why.state_after == "ADMITTED"
         assert why.rule_version == event.metadata.rule_version
+        # the legal basis of that very program version
+        key, version = str(why.rule_version).split("@")
+        assert why.legal_basis and why.legal_basis == history.catalog.program(key, int(version)).legal_basis
         assert why.admission and all(c.status in ("met", "waived") for c in why.admission), [
             (c.id, c.status, c.missing_en) for c in why.admission
         ]
