@@ -380,24 +380,26 @@ def known_facts(program: p.ProgramDefinition) -> tuple[str, ...]:
 def designations_withdrawn(
     state: ProjectState, program: p.ProgramDefinition, ref: ReferenceView, today: dt.date
 ) -> list[tuple[str, str]]:
-    """The designations the project was admitted on (its pilot area, its designated operator, as
-    the ``pilot_area`` and ``operator`` conditions judged them on the submission date) that the
-    reference data no longer holds ``today``: (the fact that records it, what was withdrawn). A
-    designation that never held (a waived condition) is none to lose."""
-    then = _reference_day(state, today)
+    """The designations the project was admitted on (its pilot area, its designated operator:
+    the ``pilot_area`` and ``operator`` conditions it met, not waived) that the reference data
+    does not hold ``today``: (the fact that records it, what was withdrawn). A record withdrawn,
+    withdrawn with an earlier date (a correction) or removed is withdrawn alike; a condition
+    waived was never a designation to lose."""
+    waived = {w.condition_id for w in state.waivers}
     out: list[tuple[str, str]] = []
     for rule in program.admission:
+        if rule.id in waived:
+            continue
         match rule.params:
             case p.PilotArea(field=field):
                 code = _declared(state, field)
-                if isinstance(code, str) and ref.is_pilot_area(code, then) and not ref.is_pilot_area(code, today):
+                if isinstance(code, str) and not ref.is_pilot_area(code, today):
                     out.append(("pilot_area_withdrawn", code))
             case p.Operator(field=field):
                 named = _declared(state, field)
                 candidates = [state.organisation, *([named] if isinstance(named, str) else [])]
-                held = [code for code in candidates if ref.is_operator(code, then)]
-                if held and not any(ref.is_operator(code, today) for code in candidates):
-                    out.append(("operator_withdrawn", ", ".join(held)))
+                if not any(ref.is_operator(code, today) for code in candidates):
+                    out.append(("operator_withdrawn", ", ".join(candidates)))
     return out
 
 

@@ -7,7 +7,6 @@ reference data and the current time. Nothing here reads the store or the clock.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import re
 from collections.abc import Callable
@@ -528,7 +527,7 @@ def _decide(command: c.Command, s: ProjectState, ctx: Context) -> list[Event]:
             # a fact of a name no rule reads is recorded as information; one a letter or two from
             # such a name is a slip (pilot_area_withdrawm), which would leave a forced exit undone
             known = known_facts(program)
-            near = [] if command.trigger in known else difflib.get_close_matches(command.trigger, known, 1, 0.8)
+            near = [] if command.trigger in known else [k for k in known if _slip(command.trigger, k)]
             if near:
                 raise DomainError(
                     "invalid_value",
@@ -613,6 +612,25 @@ def declared_kind(name: str, program: ProgramDefinition) -> str | None:
             case WalletTiers() if name == rule.params.tier_field:
                 return "integer"
     return None
+
+
+def _slip(name: str, meant: str) -> bool:
+    """Whether ``name`` is ``meant`` mistyped: as many words (``_``-separated), and at most two
+    letters added, dropped, changed or swapped (``cancellation_rejected`` is another fact than
+    ``cancellation_requested``, ``pledge_renewed`` than ``pledge_released``)."""
+    if name.count("_") != meant.count("_"):
+        return False
+    # optimal string alignment distance, row by row
+    before: list[int] = []
+    row = list(range(len(meant) + 1))
+    for i, a in enumerate(name, 1):
+        current = [i] + [0] * len(meant)
+        for j, b in enumerate(meant, 1):
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (a != b))
+            if i > 1 and j > 1 and a == meant[j - 2] and name[i - 2] == b:
+                current[j] = min(current[j], before[j - 2] + 1)
+        before, row = row, current
+    return row[-1] <= 2
 
 
 def _check_declared_kinds(fields: dict[str, ev.Value], program: ProgramDefinition) -> None:

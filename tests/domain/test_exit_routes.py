@@ -406,12 +406,13 @@ def test_a_declared_cadence_must_be_a_whole_number() -> None:
     assert e.params["field"] == "fields.reporting_cadence_days"
 
 
-def _withdraw(w: World, dataset: str, code: str) -> None:
-    """The reference data withdraws ``code`` from today (reference data has its own events)."""
+def _withdraw(w: World, dataset: str, code: str, on: dt.date | None = None) -> None:
+    """The reference data withdraws ``code`` from ``on`` (today by default; reference data has its
+    own events)."""
     records = w.registry.reference().records(dataset)  # type: ignore[arg-type]
     for record in records:
         if record["code"] == code:
-            record["withdrawn"] = w.clock.today.isoformat()
+            record["withdrawn"] = (on or w.clock.today).isoformat()
     w.registry.update_reference(dataset, records, APPROVER, command_id=w.cid(), changes=[f"{code} withdrawn"])  # type: ignore[arg-type]
 
 
@@ -435,6 +436,12 @@ def test_a_designation_withdrawn_in_the_reference_data_forces_the_exit(dataset: 
     before = w.head()
     w.tick()
     assert w.types_since(pid, before) == [], w.types_since(pid, before)  # once
+    # a withdrawal dated back before the submission (a correction) withdraws it all the same
+    w3, corrected = ecny_in_test()
+    _withdraw(w3, dataset, code, on=dt.date(2024, 1, 1))
+    before = w3.head()
+    w3.tick()
+    assert w3.types_since(corrected, before) == ["ExternalFactRecorded", "ThresholdBreached", "ExitInitiated"]
     # an admitted project that never started ends there (no users to exit)
     w2 = World()
     admitted = w2.create("ecny-pilot")
@@ -487,6 +494,9 @@ def test_a_fact_named_a_letter_or_two_from_one_the_rules_read_is_refused_as_a_sl
         assert e.params["field"] == "trigger" and meant in e.params["rule_en"] and meant in e.params["rule_zh"]
     result = w.do(pid, OFFICER, c.RecordExternalFact(trigger="media_report", on=w.clock.today, detail="媒体报道"))
     assert result.event_types == ["ExternalFactRecorded"] and w.state(pid).state == State.TESTING
+    # another fact, whose name differs by more than a slip, is information too
+    result = w.do(pid, OFFICER, c.RecordExternalFact(trigger="campaign_budget_increased", on=w.clock.today))
+    assert result.event_types == ["ExternalFactRecorded"]
     # (a fact another program's rules read, such as a pledge, is information here)
     assert w.do(pid, OFFICER, c.RecordExternalFact(trigger="pledge_registered", on=w.clock.today)).event_types == [
         "ExternalFactRecorded"
