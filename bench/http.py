@@ -179,8 +179,8 @@ def floor_read(project_id: FromPath[str], actor: NamedDependency[Actor]) -> Resp
 
 
 def floor_app(db: Path) -> Litestar:
-    """What any API with the registry's guarantees must do at least: the bare work, plus the
-    API's own authentication and, for a command, the store's hash-chained append."""
+    """What a server built on the registry's token check and store must do at least: the bare
+    work, plus the API's own authentication and, for a command, the store's hash-chained append."""
     bare_app(db)
     Floor.store = open_store(db)
     app = Litestar([floor_write, floor_read, bare_health])
