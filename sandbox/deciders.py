@@ -590,16 +590,24 @@ _KINDS: dict[str, tuple[str, str, Callable[[object], bool]]] = {
         f"must be a whole number from 0 to {c.LARGEST}",
         lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= c.LARGEST,
     ),
+    "days": (  # (a cadence: a report every 0 days is none)
+        f"须为 1 至 {c.LARGEST} 之间的整数（天数）",
+        f"must be a whole number of days from 1 to {c.LARGEST}",
+        lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= c.LARGEST,
+    ),
 }
 
 
 def declared_kind(name: str, program: ProgramDefinition) -> str | None:
     """The kind of value a declared field must hold, if the program's rules compute with it: the
     dates a test period is checked with (and every ``*_date``), and the amounts caps, cap
-    breaches and wallet tiers are checked with (and every ``*_yuan``: amounts are whole yuan)."""
+    breaches and wallet tiers are checked with (and every ``*_yuan``: amounts are whole yuan), and
+    the reporting cadence (whole days, at least one)."""
     if name.endswith("_date"):
         return "date"
-    if name.endswith("_yuan") or name == CADENCE_FIELD:
+    if name == CADENCE_FIELD:
+        return "days"
+    if name.endswith("_yuan"):
         return "integer"
     for rule in (*program.admission, *program.exit):
         match rule.params:

@@ -398,12 +398,14 @@ def test_reports_fall_due_at_the_cadence_the_test_plan_declares_never_later_than
     assert w.state(pid).breached("fs.exit.report_late")
 
 
-def test_a_declared_cadence_must_be_a_whole_number() -> None:
+@pytest.mark.parametrize("cadence", ["weekly", 0, -7, 7.5])
+def test_a_declared_cadence_must_be_a_whole_number_of_days(cadence: object) -> None:
+    """A cadence of 0 used to be recorded and then ignored (the program's applied)."""
     w = World()
     pid = w.create("fintech-sandbox")
-    e = w.refused(pid, ALICE, c.EditDraft(section="test_plan", fields={"reporting_cadence_days": "weekly"}),
+    e = w.refused(pid, ALICE, c.EditDraft(section="test_plan", fields={"reporting_cadence_days": cadence}),
                   "invalid_value")
-    assert e.params["field"] == "fields.reporting_cadence_days"
+    assert e.params["field"] == "fields.reporting_cadence_days" and "from 1" in e.params["rule_en"]
 
 
 def _withdraw(w: World, dataset: str, code: str, on: dt.date | None = None) -> None:
