@@ -45,7 +45,7 @@ from schemas.errors import DomainError
 from schemas.lifecycle import Role, State
 from schemas.programs import ProgramDefinition
 from schemas.reference import RECORDS, Dataset, HolidayCalendar, ReferenceData, with_records
-from schemas.validation import MAX_ERRORS, explain, violation
+from schemas.validation import MAX_ERRORS, Violation, explain, violation
 
 log = logging.getLogger("sandbox.service")
 
@@ -184,6 +184,7 @@ class Registry:
         see ``CommandOptions.request``)."""
         if actor.role not in (Role.APPROVER, Role.SYSTEM):
             raise DomainError("wrong_role", role=actor.role, action="publish_program_version")
+        _check_durations(definition)
         existing = self.program_versions(definition.key)
         expected_version = existing[-1].version + 1 if existing else 1
         if definition.version != expected_version:
@@ -567,6 +568,34 @@ class Registry:
             return self.project_ids()
         self.read_models.catch_up()
         return self.read_models.timed(TIMED)
+
+
+#: The least each clock of a program may be: a notice, a test and a reporting cadence last at
+#: least a day or a month; the others may be none. (Checked when a version is published, not
+#: when one is read: a stored version replays as it was.)
+DURATION_MINIMUMS = {"notice_days": 1, "max_test_months": 1, "report_cadence_days": 1}
+
+
+def _check_durations(definition: ProgramDefinition) -> None:
+    """Refuse a program version whose clocks run backwards (``notice_days: -5`` closed every
+    notice at the next tick), naming every such clock."""
+    wrong = [
+        Violation(
+            field=f"definition.durations.{name}",
+            rule=f"must be a whole number from {least}",
+            rule_zh=f"须为不小于 {least} 的整数",
+        )
+        for name, value in msgspec.structs.asdict(definition.durations).items()
+        if isinstance(value, int) and value < (least := DURATION_MINIMUMS.get(name, 0))
+    ]
+    if wrong:
+        raise DomainError(
+            "invalid_value",
+            field=wrong[0].field,
+            rule_zh=wrong[0].rule_zh,
+            rule_en=wrong[0].rule,
+            details=[msgspec.structs.asdict(v) for v in wrong],
+        )
 
 
 def _correlation(command_id: str, request: str | None) -> str:

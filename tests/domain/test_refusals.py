@@ -258,6 +258,24 @@ def test_a_retried_publish_returns_the_first_result_and_a_stale_one_is_refused()
     assert refused.value.code == "invalid_value" and w.head() == head
 
 
+def test_a_program_version_whose_clocks_run_backwards_is_refused() -> None:
+    """``notice_days: -5`` was published, and every notice then closed at the next tick."""
+    w = World()
+    v1 = w.registry.program("fintech-sandbox", 1)
+    durations = msgspec.structs.replace(v1.durations, notice_days=-5, report_warning_days=-1)
+    v2 = msgspec.structs.replace(v1, version=2, effective_from=w.clock.today, durations=durations)
+    head = w.head()
+    with pytest.raises(DomainError) as refused:
+        w.registry.publish_program(v2, APPROVER, command_id=w.cid())
+    assert refused.value.code == "invalid_value" and w.head() == head
+    assert [d["field"] for d in refused.value.details] == [
+        "definition.durations.notice_days", "definition.durations.report_warning_days"
+    ]
+    assert refused.value.details[0]["rule"] == "must be a whole number from 1"
+    zero = msgspec.structs.replace(v1.durations, max_extensions=0, extension_months=0)
+    w.registry.publish_program(msgspec.structs.replace(v2, durations=zero), APPROVER, command_id=w.cid())
+
+
 def test_one_project_the_fold_cannot_read_does_not_hold_back_the_others_timers(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
