@@ -12,8 +12,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import msgspec
-
 from events.codec import canonical_json
 from projections.project import ProjectState, local_date
 from projections.rules import (
@@ -48,7 +46,7 @@ from schemas.programs import (
     WalletTiers,
 )
 from schemas.reference import CalendarNotCovered
-from schemas.validation import Violation, key_path
+from schemas.validation import Violation, invalid, key_path
 
 A, CO, AS, AP, SY, PU = Role.APPLICANT, Role.CASE_OFFICER, Role.ASSESSOR, Role.APPROVER, Role.SYSTEM, Role.PUBLIC
 S = State
@@ -652,15 +650,8 @@ def _check_declared_kinds(fields: dict[str, ev.Value], program: ProgramDefinitio
         zh, en, fits = _KINDS[kind]
         if not fits(value):
             wrong.append(Violation(field=key_path("fields", name), rule=en, rule_zh=zh))
-    if wrong:  # (every one of them, the first in the message)
-        first = wrong[0]
-        raise DomainError(
-            "invalid_value",
-            field=first.field,
-            rule_zh=first.rule_zh,
-            rule_en=first.rule,
-            details=[msgspec.structs.asdict(v) for v in wrong],
-        )
+    if wrong:
+        raise invalid(wrong)
 
 
 def _check_dates(command: c.Command, s: ProjectState, ctx: Context) -> None:

@@ -45,7 +45,7 @@ from schemas.errors import DomainError
 from schemas.lifecycle import Role, State
 from schemas.programs import ProgramDefinition
 from schemas.reference import RECORDS, Dataset, HolidayCalendar, ReferenceData, with_records
-from schemas.validation import MAX_ERRORS, Violation, explain, violation
+from schemas.validation import MAX_ERRORS, Violation, explain, invalid, violation
 
 log = logging.getLogger("sandbox.service")
 
@@ -589,13 +589,7 @@ def _check_durations(definition: ProgramDefinition) -> None:
         if isinstance(value, int) and value < (least := DURATION_MINIMUMS.get(name, 0))
     ]
     if wrong:
-        raise DomainError(
-            "invalid_value",
-            field=wrong[0].field,
-            rule_zh=wrong[0].rule_zh,
-            rule_en=wrong[0].rule,
-            details=[msgspec.structs.asdict(v) for v in wrong],
-        )
+        raise invalid(wrong)
 
 
 def _correlation(command_id: str, request: str | None) -> str:

@@ -20,6 +20,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from schemas.errors import DomainError
+
 #: The most violations an answer lists (a file of 300 bad records is not 1,200 lines of errors).
 MAX_ERRORS = 100
 
@@ -163,6 +165,19 @@ def known(rule: str) -> bool:
 # -- finding every violation ---------------------------------------------------------------------
 
 _AT = re.compile(r"^(.*) - at `\$(.*)`$", re.DOTALL)
+
+
+def invalid(wrong: list[Violation]) -> DomainError:
+    """The refusal of a command naming every invalid value in ``wrong`` (the first in its
+    message, all of them in its details): 422 ``invalid_value`` over HTTP."""
+    first = wrong[0]
+    return DomainError(
+        "invalid_value",
+        field=first.field,
+        rule_zh=first.rule_zh,
+        rule_en=first.rule,
+        details=[msgspec.structs.asdict(v) for v in wrong],
+    )
 
 
 def violation(field: str, rule: str, source: str = "body") -> Violation:
