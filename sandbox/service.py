@@ -21,7 +21,7 @@ import logging
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict, Unpack
 
@@ -45,7 +45,7 @@ from schemas.errors import DomainError
 from schemas.lifecycle import Role, State
 from schemas.programs import ProgramDefinition
 from schemas.reference import RECORDS, Dataset, HolidayCalendar, ReferenceData, with_records
-from schemas.validation import MAX_ERRORS, Violation, explain, invalid, violation
+from schemas.validation import MAX_ERRORS, Violation, explain, invalid, key_path, violation
 
 log = logging.getLogger("sandbox.service")
 
@@ -571,25 +571,47 @@ class Registry:
 
 
 #: The least each clock of a program may be: a notice, a test and a reporting cadence last at
-#: least a day or a month; the others may be none. (Checked when a version is published, not
+#: least a day or a month; every other number of a program (a clock, a rule's months, days,
+#: counts and thresholds) may be none, never fewer. (Checked when a version is published, not
 #: when one is read: a stored version replays as it was.)
 DURATION_MINIMUMS = {"notice_days": 1, "max_test_months": 1, "report_cadence_days": 1}
 
 
 def _check_durations(definition: ProgramDefinition) -> None:
-    """Refuse a program version whose clocks run backwards (``notice_days: -5`` closed every
-    notice at the next tick), naming every such clock."""
-    wrong = [
-        Violation(
-            field=f"definition.durations.{name}",
-            rule=f"must be a whole number from {least}",
-            rule_zh=f"须为不小于 {least} 的整数",
-        )
+    """Refuse a program version whose clocks or rules run backwards (``notice_days: -5`` closed
+    every notice at the next tick), naming every such number."""
+    found: list[tuple[str, int, int]] = [
+        (f"definition.durations.{name}", value, DURATION_MINIMUMS.get(name, 0))
         for name, value in msgspec.structs.asdict(definition.durations).items()
-        if isinstance(value, int) and value < (least := DURATION_MINIMUMS.get(name, 0))
+        if isinstance(value, int)
+    ]
+    for part in ("admission", "exit"):
+        for i, rule in enumerate(getattr(definition, part)):
+            found += [(path, value, 0) for path, value in _numbers(rule.params, f"definition.{part}[{i}].params")]
+    wrong = [
+        Violation(field=path, rule=f"must be a whole number from {least}", rule_zh=f"须为不小于 {least} 的整数")
+        for path, value, least in found
+        if value < least
     ]
     if wrong:
         raise invalid(wrong)
+
+
+def _numbers(value: object, path: str) -> Iterator[tuple[str, int]]:
+    """Every whole number in ``value`` (a rule's parameters), with its path."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        yield path, value
+    elif isinstance(value, msgspec.Struct):
+        for name in value.__struct_fields__:
+            yield from _numbers(getattr(value, name), f"{path}.{name}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _numbers(item, key_path(path, key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _numbers(item, f"{path}[{index}]")
 
 
 def _correlation(command_id: str, request: str | None) -> str:

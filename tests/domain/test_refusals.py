@@ -272,6 +272,15 @@ def test_a_program_version_whose_clocks_run_backwards_is_refused() -> None:
         "definition.durations.notice_days", "definition.durations.report_warning_days"
     ]
     assert refused.value.details[0]["rule"] == "must be a whole number from 1"
+    # nor a rule's numbers (a complaint-rate window of -30 days)
+    rate = next(i for i, r in enumerate(v1.exit) if isinstance(r.params, p.ComplaintRate))
+    rules = list(v1.exit)
+    backwards = msgspec.structs.replace(rules[rate].params, window_days=-30)
+    rules[rate] = msgspec.structs.replace(rules[rate], params=backwards)
+    with pytest.raises(DomainError) as refused:
+        w.registry.publish_program(msgspec.structs.replace(v2, durations=v1.durations, exit=tuple(rules)), APPROVER,
+                                   command_id=w.cid())
+    assert [d["field"] for d in refused.value.details] == [f"definition.exit[{rate}].params.window_days"]
     zero = msgspec.structs.replace(v1.durations, max_extensions=0, extension_months=0)
     w.registry.publish_program(msgspec.structs.replace(v2, durations=zero), APPROVER, command_id=w.cid())
 
