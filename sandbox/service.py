@@ -21,7 +21,7 @@ import logging
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict, Unpack
 
@@ -45,7 +45,7 @@ from schemas.errors import DomainError
 from schemas.lifecycle import Role, State
 from schemas.programs import ProgramDefinition
 from schemas.reference import RECORDS, Dataset, HolidayCalendar, ReferenceData, with_records
-from schemas.validation import MAX_ERRORS, Violation, explain, invalid, key_path, violation
+from schemas.validation import MAX_ERRORS, Violation, explain, invalid, leaves, violation
 
 log = logging.getLogger("sandbox.service")
 
@@ -587,7 +587,11 @@ def _check_durations(definition: ProgramDefinition) -> None:
     ]
     for part in ("admission", "exit"):
         for i, rule in enumerate(getattr(definition, part)):
-            found += [(path, value, 0) for path, value in _numbers(rule.params, f"definition.{part}[{i}].params")]
+            found += [
+                (path, value, 0)
+                for path, value in leaves(rule.params, f"definition.{part}[{i}].params")
+                if isinstance(value, int) and not isinstance(value, bool)
+            ]
     wrong = [
         Violation(field=path, rule=f"must be a whole number from {least}", rule_zh=f"须为不小于 {least} 的整数")
         for path, value, least in found
@@ -595,23 +599,6 @@ def _check_durations(definition: ProgramDefinition) -> None:
     ]
     if wrong:
         raise invalid(wrong)
-
-
-def _numbers(value: object, path: str) -> Iterator[tuple[str, int]]:
-    """Every whole number in ``value`` (a rule's parameters), with its path."""
-    if isinstance(value, bool):
-        return
-    if isinstance(value, int):
-        yield path, value
-    elif isinstance(value, msgspec.Struct):
-        for name in value.__struct_fields__:
-            yield from _numbers(getattr(value, name), f"{path}.{name}")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _numbers(item, key_path(path, key))
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            yield from _numbers(item, f"{path}[{index}]")
 
 
 def _correlation(command_id: str, request: str | None) -> str:

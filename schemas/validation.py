@@ -15,7 +15,7 @@ import json
 import re
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -269,6 +269,22 @@ def _tags(members: tuple[Any, ...]) -> tuple[str | None, tuple[Any, ...]]:
 
 def _join(field: str, name: str) -> str:
     return f"{field}.{name}" if field else name
+
+
+def leaves(value: object, path: str = "") -> Iterator[tuple[str, object]]:
+    """Every leaf of ``value`` (structs, mappings and sequences of them, down to a number, a
+    string, a date...) with its path: ``metrics.users``, ``items[1]``, ``fields["a.b"]``."""
+    if isinstance(value, msgspec.Struct):
+        for name in value.__struct_fields__:
+            yield from leaves(getattr(value, name), _join(path, name))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from leaves(item, key_path(path, key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from leaves(item, f"{path}[{index}]")
+    else:
+        yield path, value
 
 
 def key_path(field: str, key: object) -> str:

@@ -37,7 +37,7 @@ from sandbox.service import Registry
 from schemas.base import Event
 from schemas.commands import LARGEST, Actor
 from schemas.lifecycle import State
-from schemas.validation import MAX_ERRORS, Violation, key_path
+from schemas.validation import MAX_ERRORS, Violation, leaves
 
 ACTOR = {"actor": Provide(provide_actor, sync_to_thread=False)}
 OPTIONAL_ACTOR = {"actor": Provide(provide_optional_actor, sync_to_thread=False)}
@@ -285,48 +285,37 @@ EARLIEST, LATEST = dt.date(1970, 1, 1), dt.date(2199, 12, 31)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
-def _out_of_bounds(value: object, path: str, found: list[tuple[str, dt.date | int]], text: bool) -> None:
-    """Add to ``found``, with its path, every date in ``value`` (a command, or a part of one) and
-    every whole number beyond what a JSON client reads exactly; with ``text``, also every string
-    that starts as a date (one written into a draft section)."""
-    if value is None or isinstance(value, bool | float):
-        return
-    if isinstance(value, int):
-        if not -LARGEST <= value <= LARGEST:
-            found.append((path, value))
-    elif isinstance(value, dt.datetime):
-        found.append((path, value.date()))
-    elif isinstance(value, dt.date):
-        found.append((path, value))
-    elif isinstance(value, str):
-        if text and _ISO_DATE.match(value):  # a date written into a draft section (start_date, ...)
-            with contextlib.suppress(ValueError):
-                found.append((path, dt.date.fromisoformat(value[:10])))
-    elif isinstance(value, msgspec.Struct):
-        for name in value.__struct_fields__:
-            _out_of_bounds(getattr(value, name), f"{path}.{name}" if path else name, found, text)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _out_of_bounds(item, key_path(path, key), found, text)
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            _out_of_bounds(item, f"{path}[{index}]", found, text)
+def _day(value: object, text: bool) -> dt.date | None:
+    """The day ``value`` names: a date or a time; with ``text``, also a string that starts as a
+    date (one written into a draft section, such as ``start_date``)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if text and isinstance(value, str) and _ISO_DATE.match(value):
+        with contextlib.suppress(ValueError):
+            return dt.date.fromisoformat(value[:10])
+    return None
 
 
 def check_bounds(command: object, *, path: str = "", text: bool = True) -> None:
     """422 ``out_of_range`` naming every date of the command (or of typed records, at ``path``,
     without ``text``: their free text is not read for dates) outside EARLIEST..LATEST, and every
     whole number beyond ±LARGEST (2^53 - 1: a JSON client would read another number)."""
-    found: list[tuple[str, dt.date | int]] = []
-    _out_of_bounds(command, path, found, text)
     dates = f"must be between {EARLIEST} and {LATEST}", f"须在 {EARLIEST} 至 {LATEST} 之间"
     numbers = f"must be a whole number from -{LARGEST} to {LARGEST}", f"须为 -{LARGEST} 至 {LARGEST} 之间的整数"
-    wrong = [
-        error_entry(Violation(field=where, rule=rule, rule_zh=zh))
-        for where, value in found
-        if isinstance(value, int) or not EARLIEST <= value <= LATEST
-        for rule, zh in [numbers if isinstance(value, int) else dates]
-    ][:MAX_ERRORS]
+    wrong = []
+    for where, value in leaves(command, path):
+        day = _day(value, text)
+        if day is not None and not EARLIEST <= day <= LATEST:
+            rule, zh = dates
+        elif isinstance(value, int) and not isinstance(value, bool) and not -LARGEST <= value <= LARGEST:
+            rule, zh = numbers
+        else:
+            continue
+        wrong.append(error_entry(Violation(field=where, rule=rule, rule_zh=zh)))
+        if len(wrong) == MAX_ERRORS:
+            break
     if wrong:
         raise ApiProblem(
             422,
