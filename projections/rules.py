@@ -334,7 +334,7 @@ def _check_admission(params: p.Params, state: ProjectState, ref: ReferenceView, 
             return _met()
         case p.NoOpenObjection():
             open_ids = [o.objection_id for o in state.objections if o.status in ("open", "upheld")]
-            disputes = _open_facts(state, "ownership_dispute", "ownership_dispute_resolved")
+            disputes = _open_facts(state, *FACTS_READ[p.NoOpenObjection])
             if open_ids or disputes:
                 text = ", ".join(open_ids + ["ownership_dispute"] * bool(disputes))
                 return _unmet(f"存在未解决的异议或权属争议：{text}", f"open objection or ownership dispute: {text}")
@@ -357,7 +357,8 @@ def _open_facts(state: ProjectState, trigger: str, resolving: str) -> list[int]:
     return [f.position for f in opened] if len(opened) > len(resolved) else []
 
 
-#: The external facts a kind of rule reads, besides the triggers an ``external_event`` rule lists.
+#: The external facts a kind of rule reads, besides the triggers an ``external_event`` rule lists
+#: (the rules below read them from here: an opened fact, then the one that resolves it).
 FACTS_READ: dict[type[p.Params], tuple[str, ...]] = {
     p.NoOpenObjection: ("ownership_dispute", "ownership_dispute_resolved"),
     p.Dormancy: ("trade_made",),
@@ -405,7 +406,7 @@ def designations_withdrawn(
 
 def pledge_outstanding(state: ProjectState) -> bool:
     """Whether a pledge registered has not been released, or the product was declared pledged."""
-    return bool(_open_facts(state, "pledge_registered", "pledge_released")) or _declared(state, "pledged") is True
+    return bool(_open_facts(state, *FACTS_READ[p.ValuationAge])) or _declared(state, "pledged") is True
 
 
 def _fields_by_name(state: ProjectState) -> dict[str, list[tuple[str, int]]]:
@@ -691,7 +692,7 @@ def _check_exit(params: p.Params, state: ProjectState, program: p.ProgramDefinit
             if state.state not in IN_TEST:  # only a running test can be dormant
                 return _Outcome(status="not_applicable")
             active = [r for r in state.reports if r.metrics.get("transactions", 0) or r.metrics.get("trades", 0)]
-            trade_facts = [f for f in state.facts if f.trigger == "trade_made"]
+            trade_facts = [f for f in state.facts if f.trigger in FACTS_READ[p.Dormancy]]
             assert state.test_started_on is not None
             last = max([r.period_end for r in active] + [f.on for f in trade_facts] + [state.test_started_on])
             idle = (today - last).days

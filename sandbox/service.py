@@ -184,7 +184,7 @@ class Registry:
         see ``CommandOptions.request``)."""
         if actor.role not in (Role.APPROVER, Role.SYSTEM):
             raise DomainError("wrong_role", role=actor.role, action="publish_program_version")
-        _check_durations(definition)
+        _check_program_numbers(definition)
         existing = self.program_versions(definition.key)
         expected_version = existing[-1].version + 1 if existing else 1
         if definition.version != expected_version:
@@ -577,7 +577,7 @@ class Registry:
 DURATION_MINIMUMS = {"notice_days": 1, "max_test_months": 1, "report_cadence_days": 1}
 
 
-def _check_durations(definition: ProgramDefinition) -> None:
+def _check_program_numbers(definition: ProgramDefinition) -> None:
     """Refuse a program version whose clocks or rules run backwards (``notice_days: -5`` closed
     every notice at the next tick), naming every such number."""
     found: list[tuple[str, int, int]] = [
