@@ -115,6 +115,8 @@ class VerifyReport:
     failed_position: int | None = None
     reason: str | None = None
     reason_zh: str | None = None
+    #: The code of the rule broken (``chain``, or one of :data:`events.logrules.RULES`).
+    rule: str | None = None
 
     def line(self) -> str:
         """One line for people: the count and head hash, or where and why it failed (in English,

@@ -1,20 +1,19 @@
 """Rebuild a registry database from an export, verifying every hash while loading.
 
-The file is read line by line; each line is checked against the chain (content hash, link,
-contiguous positions and versions) before it is written, and a file that does not verify is
-refused, naming the first bad line, with nothing committed. A command whose first event carries
-the id derived from its command id is recorded by that event; for one appended before the ids
-were derived, a command record is rebuilt from the events' ``command_id``, so retried commands
-stay idempotent in the new database either way.
+The file is read line by line; each line is checked against the framing, the chain and every
+rule of :mod:`events.logrules` (the checks ``verify`` makes) before it is written, and a file
+that breaks one is refused, naming the first bad line and the rule, with nothing committed. A
+command whose first event carries the id derived from its command id is recorded by that
+event; for one appended before the ids were derived, a command record is rebuilt from the
+events' ``command_id``, so retried commands stay idempotent in the new database either way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from events.appending import command_event_id
-from events.export import ExportFormatError, parse_line
-from events.hashchain import ChainVerifier
+from events.export import events_of
+from events.logrules import LogVerifier
 from events.sqlite import SQLiteEventStore
 
 _INSERT = (
@@ -24,11 +23,8 @@ _INSERT = (
 
 
 class ImportRefused(ValueError):
-    """The export does not verify; nothing was imported."""
-
-    def __init__(self, line_number: int, reason: str) -> None:
-        self.line_number = line_number
-        super().__init__(f"line {line_number}: {reason}")
+    """The target database already holds events; nothing was imported. (A file that breaks a
+    rule is refused with :class:`events.export.LineRefused`.)"""
 
 
 def import_log(
@@ -38,27 +34,20 @@ def import_log(
     batch: int = 5000,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Load a verified export into an empty store in one transaction; returns the event count."""
+    """Load a verified export (its lines as read, with their newlines) into an empty store in one
+    transaction; returns the event count. Raises :class:`events.export.LineRefused` at the first
+    line that breaks a rule, having written nothing."""
     if store.head().position:
-        raise ImportRefused(0, f"the target database {store.path} already holds events")
-    verifier = ChainVerifier()
+        raise ImportRefused(f"the target database {store.path} already holds events")
+    verifier = LogVerifier()
+    legacy = verifier.rules.legacy_commands
     rows: list[tuple[object, ...]] = []
-    # Commands whose first event carries the id derived from the command id are recorded by it;
-    # the others (appended before ids were derived) need a command record: first, last position.
-    recorded: set[str] = set()
+    # Commands appended before ids were derived need a command record: first, last position.
     spans: dict[str, list[int]] = {}
     count = 0
     with store.transaction() as db:
         conn = db.conn
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                event = parse_line(line, number)
-            except ExportFormatError as e:
-                raise ImportRefused(number, str(e).split(": ", 1)[-1]) from e
-            if not verifier.feed(event):
-                raise ImportRefused(number, f"position {verifier.failed_position}: {verifier.reason}")
+        for _number, event in events_of(lines, verifier):
             data, metadata = bytes(event.data), bytes(event.metadata)
             rows.append(
                 (
@@ -75,14 +64,11 @@ def import_log(
                     event.hash,
                 )
             )
-            command_id = _command_id(metadata)
-            if command_id and command_id not in recorded:
-                if command_id in spans:
-                    spans[command_id][1] = event.position
-                elif event.event_id == command_event_id(command_id):
-                    recorded.add(command_id)
-                else:
-                    spans[command_id] = [event.position, event.position]
+            command_id = verifier.rules.command_id or ""
+            if legacy.get(command_id) == event.position:
+                spans[command_id] = [event.position, event.position]
+            elif command_id in spans:
+                spans[command_id][1] = event.position
             count += 1
             if len(rows) >= batch:
                 conn.executemany(_INSERT, rows)
@@ -107,9 +93,3 @@ def import_log(
     store.reload_command_records()
     return count
 
-
-def _command_id(metadata: bytes) -> str:
-    import msgspec
-
-    value = msgspec.json.decode(metadata)
-    return str(value.get("command_id") or "") if isinstance(value, dict) else ""

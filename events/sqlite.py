@@ -29,7 +29,8 @@ from events.errors import (
     StoreError,
     StoreUnavailableError,
 )
-from events.hashchain import GENESIS_HASH, ChainVerifier, VerifyReport
+from events.hashchain import GENESIS_HASH, VerifyReport
+from events.logrules import LogVerifier
 from events.model import (
     AppendResult,
     Head,
@@ -509,7 +510,7 @@ class SQLiteEventStore:
             "SELECT max((SELECT coalesce(max(position), 0) FROM checkpoints),"
             " (SELECT coalesce(max(last_position), 0) FROM commands))"
         )
-        verifier = ChainVerifier()
+        verifier = LogVerifier()
         try:
             after = 0
             while True:
@@ -524,9 +525,9 @@ class SQLiteEventStore:
                     break
                 after = rows[-1][0]
         except CorruptEventError as e:
-            where = verifier.expected_position
+            where = verifier.chain.expected_position
             detail = e.reason if e.position == where else f"position {e.position}: {e.reason}"
-            verifier.fail(
+            verifier.chain.fail(
                 where, f"the stored event cannot be read ({detail})", f"存储的事件无法读取（{detail}）"
             )
             return verifier.report()

@@ -21,8 +21,8 @@ from rich.progress import Progress
 from rich.table import Table
 
 from events.errors import StoreError
-from events.export import export_lines
-from events.importer import ImportRefused, import_log
+from events.export import LineRefused, export_lines
+from events.importer import import_log
 from events.sqlite import SQLiteEventStore, utc_now
 from projections.project import CHINA
 from projections.read_models import ReadModels
@@ -343,19 +343,20 @@ def import_(file: Path, db: Path) -> None:
     """
     if db.exists():
         raise Failure(f"{db} already exists; import only into a new database", f"{db} 已存在；只能导入到新数据库")
-    with opened(db, create=True) as store:
-        try:
+    try:
+        with opened(db, create=True) as store:
             with file.open("rb") as fh, Progress(console=Console(stderr=True), transient=True) as progress:
                 task = progress.add_task("importing", total=None)
                 count = import_log(store, fh, progress=lambda n: progress.advance(task, n))
-        except ImportRefused as e:
-            store.close()
-            for suffix in ("", "-wal", "-shm"):
-                Path(str(db) + suffix).unlink(missing_ok=True)
-            why = f"第 {e.line_number} 行未通过校验" if e.line_number else "目标数据库已有事件"
-            raise CheckFailed(f"refused {file}: {e}", f"拒绝导入 {file}：{why}") from e
-        ReadModels(store).catch_up()
-        head = store.head()
+            ReadModels(store).catch_up()
+            head = store.head()
+    except BaseException as e:
+        # whatever stopped it (a refused line, a full disk, ^C), the new file does not stay
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db) + suffix).unlink(missing_ok=True)
+        if isinstance(e, LineRefused):
+            raise CheckFailed(f"refused {file}: {e}", f"拒绝导入 {file}：{e.message_zh}") from e
+        raise
     click.echo(f"imported {count} events into {db}; head position {head.position}, head hash {head.hash}")
 
 

@@ -89,8 +89,8 @@ def test_verify_fails_naming_the_position_after_tampering(runner: CliRunner, db_
     result = run(runner, "verify", "--db", db_path)
     assert result.exit_code == 1
     assert lines(result.output) == [
-        "Error: FAILED at position 1: content does not match its hash (a stored byte was changed)"
-        " / 校验失败于位置 1：内容与其哈希不符（存储的字节被改动）"
+        "Error: FAILED at position 1: rule chain: content does not match its hash (a stored byte was"
+        " changed) / 校验失败于位置 1：规则 chain：内容与其哈希不符（存储的字节被改动）"
     ]
 
 
@@ -109,7 +109,7 @@ def test_export_writes_the_documented_fields_and_verifies(runner: CliRunner, tmp
     for line, record in zip(raw.splitlines(), records, strict=True):
         assert set(record) == EXPORT_FIELDS
         assert line == json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    report = verify_export(raw.splitlines())
+    report = verify_export(raw.splitlines(keepends=True))
     assert report.ok and (report.count, report.head_hash) == (count, head)
     assert not (tmp_path / "export.jsonl.partial").exists()
     # to standard output, the same bytes

@@ -112,48 +112,59 @@ def _append_as_older_databases_did(store: SQLiteEventStore, command_id: str, mon
         db.execute(_LEGACY_RECORD, (command_id, result.first_position, result.last_position, "2024-01-01T00:00:00Z"))
 
 
+@pytest.fixture
+def older_store(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A database begun before event ids were derived: its first append (``old-1``, positions 1
+    and 2) has a random first id and a row in ``commands``; ``c1`` (3 to 5) came after the change."""
+    s = open_sqlite(db_path)
+    _append_as_older_databases_did(s, "old-1", monkeypatch)
+    s.append([write("a", *notes("1", "2")), write("b", *notes("3"))], command_id="c1")
+    yield s
+    s.close()
+
+
 def test_commands_an_older_database_recorded_in_its_table_stay_idempotent(
-    sqlite_store: SQLiteEventStore, db_path: Path, monkeypatch: pytest.MonkeyPatch
+    older_store: SQLiteEventStore, db_path: Path
 ) -> None:
-    _append_as_older_databases_did(sqlite_store, "old-1", monkeypatch)
-    sqlite_store.append([write("old", *notes("later"))], command_id="new-1")
+    older_store.append([write("old", *notes("later"))], command_id="new-1")
     reopened = open_sqlite(db_path, create=False)
     try:
         head = reopened.head()
         for expected in (ANY, 0):  # whether or not the versions still hold
             again = reopened.append([write("old", *notes("o1", "o2"), expected=expected)], command_id="old-1")
-            assert again.duplicate and (again.first_position, again.last_position) == (4, 5)
+            assert again.duplicate and (again.first_position, again.last_position) == (1, 2)
             assert again.versions == {"old": 2}
         assert reopened.head() == head
         assert reopened.append([write("a", *notes("x"))], command_id="new-1").duplicate
         recorded = reopened.command_result("old-1")
-        assert recorded is not None and (recorded.first_position, recorded.last_position) == (4, 5)
+        assert recorded is not None and (recorded.first_position, recorded.last_position) == (1, 2)
+        assert reopened.verify().ok
         attacker = raw_connection(db_path)
         drop_triggers(attacker)
-        attacker.execute("DELETE FROM events WHERE position >= 5")
+        attacker.execute("DELETE FROM events WHERE position >= 2")
         attacker.close()
-        report = reopened.verify()  # the record still names position 5
-        assert (report.ok, report.failed_position) == (False, 5) and "removed" in (report.reason or "")
+        report = reopened.verify()  # the record still names position 2
+        assert (report.ok, report.failed_position) == (False, 2) and "removed" in (report.reason or "")
     finally:
         reopened.close()
 
 
 @pytest.mark.parametrize("older", [False, True])
 def test_an_imported_log_keeps_every_command_idempotent(
-    sqlite_store: SQLiteEventStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, older: bool
+    request: pytest.FixtureRequest, tmp_path: Path, older: bool
 ) -> None:
-    if older:
-        _append_as_older_databases_did(sqlite_store, "old-1", monkeypatch)
-    sqlite_store.append([write("b", *notes("4", "5"))], command_id="c2")
-    lines = list(export_lines(sqlite_store.iter_stored()))
+    store: SQLiteEventStore = request.getfixturevalue("older_store" if older else "sqlite_store")
+    store.append([write("b", *notes("4", "5"))], command_id="c2")
+    lines = list(export_lines(store.iter_stored()))
     target = open_sqlite(tmp_path / "imported.db")
     try:
-        assert import_log(target, lines) == sqlite_store.head().position
+        assert import_log(target, lines) == store.head().position
         records = target.connection.execute("SELECT command_id, first_position, last_position FROM commands")
         # only a command whose first event does not carry the derived id needs a record
-        assert records.fetchall() == ([("old-1", 4, 5)] if older else [])
+        assert records.fetchall() == ([("old-1", 1, 2)] if older else [])
         head = target.head()
-        for command_id, span in (("c1", (1, 3)), ("c2", (head.position - 1, head.position))):
+        c1 = (3, 5) if older else (1, 3)
+        for command_id, span in (("c1", c1), ("c2", (head.position - 1, head.position))):
             again = target.append([write("z", *notes("again"))], command_id=command_id)
             assert again.duplicate and (again.first_position, again.last_position) == span
         if older:
