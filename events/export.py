@@ -135,7 +135,7 @@ def events_of(lines: Iterable[bytes | str], verifier: LogVerifier) -> Iterator[t
             raise LineRefused.of(number, e) from None
         if not verifier.feed(event):
             report = verifier.report()
-            where = "" if report.failed_position == number else f"position {report.failed_position}: "
+            where = f"position {report.failed_position}: "
             raise LineRefused(
                 number, report.rule or "chain", where + (report.reason or ""), where + (report.reason_zh or "")
             )
