@@ -78,15 +78,17 @@ from dataclasses import dataclass, field
 
 import httpx
 import msgspec
-from litestar import Litestar, Response, get, post
-from litestar.di import NamedDependency
+from litestar import Litestar, Response, Router, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.middleware import DefineMiddleware
 from litestar.params import FromPath, JSONBody
 
 from events.model import NewEvent, StreamWrite
 from events.sqlite import SQLiteEventStore
 from projections.read_models import decode_state
 from sandbox.api import create_app, run_server
-from sandbox.api.common import ACTOR
+from sandbox.api.auth import TokenAuthentication, signed_in
+from sandbox.api.dependencies import provide_actor
 from sandbox.registry import open_store
 from sandbox.tokens import Tokens
 from schemas.base import EventMetadata
@@ -148,7 +150,11 @@ class Floor:
     store: SQLiteEventStore
 
 
-@post("/floor/{project_id:str}/report_metrics", sync_to_thread=False, status_code=200, dependencies=ACTOR)
+#: The floor authenticates as the API does: the same middleware, guard and injected actor.
+AUTHENTICATED = {"guards": [signed_in], "dependencies": {"actor": Provide(provide_actor, sync_to_thread=False)}}
+
+
+@post("/floor/{project_id:str}/report_metrics", sync_to_thread=False, status_code=200, **AUTHENTICATED)
 def floor_write(
     project_id: FromPath[str], data: JSONBody[ReportMetrics], actor: NamedDependency[Actor]
 ) -> dict[str, int]:
@@ -172,7 +178,7 @@ def floor_write(
     return {"position": appended.last_position}
 
 
-@get("/floor/{project_id:str}", sync_to_thread=False, dependencies=ACTOR)
+@get("/floor/{project_id:str}", sync_to_thread=False, **AUTHENTICATED)
 def floor_read(project_id: FromPath[str], actor: NamedDependency[Actor]) -> Response[bytes]:
     """Authenticate as the API does, then read one row as the bare side does."""
     return one_row(project_id)
@@ -183,7 +189,9 @@ def floor_app(db: Path) -> Litestar:
     work, plus the API's own authentication and, for a command, the store's hash-chained append."""
     bare_app(db)
     Floor.store = open_store(db)
-    app = Litestar([floor_write, floor_read, bare_health])
+    app = Litestar(
+        [Router("/", [floor_write, floor_read], middleware=[DefineMiddleware(TokenAuthentication)]), bare_health]
+    )
     app.state.tokens = Tokens.open(db)
     return app
 

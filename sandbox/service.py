@@ -83,8 +83,9 @@ class CommandOptions(TypedDict, total=False):
     - ``expected_version``: the project's version the caller saw (``If-Match``); another one is
       refused with :class:`PreconditionFailed`, and a conflict is not decided again.
     - ``now``: the time it is decided at (default: the registry's clock).
-    - ``guard``: sees the state before anything is decided and may refuse by raising (the HTTP
-      layer's check that the caller may see the project at all).
+    - ``reader``: who must be able to see the project for the command to be decided at all (the
+      HTTP layer's caller): a project it may not see is refused as ``not_found``, as one that
+      does not exist (see :func:`refuse_unless_readable`).
     - ``request``: a digest of the request that carried the command (the HTTP layer's: its
       action, project and body). It follows the command id in the events' correlation id, so a
       command id used again for another request is refused (``idempotency_key_reused``) instead
@@ -93,7 +94,7 @@ class CommandOptions(TypedDict, total=False):
 
     expected_version: int | None
     now: dt.datetime | None
-    guard: Callable[[ProjectState], None] | None
+    reader: Actor | None
     request: str | None
 
 
@@ -426,7 +427,7 @@ class Registry:
         (and writes nothing), and a refusal first checks whether the command was applied before
         (a retry after its first answer was lost is answered with that first result, even though
         the project has moved on since)."""
-        expected_version, guard = options.get("expected_version"), options.get("guard")
+        expected_version, reader = options.get("expected_version"), options.get("reader")
         request = options.get("request")
         correlation_id = _correlation(command_id, request)
         # a create is retried under a new id: its first result is a draft created elsewhere
@@ -434,8 +435,8 @@ class Registry:
         try:
             moment = options.get("now") or self.clock()
             state = self.load(project_id)
-            if guard is not None:
-                guard(state)
+            if reader is not None:
+                refuse_unless_readable(state, reader, project_id)
             if expected_version is not None and expected_version != state.version:
                 raise PreconditionFailed(expected_version, state.version)
             key = command.program_key if isinstance(command, c.CreateDraft) else None
@@ -599,6 +600,14 @@ def _check_program_numbers(definition: ProgramDefinition) -> None:
     ]
     if wrong:
         raise invalid(wrong)
+
+
+def refuse_unless_readable(state: ProjectState, reader: Actor, project_id: str) -> None:
+    """Refuse (``not_found``) a project that does not exist or, for an applicant, belongs to
+    another organisation: an applicant learns nothing of another's project, not even that it
+    exists. (Which roles read projects at all is the HTTP layer's guard.)"""
+    if state.state == State.NONE or (reader.role == Role.APPLICANT and reader.organisation not in state.applicants()):
+        raise DomainError("not_found", project_id=project_id)
 
 
 def _correlation(command_id: str, request: str | None) -> str:

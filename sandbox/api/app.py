@@ -16,14 +16,17 @@ from typing import Any
 import swagger_ui_bundle
 from litestar import Litestar, Request, Router
 from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 
 from events.errors import StoreError
 from projections.read_models import ReadModels
+from sandbox.api.auth import TokenAuthentication
 from sandbox.api.common import ViewCache
+from sandbox.api.controllers import API_CONTROLLERS, HealthController
+from sandbox.api.dependencies import DEPENDENCIES
 from sandbox.api.openapi import openapi_config
 from sandbox.api.problems import HANDLERS, BadInput
-from sandbox.api.routes import ROUTES, health
 from sandbox.registry import init_registry, open_store
 from sandbox.service import Registry
 from sandbox.tokens import Tokens
@@ -160,10 +163,13 @@ def create_app(
 
     app = Litestar(
         route_handlers=[
-            Router(path="/api/v1", route_handlers=[r for r in ROUTES if r is not health]),
-            health,
+            Router(
+                path="/api/v1", route_handlers=API_CONTROLLERS, middleware=[DefineMiddleware(TokenAuthentication)]
+            ),
+            HealthController,
             create_static_files_router(path=STATIC, directories=[Path(str(swagger_ui_bundle.swagger_ui_path))]),
         ],
+        dependencies=DEPENDENCIES,
         exception_handlers=HANDLERS,
         openapi_config=openapi_config(STATIC),
         lifespan=[lifespan],

@@ -1,4 +1,4 @@
-"""What every route module shares: the app's services, parameter types, visibility and ids.
+"""What every controller shares: parameter types, the views kept between reads, visibility and ids.
 
 No ``from __future__ import annotations`` in the route modules: litestar reads their
 annotations at definition time (the command routes are built in a loop).
@@ -12,35 +12,27 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Annotated, Any, NamedTuple
 
 import msgspec
-from litestar import Request
-from litestar.di import Provide
-from litestar.exceptions import NotFoundException
 from litestar.params import HeaderParameter, QueryParameter
 from litestar.serialization import encode_json
 
 from events.appending import new_event_id
 from events.codec import canonical_json
 from events.model import RecordedEvent
-from events.sqlite import SQLiteEventStore
 from projections.catalog import Catalog
 from projections.project import CHINA, ProjectState
 from projections.read_models import ReadModels
 from projections.views import ProjectView, view_of
-from sandbox.api.auth import ANONYMOUS_PUBLIC, READERS, need, provide_actor, provide_optional_actor
+from sandbox.api.auth import ANONYMOUS_PUBLIC
 from sandbox.api.models import EventOut
 from sandbox.api.problems import ApiProblem, BadInput, error_entry
-from sandbox.service import Registry
+from sandbox.service import Registry, refuse_unless_readable
 from schemas.base import Event
 from schemas.commands import LARGEST, Actor
-from schemas.lifecycle import State
 from schemas.validation import MAX_ERRORS, Violation, leaves
-
-ACTOR = {"actor": Provide(provide_actor, sync_to_thread=False)}
-OPTIONAL_ACTOR = {"actor": Provide(provide_optional_actor, sync_to_thread=False)}
 
 #: The largest position, offset or version a client may name: the largest whole number a JSON
 #: client reads exactly, as for every other number (SQLite's integers go further).
@@ -128,36 +120,12 @@ class _Cached(NamedTuple):
     bodies: dict[bool, bytes]  # the view's JSON, by whether its reader is an applicant
 
 
-def registry_of(request: Request[Any, Any, Any]) -> Registry:
-    registry: Registry = request.app.state.registry
-    return registry
-
-
-def read_models_of(request: Request[Any, Any, Any]) -> ReadModels:
-    models: ReadModels = request.app.state.read_models
-    return models
-
-
-def store_of(request: Request[Any, Any, Any]) -> SQLiteEventStore:
-    store: SQLiteEventStore = request.app.state.store
-    return store
-
-
 def for_reader(view: ProjectView, reader: Actor) -> ProjectView:
     """A view as a reader may see it: applicants do not get the command id of the latest append
     (it names its actor, who may be a member of the public)."""
     if reader.role != "applicant" or view.details.get("append_command") is None:
         return view
     return msgspec.structs.replace(view, details={**view.details, "append_command": None})
-
-
-def views_of(request: Request[Any, Any, Any]) -> ViewCache:
-    views: ViewCache = request.app.state.views
-    return views
-
-
-def now_of(request: Request[Any, Any, Any]) -> dt.datetime:
-    return registry_of(request).clock()
 
 
 def utc(moment: dt.datetime | None, field: str = "as_of") -> dt.datetime | None:
@@ -177,46 +145,25 @@ def utc(moment: dt.datetime | None, field: str = "as_of") -> dt.datetime | None:
     return max(moment, EPOCH)
 
 
-def current_state(request: Request[Any, Any, Any], project_id: str, *, fresh: bool = True) -> ProjectState:
+def current_state(models: ReadModels, registry: Registry, project_id: str, *, fresh: bool = True) -> ProjectState:
     """The project's state now, from the read models (a snapshot: no replay of its history).
 
     The read models follow every command of this process at once; if another process appended
     meanwhile (a ``tick`` from the CLI, say), they catch up first when ``fresh``.
     """
-    models = read_models_of(request)
     state = models.current_state(project_id) if fresh else models.state(project_id)
-    return state or registry_of(request).load(project_id)
+    return state or registry.load(project_id)
 
 
 def visible_state(
-    request: Request[Any, Any, Any], actor: Actor, project_id: str, *, fresh: bool = True
+    models: ReadModels, registry: Registry, actor: Actor, project_id: str, *, fresh: bool = True
 ) -> ProjectState:
-    """The project's state if this actor may read it.
-
-    403 for a role that never reads projects; 404 for a project that does not exist or, for an
-    applicant, belongs to another organisation (an applicant never learns that it exists). A
-    command needs no ``fresh`` state: the service decides on the log itself.
-    """
-    check = visible_to(actor, project_id)
-    state = current_state(request, project_id, fresh=fresh)
-    check(state)
+    """The project's state if this actor may read it: 404 for a project that does not exist or,
+    for an applicant, belongs to another organisation (an applicant never learns that it
+    exists). The role was checked by the route's guard."""
+    state = current_state(models, registry, project_id, fresh=fresh)
+    refuse_unless_readable(state, actor, project_id)
     return state
-
-
-def visible_to(actor: Actor, project_id: str) -> Callable[[ProjectState], None]:
-    """403 at once for a role that never reads projects; otherwise the check that ``actor`` may
-    see a state of the project: 404 for a project that does not exist or, for an applicant,
-    belongs to another organisation."""
-    if actor.role != "applicant":
-        need(actor, READERS)
-
-    def check(state: ProjectState) -> None:
-        if state.state == State.NONE or (
-            actor.role == "applicant" and actor.organisation not in state.applicants()
-        ):
-            raise NotFoundException(f"project {project_id} does not exist")
-
-    return check
 
 
 def one_of(field: str, value: str | None, allowed: Iterable[str]) -> str | None:
@@ -360,3 +307,10 @@ def event_out(event: RecordedEvent[Event], reader: Actor | None = None) -> Event
         hash=event.hash,
         redacted=redacted,
     )
+
+
+def one_moment(as_of: dt.datetime | None, position: int | None) -> dt.datetime | None:
+    """The recorded time asked for, in UTC: a time or a position may be asked for, not both."""
+    if as_of is not None and position is not None:
+        raise query_refused("position", "as_of 与 position 只能给出一个", "give as_of or position, not both")
+    return utc(as_of)

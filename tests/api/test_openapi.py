@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.api.routes import PUBLIC_ACTIONS
+from sandbox.api.controllers.projects import PUBLIC_ACTIONS
 from tests.api.helpers import Api
 
 PROBLEM = "#/components/schemas/Problem"

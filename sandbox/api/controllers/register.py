@@ -1,0 +1,75 @@
+"""``/api/v1/register``: the public register (公示/公开), now or as it stood at a past moment."""
+
+import msgspec
+from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+
+from events.sqlite import SQLiteEventStore
+from projections.public import RegisterEntry
+from projections.read_models import ReadModels
+from projections.views import register_as_of, register_entry_as_of
+from sandbox.api import problems as p
+from sandbox.api.auth import PUBLIC_SECURITY
+from sandbox.api.common import AsOf, Limit, Offset, OptionalPosition, one_moment
+from sandbox.api.models import RegisterPage
+from sandbox.service import Registry
+
+
+class RegisterController(Controller):
+    """Public fields only, no authentication."""
+
+    path = "/register"
+    tags = ["register"]
+    security = PUBLIC_SECURITY
+
+    @get("/", sync_to_thread=True, responses=p.responses(400, 422))
+    def register(
+        self,
+        registry: NamedDependency[Registry],
+        store: NamedDependency[SQLiteEventStore],
+        read_models: NamedDependency[ReadModels],
+        program: FromQuery[str | None] = None,
+        as_of: AsOf = None,
+        position: OptionalPosition = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> RegisterPage:
+        """The public register (公示/公开): public fields only, no authentication; ``as_of`` (a
+        recorded time) or ``position`` (a global position) replays it as it stood then."""
+        at = one_moment(as_of, position)
+        if at is not None or position is not None:
+            entries = [
+                e
+                for e in register_as_of(store, position=position, at=at, now=registry.clock())
+                if not program or e.program_key == program
+            ]
+            return RegisterPage(total=len(entries), limit=limit, offset=offset, items=entries[offset : offset + limit])
+        total, items = read_models.register(program=program, limit=limit, offset=offset)
+        return RegisterPage(
+            total=total, limit=limit, offset=offset, items=[msgspec.convert(i, RegisterEntry) for i in items]
+        )
+
+    @get("/{project_id:str}", sync_to_thread=True, responses=p.responses(400, 404, 422))
+    def register_entry(
+        self,
+        registry: NamedDependency[Registry],
+        store: NamedDependency[SQLiteEventStore],
+        read_models: NamedDependency[ReadModels],
+        project_id: FromPath[str],
+        as_of: AsOf = None,
+        position: OptionalPosition = None,
+    ) -> RegisterEntry:
+        """One project's public entry (only projects that reached public notice are public); ``as_of``
+        (a recorded time) or ``position`` (a global position) replays it as it stood then."""
+        at = one_moment(as_of, position)
+        if at is not None or position is not None:
+            found = register_entry_as_of(store, project_id, position=position, at=at, now=registry.clock())
+            if found is None:
+                raise NotFoundException(f"project {project_id} was not on the public register then")
+            return found
+        entry = read_models.register_entry(project_id)
+        if entry is None:
+            raise NotFoundException(f"project {project_id} is not on the public register")
+        return msgspec.convert(entry, RegisterEntry)
