@@ -1,0 +1,287 @@
+"""The bounds of every date a command carries, and the kinds of value a draft may declare."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+
+from projections.project import ProjectState, local_date
+from projections.rules import (
+    CADENCE_FIELD,
+    months_later,
+    parse_date,
+)
+from sandbox.deciders.context import Context
+from schemas import commands as c
+from schemas import events as ev
+from schemas.errors import DomainError
+from schemas.programs import (
+    CapBreach,
+    Caps,
+    PeriodMax,
+    ProgramDefinition,
+    TestPeriod,
+    WalletTiers,
+)
+from schemas.validation import Violation, invalid, key_path
+
+#: Dates a draft declares (start_date, campaign_end_date, ...) may lie at most this many years
+#: ahead of today.
+DECLARED_YEARS_AHEAD = 3
+#: A public notice or an information request's due date may be set at most this far ahead.
+SCHEDULE_DAYS_AHEAD = 366
+#: No document predates this day (a licence of the 1990s is fine, year 1 is a typo).
+EARLIEST_DOCUMENT = dt.date(1900, 1, 1)
+
+
+# -- date bounds -------------------------------------------------------------------------------
+#
+# Every date a command carries is bounded relative to ``now`` and to the project's own dates, so
+# a typo (year 9999, year 1) is refused with ``date_out_of_range`` naming the field and the rule
+# instead of being recorded and making every later evaluation of the project overflow.
+
+
+def _within(field: str, value: dt.date, earliest: dt.date, latest: dt.date, rule_zh: str, rule_en: str) -> None:
+    if not earliest <= value <= latest:
+        raise DomainError(
+            "date_out_of_range",
+            field=field,
+            value=value.isoformat(),
+            earliest=earliest.isoformat(),
+            latest=latest.isoformat(),
+            rule_zh=rule_zh,
+            rule_en=rule_en,
+        )
+
+
+def _longest_test_months(program: ProgramDefinition) -> int:
+    """The longest a test of ``program`` can run: its maximum period plus every extension."""
+    rule = next((r.params for r in program.exit if isinstance(r.params, TestPeriod)), None)
+    if rule is not None:
+        return rule.max_months + rule.max_extensions * rule.extension_months
+    d = program.durations
+    return d.max_test_months + d.max_extensions * d.extension_months
+
+
+#: A date as declared (``date.fromisoformat`` would also take ``20260301`` and ``2026-W09-7``).
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _is_date(value: object) -> bool:
+    """``YYYY-MM-DD``, and a day that exists."""
+    return isinstance(value, str) and _ISO_DATE.match(value) is not None and parse_date(value) is not None
+
+
+#: The kinds of declared value the rules compute with: (Chinese rule, English rule, test).
+_KINDS: dict[str, tuple[str, str, Callable[[object], bool]]] = {
+    "date": ("须为日期（YYYY-MM-DD）", "must be a date (YYYY-MM-DD)", _is_date),
+    "integer": (
+        f"须为 0 至 {c.LARGEST} 之间的整数",
+        f"must be a whole number from 0 to {c.LARGEST}",
+        lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= c.LARGEST,
+    ),
+    "days": (  # (a cadence: a report every 0 days is none)
+        f"须为 1 至 {c.LARGEST} 之间的整数（天数）",
+        f"must be a whole number of days from 1 to {c.LARGEST}",
+        lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= c.LARGEST,
+    ),
+}
+
+
+def declared_kind(name: str, program: ProgramDefinition) -> str | None:
+    """The kind of value a declared field must hold, if the program's rules compute with it: the
+    dates a test period is checked with (and every ``*_date``), and the amounts caps, cap
+    breaches and wallet tiers are checked with (and every ``*_yuan``: amounts are whole yuan), and
+    the reporting cadence (whole days, at least one)."""
+    if name.endswith("_date"):
+        return "date"
+    if name == CADENCE_FIELD:
+        return "days"
+    if name.endswith("_yuan"):
+        return "integer"
+    for rule in (*program.admission, *program.exit):
+        match rule.params:
+            case PeriodMax() if name in (rule.params.start_field, rule.params.end_field):
+                return "date"
+            case Caps() if name in rule.params.maximum or name in rule.params.minimum:
+                return "integer"
+            case CapBreach() if name in rule.params.caps.values():
+                return "integer"
+            case WalletTiers() if name == rule.params.tier_field:
+                return "integer"
+    return None
+
+
+def _slip(name: str, meant: str) -> bool:
+    """Whether ``name`` is ``meant`` mistyped: as many words (``_``-separated), and at most two
+    letters added, dropped, changed or swapped (``cancellation_rejected`` is another fact than
+    ``cancellation_requested``, ``pledge_renewed`` than ``pledge_released``)."""
+    if name.count("_") != meant.count("_"):
+        return False
+    # optimal string alignment distance, row by row
+    before: list[int] = []
+    row = list(range(len(meant) + 1))
+    for i, a in enumerate(name, 1):
+        current = [i] + [0] * len(meant)
+        for j, b in enumerate(meant, 1):
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (a != b))
+            if i > 1 and j > 1 and a == meant[j - 2] and name[i - 2] == b:
+                current[j] = min(current[j], before[j - 2] + 1)
+        before, row = row, current
+    return row[-1] <= 2
+
+
+def _check_declared_kinds(fields: dict[str, ev.Value], program: ProgramDefinition) -> None:
+    """Refuse a declared value the rules could not compute with (``start_date: "next spring"``),
+    which the checklist would otherwise show as not declared at all. ``None`` clears a field."""
+    wrong = []
+    for name, value in fields.items():
+        kind = declared_kind(name, program)
+        if kind is None or value is None:
+            continue
+        zh, en, fits = _KINDS[kind]
+        if not fits(value):
+            wrong.append(Violation(field=key_path("fields", name), rule=en, rule_zh=zh))
+    if wrong:
+        raise invalid(wrong)
+
+
+def _check_dates(command: c.Command, s: ProjectState, ctx: Context) -> None:
+    """Refuse a date outside the window in which the thing it dates can have happened (or be
+    planned): see each rule's text."""
+    today, program = ctx.today, ctx.program
+    effective = program.effective_from
+    admitted = s.admitted_on or s.test_started_on or s.submitted_on or effective
+    horizon = months_later(today, _longest_test_months(program))
+    match command:
+        case c.EditDraft():
+            latest = months_later(today, 12 * DECLARED_YEARS_AHEAD)
+            for name, value in command.fields.items():
+                dated = name.endswith(("_date", "_on")) or (isinstance(value, str) and len(value) == 10)
+                day = parse_date(value) if dated else None
+                if day is not None:
+                    _within(
+                        key_path("fields", name),
+                        day,
+                        effective,
+                        latest,
+                        f"申报日期不得早于项目类型生效日，也不得晚于今天起 {DECLARED_YEARS_AHEAD} 年",
+                        f"a declared date lies between the program's effective date and"
+                        f" {DECLARED_YEARS_AHEAD} years from today",
+                    )
+        case c.AttachDocument() if command.issued_on is not None:
+            _within(
+                "issued_on",
+                command.issued_on,
+                EARLIEST_DOCUMENT,
+                today,
+                "文件出具日期不得晚于今天",
+                "a document cannot be issued after today",
+            )
+        case c.RequestInformation() if command.due_on is not None:
+            _within(
+                "due_on",
+                command.due_on,
+                today,
+                today + dt.timedelta(days=SCHEDULE_DAYS_AHEAD),
+                f"补充材料期限须在今天至 {SCHEDULE_DAYS_AHEAD} 天之内",
+                f"the answer is due between today and {SCHEDULE_DAYS_AHEAD} days ahead",
+            )
+        case c.OpenPublicNotice() if command.starts_on is not None and command.starts_on >= today:
+            # (a start in the past keeps its own refusal below)
+            _within(
+                "starts_on",
+                command.starts_on,
+                today,
+                today + dt.timedelta(days=SCHEDULE_DAYS_AHEAD),
+                f"公示开始日期须在今天至 {SCHEDULE_DAYS_AHEAD} 天之内",
+                f"the notice starts between today and {SCHEDULE_DAYS_AHEAD} days ahead",
+            )
+        case c.StartTest() if command.started_on is not None:
+            _within(
+                "started_on",
+                command.started_on,
+                admitted,
+                today,
+                "测试开始日期不得早于准入日期，也不得晚于今天",
+                "a test starts on or after its admission and no later than today",
+            )
+        case c.ReportMetrics():
+            started = s.test_started_on or admitted
+            _within(
+                "period_start",
+                command.period_start,
+                started,
+                today,
+                "报告期不得早于测试开始日期，也不得晚于今天",
+                "a report period starts on or after the test started and no later than today",
+            )
+            _within(
+                "period_end",
+                command.period_end,
+                started,
+                today,
+                "报告期须在测试开始之后结束，且不得晚于今天（只能报告已结束的期间）",
+                "a report period ends on or after the test started and no later than today (only a"
+                " period that has ended can be reported)",
+            )
+            if command.occurred_at is not None and command.occurred_at <= ctx.now:  # (the future: below)
+                _within(
+                    "occurred_at",
+                    local_date(command.occurred_at),
+                    command.period_end,
+                    today,
+                    "报告的业务日期不得早于报告期结束日，也不得晚于今天",
+                    "a report is dated on or after its period ends and no later than now",
+                )
+        case c.ReportIncident():
+            _within(
+                "occurred_on",
+                command.occurred_on,
+                admitted,
+                today,
+                "事件发生日期不得早于准入日期，也不得晚于今天",
+                "an incident occurs on or after the admission and no later than today",
+            )
+        case c.LogComplaint():
+            _within(
+                "received_on",
+                command.received_on,
+                admitted,
+                today,
+                "投诉收到日期不得早于准入日期，也不得晚于今天",
+                "a complaint is received on or after the admission and no later than today",
+            )
+        case c.InitiateExit():
+            notified = command.users_notified_on
+            if notified is not None:
+                _within(  # (a fact, not a plan: the notice period is counted from it)
+                    "users_notified_on",
+                    notified,
+                    effective,
+                    today,
+                    "告知用户日期不得早于项目类型生效日，也不得晚于今天（须已告知）",
+                    "users are told between the program's effective date and today (they have been told)",
+                )
+            if command.planned_exit_on is not None:
+                _within(
+                    "planned_exit_on",
+                    command.planned_exit_on,
+                    notified or effective,
+                    horizon,
+                    "计划退出日期不得早于告知用户日期，也不得晚于最长测试期（含延期）",
+                    "the planned exit is on or after users are told and within the longest test period"
+                    " (with extensions) from today",
+                )
+        case c.RecordExternalFact():
+            _within(
+                "on",
+                command.on,
+                effective,
+                today,
+                "外部事实的日期不得早于项目类型生效日，也不得晚于今天",
+                "an outside fact is dated between the program's effective date and today",
+            )
+        case _:
+            pass

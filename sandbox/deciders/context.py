@@ -1,0 +1,56 @@
+"""What a decision is given (:class:`Context`) and what it returns (:class:`Decided`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+from events.codec import canonical_json
+from projections.project import ProjectState, local_date
+from projections.rules import (
+    ReferenceView,
+)
+from schemas.base import Event
+from schemas.commands import Actor
+from schemas.programs import (
+    ProgramDefinition,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Everything a decision may depend on besides the state and the command."""
+
+    actor: Actor
+    now: dt.datetime
+    program: ProgramDefinition
+    ref: ReferenceView
+    project_id: str = ""
+
+    @property
+    def today(self) -> dt.date:
+        return local_date(self.now)
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """The events a command causes (stamped with the actor) and those the system adds in the
+    same append (breaches and their automatic consequences, stamped with the system actor)."""
+
+    events: list[Event]
+    automatic: list[Event] = field(default_factory=list)
+
+    @property
+    def all(self) -> list[Event]:
+        return [*self.events, *self.automatic]
+
+
+def statement_hash(state: ProjectState) -> str:
+    """SHA-256 of the canonical JSON of the innovation statement as it stands."""
+    return hashlib.sha256(canonical_json(state.section("statement"))).hexdigest()
+
+
+
+def _next_id(prefix: str, state: ProjectState) -> str:
+    return f"{prefix}-{state.version + 1}"

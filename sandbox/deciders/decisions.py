@@ -1,0 +1,164 @@
+"""Recommendations and their approvals: admission, rejection, graduation, exits and forced endings."""
+
+from __future__ import annotations
+
+from projections.project import ProjectState
+from projections.rules import (
+    admission_checklist,
+    declared_period,
+    exit_criteria,
+    unmet_conditions,
+)
+from sandbox.deciders.authority import _LIVE, S
+from sandbox.deciders.context import Context, _next_id
+from schemas import commands as c
+from schemas import events as ev
+from schemas.base import Event
+from schemas.errors import DomainError
+from schemas.lifecycle import IN_TEST, STATE_LABELS, State
+
+#: Decisions that need four eyes (the approver is never the recommender, never twice).
+FOUR_EYES = frozenset({"admit", "graduate", "exit", "reject", "terminate", "revoke"})
+#: The decisions that end a project by force, and the category each records unless one is named.
+FORCED_ENDINGS = {"terminate": "regulator", "revoke": "false_materials"}
+
+
+def _admissible(state: ProjectState, ctx: Context) -> None:
+    """Refuse admission unless the notice closed in full, objections are disposed and every
+    condition is met or waived."""
+    if state.notice_closed_on is None:
+        raise DomainError("notice_not_closed")
+    open_ids = [o.objection_id for o in state.open_objections]
+    if open_ids:
+        raise DomainError("objection_open", objections=", ".join(open_ids))
+    _, declared_end = declared_period(state, ctx.program)
+    if declared_end is not None and declared_end <= ctx.today:  # nothing left to admit it for
+        raise DomainError("declared_period_over", declared=declared_end)
+    checklist = admission_checklist(state, ctx.program, ctx.ref, ctx.today)
+    unmet = unmet_conditions(checklist)
+    if unmet:
+        raise DomainError(
+            "condition_unmet",
+            conditions_zh="；".join(f"{u.id} {u.label_zh}（{u.missing_zh}）" for u in unmet),
+            conditions_en="; ".join(f"{u.id} {u.label_en} ({u.missing_en})" for u in unmet),
+            details=[
+                {
+                    "id": u.id,
+                    "label_zh": u.label_zh,
+                    "label_en": u.label_en,
+                    "missing_zh": u.missing_zh,
+                    "missing_en": u.missing_en,
+                }
+                for u in unmet
+            ],
+        )
+
+
+
+def _recommend(command: c.Recommend, s: ProjectState, ctx: Context) -> Event:
+    if s.pending is not None and not _lapsed_admission(s, ctx):
+        raise DomainError("recommendation_pending")
+    if command.decision == "admit" and s.state in (S.UNDER_REVIEW, S.PUBLIC_NOTICE):
+        raise DomainError("notice_not_closed")
+    _decidable(command.decision, s, "recommend")
+    category = command.category
+    if command.decision in FORCED_ENDINGS:
+        if not command.reason:
+            raise DomainError("reason_required")
+        category = category or FORCED_ENDINGS[command.decision]
+    if command.decision == "admit":
+        _admissible(s, ctx)
+    if command.decision == "graduate":
+        _graduable(s, ctx)
+    return ev.RecommendationMade(
+        recommendation_id=_next_id("rec", s),
+        decision=command.decision,
+        approvals_required=ctx.program.approvals_required,
+        exit_mode=command.exit_mode or ("forced" if command.decision == "exit" else None),
+        category=category,
+    )
+
+
+def _lapsed_admission(s: ProjectState, ctx: Context) -> bool:
+    """Whether the pending recommendation is an admission that can no longer be approved (its
+    declared period is over): a new recommendation, a rejection, replaces it."""
+    if s.pending is None or s.pending.decision != "admit":
+        return False
+    _, declared_end = declared_period(s, ctx.program)
+    return declared_end is not None and declared_end <= ctx.today
+
+
+def _graduable(s: ProjectState, ctx: Context) -> None:
+    if not s.final_report_accepted:
+        raise DomainError("final_report_missing")
+    for status in exit_criteria(s, ctx.program, ctx.today):
+        if status.id and status.status == "ok" and status.missing_en.startswith("KPIs not met"):
+            raise DomainError("kpis_unmet", kpis=status.missing_en.removeprefix("KPIs not met: "))
+
+
+#: decision -> the states it may be recommended and approved in
+DECIDABLE: dict[str, frozenset[State]] = {
+    "admit": frozenset({S.NOTICE_CLOSED}),
+    "reject": frozenset({S.UNDER_REVIEW, S.NOTICE_CLOSED}),
+    "graduate": frozenset({S.FINAL_EVALUATION}),
+    "exit": frozenset({*IN_TEST, S.FINAL_EVALUATION}),
+    # forced endings: a test that must stop now (licence lost, designation withdrawn), and an
+    # admission or graduation obtained with false materials, found out at any point from the
+    # admission on (a revocation recommended during the test may be approved after it ended)
+    "terminate": frozenset(_LIVE),
+    "revoke": frozenset({S.ADMITTED, *IN_TEST, S.FINAL_EVALUATION, S.GRADUATED}),
+}
+
+
+def _decidable(decision: str, s: ProjectState, step: str) -> None:
+    """Refuse a decision in a state it cannot be taken in: recommended there, or approved after
+    the project moved on (a test period that ended while a revocation waited for approval)."""
+    if s.state not in DECIDABLE[decision]:
+        zh, _ = STATE_LABELS[s.state]
+        raise DomainError("wrong_state", state=s.state.value, state_zh=zh, action=f"{step} {decision}")
+
+
+def _approve(command: c.Approve, s: ProjectState, ctx: Context) -> list[Event]:
+    pending = s.pending
+    if pending is None:
+        raise DomainError("no_pending_recommendation")
+    if pending.decision != command.decision:
+        raise DomainError("recommendation_mismatch", pending=pending.decision, decision=command.decision)
+    _decidable(pending.decision, s, "approve")
+    me = ctx.actor.id
+    if command.decision in FOUR_EYES and (me == pending.recommender or me in pending.approvers):
+        raise DomainError("four_eyes", who=me)
+    number = len(pending.approvers) + 1
+    approved: list[Event] = [
+        ev.DecisionApproved(
+            recommendation_id=pending.recommendation_id, decision=pending.decision, approval_number=number
+        )
+    ]
+    if number < pending.approvals_required:
+        return approved
+    approvers = [*pending.approvers, me]
+    rid, recommender = pending.recommendation_id, pending.recommender
+    match pending.decision:
+        case "admit":
+            _admissible(s, ctx)
+            return [*approved, ev.ProjectAdmitted(recommendation_id=rid, recommender=recommender, approvers=approvers)]
+        case "reject":
+            return [
+                *approved,
+                ev.ApplicationRejected(recommendation_id=rid, recommender=recommender, approvers=approvers),
+            ]
+        case "graduate":
+            _graduable(s, ctx)
+            return [
+                *approved,
+                ev.ProjectGraduated(recommendation_id=rid, recommender=recommender, approvers=approvers),
+            ]
+        case "exit":
+            if s.state == S.FINAL_EVALUATION:
+                return [*approved, ev.ExitConfirmed()]
+            return [*approved, ev.ExitInitiated(mode="forced", criterion_id=None)]
+        case "terminate":
+            return [*approved, ev.ProjectTerminated(category=pending.category or FORCED_ENDINGS["terminate"])]
+        case "revoke":
+            return [*approved, ev.ProjectRevoked(category=pending.category or FORCED_ENDINGS["revoke"])]
+    raise TypeError(pending.decision)
