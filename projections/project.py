@@ -25,7 +25,7 @@ from msgspec.structs import replace
 from events.model import RecordedEvent
 from schemas import events as ev
 from schemas.base import Event
-from schemas.events import Value
+from schemas.events import Decision, Value
 from schemas.lifecycle import State
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -69,7 +69,7 @@ class Objection(msgspec.Struct, frozen=True, kw_only=True):
 
 class Recommendation(msgspec.Struct, frozen=True, kw_only=True):
     recommendation_id: str
-    decision: str
+    decision: Decision
     recommender: str
     approvals_required: int
     position: int

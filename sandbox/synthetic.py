@@ -798,7 +798,7 @@ def _approvals(sim: Simulation, life: Life, decision: str) -> Iterator[dt.dateti
         if pending is None or pending.decision != decision or life.status() in TERMINAL:
             return
         who = life.rng.choice([a for a in APPROVERS if a.id not in pending.approvers])
-        sim.do(life, who, c.Approve(decision=decision))  # type: ignore[arg-type]
+        sim.do(life, who, c.Approve(decision=pending.decision))
 
 
 def _decide(

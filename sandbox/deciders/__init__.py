@@ -1,18 +1,21 @@
 """The pure deciders of a project's commands: (command, state, context) -> events, or a refusal.
 
-``authority`` says who may send each command in which states; ``context`` what a decision is
-given and returns; ``bounds`` the dates a command may carry; ``decisions`` recommendations and
-approvals; ``project`` decides a command and the timers.
+``project`` decides a command (and the timers): ``authority`` says who may send it in which
+states, ``bounds`` which dates it may carry, and the decider of its kind, from the module of its
+stage, says what it records: ``application``, ``review``, ``decisions`` (recommendations and
+approvals), ``testing``, ``exits``. ``context`` holds what a decider is given and returns.
 """
 
+from sandbox.deciders.application import PARTNER_WITHDRAWN
 from sandbox.deciders.authority import LEAD_ONLY, RULES
 from sandbox.deciders.bounds import declared_kind
 from sandbox.deciders.context import Context, Decided, statement_hash
 from sandbox.deciders.decisions import DECIDABLE, FORCED_ENDINGS, FOUR_EYES
-from sandbox.deciders.project import PARTNER_WITHDRAWN, decide, tick
+from sandbox.deciders.project import DECIDERS, decide, tick
 
 __all__ = [
     "DECIDABLE",
+    "DECIDERS",
     "FORCED_ENDINGS",
     "FOUR_EYES",
     "LEAD_ONLY",

@@ -33,7 +33,7 @@ _RULE_ROWS: list[tuple[str, set[Role], set[State] | frozenset[State]]] = [
     ("comment", {PU}, {S.PUBLIC_NOTICE}),
     ("object", {PU}, {S.PUBLIC_NOTICE}),
     ("dispose_objection", {CO}, {S.PUBLIC_NOTICE, S.NOTICE_CLOSED}),
-    # (and a forced ending: ADMITTED, EXIT_IN_PROGRESS and GRADUATED, see _recommend)
+    # (and a forced ending: ADMITTED, EXIT_IN_PROGRESS and GRADUATED, see decisions.DECIDABLE)
     ("recommend", {CO}, {S.UNDER_REVIEW, S.PUBLIC_NOTICE, S.NOTICE_CLOSED, *_LIVE, S.GRADUATED}),
     ("approve", {AP}, {S.UNDER_REVIEW, S.NOTICE_CLOSED, *_LIVE, S.GRADUATED}),
     ("waive_condition", {AP}, {S.UNDER_REVIEW, S.PUBLIC_NOTICE, S.NOTICE_CLOSED}),

@@ -12,7 +12,7 @@ from projections.rules import (
     months_later,
     parse_date,
 )
-from sandbox.deciders.context import Context
+from sandbox.deciders.context import Context, checks
 from schemas import commands as c
 from schemas import events as ev
 from schemas.errors import DomainError
@@ -113,25 +113,6 @@ def declared_kind(name: str, program: ProgramDefinition) -> str | None:
     return None
 
 
-def _slip(name: str, meant: str) -> bool:
-    """Whether ``name`` is ``meant`` mistyped: as many words (``_``-separated), and at most two
-    letters added, dropped, changed or swapped (``cancellation_rejected`` is another fact than
-    ``cancellation_requested``, ``pledge_renewed`` than ``pledge_released``)."""
-    if name.count("_") != meant.count("_"):
-        return False
-    # optimal string alignment distance, row by row
-    before: list[int] = []
-    row = list(range(len(meant) + 1))
-    for i, a in enumerate(name, 1):
-        current = [i] + [0] * len(meant)
-        for j, b in enumerate(meant, 1):
-            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (a != b))
-            if i > 1 and j > 1 and a == meant[j - 2] and name[i - 2] == b:
-                current[j] = min(current[j], before[j - 2] + 1)
-        before, row = row, current
-    return row[-1] <= 2
-
-
 def _check_declared_kinds(fields: dict[str, ev.Value], program: ProgramDefinition) -> None:
     """Refuse a declared value the rules could not compute with (``start_date: "next spring"``),
     which the checklist would otherwise show as not declared at all. ``None`` clears a field."""
@@ -147,141 +128,197 @@ def _check_declared_kinds(fields: dict[str, ev.Value], program: ProgramDefinitio
         raise invalid(wrong)
 
 
-def _check_dates(command: c.Command, s: ProjectState, ctx: Context) -> None:
-    """Refuse a date outside the window in which the thing it dates can have happened (or be
-    planned): see each rule's text."""
-    today, program = ctx.today, ctx.program
-    effective = program.effective_from
-    admitted = s.admitted_on or s.test_started_on or s.submitted_on or effective
-    horizon = months_later(today, _longest_test_months(program))
-    match command:
-        case c.EditDraft():
-            latest = months_later(today, 12 * DECLARED_YEARS_AHEAD)
-            for name, value in command.fields.items():
-                dated = name.endswith(("_date", "_on")) or (isinstance(value, str) and len(value) == 10)
-                day = parse_date(value) if dated else None
-                if day is not None:
-                    _within(
-                        key_path("fields", name),
-                        day,
-                        effective,
-                        latest,
-                        f"申报日期不得早于项目类型生效日，也不得晚于今天起 {DECLARED_YEARS_AHEAD} 年",
-                        f"a declared date lies between the program's effective date and"
-                        f" {DECLARED_YEARS_AHEAD} years from today",
-                    )
-        case c.AttachDocument() if command.issued_on is not None:
+def _admitted(s: ProjectState, ctx: Context) -> dt.date:
+    """The earliest day a thing of the test can have happened: the admission (or what stands for
+    it in an older history)."""
+    return s.admitted_on or s.test_started_on or s.submitted_on or ctx.program.effective_from
+
+
+def edit_draft(command: c.EditDraft, s: ProjectState, ctx: Context) -> None:
+    _check_declared_kinds(command.fields, ctx.program)
+    today = ctx.today
+    effective = ctx.program.effective_from
+    latest = months_later(today, 12 * DECLARED_YEARS_AHEAD)
+    for name, value in command.fields.items():
+        dated = name.endswith(("_date", "_on")) or (isinstance(value, str) and len(value) == 10)
+        day = parse_date(value) if dated else None
+        if day is not None:
             _within(
-                "issued_on",
-                command.issued_on,
-                EARLIEST_DOCUMENT,
-                today,
-                "文件出具日期不得晚于今天",
-                "a document cannot be issued after today",
-            )
-        case c.RequestInformation() if command.due_on is not None:
-            _within(
-                "due_on",
-                command.due_on,
-                today,
-                today + dt.timedelta(days=SCHEDULE_DAYS_AHEAD),
-                f"补充材料期限须在今天至 {SCHEDULE_DAYS_AHEAD} 天之内",
-                f"the answer is due between today and {SCHEDULE_DAYS_AHEAD} days ahead",
-            )
-        case c.OpenPublicNotice() if command.starts_on is not None and command.starts_on >= today:
-            # (a start in the past keeps its own refusal below)
-            _within(
-                "starts_on",
-                command.starts_on,
-                today,
-                today + dt.timedelta(days=SCHEDULE_DAYS_AHEAD),
-                f"公示开始日期须在今天至 {SCHEDULE_DAYS_AHEAD} 天之内",
-                f"the notice starts between today and {SCHEDULE_DAYS_AHEAD} days ahead",
-            )
-        case c.StartTest() if command.started_on is not None:
-            _within(
-                "started_on",
-                command.started_on,
-                admitted,
-                today,
-                "测试开始日期不得早于准入日期，也不得晚于今天",
-                "a test starts on or after its admission and no later than today",
-            )
-        case c.ReportMetrics():
-            started = s.test_started_on or admitted
-            _within(
-                "period_start",
-                command.period_start,
-                started,
-                today,
-                "报告期不得早于测试开始日期，也不得晚于今天",
-                "a report period starts on or after the test started and no later than today",
-            )
-            _within(
-                "period_end",
-                command.period_end,
-                started,
-                today,
-                "报告期须在测试开始之后结束，且不得晚于今天（只能报告已结束的期间）",
-                "a report period ends on or after the test started and no later than today (only a"
-                " period that has ended can be reported)",
-            )
-            if command.occurred_at is not None and command.occurred_at <= ctx.now:  # (the future: below)
-                _within(
-                    "occurred_at",
-                    local_date(command.occurred_at),
-                    command.period_end,
-                    today,
-                    "报告的业务日期不得早于报告期结束日，也不得晚于今天",
-                    "a report is dated on or after its period ends and no later than now",
-                )
-        case c.ReportIncident():
-            _within(
-                "occurred_on",
-                command.occurred_on,
-                admitted,
-                today,
-                "事件发生日期不得早于准入日期，也不得晚于今天",
-                "an incident occurs on or after the admission and no later than today",
-            )
-        case c.LogComplaint():
-            _within(
-                "received_on",
-                command.received_on,
-                admitted,
-                today,
-                "投诉收到日期不得早于准入日期，也不得晚于今天",
-                "a complaint is received on or after the admission and no later than today",
-            )
-        case c.InitiateExit():
-            notified = command.users_notified_on
-            if notified is not None:
-                _within(  # (a fact, not a plan: the notice period is counted from it)
-                    "users_notified_on",
-                    notified,
-                    effective,
-                    today,
-                    "告知用户日期不得早于项目类型生效日，也不得晚于今天（须已告知）",
-                    "users are told between the program's effective date and today (they have been told)",
-                )
-            if command.planned_exit_on is not None:
-                _within(
-                    "planned_exit_on",
-                    command.planned_exit_on,
-                    notified or effective,
-                    horizon,
-                    "计划退出日期不得早于告知用户日期，也不得晚于最长测试期（含延期）",
-                    "the planned exit is on or after users are told and within the longest test period"
-                    " (with extensions) from today",
-                )
-        case c.RecordExternalFact():
-            _within(
-                "on",
-                command.on,
+                key_path("fields", name),
+                day,
                 effective,
-                today,
-                "外部事实的日期不得早于项目类型生效日，也不得晚于今天",
-                "an outside fact is dated between the program's effective date and today",
+                latest,
+                f"申报日期不得早于项目类型生效日，也不得晚于今天起 {DECLARED_YEARS_AHEAD} 年",
+                f"a declared date lies between the program's effective date and"
+                f" {DECLARED_YEARS_AHEAD} years from today",
             )
-        case _:
-            pass
+
+
+def attach_document(command: c.AttachDocument, s: ProjectState, ctx: Context) -> None:
+    today = ctx.today
+    if command.issued_on is not None:
+        _within(
+            "issued_on",
+            command.issued_on,
+            EARLIEST_DOCUMENT,
+            today,
+            "文件出具日期不得晚于今天",
+            "a document cannot be issued after today",
+        )
+
+
+def request_information(command: c.RequestInformation, s: ProjectState, ctx: Context) -> None:
+    today = ctx.today
+    if command.due_on is not None:
+        _within(
+            "due_on",
+            command.due_on,
+            today,
+            today + dt.timedelta(days=SCHEDULE_DAYS_AHEAD),
+            f"补充材料期限须在今天至 {SCHEDULE_DAYS_AHEAD} 天之内",
+            f"the answer is due between today and {SCHEDULE_DAYS_AHEAD} days ahead",
+        )
+
+
+def open_public_notice(command: c.OpenPublicNotice, s: ProjectState, ctx: Context) -> None:
+    today = ctx.today
+    if command.starts_on is not None and command.starts_on >= today:
+        # (a start in the past keeps its own refusal below)
+        _within(
+            "starts_on",
+            command.starts_on,
+            today,
+            today + dt.timedelta(days=SCHEDULE_DAYS_AHEAD),
+            f"公示开始日期须在今天至 {SCHEDULE_DAYS_AHEAD} 天之内",
+            f"the notice starts between today and {SCHEDULE_DAYS_AHEAD} days ahead",
+        )
+
+
+def start_test(command: c.StartTest, s: ProjectState, ctx: Context) -> None:
+    today = ctx.today
+    admitted = _admitted(s, ctx)
+    if command.started_on is not None:
+        _within(
+            "started_on",
+            command.started_on,
+            admitted,
+            today,
+            "测试开始日期不得早于准入日期，也不得晚于今天",
+            "a test starts on or after its admission and no later than today",
+        )
+
+
+def report_metrics(command: c.ReportMetrics, s: ProjectState, ctx: Context) -> None:
+    today = ctx.today
+    admitted = _admitted(s, ctx)
+    started = s.test_started_on or admitted
+    _within(
+        "period_start",
+        command.period_start,
+        started,
+        today,
+        "报告期不得早于测试开始日期，也不得晚于今天",
+        "a report period starts on or after the test started and no later than today",
+    )
+    _within(
+        "period_end",
+        command.period_end,
+        started,
+        today,
+        "报告期须在测试开始之后结束，且不得晚于今天（只能报告已结束的期间）",
+        "a report period ends on or after the test started and no later than today (only a"
+        " period that has ended can be reported)",
+    )
+    if command.occurred_at is not None and command.occurred_at <= ctx.now:  # (the future: below)
+        _within(
+            "occurred_at",
+            local_date(command.occurred_at),
+            command.period_end,
+            today,
+            "报告的业务日期不得早于报告期结束日，也不得晚于今天",
+            "a report is dated on or after its period ends and no later than now",
+        )
+
+
+def report_incident(command: c.ReportIncident, s: ProjectState, ctx: Context) -> None:
+    today = ctx.today
+    admitted = _admitted(s, ctx)
+    _within(
+        "occurred_on",
+        command.occurred_on,
+        admitted,
+        today,
+        "事件发生日期不得早于准入日期，也不得晚于今天",
+        "an incident occurs on or after the admission and no later than today",
+    )
+
+
+def log_complaint(command: c.LogComplaint, s: ProjectState, ctx: Context) -> None:
+    today = ctx.today
+    admitted = _admitted(s, ctx)
+    _within(
+        "received_on",
+        command.received_on,
+        admitted,
+        today,
+        "投诉收到日期不得早于准入日期，也不得晚于今天",
+        "a complaint is received on or after the admission and no later than today",
+    )
+
+
+def initiate_exit(command: c.InitiateExit, s: ProjectState, ctx: Context) -> None:
+    today = ctx.today
+    effective = ctx.program.effective_from
+    horizon = months_later(ctx.today, _longest_test_months(ctx.program))
+    notified = command.users_notified_on
+    if notified is not None:
+        _within(  # (a fact, not a plan: the notice period is counted from it)
+            "users_notified_on",
+            notified,
+            effective,
+            today,
+            "告知用户日期不得早于项目类型生效日，也不得晚于今天（须已告知）",
+            "users are told between the program's effective date and today (they have been told)",
+        )
+    if command.planned_exit_on is not None:
+        _within(
+            "planned_exit_on",
+            command.planned_exit_on,
+            notified or effective,
+            horizon,
+            "计划退出日期不得早于告知用户日期，也不得晚于最长测试期（含延期）",
+            "the planned exit is on or after users are told and within the longest test period"
+            " (with extensions) from today",
+        )
+
+
+def record_external_fact(command: c.RecordExternalFact, s: ProjectState, ctx: Context) -> None:
+    today = ctx.today
+    effective = ctx.program.effective_from
+    _within(
+        "on",
+        command.on,
+        effective,
+        today,
+        "外部事实的日期不得早于项目类型生效日，也不得晚于今天",
+        "an outside fact is dated between the program's effective date and today",
+    )
+
+
+#: The bounds of each command kind's dates (a command kind not named carries none to bound), each
+#: refusing a date outside the window in which the thing it dates can have happened (or be
+#: planned): see each rule's text.
+CHECKS = dict(
+    [
+        checks(c.EditDraft, edit_draft),
+        checks(c.AttachDocument, attach_document),
+        checks(c.RequestInformation, request_information),
+        checks(c.OpenPublicNotice, open_public_notice),
+        checks(c.StartTest, start_test),
+        checks(c.ReportMetrics, report_metrics),
+        checks(c.ReportIncident, report_incident),
+        checks(c.LogComplaint, log_complaint),
+        checks(c.InitiateExit, initiate_exit),
+        checks(c.RecordExternalFact, record_external_fact),
+    ]
+)

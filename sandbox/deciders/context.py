@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from events.codec import canonical_json
 from projections.project import ProjectState, local_date
@@ -12,7 +14,7 @@ from projections.rules import (
     ReferenceView,
 )
 from schemas.base import Event
-from schemas.commands import Actor
+from schemas.commands import Actor, Command
 from schemas.programs import (
     ProgramDefinition,
 )
@@ -52,5 +54,26 @@ def statement_hash(state: ProjectState) -> str:
 
 
 
-def _next_id(prefix: str, state: ProjectState) -> str:
+def next_id(prefix: str, state: ProjectState) -> str:
+    """The id of a thing a command adds (a comment, an objection, a recommendation): unique in
+    the project, since it names the version the command creates."""
     return f"{prefix}-{state.version + 1}"
+
+
+C = TypeVar("C", bound=Command)
+
+#: A decider of one command kind: the events it causes, or a refusal raised.
+Decide = Callable[[C, ProjectState, "Context"], list[Event]]
+#: A check of one command kind made before it is decided (its dates, say): a refusal raised.
+Check = Callable[[C, ProjectState, "Context"], None]
+
+
+def handles(kind: type[C], decide: Decide[C]) -> tuple[type[Command], Decide[Any]]:
+    """One row of a decider table: the command kind and its decider (the type checker holds the
+    decider to the kind: it must take that command)."""
+    return kind, decide
+
+
+def checks(kind: type[C], check: Check[C]) -> tuple[type[Command], Check[Any]]:
+    """One row of a check table: the command kind and its check."""
+    return kind, check

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from projections.project import ProjectState
 from projections.rules import (
     admission_checklist,
@@ -10,7 +12,7 @@ from projections.rules import (
     unmet_conditions,
 )
 from sandbox.deciders.authority import _LIVE, S
-from sandbox.deciders.context import Context, _next_id
+from sandbox.deciders.context import Context, handles, next_id
 from schemas import commands as c
 from schemas import events as ev
 from schemas.base import Event
@@ -55,7 +57,12 @@ def _admissible(state: ProjectState, ctx: Context) -> None:
 
 
 
-def _recommend(command: c.Recommend, s: ProjectState, ctx: Context) -> Event:
+def recommend(command: c.Recommend, s: ProjectState, ctx: Context) -> list[Event]:
+    """A recommendation (the first step of every decision that needs an approver)."""
+    return [_recommendation(command, s, ctx)]
+
+
+def _recommendation(command: c.Recommend, s: ProjectState, ctx: Context) -> Event:
     if s.pending is not None and not _lapsed_admission(s, ctx):
         raise DomainError("recommendation_pending")
     if command.decision == "admit" and s.state in (S.UNDER_REVIEW, S.PUBLIC_NOTICE):
@@ -71,7 +78,7 @@ def _recommend(command: c.Recommend, s: ProjectState, ctx: Context) -> Event:
     if command.decision == "graduate":
         _graduable(s, ctx)
     return ev.RecommendationMade(
-        recommendation_id=_next_id("rec", s),
+        recommendation_id=next_id("rec", s),
         decision=command.decision,
         approvals_required=ctx.program.approvals_required,
         exit_mode=command.exit_mode or ("forced" if command.decision == "exit" else None),
@@ -118,7 +125,8 @@ def _decidable(decision: str, s: ProjectState, step: str) -> None:
         raise DomainError("wrong_state", state=s.state.value, state_zh=zh, action=f"{step} {decision}")
 
 
-def _approve(command: c.Approve, s: ProjectState, ctx: Context) -> list[Event]:
+def approve(command: c.Approve, s: ProjectState, ctx: Context) -> list[Event]:
+    """One approval of the pending recommendation; the last one required takes the decision."""
     pending = s.pending
     if pending is None:
         raise DomainError("no_pending_recommendation")
@@ -161,4 +169,9 @@ def _approve(command: c.Approve, s: ProjectState, ctx: Context) -> list[Event]:
             return [*approved, ev.ProjectTerminated(category=pending.category or FORCED_ENDINGS["terminate"])]
         case "revoke":
             return [*approved, ev.ProjectRevoked(category=pending.category or FORCED_ENDINGS["revoke"])]
-    raise TypeError(pending.decision)
+        case _:
+            assert_never(pending.decision)
+
+
+#: The decider of each command kind of this stage.
+DECIDERS = dict([handles(c.Recommend, recommend), handles(c.Approve, approve)])
