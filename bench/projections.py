@@ -17,6 +17,11 @@ Figures, one line each (``NAME: VALUE unit ratio=R``), then an indented detail l
   line's CPU-time ratio counts the CPU of the forked processes too.
 - ``rebuild_<n>_peak_rss``: the peak RSS of the rebuilding process; ratio = ours / raw's. The
   detail line adds the peak of the largest forked helper.
+- ``piece_<name>``: each piece of the rebuild's performance machinery (``fork``: the rebuild
+  split between forked processes; ``gc_pause``: the cyclic collector paused; ``lz4``: stored
+  states compressed) against the same rebuild without it, on copies of the same log: the seconds
+  it saves; ratio = time without it / time with it (below 1, the piece costs more than it saves).
+  The detail line gives CPU time, file size and peak RSS of both.
 - ``as_of_<k>``: ``project_view`` of the long project as of its last event (replaying its ``k``
   events, evaluating its checklist and exit criteria): latency in ms; ratio = raw latency of
   reading and decoding its ``k`` rows / ours (best of many). Goal >= 0.5.
@@ -55,6 +60,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
 sys.path.insert(0, str(_BENCH.parent))
 
 from events.sqlite import SQLiteEventStore  # noqa: E402
+from projections import read_models  # noqa: E402
 from projections.catalog import Catalog  # noqa: E402
 from projections.read_models import ReadModels  # noqa: E402
 from projections.views import project_view  # noqa: E402
@@ -193,17 +199,49 @@ def raw_read_decode(path: Path) -> int:
     return n
 
 
-def our_rebuild(path: Path) -> int:
+def our_rebuild(path: Path, parts: int | None = None) -> int:
     store = open_store(path)
     try:
         rm = ReadModels(store)
-        rm.rebuild()
+        rm.rebuild(parts=parts)
         return rm.position
     finally:
         store.close()
 
 
-SIDES: dict[str, Callable[[Path], int]] = {"raw": raw_read_decode, "ours": our_rebuild}
+def one_process(path: Path) -> int:
+    """The rebuild without the forked processes: every part folded here."""
+    return our_rebuild(path, parts=1)
+
+
+def collector_running(path: Path) -> int:
+    """The rebuild with the cyclic garbage collector left running."""
+    gc.disable = lambda: None  # (this child process only)
+    return our_rebuild(path)
+
+
+def plain_states(path: Path) -> int:
+    """The rebuild storing the projects' states as plain JSON, not LZ4 blocks."""
+    encoder, decoder = msgspec.json.Encoder(), msgspec.json.Decoder(read_models.ProjectState)
+    read_models.encode_state = encoder.encode
+    read_models.decode_state = decoder.decode
+    return our_rebuild(path)
+
+
+SIDES: dict[str, Callable[[Path], int]] = {
+    "raw": raw_read_decode,
+    "ours": our_rebuild,
+    "one_process": one_process,
+    "collector_running": collector_running,
+    "plain_states": plain_states,
+}
+#: Each piece of the rebuild's performance machinery, and the simple version it is measured
+#: against: (figure name, side without the piece, what the piece is).
+PIECES = (
+    ("piece_fork", "one_process", "the rebuild split between forked processes"),
+    ("piece_gc_pause", "collector_running", "the collector paused during the rebuild"),
+    ("piece_lz4", "plain_states", "stored states compressed with LZ4"),
+)
 
 
 def child(side: str, path: Path) -> None:
@@ -213,7 +251,12 @@ def child(side: str, path: Path) -> None:
     n = SIDES[side](path)
     seconds, cpu = time.perf_counter() - started, time.process_time() + children_cpu() - cpu
     helper = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
-    print(json.dumps({"events": n, "seconds": seconds, "cpu": cpu, "rss_mib": peak_rss_mib(), "helper_mib": helper}))
+    size = path.stat().st_size / 2**20
+    print(
+        json.dumps(
+            {"events": n, "seconds": seconds, "cpu": cpu, "rss_mib": peak_rss_mib(), "helper_mib": helper, "mib": size}
+        )
+    )
 
 
 def children_cpu() -> float:
@@ -291,6 +334,48 @@ def bench_rebuild(log: Log, label: str, repeat: int) -> list[Figure]:
             f" largest forked helper {helper:.1f} MiB (counting the pages it still shares with the parent)",
         ),
     ]
+
+
+def bench_pieces(log: Log, repeat: int) -> list[Figure]:
+    """Each piece of the rebuild's machinery against the rebuild without it, on copies of the
+    same log, the sides alternating, each run in a fresh process: ratio = the time without the
+    piece / the time with it (above 1: the piece pays). No goal: the figure decides whether the
+    piece stays."""
+    sides = ["ours", *(side for _, side, _ in PIECES)]
+    results: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
+    for rep in range(repeat):
+        for side in sides if rep % 2 == 0 else sides[::-1]:
+            copy = log.path.with_name(f"{side}.db")
+            shutil.copy(log.path, copy)
+            result = in_child(side, copy)
+            copy.unlink()
+            if result["events"] != log.events:
+                raise RuntimeError(f"{side} handled {result['events']} events, expected {log.events}")
+            results[side].append(result)
+
+    def best(side: str, key: str) -> float:
+        return min(r[key] for r in results[side])
+
+    figures = []
+    for name, side, what in PIECES:
+        paired = statistics.median(
+            s["seconds"] / o["seconds"] for o, s in zip(results["ours"], results[side], strict=True)
+        )
+        figures.append(
+            Figure(
+                name,
+                best(side, "seconds") - best("ours", "seconds"),
+                "s saved",
+                best(side, "seconds") / best("ours", "seconds"),
+                None,
+                f"{what}: with it best {best('ours', 'seconds'):.2f} s (CPU {best('ours', 'cpu'):.2f} s, file"
+                f" {best('ours', 'mib'):.0f} MiB, peak RSS {best('ours', 'rss_mib'):.0f} MiB), without it best"
+                f" {best(side, 'seconds'):.2f} s (CPU {best(side, 'cpu'):.2f} s, file {best(side, 'mib'):.0f} MiB,"
+                f" peak RSS {best(side, 'rss_mib'):.0f} MiB); median paired ratio {paired:.2f}, CPU-time ratio"
+                f" {best(side, 'cpu') / best('ours', 'cpu'):.2f}, over {repeat} runs",
+            )
+        )
+    return figures
 
 
 def bench_as_of(log: Log, runs: int) -> Figure:
@@ -395,6 +480,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 figure.print()
                 figures.append(figure)
             if index == 0:
+                for figure in bench_pieces(log, args.repeat):
+                    figure.print()
+                    figures.append(figure)
                 figure = bench_as_of(log, 5 if args.quick else 30)
                 figure.print()
                 figures.append(figure)
