@@ -10,16 +10,14 @@ the store's own schema in one transaction. One long data-asset listing has about
 Figures, one line each (``NAME: VALUE unit ratio=R``), then an indented detail line:
 
 - ``rebuild_<n>``: ``ReadModels.rebuild()`` of every read model (projects, register, queue,
-  audit) in events/s, as the CLI runs it (split between one forked process per CPU); ratio =
+  audit) in events/s, as the CLI runs it; ratio =
   ours / raw read+decode of the same rows (plain ``sqlite3`` reading every column the projection
   needs, ``msgspec`` decoding each payload into its Struct and each metadata, in one process),
-  best of ``--repeat`` interleaved runs, each side in a fresh process. Goal >= 0.25. The detail
-  line's CPU-time ratio counts the CPU of the forked processes too.
-- ``rebuild_<n>_peak_rss``: the peak RSS of the rebuilding process; ratio = ours / raw's. The
-  detail line adds the peak of the largest forked helper.
-- ``piece_<name>``: each piece of the rebuild's performance machinery (``fork``: the rebuild
-  split between forked processes; ``gc_pause``: the cyclic collector paused; ``lz4``: stored
-  states compressed) against the same rebuild without it, on copies of the same log: the seconds
+  best of ``--repeat`` interleaved runs, each side in a fresh process. Goal >= 0.25.
+- ``rebuild_<n>_peak_rss``: the peak RSS of the rebuilding process; ratio = ours / raw's.
+- ``piece_<name>``: each piece of the rebuild's performance machinery
+  (:mod:`projections.read_models.tuning`; ``gc_pause``: the cyclic collector paused; ``lz4``:
+  stored states compressed) against the same rebuild without it, on copies of the same log: the seconds
   it saves; ratio = time without it / time with it (below 1, the piece costs more than it saves).
   The detail line gives CPU time, file size and peak RSS of both.
 - ``as_of_<k>``: ``project_view`` of the long project as of its last event (replaying its ``k``
@@ -33,6 +31,7 @@ is opt-in; ``--events`` sets the default case's size. Compare ratios from the sa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import gc
 import json
@@ -60,9 +59,9 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
 sys.path.insert(0, str(_BENCH.parent))
 
 from events.sqlite import SQLiteEventStore  # noqa: E402
-from projections import read_models  # noqa: E402
 from projections.catalog import Catalog  # noqa: E402
-from projections.read_models import ReadModels  # noqa: E402
+from projections.project import ProjectState  # noqa: E402
+from projections.read_models import ReadModels, writer  # noqa: E402
 from projections.views import project_view  # noqa: E402
 from sandbox.registry import EVENT_TYPES, make_codec, open_store  # noqa: E402
 from sandbox.synthetic import generate, memory_registry  # noqa: E402
@@ -199,46 +198,40 @@ def raw_read_decode(path: Path) -> int:
     return n
 
 
-def our_rebuild(path: Path, parts: int | None = None) -> int:
+def our_rebuild(path: Path) -> int:
     store = open_store(path)
     try:
         rm = ReadModels(store)
-        rm.rebuild(parts=parts)
+        rm.rebuild()
         return rm.position
     finally:
         store.close()
 
 
-def one_process(path: Path) -> int:
-    """The rebuild without the forked processes: every part folded here."""
-    return our_rebuild(path, parts=1)
-
-
 def collector_running(path: Path) -> int:
-    """The rebuild with the cyclic garbage collector left running."""
-    gc.disable = lambda: None  # (this child process only)
+    """The rebuild with the cyclic garbage collector left running (in this child process)."""
+    writer.collector_paused = contextlib.nullcontext
     return our_rebuild(path)
 
 
 def plain_states(path: Path) -> int:
-    """The rebuild storing the projects' states as plain JSON, not LZ4 blocks."""
-    encoder, decoder = msgspec.json.Encoder(), msgspec.json.Decoder(read_models.ProjectState)
-    read_models.encode_state = encoder.encode
-    read_models.decode_state = decoder.decode
+    """The rebuild storing the projects' states as plain JSON, not LZ4 blocks (in this child
+    process)."""
+    encoder, decoder = msgspec.json.Encoder(), msgspec.json.Decoder(ProjectState)
+    writer.encode_state = encoder.encode
+    writer.decode_state = decoder.decode
     return our_rebuild(path)
 
 
 SIDES: dict[str, Callable[[Path], int]] = {
     "raw": raw_read_decode,
     "ours": our_rebuild,
-    "one_process": one_process,
     "collector_running": collector_running,
     "plain_states": plain_states,
 }
 #: Each piece of the rebuild's performance machinery, and the simple version it is measured
 #: against: (figure name, side without the piece, what the piece is).
 PIECES = (
-    ("piece_fork", "one_process", "the rebuild split between forked processes"),
     ("piece_gc_pause", "collector_running", "the collector paused during the rebuild"),
     ("piece_lz4", "plain_states", "stored states compressed with LZ4"),
 )
@@ -247,22 +240,15 @@ PIECES = (
 def child(side: str, path: Path) -> None:
     """Run one side once and print its figures as JSON (the process's own peak RSS)."""
     gc.collect()
-    started, cpu = time.perf_counter(), time.process_time() + children_cpu()
+    started, cpu = time.perf_counter(), time.process_time()
     n = SIDES[side](path)
-    seconds, cpu = time.perf_counter() - started, time.process_time() + children_cpu() - cpu
-    helper = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     size = path.stat().st_size / 2**20
     print(
         json.dumps(
-            {"events": n, "seconds": seconds, "cpu": cpu, "rss_mib": peak_rss_mib(), "helper_mib": helper, "mib": size}
+            {"events": n, "seconds": seconds, "cpu": cpu, "rss_mib": peak_rss_mib(), "mib": size}
         )
     )
-
-
-def children_cpu() -> float:
-    """CPU seconds of this process's finished children (the processes a rebuild forks)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def in_child(side: str, path: Path) -> dict[str, Any]:
@@ -309,7 +295,6 @@ def bench_rebuild(log: Log, label: str, repeat: int) -> list[Figure]:
             results[side].append(result)
     rate = {side: max(r["events"] / r["seconds"] for r in runs) for side, runs in results.items()}
     rss = {side: max(r["rss_mib"] for r in runs) for side, runs in results.items()}
-    helper = max(r["helper_mib"] for r in results["ours"])
     paired = statistics.median(
         r["seconds"] / o["seconds"] for o, r in zip(results["ours"], results["raw"], strict=True)
     )
@@ -330,8 +315,7 @@ def bench_rebuild(log: Log, label: str, repeat: int) -> list[Figure]:
             "MiB",
             rss["ours"] / rss["raw"],
             None,
-            f"peak RSS of the rebuilding process; raw read+decode process {rss['raw']:.1f} MiB (ratio = ours / raw);"
-            f" largest forked helper {helper:.1f} MiB (counting the pages it still shares with the parent)",
+            f"peak RSS of the rebuilding process; raw read+decode process {rss['raw']:.1f} MiB (ratio = ours / raw)",
         ),
     ]
 

@@ -608,22 +608,6 @@ class SQLiteEventStore:
                 (name, position),
             )
 
-    def pages_of_part(
-        self, *, after: int, upto: int, part: int, parts: int, batch: int = 2000, unreadable: Unreadable | None = None
-    ) -> Iterator[list[RecordedEvent[Event]]]:
-        """The events in ``(after, upto]`` of the streams in part ``part`` of ``parts``, a page
-        of at most ``batch`` at a time. Streams are split by the code of their id's last
-        character, so a replay split between processes reads every event in exactly one."""
-        sql = (
-            f"SELECT {self._read_columns} FROM events WHERE position > ? AND position <= ?"
-            " AND unicode(substr(stream_id, -1)) % ? = ? ORDER BY position LIMIT ?"
-        )
-        while rows := self._fetch(sql, (after, upto, parts, part, batch)):
-            events = self._decode_rows(rows, unreadable)
-            if events:
-                yield events
-            after = rows[-1][0]
-
     def reset_checkpoint(self, name: str) -> None:
         with self.transaction():
             self._conn.execute("DELETE FROM checkpoints WHERE name = ?", (name,))

@@ -296,7 +296,7 @@ def test_reads_of_programs_register_and_health_need_no_token(api: Api) -> None:
 
 
 def test_health_is_degraded_while_the_read_models_hold_a_failure(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    from projections import read_models
+    from projections.read_models import writer as read_models  # (where the rows are derived)
 
     derive = read_models.project_row
     pid = api.create("fintech-sandbox", title="一个派生不出行的项目")

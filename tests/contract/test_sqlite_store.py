@@ -409,30 +409,6 @@ def test_an_unreadable_text_column_is_reported_not_raised(sqlite_store: SQLiteEv
     assert "UTF-8" in (report.reason or "")
 
 
-@pytest.mark.parametrize("parts", [1, 2, 3])
-def test_the_parts_of_a_range_hold_every_event_of_it_once_each_stream_whole_in_one_part(
-    db_path: Path, parts: int
-) -> None:
-    store = open_sqlite(db_path)
-    try:
-        for n, stream in enumerate(["a", "b", "c", "d", "e", "stream-7", "x1"] * 3):
-            store.append([write(stream, *notes(str(n), f"{n}+"))], command_id=f"c{n}")
-        after, upto = 3, store.head().position - 2
-        pages = [
-            list(store.pages_of_part(after=after, upto=upto, part=part, parts=parts, batch=4))
-            for part in range(parts)
-        ]
-        assert all(0 < len(page) <= 4 for part in pages for page in part)
-        positions = [[e.position for page in part for e in page] for part in pages]
-        assert all(p == sorted(p) for p in positions)
-        assert sorted(p for part in positions for p in part) == list(range(after + 1, upto + 1))
-        streams = [{e.stream_id for page in part for e in page} for part in pages]
-        assert sum(map(len, streams)) == len(set().union(*streams))  # no stream in two parts
-        assert parts == 1 or sum(1 for s in streams if s) > 1  # the streams are spread
-    finally:
-        store.close()
-
-
 def test_events_are_read_at_the_positions_asked_for_in_that_order(sqlite_store: SQLiteEventStore) -> None:
     sqlite_store.append([write("c", *notes("4", "5"))], command_id="c2")
     everything = {e.position: e for e in sqlite_store.read_after(0)}
