@@ -7,14 +7,11 @@ import re
 from collections.abc import Callable
 
 from projections.project import ProjectState, local_date
-from projections.rules import (
-    CADENCE_FIELD,
-    months_later,
-    parse_date,
-)
+from projections.rules import CADENCE_FIELD
 from sandbox.deciders.context import Context, checks
 from schemas import commands as c
 from schemas import events as ev
+from schemas.dates import months_later, parse_date
 from schemas.errors import DomainError
 from schemas.programs import (
     CapBreach,

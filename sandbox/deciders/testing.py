@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from projections.project import ProjectState
-from projections.rules import declared_period, known_facts, months_later, pledge_outstanding
+from projections.rules import declared_period, known_facts, pledge_outstanding
 from sandbox.deciders.context import Context, handles
 from schemas import commands as c
 from schemas import events as ev
 from schemas.base import Event
+from schemas.dates import months_later
 from schemas.errors import DomainError
 from schemas.programs import ProgramDefinition, TestPeriod
 

@@ -8,11 +8,12 @@ import msgspec
 import pytest
 
 from events.model import NewEvent, StreamWrite
-from projections.rules import admission_checklist, months_later
+from projections.rules import admission_checklist
 from schemas import commands as c
 from schemas import events as ev
 from schemas import programs as p
 from schemas.base import EventMetadata
+from schemas.dates import months_later
 from schemas.errors import DomainError
 from schemas.lifecycle import State
 from schemas.reference import HolidayCalendar

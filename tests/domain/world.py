@@ -12,12 +12,12 @@ from typing import Any
 from events.memory import InMemoryEventStore
 from events.model import RecordedEvent
 from projections.project import ProjectState
-from projections.rules import months_later
 from sandbox.registry import init_registry, make_codec
 from sandbox.service import CommandResult, Registry, project_stream
 from schemas import commands as c
 from schemas.base import Event
 from schemas.commands import Actor
+from schemas.dates import months_later
 from schemas.errors import DomainError
 from schemas.events import Value
 

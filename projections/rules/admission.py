@@ -1,0 +1,323 @@
+"""The admission checklist: each admission condition of a program, met, unmet or waived, with its evidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+
+from projections.project import ProjectState
+from projections.rules.declared import _declared, _filled, _holders, applies
+from projections.rules.facts import FACTS_READ, _open_facts
+from projections.rules.outcome import ReferenceView, RuleStatus, _met, _Outcome, _unmet
+from schemas import programs as p
+from schemas.dates import months_later, parse_date
+from schemas.reference import CalendarNotCovered
+
+
+def _reference_day(state: ProjectState, today: dt.date) -> dt.date:
+    return state.submitted_on or today
+
+
+def _check_admission(params: p.Params, state: ProjectState, ref: ReferenceView, today: dt.date) -> _Outcome:
+    match params:
+        case p.Documents():
+            if not applies(state, params.when_field, params.when_value):
+                return _met(not_applicable="yes")
+            evidence: list[int] = []
+            missing: list[str] = []
+            orgs = _holders(state, params.holders)
+            for kind in params.kinds:
+                for org in orgs if params.holders != "any_applicant" else ["*"]:
+                    docs = [
+                        d
+                        for d in state.documents
+                        if d.kind == kind
+                        and (org == "*" or d.holder == org)
+                        and (
+                            params.max_age_months is None
+                            or (d.issued_on is not None and months_later(d.issued_on, params.max_age_months) >= today)
+                        )
+                    ]
+                    if docs:
+                        evidence.append(docs[-1].position)
+                    else:
+                        missing.append(kind if org in ("*", state.organisation) else f"{kind} ({org})")
+            if missing:
+                text = ", ".join(missing)
+                return _unmet(f"缺少文件：{text}", f"missing documents: {text}", *evidence)
+            return _met(*evidence)
+        case p.Attestation():
+            evidence = []
+            missing = []
+            for org in _holders(state, params.holders):
+                found = [a for a in state.attestations if a.statement == params.statement and a.organisation == org]
+                if found:
+                    evidence.append(found[-1].position)
+                else:
+                    missing.append(org)
+            if missing:
+                text = ", ".join(missing)
+                return _unmet(
+                    f"以下机构未声明“{params.statement}”：{text}",
+                    f"not attested ({params.statement}) by: {text}",
+                    *evidence,
+                )
+            return _met(*evidence)
+        case p.Fields():
+            if not applies(state, params.when_field, params.when_value):
+                return _met(not_applicable="yes")
+            section = state.section(params.section)
+            absent = [f for f in params.required if not _filled(section.get(f))]
+            bad = [
+                f"{f}={section.get(f)}"
+                for f, values in params.forbidden.items()
+                if section.get(f) in values
+                or (isinstance(section.get(f), list) and set(section.get(f) or []) & set(values))  # type: ignore[arg-type]
+            ]
+            if params.app_types and state.app_type not in params.app_types:
+                bad.append(f"app_type={state.app_type} ({' / '.join(params.app_types)})")
+            if absent or bad:
+                zh = "；".join(
+                    x for x in (absent and f"未填写：{', '.join(absent)}", bad and f"不允许：{', '.join(bad)}") if x
+                )
+                en = "; ".join(
+                    x
+                    for x in (
+                        absent and f"not declared: {', '.join(absent)}",
+                        bad and f"not allowed: {', '.join(bad)}",
+                    )
+                    if x
+                )
+                return _unmet(zh, en)
+            return _met()
+        case p.Caps():
+            problems: list[str] = []
+            for field, cap in params.maximum.items():
+                value = _declared(state, field)
+                if not isinstance(value, int) or isinstance(value, bool):
+                    problems.append(f"{field} (undeclared)")
+                elif value > cap:
+                    problems.append(f"{field} {value} > {cap}")
+            for field, floor in params.minimum.items():
+                value = _declared(state, field)
+                if not isinstance(value, int) or isinstance(value, bool):
+                    problems.append(f"{field} (undeclared)")
+                elif value < floor:
+                    problems.append(f"{field} {value} < {floor}")
+            if problems:
+                text = ", ".join(problems)
+                return _unmet(f"边界不符：{text}", f"boundaries not within limits: {text}")
+            return _met()
+        case p.LicensedLead():
+            docs = [d for d in state.documents if d.kind == params.document_kind and d.holder == state.organisation]
+            if state.lead_kind not in ("licensed_institution", "operator") or not state.lead_licence_no:
+                return _unmet(
+                    "牵头申请机构须持有金融牌照；科技公司只能与持牌机构联合申请",
+                    "the lead applicant must hold a financial licence; a technology company may only"
+                    " co-apply with a licensed institution",
+                )
+            if not docs:
+                return _unmet("缺少金融牌照文件", f"missing the lead's licence document ({params.document_kind})")
+            return _met(docs[-1].position)
+        case p.Notice():
+            if not applies(state, params.when_field, params.when_value):
+                return _met(not_applicable="yes")
+            if state.notice_starts is None or state.notice_ends is None:
+                return _unmet("尚未公示", "no public notice held yet")
+            evidence = [state.notice_position or 0]
+            if state.notice_closed_on is None:
+                return _unmet("公示期尚未结束", "the public notice has not closed", *evidence)
+            try:
+                held = _notice_length(state, ref, params.unit)
+            except CalendarNotCovered as e:
+                return _unmet(e.message_zh, e.message_en, *evidence)
+            if held < params.days:
+                return _unmet(
+                    f"公示期不足 {params.days} 天（实际 {held} 天）",
+                    f"notice held {held} {params.unit} days, {params.days} required",
+                    *evidence,
+                )
+            open_ids = [o.objection_id for o in state.open_objections]
+            evidence += [o.position for o in state.objections] + [
+                o.disposed_position for o in state.objections if o.disposed_position
+            ]
+            if open_ids:
+                text = ", ".join(open_ids)
+                return _unmet(f"异议未处理：{text}", f"objections not disposed: {text}", *evidence)
+            return _met(*evidence, days_held=held)
+        case p.PeriodMax():
+            start = parse_date(_declared(state, params.start_field))
+            end = parse_date(_declared(state, params.end_field))
+            if start is None or end is None:
+                return _unmet("未声明起止日期", f"{params.start_field} and {params.end_field} not declared")
+            if end <= start or end > months_later(start, params.months):
+                return _unmet(
+                    f"起止日期须在 {params.months} 个月以内且结束晚于开始",
+                    f"start and end must be at most {params.months} months apart, end after start",
+                )
+            return _met(start=start.isoformat(), end=end.isoformat(), max_months=params.months)
+        case p.PilotArea():
+            code = _declared(state, params.field)
+            on = _reference_day(state, today)
+            if not isinstance(code, str) or not ref.is_pilot_area(code, on):
+                return _unmet(
+                    f"{code} 在 {on} 不是数字人民币试点地区",
+                    f"{code} is not an approved e-CNY pilot area on {on}",
+                )
+            return _met()
+        case p.Operator():
+            on = _reference_day(state, today)
+            named = _declared(state, params.field)
+            candidates = [state.organisation] + ([named] if isinstance(named, str) else [])
+            if not any(ref.is_operator(c, on) for c in candidates):
+                return _unmet(
+                    "牵头机构不是指定运营机构，也未指明所接入的运营机构",
+                    "the lead is not a designated operator and names no designated operator it connects through",
+                )
+            return _met()
+        case p.AllowedValues():
+            value = state.section(params.section).get(params.field)
+            values = value if isinstance(value, list) else [value] if _filled(value) else []
+            wrong = [str(v) for v in values if v not in params.allowed]
+            if not values or wrong:
+                text = ", ".join(wrong) or "(none)"
+                return _unmet(f"{params.field} 不在允许范围：{text}", f"{params.field} not in the allowed list: {text}")
+            return _met()
+        case p.WalletTiers():
+            tier = _declared(state, params.tier_field)
+            limits = ref.tier_limits(tier) if isinstance(tier, int) else None
+            if limits is None:
+                return _unmet("未声明有效的钱包等级", f"no valid wallet tier declared ({params.tier_field})")
+            over = []
+            for field, limit in limits.items():
+                declared = _declared(state, field)
+                if not isinstance(declared, int) or declared > limit:
+                    over.append(f"{field} {declared} > {limit}")
+            if over:
+                text = ", ".join(over)
+                return _unmet(f"钱包限额超出等级上限：{text}", f"wallet caps above the tier limits: {text}")
+            return _met()
+        case p.EffectiveFrom():
+            if not applies(state, params.when_field, params.when_value):
+                return _met(not_applicable="yes")
+            on = _reference_day(state, today)
+            if on < params.date:
+                return _unmet(f"{params.date} 起方可适用", f"applies only from {params.date}")
+            return _met()
+        case p.NoOpenObjection():
+            open_ids = [o.objection_id for o in state.objections if o.status in ("open", "upheld")]
+            disputes = _open_facts(state, *FACTS_READ[p.NoOpenObjection])
+            if open_ids or disputes:
+                text = ", ".join(open_ids + ["ownership_dispute"] * bool(disputes))
+                return _unmet(f"存在未解决的异议或权属争议：{text}", f"open objection or ownership dispute: {text}")
+            return _met()
+        case _:
+            return _unmet("规则不适用于准入", f"{type(params).__name__} is not an admission check")
+
+
+def _notice_length(state: ProjectState, ref: ReferenceView, unit: str) -> int:
+    assert state.notice_starts is not None
+    end = min(state.notice_ends or state.notice_starts, state.notice_closed_on or state.notice_starts)
+    if unit == "working":
+        return ref.working_days_between(state.notice_starts, end)
+    return (end - state.notice_starts).days
+
+
+def _fields_by_name(state: ProjectState) -> dict[str, list[tuple[str, int]]]:
+    """The positions of the edits that last set each declared field, by the field's name: its
+    sections and positions (the keys of ``field_positions`` are ``section.field``)."""
+    by_name: dict[str, list[tuple[str, int]]] = {}
+    for key, position in state.field_positions.items():
+        section, _, name = key.partition(".")
+        by_name.setdefault(name, []).append((section, position))
+    return by_name
+
+
+#: The field names each rule's parameters name, by the parameters' id (an entry holds its
+#: parameters, so the id stays theirs); programs are few and their rules immutable.
+_NAMED: dict[int, tuple[p.Params, frozenset[str]]] = {}
+
+
+def _named_fields(params: p.Params) -> frozenset[str]:
+    """Every name the parameters give: a field, a list of fields, or the keys of a mapping of
+    limits (the strings among their values, that is; the names of no field match nothing)."""
+    found = _NAMED.get(id(params))
+    if found is not None and found[0] is params:
+        return found[1]
+    names: set[str] = set()
+    for value in msgspec.structs.asdict(params).values():
+        if isinstance(value, str):
+            names.add(value)
+        elif isinstance(value, list | tuple):
+            names.update(v for v in value if isinstance(v, str))
+        elif isinstance(value, dict):
+            names.update(k for k in value if isinstance(k, str))
+    if len(_NAMED) >= 4096:
+        _NAMED.clear()
+    named = frozenset(names)
+    _NAMED[id(params)] = (params, named)
+    return named
+
+
+def _field_evidence(fields: dict[str, list[tuple[str, int]]], params: p.Params) -> tuple[int, ...]:
+    """The positions of the edits that set the declared fields a rule reads (``fields``, from
+    :func:`_fields_by_name`): every field its parameters name, in the rule's own section when it
+    names one."""
+    only = getattr(params, "section", None)
+    return tuple(
+        position
+        for name in _named_fields(params)
+        for section, position in fields.get(name, ())
+        if only is None or section == only
+    )
+
+
+def admission_checklist(
+    state: ProjectState, program: p.ProgramDefinition, ref: ReferenceView, today: dt.date
+) -> list[RuleStatus]:
+    """Each admission condition of the program: met, unmet, or waived (with who and why)."""
+    waivers = {w.condition_id: w for w in state.waivers}
+    fields = _fields_by_name(state)
+    out = []
+    for rule in program.admission:
+        outcome = _check_admission(rule.params, state, ref, today)
+        declared = _field_evidence(fields, rule.params)
+        if declared:
+            evidence = tuple(sorted({*outcome.evidence, *declared}))
+            outcome = msgspec.structs.replace(outcome, evidence=evidence)
+        waiver = waivers.get(rule.id)
+        if outcome.status != "met" and waiver is not None:
+            out.append(
+                RuleStatus(
+                    id=rule.id,
+                    label_zh=rule.label_zh,
+                    label_en=rule.label_en,
+                    kind=rule.kind,
+                    status="waived",
+                    evidence=(*outcome.evidence, waiver.position),
+                    missing_zh=outcome.missing_zh,
+                    missing_en=outcome.missing_en,
+                    waived_by=waiver.by,
+                    waiver_reason=waiver.reason,
+                )
+            )
+            continue
+        out.append(
+            RuleStatus(
+                id=rule.id,
+                label_zh=rule.label_zh,
+                label_en=rule.label_en,
+                kind=rule.kind,
+                status=outcome.status,
+                evidence=outcome.evidence,
+                progress=outcome.progress,
+                missing_zh=outcome.missing_zh,
+                missing_en=outcome.missing_en,
+            )
+        )
+    return out
+
+
+def unmet_conditions(checklist: list[RuleStatus]) -> list[RuleStatus]:
+    return [c for c in checklist if c.status == "unmet"]

@@ -1,0 +1,69 @@
+"""The outside facts the rules read: which facts a program's rules know, open disputes and
+pledges, designations withdrawn."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from projections.project import ProjectState
+from projections.rules.declared import _declared
+from projections.rules.outcome import ReferenceView
+from schemas import programs as p
+
+
+def _open_facts(state: ProjectState, trigger: str, resolving: str) -> list[int]:
+    opened = [f for f in state.facts if f.trigger == trigger]
+    resolved = [f for f in state.facts if f.trigger == resolving]
+    return [f.position for f in opened] if len(opened) > len(resolved) else []
+
+
+#: The external facts a kind of rule reads, besides the triggers an ``external_event`` rule lists
+#: (the rules below read them from here: an opened fact, then the one that resolves it).
+FACTS_READ: dict[type[p.Params], tuple[str, ...]] = {
+    p.NoOpenObjection: ("ownership_dispute", "ownership_dispute_resolved"),
+    p.Dormancy: ("trade_made",),
+    p.ValuationAge: ("pledge_registered", "pledge_released"),
+}
+
+
+def known_facts(program: p.ProgramDefinition) -> tuple[str, ...]:
+    """The external facts the program's rules read, in the order its rules name them: a fact
+    of another name would be recorded and change nothing (a misspelt ``pilot_area_withdrawn``
+    would leave a forced exit undone)."""
+    names: list[str] = []
+    for rule in (*program.admission, *program.exit):
+        if isinstance(rule.params, p.ExternalEvent):
+            names.extend(rule.params.triggers)
+        names.extend(FACTS_READ.get(type(rule.params), ()))
+    return tuple(dict.fromkeys(names))
+
+
+def designations_withdrawn(
+    state: ProjectState, program: p.ProgramDefinition, ref: ReferenceView, today: dt.date
+) -> list[tuple[str, str]]:
+    """The designations the project was admitted on (its pilot area, its designated operator:
+    the ``pilot_area`` and ``operator`` conditions it met, not waived) that the reference data
+    does not hold ``today``: (the fact that records it, what was withdrawn). A record withdrawn,
+    withdrawn with an earlier date (a correction) or removed is withdrawn alike; a condition
+    waived was never a designation to lose."""
+    waived = {w.condition_id for w in state.waivers}
+    out: list[tuple[str, str]] = []
+    for rule in program.admission:
+        if rule.id in waived:
+            continue
+        match rule.params:
+            case p.PilotArea(field=field):
+                code = _declared(state, field)
+                if isinstance(code, str) and not ref.is_pilot_area(code, today):
+                    out.append(("pilot_area_withdrawn", code))
+            case p.Operator(field=field):
+                named = _declared(state, field)
+                candidates = [state.organisation, *([named] if isinstance(named, str) else [])]
+                if not any(ref.is_operator(code, today) for code in candidates):
+                    out.append(("operator_withdrawn", ", ".join(candidates)))
+    return out
+
+
+def pledge_outstanding(state: ProjectState) -> bool:
+    """Whether a pledge registered has not been released, or the product was declared pledged."""
+    return bool(_open_facts(state, *FACTS_READ[p.ValuationAge])) or _declared(state, "pledged") is True

@@ -1,0 +1,36 @@
+"""Pure date helpers the rules and the deciders compute with: a declared date read, months added.
+
+They sit beside the calendar (``schemas.reference``, whose holidays count working days) so that
+a command's path reads downward: the deciders and the rules both come here, never to each other
+for a date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from schemas.events import Value
+
+
+def months_later(day: dt.date, months: int) -> dt.date:
+    """``day`` plus ``months`` calendar months, never past ``date.max`` (the deciders bound the
+    dates a command may carry; this keeps a replay of older history from overflowing)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    if year > dt.MAXYEAR:
+        return dt.date.max
+    for candidate_day in range(day.day, 0, -1):
+        try:
+            return dt.date(year, month, candidate_day)
+        except ValueError:
+            continue
+    raise ValueError("unreachable")
+
+
+def parse_date(value: Value) -> dt.date | None:
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
