@@ -19,6 +19,7 @@ import msgspec
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
 from events.errors import StoreError
 from events.export import LineRefused, export_lines
@@ -30,9 +31,10 @@ from projections.views import project_view
 from sandbox.config import DB_ENV, DEFAULT_TICK_SECONDS, TICK_ENV, Refused, default_db_path, default_tick_seconds
 from sandbox.registry import init_registry, open_store
 from sandbox.service import Registry
-from sandbox.tokens import ROLES, TokenError, Tokens
+from sandbox.tokens import ROLES, AlreadyExpired, TokenError, Tokens
 from schemas.errors import DomainError
 from schemas.lifecycle import State
+from schemas.text import visible
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,7 +60,8 @@ class Failure(click.ClickException):
     exit_code = EXIT_UNUSABLE
 
     def __init__(self, message: str, message_zh: str | None = None) -> None:
-        super().__init__(message if message_zh is None else f"{message} / {message_zh}")
+        line = message if message_zh is None else f"{message} / {message_zh}"
+        super().__init__(visible(line, one_line=True))  # (it may quote a title or an argument)
 
     @classmethod
     def of(cls, refusal: Refused) -> Failure:
@@ -101,6 +104,18 @@ def registry_at(db: Path | None, *, clock: Callable[[], dt.datetime] | None = No
         registry = Registry(store, clock=clock or utc_now, read_models=models)
         models.catch_up()
         yield registry
+
+
+class Shown(Table):
+    """A table whose title and cells are shown as they are: every character a terminal would act
+    on written as an escape (:func:`schemas.text.visible`), and nothing read as rich's markup (a
+    title ``[red]x`` is those six characters)."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__(title=Text(visible(title, one_line=True)))
+
+    def add_row(self, *cells: Any, **options: Any) -> None:
+        super().add_row(*(Text(visible(str(c))) for c in cells), **options)
 
 
 def out() -> Console:
@@ -236,7 +251,7 @@ def bilingual(error: click.UsageError) -> click.UsageError:
     message = error.format_message()
     if not isinstance(error, BadValue):  # (click's own words: a value typed in Chinese is still English)
         message = f"{' '.join(message.split())} / {usage_zh(message)}"  # (one line: click lists choices one a line)
-    return BilingualUsageError(message, ctx=error.ctx)
+    return BilingualUsageError(visible(message, one_line=True), ctx=error.ctx)  # (it may quote an argument)
 
 
 class BilingualGroup(click.Group):
@@ -388,7 +403,7 @@ def demo(db: Path | None, projects: int, seed: int, tokens: bool) -> None:
             result = build_demo(path, projects=projects, seed=seed, progress=advance)
         except DemoRefused as e:
             raise Failure.of(e) from e
-    table = Table(title=f"{path}: {result.head} events up to {result.until}")
+    table = Shown(f"{path}: {result.head} events up to {result.until}")
     table.add_column("project")
     table.add_column("story")
     for label, pid in result.stories.items():
@@ -436,7 +451,8 @@ def rebuild(db: Path | None) -> None:
     click.echo(f"rebuilt read models from {total} events")
     for f in failures:
         what = "the event was skipped" if f.stage == "fold" else "the project's rows are stale"
-        click.echo(f"position {f.position} ({f.type}, project {f.project_id}): {f.error}; {what}", err=True)
+        line = f"position {f.position} ({f.type}, project {f.project_id}): {f.error}; {what}"
+        click.echo(visible(line, one_line=True), err=True)
     if failures:
         count = len(failures)
         raise CheckFailed(f"read-model failures: {count} (listed above)", f"读模型失败 {count} 处（见上）")
@@ -507,7 +523,7 @@ def programs(db: Path | None, as_json: bool) -> None:
         return
     console = out()
     for d in definitions:
-        table = Table(title=f"{d.name_zh} / {d.name_en} — {d.ref} (from {d.effective_from})")
+        table = Shown(f"{d.name_zh} / {d.name_en} — {d.ref} (from {d.effective_from})")
         for column in ("", "id", "中文", "English", "kind"):
             table.add_column(column, overflow="fold")
         for label, rules in (("admission", d.admission), ("exit", d.exit)):
@@ -579,7 +595,7 @@ def projects(
     if as_json:
         emit_json(items)
         return
-    table = Table(title=f"{len(items)} projects")
+    table = Shown(f"{len(items)} projects")
     for column in ("id", "title", "program", "state", "applicant", "region"):
         table.add_column(column, overflow="fold")
     for i in items:
@@ -612,12 +628,11 @@ def show(db: Path | None, project: str, as_of: str | None, position: int | None,
         emit_json(value)
         return
     console = out()
-    console.print(f"[bold]{view.title}[/bold]  {view.id}  {view.program_ref}")
-    console.print(
-        f"{view.state_zh} / {view.state_en}   applicant {view.applicant}   as of position {view.as_of_position}"
-    )
+    console.print(Text.assemble((visible(view.title, one_line=True), "bold"), f"  {view.id}  {view.program_ref}"))
+    line = f"{view.state_zh} / {view.state_en}   applicant {view.applicant}   as of position {view.as_of_position}"
+    console.print(Text(visible(line, one_line=True)))
     for title, statuses in (("admission 准入条件", view.admission), ("exit 退出标准", view.exit)):
-        table = Table(title=title)
+        table = Shown(title)
         for column in ("id", "status", "中文", "English", "progress / missing", "evidence"):
             table.add_column(column, overflow="fold")
         for s in statuses:
@@ -658,7 +673,7 @@ def history(db: Path | None, project: str, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    table = Table(title=f"project {project}: {len(rows)} events")
+    table = Shown(f"project {project}: {len(rows)} events")
     for column in ("pos", "occurred", "recorded", "event", "actor (role)", "reason"):
         table.add_column(column, overflow="fold")
     for r in rows:
@@ -693,6 +708,8 @@ def token_create(db: Path | None, role: str, name: str, org: str | None, expires
         try:
             expires_at = parse_time(expires, "--expires")
             secret, _ = Tokens(store.db).create(name=name, role=role, organisation=org, expires_at=expires_at)
+        except AlreadyExpired as e:
+            raise BadValue("--expires", str(e), e.message_zh) from e
         except TokenError as e:
             raise CheckFailed.of(e) from e
     click.echo(secret)
@@ -717,7 +734,7 @@ def token_list(db: Path | None) -> None:
     """
     with opened(db) as store:
         rows = Tokens(store.db).list()
-    table = Table(title=f"{len(rows)} tokens")
+    table = Shown(f"{len(rows)} tokens")
     for column in ("id", "name", "role", "organisation", "created", "expires", "revoked"):
         table.add_column(column, overflow="fold")
     for t in rows:
@@ -736,7 +753,7 @@ def token_revoke(db: Path | None, name_or_id: str) -> None:
     with opened(db) as store:
         if not Tokens(store.db).revoke(name_or_id):
             raise CheckFailed(f"no live token named {name_or_id}", f"没有名为 {name_or_id} 的有效令牌")
-    click.echo(f"revoked {name_or_id}")
+    click.echo(f"revoked {visible(name_or_id, one_line=True)}")
 
 
 @main.command()

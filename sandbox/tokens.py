@@ -46,6 +46,10 @@ class TokenInfo:
         return Actor(id=self.name, role=self.role, organisation=self.organisation)
 
 
+class AlreadyExpired(TokenError):
+    """An expiry that is not in the future: the token would be dead when issued."""
+
+
 def _name_taken(name: str) -> TokenError:
     return TokenError(f"a token named {name!r} already exists", f"名为 {name!r} 的令牌已存在")
 
@@ -127,6 +131,12 @@ class Tokens:
             )
         if not name.strip():
             raise TokenError("a token needs a name", "令牌须有名称")
+        issued = now or self.clock()
+        if expires_at is not None and expires_at <= issued:
+            raise AlreadyExpired(
+                f"the expiry {_iso(expires_at)} is not after now ({_iso(issued)}): the token would never work",
+                f"到期时间 {_iso(expires_at)} 不晚于现在（{_iso(issued)}）：该令牌将无法使用",
+            )
         if self._fetch("SELECT 1 FROM api_tokens WHERE name = ? AND revoked_at IS NULL", (name,)):
             raise _name_taken(name)
         secret = PREFIX + secrets.token_urlsafe(32)
@@ -135,7 +145,7 @@ class Tokens:
             name=name,
             role=role,
             organisation=organisation,
-            created_at=_iso(now or self.clock()),
+            created_at=_iso(issued),
             expires_at=_iso(expires_at) if expires_at else None,
             revoked_at=None,
         )

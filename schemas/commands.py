@@ -16,11 +16,30 @@ from typing import Annotated, Any, ClassVar, Literal
 import msgspec
 
 from schemas.base import Sha256
-from schemas.events import Decision, PartnerRole, Section, Severity, Value
+from schemas.events import Decision, PartnerRole, Section, Severity
 from schemas.programs import ProgramDefinition
+from schemas.text import FREE_TEXT_PATTERN, FreeText, NameText, text_fault
+from schemas.validation import key_path
 
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+#: Free text a person writes (no control characters: see ``schemas.text``).
+Text = Annotated[FreeText, msgspec.Meta(min_length=1, max_length=4000)]
+OptionalText = Annotated[FreeText, msgspec.Meta(max_length=4000)]
+#: A title or a name, shown on one line by the public register: no bidirectional overrides either.
+Name = Annotated[NameText, msgspec.Meta(min_length=1, max_length=200)]
+#: A declared value of a draft's section, as a command carries it. Its text is free text, which
+#: :class:`EditDraft` checks itself (msgspec 0.22 corrupts memory on a long pattern in a union
+#: with a list).
+DeclaredValue = str | int | bool | list[str] | None
+#: Its JSON Schema, as the check reads it (msgspec's own has no pattern for it).
+DECLARED_VALUE_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "pattern": FREE_TEXT_PATTERN},
+        {"type": "integer"},
+        {"type": "boolean"},
+        {"type": "array", "items": {"type": "string", "pattern": FREE_TEXT_PATTERN}},
+        {"type": "null"},
+    ]
+}
 Ident = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,79}$")]
 #: The largest whole number a JSON client reads exactly (a JavaScript number: 2**53 - 1). Counts
 #: and amounts beyond it would reach a regulator's dashboard changed, so they are refused.
@@ -41,7 +60,7 @@ class Command(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     ``report_metrics``): the last segment of its HTTP route and its key in the role table."""
 
     action: ClassVar[str] = ""
-    reason: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
+    reason: OptionalText | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -63,7 +82,13 @@ class CreateDraft(Command, frozen=True, kw_only=True):
 
 class EditDraft(Command, frozen=True, kw_only=True):
     section: Section
-    fields: dict[Ident, Value]
+    fields: dict[Ident, DeclaredValue]
+
+    def __post_init__(self) -> None:
+        for key, value in self.fields.items():
+            fault = text_fault(value)
+            if fault is not None:  # (msgspec adds nothing to the path of the command itself)
+                raise ValueError(f"{fault} - at `$.{key_path('fields', key)}`")
 
 
 class AddPartner(Command, frozen=True, kw_only=True):
@@ -88,7 +113,7 @@ class AttachDocument(Command, frozen=True, kw_only=True):
 class Attest(Command, frozen=True, kw_only=True):
     statement: Ident
     organisation: Ident | None = None
-    text: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+    text: OptionalText = ""
 
 
 class Submit(Command, frozen=True, kw_only=True):
@@ -127,7 +152,7 @@ class FileAssessment(Command, frozen=True, kw_only=True):
 
 
 class OpenPublicNotice(Command, frozen=True, kw_only=True):
-    channel: Annotated[str, msgspec.Meta(max_length=400)] = ""
+    channel: Annotated[FreeText, msgspec.Meta(max_length=400)] = ""
     starts_on: dt.date | None = None
 
 
@@ -182,7 +207,7 @@ class ReportIncident(Command, frozen=True, kw_only=True):
     kind: Ident
     occurred_on: dt.date
     consumer_loss_yuan: Count = 0
-    description: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+    description: OptionalText = ""
 
 
 class RemediateIncident(Command, frozen=True, kw_only=True):
@@ -241,7 +266,7 @@ class ConfirmExit(Command, frozen=True, kw_only=True):
 class RecordExternalFact(Command, frozen=True, kw_only=True):
     trigger: Ident
     on: dt.date
-    detail: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+    detail: OptionalText = ""
 
 
 # -- programs and reference data -------------------------------------------------------------

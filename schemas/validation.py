@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from schemas.errors import DomainError
+from schemas.text import PATTERN_RULES
 
 #: The most violations an answer lists (a file of 300 bad records is not 1,200 lines of errors).
 MAX_ERRORS = 100
@@ -135,6 +136,8 @@ _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = tup
             lambda m: f"{m[1]} 年：调休工作日 {m[2]} 不是周六或周日",
         ),
         (r"^duplicate (.+): (.+)$", lambda m: f"重复的{_DUPLICATES.get(m[1], m[1])}：{m[2]}"),
+        # the free-text rules (schemas.text)
+        *((f"^{re.escape(en)}$", lambda m, zh=zh: zh) for en, zh in PATTERN_RULES.values()),
         # the API's own words (litestar's, for an absent parameter)
         (r"^is required$", lambda m: "必须提供"),
     )
@@ -144,6 +147,13 @@ _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = tup
 def _invalid_value_zh(m: re.Match[str]) -> str:
     listed = f"；须为以下之一：{_values_zh(m[2])}" if m[2] else ""
     return f"取值 {m[1]} 无效{listed}"
+
+
+#: msgspec's words for a text that breaks a pattern of ``schemas.text`` (which quote the pattern)
+#: -> the rule in plain English.
+_PLAIN: dict[str, str] = {
+    f"Expected `str` matching regex {pattern!r}": en for pattern, (en, _) in PATTERN_RULES.items()
+}
 
 
 def rule_zh(rule: str) -> str:
@@ -194,6 +204,7 @@ def violation(field: str, rule: str, source: str = "body") -> Violation:
         elif rest:
             field += rest
     rule = rule.strip()
+    rule = _PLAIN.get(rule, rule)
     return Violation(field=field, rule=rule, rule_zh=rule_zh(rule), source=source)
 
 

@@ -74,6 +74,7 @@ def refine(document: dict[str, Any]) -> dict[str, Any]:
         if id(document) in _refined:
             return document
         _, components = msgspec.json.schema_components(DOCUMENTED, ref_template=REF)
+        components["EditDraft"]["properties"]["fields"]["additionalProperties"] = c.DECLARED_VALUE_SCHEMA
         document.setdefault("components", {}).setdefault("schemas", {}).update(components)
         for parameter in _parameters(document):
             if not parameter.get("required") and "schema" in parameter:
