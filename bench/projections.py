@@ -20,6 +20,10 @@ Figures, one line each (``NAME: VALUE unit ratio=R``), then an indented detail l
   stored states compressed) against the same rebuild without it, on copies of the same log: the seconds
   it saves; ratio = time without it / time with it (below 1, the piece costs more than it saves).
   The detail line gives CPU time, file size and peak RSS of both.
+- ``register_search_<n>``: a page of the public register searched for a word of ``n``
+  characters (5: the trigram index; 2: ``LIKE``; 4: two two-character words and a state), in
+  ms; ratio = the same page unsearched / searched (best of many). No goal: it shows what the
+  search costs over reading a page.
 - ``as_of_<k>``: ``project_view`` of the long project as of its last event (replaying its ``k``
   events, evaluating its checklist and exit criteria): latency in ms; ratio = raw latency of
   reading and decoding its ``k`` rows / ours (best of many). Goal >= 0.5.
@@ -362,6 +366,54 @@ def bench_pieces(log: Log, repeat: int) -> list[Figure]:
     return figures
 
 
+#: Register searches timed: a word for the trigram index, a two-character word (``LIKE``), and
+#: both with a filter.
+SEARCHES: tuple[tuple[str, dict[str, str]], ...] = (
+    ("数字人民币", {}),
+    ("福州", {}),
+    ("福州 银行", {"state": "TESTING"}),
+)
+
+
+def bench_register_search(log: Log, runs: int) -> list[Figure]:
+    """A page of the register searched (``ReadModels.register(q=...)``) against the same page
+    unsearched, on the read models the rebuild left in the log's file: ratio = unsearched /
+    searched latency (best of ``runs``)."""
+    store = open_store(log.path)
+    try:
+        models = ReadModels(store)
+        [(projects,)] = store.connection.execute("SELECT count(*) FROM rm_projects").fetchall()
+        [(public,)] = store.connection.execute("SELECT count(*) FROM rm_register").fetchall()
+
+        def best(**kw: Any) -> tuple[float, int]:
+            times = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                total, _ = models.register(limit=50, **kw)
+                times.append(time.perf_counter() - started)
+            return min(times), total
+
+        figures = []
+        for q, filters in SEARCHES:
+            plain, _ = best()
+            searched, total = best(q=q, **filters)
+            figures.append(
+                Figure(
+                    f"register_search_{len(q.replace(' ', ''))}",
+                    searched * 1000,
+                    "ms",
+                    plain / searched,
+                    None,
+                    f"the register searched for {q!r}{' with ' + str(filters) if filters else ''}: {total} of"
+                    f" {public} public entries ({projects} projects), best {searched * 1000:.2f} ms; the same page"
+                    f" unsearched best {plain * 1000:.2f} ms, over {runs} runs",
+                )
+            )
+        return figures
+    finally:
+        store.close()
+
+
 def bench_as_of(log: Log, runs: int) -> Figure:
     store = open_store(log.path)
     catalog = Catalog(store)
@@ -464,6 +516,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 figure.print()
                 figures.append(figure)
             if index == 0:
+                for figure in bench_register_search(log, 5 if args.quick else 50):
+                    figure.print()
+                    figures.append(figure)
                 for figure in bench_pieces(log, args.repeat):
                     figure.print()
                     figures.append(figure)

@@ -82,13 +82,9 @@ def registration_code(state: ProjectState) -> str | None:
     return f"DA-{state.admitted_on.year}-{state.project_id[:8].upper()}"
 
 
-def register_entry(state: ProjectState) -> RegisterEntry | None:
-    """The public entry of a project that reached public notice, else None."""
-    if state.notice_starts is None:
-        return None
-    zh, en = STATE_LABELS[state.state]
-    outcome = state.state if state.state in TERMINAL else None
-    applicants = (
+def public_applicants(state: ProjectState) -> tuple[PublicApplicant, ...]:
+    """The lead and the partners still in the project, as the register names them."""
+    return (
         PublicApplicant(
             organisation=state.organisation, name=state.lead_name, role="lead", licence_no=state.lead_licence_no
         ),
@@ -98,6 +94,15 @@ def register_entry(state: ProjectState) -> RegisterEntry | None:
             if not p.withdrawn
         ),
     )
+
+
+def register_entry(state: ProjectState) -> RegisterEntry | None:
+    """The public entry of a project that reached public notice, else None."""
+    if state.notice_starts is None:
+        return None
+    zh, en = STATE_LABELS[state.state]
+    outcome = state.state if state.state in TERMINAL else None
+    applicants = public_applicants(state)
     objections = state.objections
     return RegisterEntry(
         id=state.project_id,

@@ -554,6 +554,12 @@ def _rule(rule: Any) -> dict[str, Any]:
 )
 @click.option("--applicant", default=None, help="Only projects of this organisation, as lead or partner.")
 @click.option("--region", default=None, help="Only this region.")
+@click.option(
+    "--search",
+    default=None,
+    help="Only projects with every word of TEXT in their title or applicants (any part, Chinese or Latin).",
+    metavar="TEXT",
+)
 @click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 100000))
 def projects(
     db: Path | None,
@@ -562,11 +568,12 @@ def projects(
     state: str | None,
     applicant: str | None,
     region: str | None,
+    search: str | None,
     limit: int,
 ) -> None:
     """The projects, filtered: id, title, program, state, applicant.
 
-    Example: sandbox-registry projects --state TESTING --json
+    Example: sandbox-registry projects --search '福州 银行' --state TESTING --json
     """
     state = state.upper() if state else None
     with registry_at(db) as registry:
@@ -575,7 +582,7 @@ def projects(
             keys = ", ".join(registry.program_keys())
             raise Failure(f"no program {program!r}; the programs are {keys}", f"没有项目类别 {program!r}；现有：{keys}")
         _, rows = registry.read_models.projects(
-            program=program, state=state, applicant=applicant, region=region, limit=limit
+            program=program, state=state, applicant=applicant, region=region, search=search, limit=limit
         )
     items = [
         {

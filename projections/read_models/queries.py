@@ -18,6 +18,7 @@ import msgspec
 
 from events.sqlite import SQLiteEventStore
 from projections.read_models.rows import Failure, audit_entry
+from projections.read_models.search import search_clause, terms
 from schemas.lifecycle import State
 
 SORTABLE = (
@@ -89,6 +90,7 @@ class Queries:
         state: str | None = None,
         applicant: str | None = None,
         region: str | None = None,
+        search: str | None = None,
         submitted_from: dt.date | None = None,
         submitted_to: dt.date | None = None,
         sort: str = "id",
@@ -97,13 +99,9 @@ class Queries:
         offset: int = 0,
     ) -> tuple[int, list[dict[str, Any]]]:
         """Filter, sort and page the projects; returns (total matching, page). ``applicant``
-        matches the lead organisation or any partner still in the project."""
-        where: list[str] = []
-        params: list[Any] = []
-        for column, value in (("program_key", program), ("state", state), ("region", region)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
+        matches the lead organisation or any partner still in the project; ``search``, any part
+        of the title or the applicants (see :mod:`.search`)."""
+        where, params = _filters(program=program, state=state, region=region, search=search)
         if applicant is not None:
             where.append("(applicant = ? OR EXISTS (SELECT 1 FROM json_each(rm_projects.partners) WHERE value = ?))")
             params += [applicant, applicant]
@@ -127,9 +125,21 @@ class Queries:
             rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         return int(total), [_decode_json(r) for r in rows]
 
-    def register(self, *, program: str | None = None, limit: int = 50, offset: int = 0) -> tuple[int, list[Any]]:
-        """A page of the public register, by project id; returns (total, entries)."""
-        clause, params = (" WHERE program_key = ?", [program]) if program else ("", [])
+    def register(
+        self,
+        *,
+        q: str | None = None,
+        program: str | None = None,
+        state: str | None = None,
+        region: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[int, list[Any]]:
+        """A page of the public register, by project id, filtered by program, state and region
+        and searched by any part of a title or an applicant (``q``, see :mod:`.search`);
+        returns (total matching, entries)."""
+        where, params = _filters(program=program, state=state, region=region, search=q)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
         with self._reading(statements=2) as conn:
             total = conn.execute(f"SELECT count(*) FROM rm_register{clause}", params).fetchone()[0]
             rows = conn.execute(
@@ -162,6 +172,25 @@ class Queries:
             ).fetchall()
             events = self.store.read_positions([row[0] for row in rows])
         return [audit_entry(event, project, chain) for event, (_, project, chain) in zip(events, rows, strict=True)]
+
+
+def _filters(
+    *, program: str | None, state: str | None, region: str | None, search: str | None
+) -> tuple[list[str], list[Any]]:
+    """The conditions (and their parameters) the project list and the register share: columns
+    both tables have, and the search."""
+    where: list[str] = []
+    params: list[Any] = []
+    for column, value in (("program_key", program), ("state", state), ("region", region)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    found = terms(search)
+    if found:
+        clause, more = search_clause(found)
+        where.append(clause)
+        params += more
+    return where, params
 
 
 def _decode_json(row: dict[str, Any]) -> dict[str, Any]:

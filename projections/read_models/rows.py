@@ -14,7 +14,8 @@ import msgspec
 
 from events.model import RecordedEvent
 from projections.project import INITIAL, ProjectState, Recommendation
-from projections.public import queue_items
+from projections.public import public_applicants, queue_items
+from projections.read_models.search import applicants_text
 from schemas import events as ev
 from schemas.base import Event
 from schemas.lifecycle import STATE_LABELS
@@ -101,6 +102,11 @@ def queue_rows(state: ProjectState, program: ProgramDefinition | None) -> tuple[
     )
 
 
+def search_row(state: ProjectState) -> tuple[str, str, str]:
+    """A project's rm_search row: its id, its title, and its applicants as one text."""
+    return state.project_id, state.title, applicants_text(public_applicants(state))
+
+
 _CHAINED = (
     ev.DecisionApproved,
     ev.ProjectAdmitted,
@@ -163,11 +169,13 @@ def audit_entry(event: RecordedEvent[Event], project_id: str, recommendation: by
 
 class Derived(NamedTuple):
     """The rows last written for a project: its rm_projects row, its register entry (encoded;
-    None off the register), its queue rows, and the version of its stored state."""
+    None off the register), its queue rows, its rm_search row, and the version of its stored
+    state."""
 
     row: tuple[Any, ...]
     entry: bytes | None
     queue: tuple[tuple[Any, ...], ...]
+    search: tuple[str, str, str]
     stored: int
 
 

@@ -41,6 +41,7 @@ from projections.read_models.rows import (
     audit_values,
     project_row,
     queue_rows,
+    search_row,
 )
 from projections.read_models.schema import READER
 from projections.read_models.states import decode_state, encode_state, state_json
@@ -79,6 +80,8 @@ _PROJECT_UPDATE = (
 )
 _STATE_UPSERT = _upsert("rm_project_states", ("project_id", "position", "state"))
 _REGISTER_UPSERT = _upsert("rm_register", ("id", "entry", "program_key", "region", "state"))
+#: (an update fires the full-text index's trigger: written only when the searched text changes)
+_SEARCH_UPSERT = _upsert("rm_search", ("id", "title", "applicants"))
 _AUDIT_INSERT = "INSERT INTO rm_audit (position, project_id, recommendation) VALUES (?, ?, ?)"
 
 
@@ -258,6 +261,7 @@ class ReadModels(Queries):
         projects: list[tuple[Any, ...]] = []
         updated: list[tuple[Any, ...]] = []  # rows whose indexed columns stay as they were
         register: list[tuple[Any, ...]] = []
+        search: list[tuple[str, str, str]] = []
         queue: list[tuple[Any, ...]] = []
         requeued: list[tuple[str]] = []
         fresh: list[tuple[str]] = []
@@ -278,6 +282,7 @@ class ReadModels(Queries):
                     self.catalog.program(state.program_key, state.program_version) if state.program_version else None
                 )
                 items = queue_rows(state, program)
+                searched = search_row(state)
             except Exception as e:  # one project must not stop the reader
                 self._record(
                     conn,
@@ -300,13 +305,15 @@ class ReadModels(Queries):
                     projects.append(row)
             if encoded is not None and (before is None or before.entry != encoded):
                 register.append((project_id, encoded, state.program_key, state.region, state.state.value))
+            if before is None or before.search != searched:
+                search.append(searched)
             if before is None or before.queue != items:
                 requeued.append((project_id,))
                 queue.extend(items)
             if project_id in self._stale:  # its rows are current again
                 self._stale.discard(project_id)
                 fresh.append((project_id,))
-            written[project_id] = Derived(row, encoded, items, stored)
+            written[project_id] = Derived(row, encoded, items, searched, stored)
         if states:
             conn.executemany(_STATE_UPSERT, states)
         if projects:
@@ -315,6 +322,8 @@ class ReadModels(Queries):
             conn.executemany(_PROJECT_UPDATE, updated)
         if register:
             conn.executemany(_REGISTER_UPSERT, register)
+        if search:
+            conn.executemany(_SEARCH_UPSERT, search)
         if requeued and not self._empty:
             conn.executemany("DELETE FROM rm_queue WHERE project_id = ?", requeued)
         if queue:
@@ -424,8 +433,7 @@ class ReadModels(Queries):
         The cyclic garbage collector is paused meanwhile (see :mod:`.tuning`)."""
         with self.store.transaction() as db, self._lock:
             schema.drop_tables(db)
-            schema.ensure_tables(db)
-            db.conn.execute("DROP INDEX rm_audit_project")  # recreated once the rows are in
+            schema.ensure_tables(db, indexes=False)  # (the audit trail's index once the rows are in)
             self._cache.clear()
             self._failed, self._stale = set(), set()
             self._cached_upto = 0

@@ -32,6 +32,7 @@ from sandbox.api.problems import ApiProblem, BadInput, error_entry
 from sandbox.service import Registry, refuse_unless_readable
 from schemas.base import Event
 from schemas.commands import LARGEST, Actor
+from schemas.lifecycle import State
 from schemas.validation import MAX_ERRORS, Violation, leaves
 
 #: The largest position, offset or version a client may name: the largest whole number a JSON
@@ -63,6 +64,19 @@ Position = Annotated[int, QueryParameter(ge=0, le=MAX_INT, description="a global
 ZERO_MINIMUM: dict[str, object] = {"minimum": 0}
 OptionalPosition = Annotated[
     int | None, QueryParameter(ge=0, le=MAX_INT, schema_extra=ZERO_MINIMUM, description="a global position")
+]
+#: A lifecycle state to filter by, checked with ``one_of("state", ...)`` (any case).
+LifecycleState = Annotated[
+    str | None, QueryParameter(name="state", description=f"lifecycle state: {', '.join(s.value for s in State)}")
+]
+#: What the register is searched for (see projections.read_models.search).
+SearchText = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=200,
+        description="any part of a title or an applicant's name or organisation, Chinese or Latin; several words"
+        " separated by spaces must all match (e.g. 数字人民币, 福州 银行)",
+    ),
 ]
 AsOf = Annotated[
     dt.datetime | None,

@@ -9,12 +9,14 @@ from litestar.params import FromPath, FromQuery
 from events.sqlite import SQLiteEventStore
 from projections.public import RegisterEntry
 from projections.read_models import ReadModels
+from projections.read_models.search import register_matches, terms
 from projections.views import register_as_of, register_entry_as_of
 from sandbox.api import problems as p
 from sandbox.api.auth import PUBLIC_SECURITY
-from sandbox.api.common import AsOf, Limit, Offset, OptionalPosition, one_moment
+from sandbox.api.common import AsOf, LifecycleState, Limit, Offset, OptionalPosition, SearchText, one_moment, one_of
 from sandbox.api.models import RegisterPage
 from sandbox.service import Registry
+from schemas.lifecycle import State
 
 
 class RegisterController(Controller):
@@ -30,23 +32,32 @@ class RegisterController(Controller):
         registry: NamedDependency[Registry],
         store: NamedDependency[SQLiteEventStore],
         read_models: NamedDependency[ReadModels],
+        q: SearchText = None,
         program: FromQuery[str | None] = None,
+        lifecycle_state: LifecycleState = None,
+        region: FromQuery[str | None] = None,
         as_of: AsOf = None,
         position: OptionalPosition = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> RegisterPage:
-        """The public register (公示/公开): public fields only, no authentication; ``as_of`` (a
-        recorded time) or ``position`` (a global position) replays it as it stood then."""
+        """The public register (公示/公开): public fields only, no authentication; ``q`` finds
+        entries by any part of their title or applicants, ``program``, ``state`` and ``region``
+        filter them; ``as_of`` (a recorded time) or ``position`` (a global position) replays it
+        as it stood then."""
         at = one_moment(as_of, position)
+        state = one_of("state", lifecycle_state, (s.value for s in State))
         if at is not None or position is not None:
+            found = terms(q)
             entries = [
                 e
                 for e in register_as_of(store, position=position, at=at, now=registry.clock())
-                if not program or e.program_key == program
+                if register_matches(e, found, program=program or None, state=state, region=region)
             ]
             return RegisterPage(total=len(entries), limit=limit, offset=offset, items=entries[offset : offset + limit])
-        total, items = read_models.register(program=program, limit=limit, offset=offset)
+        total, items = read_models.register(
+            q=q, program=program or None, state=state, region=region, limit=limit, offset=offset
+        )
         return RegisterPage(
             total=total, limit=limit, offset=offset, items=[msgspec.convert(i, RegisterEntry) for i in items]
         )
