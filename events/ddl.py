@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from events.merkletable import STATEMENTS as TREE_STATEMENTS
+
 STORE_SCHEMA_VERSION = 1
 
 IMMUTABLE_MESSAGE = "events are immutable: {op} on {table} is refused; append a correcting event instead"
@@ -95,6 +97,7 @@ STATEMENTS: tuple[str, ...] = (
         "EXISTS (SELECT 1 FROM events WHERE event_id = NEW.event_id)",
         REPEATED_EVENT_ID_MESSAGE,
     ),
+    *TREE_STATEMENTS,
     _refuse_insert(
         "commands_insert_appends_only",
         "commands",

@@ -10,16 +10,24 @@ events' ``command_id``, so retried commands stay idempotent in the new database 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable
 
 from events.export import events_of
 from events.logrules import LogVerifier
+from events.merkletable import grow
 from events.sqlite import SQLiteEventStore
 
 _INSERT = (
     "INSERT INTO events (position, stream_id, version, type, schema_version, event_id, data, metadata,"
     " recorded_at, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
 )
+
+
+def _insert(conn: sqlite3.Connection, rows: list[tuple[object, ...]], before: int) -> None:
+    """Insert rows after the first ``before`` events, with the Merkle subtrees they complete."""
+    conn.executemany(_INSERT, rows)
+    grow(conn, before, [str(row[10]) for row in rows])
 
 
 class ImportRefused(ValueError):
@@ -71,12 +79,12 @@ def import_log(
                 spans[command_id][1] = event.position
             count += 1
             if len(rows) >= batch:
-                conn.executemany(_INSERT, rows)
+                _insert(conn, rows, count - len(rows))
                 if progress:
                     progress(len(rows))
                 rows.clear()
         if rows:
-            conn.executemany(_INSERT, rows)
+            _insert(conn, rows, count - len(rows))
             if progress:
                 progress(len(rows))
         last_recorded = {

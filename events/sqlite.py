@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Unpack
+from typing import Any, Literal, TypeVar, Unpack
 
 import msgspec
 import sqlite_utils
@@ -31,6 +31,8 @@ from events.errors import (
 )
 from events.hashchain import GENESIS_HASH, VerifyReport
 from events.logrules import LogVerifier
+from events.merkle import Subtrees
+from events.merkletable import SQLiteSubtrees, catch_up, grow, stored_size
 from events.model import (
     AppendResult,
     Head,
@@ -42,6 +44,7 @@ from events.store import BatchHandler, StreamCut, Unreadable
 from schemas.base import Event, EventMetadata, to_utc
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
+T = TypeVar("T")
 Clock = Callable[[], datetime]
 
 _COLUMNS = (
@@ -152,6 +155,7 @@ class SQLiteEventStore:
         self._conn = conn
         self._legacy_commands = False
         self.reload_command_records()
+        self._catch_up_tree()
         self._read_columns = _as_bytes(self._DECODE_COLUMNS) if utf8 else self._DECODE_COLUMNS
         self._verify_sql = _as_bytes(self._STORED_SQL) if utf8 else self._STORED_SQL
 
@@ -162,6 +166,19 @@ class SQLiteEventStore:
         every command there (see ``_recorded``), and the importer rebuilds them for events
         appended that way. Read when the store opens, and by the importer after it writes."""
         self._legacy_commands = bool(self._fetch("SELECT EXISTS (SELECT 1 FROM commands)")[0][0])
+
+    def _catch_up_tree(self) -> None:
+        """Store the Merkle subtrees of events the tree does not cover yet: once, for a database
+        written before the tree was kept (or loaded without it); two small reads otherwise."""
+        [(head,)] = self._fetch("SELECT coalesce(max(position), 0) FROM events")
+        with self._lock:
+            if stored_size(self._conn) // 16 >= head // 16:
+                return
+        with self.transaction():
+            catch_up(self._conn)
+
+    #: Stores the subtrees an append completes, in its transaction (see :mod:`events.merkletable`).
+    _grow_tree = staticmethod(grow)
 
     @staticmethod
     def _ensure_schema(conn: sqlite3.Connection) -> None:
@@ -254,6 +271,8 @@ class SQLiteEventStore:
                 if "events.event_id" not in str(e) or not (recorded := self._recorded(command_id)):
                     raise
                 return self._result_for(command_id, *recorded, duplicate=True)
+            if rows:
+                self._grow_tree(self._conn, position, [row[10] for row in rows])
         first, last = (position + 1, position + count) if count else (0, 0)
         return AppendResult(command_id, first, last, versions)
 
@@ -549,6 +568,48 @@ class SQLiteEventStore:
                 ),
             )
         return report
+
+    # -- the Merkle tree ------------------------------------------------------------------------
+
+    def read_tree(self, read: Callable[[Subtrees, int], T]) -> T:
+        """``read(subtrees, head position)`` in one read transaction: the tree's complete
+        subtrees never change, so any tree size up to that head is proved from them."""
+        with self._lock:
+            outer = self._conn.in_transaction
+            try:
+                if not outer:
+                    self._conn.execute("BEGIN")
+                [(head,)] = self._conn.execute("SELECT coalesce(max(position), 0) FROM events").fetchall()
+                return read(SQLiteSubtrees(self._conn), int(head))
+            except sqlite3.Error as e:
+                raise translate_error(e) from e
+            finally:
+                if not outer and self._conn.in_transaction:
+                    self._conn.execute("COMMIT")
+
+    def keep_checkpoint(self, note: str, key_id: str, signed_at: str, tree_size: int) -> bool:
+        """Keep a signed checkpoint unless the last one kept has the same size and key; whether
+        it was kept."""
+        with self.transaction():
+            last = self._conn.execute(
+                "SELECT tree_size, key_id FROM signed_checkpoints ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+            if last is not None and tuple(last) == (tree_size, key_id):
+                return False
+            self._conn.execute(
+                "INSERT INTO signed_checkpoints (tree_size, key_id, signed_at, note) VALUES (?, ?, ?, ?)",
+                (tree_size, key_id, signed_at, note),
+            )
+            return True
+
+    def checkpoints(self, *, limit: int = 100, before: int | None = None) -> list[tuple[int, int, str, str, str]]:
+        """Kept checkpoints, newest first: (id, tree size, key id, signed at, note)."""
+        rows = self._fetch(
+            "SELECT id, tree_size, key_id, signed_at, note FROM signed_checkpoints"
+            " WHERE id < coalesce(?, 9223372036854775807) ORDER BY id DESC LIMIT ?",
+            (before, limit),
+        )
+        return [tuple(r) for r in rows]
 
     # -- catch-up readers --------------------------------------------------------------------
 
