@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/projections.py
 	$(BIN)/python bench/http.py
+	$(BIN)/python bench/proofs.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

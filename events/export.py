@@ -8,7 +8,7 @@ rule documented in :mod:`events.hashchain` and the README.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 import msgspec
@@ -16,6 +16,7 @@ import msgspec
 from events.codec import canonical_json
 from events.hashchain import VerifyReport
 from events.logrules import LogVerifier, RuleBroken, line_body
+from events.merkle import EMPTY_ROOT, Accumulator, event_leaf
 from events.model import StoredEvent
 
 _line_encoder = msgspec.json.Encoder(order="sorted")
@@ -145,10 +146,22 @@ def events_of(lines: Iterable[bytes | str], verifier: LogVerifier) -> Iterator[t
 def verify_export(lines: Iterable[bytes | str]) -> VerifyReport:
     """Verify an export file's lines (as read, with their newlines) without any database: the
     framing, the chain and every rule, as ``verify`` checks a database."""
+    return verify_export_roots(lines, ())[0]
+
+
+def verify_export_roots(
+    lines: Iterable[bytes | str], sizes: Collection[int]
+) -> tuple[VerifyReport, dict[int, bytes]]:
+    """:func:`verify_export`, and the Merkle root of the export's first ``size`` events for each
+    of ``sizes`` the export reaches (to compare with signed checkpoints)."""
     verifier = LogVerifier()
+    tree = Accumulator()
+    roots = {0: EMPTY_ROOT} if 0 in sizes else {}
     try:
-        for _ in events_of(lines, verifier):
-            pass
+        for _, event in events_of(lines, verifier):
+            tree.add(event_leaf(event.hash))
+            if tree.size in sizes:
+                roots[tree.size] = tree.root()
     except LineRefused as e:
         report = verifier.report()
         return VerifyReport(
@@ -160,5 +173,5 @@ def verify_export(lines: Iterable[bytes | str]) -> VerifyReport:
             reason=str(e),
             reason_zh=e.message_zh,
             rule=e.rule,
-        )
-    return verifier.report()
+        ), roots
+    return verifier.report(), roots

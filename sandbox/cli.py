@@ -21,13 +21,15 @@ from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
+from events.checkpoint import CheckpointError, VerifierKey, verify_checkpoint
 from events.errors import StoreError
-from events.export import LineRefused, export_lines
+from events.export import LineRefused, export_lines, verify_export_roots
 from events.importer import import_log
 from events.sqlite import SQLiteEventStore, utc_now
 from projections.project import CHINA
 from projections.read_models import ReadModels
 from projections.views import project_view
+from sandbox import transparency
 from sandbox.config import DB_ENV, DEFAULT_TICK_SECONDS, TICK_ENV, Refused, default_db_path, default_tick_seconds
 from sandbox.registry import init_registry, open_store
 from sandbox.service import Registry
@@ -293,20 +295,164 @@ def init(db: Path | None) -> None:
         head = store.head()
         state = "already initialised" if result.duplicate and not published else "initialised"
         click.echo(f"{store.path}: {state}; {head.position} events, head hash {head.hash}")
+        try:
+            key, created = transparency.ensure_key(store)
+        except Refused as e:
+            raise Failure.of(e) from e
+        click.echo(f"checkpoint signing key: {key} ({'created, mode 0600' if created else 'kept'})")
 
 
 @main.command()
 @db_option
-def verify(db: Path | None) -> None:
-    """Re-hash every event and check the chain; exit 1 naming the first bad position.
+@click.option("--head", "head", default=None, metavar="POSITION:HASH",
+              help="Also check that the log still holds this head, saved from an earlier verify.")
+def verify(db: Path | None, head: str | None) -> None:
+    """Re-hash every event and check the chain and the log's rules; exit 1 naming the first bad position.
 
-    Example: sandbox-registry verify --db registry.db
+    Example: sandbox-registry verify --db registry.db --head 1234:9f86d0…
     """
+    saved = _saved_head(head) if head is not None else None
     with opened(db) as store:
         report = store.verify()
+        held = next(store.iter_stored(after=saved[0] - 1, batch=1), None) if saved else None
     if not report.ok:
         raise CheckFailed(report.line())
     click.echo(report.line())
+    if saved is not None:
+        position, digest = saved
+        if held is None or held.position != position:
+            raise CheckFailed(
+                f"the log ends at position {report.head_position}, before the saved head {position}",
+                f"日志止于位置 {report.head_position}，早于保存的末端 {position}",
+            )
+        if held.hash != digest:
+            raise CheckFailed(
+                f"position {position} holds {held.hash}, not the saved head hash {digest}",
+                f"位置 {position} 的哈希为 {held.hash}，不是保存的末端哈希 {digest}",
+            )
+        click.echo(f"ok: the log still holds the saved head {position}:{digest}")
+
+
+def _saved_head(text: str) -> tuple[int, str]:
+    position, _, digest = text.partition(":")
+    if not position.isdigit() or int(position) < 1 or not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise BadValue(
+            "--head",
+            f"{text!r} is not POSITION:HASH (a position from 1 and 64 lowercase hex digits)",
+            f"{text!r} 不是 POSITION:HASH（从 1 起的位置和 64 位小写十六进制）",
+        )
+    return int(position), digest
+
+
+@main.command()
+@db_option
+@click.option("--key", "show_key", is_flag=True, help="Print the verifier key instead (name+id+key).")
+def checkpoint(db: Path | None, show_key: bool) -> None:
+    """Print a signed checkpoint of the log's head (C2SP signed note), and keep it.
+
+    Example: sandbox-registry checkpoint --db registry.db > head.checkpoint
+    """
+    with opened(db) as store:
+        try:
+            key = transparency.load_key(store)
+            text = key.verifier.text() + "\n" if show_key else transparency.sign_checkpoint(store)
+        except Refused as e:
+            raise Failure.of(e) from e
+    click.echo(text, nl=False)
+
+
+@main.group()
+def prove() -> None:
+    """RFC 9162 proofs over the log's Merkle tree, as JSON (the API's form)."""
+
+
+@prove.command("inclusion")
+@db_option
+@click.argument("position", type=click.IntRange(1, 2**53 - 1))
+@click.option("--tree-size", type=click.IntRange(1, 2**53 - 1), default=None, help="Tree size (default: the head).")
+def prove_inclusion(db: Path | None, position: int, tree_size: int | None) -> None:
+    """The inclusion proof of the event at POSITION. Example: sandbox-registry prove inclusion 42"""
+    with opened(db) as store:
+        try:
+            proof = transparency.prove_inclusion(store, position, tree_size)
+        except Refused as e:
+            raise Failure.of(e) from e
+    emit_json({"tree_size": proof.tree_size, "leaf_index": proof.leaf_index, "hashes": proof.hashes})
+
+
+@prove.command("consistency")
+@db_option
+@click.argument("old", metavar="FROM", type=click.IntRange(0, 2**53 - 1))
+@click.argument("new", metavar="[TO]", type=click.IntRange(0, 2**53 - 1), required=False)
+def prove_consistency(db: Path | None, old: int, new: int | None) -> None:
+    """The consistency proof from tree size FROM to TO (default: the head).
+    Example: sandbox-registry prove consistency 100 250"""
+    with opened(db) as store:
+        try:
+            proof = transparency.prove_consistency(store, old, new)
+        except Refused as e:
+            raise Failure.of(e) from e
+    emit_json({"from": proof.from_size, "to": proof.to_size, "hashes": proof.hashes})
+
+
+@main.group()
+def audit() -> None:
+    """Checks an auditor makes without the registry's database."""
+
+
+@audit.command("verify")
+@click.argument("export_file", metavar="EXPORT", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--checkpoint",
+    "checkpoints",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A signed checkpoint to check against the export (give two to check their consistency).",
+)
+@click.option("--key", "vkey", default=None, help="The registry's verifier key (name+id+key), or a file holding it.")
+def audit_verify(export_file: Path, checkpoints: tuple[Path, ...], vkey: str | None) -> None:
+    """Verify an export (framing, chain, rules), the checkpoints' signatures, and that the export's
+    Merkle tree has each checkpoint's root at its size; two checkpoints of one export are consistent.
+
+    Example: sandbox-registry audit verify registry.jsonl --checkpoint head.checkpoint --key "$(cat vkey)"
+    """
+    if checkpoints and vkey is None:
+        raise BadValue(
+            "--key", "a checkpoint is checked with the registry's verifier key", "核对检查点需要登记库的验证公钥"
+        )
+    heads = []
+    if vkey is not None:
+        try:
+            key = VerifierKey.parse(Path(vkey).read_text() if Path(vkey).is_file() else vkey)
+        except CheckpointError as e:
+            raise BadValue("--key", str(e), "不是有效的验证公钥") from e
+        for file in checkpoints:
+            try:
+                heads.append((file, verify_checkpoint(file.read_text(encoding="utf-8"), key)))
+            except (CheckpointError, UnicodeDecodeError) as e:
+                raise CheckFailed(f"checkpoint {file}: {e}", f"检查点 {file} 未通过校验") from e
+    with export_file.open("rb") as fh:
+        report, roots = verify_export_roots(fh, {h.size for _, h in heads})
+    if not report.ok:
+        raise CheckFailed(report.line())
+    click.echo(report.line())
+    for file, head in heads:
+        if head.size > report.count:
+            raise CheckFailed(
+                f"checkpoint {file} is of {head.size} events; the export holds {report.count}",
+                f"检查点 {file} 含 {head.size} 个事件；导出文件只有 {report.count} 个",
+            )
+        if roots[head.size] != head.root:
+            raise CheckFailed(
+                f"checkpoint {file}: the export's first {head.size} events have another Merkle root",
+                f"检查点 {file}：导出文件前 {head.size} 个事件的默克尔根与之不同",
+            )
+        click.echo(f"ok: checkpoint {file} ({head.origin}, {head.size} events) is signed and matches the export")
+    if len(heads) > 1:
+        click.echo(
+            "ok: the checkpoints are consistent: each is the tree of a prefix of this one export"
+            f" ({', '.join(str(h.size) for _, h in sorted(heads, key=lambda fh: fh[1].size))} events)"
+        )
 
 
 @main.command()
@@ -403,6 +549,11 @@ def demo(db: Path | None, projects: int, seed: int, tokens: bool) -> None:
             result = build_demo(path, projects=projects, seed=seed, progress=advance)
         except DemoRefused as e:
             raise Failure.of(e) from e
+    with opened(path) as store:
+        try:
+            transparency.ensure_key(store)
+        except Refused as e:
+            raise Failure.of(e) from e
     table = Shown(f"{path}: {result.head} events up to {result.until}")
     table.add_column("project")
     table.add_column("story")
@@ -485,7 +636,11 @@ def tick(db: Path | None, now_text: str | None, future: bool) -> None:
     skipped: list[str] = []
     with registry_at(db) as registry:
         written = registry.tick(now, skipped=skipped)
-    click.echo(f"recorded {written} timer events")
+        try:
+            signed = transparency.keep_on_tick(registry.store)
+        except Refused as e:
+            raise Failure.of(e) from e
+    click.echo(f"recorded {written} timer events" + ("; checkpoint kept" if signed else ""))
     if skipped:
         raise CheckFailed(
             f"the timers of {', '.join(skipped)} could not be evaluated (see the log); the others were recorded",

@@ -27,9 +27,11 @@ from sandbox.api.controllers import API_CONTROLLERS, HealthController
 from sandbox.api.dependencies import DEPENDENCIES
 from sandbox.api.openapi import openapi_config
 from sandbox.api.problems import HANDLERS, BadInput
+from sandbox.config import Refused
 from sandbox.registry import init_registry, open_store
 from sandbox.service import Registry
 from sandbox.tokens import Tokens
+from sandbox.transparency import keep_on_tick
 from schemas.errors import DomainError
 
 Clock = Callable[[], dt.datetime]
@@ -58,12 +60,14 @@ def reject_null(request: Request[Any, Any, Any]) -> None:
 
 
 async def tick_once(registry: Registry, every: float) -> None:
-    """Record the timers that have come due. A tick that fails (a full disk, a locked file) is
+    """Record the timers that have come due, then keep a signed checkpoint of the log's head (if
+    the registry has a signing key and the head moved). A tick that fails (a full disk, a locked file) is
     logged and tried again at the next beat: the timers stay due, and recording them twice for
     one state is impossible (their command id is the project's version)."""
     try:
         written = await asyncio.to_thread(registry.tick)
-    except (StoreError, DomainError, sqlite3.Error) as e:
+        await asyncio.to_thread(keep_on_tick, registry.store)
+    except (StoreError, DomainError, sqlite3.Error, Refused) as e:
         log.warning("timer tick failed, will retry in %gs: %s", every, e)
     else:
         if written:

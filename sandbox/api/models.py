@@ -119,6 +119,8 @@ class VerifyOut(msgspec.Struct, kw_only=True):
     failed_position: int | None
     reason: str | None
     reason_zh: str | None
+    #: The code of the rule broken (``chain`` or one the README lists under "The rules of the log").
+    rule: str | None = None
 
 
 class ProgramPublished(msgspec.Struct, kw_only=True):

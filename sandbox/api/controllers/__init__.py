@@ -12,6 +12,7 @@ from litestar import Controller
 from sandbox.api.controllers.audit import AuditController, EventController
 from sandbox.api.controllers.programs import ProgramController
 from sandbox.api.controllers.projects import CommandController, ProjectController
+from sandbox.api.controllers.proofs import ProofsController
 from sandbox.api.controllers.queue import QueueController
 from sandbox.api.controllers.reference import ReferenceController
 from sandbox.api.controllers.register import RegisterController
@@ -26,6 +27,7 @@ API_CONTROLLERS: list[type[Controller]] = [
     RegisterController,
     QueueController,
     AuditController,
+    ProofsController,
     EventController,
 ]
 

@@ -49,6 +49,7 @@ class AuditController(Controller):
             failed_position=report.failed_position,
             reason=report.reason,
             reason_zh=report.reason_zh,
+            rule=report.rule,
         )
 
     @get("/export", sync_to_thread=True, media_type="application/jsonl", responses=p.responses(401, 403))

@@ -1,0 +1,170 @@
+"""The log made provable to anyone (service layer): the signing key beside the database, signed
+checkpoints (made on request and kept on each tick), and inclusion and consistency proofs.
+
+The key never enters the database, an export or a log line: it is a file of its own, mode 0600,
+created by ``init`` (``<database>.signing-key``, or the file ``$SANDBOX_REGISTRY_SIGNING_KEY``
+names). Its name is the log's origin, the first line of every checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from events.checkpoint import Checkpoint, CheckpointError, SigningKey
+from events.merkle import Subtrees, consistency_proof, inclusion_proof, root
+from events.sqlite import SQLiteEventStore, format_recorded_at, utc_now
+from events.store import EventStore
+from sandbox.config import Refused
+from schemas.registry import REGISTRY_STREAM, RegistryCreated
+
+KEY_ENV = "SANDBOX_REGISTRY_SIGNING_KEY"
+ORIGIN_ENV = "SANDBOX_REGISTRY_ORIGIN"
+
+
+def key_path(db: Path) -> Path:
+    """``$SANDBOX_REGISTRY_SIGNING_KEY`` if set, else the file beside the database."""
+    named = os.environ.get(KEY_ENV)
+    return Path(named) if named else db.with_name(db.name + ".signing-key")
+
+
+def origin(store: SQLiteEventStore) -> str:
+    """The log's name: ``$SANDBOX_REGISTRY_ORIGIN``, else ``sandbox-registry/<registry id>`` of
+    the genesis event."""
+    named = os.environ.get(ORIGIN_ENV)
+    if named:
+        return named
+    for event in store.iter_stream(REGISTRY_STREAM, to_version=1):
+        if isinstance(event.payload, RegistryCreated):
+            return f"sandbox-registry/{event.payload.registry_id}"
+    raise Refused("the registry has no genesis event: run init first", "登记库没有创世事件：请先运行 init")
+
+
+def ensure_key(store: SQLiteEventStore) -> tuple[Path, bool]:
+    """The signing key's file, created (mode 0600) if there is none; and whether it was created."""
+    path = key_path(store.path)
+    if path.exists():
+        return path, False
+    key = SigningKey.generate(origin(store))
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path, False
+    except OSError as e:
+        raise Refused(f"cannot create the signing key {path}: {e.strerror}", f"无法创建签名密钥 {path}") from e
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key.text())
+    return path, True
+
+
+def load_key(store: SQLiteEventStore) -> SigningKey:
+    path = key_path(store.path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise Refused(
+            f"no signing key at {path}: run sandbox-registry init (it creates one) or set ${KEY_ENV}",
+            f"{path} 没有签名密钥：请运行 sandbox-registry init（会创建一个）或设置 ${KEY_ENV}",
+        ) from None
+    except OSError as e:
+        raise Refused(f"cannot read the signing key {path}: {e.strerror}", f"无法读取签名密钥 {path}") from e
+    try:
+        return SigningKey.parse(text)
+    except CheckpointError as e:
+        raise Refused(f"the signing key {path} is not usable: {e}", f"签名密钥 {path} 不可用") from e
+
+
+def tree_head(store: SQLiteEventStore, size: int | None = None) -> Checkpoint:
+    """The tree head at ``size`` (the head of the log when None)."""
+    name = origin(store)
+
+    def read(tree: Subtrees, head: int) -> Checkpoint:
+        n = head if size is None else size
+        _within(n, 0, head, "tree_size")
+        return Checkpoint(name, n, root(tree, n))
+
+    return store.read_tree(read)
+
+
+def sign_checkpoint(store: SQLiteEventStore) -> str:
+    """A signed checkpoint of the log's head, kept if it is not the last one kept (same size,
+    same key), so that consistency between any two published checkpoints can be shown later."""
+    return _signed(store)[0]
+
+
+def _signed(store: SQLiteEventStore) -> tuple[str, bool]:
+    key = load_key(store)
+    head = tree_head(store)
+    note = key.sign(head.text())
+    kept = store.keep_checkpoint(note, key.verifier.id.hex(), format_recorded_at(utc_now()), head.size)
+    return note, kept
+
+
+def keep_on_tick(store: EventStore) -> bool:
+    """After a tick: keep a signed checkpoint of the head if a signing key is there and the head
+    moved since the last one kept (a registry without a key, created before keys were, or a
+    store in memory, is passed over); whether one was kept."""
+    if not isinstance(store, SQLiteEventStore) or not key_path(store.path).exists():
+        return False
+    return _signed(store)[1]
+
+
+@dataclass(frozen=True, slots=True)
+class InclusionProof:
+    tree_size: int
+    leaf_index: int
+    hashes: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsistencyProof:
+    from_size: int
+    to_size: int
+    hashes: list[str]
+
+
+class OutOfRange(Refused):
+    """A position or tree size the log does not (yet) hold, naming the parameter."""
+
+    def __init__(self, field: str, message: str, message_zh: str) -> None:
+        super().__init__(message, message_zh)
+        self.field = field
+
+
+def _within(value: int, low: int, high: int, name: str) -> None:
+    if not low <= value <= high:
+        raise OutOfRange(
+            name,
+            f"{name} must be from {low} to {high}, not {value} (the log holds {high} events)"
+            if name in ("tree_size", "to")
+            else f"{name} must be from {low} to {high}, not {value}",
+            f"{name} 须在 {low} 到 {high} 之间，而不是 {value}",
+        )
+
+
+def prove_inclusion(store: SQLiteEventStore, position: int, tree_size: int | None = None) -> InclusionProof:
+    """The inclusion proof of the event at ``position`` (leaf ``position - 1``) in the tree of
+    ``tree_size`` leaves (the head when None)."""
+
+    def read(tree: Subtrees, head: int) -> InclusionProof:
+        size = head if tree_size is None else tree_size
+        _within(size, 1, head, "tree_size")
+        _within(position, 1, size, "position")
+        hashes = inclusion_proof(tree, position - 1, size)
+        return InclusionProof(size, position - 1, [h.hex() for h in hashes])
+
+    return store.read_tree(read)
+
+
+def prove_consistency(store: SQLiteEventStore, old: int, new: int | None = None) -> ConsistencyProof:
+    """The consistency proof from the tree of ``old`` leaves to that of ``new`` (the head when None)."""
+
+    def read(tree: Subtrees, head: int) -> ConsistencyProof:
+        to = head if new is None else new
+        _within(to, 0, head, "to")
+        _within(old, 0, to, "from")
+        hashes = consistency_proof(tree, old, to)
+        return ConsistencyProof(old, to, [h.hex() for h in hashes])
+
+    return store.read_tree(read)
