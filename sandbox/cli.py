@@ -120,6 +120,15 @@ class Shown(Table):
         super().add_row(*(Text(visible(str(c))) for c in cells), **options)
 
 
+@contextmanager
+def refusals() -> Iterator[None]:
+    """A refusal of the service layer, said as the command line's one-line error (exit 2)."""
+    try:
+        yield
+    except Refused as e:
+        raise Failure.of(e) from e
+
+
 def out() -> Console:
     """Standard output: the terminal's width, or 160 columns when piped; cells fold, never cut."""
     return Console(width=None if sys.stdout.isatty() else 160)
@@ -295,10 +304,8 @@ def init(db: Path | None) -> None:
         head = store.head()
         state = "already initialised" if result.duplicate and not published else "initialised"
         click.echo(f"{store.path}: {state}; {head.position} events, head hash {head.hash}")
-        try:
+        with refusals():
             key, created = transparency.ensure_key(store)
-        except Refused as e:
-            raise Failure.of(e) from e
         click.echo(f"checkpoint signing key: {key} ({'created, mode 0600' if created else 'kept'})")
 
 
@@ -352,12 +359,9 @@ def checkpoint(db: Path | None, show_key: bool) -> None:
 
     Example: sandbox-registry checkpoint --db registry.db > head.checkpoint
     """
-    with opened(db) as store:
-        try:
-            key = transparency.load_key(store)
-            text = key.verifier.text() + "\n" if show_key else transparency.sign_checkpoint(store)
-        except Refused as e:
-            raise Failure.of(e) from e
+    with opened(db) as store, refusals():
+        key = transparency.load_key(store)
+        text = key.verifier.text() + "\n" if show_key else transparency.sign_checkpoint(store)
     click.echo(text, nl=False)
 
 
@@ -372,11 +376,8 @@ def prove() -> None:
 @click.option("--tree-size", type=click.IntRange(1, 2**53 - 1), default=None, help="Tree size (default: the head).")
 def prove_inclusion(db: Path | None, position: int, tree_size: int | None) -> None:
     """The inclusion proof of the event at POSITION. Example: sandbox-registry prove inclusion 42"""
-    with opened(db) as store:
-        try:
-            proof = transparency.prove_inclusion(store, position, tree_size)
-        except Refused as e:
-            raise Failure.of(e) from e
+    with opened(db) as store, refusals():
+        proof = transparency.prove_inclusion(store, position, tree_size)
     emit_json({"tree_size": proof.tree_size, "leaf_index": proof.leaf_index, "hashes": proof.hashes})
 
 
@@ -387,11 +388,8 @@ def prove_inclusion(db: Path | None, position: int, tree_size: int | None) -> No
 def prove_consistency(db: Path | None, old: int, new: int | None) -> None:
     """The consistency proof from tree size FROM to TO (default: the head).
     Example: sandbox-registry prove consistency 100 250"""
-    with opened(db) as store:
-        try:
-            proof = transparency.prove_consistency(store, old, new)
-        except Refused as e:
-            raise Failure.of(e) from e
+    with opened(db) as store, refusals():
+        proof = transparency.prove_consistency(store, old, new)
     emit_json({"from": proof.from_size, "to": proof.to_size, "hashes": proof.hashes})
 
 
@@ -549,11 +547,8 @@ def demo(db: Path | None, projects: int, seed: int, tokens: bool) -> None:
             result = build_demo(path, projects=projects, seed=seed, progress=advance)
         except DemoRefused as e:
             raise Failure.of(e) from e
-    with opened(path) as store:
-        try:
-            transparency.ensure_key(store)
-        except Refused as e:
-            raise Failure.of(e) from e
+    with opened(path) as store, refusals():
+        transparency.ensure_key(store)
     table = Shown(f"{path}: {result.head} events up to {result.until}")
     table.add_column("project")
     table.add_column("story")
@@ -636,10 +631,8 @@ def tick(db: Path | None, now_text: str | None, future: bool) -> None:
     skipped: list[str] = []
     with registry_at(db) as registry:
         written = registry.tick(now, skipped=skipped)
-        try:
+        with refusals():
             signed = transparency.keep_on_tick(registry.store)
-        except Refused as e:
-            raise Failure.of(e) from e
     click.echo(f"recorded {written} timer events" + ("; checkpoint kept" if signed else ""))
     if skipped:
         raise CheckFailed(
@@ -936,10 +929,8 @@ def serve(db: Path | None, host: str, port: int, tick_seconds: float | None) -> 
     from sandbox.api import create_app, run_server
 
     path = db or default_db_path()
-    try:
+    with refusals():
         every = default_tick_seconds() if tick_seconds is None else tick_seconds
-    except Refused as e:
-        raise Failure.of(e) from e
     try:
         app = create_app(path, tick_seconds=every)
     except StoreError as e:

@@ -31,7 +31,7 @@ from sandbox.config import Refused
 from sandbox.registry import init_registry, open_store
 from sandbox.service import Registry
 from sandbox.tokens import Tokens
-from sandbox.transparency import keep_on_tick
+from sandbox.transparency import ensure_key, keep_on_tick
 from schemas.errors import DomainError
 
 Clock = Callable[[], dt.datetime]
@@ -92,10 +92,12 @@ def _utc_now() -> dt.datetime:
 
 
 def _open(state: State, db_path: str | Path, clock: Clock, create: bool) -> None:
-    """Open the registry at ``db_path`` into the app's state: the store (initialised and with the
-    bundled programs if new), the read models, the service and the token table."""
+    """Open the registry at ``db_path`` into the app's state: the store (initialised, with the
+    bundled programs and a checkpoint signing key if new), the read models, the service and the
+    token table."""
     store = open_store(db_path, create=create, clock=clock)
     init_registry(store, clock=clock)
+    ensure_key(store)
     read_models = ReadModels(store)
     registry = Registry(store, clock=clock, read_models=read_models)
     registry.install_bundled()

@@ -131,6 +131,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/projects/{project_id:str}/events"): Row(ok={"alice": 200, **READERS}, project="draft"),
     ("GET", "/api/v1/queue"): Row(ok=READERS),
     ("GET", "/api/v1/audit/verify"): Row(ok=READERS),
+    ("GET", "/api/v1/audit/checkpoint"): PUBLIC_200,
+    ("GET", "/api/v1/audit/proof/inclusion"): Row(ok={"*": 200}, public=True, query={"position": 1}),
+    ("GET", "/api/v1/audit/proof/consistency"): Row(ok={"*": 200}, public=True, query={"from": 1}),
     ("GET", "/api/v1/audit/export"): Row(ok=READERS),
     ("GET", "/api/v1/audit/decisions"): Row(ok=READERS),
     ("GET", "/api/v1/audit/decisions/{position:int}"): Row(

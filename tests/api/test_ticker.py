@@ -23,6 +23,8 @@ class Stop(Exception):
 
 
 class FakeRegistry:
+    store = None  # a store in memory: no checkpoint to keep
+
     def __init__(self) -> None:
         self.calls = 0
 
@@ -48,6 +50,7 @@ def test_a_failed_tick_is_logged_and_retried(caplog: pytest.LogCaptureFixture) -
 def test_setting_stop_ends_the_ticker_without_another_tick() -> None:
     class Counting:
         calls = 0
+        store = None
 
         def tick(self) -> int:
             self.calls += 1

@@ -55,7 +55,7 @@ def no_env_db(monkeypatch: pytest.MonkeyPatch) -> None:
         (["projects", "--limit", "many"], "'many' is not a valid integer", "'--limit' 的值无效：'many' 不是有效的整数"),
         (["projects", "--stat", "testing"], "Did you mean '--state'?", "没有选项 '--stat'（是否想用 '--state'？）"),
         (["projects", "--colour"], "No such option '--colour'", "没有选项 '--colour'"),
-        (["projets"], "Did you mean 'projects'?", "没有命令 'projets'（是否想用 'projects'？）"),
+        (["projcts"], "Did you mean 'projects'?", "没有命令 'projcts'（是否想用 'projects'？）"),
         (["verfy"], "No such command 'verfy'", "没有命令 'verfy'"),
         (["show"], "Missing argument 'PROJECT'", "缺少参数 'PROJECT'"),
         (["show", "a", "b"], "Got unexpected extra argument (b)", "多余的参数：b"),
