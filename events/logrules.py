@@ -177,6 +177,11 @@ def _is_time(text: str, form: re.Pattern[str]) -> bool:
     return True
 
 
+def _check_form(event_id: str) -> None:
+    if _UUID.fullmatch(event_id) is None:
+        raise RuleBroken("event_id_form", repr(event_id))
+
+
 def decode_json(raw: bytes, what: str, decode: Callable[[bytes], Any]) -> Any:
     """Decode ``data`` or ``metadata`` (named ``what``) under the rules on numbers and nesting."""
     try:
@@ -188,11 +193,12 @@ def decode_json(raw: bytes, what: str, decode: Callable[[bytes], Any]) -> Any:
 
 
 def metadata_of(raw: bytes) -> _Metadata:
-    """The stored metadata, checked for numbers, nesting, its keys and their types."""
-    decode_json(raw, "metadata", _any_decoder.decode)
+    """The stored metadata, checked for its keys and their types; when it fails, whether the
+    cause is a float or too deep a nesting, which break rules of their own."""
     try:
         return _metadata_decoder.decode(raw)
-    except msgspec.DecodeError as e:
+    except (msgspec.DecodeError, RecursionError) as e:
+        decode_json(raw, "metadata", _any_decoder.decode)  # raises for a float or a deep nesting
         raise RuleBroken("metadata_keys", str(e), f"metadata 不合规定（{e}）") from None
 
 
@@ -206,31 +212,38 @@ class LogRules:
 
     def __init__(self) -> None:
         self.last_recorded_at = ""
+        self.last_occurred_at = ""  # the last one checked (an append's events usually share it)
         self.event_ids: dict[str, int] = {}
         self.legacy_commands: dict[str, int] = {}
         self.command_id: str | None = None
         self.derived = False
 
     def check(self, position: int, event_id: str, data: bytes, metadata: bytes, recorded_at: str) -> None:
-        """Raise :class:`RuleBroken` if the event at ``position`` breaks a rule; else remember it."""
+        """Raise :class:`RuleBroken` if the event at ``position`` breaks a rule; else remember it.
+
+        (``verify`` runs this for every event: a value equal to the last one checked, as the
+        times of one append are, is not parsed again.)"""
         decode_json(data, "data", _decode_data)
         meta = metadata_of(metadata)
-        if not _is_time(meta.occurred_at, _OCCURRED_AT):
-            raise RuleBroken("occurred_at_form", repr(meta.occurred_at))
-        if not _is_time(recorded_at, _RECORDED_AT):
-            raise RuleBroken("recorded_at_form", repr(recorded_at))
-        if recorded_at < self.last_recorded_at:
-            raise RuleBroken(
-                "recorded_at_order",
-                f"{recorded_at} is before the previous event's {self.last_recorded_at}",
-                f"{recorded_at} 早于前一事件的 {self.last_recorded_at}",
-            )
-        if _UUID.fullmatch(event_id) is None:
-            raise RuleBroken("event_id_form", repr(event_id))
+        occurred_at = meta.occurred_at
+        if occurred_at != self.last_occurred_at:
+            if not _is_time(occurred_at, _OCCURRED_AT):
+                raise RuleBroken("occurred_at_form", repr(occurred_at))
+            self.last_occurred_at = occurred_at
+        if recorded_at != self.last_recorded_at:
+            if not _is_time(recorded_at, _RECORDED_AT):
+                raise RuleBroken("recorded_at_form", repr(recorded_at))
+            if recorded_at < self.last_recorded_at:
+                raise RuleBroken(
+                    "recorded_at_order",
+                    f"{recorded_at} is before the previous event's {self.last_recorded_at}",
+                    f"{recorded_at} 早于前一事件的 {self.last_recorded_at}",
+                )
         command_id = meta.command_id
         if command_id != self.command_id:
             self._begin(position, event_id, command_id)
         elif _RANDOM_UUID.fullmatch(event_id) is None:
+            _check_form(event_id)
             raise RuleBroken("other_event_id", repr(event_id))
         earlier = self.event_ids.get(event_id)
         if earlier is not None:
@@ -254,6 +267,7 @@ class LogRules:
         if event_id == derived:
             self.derived = True
             return
+        _check_form(event_id)
         if self.derived or _RANDOM_UUID.fullmatch(event_id) is None:
             raise RuleBroken(
                 "first_event_id",

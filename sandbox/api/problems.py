@@ -9,6 +9,7 @@ so the document and the handlers cannot drift apart.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import msgspec
@@ -272,9 +273,16 @@ def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> 
         errors.append(violation(_wire_name(request, key), rule, source))
     if in_body:
         errors += _body_errors(request) or in_body
+    missing = _MISSING.match(exc.detail or "")
+    if not errors and missing:  # a required query parameter or header left out
+        errors = [violation(missing["name"], "is required", missing["source"])]
     if not errors:
         errors = [violation("", exc.detail or "the request body is not valid JSON")]
     return invalid_input(errors)
+
+
+#: litestar's words for a required parameter that is absent (it lists no field for it).
+_MISSING = re.compile(r"Missing required (?P<source>query|header|cookie) parameter '(?P<name>[^']+)'")
 
 
 _HTTP: dict[int, tuple[str, str, str]] = {

@@ -77,6 +77,11 @@ def test_a_position_or_size_the_log_does_not_hold_is_a_problem_naming_it(api: Ap
         assert body["message_zh"] and body["errors"][0]["source"] == "query"
     r = api.get("/api/v1/audit/proof/inclusion", params={"position": 0})
     assert r.status_code == 400
+    r = api.get("/api/v1/audit/proof/inclusion")
+    assert r.status_code == 400 and r.json()["errors"][0] == {
+        "field": "position", "rule": "is required", "rule_zh": r.json()["errors"][0]["rule_zh"], "source": "query"
+    }
+    assert "必" in r.json()["errors"][0]["rule_zh"] or "需" in r.json()["errors"][0]["rule_zh"]
 
 
 def test_without_a_signing_key_the_checkpoint_says_how_to_get_one(api: Api) -> None:
