@@ -162,12 +162,12 @@ def due_events(state: ProjectState, program: ProgramDefinition, ref: ReferenceVi
     if state.state == State.PUBLIC_NOTICE and state.notice_ends is not None and today > state.notice_ends:
         out.append(ev.PublicNoticeClosed(closed_on=today))
     if state.state in IN_TEST and state.planned_end is not None:
-        durations = program.durations
-        deadline = state.planned_end - dt.timedelta(days=durations.extension_request_days_before_end)
+        period = program.test_period()
+        deadline = state.planned_end - dt.timedelta(days=period.request_days_before_end)
         if (
             today > deadline
             and not state.extension_deadline_recorded
-            and state.extensions_granted < durations.max_extensions
+            and state.extensions_granted < period.max_extensions
             and state.extension_requested_months is None
         ):
             out.append(ev.ExtensionDeadlinePassed(deadline=deadline))

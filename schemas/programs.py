@@ -337,3 +337,19 @@ class ProgramDefinition(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     def ref(self) -> str:
         """``key@version``: how events name the rule version they used."""
         return f"{self.key}@{self.version}"
+
+    def test_period(self) -> TestPeriod:
+        """The rules of the test period: its longest length, the extensions and when they may
+        be asked for. They are the program's ``test_period`` exit criterion, or, for a program
+        without one, the same values from its durations. Every reader (the deciders, the
+        timers) takes them from here, so none can read another copy."""
+        for rule in self.exit:
+            if isinstance(rule.params, TestPeriod):
+                return rule.params
+        d = self.durations
+        return TestPeriod(
+            max_months=d.max_test_months,
+            max_extensions=d.max_extensions,
+            extension_months=d.extension_months,
+            request_days_before_end=d.extension_request_days_before_end,
+        )

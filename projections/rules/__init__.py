@@ -4,27 +4,39 @@ One implementation serves everyone: the deciders refuse an admission with it, th
 detect breaches with it, and the read models and as-of views show it. Every function is pure:
 state, program, reference data and today's date in, statuses out.
 
-``admission`` holds the checklist, ``exit`` the exit criteria, ``declared`` what a project
+``admission`` holds the checklist and ``exit`` the exit criteria, each a table of small checks
+keyed by the kind of rule (the type of its parameters), ``declared`` what a project
 declared as the rules read it, ``facts`` the outside facts they read, ``outcome`` what an
 evaluation gives.
 """
 
-from projections.rules.admission import admission_checklist, unmet_conditions
+from typing import get_args
+
+from projections.rules.admission import ADMISSION_CHECKS, admission_checklist, unmet_conditions
 from projections.rules.declared import applies, declared_period
 from projections.rules.exit import (
     CADENCE_FIELD,
+    EXIT_CHECKS,
     GOALS,
     complaint_count,
     exit_criteria,
+    graduation_kpis,
     next_report_due,
     report_cadence,
     reported,
 )
 from projections.rules.facts import FACTS_READ, designations_withdrawn, known_facts, pledge_outstanding
 from projections.rules.outcome import Progress, ReferenceView, RuleStatus
+from schemas import programs as p
+
+_UNCHECKED = [t.__name__ for t in get_args(p.Params) if t not in ADMISSION_CHECKS and t not in EXIT_CHECKS]
+if _UNCHECKED:  # (a new kind of rule must have its check before the registry starts at all)
+    raise TypeError(f"no check for the rule kinds {', '.join(_UNCHECKED)}")
 
 __all__ = [
+    "ADMISSION_CHECKS",
     "CADENCE_FIELD",
+    "EXIT_CHECKS",
     "FACTS_READ",
     "GOALS",
     "Progress",
@@ -36,6 +48,7 @@ __all__ = [
     "declared_period",
     "designations_withdrawn",
     "exit_criteria",
+    "graduation_kpis",
     "known_facts",
     "next_report_due",
     "pledge_outstanding",

@@ -7,9 +7,9 @@ import datetime as dt
 import msgspec
 
 from projections.project import ProjectState
-from projections.rules.declared import _declared, _filled, _holders, applies
-from projections.rules.facts import FACTS_READ, _open_facts
-from projections.rules.outcome import ReferenceView, RuleStatus, _met, _Outcome, _unmet
+from projections.rules.declared import applies, declared_value, filled, holders_of
+from projections.rules.facts import FACTS_READ, open_facts
+from projections.rules.outcome import Outcome, ReferenceView, RuleStatus, admission_check, met, unmet
 from schemas import programs as p
 from schemas.dates import months_later, parse_date
 from schemas.reference import CalendarNotCovered
@@ -19,201 +19,255 @@ def _reference_day(state: ProjectState, today: dt.date) -> dt.date:
     return state.submitted_on or today
 
 
-def _check_admission(params: p.Params, state: ProjectState, ref: ReferenceView, today: dt.date) -> _Outcome:
-    match params:
-        case p.Documents():
-            if not applies(state, params.when_field, params.when_value):
-                return _met(not_applicable="yes")
-            evidence: list[int] = []
-            missing: list[str] = []
-            orgs = _holders(state, params.holders)
-            for kind in params.kinds:
-                for org in orgs if params.holders != "any_applicant" else ["*"]:
-                    docs = [
-                        d
-                        for d in state.documents
-                        if d.kind == kind
-                        and (org == "*" or d.holder == org)
-                        and (
-                            params.max_age_months is None
-                            or (d.issued_on is not None and months_later(d.issued_on, params.max_age_months) >= today)
-                        )
-                    ]
-                    if docs:
-                        evidence.append(docs[-1].position)
-                    else:
-                        missing.append(kind if org in ("*", state.organisation) else f"{kind} ({org})")
-            if missing:
-                text = ", ".join(missing)
-                return _unmet(f"缺少文件：{text}", f"missing documents: {text}", *evidence)
-            return _met(*evidence)
-        case p.Attestation():
-            evidence = []
-            missing = []
-            for org in _holders(state, params.holders):
-                found = [a for a in state.attestations if a.statement == params.statement and a.organisation == org]
-                if found:
-                    evidence.append(found[-1].position)
-                else:
-                    missing.append(org)
-            if missing:
-                text = ", ".join(missing)
-                return _unmet(
-                    f"以下机构未声明“{params.statement}”：{text}",
-                    f"not attested ({params.statement}) by: {text}",
-                    *evidence,
+def _check_admission(params: p.Params, state: ProjectState, ref: ReferenceView, today: dt.date) -> Outcome:
+    check = ADMISSION_CHECKS.get(type(params))
+    return (
+        unmet("规则不适用于准入", f"{type(params).__name__} is not an admission check")
+        if check is None
+        else check(params, state, ref, today)
+    )
+
+
+def _admission_documents(params: p.Documents, state: ProjectState, ref: ReferenceView, today: dt.date) -> Outcome:
+    if not applies(state, params.when_field, params.when_value):
+        return met(not_applicable="yes")
+    evidence: list[int] = []
+    missing: list[str] = []
+    orgs = holders_of(state, params.holders)
+    for kind in params.kinds:
+        for org in orgs if params.holders != "any_applicant" else ["*"]:
+            docs = [
+                d
+                for d in state.documents
+                if d.kind == kind
+                and (org == "*" or d.holder == org)
+                and (
+                    params.max_age_months is None
+                    or (d.issued_on is not None and months_later(d.issued_on, params.max_age_months) >= today)
                 )
-            return _met(*evidence)
-        case p.Fields():
-            if not applies(state, params.when_field, params.when_value):
-                return _met(not_applicable="yes")
-            section = state.section(params.section)
-            absent = [f for f in params.required if not _filled(section.get(f))]
-            bad = [
-                f"{f}={section.get(f)}"
-                for f, values in params.forbidden.items()
-                if section.get(f) in values
-                or (isinstance(section.get(f), list) and set(section.get(f) or []) & set(values))  # type: ignore[arg-type]
             ]
-            if params.app_types and state.app_type not in params.app_types:
-                bad.append(f"app_type={state.app_type} ({' / '.join(params.app_types)})")
-            if absent or bad:
-                zh = "；".join(
-                    x for x in (absent and f"未填写：{', '.join(absent)}", bad and f"不允许：{', '.join(bad)}") if x
-                )
-                en = "; ".join(
-                    x
-                    for x in (
-                        absent and f"not declared: {', '.join(absent)}",
-                        bad and f"not allowed: {', '.join(bad)}",
-                    )
-                    if x
-                )
-                return _unmet(zh, en)
-            return _met()
-        case p.Caps():
-            problems: list[str] = []
-            for field, cap in params.maximum.items():
-                value = _declared(state, field)
-                if not isinstance(value, int) or isinstance(value, bool):
-                    problems.append(f"{field} (undeclared)")
-                elif value > cap:
-                    problems.append(f"{field} {value} > {cap}")
-            for field, floor in params.minimum.items():
-                value = _declared(state, field)
-                if not isinstance(value, int) or isinstance(value, bool):
-                    problems.append(f"{field} (undeclared)")
-                elif value < floor:
-                    problems.append(f"{field} {value} < {floor}")
-            if problems:
-                text = ", ".join(problems)
-                return _unmet(f"边界不符：{text}", f"boundaries not within limits: {text}")
-            return _met()
-        case p.LicensedLead():
-            docs = [d for d in state.documents if d.kind == params.document_kind and d.holder == state.organisation]
-            if state.lead_kind not in ("licensed_institution", "operator") or not state.lead_licence_no:
-                return _unmet(
-                    "牵头申请机构须持有金融牌照；科技公司只能与持牌机构联合申请",
-                    "the lead applicant must hold a financial licence; a technology company may only"
-                    " co-apply with a licensed institution",
-                )
-            if not docs:
-                return _unmet("缺少金融牌照文件", f"missing the lead's licence document ({params.document_kind})")
-            return _met(docs[-1].position)
-        case p.Notice():
-            if not applies(state, params.when_field, params.when_value):
-                return _met(not_applicable="yes")
-            if state.notice_starts is None or state.notice_ends is None:
-                return _unmet("尚未公示", "no public notice held yet")
-            evidence = [state.notice_position or 0]
-            if state.notice_closed_on is None:
-                return _unmet("公示期尚未结束", "the public notice has not closed", *evidence)
-            try:
-                held = _notice_length(state, ref, params.unit)
-            except CalendarNotCovered as e:
-                return _unmet(e.message_zh, e.message_en, *evidence)
-            if held < params.days:
-                return _unmet(
-                    f"公示期不足 {params.days} 天（实际 {held} 天）",
-                    f"notice held {held} {params.unit} days, {params.days} required",
-                    *evidence,
-                )
-            open_ids = [o.objection_id for o in state.open_objections]
-            evidence += [o.position for o in state.objections] + [
-                o.disposed_position for o in state.objections if o.disposed_position
-            ]
-            if open_ids:
-                text = ", ".join(open_ids)
-                return _unmet(f"异议未处理：{text}", f"objections not disposed: {text}", *evidence)
-            return _met(*evidence, days_held=held)
-        case p.PeriodMax():
-            start = parse_date(_declared(state, params.start_field))
-            end = parse_date(_declared(state, params.end_field))
-            if start is None or end is None:
-                return _unmet("未声明起止日期", f"{params.start_field} and {params.end_field} not declared")
-            if end <= start or end > months_later(start, params.months):
-                return _unmet(
-                    f"起止日期须在 {params.months} 个月以内且结束晚于开始",
-                    f"start and end must be at most {params.months} months apart, end after start",
-                )
-            return _met(start=start.isoformat(), end=end.isoformat(), max_months=params.months)
-        case p.PilotArea():
-            code = _declared(state, params.field)
-            on = _reference_day(state, today)
-            if not isinstance(code, str) or not ref.is_pilot_area(code, on):
-                return _unmet(
-                    f"{code} 在 {on} 不是数字人民币试点地区",
-                    f"{code} is not an approved e-CNY pilot area on {on}",
-                )
-            return _met()
-        case p.Operator():
-            on = _reference_day(state, today)
-            named = _declared(state, params.field)
-            candidates = [state.organisation] + ([named] if isinstance(named, str) else [])
-            if not any(ref.is_operator(c, on) for c in candidates):
-                return _unmet(
-                    "牵头机构不是指定运营机构，也未指明所接入的运营机构",
-                    "the lead is not a designated operator and names no designated operator it connects through",
-                )
-            return _met()
-        case p.AllowedValues():
-            value = state.section(params.section).get(params.field)
-            values = value if isinstance(value, list) else [value] if _filled(value) else []
-            wrong = [str(v) for v in values if v not in params.allowed]
-            if not values or wrong:
-                text = ", ".join(wrong) or "(none)"
-                return _unmet(f"{params.field} 不在允许范围：{text}", f"{params.field} not in the allowed list: {text}")
-            return _met()
-        case p.WalletTiers():
-            tier = _declared(state, params.tier_field)
-            limits = ref.tier_limits(tier) if isinstance(tier, int) else None
-            if limits is None:
-                return _unmet("未声明有效的钱包等级", f"no valid wallet tier declared ({params.tier_field})")
-            over = []
-            for field, limit in limits.items():
-                declared = _declared(state, field)
-                if not isinstance(declared, int) or declared > limit:
-                    over.append(f"{field} {declared} > {limit}")
-            if over:
-                text = ", ".join(over)
-                return _unmet(f"钱包限额超出等级上限：{text}", f"wallet caps above the tier limits: {text}")
-            return _met()
-        case p.EffectiveFrom():
-            if not applies(state, params.when_field, params.when_value):
-                return _met(not_applicable="yes")
-            on = _reference_day(state, today)
-            if on < params.date:
-                return _unmet(f"{params.date} 起方可适用", f"applies only from {params.date}")
-            return _met()
-        case p.NoOpenObjection():
-            open_ids = [o.objection_id for o in state.objections if o.status in ("open", "upheld")]
-            disputes = _open_facts(state, *FACTS_READ[p.NoOpenObjection])
-            if open_ids or disputes:
-                text = ", ".join(open_ids + ["ownership_dispute"] * bool(disputes))
-                return _unmet(f"存在未解决的异议或权属争议：{text}", f"open objection or ownership dispute: {text}")
-            return _met()
-        case _:
-            return _unmet("规则不适用于准入", f"{type(params).__name__} is not an admission check")
+            if docs:
+                evidence.append(docs[-1].position)
+            else:
+                missing.append(kind if org in ("*", state.organisation) else f"{kind} ({org})")
+    if missing:
+        text = ", ".join(missing)
+        return unmet(f"缺少文件：{text}", f"missing documents: {text}", *evidence)
+    return met(*evidence)
+
+
+def _admission_attestation(params: p.Attestation, state: ProjectState, ref: ReferenceView, today: dt.date) -> Outcome:
+    evidence = []
+    missing = []
+    for org in holders_of(state, params.holders):
+        found = [a for a in state.attestations if a.statement == params.statement and a.organisation == org]
+        if found:
+            evidence.append(found[-1].position)
+        else:
+            missing.append(org)
+    if missing:
+        text = ", ".join(missing)
+        return unmet(
+            f"以下机构未声明“{params.statement}”：{text}",
+            f"not attested ({params.statement}) by: {text}",
+            *evidence,
+        )
+    return met(*evidence)
+
+
+def _admission_fields(params: p.Fields, state: ProjectState, ref: ReferenceView, today: dt.date) -> Outcome:
+    if not applies(state, params.when_field, params.when_value):
+        return met(not_applicable="yes")
+    section = state.section(params.section)
+    absent = [f for f in params.required if not filled(section.get(f))]
+    bad = [
+        f"{f}={section.get(f)}"
+        for f, values in params.forbidden.items()
+        if section.get(f) in values or (isinstance(section.get(f), list) and set(section.get(f) or []) & set(values))  # type: ignore[arg-type]
+    ]
+    if params.app_types and state.app_type not in params.app_types:
+        bad.append(f"app_type={state.app_type} ({' / '.join(params.app_types)})")
+    if absent or bad:
+        zh = "；".join(x for x in (absent and f"未填写：{', '.join(absent)}", bad and f"不允许：{', '.join(bad)}") if x)
+        en = "; ".join(
+            x
+            for x in (
+                absent and f"not declared: {', '.join(absent)}",
+                bad and f"not allowed: {', '.join(bad)}",
+            )
+            if x
+        )
+        return unmet(zh, en)
+    return met()
+
+
+def _admission_caps(params: p.Caps, state: ProjectState, ref: ReferenceView, today: dt.date) -> Outcome:
+    problems: list[str] = []
+    for field, cap in params.maximum.items():
+        value = declared_value(state, field)
+        if not isinstance(value, int) or isinstance(value, bool):
+            problems.append(f"{field} (undeclared)")
+        elif value > cap:
+            problems.append(f"{field} {value} > {cap}")
+    for field, floor in params.minimum.items():
+        value = declared_value(state, field)
+        if not isinstance(value, int) or isinstance(value, bool):
+            problems.append(f"{field} (undeclared)")
+        elif value < floor:
+            problems.append(f"{field} {value} < {floor}")
+    if problems:
+        text = ", ".join(problems)
+        return unmet(f"边界不符：{text}", f"boundaries not within limits: {text}")
+    return met()
+
+
+def _admission_licensed_lead(
+    params: p.LicensedLead, state: ProjectState, ref: ReferenceView, today: dt.date
+) -> Outcome:
+    docs = [d for d in state.documents if d.kind == params.document_kind and d.holder == state.organisation]
+    if state.lead_kind not in ("licensed_institution", "operator") or not state.lead_licence_no:
+        return unmet(
+            "牵头申请机构须持有金融牌照；科技公司只能与持牌机构联合申请",
+            "the lead applicant must hold a financial licence; a technology company may only"
+            " co-apply with a licensed institution",
+        )
+    if not docs:
+        return unmet("缺少金融牌照文件", f"missing the lead's licence document ({params.document_kind})")
+    return met(docs[-1].position)
+
+
+def _admission_notice(params: p.Notice, state: ProjectState, ref: ReferenceView, today: dt.date) -> Outcome:
+    if not applies(state, params.when_field, params.when_value):
+        return met(not_applicable="yes")
+    if state.notice_starts is None or state.notice_ends is None:
+        return unmet("尚未公示", "no public notice held yet")
+    evidence = [state.notice_position or 0]
+    if state.notice_closed_on is None:
+        return unmet("公示期尚未结束", "the public notice has not closed", *evidence)
+    try:
+        held = _notice_length(state, ref, params.unit)
+    except CalendarNotCovered as e:
+        return unmet(e.message_zh, e.message_en, *evidence)
+    if held < params.days:
+        return unmet(
+            f"公示期不足 {params.days} 天（实际 {held} 天）",
+            f"notice held {held} {params.unit} days, {params.days} required",
+            *evidence,
+        )
+    open_ids = [o.objection_id for o in state.open_objections]
+    evidence += [o.position for o in state.objections] + [
+        o.disposed_position for o in state.objections if o.disposed_position
+    ]
+    if open_ids:
+        text = ", ".join(open_ids)
+        return unmet(f"异议未处理：{text}", f"objections not disposed: {text}", *evidence)
+    return met(*evidence, days_held=held)
+
+
+def _admission_period_max(params: p.PeriodMax, state: ProjectState, ref: ReferenceView, today: dt.date) -> Outcome:
+    start = parse_date(declared_value(state, params.start_field))
+    end = parse_date(declared_value(state, params.end_field))
+    if start is None or end is None:
+        return unmet("未声明起止日期", f"{params.start_field} and {params.end_field} not declared")
+    if end <= start or end > months_later(start, params.months):
+        return unmet(
+            f"起止日期须在 {params.months} 个月以内且结束晚于开始",
+            f"start and end must be at most {params.months} months apart, end after start",
+        )
+    return met(start=start.isoformat(), end=end.isoformat(), max_months=params.months)
+
+
+def _admission_pilot_area(params: p.PilotArea, state: ProjectState, ref: ReferenceView, today: dt.date) -> Outcome:
+    code = declared_value(state, params.field)
+    on = _reference_day(state, today)
+    if not isinstance(code, str) or not ref.is_pilot_area(code, on):
+        return unmet(
+            f"{code} 在 {on} 不是数字人民币试点地区",
+            f"{code} is not an approved e-CNY pilot area on {on}",
+        )
+    return met()
+
+
+def _admission_operator(params: p.Operator, state: ProjectState, ref: ReferenceView, today: dt.date) -> Outcome:
+    on = _reference_day(state, today)
+    named = declared_value(state, params.field)
+    candidates = [state.organisation] + ([named] if isinstance(named, str) else [])
+    if not any(ref.is_operator(c, on) for c in candidates):
+        return unmet(
+            "牵头机构不是指定运营机构，也未指明所接入的运营机构",
+            "the lead is not a designated operator and names no designated operator it connects through",
+        )
+    return met()
+
+
+def _admission_allowed_values(
+    params: p.AllowedValues, state: ProjectState, ref: ReferenceView, today: dt.date
+) -> Outcome:
+    value = state.section(params.section).get(params.field)
+    values = value if isinstance(value, list) else [value] if filled(value) else []
+    wrong = [str(v) for v in values if v not in params.allowed]
+    if not values or wrong:
+        text = ", ".join(wrong) or "(none)"
+        return unmet(f"{params.field} 不在允许范围：{text}", f"{params.field} not in the allowed list: {text}")
+    return met()
+
+
+def _admission_wallet_tiers(params: p.WalletTiers, state: ProjectState, ref: ReferenceView, today: dt.date) -> Outcome:
+    tier = declared_value(state, params.tier_field)
+    limits = ref.tier_limits(tier) if isinstance(tier, int) else None
+    if limits is None:
+        return unmet("未声明有效的钱包等级", f"no valid wallet tier declared ({params.tier_field})")
+    over = []
+    for field, limit in limits.items():
+        declared = declared_value(state, field)
+        if not isinstance(declared, int) or declared > limit:
+            over.append(f"{field} {declared} > {limit}")
+    if over:
+        text = ", ".join(over)
+        return unmet(f"钱包限额超出等级上限：{text}", f"wallet caps above the tier limits: {text}")
+    return met()
+
+
+def _admission_effective_from(
+    params: p.EffectiveFrom, state: ProjectState, ref: ReferenceView, today: dt.date
+) -> Outcome:
+    if not applies(state, params.when_field, params.when_value):
+        return met(not_applicable="yes")
+    on = _reference_day(state, today)
+    if on < params.date:
+        return unmet(f"{params.date} 起方可适用", f"applies only from {params.date}")
+    return met()
+
+
+def _admission_no_open_objection(
+    params: p.NoOpenObjection, state: ProjectState, ref: ReferenceView, today: dt.date
+) -> Outcome:
+    open_ids = [o.objection_id for o in state.objections if o.status in ("open", "upheld")]
+    disputes = open_facts(state, *FACTS_READ[p.NoOpenObjection])
+    if open_ids or disputes:
+        text = ", ".join(open_ids + ["ownership_dispute"] * bool(disputes))
+        return unmet(f"存在未解决的异议或权属争议：{text}", f"open objection or ownership dispute: {text}")
+    return met()
+
+
+#: The check of each kind of rule, by the type of its parameters.
+ADMISSION_CHECKS = dict(
+    [
+        admission_check(p.Documents, _admission_documents),
+        admission_check(p.Attestation, _admission_attestation),
+        admission_check(p.Fields, _admission_fields),
+        admission_check(p.Caps, _admission_caps),
+        admission_check(p.LicensedLead, _admission_licensed_lead),
+        admission_check(p.Notice, _admission_notice),
+        admission_check(p.PeriodMax, _admission_period_max),
+        admission_check(p.PilotArea, _admission_pilot_area),
+        admission_check(p.Operator, _admission_operator),
+        admission_check(p.AllowedValues, _admission_allowed_values),
+        admission_check(p.WalletTiers, _admission_wallet_tiers),
+        admission_check(p.EffectiveFrom, _admission_effective_from),
+        admission_check(p.NoOpenObjection, _admission_no_open_objection),
+    ]
+)
 
 
 def _notice_length(state: ProjectState, ref: ReferenceView, unit: str) -> int:

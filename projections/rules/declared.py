@@ -10,11 +10,11 @@ from schemas.dates import parse_date
 from schemas.events import Value
 
 
-def _filled(value: Value) -> bool:
+def filled(value: Value) -> bool:
     return value is not None and value != "" and value != []
 
 
-def _declared(state: ProjectState, field: str) -> Value:
+def declared_value(state: ProjectState, field: str) -> Value:
     """A declared field from any section (boundaries first)."""
     for name in ("boundaries", "statement", "test_plan", "product"):
         section = state.section(name)
@@ -30,8 +30,8 @@ def declared_period(state: ProjectState, program: p.ProgramDefinition) -> tuple[
     for rule in program.admission:
         if isinstance(rule.params, p.PeriodMax):
             params = rule.params
-            start = parse_date(_declared(state, params.start_field))
-            end = parse_date(_declared(state, params.end_field))
+            start = parse_date(declared_value(state, params.start_field))
+            end = parse_date(declared_value(state, params.end_field))
             if start is not None and end is not None and end <= start:
                 return None, None  # (a period that ends before it begins declares none: a waiver admits it)
             return start, end
@@ -42,11 +42,11 @@ def applies(state: ProjectState, when_field: str | None, when_value: str | bool 
     """Whether a conditional rule applies: the declared field holds (or lists) the value."""
     if when_field is None:
         return True
-    value = _declared(state, when_field)
+    value = declared_value(state, when_field)
     if isinstance(value, list):
         return when_value in value
     return value == when_value
 
 
-def _holders(state: ProjectState, holders: p.Holders) -> list[str]:
+def holders_of(state: ProjectState, holders: p.Holders) -> list[str]:
     return [state.organisation] if holders == "lead" else state.applicants()

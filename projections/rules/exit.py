@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 from projections.project import ProjectState, Report
-from projections.rules.declared import _declared
+from projections.rules.declared import declared_value
 from projections.rules.facts import FACTS_READ, pledge_outstanding
-from projections.rules.outcome import Progress, RuleStatus, _breach, _ok, _Outcome
+from projections.rules.outcome import Outcome, Progress, RuleStatus, breach, exit_check, ok
 from schemas import programs as p
 from schemas.dates import months_later
 from schemas.lifecycle import IN_TEST, State
@@ -27,7 +27,7 @@ def report_cadence(state: ProjectState, program: p.ProgramDefinition) -> int:
     it is shorter than the program's (a plan may promise more frequent reports, never fewer);
     else the program's."""
     longest = program.durations.report_cadence_days
-    declared = _declared(state, CADENCE_FIELD)
+    declared = declared_value(state, CADENCE_FIELD)
     if isinstance(declared, int) and not isinstance(declared, bool) and 1 <= declared < longest:
         return declared
     return longest
@@ -43,192 +43,252 @@ def next_report_due(state: ProjectState, cadence_days: int) -> dt.date | None:
     return last + dt.timedelta(days=cadence_days)
 
 
-def _check_exit(params: p.Params, state: ProjectState, program: p.ProgramDefinition, today: dt.date) -> _Outcome:
+def _check_exit(params: p.Params, state: ProjectState, program: p.ProgramDefinition, today: dt.date) -> Outcome:
     if state.test_started_on is None and not isinstance(params, p.ExternalEvent):
-        return _Outcome(status="not_applicable")
-    match params:
-        case p.TestPeriod():
-            assert state.test_started_on is not None
-            end = state.planned_end or state.test_started_on
-            elapsed = (min(today, end) - state.test_started_on).days
-            total = (end - state.test_started_on).days
-            progress: Progress = {
-                "days_elapsed": elapsed,
-                "days_total": total,
-                "planned_end": end.isoformat(),
-                "extensions_granted": state.extensions_granted,
-                "max_extensions": params.max_extensions,
-            }
-            if today >= end:
-                return _Outcome(status="reached", action="final_evaluation", progress=progress)
-            return _Outcome(status="ok", progress=progress)
-        case p.Graduation():
-            kpis = _declared(state, "kpis")
-            required = [str(k) for k in kpis] if isinstance(kpis, list) else []
-            achieved = set(state.final_report_kpis).union(*(set(r.kpis_met) for r in state.reports))
-            missing = [k for k in required if k not in achieved]
-            progress = {"kpis_required": len(required), "kpis_met": len(required) - len(missing)}
-            evidence = [r.position for r in state.reports if r.kpis_met]
-            if state.final_report_position:
-                evidence.append(state.final_report_position)
-            if not missing and state.final_report_accepted:
-                return _Outcome(status="reached", progress=progress, evidence=tuple(evidence))
-            return _Outcome(
-                status="ok",
-                progress=progress,
-                evidence=tuple(evidence),
-                missing_zh=f"未达成指标：{', '.join(missing)}" if missing else "最终报告尚未通过",
-                missing_en=f"KPIs not met: {', '.join(missing)}" if missing else "final report not accepted",
-            )
-        case p.Incidents():
-            matching = [
-                i
-                for i in state.incidents
-                if i.severity == params.severity and (not params.kinds or i.kind in params.kinds)
-            ]
-            evidence_list = [i.position for i in matching]
-            overdue = [
-                i
-                for i in matching
-                if params.remediation_days is not None
-                and i.remediated_on is None
-                and (today - i.occurred_on).days > params.remediation_days
-            ]
-            progress = {
-                "incidents": len(matching),
-                "suspend_at": params.suspend_at,
-                "exit_at": params.exit_at,
-                "unremediated_over_limit": len(overdue),
-            }
-            if (params.exit_at is not None and len(matching) >= params.exit_at) or overdue:
-                return _breach("forced_exit", *evidence_list, **progress)
-            if params.suspend_at is not None and len(matching) >= params.suspend_at:
-                return _breach("suspension", *evidence_list, **progress)
-            return _ok(*evidence_list, **progress)
-        case p.ComplaintRate():
-            since = _window(today, params.window_days)
-            in_window, evidence = complaint_count(state, since, today)
-            total, _ = complaint_count(state, dt.date.min, dt.date.max)
-            users = _latest_metric(state, "active_users")
-            rate = in_window * 1000 // users if users else 0
-            progress = {
-                "complaints_in_window": in_window,
-                "active_users": users,
-                "per_mille": rate,
-                "limit_per_mille": params.per_mille,
-                "total": total,
-                "max_total": params.max_total,
-            }
-            over_rate = users > 0 and in_window * 1000 > params.per_mille * users
-            over_total = params.max_total is not None and total > params.max_total
-            if over_rate or over_total:
-                return _breach(params.action, *evidence, **progress)
-            return _ok(*evidence, **progress)
-        case p.CapBreach():
-            over = []
-            evidence = []
-            progress = {}
-            latest = state.reports[-1] if state.reports else None
-            for metric, boundary in params.caps.items():
-                cap = _declared(state, boundary)
-                value = latest.metrics.get(metric) if latest else None
-                progress[metric] = value
-                progress[boundary] = cap if isinstance(cap, int) else None
-                if latest and isinstance(cap, int) and value is not None and value > cap:
-                    over.append(metric)
-                    evidence.append(latest.position)
-            if over:
-                return _breach(params.action, *evidence, **progress)
-            return _ok(**progress)
-        case p.MetricLimit():
-            since = _window(today, params.window_days)
-            reports = [r for r in reported(state, params.metric) if since <= r.period_end <= today]
-            amount = sum(r.metrics[params.metric] for r in reports)
-            evidence = [r.position for r in reports if r.metrics[params.metric]]
-            if params.ratio_of:
-                base = sum(
-                    r.metrics[params.ratio_of]
-                    for r in reported(state, params.ratio_of)
-                    if since <= r.period_end <= today
-                )
-                value = amount * params.scale // base if base else 0
-                exceeded = base > 0 and amount * params.scale > params.limit * base
-            else:
-                value, exceeded = amount, amount > params.limit
-            progress = {"value": value, "limit": params.limit, "window_days": params.window_days}
-            if exceeded:
-                return _breach(params.action, *evidence, **progress)
-            return _ok(*evidence, **progress)
-        case p.Compensation():
-            uncompensated = [
-                i
-                for i in state.incidents
-                if i.consumer_loss_yuan > 0
-                and not (i.compensated and i.remediated_on and (i.remediated_on - i.occurred_on).days <= params.days)
-                and (today - i.occurred_on).days > params.days
-            ]
-            pending = [i for i in state.incidents if i.consumer_loss_yuan > 0 and not i.compensated]
-            progress = {"losses_pending": len(pending), "late": len(uncompensated), "days": params.days}
-            if uncompensated:
-                return _breach(params.action, *(i.position for i in uncompensated), **progress)
-            return _ok(*(i.position for i in pending), **progress)
-        case p.ReportTimeliness():
-            due = next_report_due(state, report_cadence(state, program))
-            assert due is not None
-            days_late = (today - due).days
-            progress = {"next_due": due.isoformat(), "days_late": max(days_late, 0)}
-            # The evidence is the event the due date counts from (the last report, or the start
-            # of the test): each missed due date is its own breach, warned about once.
-            basis = _report_basis(state)
-            if state.state not in IN_TEST:
-                return _Outcome(status="ok", progress=progress)
-            if days_late > params.suspension_days:
-                return _breach("suspension", basis, **progress)
-            if days_late > params.warning_days:
-                return _Outcome(status="warning", action="warning", evidence=(basis,), progress=progress)
-            return _ok(basis, **progress)
-        case p.Dormancy():
-            if state.state not in IN_TEST:  # only a running test can be dormant
-                return _Outcome(status="not_applicable")
-            active = [r for r in state.reports if r.metrics.get("transactions", 0) or r.metrics.get("trades", 0)]
-            trade_facts = [f for f in state.facts if f.trigger in FACTS_READ[p.Dormancy]]
-            assert state.test_started_on is not None
-            last = max([r.period_end for r in active] + [f.on for f in trade_facts] + [state.test_started_on])
-            idle = (today - last).days
-            progress = {"last_activity": last.isoformat(), "idle_days": idle, "limit_days": params.days}
-            if idle > params.days:
-                return _breach(params.action, **progress)
-            return _ok(**progress)
-        case p.ValuationAge():
-            pledged = pledge_outstanding(state)
-            valuations = [d for d in state.documents if d.kind == "valuation_report" and d.issued_on]
-            latest_val = max(valuations, key=lambda d: d.issued_on or dt.date.min, default=None)
-            progress = {
-                "pledged": "yes" if pledged else "no",
-                "valuation_on": latest_val.issued_on.isoformat() if latest_val and latest_val.issued_on else None,
-            }
-            if pledged and (
-                latest_val is None
-                or latest_val.issued_on is None
-                or months_later(latest_val.issued_on, params.months) < today
-            ):
-                return _breach(params.action, *([latest_val.position] if latest_val else []), **progress)
-            return _ok(*([latest_val.position] if latest_val else []), **progress)
-        case p.ExternalEvent():
-            evidence = [f.position for f in state.facts if f.trigger in params.triggers]
-            if evidence:
-                return _breach(params.action, *evidence, triggers=len(evidence))
-            return _ok(triggers=0)
-        case p.VoluntaryExit():
-            if state.exit_mode == "voluntary":
-                notified = state.exit_users_notified_on
-                return _Outcome(
-                    status="reached",
-                    progress={"users_notified_on": notified.isoformat() if notified else None},
-                )
-            return _Outcome(status="not_applicable")
-        case _:
-            return _Outcome(status="not_applicable")
+        return Outcome(status="not_applicable")
+    check = EXIT_CHECKS.get(type(params))
+    return Outcome(status="not_applicable") if check is None else check(params, state, program, today)
+
+
+def _exit_test_period(
+    params: p.TestPeriod, state: ProjectState, program: p.ProgramDefinition, today: dt.date
+) -> Outcome:
+    assert state.test_started_on is not None
+    end = state.planned_end or state.test_started_on
+    elapsed = (min(today, end) - state.test_started_on).days
+    total = (end - state.test_started_on).days
+    progress: Progress = {
+        "days_elapsed": elapsed,
+        "days_total": total,
+        "planned_end": end.isoformat(),
+        "extensions_granted": state.extensions_granted,
+        "max_extensions": params.max_extensions,
+    }
+    if today >= end:
+        return Outcome(status="reached", action="final_evaluation", progress=progress)
+    return Outcome(status="ok", progress=progress)
+
+
+def graduation_kpis(state: ProjectState) -> tuple[list[str], list[str]]:
+    """The KPIs a project declared, and those of them no report and no final report has met yet
+    (graduation needs every one; the graduation criterion and the decider both ask here)."""
+    kpis = declared_value(state, "kpis")
+    required = [str(k) for k in kpis] if isinstance(kpis, list) else []
+    achieved = set(state.final_report_kpis).union(*(set(r.kpis_met) for r in state.reports))
+    return required, [k for k in required if k not in achieved]
+
+
+def _exit_graduation(
+    params: p.Graduation, state: ProjectState, program: p.ProgramDefinition, today: dt.date
+) -> Outcome:
+    required, missing = graduation_kpis(state)
+    progress: Progress = {"kpis_required": len(required), "kpis_met": len(required) - len(missing)}
+    evidence = [r.position for r in state.reports if r.kpis_met]
+    if state.final_report_position:
+        evidence.append(state.final_report_position)
+    if not missing and state.final_report_accepted:
+        return Outcome(status="reached", progress=progress, evidence=tuple(evidence))
+    return Outcome(
+        status="ok",
+        progress=progress,
+        evidence=tuple(evidence),
+        missing_zh=f"未达成指标：{', '.join(missing)}" if missing else "最终报告尚未通过",
+        missing_en=f"KPIs not met: {', '.join(missing)}" if missing else "final report not accepted",
+    )
+
+
+def _exit_incidents(params: p.Incidents, state: ProjectState, program: p.ProgramDefinition, today: dt.date) -> Outcome:
+    matching = [
+        i for i in state.incidents if i.severity == params.severity and (not params.kinds or i.kind in params.kinds)
+    ]
+    evidence_list = [i.position for i in matching]
+    overdue = [
+        i
+        for i in matching
+        if params.remediation_days is not None
+        and i.remediated_on is None
+        and (today - i.occurred_on).days > params.remediation_days
+    ]
+    progress: Progress = {
+        "incidents": len(matching),
+        "suspend_at": params.suspend_at,
+        "exit_at": params.exit_at,
+        "unremediated_over_limit": len(overdue),
+    }
+    if (params.exit_at is not None and len(matching) >= params.exit_at) or overdue:
+        return breach("forced_exit", *evidence_list, **progress)
+    if params.suspend_at is not None and len(matching) >= params.suspend_at:
+        return breach("suspension", *evidence_list, **progress)
+    return ok(*evidence_list, **progress)
+
+
+def _exit_complaint_rate(
+    params: p.ComplaintRate, state: ProjectState, program: p.ProgramDefinition, today: dt.date
+) -> Outcome:
+    since = _window(today, params.window_days)
+    in_window, evidence = complaint_count(state, since, today)
+    total, _ = complaint_count(state, dt.date.min, dt.date.max)
+    users = _latest_metric(state, "active_users")
+    rate = in_window * 1000 // users if users else 0
+    progress: Progress = {
+        "complaints_in_window": in_window,
+        "active_users": users,
+        "per_mille": rate,
+        "limit_per_mille": params.per_mille,
+        "total": total,
+        "max_total": params.max_total,
+    }
+    over_rate = users > 0 and in_window * 1000 > params.per_mille * users
+    over_total = params.max_total is not None and total > params.max_total
+    if over_rate or over_total:
+        return breach(params.action, *evidence, **progress)
+    return ok(*evidence, **progress)
+
+
+def _exit_cap_breach(params: p.CapBreach, state: ProjectState, program: p.ProgramDefinition, today: dt.date) -> Outcome:
+    over = []
+    evidence = []
+    progress: Progress = {}
+    latest = state.reports[-1] if state.reports else None
+    for metric, boundary in params.caps.items():
+        cap = declared_value(state, boundary)
+        value = latest.metrics.get(metric) if latest else None
+        progress[metric] = value
+        progress[boundary] = cap if isinstance(cap, int) else None
+        if latest and isinstance(cap, int) and value is not None and value > cap:
+            over.append(metric)
+            evidence.append(latest.position)
+    if over:
+        return breach(params.action, *evidence, **progress)
+    return ok(**progress)
+
+
+def _exit_metric_limit(
+    params: p.MetricLimit, state: ProjectState, program: p.ProgramDefinition, today: dt.date
+) -> Outcome:
+    since = _window(today, params.window_days)
+    reports = [r for r in reported(state, params.metric) if since <= r.period_end <= today]
+    amount = sum(r.metrics[params.metric] for r in reports)
+    evidence = [r.position for r in reports if r.metrics[params.metric]]
+    if params.ratio_of:
+        base = sum(
+            r.metrics[params.ratio_of] for r in reported(state, params.ratio_of) if since <= r.period_end <= today
+        )
+        value = amount * params.scale // base if base else 0
+        exceeded = base > 0 and amount * params.scale > params.limit * base
+    else:
+        value, exceeded = amount, amount > params.limit
+    progress: Progress = {"value": value, "limit": params.limit, "window_days": params.window_days}
+    if exceeded:
+        return breach(params.action, *evidence, **progress)
+    return ok(*evidence, **progress)
+
+
+def _exit_compensation(
+    params: p.Compensation, state: ProjectState, program: p.ProgramDefinition, today: dt.date
+) -> Outcome:
+    uncompensated = [
+        i
+        for i in state.incidents
+        if i.consumer_loss_yuan > 0
+        and not (i.compensated and i.remediated_on and (i.remediated_on - i.occurred_on).days <= params.days)
+        and (today - i.occurred_on).days > params.days
+    ]
+    pending = [i for i in state.incidents if i.consumer_loss_yuan > 0 and not i.compensated]
+    progress: Progress = {"losses_pending": len(pending), "late": len(uncompensated), "days": params.days}
+    if uncompensated:
+        return breach(params.action, *(i.position for i in uncompensated), **progress)
+    return ok(*(i.position for i in pending), **progress)
+
+
+def _exit_report_timeliness(
+    params: p.ReportTimeliness, state: ProjectState, program: p.ProgramDefinition, today: dt.date
+) -> Outcome:
+    due = next_report_due(state, report_cadence(state, program))
+    assert due is not None
+    days_late = (today - due).days
+    progress: Progress = {"next_due": due.isoformat(), "days_late": max(days_late, 0)}
+    # The evidence is the event the due date counts from (the last report, or the start
+    # of the test): each missed due date is its own breach, warned about once.
+    basis = _report_basis(state)
+    if state.state not in IN_TEST:
+        return Outcome(status="ok", progress=progress)
+    if days_late > params.suspension_days:
+        return breach("suspension", basis, **progress)
+    if days_late > params.warning_days:
+        return Outcome(status="warning", action="warning", evidence=(basis,), progress=progress)
+    return ok(basis, **progress)
+
+
+def _exit_dormancy(params: p.Dormancy, state: ProjectState, program: p.ProgramDefinition, today: dt.date) -> Outcome:
+    if state.state not in IN_TEST:  # only a running test can be dormant
+        return Outcome(status="not_applicable")
+    active = [r for r in state.reports if r.metrics.get("transactions", 0) or r.metrics.get("trades", 0)]
+    trade_facts = [f for f in state.facts if f.trigger in FACTS_READ[p.Dormancy]]
+    assert state.test_started_on is not None
+    last = max([r.period_end for r in active] + [f.on for f in trade_facts] + [state.test_started_on])
+    idle = (today - last).days
+    progress: Progress = {"last_activity": last.isoformat(), "idle_days": idle, "limit_days": params.days}
+    if idle > params.days:
+        return breach(params.action, **progress)
+    return ok(**progress)
+
+
+def _exit_valuation_age(
+    params: p.ValuationAge, state: ProjectState, program: p.ProgramDefinition, today: dt.date
+) -> Outcome:
+    pledged = pledge_outstanding(state)
+    valuations = [d for d in state.documents if d.kind == "valuation_report" and d.issued_on]
+    latest_val = max(valuations, key=lambda d: d.issued_on or dt.date.min, default=None)
+    progress: Progress = {
+        "pledged": "yes" if pledged else "no",
+        "valuation_on": latest_val.issued_on.isoformat() if latest_val and latest_val.issued_on else None,
+    }
+    if pledged and (
+        latest_val is None or latest_val.issued_on is None or months_later(latest_val.issued_on, params.months) < today
+    ):
+        return breach(params.action, *([latest_val.position] if latest_val else []), **progress)
+    return ok(*([latest_val.position] if latest_val else []), **progress)
+
+
+def _exit_external_event(
+    params: p.ExternalEvent, state: ProjectState, program: p.ProgramDefinition, today: dt.date
+) -> Outcome:
+    evidence = [f.position for f in state.facts if f.trigger in params.triggers]
+    if evidence:
+        return breach(params.action, *evidence, triggers=len(evidence))
+    return ok(triggers=0)
+
+
+def _exit_voluntary_exit(
+    params: p.VoluntaryExit, state: ProjectState, program: p.ProgramDefinition, today: dt.date
+) -> Outcome:
+    if state.exit_mode == "voluntary":
+        notified = state.exit_users_notified_on
+        return Outcome(
+            status="reached",
+            progress={"users_notified_on": notified.isoformat() if notified else None},
+        )
+    return Outcome(status="not_applicable")
+
+
+#: The check of each kind of rule, by the type of its parameters.
+EXIT_CHECKS = dict(
+    [
+        exit_check(p.TestPeriod, _exit_test_period),
+        exit_check(p.Graduation, _exit_graduation),
+        exit_check(p.Incidents, _exit_incidents),
+        exit_check(p.ComplaintRate, _exit_complaint_rate),
+        exit_check(p.CapBreach, _exit_cap_breach),
+        exit_check(p.MetricLimit, _exit_metric_limit),
+        exit_check(p.Compensation, _exit_compensation),
+        exit_check(p.ReportTimeliness, _exit_report_timeliness),
+        exit_check(p.Dormancy, _exit_dormancy),
+        exit_check(p.ValuationAge, _exit_valuation_age),
+        exit_check(p.ExternalEvent, _exit_external_event),
+        exit_check(p.VoluntaryExit, _exit_voluntary_exit),
+    ]
+)
 
 
 def complaint_count(state: ProjectState, since: dt.date, until: dt.date) -> tuple[int, list[int]]:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 from projections.project import ProjectState
-from projections.rules.declared import _declared
+from projections.rules.declared import declared_value
 from projections.rules.outcome import ReferenceView
 from schemas import programs as p
 
 
-def _open_facts(state: ProjectState, trigger: str, resolving: str) -> list[int]:
+def open_facts(state: ProjectState, trigger: str, resolving: str) -> list[int]:
     opened = [f for f in state.facts if f.trigger == trigger]
     resolved = [f for f in state.facts if f.trigger == resolving]
     return [f.position for f in opened] if len(opened) > len(resolved) else []
@@ -53,11 +53,11 @@ def designations_withdrawn(
             continue
         match rule.params:
             case p.PilotArea(field=field):
-                code = _declared(state, field)
+                code = declared_value(state, field)
                 if isinstance(code, str) and not ref.is_pilot_area(code, today):
                     out.append(("pilot_area_withdrawn", code))
             case p.Operator(field=field):
-                named = _declared(state, field)
+                named = declared_value(state, field)
                 candidates = [state.organisation, *([named] if isinstance(named, str) else [])]
                 if not any(ref.is_operator(code, today) for code in candidates):
                     out.append(("operator_withdrawn", ", ".join(candidates)))
@@ -66,4 +66,4 @@ def designations_withdrawn(
 
 def pledge_outstanding(state: ProjectState) -> bool:
     """Whether a pledge registered has not been released, or the product was declared pledged."""
-    return bool(_open_facts(state, *FACTS_READ[p.ValuationAge])) or _declared(state, "pledged") is True
+    return bool(open_facts(state, *FACTS_READ[p.ValuationAge])) or declared_value(state, "pledged") is True

@@ -1,11 +1,18 @@
-"""What a rule evaluation gives: the status of a condition or criterion, and what the rules need of reference data."""
+"""What a rule evaluation gives (the status of a condition or criterion), what the rules need of
+reference data, and the shape of a rule kind's check."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import msgspec
+
+from schemas import programs as p
+
+if TYPE_CHECKING:
+    from projections.project import ProjectState
 
 Progress = dict[str, int | str | None]
 
@@ -45,7 +52,7 @@ class RuleStatus(msgspec.Struct, frozen=True, kw_only=True):
     waiver_reason: str | None = None
 
 
-class _Outcome(msgspec.Struct, frozen=True, kw_only=True):
+class Outcome(msgspec.Struct, frozen=True, kw_only=True):
     status: str
     evidence: tuple[int, ...] = ()
     progress: Progress = {}
@@ -54,17 +61,36 @@ class _Outcome(msgspec.Struct, frozen=True, kw_only=True):
     action: str = "none"
 
 
-def _met(*evidence: int, **progress: int | str | None) -> _Outcome:
-    return _Outcome(status="met", evidence=tuple(sorted(set(evidence))), progress=progress)
+def met(*evidence: int, **progress: int | str | None) -> Outcome:
+    return Outcome(status="met", evidence=tuple(sorted(set(evidence))), progress=progress)
 
 
-def _unmet(zh: str, en: str, *evidence: int) -> _Outcome:
-    return _Outcome(status="unmet", evidence=tuple(sorted(set(evidence))), missing_zh=zh, missing_en=en)
+def unmet(zh: str, en: str, *evidence: int) -> Outcome:
+    return Outcome(status="unmet", evidence=tuple(sorted(set(evidence))), missing_zh=zh, missing_en=en)
 
 
-def _ok(*evidence: int, **progress: int | str | None) -> _Outcome:
-    return _Outcome(status="ok", evidence=tuple(sorted(set(evidence))), progress=progress)
+def ok(*evidence: int, **progress: int | str | None) -> Outcome:
+    return Outcome(status="ok", evidence=tuple(sorted(set(evidence))), progress=progress)
 
 
-def _breach(action: str, *evidence: int, **progress: int | str | None) -> _Outcome:
-    return _Outcome(status="breached", action=action, evidence=tuple(sorted(set(evidence))), progress=progress)
+def breach(action: str, *evidence: int, **progress: int | str | None) -> Outcome:
+    return Outcome(status="breached", action=action, evidence=tuple(sorted(set(evidence))), progress=progress)
+
+
+P = TypeVar("P", bound=p.Params)
+
+#: The check of one kind of admission condition: the state, the reference data and today in.
+AdmissionCheck = Callable[[P, "ProjectState", ReferenceView, dt.date], Outcome]
+#: The check of one kind of exit criterion: the state, its program and today in.
+ExitCheck = Callable[[P, "ProjectState", p.ProgramDefinition, dt.date], Outcome]
+
+
+def admission_check(kind: type[P], check: AdmissionCheck[P]) -> tuple[type[Any], AdmissionCheck[Any]]:
+    """One row of the admission table: a kind of rule and its check (the type checker holds the
+    check to the kind: it must take those parameters)."""
+    return kind, check
+
+
+def exit_check(kind: type[P], check: ExitCheck[P]) -> tuple[type[Any], ExitCheck[Any]]:
+    """One row of the exit table: a kind of rule and its check."""
+    return kind, check

@@ -18,7 +18,6 @@ from schemas.programs import (
     Caps,
     PeriodMax,
     ProgramDefinition,
-    TestPeriod,
     WalletTiers,
 )
 from schemas.validation import Violation, invalid, key_path
@@ -54,11 +53,8 @@ def _within(field: str, value: dt.date, earliest: dt.date, latest: dt.date, rule
 
 def _longest_test_months(program: ProgramDefinition) -> int:
     """The longest a test of ``program`` can run: its maximum period plus every extension."""
-    rule = next((r.params for r in program.exit if isinstance(r.params, TestPeriod)), None)
-    if rule is not None:
-        return rule.max_months + rule.max_extensions * rule.extension_months
-    d = program.durations
-    return d.max_test_months + d.max_extensions * d.extension_months
+    period = program.test_period()
+    return period.max_months + period.max_extensions * period.extension_months
 
 
 #: A date as declared (``date.fromisoformat`` would also take ``20260301`` and ``2026-W09-7``).

@@ -8,7 +8,7 @@ from projections.project import ProjectState
 from projections.rules import (
     admission_checklist,
     declared_period,
-    exit_criteria,
+    graduation_kpis,
     unmet_conditions,
 )
 from sandbox.deciders.authority import _LIVE, S
@@ -18,6 +18,7 @@ from schemas import events as ev
 from schemas.base import Event
 from schemas.errors import DomainError
 from schemas.lifecycle import IN_TEST, STATE_LABELS, State
+from schemas.programs import Graduation
 
 #: Decisions that need four eyes (the approver is never the recommender, never twice).
 FOUR_EYES = frozenset({"admit", "graduate", "exit", "reject", "terminate", "revoke"})
@@ -54,7 +55,6 @@ def _admissible(state: ProjectState, ctx: Context) -> None:
                 for u in unmet
             ],
         )
-
 
 
 def recommend(command: c.Recommend, s: ProjectState, ctx: Context) -> list[Event]:
@@ -96,11 +96,15 @@ def _lapsed_admission(s: ProjectState, ctx: Context) -> bool:
 
 
 def _graduable(s: ProjectState, ctx: Context) -> None:
+    """Refuse a graduation before the final report is accepted, or while a KPI the project
+    declared is unmet (programs with a graduation criterion)."""
     if not s.final_report_accepted:
         raise DomainError("final_report_missing")
-    for status in exit_criteria(s, ctx.program, ctx.today):
-        if status.id and status.status == "ok" and status.missing_en.startswith("KPIs not met"):
-            raise DomainError("kpis_unmet", kpis=status.missing_en.removeprefix("KPIs not met: "))
+    graduation = any(isinstance(rule.params, Graduation) for rule in ctx.program.exit)
+    if graduation and s.test_started_on is not None:
+        _, missing = graduation_kpis(s)
+        if missing:
+            raise DomainError("kpis_unmet", kpis=", ".join(missing))
 
 
 #: decision -> the states it may be recommended and approved in

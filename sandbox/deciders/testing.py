@@ -10,7 +10,6 @@ from schemas import events as ev
 from schemas.base import Event
 from schemas.dates import months_later
 from schemas.errors import DomainError
-from schemas.programs import ProgramDefinition, TestPeriod
 
 
 def start_test(command: c.StartTest, s: ProjectState, ctx: Context) -> list[Event]:
@@ -22,7 +21,7 @@ def start_test(command: c.StartTest, s: ProjectState, ctx: Context) -> list[Even
         raise DomainError("before_declared_start", declared=declared_start, started=started)
     if declared_end is not None and today >= declared_end:  # the admitted period is over
         raise DomainError("after_declared_end", declared=declared_end)
-    limit = months_later(started, _max_test_months(program))
+    limit = months_later(started, program.test_period().max_months)
     planned = limit
     if declared_end is not None and declared_end < limit:
         planned = declared_end
@@ -131,19 +130,9 @@ def record_external_fact(command: c.RecordExternalFact, s: ProjectState, ctx: Co
     return [ev.ExternalFactRecorded(trigger=command.trigger, detail=command.detail, on=command.on)]
 
 
-def _max_test_months(program: ProgramDefinition) -> int:
-    for rule in program.exit:
-        if isinstance(rule.params, TestPeriod):
-            return rule.params.max_months
-    return program.durations.max_test_months
-
-
 def _check_extension_request(command: c.RequestExtension, s: ProjectState, ctx: Context) -> None:
-    d = ctx.program.durations
-    rule = next((r.params for r in ctx.program.exit if isinstance(r.params, TestPeriod)), None)
-    max_ext = rule.max_extensions if rule else d.max_extensions
-    max_months = rule.extension_months if rule else d.extension_months
-    before = rule.request_days_before_end if rule else d.extension_request_days_before_end
+    period = ctx.program.test_period()
+    max_ext, max_months, before = period.max_extensions, period.extension_months, period.request_days_before_end
     if s.extensions_granted >= max_ext:
         raise DomainError(
             "extension_not_allowed", why_zh=f"最多延期 {max_ext} 次", why_en=f"at most {max_ext} extension(s)"
