@@ -21,7 +21,7 @@ READER = "read_models"
 #: as BLOBs (no text round trip on the hot path); stored states are encoded as
 #: :mod:`projections.read_models.states` says. What they derive counts too: a queue item's
 #: label, for one.
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 #: Each table: its columns, primary key and the columns that may be NULL (all others may not).
 _TABLES: dict[str, tuple[dict[str, Any], str | tuple[str, ...], frozenset[str]]] = {
@@ -66,8 +66,9 @@ _TABLES: dict[str, tuple[dict[str, Any], str | tuple[str, ...], frozenset[str]]]
             }
         ),
     ),
+    # (the entry last: the filters' columns are read without walking its overflow pages)
     "rm_register": (
-        {"id": str, "entry": bytes, "program_key": str, "region": str, "state": str},
+        {"id": str, "program_key": str, "region": str, "state": str, "entry": bytes},
         "id",
         frozenset(),
     ),
@@ -107,6 +108,7 @@ _TABLES: dict[str, tuple[dict[str, Any], str | tuple[str, ...], frozenset[str]]]
 _INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("rm_projects", "rm_projects_state", ("state", "program_key")),
     ("rm_projects", "rm_projects_applicant", ("applicant",)),
+    ("rm_register", "rm_register_filters", ("state", "program_key", "region")),
     ("rm_audit", "rm_audit_project", ("project_id", "position")),
     ("rm_failures", "rm_failures_project", ("project_id",)),
 )

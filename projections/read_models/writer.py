@@ -44,7 +44,7 @@ from projections.read_models.rows import (
     search_row,
 )
 from projections.read_models.schema import READER
-from projections.read_models.states import decode_state, encode_state, state_json
+from projections.read_models.states import decode_state, encode_state
 from projections.read_models.tuning import collector_paused, even_chunk
 from schemas.base import Event
 
@@ -475,7 +475,7 @@ class ReadModels(Queries):
             checkpoint = self.store.checkpoint(READER)
             projects = [row[0] for row in conn.execute("SELECT project_id FROM rm_project_states ORDER BY project_id")]
             dumped["rm_project_states"] = [
-                (project_id, state_json(self._stored(conn, project_id, checkpoint)))
+                (project_id, encode_state(self._stored(conn, project_id, checkpoint)))
                 for project_id in projects
             ]
             return dumped
