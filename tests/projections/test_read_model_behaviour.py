@@ -618,8 +618,9 @@ def _pages_written(path: Path, since: int) -> set[int]:
 
 def test_a_report_writes_no_page_of_the_project_lists_indexes(tmp_path: Path) -> None:
     """A metrics report changes a project's version, position and latest figures, not what the
-    project list's indexes hold (state, program, applicant): its commit leaves their pages as
-    they were. A change of state still moves the project in the list."""
+    project list's indexes hold (state, program, applicant), its public entry or what it is
+    searched by: its commit leaves their pages as they were. A change of state still moves the
+    project in the list."""
     path = tmp_path / "r.db"
     w = sqlite_world(path)
     pid = on_notice(w)
@@ -637,6 +638,9 @@ def test_a_report_writes_no_page_of_the_project_lists_indexes(tmp_path: Path) ->
     written = {names.get(page) for page in _pages_written(path, since)}
     assert "rm_projects" in written and "events" in written
     assert not written & {"rm_projects_state", "rm_projects_applicant"}, written
+    # nor the register, its filters' index, the search's rows or their full-text index
+    search = {"rm_search", "rm_search_fts_data", "rm_search_fts_idx", "rm_search_fts_docsize"}
+    assert not written & {"rm_register", "rm_register_filters", *search}, written
     row = models(w).projects(state=State.TESTING.value)[1][0]
     assert (row["id"], row["version"]) == (pid, w.state(pid).version)
     assert row["latest_metrics"] == {"users": 120, "complaints": 0}
