@@ -46,7 +46,13 @@ def ensure_key(store: SQLiteEventStore) -> tuple[Path, bool]:
     path = key_path(store.path)
     if path.exists():
         return path, False
-    key = SigningKey.generate(origin(store))
+    try:
+        key = SigningKey.generate(origin(store))
+    except CheckpointError as e:
+        raise Refused(
+            f"${ORIGIN_ENV} cannot name a signing key: {e}",
+            f"${ORIGIN_ENV} 不能作为签名密钥的名称（不得为空，不得含空格或 '+'）",
+        ) from e
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -75,9 +81,8 @@ def load_key(store: SQLiteEventStore) -> SigningKey:
         raise Refused(f"the signing key {path} is not usable: {e}", f"签名密钥 {path} 不可用") from e
 
 
-def tree_head(store: SQLiteEventStore, size: int | None = None) -> Checkpoint:
-    """The tree head at ``size`` (the head of the log when None)."""
-    name = origin(store)
+def tree_head(store: SQLiteEventStore, name: str, size: int | None = None) -> Checkpoint:
+    """The tree head of the log named ``name`` at ``size`` (the head of the log when None)."""
 
     def read(tree: Subtrees, head: int) -> Checkpoint:
         n = head if size is None else size
@@ -95,7 +100,7 @@ def sign_checkpoint(store: SQLiteEventStore) -> str:
 
 def _signed(store: SQLiteEventStore) -> tuple[str, bool]:
     key = load_key(store)
-    head = tree_head(store)
+    head = tree_head(store, key.name)  # the origin line is the key's name, as C2SP recommends
     note = key.sign(head.text())
     kept = store.keep_checkpoint(note, key.verifier.id.hex(), format_recorded_at(utc_now()), head.size)
     return note, kept

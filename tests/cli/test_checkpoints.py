@@ -166,3 +166,22 @@ def test_checkpoint_without_a_key_says_how_to_get_one(runner: CliRunner, db: Pat
     (tmp_path / "registry.db.signing-key").unlink()
     result = run(runner, "checkpoint", "--db", db, code=2)
     assert "no signing key" in result.output and "sandbox-registry init" in result.output
+
+
+def test_an_origin_that_cannot_name_a_key_is_refused_by_init(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ORIGIN_ENV, "my registry")
+    result = run(runner, "init", "--db", tmp_path / "r.db", code=2)
+    assert "SANDBOX_REGISTRY_ORIGIN cannot name a signing key" in result.output and "不能" in result.output
+    assert not (tmp_path / "r.db.signing-key").exists()
+
+
+def test_the_origin_setting_names_the_key_and_the_checkpoints(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ORIGIN_ENV, "registry.example/sandbox")
+    run(runner, "init", "--db", tmp_path / "r.db")
+    monkeypatch.setenv(ORIGIN_ENV, "registry.example/renamed")  # a later setting does not split name and origin
+    note = run(runner, "checkpoint", "--db", tmp_path / "r.db").output
+    assert note.startswith("registry.example/sandbox\n") and "\n\u2014 registry.example/sandbox " in note
