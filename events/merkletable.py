@@ -12,8 +12,9 @@ one read of at most 16 rows. So a proof at a million events is a few dozen index
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
+from events.checkpoint import CheckpointError, parse_checkpoint, split_note
 from events.merkle import event_leaf, node_hash, root_of_leaves
 
 #: The smallest subtree kept as a row: 2**4 = 16 leaves.
@@ -137,3 +138,83 @@ def catch_up(conn: sqlite3.Connection, *, batch: int = 65536) -> int:
         added += len(hashes)
         size = upto
     return added
+
+
+class TreeCheck:
+    """The tree recomputed from the events' hashes as ``verify`` reads them: every complete
+    subtree the table should hold is compared with its row (so no proof is served from a tree the
+    events no longer give), and the root at the size of every kept signed checkpoint with the
+    checkpoint's (so the log still has every head it signed)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.fault: tuple[int, str, str] | None = None
+        self._size = 0
+        self._stack: list[bytes] = []  # the roots of the complete subtrees so far, largest first
+        self._stored = {(lv, i): bytes(h) for lv, i, h in conn.execute("SELECT level, idx, hash FROM merkle_subtrees")}
+        self._kept: dict[int, list[tuple[int, bytes]]] = {}
+        for kept_id, note in conn.execute("SELECT id, note FROM signed_checkpoints ORDER BY id"):
+            try:
+                head = parse_checkpoint(split_note(note)[0])
+            except CheckpointError:
+                self.fault = self.fault or _fault(
+                    0,
+                    f"the kept checkpoint {kept_id} is not a signed checkpoint",
+                    f"所保存的检查点 {kept_id} 不是签名检查点",
+                )
+                continue
+            self._kept.setdefault(head.size, []).append((kept_id, head.root))
+
+    def feed(self, hashes: Iterable[str]) -> None:
+        """The hashes of the next events, in position order (already verified)."""
+        stack, stored, kept = self._stack, self._stored, self._kept
+        for h in hashes:
+            index = self._size
+            stack.append(event_leaf(h))
+            n, level = index, 0
+            while n & 1:
+                right = stack.pop()
+                stack[-1] = node_hash(stack[-1], right)
+                n >>= 1
+                level += 1
+                if level >= STORED_LEVEL and self.fault is None and stored.get((level, index >> level)) != stack[-1]:
+                    first = (index >> level << level) + 1
+                    self.fault = _fault(
+                        first,
+                        f"the stored Merkle subtree of events {first} to {index + 1} is not the one they give"
+                        " (a stored subtree was changed or is missing)",
+                        f"存储的事件 {first} 至 {index + 1} 的默克尔子树与事件不符（存储的子树被改动或缺失）",
+                    )
+            self._size = size = index + 1
+            if size in kept and self.fault is None:
+                root = self._root()
+                for kept_id, signed in kept[size]:
+                    if signed != root:
+                        self.fault = _fault(
+                            size,
+                            f"the first {size} events no longer have the root of the signed checkpoint kept as"
+                            f" {kept_id}",
+                            f"前 {size} 个事件的默克尔根已不是所保存的签名检查点 {kept_id} 的根",
+                        )
+
+    def _root(self) -> bytes:
+        r = self._stack[-1]
+        for left in reversed(self._stack[:-1]):
+            r = node_hash(left, r)
+        return r
+
+    def finish(self) -> tuple[int, str, str] | None:
+        """The first fault: (position, why in English, why in Chinese), or None."""
+        if self.fault is not None:
+            return self.fault
+        beyond = max(self._kept, default=0)
+        if beyond > self._size:
+            return _fault(
+                self._size + 1,
+                f"a signed checkpoint of {beyond} events was kept; the log ends at {self._size} (events were removed)",
+                f"已保存 {beyond} 个事件的签名检查点，但日志止于 {self._size}（有事件被删除）",
+            )
+        return None
+
+
+def _fault(position: int, en: str, zh: str) -> tuple[int, str, str]:
+    return position, en, zh

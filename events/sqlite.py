@@ -32,7 +32,7 @@ from events.errors import (
 from events.hashchain import GENESIS_HASH, VerifyReport
 from events.logrules import LogVerifier
 from events.merkle import Subtrees
-from events.merkletable import SQLiteSubtrees, catch_up, grow, stored_size
+from events.merkletable import SQLiteSubtrees, TreeCheck, catch_up, grow, stored_size
 from events.model import (
     AppendResult,
     Head,
@@ -530,6 +530,8 @@ class SQLiteEventStore:
             " (SELECT coalesce(max(last_position), 0) FROM commands))"
         )
         verifier = LogVerifier()
+        with self._lock:
+            tree = TreeCheck(self._conn)
         try:
             after = 0
             while True:
@@ -538,6 +540,7 @@ class SQLiteEventStore:
                 rows, unreadable = self._stored_rows(after, _VERIFY_BATCH, self._verify_sql)
                 if rows and not verifier.feed_rows(rows):
                     return verifier.report()
+                tree.feed(row[10] for row in rows)
                 if unreadable is not None:
                     raise unreadable
                 if not rows:
@@ -566,6 +569,20 @@ class SQLiteEventStore:
                     f"日志止于位置 {report.head_position}，但读取器的检查点或命令记录已到达"
                     f" {acknowledged}（末尾的事件被删除）"
                 ),
+            )
+        with self._lock:
+            fault = tree.finish()
+        if fault is not None:
+            position, reason, reason_zh = fault
+            return VerifyReport(
+                ok=False,
+                count=report.count,
+                head_position=report.head_position,
+                head_hash=report.head_hash,
+                failed_position=position,
+                reason=f"rule tree: {reason}",
+                reason_zh=f"规则 tree：{reason_zh}",
+                rule="tree",
             )
         return report
 

@@ -20,6 +20,7 @@ from events import merkle
 from sandbox.cli import main
 from sandbox.config import DB_ENV
 from sandbox.transparency import KEY_ENV, ORIGIN_ENV
+from tests.support import drop_triggers, notes, open_sqlite, raw_connection, write
 
 
 @pytest.fixture
@@ -185,3 +186,59 @@ def test_the_origin_setting_names_the_key_and_the_checkpoints(
     monkeypatch.setenv(ORIGIN_ENV, "registry.example/renamed")  # a later setting does not split name and origin
     note = run(runner, "checkpoint", "--db", tmp_path / "r.db").output
     assert note.startswith("registry.example/sandbox\n") and "\n\u2014 registry.example/sandbox " in note
+
+
+def rewrite_last_event(db: Path) -> int:
+    """Change the last event's data and re-hash it, as someone with the file could (the chain
+    stays whole: nothing follows it). Returns its position."""
+    conn = raw_connection(db)
+    drop_triggers(conn)
+    row = conn.execute("SELECT * FROM events ORDER BY position DESC LIMIT 1").fetchone()
+    columns = [d[0] for d in conn.execute("SELECT * FROM events LIMIT 0").description]
+    record = dict(zip(columns, row, strict=True))
+    record["data"] = json.loads(record["data"]) | {"forged": 1}
+    record["metadata"] = json.loads(record["metadata"])
+    record.pop("hash")
+    digest = hashlib.sha256(
+        json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    ).hexdigest()
+    data = json.dumps(record["data"], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    conn.execute("UPDATE events SET data = ?, hash = ? WHERE position = ?", (data, digest, record["position"]))
+    conn.close()
+    return int(record["position"])
+
+
+def test_verify_finds_a_rewritten_event_under_a_kept_checkpoint(runner: CliRunner, db: Path) -> None:
+    run(runner, "checkpoint", "--db", db)  # kept: the head as signed
+    position = rewrite_last_event(db)
+    found = run(runner, "verify", "--db", db, code=1).output
+    assert f"FAILED at position {position}: rule tree" in found
+    assert "no longer have the root of the signed checkpoint" in found and "签名检查点" in found
+
+
+def test_verify_finds_a_changed_subtree_and_a_log_cut_below_a_kept_checkpoint(
+    runner: CliRunner, db: Path, tmp_path: Path
+) -> None:
+    store = open_sqlite(db)
+    store.append([write("notes", *notes(*map(str, range(30))))], command_id="thirty notes")  # 38 events
+    store.close()
+    conn = raw_connection(db)
+    assert conn.execute("SELECT count(*) FROM merkle_subtrees").fetchone()[0] == 3  # 0-15, 16-31, 0-31
+    conn.execute("UPDATE merkle_subtrees SET hash = zeroblob(32) WHERE level = 4 AND idx = 1")
+    conn.close()
+    changed = run(runner, "verify", "--db", db, code=1).output
+    assert "FAILED at position 17: rule tree: the stored Merkle subtree of events 17 to 32" in changed
+    assert "子树被改动" in changed
+    conn = raw_connection(db)
+    conn.execute("DELETE FROM merkle_subtrees")
+    conn.close()
+    run(runner, "verify", "--db", db)  # the tree is computed again when the store opens
+    run(runner, "checkpoint", "--db", db)
+    conn = raw_connection(db)
+    drop_triggers(conn)
+    head = conn.execute("SELECT max(position) FROM events").fetchone()[0]
+    conn.execute("DELETE FROM events WHERE position = ?", (head,))
+    conn.execute("DELETE FROM checkpoints")  # the readers' marks too: only the signed head is left
+    conn.close()
+    cut = run(runner, "verify", "--db", db, code=1).output
+    assert f"FAILED at position {head}" in cut and f"checkpoint of {head} events was kept" in cut
