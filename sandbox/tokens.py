@@ -175,10 +175,18 @@ class Tokens:
 
     def authenticate(self, secret: str, *, now: dt.datetime | None = None) -> TokenInfo | None:
         """The live token for a secret, or None (unknown, revoked or expired)."""
+        return self._live("token_hash", _hash(secret), now)
+
+    def live(self, token_id: str, *, now: dt.datetime | None = None) -> TokenInfo | None:
+        """The token with this id if it is still live (a browser session holds the id, never the
+        secret, and asks on every request: a revoked or expired token ends its sessions at once)."""
+        return self._live("id", token_id, now)
+
+    def _live(self, column: str, value: str, now: dt.datetime | None) -> TokenInfo | None:
         rows = self._fetch(
             "SELECT id, name, role, organisation, created_at, expires_at, revoked_at FROM api_tokens"
-            " WHERE token_hash = ?",
-            (_hash(secret),),
+            f" WHERE {column} = ?",
+            (value,),
         )
         if not rows:
             return None
