@@ -32,6 +32,7 @@ from sandbox.registry import init_registry, open_store
 from sandbox.service import Registry
 from sandbox.tokens import Tokens
 from sandbox.transparency import ensure_key, keep_on_tick
+from sandbox.web.state import close_pages, open_pages
 from schemas.errors import DomainError
 
 Clock = Callable[[], dt.datetime]
@@ -105,11 +106,13 @@ def _open(state: State, db_path: str | Path, clock: Clock, create: bool) -> None
     state.read_models = read_models
     state.registry = registry
     state.tokens = Tokens.open(store.path, clock=clock)
+    open_pages(state, store.path)
     state.views = ViewCache()
     state.closed = False
 
 
 def _close(state: State) -> None:
+    close_pages(state)
     state.tokens.close()
     state.store.close()  # the last connection to close checkpoints the WAL into the file
     state.closed = True
@@ -167,6 +170,9 @@ def create_app(
             async with condition:
                 condition.notify_all()
 
+    # (imported here: the pages' modules import the API's, which import this module)
+    from sandbox.web.router import static_router, web_router
+
     app = Litestar(
         route_handlers=[
             Router(
@@ -174,6 +180,8 @@ def create_app(
             ),
             HealthController,
             create_static_files_router(path=STATIC, directories=[Path(str(swagger_ui_bundle.swagger_ui_path))]),
+            web_router(),
+            static_router(),
         ],
         dependencies=DEPENDENCIES,
         exception_handlers=HANDLERS,

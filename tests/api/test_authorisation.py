@@ -222,6 +222,37 @@ MATRIX: dict[tuple[str, str], Row] = {
         ok={"carol": 200, "ada": 200}, project="testing",
         body=lambda w, a: {"trigger": "media_report", "on": day(a), "detail": "媒体报道"},
     ),
+    # -- the pages: a bearer token is no session, so the signed-in pages send everybody to the
+    # sign-in form (200 once the redirect is followed), and every form posted without its CSRF
+    # token is refused, whoever sends it
+    ("GET", "/"): PUBLIC_200,
+    ("GET", "/register/{project_id:str}"): Row(ok={"*": 200}, public=True, project="notice"),
+    ("GET", "/login"): PUBLIC_200,
+    ("GET", "/static/web/{file_path:path}"): Row(ok={"*": 200}, public=True, path=lambda w: "/static/web/site.css"),
+    **{
+        ("GET", path): Row(ok={"*": 200}, public=True, project=project)
+        for path, project in (
+            ("/my", None),
+            ("/queue", None),
+            ("/dashboard", None),
+            ("/audit", None),
+            ("/audit/export", None),
+            ("/projects/{project_id:str}", "draft"),
+            ("/projects/{project_id:str}/timeline", "draft"),
+            ("/projects/{project_id:str}/metrics", "testing"),
+        )
+    },
+    **{
+        ("POST", path): Row(ok={"*": 403}, public=True, path=lambda w, at=at: at(w))
+        for path, at in (
+            ("/login", lambda w: "/login"),
+            ("/logout", lambda w: "/logout"),
+            ("/projects/new", lambda w: "/projects/new"),
+            ("/register/{project_id:str}/{action:str}", lambda w: f"/register/{w['notice']}/comment"),
+            ("/projects/{project_id:str}/section/{section:str}", lambda w: f"/projects/{w['draft']}/section/statement"),
+            ("/projects/{project_id:str}/act/{action:str}", lambda w: f"/projects/{w['submitted']}/act/accept_intake"),
+        )
+    },
 }
 
 ROUTES = app_routes()

@@ -1,0 +1,69 @@
+"""A command sent from a page: the same checks and the same service call as the API's route.
+
+The API's command route lets the roles of the action through (its guard), checks the bounds,
+hides projects from the public that are not on the register, and runs
+``Registry.execute_async`` for the reader; :func:`send` does exactly that for a form, with the
+form's one-time key as the Idempotency-Key (a form sent twice is one command).
+"""
+
+from __future__ import annotations
+
+import msgspec
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+
+from projections.read_models import ReadModels
+from sandbox.api.common import check_bounds, command_id, request_digest
+from sandbox.api.controllers.projects import PUBLIC_ACTIONS
+from sandbox.deciders import RULES
+from sandbox.service import CommandResult, Registry
+from schemas import commands as c
+from schemas.commands import Actor
+
+#: action -> command type, for every command a page may send about a project.
+COMMANDS: dict[str, type[c.Command]] = {t.action: t for t in c.PROJECT_COMMANDS if t is not c.CreateDraft}
+
+
+def may(actor: Actor, action: str) -> None:
+    """403 for a role the action is not for (the API's route guard, ``role_in``)."""
+    if actor.role not in RULES[action][0]:
+        raise PermissionDeniedException(f"role '{actor.role}' may not use this resource")
+
+
+async def send(
+    registry: Registry,
+    read_models: ReadModels,
+    actor: Actor,
+    project_id: str,
+    command: msgspec.Struct,
+    key: str | None,
+) -> CommandResult:
+    """Decide and record ``command`` for ``project_id`` as ``actor`` (raises the API's refusals)."""
+    assert isinstance(command, c.Command)
+    action = command.action
+    public = action in PUBLIC_ACTIONS
+    if not public:
+        may(actor, action)
+    check_bounds(command)
+    if public and read_models.register_entry(project_id) is None:
+        raise NotFoundException(f"project {project_id} is not on the public register")
+    result: CommandResult = await registry.execute_async(
+        project_id,
+        command,
+        actor,
+        command_id=command_id(actor, key, command),
+        reader=None if public else actor,
+        request=request_digest(action, project_id, command) if key else None,
+    )
+    return result
+
+
+def create(registry: Registry, actor: Actor, command: c.CreateDraft, key: str | None) -> CommandResult:
+    """A new draft, as ``POST /api/v1/projects`` creates it."""
+    may(actor, "create_draft")
+    result: CommandResult = registry.create_project(
+        command,
+        actor,
+        command_id=command_id(actor, key),
+        request=request_digest("create_draft", "", command) if key else None,
+    )
+    return result

@@ -1,0 +1,1 @@
+"""The pages' controllers, one module per audience."""

@@ -1,0 +1,196 @@
+"""The public register (公示与名录): search, one entry, and the forms to comment and object."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect
+
+from projections.project import local_date
+from projections.public import RegisterEntry
+from projections.read_models import ReadModels
+from sandbox.api.auth import ANONYMOUS_PUBLIC
+from sandbox.service import Registry
+from sandbox.web.commands import COMMANDS, send
+from sandbox.web.forms import by_field, command_from_form, inputs_of
+from sandbox.web.pages import FormInvalid, page, problem_of, session_token
+from schemas.lifecycle import STATE_LABELS, State
+from schemas.reference import CalendarNotCovered
+
+PAGE_SIZE = 25
+#: The states a project on the register can be in (it reached public notice).
+REGISTER_STATES = tuple(
+    s.value
+    for s in State
+    if s not in (State.NONE, State.DRAFT, State.SUBMITTED, State.RETURNED_FOR_INFO, State.UNDER_REVIEW)
+)
+PUBLIC_FORMS = ("comment", "object")
+Text = Annotated[str | None, QueryParameter(max_length=200)]
+
+
+def _matches(entry: RegisterEntry, q: str) -> bool:
+    """Whether a search word is in the entry's title, type, region or applicants."""
+    hay = " ".join([entry.title, entry.app_type, entry.region, *(a.name for a in entry.applicants)])
+    return all(word in hay.lower() for word in q.lower().split())
+
+
+def search_register(
+    models: ReadModels, q: str, program: str, state: str, region: str, offset: int
+) -> tuple[int, list[RegisterEntry]]:
+    """One page of the register entries that match the search and the filters."""
+    if not (q or state or region):
+        total, rows = models.register(program=program or None, limit=PAGE_SIZE, offset=offset)
+        return total, [msgspec.convert(r, RegisterEntry) for r in rows]
+    _, rows = models.register(program=program or None, limit=1_000_000)
+    found = [
+        e
+        for e in (msgspec.convert(r, RegisterEntry) for r in rows)
+        if (not state or e.status == state) and (not region or e.region == region) and (not q or _matches(e, q))
+    ]
+    return len(found), found[offset : offset + PAGE_SIZE]
+
+
+def notice_left(registry: Registry, entry: RegisterEntry) -> int | None:
+    """Working (or calendar) days left in the notice period, None outside it (or in a year the
+    holiday calendar does not cover yet: nothing rather than a guess)."""
+    if entry.status != State.PUBLIC_NOTICE or entry.notice_ends is None:
+        return None
+    today = local_date(registry.clock())
+    if entry.notice_unit != "working":
+        return max((entry.notice_ends - today).days, 0)
+    try:
+        left: int = registry.reference().working_days_between(today, entry.notice_ends)
+    except CalendarNotCovered:
+        return None
+    return max(left, 0)
+
+
+class RegisterController(Controller):
+    """Readable by anyone, signed in or not."""
+
+    @get("/", sync_to_thread=True)
+    def index(
+        self,
+        request: Request[Any, Any, Any],
+        registry: NamedDependency[Registry],
+        read_models: NamedDependency[ReadModels],
+        q: Text = None,
+        program: Text = None,
+        lifecycle_state: Annotated[str | None, QueryParameter(name="state", max_length=200)] = None,
+        region: Text = None,
+        offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
+    ) -> Response[str]:
+        """The register, searched and filtered; with htmx only the results are swapped."""
+        query = {
+            "q": (q or "").strip(),
+            "program": program or "",
+            "state": lifecycle_state or "",
+            "region": region or "",
+        }
+        fragment = request.headers.get("hx-request") == "true" and request.headers.get("hx-target") == "results"
+
+        def build() -> dict[str, Any]:
+            total, entries = search_register(read_models, offset=offset, **query)
+            return {
+                "entries": entries,
+                "total": total,
+                "offset": offset,
+                "page_size": PAGE_SIZE,
+                "query": query,
+                "programs": [(k, registry.program_versions(k)[-1]) for k in registry.program_keys()],
+                "states": [(s, STATE_LABELS[State(s)]) for s in REGISTER_STATES],
+            }
+
+        # the same page while the read models stand at the same position
+        key = (tuple(query.values()), offset)
+        return page(
+            request,
+            "results.html" if fragment else "register.html",
+            cache=(key, read_models.position),
+            build=build,
+        )
+
+    @get("/register/{project_id:str}", sync_to_thread=True)
+    def entry(
+        self,
+        request: Request[Any, Any, Any],
+        registry: NamedDependency[Registry],
+        read_models: NamedDependency[ReadModels],
+        project_id: FromPath[str],
+    ) -> Response[str]:
+        return self._entry_page(request, registry, read_models, project_id)
+
+    def _entry_page(
+        self,
+        request: Request[Any, Any, Any],
+        registry: Registry,
+        read_models: ReadModels,
+        project_id: str,
+        *,
+        status: int = 200,
+        failed: str | None = None,
+        problem: dict[str, Any] | None = None,
+        form: dict[str, str] | None = None,
+    ) -> Response[str]:
+        found = read_models.register_entry(project_id)
+        if found is None:
+            raise NotFoundException(f"project {project_id} is not on the public register")
+        entry = msgspec.convert(found, RegisterEntry)
+        forms = {a: inputs_of(COMMANDS[a]) for a in PUBLIC_FORMS}
+        return page(
+            request,
+            "entry.html",
+            status=status,
+            entry=entry,
+            left=notice_left(registry, entry),
+            forms=forms,
+            failed=failed,
+            problem=problem,
+            errors=by_field(problem["errors"]) if problem else {},
+            form=form or {},
+            sent=request.query_params.get("sent"),
+        )
+
+    @post("/register/{project_id:str}/{action:str}", status_code=303)
+    async def act(
+        self,
+        request: Request[Any, Any, Any],
+        registry: NamedDependency[Registry],
+        read_models: NamedDependency[ReadModels],
+        project_id: FromPath[str],
+        action: FromPath[str],
+    ) -> Any:
+        """A comment or an objection, sent as the signed-in person or as the anonymous public."""
+        if action not in PUBLIC_FORMS:
+            raise NotFoundException(f"no form {action}")
+        posted = await request.form()
+        form = {k: str(v) for k, v in posted.items() if not k.startswith("_")}
+        key = str(posted.get("_key") or "") or None
+        token = session_token(request)
+        actor = token.actor if token else ANONYMOUS_PUBLIC
+        command = command_from_form(COMMANDS[action], form)
+        try:
+            if isinstance(command, list):
+                raise FormInvalid(command)
+            await send(registry, read_models, actor, project_id, command, key)
+        except Exception as e:  # the API's refusal, shown beside the form
+            found = problem_of(request, e)
+            if found.status == 404:
+                raise
+            problem = msgspec.to_builtins(found)
+            return self._entry_page(
+                request,
+                registry,
+                read_models,
+                project_id,
+                status=found.status,
+                failed=action,
+                problem=problem,
+                form=form,
+            )
+        return Redirect(path=f"/register/{project_id}?sent={action}", status_code=303)

@@ -1,0 +1,258 @@
+"""Signed-in pages: an applicant's projects and new application, the case page with its forms,
+and the regulators' work queue.
+
+Every read goes through the API's own visibility checks (``visible_state``: 404 for a project an
+applicant's organisation has no part in) and every form through :func:`sandbox.web.commands.send`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect
+
+from projections.project import ProjectState, local_date
+from projections.views import ProjectView
+from sandbox.api.auth import READERS
+from sandbox.api.common import visible_state
+from sandbox.api.controllers.projects import PROJECT_READERS, SHORT_IN_THREAD
+from sandbox.api.controllers.queue import QUEUE_ROLES
+from sandbox.deciders import RULES
+from sandbox.web.commands import COMMANDS, create, send
+from sandbox.web.forms import by_field, command_from_form, inputs_of
+from sandbox.web.pages import FormInvalid, Services, page, problem_of, reader, signed_in
+from sandbox.web.sections import SECTION_LABELS, section_inputs, section_values, shown
+from schemas import commands as c
+from schemas.commands import Actor
+
+#: Forms that have a place of their own on the case page (the draft's sections) or elsewhere
+#: (the public's comment and objection, on the register).
+NOT_IN_PANEL = frozenset({"edit_draft", "comment", "object"})
+APPLICANTS = frozenset({"applicant"})
+
+
+def actions_for(actor: Actor, state: ProjectState) -> list[str]:
+    """The commands this actor's role may send in the project's state, in the commands' order."""
+    return [
+        action
+        for action in COMMANDS
+        if action not in NOT_IN_PANEL and actor.role in RULES[action][0] and state.state in RULES[action][1]
+    ]
+
+
+def approve_blocked(actor: Actor, state: ProjectState) -> tuple[str, str] | None:
+    """Why this person may not approve the pending recommendation (four eyes), or None."""
+    pending = state.pending
+    if pending is None:
+        return ("没有待批准的推荐意见", "there is no recommendation waiting for approval")
+    if pending.recommender == actor.id:
+        return (
+            "推荐人不能批准自己的推荐（四眼原则）",
+            "the recommender may not approve their own recommendation (four eyes)",
+        )
+    if actor.id in pending.approvers:
+        return ("同一人不能批准两次", "the same person may not approve twice")
+    return None
+
+
+def _form(raw: Any) -> tuple[dict[str, str], str | None]:
+    """A posted form's fields (the CSRF field and the form key apart) and its key."""
+    fields = {k: str(v) for k, v in raw.items() if not k.startswith("_")}
+    key = str(raw.get("_key") or "") or None
+    return fields, key
+
+
+class WorkController(Controller):
+    @get("/my", sync_to_thread=True)
+    def my(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Response[str]:
+        """The projects of the applicant's organisation, and a new application."""
+        actor = reader(request, APPLICANTS)
+        return self._my(request, services, actor)
+
+    def _my(
+        self,
+        request: Request[Any, Any, Any],
+        services: Services,
+        actor: Actor,
+        status: int = 200,
+        **failed: Any,
+    ) -> Response[str]:
+        _, rows = services.read_models.projects(
+            applicant=actor.organisation, sort="last_position", descending=True, limit=500
+        )
+        registry = services.registry
+        programs = [(k, registry.program_versions(k)[-1]) for k in registry.program_keys()]
+        return page(
+            request,
+            "my.html",
+            status=status,
+            projects=rows,
+            programs=programs,
+            new_inputs=inputs_of(c.CreateDraft),
+            **failed,
+        )
+
+    @post("/projects/new", status_code=303)
+    async def new(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Any:
+        actor = reader(request, APPLICANTS)
+        form, key = _form(await request.form())
+        command = command_from_form(c.CreateDraft, form)
+        try:
+            if isinstance(command, list):
+                raise FormInvalid(command)
+            assert isinstance(command, c.CreateDraft)
+            result = create(services.registry, actor, command, key)
+        except Exception as e:
+            problem = msgspec.to_builtins(problem_of(request, e))
+            return self._my(
+                request,
+                services,
+                actor,
+                problem["status"],
+                problem=problem,
+                errors=by_field(problem["errors"]),
+                form=form,
+            )
+        return Redirect(path=f"/projects/{result.project_id}", status_code=303)
+
+    @get("/projects/{project_id:str}", sync_to_thread=SHORT_IN_THREAD)
+    def project(
+        self,
+        request: Request[Any, Any, Any],
+        services: NamedDependency[Services],
+        project_id: FromPath[str],
+    ) -> Response[str]:
+        """The case page (regulators, auditor) or the project page (its applicants). Run on the
+        event loop, as the API's read of one project is (``SHORT_IN_THREAD``): a page read again
+        is a lookup in the page cache."""
+        return self._project(request, services, reader(request, PROJECT_READERS), project_id)
+
+    def _project(
+        self,
+        request: Request[Any, Any, Any],
+        services: Services,
+        actor: Actor,
+        project_id: str,
+        *,
+        status: int = 200,
+        failed: str | None = None,
+        problem: dict[str, Any] | None = None,
+        form: dict[str, str] | None = None,
+    ) -> Response[str]:
+        state = visible_state(services.read_models, services.registry, actor, project_id)
+        registry = services.registry
+        today = local_date(services.registry.clock())
+        view: ProjectView = services.views.body(state, registry.catalog, today, actor)[0]
+
+        def build() -> dict[str, Any]:
+            program = registry.bound_program(state, today)
+            editable = actor.role == "applicant" and "edit_draft" in actions_for_all(actor, state)
+            sections = section_inputs(program) if editable else {}
+            actions = actions_for(actor, state)
+            return {
+                "view": view,
+                "state": state,
+                "sections": sections,
+                "section_labels": SECTION_LABELS,
+                "values": {name: {k: shown(v) for k, v in state.section(name).items()} for name in sections},
+                "actions": [(a, inputs_of(COMMANDS[a])) for a in actions],
+                "approve_blocked": approve_blocked(actor, state) if "approve" in actions else None,
+            }
+
+        if problem is None and not request.query_params.get("done"):
+            # the same page while the view is the same (the API's cache of views says when)
+            return page(request, "project.html", cache=((project_id,), view), build=build)
+        return page(
+            request,
+            "project.html",
+            status=status,
+            build=build,
+            failed=failed,
+            problem=problem,
+            errors=by_field(problem["errors"]) if problem else {},
+            form=form or {},
+            done=request.query_params.get("done"),
+        )
+
+    @post("/projects/{project_id:str}/section/{section:str}", status_code=303)
+    async def save_section(
+        self,
+        request: Request[Any, Any, Any],
+        services: NamedDependency[Services],
+        project_id: FromPath[str],
+        section: FromPath[str],
+    ) -> Any:
+        """Save one section of a draft (``edit_draft``), as the API's route does."""
+        actor = reader(request, PROJECT_READERS)
+        form, key = _form(await request.form())
+        state = visible_state(services.read_models, services.registry, actor, project_id)
+        program = services.registry.bound_program(state, local_date(services.registry.clock()))
+        inputs = section_inputs(program).get(section)
+        if inputs is None:
+            raise NotFoundException(f"the program has no section {section}")
+        command = c.EditDraft(section=section, fields=section_values(inputs, form))  # type: ignore[arg-type]
+        return await self._send(request, services, actor, project_id, command, key, f"section-{section}", form)
+
+    @post("/projects/{project_id:str}/act/{action:str}", status_code=303)
+    async def act(
+        self,
+        request: Request[Any, Any, Any],
+        services: NamedDependency[Services],
+        project_id: FromPath[str],
+        action: FromPath[str],
+    ) -> Any:
+        """One command from the case page's panel."""
+        actor = signed_in(request)
+        if action not in COMMANDS or action in NOT_IN_PANEL:
+            raise NotFoundException(f"no form {action}")
+        form, key = _form(await request.form())
+        command = command_from_form(COMMANDS[action], form)
+        return await self._send(request, services, actor, project_id, command, key, action, form)
+
+    async def _send(
+        self,
+        request: Request[Any, Any, Any],
+        services: Services,
+        actor: Actor,
+        project_id: str,
+        command: msgspec.Struct | list[Any],
+        key: str | None,
+        failed: str,
+        form: dict[str, str],
+    ) -> Any:
+        try:
+            if isinstance(command, list):
+                raise FormInvalid(command)
+            await send(services.registry, services.read_models, actor, project_id, command, key)
+        except Exception as e:  # the API's refusal, beside the form that caused it
+            found = problem_of(request, e)
+            if found.status in (403, 404):
+                raise
+            problem = msgspec.to_builtins(found)
+            return self._project(
+                request, services, actor, project_id, status=found.status, failed=failed, problem=problem, form=form
+            )
+        return Redirect(path=f"/projects/{project_id}?done={failed}#{failed}", status_code=303)
+
+    @get("/queue", sync_to_thread=True)
+    def queue(
+        self,
+        request: Request[Any, Any, Any],
+        services: NamedDependency[Services],
+        role: Annotated[str | None, QueryParameter(max_length=40)] = None,
+    ) -> Response[str]:
+        """What waits for whom, oldest first, overdue in red (regulators, auditor)."""
+        actor = reader(request, READERS)
+        chosen = role if role in QUEUE_ROLES else None
+        rows = services.read_models.queue(role=chosen, today=local_date(services.registry.clock()))
+        return page(request, "queue.html", rows=rows, roles=QUEUE_ROLES, chosen=chosen or "", me=actor)
+
+
+def actions_for_all(actor: Actor, state: ProjectState) -> list[str]:
+    """Every command (the draft's sections too) this actor's role may send in the state."""
+    return [a for a in COMMANDS if actor.role in RULES[a][0] and state.state in RULES[a][1]]

@@ -1,0 +1,195 @@
+"""What every page shares: who is signed in, the language, rendering, and the error pages.
+
+A page handler is as thin as an API handler: it finds the signed-in actor (:func:`signed_in`),
+calls the same service function as the API's route, and renders what comes back with
+:func:`page`. A refusal becomes the same problem the API would answer (one mapping,
+``sandbox.api.problems.HANDLERS``), shown beside the form field it names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.di import NamedDependency, Provide
+from litestar.enums import MediaType
+from litestar.exceptions import PermissionDeniedException
+from litestar.response import Redirect
+from litestar.utils.scope.state import ScopeState
+
+from events.sqlite import SQLiteEventStore
+from projections.read_models import ReadModels
+from sandbox.api.common import ViewCache
+from sandbox.api.problems import HANDLERS, Problem, invalid_input, problem
+from sandbox.service import Registry
+from sandbox.tokens import TokenInfo
+from sandbox.web import i18n
+from sandbox.web.render import PageCache, personalise, render
+from sandbox.web.sessions import COOKIE, Sessions
+from schemas.commands import Actor
+from schemas.validation import Violation
+
+
+class FormInvalid(Exception):
+    """A posted form whose fields do not convert to the command: the API's 400 for such a body."""
+
+    def __init__(self, errors: list[Violation]) -> None:
+        self.errors = errors
+        super().__init__(f"{len(errors)} invalid fields")
+
+
+class SignInRequired(Exception):
+    """A signed-in page opened without a live session: the answer is the sign-in form."""
+
+
+def sessions_of(request: Request[Any, Any, Any]) -> Sessions:
+    sessions: Sessions = request.app.state.web_sessions
+    return sessions
+
+
+def session_token(request: Request[Any, Any, Any]) -> TokenInfo | None:
+    """The live token of the request's session, if any (cached on the request)."""
+    state = request.scope.setdefault("state", {})
+    if "web_token" not in state:
+        state["web_token"] = sessions_of(request).resolve(request.cookies.get(COOKIE))
+    token: TokenInfo | None = state["web_token"]
+    return token
+
+
+def signed_in(request: Request[Any, Any, Any]) -> Actor:
+    """The signed-in actor, or the sign-in page (the session is gone when its token is revoked)."""
+    token = session_token(request)
+    if token is None:
+        raise SignInRequired
+    return token.actor
+
+
+def reader(request: Request[Any, Any, Any], roles: frozenset[str] | set[str]) -> Actor:
+    """The signed-in actor if its role may open the page (403 page otherwise)."""
+    actor = signed_in(request)
+    if actor.role not in roles:
+        raise PermissionDeniedException(f"role '{actor.role}' may not open this page")
+    return actor
+
+
+def lang_of(request: Request[Any, Any, Any]) -> i18n.Lang:
+    return i18n.lang_of(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE))
+
+
+def page(
+    request: Request[Any, Any, Any],
+    template: str,
+    status: int = 200,
+    *,
+    cache: tuple[Hashable, object] | None = None,
+    build: Callable[[], dict[str, Any]] | None = None,
+    **context: Any,
+) -> Response[str]:
+    """A page in the request's language, with the signed-in user, if any. ``?lang=`` is
+    remembered in a cookie.
+
+    With ``cache=(key, stamp)`` the rendered page is kept (see ``sandbox.web.render``) under the
+    key, the reader, the language and the path, and used again while the stamp is unchanged;
+    ``build`` then gives the context, called only when the page must be rendered."""
+    lang = lang_of(request)
+    token = session_token(request)
+    full_key = (template, lang, token.id if token else None, request.url.path, cache[0]) if cache else None
+    rendered = pages_of(request).get(full_key, cache[1]) if cache else None
+    if rendered is None:
+        words = i18n.Words(lang)
+        values = {**(build() if build else {}), **context}
+        base = {"t": words, "lang": lang, "user": token.actor if token else None, "path": request.url.path}
+        rendered = render(template, {**base, **values})
+        if cache:
+            pages_of(request).put(full_key, cache[1], rendered)
+    csrf = ScopeState.from_scope(request.scope).csrf_token
+    response = Response(
+        personalise(rendered, csrf if isinstance(csrf, str) else ""), status_code=status, media_type=MediaType.HTML
+    )
+    if request.query_params.get("lang") in i18n.LANGS:
+        response.set_cookie(i18n.COOKIE, lang, max_age=365 * 86400, httponly=True, samesite="lax", path="/")
+    return response
+
+
+def pages_of(request: Request[Any, Any, Any]) -> PageCache:
+    cache: PageCache = request.app.state.web_pages
+    return cache
+
+
+def problem_of(request: Request[Any, Any, Any], exc: Exception) -> Problem:
+    """The problem document the API answers for this error (the same codes and bilingual text)."""
+    if isinstance(exc, FormInvalid):
+        return invalid_input(exc.errors).content
+    for kind in type(exc).__mro__:
+        handler = HANDLERS.get(kind)
+        if handler is not None:
+            response: Response[Problem] = handler(request, exc)
+            return response.content
+    raise exc
+
+
+def problem_dict(problem: Problem) -> dict[str, Any]:
+    found: dict[str, Any] = msgspec.to_builtins(problem)
+    return found
+
+
+def on_sign_in(request: Request[Any, Any, Any], _: SignInRequired) -> Response[Any]:
+    back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(path=f"/login?next={back}" if request.method == "GET" else "/login", status_code=303)
+
+
+#: What litestar's CSRF middleware says when a form's token is missing or wrong.
+CSRF_REFUSED = "CSRF token verification failed"
+CSRF_PROBLEM = problem(
+    403,
+    "csrf_failed",
+    "表单缺少有效的防跨站令牌（CSRF），未做任何更改；请重新打开页面后提交",
+    "the form's CSRF token is missing or wrong, so nothing was changed; reload the page and send it again",
+).content
+
+_TITLES = {401: "sign_in", 403: "forbidden", 404: "not_found"}
+
+
+def on_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """An error page in the request's language, with the API's problem (code, Chinese and English)."""
+    if isinstance(exc, PermissionDeniedException) and exc.detail == CSRF_REFUSED:
+        found, key = CSRF_PROBLEM, "csrf_failed"
+    else:
+        found = problem_of(request, exc)
+        key = _TITLES.get(found.status, "error")
+    return page(request, "error.html", status=found.status, problem=problem_dict(found), heading=key)
+
+
+#: The web's handlers: for every error the API maps (the most specific handler of the closest
+#: layer wins, so each of the API's keys is taken over), an HTML page instead of JSON.
+WEB_HANDLERS: dict[type[Exception] | int, Any] = {kind: on_error for kind in HANDLERS} | {
+    SignInRequired: on_sign_in,
+    FormInvalid: on_error,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The app's services a page uses, as the API's handlers get them (``Provide``-injected by
+    name, see ``sandbox.api.dependencies``)."""
+
+    registry: Registry
+    read_models: ReadModels
+    views: ViewCache
+    store: SQLiteEventStore
+
+
+def provide_services(
+    registry: NamedDependency[Registry],
+    read_models: NamedDependency[ReadModels],
+    views: NamedDependency[ViewCache],
+    store: NamedDependency[SQLiteEventStore],
+) -> Services:
+    return Services(registry, read_models, views, store)
+
+
+#: The pages' own dependency, built from the API's.
+WEB_DEPENDENCIES = {"services": Provide(provide_services, sync_to_thread=False)}

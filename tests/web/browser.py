@@ -1,0 +1,41 @@
+"""What the browser journeys share: signing in through the form and the axe-core check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+CHROMIUM = "/usr/bin/chromium"
+#: The flags Debian's chromium needs in a container (see the ecosystem notes).
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+#: The impacts that fail a page.
+BLOCKING = ("serious", "critical")
+
+
+def accessible(page: Any) -> None:
+    """No serious or critical axe-core violation on the page as it stands."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run()")
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in BLOCKING
+    ]
+    assert not bad, f"{page.url}: {bad}"
+
+
+def sign_in(page: Any, secret: str) -> None:
+    page.goto("/login")
+    page.fill("#token", secret)
+    page.click("form.card button[type=submit]")

@@ -1,0 +1,138 @@
+"""Signed-in pages over HTTP: who may open them, the applicant's draft, the decision panel."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.api.helpers import Api
+from tests.api.world import World
+from tests.web.helpers import form, sign_in, text
+
+
+@pytest.mark.parametrize("path", ["/my", "/queue", "/dashboard", "/audit"])
+def test_a_signed_in_page_sends_a_stranger_to_the_sign_in_form(web: Api, path: str) -> None:
+    r = web.client.get(path, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/login?next={path}"
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "status"),
+    [
+        ("alice", "/my", 200),
+        ("carol", "/my", 403),
+        ("carol", "/queue", 200),
+        ("audrey", "/queue", 200),
+        ("alice", "/queue", 403),
+        ("pat", "/queue", 403),
+    ],
+)
+def test_each_role_opens_its_pages_only(web: Api, who: str, path: str, status: int) -> None:
+    sign_in(web, who)
+    assert web.client.get(path).status_code == status
+
+
+def test_an_applicant_sees_its_own_projects_and_not_anothers(web: Api, world: World) -> None:
+    sign_in(web, "alice")
+    mine = web.client.get("/my").text
+    assert f"/projects/{world['draft']}" in mine and f"/projects/{world.other_project}" not in mine
+    assert web.client.get(f"/projects/{world['draft']}").status_code == 200
+    assert web.client.get(f"/projects/{world.other_project}").status_code == 404  # never confirmed
+
+
+def test_the_public_may_not_open_a_case(web: Api, world: World) -> None:
+    sign_in(web, "pat")
+    assert web.client.get(f"/projects/{world['notice']}").status_code == 403
+
+
+def test_a_new_draft_from_the_form_then_a_section_saved_turns_its_rule_green(web: Api) -> None:
+    sign_in(web, "alice")
+    web.client.get("/my")
+    r = form(
+        web,
+        "/projects/new",
+        {
+            "program_key": "ecny-pilot",
+            "title": "福州数字人民币停车缴费试点",
+            "app_type": "数字人民币应用场景",
+            "lead_name": "福州示范银行",
+            "lead_kind": "licensed_institution",
+            "region": "福州",
+            "_key": "new-1",
+        },
+    )
+    assert r.status_code == 303
+    pid = r.headers["location"].rsplit("/", 1)[1]
+    page = web.client.get(f"/projects/{pid}").text
+    assert 'data-rule="ec.adm.kyc_aml" data-status="unmet"' in page
+    saved = form(
+        web,
+        f"/projects/{pid}/section/statement",
+        {"scenario": "retail", "kyc_responsible": "fzbank", "aml_responsible": "fzbank", "operator": "cib"},
+    )
+    assert saved.status_code == 303
+    page = web.client.get(f"/projects/{pid}").text
+    assert 'data-rule="ec.adm.kyc_aml" data-status="met"' in page
+    assert web.view(pid, "alice")["details"]["sections"]["statement"]["kyc_responsible"] == "fzbank"
+
+
+def test_a_bad_value_is_shown_beside_its_field_in_both_languages_and_changes_nothing(web: Api, world: World) -> None:
+    sign_in(web, "alice")
+    pid = world["draft"]
+    version = web.view(pid, "alice")["version"]
+    r = form(web, f"/projects/{pid}/section/boundaries", {"max_users": "many"})
+    assert r.status_code == 422
+    assert 'id="err-max_users"' in r.text
+    error = re.search(r'id="err-max_users".*?</p>', r.text, re.S)
+    assert error and re.search(r"[\u4e00-\u9fff]", error.group(0)) and re.search(r"[a-z]{4}", error.group(0))
+    assert web.view(pid, "alice")["version"] == version
+
+
+def test_the_recommender_sees_approve_disabled_with_the_reason(web: Api, world: World) -> None:
+    sign_in(web, "carol")
+    page = web.client.get(f"/projects/{world['closed']}").text
+    # carol recommended it; she is a case officer, so approve is not even offered to her
+    assert "/act/approve" not in page
+    sign_in(web, "ada")
+    page = web.client.get(f"/projects/{world['closed']}").text
+    assert "/act/approve" in page and "approve-blocked" not in page
+
+
+def test_the_queue_lists_what_waits_with_overdue_items_marked(web: Api) -> None:
+    sign_in(web, "carol")
+    page = web.client.get("/queue")
+    rows = web.get("/api/v1/queue", "carol").json()
+    assert len(rows) > 0 and page.text.count("<tr") == len(rows) + 1
+    assert text(page.text).count("已逾期") == sum(1 for r in rows if r["overdue"])
+
+
+def test_a_case_form_without_csrf_is_refused_and_changes_nothing(web: Api, world: World) -> None:
+    sign_in(web, "carol")
+    pid = world["submitted"]
+    version = web.view(pid)["version"]
+    r = form(web, f"/projects/{pid}/act/accept_intake", {}, with_csrf=False)
+    assert r.status_code == 403
+    assert web.view(pid)["version"] == version
+    assert form(web, f"/projects/{pid}/act/accept_intake", {}).status_code == 303
+    assert web.view(pid)["state"] == "UNDER_REVIEW"
+
+
+def test_a_page_read_again_shows_what_changed_meanwhile(web: Api, world: World) -> None:
+    sign_in(web, "carol")
+    pid = world["submitted"]
+    before = web.client.get(f"/projects/{pid}").text
+    assert web.client.get(f"/projects/{pid}").text.count("已提交") == before.count("已提交")  # (kept)
+    web.do(pid, "carol", "accept_intake")  # through the API, not the page
+    after = web.client.get(f"/projects/{pid}").text
+    assert 'class="state s-under_review"' in after and 'class="state s-submitted"' in before
+
+
+def test_each_rendering_gives_its_forms_fresh_keys_and_the_readers_csrf_token(web: Api, world: World) -> None:
+    sign_in(web, "carol")
+    pages = [web.client.get(f"/projects/{world['submitted']}").text for _ in range(2)]
+    keys = [re.findall(r'name="_key" value="([^"]+)"', p) for p in pages]
+    assert keys[0] and set(keys[0]).isdisjoint(keys[1])
+    assert len(set(keys[0])) == len(keys[0])  # no two forms of a page share a key
+    token = web.client.cookies["csrftoken"]
+    assert all(f'name="_csrf_token" value="{token}"' in p for p in pages)
