@@ -7,7 +7,7 @@ DB ?= $(or $(SANDBOX_REGISTRY_DB),registry.db)
 DEMO_PROJECTS ?= 40
 PORT ?= 8000
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean screenshots
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -25,7 +25,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check schemas events projections sandbox tests bench
 	$(BIN)/mypy
 
+# The browser tests need Debian's chromium and a CJK font: installed here when missing.
 test: lint
+	.ci/browser-deps
 	$(BIN)/pytest -W error::DeprecationWarning
 
 bench: $(STAMP)
@@ -33,6 +35,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/projections.py
 	$(BIN)/python bench/http.py
 	$(BIN)/python bench/proofs.py
+	$(BIN)/python bench/web.py
+
+# The README's screenshots of the pages, taken in Debian's chromium as the browser tests drive it.
+screenshots: $(STAMP)
+	.ci/browser-deps
+	$(BIN)/python -m tests.web.screenshots docs/screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -394,14 +394,14 @@ async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, r
     return status, await reader.readexactly(length)
 
 
-async def load(served: Served, total: int, send: Request) -> Run:
-    """``total`` requests from CLIENTS concurrent clients, each on a kept-alive connection of its
-    own (client ``i`` sends its ``k``-th request, waits for the answer, then sends the next)."""
+async def load(served: Served, total: int, send: Request, clients: int = CLIENTS) -> Run:
+    """``total`` requests from ``clients`` concurrent clients, each on a kept-alive connection of
+    its own (client ``i`` sends its ``k``-th request, waits for the answer, then sends the next)."""
     latencies: list[float] = []
     errors = 0
-    per_client = total // CLIENTS
+    per_client = total // clients
     host, port = served.base.removeprefix("http://").split(":")
-    connections = [await asyncio.open_connection(host, int(port)) for _ in range(CLIENTS)]
+    connections = [await asyncio.open_connection(host, int(port)) for _ in range(clients)]
 
     async def client(i: int) -> None:
         nonlocal errors
@@ -416,17 +416,17 @@ async def load(served: Served, total: int, send: Request) -> Run:
                     print(f"    unexpected {status}: {body[:300].decode(errors='replace')}", file=sys.stderr)
 
     try:
-        await asyncio.gather(*(client(i) for i in range(CLIENTS)))  # warm-up: caches
+        await asyncio.gather(*(client(i) for i in range(clients)))  # warm-up: caches
         latencies.clear()
         server_cpu, client_cpu = served.cpu_seconds(), time.process_time()
         started = time.perf_counter()
-        await asyncio.gather(*(client(i) for i in range(CLIENTS)))
+        await asyncio.gather(*(client(i) for i in range(clients)))
         seconds = time.perf_counter() - started
         server_cpu, client_cpu = served.cpu_seconds() - server_cpu, time.process_time() - client_cpu
     finally:
         for _, writer in connections:
             writer.close()
-    return Run(per_client * CLIENTS, seconds, latencies, errors, server_cpu, client_cpu)
+    return Run(per_client * clients, seconds, latencies, errors, server_cpu, client_cpu)
 
 
 @dataclass
