@@ -40,6 +40,7 @@ class Catalog:
         self._lock = threading.Lock()
         self._seen = -1  # the log was checked for catalog events up to this position
         self._versions: dict[str, list[ProgramDefinition]] = {}
+        self._keys: list[str] | None = None
         self._in_force: dict[tuple[str, dt.date], ProgramDefinition] = {}
         #: the reference data at the head, and the position of its latest event (0 if none)
         self._reference: tuple[ReferenceData, int] | None = None
@@ -53,11 +54,28 @@ class Catalog:
             return
         with self._lock:
             if changed or seen < 0:
+                self._keys = None
                 self._versions = {}
                 self._in_force = {}
                 self._reference = None
             if self._seen == seen:
                 self._seen = head
+
+    def program_keys(self) -> list[str]:
+        """The key of every program published in the log (the bundled ones and any published
+        since), in the order they were first published."""
+        self._fresh()
+        keys = self._keys
+        if keys is None:
+            published = self.store.iter_all(types=[ev.ProgramVersionPublished.event_type])
+            keys = list(
+                dict.fromkeys(
+                    e.payload.definition.key for e in published if isinstance(e.payload, ev.ProgramVersionPublished)
+                )
+            )
+            with self._lock:
+                self._keys = keys
+        return list(keys)
 
     def program_versions(self, key: str, *, as_of_position: int | None = None) -> list[ProgramDefinition]:
         if as_of_position is None:

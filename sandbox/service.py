@@ -158,7 +158,8 @@ class Registry:
         return self.catalog.program_versions(key, as_of_position=as_of_position)
 
     def program_keys(self) -> list[str]:
-        return [p.key for p in load_programs()]
+        """Every program published in the log, the bundled ones first."""
+        return self.catalog.program_keys()
 
     def program(self, key: str, version: int) -> ProgramDefinition:
         return self.catalog.program(key, version)

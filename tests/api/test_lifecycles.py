@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from sandbox.cli import main
 from tests.api.helpers import Api, sha
 from tests.support import drop_triggers, raw_connection
 
@@ -335,6 +337,19 @@ def test_publishing_a_program_version_binds_only_new_submissions(api: Api) -> No
     api.do(new, "alice", "submit")
     assert api.view(old)["program_ref"] == "ecny-pilot@1"
     assert api.view(new)["program_ref"] == "ecny-pilot@2"
+
+
+def test_a_program_published_through_the_api_is_listed_with_the_bundled_ones(api: Api, tmp_path: Path) -> None:
+    bundled = [p["key"] for p in api.get("/api/v1/programs").json()]
+    definition = api.get("/api/v1/programs/ecny-pilot").json()["versions"][-1] | {"key": "ecny-pilot-xiamen"}
+    r = api.post("/api/v1/programs/ecny-pilot-xiamen/versions", "ada", {"definition": definition})
+    assert r.status_code == 201, r.text
+    listed = api.get("/api/v1/programs").json()
+    assert [p["key"] for p in listed] == [*bundled, "ecny-pilot-xiamen"]
+    assert listed[-1]["latest_version"] == 1
+    printed = CliRunner().invoke(main, ["programs", "--db", str(tmp_path / "registry.db"), "--json"])
+    assert printed.exit_code == 0, printed.output
+    assert [p["key"] for p in json.loads(printed.output)] == [*bundled, "ecny-pilot-xiamen"]
 
 
 def test_audit_verify_names_the_first_altered_position_and_why_in_both_languages(api: Api, tmp_path: Path) -> None:
