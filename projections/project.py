@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import msgspec
 from msgspec.structs import replace
@@ -25,10 +24,9 @@ from msgspec.structs import replace
 from events.model import RecordedEvent
 from schemas import events as ev
 from schemas.base import Event
+from schemas.dates import CHINA
 from schemas.events import Decision, Value
 from schemas.lifecycle import State
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def local_date(moment: dt.datetime) -> dt.date:

@@ -18,6 +18,7 @@ from projections.project import INITIAL, Draft, ProjectState, apply, fold, freez
 from projections.public import RegisterEntry, register_entry
 from projections.rules import RuleStatus, admission_checklist, exit_criteria
 from schemas import events as ev
+from schemas.errors import DomainError
 from schemas.lifecycle import STATE_LABELS
 from schemas.programs import ProgramDefinition
 from schemas.reference import ReferenceData
@@ -107,10 +108,30 @@ def view_of(state: ProjectState, catalog: Catalog, on: dt.date, position: int | 
     )
 
 
+def past_refusal(
+    at_given: bool, position: int | None, head: int, names: tuple[str, str] = ("as_of", "position")
+) -> tuple[str, str] | None:
+    """Why a past moment cannot be shown, as the rule (English, Chinese) the position broke, or
+    None: a time and a position were both given (``names`` are theirs where they were asked
+    for), or the position is beyond the head of the log (nothing was recorded there yet). The
+    API, the command line and :func:`moment_of` refuse with these words."""
+    time_name, position_name = names
+    if at_given and position is not None:
+        return f"give {time_name} or {position_name}, not both", f"{time_name} 与 {position_name} 只能给出一个"
+    if position is not None and position > head:
+        return f"must not be after the head of the log (position {head})", f"不能超过日志末端（位置 {head}）"
+    return None
+
+
 def moment_of(
     store: EventStore, *, position: int | None, at: dt.datetime | None, now: dt.datetime
 ) -> tuple[int, dt.date]:
-    """The (position, business date) an as-of query means."""
+    """The (position, business date) an as-of query means; a moment that cannot be shown (see
+    :func:`past_refusal`) is refused (``invalid_value``)."""
+    refused = past_refusal(at is not None, position, store.head().position if position is not None else 0)
+    if refused is not None:
+        rule_en, rule_zh = refused
+        raise DomainError("invalid_value", field="position", rule_en=rule_en, rule_zh=rule_zh)
     if at is not None:
         return store.position_at(at), local_date(at)
     if position is not None:

@@ -26,14 +26,14 @@ from events.errors import StoreError
 from events.export import LineRefused, export_lines, verify_export_roots
 from events.importer import import_log
 from events.sqlite import SQLiteEventStore, utc_now
-from projections.project import CHINA
 from projections.read_models import ReadModels
-from projections.views import project_view
+from projections.views import past_refusal, project_view
 from sandbox import transparency
 from sandbox.config import DB_ENV, DEFAULT_TICK_SECONDS, TICK_ENV, Refused, default_db_path, default_tick_seconds
 from sandbox.registry import init_registry, open_store
 from sandbox.service import Registry
 from sandbox.tokens import ROLES, AlreadyExpired, TokenError, Tokens
+from schemas.dates import CHINA, day_start
 from schemas.errors import DomainError
 from schemas.lifecycle import State
 from schemas.text import visible
@@ -156,8 +156,13 @@ class BadValue(click.BadParameter):
 
 
 def parse_time(value: str | None, option: str) -> dt.datetime | None:
+    """A time given on the command line: ISO 8601 (without an offset, China time), or a bare
+    date, the start of that day in China (``schemas.dates.day_start``, as in the API)."""
     if value is None:
         return None
+    day = day_start(value)
+    if day is not None:
+        return day
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError as e:
@@ -761,8 +766,18 @@ def projects(
 @main.command()
 @db_option
 @click.argument("project")
-@click.option("--as-of", "as_of", default=None, help="As it stood at this recorded time (ISO 8601).")
-@click.option("--position", type=click.IntRange(0), default=None, help="As it stood at this global position.")
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    help="As it stood at this recorded time (ISO 8601), or at the start of this date in China (YYYY-MM-DD).",
+)
+@click.option(
+    "--position",
+    type=click.IntRange(0),
+    default=None,
+    help="As it stood at this global position (at most the head; not with --as-of).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def show(db: Path | None, project: str, as_of: str | None, position: int | None, as_json: bool) -> None:
     """One project: state, admission checklist and exit criteria, now or as of a time or position.
@@ -771,6 +786,10 @@ def show(db: Path | None, project: str, as_of: str | None, position: int | None,
     """
     at = parse_time(as_of, "--as-of")
     with registry_at(db) as registry:
+        head = registry.store.head().position if position is not None else 0
+        refused = past_refusal(at is not None, position, head, ("--as-of", "--position"))
+        if refused is not None:
+            raise BadValue("--position", *refused)
         view = project_view(registry.store, registry.catalog, project, position=position, at=at, now=utc_now())
     if view is None:
         then = at or position is not None

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from projections.project import CHINA
 from sandbox.config import Refused
 from sandbox.synthetic import DEFAULT_START, Simulation, Story, sqlite_registry
 from sandbox.tokens import Tokens
+from schemas.dates import CHINA
 
 
 @dataclass(frozen=True, slots=True)

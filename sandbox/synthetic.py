@@ -44,13 +44,14 @@ from typing import Any, Protocol
 
 from events.memory import InMemoryEventStore
 from events.sqlite import SQLiteEventStore, Synchronous, format_recorded_at
-from projections.project import CHINA, INITIAL, ProjectState, fold, local_date
+from projections.project import INITIAL, ProjectState, fold, local_date
 from projections.read_models import ReadModels
 from projections.rules import declared_period, next_report_due, report_cadence
 from sandbox.registry import init_registry, make_codec, open_store
 from sandbox.service import TIMED, Registry, project_stream
 from schemas import commands as c
 from schemas.commands import Actor
+from schemas.dates import CHINA
 from schemas.errors import DomainError
 from schemas.events import Value
 from schemas.lifecycle import IN_TEST, TERMINAL, State

@@ -8,8 +8,15 @@ for a date.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from zoneinfo import ZoneInfo
 
 from schemas.events import Value
+
+#: The registry's business time zone: a day (a deadline, a report period, a bare date asked
+#: for) is a day in China.
+CHINA = ZoneInfo("Asia/Shanghai")
+_BARE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def months_later(day: dt.date, months: int) -> dt.date:
@@ -34,3 +41,11 @@ def parse_date(value: Value) -> dt.date | None:
         except ValueError:
             return None
     return None
+
+
+def day_start(text: str) -> dt.datetime | None:
+    """The moment a bare date (``2026-03-01``) names when the past is asked for: the start of
+    that day in China (00:00 +08:00), so the registry as it stood when the day began. None for
+    anything that is not a bare date (a time is read as a time)."""
+    day = parse_date(text) if _BARE_DATE.match(text) else None
+    return None if day is None else dt.datetime.combine(day, dt.time(0, 0), CHINA)

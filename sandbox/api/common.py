@@ -22,16 +22,18 @@ from litestar.serialization import encode_json
 from events.appending import new_event_id
 from events.codec import canonical_json
 from events.model import RecordedEvent
+from events.store import EventStore
 from projections.catalog import Catalog
-from projections.project import CHINA, ProjectState
+from projections.project import ProjectState
 from projections.read_models import ReadModels
-from projections.views import ProjectView, view_of
+from projections.views import ProjectView, past_refusal, view_of
 from sandbox.api.auth import ANONYMOUS_PUBLIC
 from sandbox.api.models import EventOut
 from sandbox.api.problems import ApiProblem, BadInput, error_entry
 from sandbox.service import Registry, refuse_unless_readable
 from schemas.base import Event
 from schemas.commands import LARGEST, Actor
+from schemas.dates import CHINA, day_start
 from schemas.lifecycle import State
 from schemas.validation import MAX_ERRORS, Violation, leaves
 
@@ -79,8 +81,11 @@ SearchText = Annotated[
     ),
 ]
 AsOf = Annotated[
-    dt.datetime | None,
-    QueryParameter(description="a recorded time (RFC 3339; without an offset it is UTC)"),
+    str | None,
+    QueryParameter(
+        description="a recorded time (RFC 3339; without an offset it is UTC), or a date (YYYY-MM-DD: the"
+        " start of that day in China, 00:00 +08:00)"
+    ),
 ]
 
 
@@ -323,8 +328,30 @@ def event_out(event: RecordedEvent[Event], reader: Actor | None = None) -> Event
     )
 
 
-def one_moment(as_of: dt.datetime | None, position: int | None) -> dt.datetime | None:
-    """The recorded time asked for, in UTC: a time or a position may be asked for, not both."""
-    if as_of is not None and position is not None:
-        raise query_refused("position", "as_of 与 position 只能给出一个", "give as_of or position, not both")
-    return utc(as_of)
+def one_moment(store: EventStore, as_of: str | None, position: int | None) -> dt.datetime | None:
+    """The recorded time asked for, in UTC. A time or a position may be asked for, not both, and
+    a position no later than the head (see ``projections.views.past_refusal``)."""
+    at = utc(as_of_time(as_of))
+    refused = past_refusal(at is not None, position, store.head().position if position is not None else 0)
+    if refused is not None:
+        rule_en, rule_zh = refused
+        raise query_refused("position", rule_zh, rule_en)
+    return at
+
+
+def as_of_time(text: str | None) -> dt.datetime | None:
+    """``?as_of=``: a time (RFC 3339, or seconds since 1970), or a bare date meaning the start of
+    that day in China (``schemas.dates.day_start``, as on the command line); 400 otherwise."""
+    if text is None:
+        return None
+    day = day_start(text)
+    if day is not None:
+        return day
+    try:
+        moment: dt.datetime = msgspec.convert(text, dt.datetime, strict=False)
+    except (msgspec.ValidationError, ValueError, OverflowError):
+        rule = "must be a time (RFC 3339, e.g. 2026-03-01T09:00:00+08:00) or a date (YYYY-MM-DD)"
+        raise BadInput(
+            "as_of", rule, "须为时间（RFC 3339，如 2026-03-01T09:00:00+08:00）或日期（YYYY-MM-DD）", "query"
+        ) from None
+    return moment

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sandbox.deciders import RULES
+from schemas.dates import CHINA
 from tests.api.helpers import Api, assert_chinese_problem
 from tests.api.world import World
 
@@ -291,3 +292,24 @@ def test_a_filter_that_cannot_match_is_refused_not_answered_empty(api: Api) -> N
     assert mine["total"] == 1
     theirs = api.get("/api/v1/projects", "alice", params={"applicant": "xmbank"}).json()
     assert theirs["total"] == 0 and theirs["items"] == []
+
+
+def test_the_past_is_asked_for_as_on_the_command_line(api: Api) -> None:
+    """A bare date is the start of that day in China; a position beyond the head is refused (422
+    ``invalid_value`` naming ``position``), not echoed back as if it existed."""
+    pid = api.create("ecny-pilot")
+    head = api.head()
+    today = api.get(f"/api/v1/projects/{pid}", "alice", params={"as_of": "2099-01-01"})
+    assert today.status_code == 200 and today.json()["as_of_position"] == head
+    day = dt.datetime.fromisoformat(api.events(pid, "audrey")[0]["recorded_at"]).astimezone(CHINA).date()
+    for path, who in ((f"/api/v1/projects/{pid}", "alice"), ("/api/v1/register", None)):
+        bare = api.get(path, who, params={"as_of": day.isoformat()})
+        timed = api.get(path, who, params={"as_of": f"{day.isoformat()}T00:00:00+08:00"})
+        assert (bare.status_code, bare.json()) == (timed.status_code, timed.json())
+        at_head = api.get(path, who, params={"position": head})
+        assert at_head.status_code in (200, 404), at_head.text
+        beyond = problem(api.get(path, who, params={"position": head + 1}), 422, "invalid_value")
+        assert beyond["errors"][0]["field"] == "position" and beyond["errors"][0]["source"] == "query"
+        assert f"position {head}" in beyond["errors"][0]["rule"] and "日志末端" in beyond["errors"][0]["rule_zh"]
+    problem(api.get(f"/api/v1/register/{pid}", params={"position": head + 1}), 422, "invalid_value")
+    problem(api.get(f"/api/v1/projects/{pid}", "alice", params={"as_of": "2026-02-30"}), 400, "invalid_input")

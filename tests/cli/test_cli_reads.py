@@ -17,6 +17,7 @@ from sandbox.config import DB_ENV
 from sandbox.demo import build_demo
 from sandbox.registry import open_store
 from schemas.base import EventMetadata
+from schemas.dates import CHINA
 from schemas.registry import RegistryCreated
 from tests.api.helpers import copy_db
 
@@ -99,6 +100,29 @@ def test_show_json_now_and_as_of_a_position(demo: tuple[Path, dict[str, str]]) -
     assert before["state"] != "ADMITTED" and before["version"] < now["version"]
     at_time = as_json("show", pid, "--db", db, "--as-of", admitted.recorded_at.isoformat())
     assert at_time["state"] == "ADMITTED"
+
+
+def test_the_past_is_asked_for_as_in_the_api(demo: tuple[Path, dict[str, str]]) -> None:
+    """A bare date is the start of that day in China; a time and a position are not both given;
+    a position beyond the head is refused, not shown as if it existed."""
+    db, stories = demo
+    pid = story(stories, "Graduated")
+    store = open_store(db)
+    try:
+        head = store.head().position
+        day = max(e.recorded_at for e in store.read_stream(f"project-{pid}")).astimezone(CHINA).date()
+    finally:
+        store.close()
+    assert as_json("show", pid, "--db", db, "--as-of", day.isoformat()) == as_json(
+        "show", pid, "--db", db, "--as-of", f"{day.isoformat()}T00:00:00+08:00"
+    )
+    assert as_json("show", pid, "--db", db, "--position", str(head))["as_of_position"] == head
+    for args, message, message_zh in (
+        (["--as-of", day.isoformat(), "--position", "3"], "give --as-of or --position, not both", "只能给出一个"),
+        (["--position", str(head + 1)], f"must not be after the head of the log (position {head})", "不能超过日志末端"),
+    ):
+        result = run("show", pid, "--db", db, *args, ok=False)
+        assert result.exit_code == 2 and message in result.output and message_zh in result.output, result.output
 
 
 def test_history_names_actors_and_reasons_in_order(demo: tuple[Path, dict[str, str]]) -> None:

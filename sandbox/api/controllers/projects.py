@@ -166,7 +166,7 @@ class ProjectController(Controller):
         """A project's state, admission checklist and exit criteria, now or as of a recorded time or a
         global position (roles: regulators, auditor, the project's applicants). ``ETag`` is its version."""
         state = visible_state(read_models, registry, actor, project_id)
-        at = one_moment(as_of, position)
+        at = one_moment(store, as_of, position)
         catalog, now = registry.catalog, registry.clock()
         if at is None and position is None:  # now: the read models' state, no replay, JSON kept
             view, body = views.body(state, catalog, local_date(now), actor)

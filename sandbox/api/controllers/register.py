@@ -45,7 +45,7 @@ class RegisterController(Controller):
         entries by any part of their title or applicants, ``program``, ``state`` and ``region``
         filter them; ``as_of`` (a recorded time) or ``position`` (a global position) replays it
         as it stood then."""
-        at = one_moment(as_of, position)
+        at = one_moment(store, as_of, position)
         state = one_of("state", lifecycle_state, (s.value for s in State))
         if at is not None or position is not None:
             found = terms(q)
@@ -74,7 +74,7 @@ class RegisterController(Controller):
     ) -> RegisterEntry:
         """One project's public entry (only projects that reached public notice are public); ``as_of``
         (a recorded time) or ``position`` (a global position) replays it as it stood then."""
-        at = one_moment(as_of, position)
+        at = one_moment(store, as_of, position)
         if at is not None or position is not None:
             found = register_entry_as_of(store, project_id, position=position, at=at, now=registry.clock())
             if found is None:
