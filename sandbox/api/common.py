@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Annotated, Any, NamedTuple
 
 import msgspec
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 from litestar.params import HeaderParameter, QueryParameter
 from litestar.serialization import encode_json
 
@@ -80,11 +81,20 @@ SearchText = Annotated[
         " separated by spaces must all match (e.g. 数字人民币, 福州 银行)",
     ),
 ]
+#: ``?as_of=`` is a time or a date (one string: msgspec cannot decode a union of the two).
+AS_OF_SCHEMA: dict[str, object] = {
+    "type": None,
+    "any_of": [
+        Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE_TIME),
+        Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE),
+    ],
+}
 AsOf = Annotated[
     str | None,
     QueryParameter(
         description="a recorded time (RFC 3339; without an offset it is UTC), or a date (YYYY-MM-DD: the"
-        " start of that day in China, 00:00 +08:00)"
+        " start of that day in China, 00:00 +08:00)",
+        schema_extra=AS_OF_SCHEMA,
     ),
 ]
 
