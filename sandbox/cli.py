@@ -33,7 +33,7 @@ from sandbox.config import DB_ENV, DEFAULT_TICK_SECONDS, TICK_ENV, Refused, defa
 from sandbox.registry import init_registry, open_store
 from sandbox.service import Registry
 from sandbox.tokens import ROLES, AlreadyExpired, TokenError, Tokens
-from schemas.dates import CHINA, day_start
+from schemas.dates import CHINA, day_moment
 from schemas.errors import DomainError
 from schemas.lifecycle import State
 from schemas.text import visible
@@ -156,13 +156,9 @@ class BadValue(click.BadParameter):
 
 
 def parse_time(value: str | None, option: str) -> dt.datetime | None:
-    """A time given on the command line: ISO 8601 (without an offset, China time), or a bare
-    date, the start of that day in China (``schemas.dates.day_start``, as in the API)."""
+    """A time given on the command line: ISO 8601 (without an offset, China time)."""
     if value is None:
         return None
-    day = day_start(value)
-    if day is not None:
-        return day
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError as e:
@@ -770,7 +766,7 @@ def projects(
     "--as-of",
     "as_of",
     default=None,
-    help="As it stood at this recorded time (ISO 8601), or at the start of this date in China (YYYY-MM-DD).",
+    help="As it stood at this recorded time (ISO 8601), or at the end of this date in China (YYYY-MM-DD).",
 )
 @click.option(
     "--position",
@@ -784,7 +780,8 @@ def show(db: Path | None, project: str, as_of: str | None, position: int | None,
 
     Example: sandbox-registry show 3f2a9c1b7d4e --position 120 --json
     """
-    at = parse_time(as_of, "--as-of")
+    # a bare date is the end of that day in China (``schemas.dates.day_moment``, as in the API)
+    at = (day_moment(as_of) if as_of is not None else None) or parse_time(as_of, "--as-of")
     with registry_at(db) as registry:
         head = registry.store.head().position if position is not None else 0
         refused = past_refusal(at is not None, position, head, ("--as-of", "--position"))

@@ -43,9 +43,17 @@ def parse_date(value: Value) -> dt.date | None:
     return None
 
 
-def day_start(text: str) -> dt.datetime | None:
-    """The moment a bare date (``2026-03-01``) names when the past is asked for: the start of
-    that day in China (00:00 +08:00), so the registry as it stood when the day began. None for
-    anything that is not a bare date (a time is read as a time)."""
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The moment a day in China is over (00:00 +08:00 of the next day; the last moment there
+    is for the last day a date can name)."""
+    if day == dt.date.max:
+        return dt.datetime.max.replace(tzinfo=CHINA)
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 0), CHINA)
+
+
+def day_moment(text: str) -> dt.datetime | None:
+    """The moment a bare date (``2026-03-01``) names when the past is asked for: the end of that
+    day in China (:func:`end_of_day`), so the registry as it stood when the day was over. None
+    for anything that is not a bare date (a time is read as a time)."""
     day = parse_date(text) if _BARE_DATE.match(text) else None
-    return None if day is None else dt.datetime.combine(day, dt.time(0, 0), CHINA)
+    return None if day is None else end_of_day(day)

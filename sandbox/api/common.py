@@ -34,7 +34,7 @@ from sandbox.api.problems import ApiProblem, BadInput, error_entry
 from sandbox.service import Registry, refuse_unless_readable
 from schemas.base import Event
 from schemas.commands import LARGEST, Actor
-from schemas.dates import CHINA, day_start
+from schemas.dates import CHINA, day_moment
 from schemas.lifecycle import State
 from schemas.validation import MAX_ERRORS, Violation, leaves
 
@@ -93,7 +93,7 @@ AsOf = Annotated[
     str | None,
     QueryParameter(
         description="a recorded time (RFC 3339; without an offset it is UTC), or a date (YYYY-MM-DD: the"
-        " start of that day in China, 00:00 +08:00)",
+        " end of that day in China, 00:00 +08:00 of the next)",
         schema_extra=AS_OF_SCHEMA,
     ),
 ]
@@ -350,11 +350,11 @@ def one_moment(store: EventStore, as_of: str | None, position: int | None) -> dt
 
 
 def as_of_time(text: str | None) -> dt.datetime | None:
-    """``?as_of=``: a time (RFC 3339, or seconds since 1970), or a bare date meaning the start of
-    that day in China (``schemas.dates.day_start``, as on the command line); 400 otherwise."""
+    """``?as_of=``: a time (RFC 3339, or seconds since 1970), or a bare date meaning the end of
+    that day in China (``schemas.dates.day_moment``, as on the command line); 400 otherwise."""
     if text is None:
         return None
-    day = day_start(text)
+    day = day_moment(text)
     if day is not None:
         return day
     try:

@@ -295,7 +295,7 @@ def test_a_filter_that_cannot_match_is_refused_not_answered_empty(api: Api) -> N
 
 
 def test_the_past_is_asked_for_as_on_the_command_line(api: Api) -> None:
-    """A bare date is the start of that day in China; a position beyond the head is refused (422
+    """A bare date is the end of that day in China; a position beyond the head is refused (422
     ``invalid_value`` naming ``position``), not echoed back as if it existed."""
     pid = api.create("ecny-pilot")
     head = api.head()
@@ -304,7 +304,7 @@ def test_the_past_is_asked_for_as_on_the_command_line(api: Api) -> None:
     day = dt.datetime.fromisoformat(api.events(pid, "audrey")[0]["recorded_at"]).astimezone(CHINA).date()
     for path, who in ((f"/api/v1/projects/{pid}", "alice"), ("/api/v1/register", None)):
         bare = api.get(path, who, params={"as_of": day.isoformat()})
-        timed = api.get(path, who, params={"as_of": f"{day.isoformat()}T00:00:00+08:00"})
+        timed = api.get(path, who, params={"as_of": f"{day + dt.timedelta(days=1)}T00:00:00+08:00"})
         assert (bare.status_code, bare.json()) == (timed.status_code, timed.json())
         at_head = api.get(path, who, params={"position": head})
         assert at_head.status_code in (200, 404), at_head.text

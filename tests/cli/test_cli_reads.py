@@ -103,7 +103,7 @@ def test_show_json_now_and_as_of_a_position(demo: tuple[Path, dict[str, str]]) -
 
 
 def test_the_past_is_asked_for_as_in_the_api(demo: tuple[Path, dict[str, str]]) -> None:
-    """A bare date is the start of that day in China; a time and a position are not both given;
+    """A bare date is the end of that day in China; a time and a position are not both given;
     a position beyond the head is refused, not shown as if it existed."""
     db, stories = demo
     pid = story(stories, "Graduated")
@@ -114,9 +114,14 @@ def test_the_past_is_asked_for_as_in_the_api(demo: tuple[Path, dict[str, str]]) 
     finally:
         store.close()
     assert as_json("show", pid, "--db", db, "--as-of", day.isoformat()) == as_json(
-        "show", pid, "--db", db, "--as-of", f"{day.isoformat()}T00:00:00+08:00"
+        "show", pid, "--db", db, "--as-of", f"{day + dt.timedelta(days=1)}T00:00:00+08:00"
     )
     assert as_json("show", pid, "--db", db, "--position", str(head))["as_of_position"] == head
+    # the day of the project's last event, once it was over, holds every event of the project
+    assert (
+        as_json("show", pid, "--db", db, "--as-of", day.isoformat())["version"]
+        == as_json("show", pid, "--db", db)["version"]
+    )
     for args, message, message_zh in (
         (["--as-of", day.isoformat(), "--position", "3"], "give --as-of or --position, not both", "只能给出一个"),
         (["--position", str(head + 1)], f"must not be after the head of the log (position {head})", "不能超过日志末端"),
@@ -194,8 +199,10 @@ def test_a_tick_that_passed_a_project_over_says_so_and_exits_1(tmp_path: Path) -
     stuck = next(e.stream_id for e in store.iter_all() if e.type == "PublicNoticeOpened")
     now = dt.datetime(2025, 6, 2, tzinfo=dt.UTC)
     stray = RegistryCreated(registry_id="r", name="n", created_at=now, hash_format="x")
-    store.append([StreamWrite(stuck, (NewEvent(stray, EventMetadata(actor="x", role="system", occurred_at=now)),))],
-                 command_id="stray")
+    store.append(
+        [StreamWrite(stuck, (NewEvent(stray, EventMetadata(actor="x", role="system", occurred_at=now)),))],
+        command_id="stray",
+    )
     store.close()
     result = run("tick", "--db", db, "--now", "2025-09-01T10:00:00+08:00", ok=False)
     assert result.exit_code == 1 and stuck.removeprefix("project-") in result.output
@@ -212,9 +219,7 @@ def test_a_condition_met_by_declared_fields_cites_the_edits_that_declared_them(
     store = open_store(db)
     try:
         edits = {
-            e.position: set(e.payload.fields)
-            for e in store.read_stream(f"project-{pid}")
-            if e.type == "DraftEdited"
+            e.position: set(e.payload.fields) for e in store.read_stream(f"project-{pid}") if e.type == "DraftEdited"
         }
     finally:
         store.close()

@@ -14,7 +14,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 
 from events.export import export_lines
-from projections.project import CHINA, local_date
+from projections.project import local_date
 from projections.views import project_view
 from sandbox.api.auth import READERS
 from sandbox.api.common import MAX_INT, event_out, visible_state
@@ -22,6 +22,7 @@ from sandbox.api.controllers.projects import PROJECT_READERS
 from sandbox.web import charts
 from sandbox.web.dashboard import bars, breaches_by_criterion, metric_series, overdue_by_role
 from sandbox.web.pages import Services, lang_of, page, reader
+from schemas.dates import end_of_day
 from schemas.lifecycle import STATE_LABELS, State
 
 #: The states whose projects may have breaches to count (admitted at some point).
@@ -159,8 +160,7 @@ class OversightController(Controller):
         positions = [e.position for e in events]
         at = None
         if on is not None and position is None:
-            end_of_day = dt.datetime.combine(on + dt.timedelta(days=1), dt.time(0), CHINA)
-            at = end_of_day.astimezone(dt.UTC)
+            at = end_of_day(on).astimezone(dt.UTC)
         found = project_view(
             store, services.registry.catalog, project_id, position=position, at=at, now=services.registry.clock()
         )
