@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 
 from events.model import StoredEvent
+from schemas.words import plural
 
 GENESIS_HASH = "0" * 64
 #: A row of the events table in column order, ``data`` and ``metadata`` as bytes or text.
@@ -123,7 +124,7 @@ class VerifyReport:
         then in Chinese)."""
         if self.ok:
             return (
-                f"ok: {self.count} events verified, head position {self.head_position},"
+                f"ok: {plural(self.count, 'event')} verified, head position {self.head_position},"
                 f" head hash {self.head_hash}"
             )
         where = self.failed_position

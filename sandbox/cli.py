@@ -37,6 +37,7 @@ from schemas.dates import CHINA, day_moment
 from schemas.errors import DomainError
 from schemas.lifecycle import State
 from schemas.text import visible
+from schemas.words import plural
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -304,7 +305,7 @@ def init(db: Path | None) -> None:
         published = Registry(store).install_bundled()
         head = store.head()
         state = "already initialised" if result.duplicate and not published else "initialised"
-        click.echo(f"{store.path}: {state}; {head.position} events, head hash {head.hash}")
+        click.echo(f"{store.path}: {state}; {plural(head.position, 'event')}, head hash {head.hash}")
         with refusals():
             key, created = transparency.ensure_key(store)
         click.echo(f"checkpoint signing key: {key} ({'created, mode 0600' if created else 'kept'})")
@@ -484,7 +485,7 @@ def export(db: Path | None, out: Path | None) -> None:
             tmp.replace(out)
         except OSError as e:
             raise Failure(f"cannot write {out}: {e.strerror or e}", f"无法写入 {out}") from e
-    click.echo(f"exported {count} events to {out}", err=True)
+    click.echo(f"exported {plural(count, 'event')} to {out}", err=True)
 
 
 @main.command("import")
@@ -517,7 +518,7 @@ def import_(file: Path, db: Path) -> None:
         if isinstance(e, LineRefused):
             raise CheckFailed(f"refused {file}: {e}", f"拒绝导入 {file}：{e.message_zh}") from e
         raise
-    click.echo(f"imported {count} events into {db}; head position {head.position}, head hash {head.hash}")
+    click.echo(f"imported {plural(count, 'event')} into {db}; head position {head.position}, head hash {head.hash}")
 
 
 @main.command()
@@ -550,7 +551,7 @@ def demo(db: Path | None, projects: int, seed: int, tokens: bool) -> None:
             raise Failure.of(e) from e
     with opened(path) as store, refusals():
         transparency.ensure_key(store)
-    table = Shown(f"{path}: {result.head} events up to {result.until}")
+    table = Shown(f"{path}: {plural(result.head, 'event')} up to {result.until}")
     table.add_column("project")
     table.add_column("story")
     for label, pid in result.stories.items():
@@ -595,7 +596,7 @@ def rebuild(db: Path | None) -> None:
 
             models.rebuild(progress=advance)
         failures = models.failures()
-    click.echo(f"rebuilt read models from {total} events")
+    click.echo(f"rebuilt read models from {plural(total, 'event')}")
     for f in failures:
         what = "the event was skipped" if f.stage == "fold" else "the project's rows are stale"
         line = f"position {f.position} ({f.type}, project {f.project_id}): {f.error}; {what}"
@@ -613,13 +614,21 @@ def rebuild(db: Path | None) -> None:
     is_flag=True,
     help="Allow a --now later than this machine's clock: a demonstration, whose timer events say they occurred then.",
 )
-def tick(db: Path | None, now_text: str | None, future: bool) -> None:
+@click.option(
+    "--project",
+    "projects",
+    multiple=True,
+    metavar="ID",
+    help="Only this project's timers (repeatable; default: every project of the registry).",
+)
+def tick(db: Path | None, now_text: str | None, future: bool, projects: tuple[str, ...]) -> None:
     """Record every timer that has come due: notices closing, test periods ending, reports overdue.
 
     Running it twice for the same time records nothing new. A time later than this machine's
     clock is refused unless --future is given: the timer events would record as facts (a notice
-    closed, a report overdue) what has not happened yet.
-    Example: sandbox-registry tick --now 2026-03-01T09:00:00+08:00
+    closed, a report overdue) what has not happened yet. With --project, only that project's
+    timers are recorded (a demonstration moves one project's clock, not the whole registry's).
+    Example: sandbox-registry tick --project 3f2a9c1b7d4e --now 2026-03-01T09:00:00+08:00
     """
     now = parse_time(now_text, "--now")
     if now is not None and not future and now > dt.datetime.now(dt.UTC) + FUTURE_TOLERANCE:
@@ -631,10 +640,13 @@ def tick(db: Path | None, now_text: str | None, future: bool) -> None:
         )
     skipped: list[str] = []
     with registry_at(db) as registry:
-        written = registry.tick(now, skipped=skipped)
+        unknown = [p for p in projects if registry.load(p).state == State.NONE]
+        if unknown:
+            raise CheckFailed(f"no project {', '.join(unknown)}", f"没有项目 {', '.join(unknown)}")
+        written = registry.tick(now, project_ids=projects or None, skipped=skipped)
         with refusals():
             signed = transparency.keep_on_tick(registry.store)
-    click.echo(f"recorded {written} timer events" + ("; checkpoint kept" if signed else ""))
+    click.echo(f"recorded {plural(written, 'timer event')}" + ("; checkpoint kept" if signed else ""))
     if skipped:
         raise CheckFailed(
             f"the timers of {', '.join(skipped)} could not be evaluated (see the log); the others were recorded",
@@ -745,17 +757,21 @@ def projects(
             "applicant": r["applicant"],
             "region": r["region"],
             "submitted_on": r["submitted_on"],
+            **({} if applicant is None else {"applicant_role": "lead" if r["applicant"] == applicant else "partner"}),
         }
         for r in rows
     ]
     if as_json:
         emit_json(items)
         return
-    table = Shown(f"{len(items)} projects")
+    table = Shown(plural(len(items), "project"))
     for column in ("id", "title", "program", "state", "applicant", "region"):
         table.add_column(column, overflow="fold")
     for i in items:
-        table.add_row(i["id"], i["title"], i["program"], f"{i['state_zh']} {i['state']}", i["applicant"], i["region"])
+        lead = i["applicant"]
+        if i.get("applicant_role") == "partner":  # the organisation asked for is not the lead here
+            lead = f"{lead} ({applicant}: partner / 合作机构)"
+        table.add_row(i["id"], i["title"], i["program"], f"{i['state_zh']} {i['state']}", lead, i["region"])
     out().print(table)
 
 
@@ -844,7 +860,7 @@ def history(db: Path | None, project: str, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    table = Shown(f"project {project}: {len(rows)} events")
+    table = Shown(f"project {project}: {plural(len(rows), 'event')}")
     for column in ("pos", "occurred", "recorded", "event", "actor (role)", "reason"):
         table.add_column(column, overflow="fold")
     for r in rows:
@@ -905,7 +921,7 @@ def token_list(db: Path | None) -> None:
     """
     with opened(db) as store:
         rows = Tokens(store.db).list()
-    table = Shown(f"{len(rows)} tokens")
+    table = Shown(plural(len(rows), "token"))
     for column in ("id", "name", "role", "organisation", "created", "expires", "revoked"):
         table.add_column(column, overflow="fold")
     for t in rows:
@@ -953,8 +969,6 @@ def serve(db: Path | None, host: str, port: int, tick_seconds: float | None) -> 
         raise cannot_open(path, e) from e
     click.echo(f"serving {path} on http://{host}:{port}  (API /api/v1, docs /schema)", err=True)
     run_server(app, host, port, timeout_graceful_shutdown=30)
-
-
 
 
 if __name__ == "__main__":  # pragma: no cover

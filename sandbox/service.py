@@ -34,7 +34,7 @@ from events.store import EventStore
 from projections.catalog import DATASETS, EMPTY_REFERENCE, PROGRAM_PREFIX, REFERENCE_PREFIX, Catalog
 from projections.project import ProjectState, fold, local_date
 from projections.read_models import ReadModels
-from sandbox.deciders import Context, decide, tick
+from sandbox.deciders import Context, business_time, decide, tick
 from sandbox.policies import WATCHED_STATES
 from schemas import commands as c
 from schemas import events as ev
@@ -449,7 +449,7 @@ class Registry:
             if previous is not None:
                 return self._replayed(stream, previous.versions, previous.positions, correlation_id)
             raise
-        occurred = getattr(command, "occurred_at", None) or moment
+        occurred = business_time(command, moment)
         meta = EventMetadata(
             actor=actor.id,
             role=actor.role,
@@ -463,7 +463,7 @@ class Registry:
         system_meta = EventMetadata(
             actor=SYSTEM.id,
             role=SYSTEM.role,
-            occurred_at=moment,
+            occurred_at=occurred,
             correlation_id=correlation_id,
             causation_id=command_id,
             reason="automatic consequence of a crossed exit criterion",

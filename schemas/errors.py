@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from schemas.lifecycle import ROLE_LABELS, Role
+from schemas.words import COUNTING
 
 #: The Chinese for each action a refusal can name (the English is the action's own name, as in
 #: the API's routes), and for the words compound actions are made of ("recommend admit",
@@ -169,7 +170,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kpis_unmet": ("尚有未达成的关键指标：{kpis}", "KPIs not met: {kpis}"),
     "exit_notice_too_short": (
         "自愿退出须至少提前 {days} 天告知用户",
-        "a voluntary exit needs users told at least {days} days ahead",
+        "a voluntary exit needs users told at least {days:~day} ahead",
     ),
     "invalid_value": ("字段 {field} 不符合规则：{rule_zh}", "field {field} breaks the rule: {rule_en}"),
     "date_out_of_range": (
@@ -198,7 +199,7 @@ class DomainError(Exception):
         self.details = details or []
         zh, en = MESSAGES[code]
         self.message_zh = zh.format_map(_Defaulting({**_labels(params), **params}))
-        self.message_en = en.format_map(_Defaulting(params))
+        self.message_en = COUNTING.vformat(en, (), _Defaulting(params))
         super().__init__(f"{code}: {self.message_en}")
 
     def to_dict(self) -> dict[str, Any]:

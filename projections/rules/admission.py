@@ -13,6 +13,7 @@ from projections.rules.outcome import Outcome, ReferenceView, RuleStatus, admiss
 from schemas import programs as p
 from schemas.dates import months_later, parse_date
 from schemas.reference import CalendarNotCovered
+from schemas.words import plural
 
 
 def _reference_day(state: ProjectState, today: dt.date) -> dt.date:
@@ -106,18 +107,19 @@ def _admission_caps(params: p.Caps, state: ProjectState, ref: ReferenceView, tod
     for field, cap in params.maximum.items():
         value = declared_value(state, field)
         if not isinstance(value, int) or isinstance(value, bool):
-            problems.append(f"{field} (undeclared)")
+            problems.append(f"{field} (not declared)")
         elif value > cap:
             problems.append(f"{field} {value} > {cap}")
     for field, floor in params.minimum.items():
         value = declared_value(state, field)
         if not isinstance(value, int) or isinstance(value, bool):
-            problems.append(f"{field} (undeclared)")
+            problems.append(f"{field} (not declared)")
         elif value < floor:
             problems.append(f"{field} {value} < {floor}")
     if problems:
         text = ", ".join(problems)
-        return unmet(f"边界不符：{text}", f"boundaries not within limits: {text}")
+        text_zh = text.replace(" (not declared)", "（未申报）")
+        return unmet(f"边界不符：{text_zh}", f"boundaries not within limits: {text}")
     return met()
 
 
@@ -151,7 +153,7 @@ def _admission_notice(params: p.Notice, state: ProjectState, ref: ReferenceView,
     if held < params.days:
         return unmet(
             f"公示期不足 {params.days} 天（实际 {held} 天）",
-            f"notice held {held} {params.unit} days, {params.days} required",
+            f"notice held {plural(held, params.unit + ' day')}, {params.days} required",
             *evidence,
         )
     open_ids = [o.objection_id for o in state.open_objections]
@@ -180,7 +182,9 @@ def _admission_period_max(params: p.PeriodMax, state: ProjectState, ref: Referen
 def _admission_pilot_area(params: p.PilotArea, state: ProjectState, ref: ReferenceView, today: dt.date) -> Outcome:
     code = declared_value(state, params.field)
     on = _reference_day(state, today)
-    if not isinstance(code, str) or not ref.is_pilot_area(code, on):
+    if not isinstance(code, str):
+        return unmet(f"未申报试点地区（{params.field}）", f"no pilot area declared ({params.field})")
+    if not ref.is_pilot_area(code, on):
         return unmet(
             f"{code} 在 {on} 不是数字人民币试点地区",
             f"{code} is not an approved e-CNY pilot area on {on}",
@@ -206,8 +210,10 @@ def _admission_allowed_values(
     value = state.section(params.section).get(params.field)
     values = value if isinstance(value, list) else [value] if filled(value) else []
     wrong = [str(v) for v in values if v not in params.allowed]
-    if not values or wrong:
-        text = ", ".join(wrong) or "(none)"
+    if not values:
+        return unmet(f"未填写：{params.field}", f"not declared: {params.field}")
+    if wrong:
+        text = ", ".join(wrong)
         return unmet(f"{params.field} 不在允许范围：{text}", f"{params.field} not in the allowed list: {text}")
     return met()
 
@@ -220,11 +226,16 @@ def _admission_wallet_tiers(params: p.WalletTiers, state: ProjectState, ref: Ref
     over = []
     for field, limit in limits.items():
         declared = declared_value(state, field)
-        if not isinstance(declared, int) or declared > limit:
-            over.append(f"{field} {declared} > {limit}")
+        if not isinstance(declared, int):
+            over.append((f"{field}（未申报）", f"{field} (not declared)"))
+        elif declared > limit:
+            over.append((f"{field} {declared} > {limit}",) * 2)
     if over:
-        text = ", ".join(over)
-        return unmet(f"钱包限额超出等级上限：{text}", f"wallet caps above the tier limits: {text}")
+        text_zh, text = "，".join(zh for zh, _ in over), ", ".join(en for _, en in over)
+        return unmet(
+            f"钱包限额未申报或超出等级上限：{text_zh}",
+            f"wallet caps not declared or above the tier limits: {text}",
+        )
     return met()
 
 

@@ -9,7 +9,7 @@ approvals), ``testing``, ``exits``. ``context`` holds what a decider is given an
 from sandbox.deciders.application import PARTNER_WITHDRAWN
 from sandbox.deciders.authority import LEAD_ONLY, RULES
 from sandbox.deciders.bounds import declared_kind
-from sandbox.deciders.context import Context, Decided, statement_hash
+from sandbox.deciders.context import Context, Decided, business_time, statement_hash
 from sandbox.deciders.decisions import DECIDABLE, FORCED_ENDINGS, FOUR_EYES
 from sandbox.deciders.project import DECIDERS, decide, tick
 
@@ -23,6 +23,7 @@ __all__ = [
     "RULES",
     "Context",
     "Decided",
+    "business_time",
     "decide",
     "declared_kind",
     "statement_hash",

@@ -35,6 +35,14 @@ class Context:
         return local_date(self.now)
 
 
+def business_time(command: Command, now: dt.datetime) -> dt.datetime:
+    """The moment a command's facts happened: a report back-dated with ``occurred_at`` happened
+    then, every other command now. Its events say they occurred then, and the exit criteria it
+    may cross are evaluated on that day, never on the day this machine's clock shows."""
+    occurred = getattr(command, "occurred_at", None)
+    return occurred if isinstance(occurred, dt.datetime) and occurred <= now else now
+
+
 @dataclass(frozen=True, slots=True)
 class Decided:
     """The events a command causes (stamped with the actor) and those the system adds in the

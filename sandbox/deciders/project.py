@@ -18,7 +18,7 @@ from projections.rules import ReferenceView
 from sandbox.deciders import application, decisions, exits, review, testing
 from sandbox.deciders.authority import _authorise
 from sandbox.deciders.bounds import CHECKS
-from sandbox.deciders.context import Context, Decide, Decided
+from sandbox.deciders.context import Context, Decide, Decided, business_time
 from sandbox.policies import consequences, tentative
 from schemas import commands as c
 from schemas.base import Event
@@ -52,8 +52,9 @@ def decide(command: c.Command, state: ProjectState, ctx: Context) -> Decided:
         raise DomainError("calendar_not_covered", year=e.year) from e
     automatic: list[Event] = []
     if isinstance(command, WATCHED):
-        after = tentative(state, events, ctx.actor.id, ctx.actor.role, ctx.now)
-        automatic = consequences(after, ctx.program, ctx.today)
+        moment = business_time(command, ctx.now)
+        after = tentative(state, events, ctx.actor.id, ctx.actor.role, moment)
+        automatic = consequences(after, ctx.program, local_date(moment))
     return Decided(events, automatic)
 
 

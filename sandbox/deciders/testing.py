@@ -10,6 +10,7 @@ from schemas import events as ev
 from schemas.base import Event
 from schemas.dates import months_later
 from schemas.errors import DomainError
+from schemas.words import plural
 
 
 def start_test(command: c.StartTest, s: ProjectState, ctx: Context) -> list[Event]:
@@ -135,20 +136,22 @@ def _check_extension_request(command: c.RequestExtension, s: ProjectState, ctx: 
     max_ext, max_months, before = period.max_extensions, period.extension_months, period.request_days_before_end
     if s.extensions_granted >= max_ext:
         raise DomainError(
-            "extension_not_allowed", why_zh=f"最多延期 {max_ext} 次", why_en=f"at most {max_ext} extension(s)"
+            "extension_not_allowed", why_zh=f"最多延期 {max_ext} 次", why_en=f"at most {plural(max_ext, 'extension')}"
         )
     if s.extension_requested_months is not None:
         raise DomainError("extension_not_allowed", why_zh="已有待处理的延期申请", why_en="a request is already pending")
     if command.months > max_months:
         raise DomainError(
-            "extension_not_allowed", why_zh=f"延期不得超过 {max_months} 个月", why_en=f"at most {max_months} months"
+            "extension_not_allowed",
+            why_zh=f"延期不得超过 {max_months} 个月",
+            why_en=f"at most {plural(max_months, 'month')}",
         )
     assert s.planned_end is not None
     if (s.planned_end - ctx.today).days < before:
         raise DomainError(
             "extension_not_allowed",
             why_zh=f"须在测试结束前至少 {before} 天申请",
-            why_en=f"requests must come at least {before} days before the end ({s.planned_end})",
+            why_en=f"requests must come at least {plural(before, 'day')} before the end ({s.planned_end})",
         )
 
 

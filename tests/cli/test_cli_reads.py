@@ -73,9 +73,16 @@ def test_projects_json_and_its_filters(demo: tuple[Path, dict[str, str]]) -> Non
     assert ecny and {p["program"] for p in ecny} == {"ecny-pilot"}
     mine = as_json("projects", "--db", db, "--applicant", "fz-rcb")
     assert story(stories, "In test") in {p["id"] for p in mine}
-    # its own projects as lead, and those it joined as a partner (the public-data pledge)
+    # its own projects as lead, and those it joined as a partner (the public-data pledge), each
+    # row saying which it is
     assert {p["applicant"] for p in mine} >= {"fz-rcb"}
     assert story(stories, "Public data") in {p["id"] for p in mine}
+    roles = {p["id"]: p["applicant_role"] for p in mine}
+    assert roles[story(stories, "In test")] == "lead" and roles[story(stories, "Public data")] == "partner"
+    assert all((p["applicant"] == "fz-rcb") == (p["applicant_role"] == "lead") for p in mine)
+    assert "applicant_role" not in everything[0]  # (said only where an applicant was asked for)
+    table = run("projects", "--db", db, "--applicant", "fz-rcb").output
+    assert "(fz-rcb: partner / 合作机构)" in table and f"{len(mine)} project" in table
 
 
 def test_show_json_now_and_as_of_a_position(demo: tuple[Path, dict[str, str]]) -> None:

@@ -1,0 +1,32 @@
+"""Words: a missing value is named as missing (never Python's ``None``), and counts take their
+noun in the right number."""
+
+from __future__ import annotations
+
+import json
+
+from schemas.errors import DomainError
+from schemas.words import plural
+from tests.api.helpers import Api
+
+
+def test_a_missing_declared_field_is_named_as_missing_not_none(api: Api) -> None:
+    """An e-CNY draft with nothing declared: the checklist names the missing pilot area, wallet
+    caps and scenario, in both languages, and never shows ``None``."""
+    pid = api.create("ecny-pilot")
+    view = api.view(pid, "alice")
+    rules = {rule["id"]: rule for rule in view["admission"]}
+    area = rules["ec.adm.pilot_area"]
+    assert area["status"] == "unmet"
+    assert "pilot_area" in area["missing_en"] and "no pilot area declared" in area["missing_en"]
+    assert "未申报试点地区" in area["missing_zh"]
+    text = json.dumps(view["admission"], ensure_ascii=False)
+    assert "None" not in text and "(none)" not in text
+
+
+def test_counts_take_their_noun_in_the_right_number() -> None:
+    assert plural(1, "project") == "1 project" and plural(0, "project") == "0 projects"
+    assert plural(2, "working day") == "2 working days" and plural(3, "entry") == "3 entries"
+    one = DomainError("exit_notice_too_short", days=1)
+    assert one.message_en == "a voluntary exit needs users told at least 1 day ahead"
+    assert DomainError("exit_notice_too_short", days=30).message_en.endswith("at least 30 days ahead")
