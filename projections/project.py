@@ -117,6 +117,28 @@ class Fact(msgspec.Struct, frozen=True, kw_only=True):
     position: int
 
 
+class Pledge(msgspec.Struct, frozen=True, kw_only=True):
+    """One pledge of a data asset, from its registration to its release or realisation."""
+
+    pledge_id: str
+    pledgee: str
+    registration_no: str
+    valued_on: dt.date | None
+    registered_on: dt.date
+    position: int
+    status: str = "registered"  # registered | released | realised
+    ended_on: dt.date | None = None
+    ended_position: int | None = None
+
+
+class RegisteredChange(msgspec.Struct, frozen=True, kw_only=True):
+    """A change registration (变更登记) of a data asset."""
+
+    change_id: str
+    effective_on: dt.date
+    position: int
+
+
 class Breach(msgspec.Struct, frozen=True, kw_only=True):
     criterion_id: str
     action: str
@@ -196,6 +218,9 @@ class ProjectState(msgspec.Struct, frozen=True, kw_only=True):
     exit_users_notified_on: dt.date | None = None
     exit_criterion: str | None = None
     facts: tuple[Fact, ...] = ()
+    #: A data asset's pledges, in the order they were registered (at most one outstanding).
+    pledges: tuple[Pledge, ...] = ()
+    changes: tuple[RegisteredChange, ...] = ()
     history: tuple[StatusChange, ...] = ()
     #: The command (correlation id) of the latest event and the positions of the events its
     #: actor caused in that append: an automatic breach recorded in the same append cites them,
@@ -284,6 +309,8 @@ class Draft:
     exit_users_notified_on: dt.date | None
     exit_criterion: str | None
     facts: list[Fact]
+    pledges: list[Pledge]
+    changes: list[RegisteredChange]
     history: list[StatusChange]
     append_command: str | None
     append_positions: list[int]
@@ -622,6 +649,11 @@ def _remediated(d: Draft, e: ev.IncidentRemediated, r: RecordedEvent[Event]) -> 
     ]
 
 
+@_handles(ev.IncidentReclassified)
+def _reclassified(d: Draft, e: ev.IncidentReclassified, r: RecordedEvent[Event]) -> None:
+    d.incidents = [replace(i, severity=e.severity) if i.incident_id == e.incident_id else i for i in d.incidents]
+
+
 @_handles(ev.ComplaintLogged)
 def _complaint(d: Draft, e: ev.ComplaintLogged, r: RecordedEvent[Event]) -> None:
     d.complaints.append(Complaint(complaint_id=e.complaint_id, received_on=e.received_on, position=r.position))
@@ -738,9 +770,92 @@ def _forced_end(d: Draft, decision: str) -> None:
     d.pending = None
 
 
+#: The facts a pledge's life was recorded with before it had events of its own: a log of that
+#: time replays into the same pledges (``pledge_enforced`` is the old name of a realisation).
+LEGACY_PLEDGE_FACTS = {"pledge_released": "released", "pledge_enforced": "realised"}
+
+
 @_handles(ev.ExternalFactRecorded)
 def _fact(d: Draft, e: ev.ExternalFactRecorded, r: RecordedEvent[Event]) -> None:
     d.facts.append(Fact(trigger=e.trigger, on=e.on, position=r.position))
+    if e.trigger == "pledge_registered":
+        pledge = Pledge(
+            pledge_id=f"pledge-{r.version}",
+            pledgee="",
+            registration_no=e.detail,
+            valued_on=None,
+            registered_on=e.on,
+            position=r.position,
+        )
+        d.pledges.append(pledge)
+    elif e.trigger in LEGACY_PLEDGE_FACTS:
+        outstanding = next((x for x in d.pledges if x.status == "registered"), None)
+        ending = outstanding.pledge_id if outstanding else DECLARED_PLEDGE
+        _end_pledge(d, ending, LEGACY_PLEDGE_FACTS[e.trigger], e.on, r)
+
+
+#: The id of the pledge an application declared (``product.pledged``) rather than registered.
+DECLARED_PLEDGE = "declared"
+
+
+@_handles(ev.PledgeRegistered)
+def _pledge_registered(d: Draft, e: ev.PledgeRegistered, r: RecordedEvent[Event]) -> None:
+    d.pledges.append(
+        Pledge(
+            pledge_id=e.pledge_id,
+            pledgee=e.pledgee,
+            registration_no=e.registration_no,
+            valued_on=e.valued_on,
+            registered_on=e.on,
+            position=r.position,
+        )
+    )
+
+
+@_handles(ev.PledgeReleased)
+def _pledge_released(d: Draft, e: ev.PledgeReleased, r: RecordedEvent[Event]) -> None:
+    _end_pledge(d, e.pledge_id, "released", e.on, r)
+
+
+@_handles(ev.PledgeRealised)
+def _pledge_realised(d: Draft, e: ev.PledgeRealised, r: RecordedEvent[Event]) -> None:
+    _end_pledge(d, e.pledge_id, "realised", e.on, r)
+
+
+def declared_pledge(
+    product: dict[str, Value], field_positions: dict[str, int], admitted_on: dt.date | None
+) -> Pledge | None:
+    """The pledge an application declared (``product.pledged``, with its registration number),
+    as a pledge registered on the admission; None if none was declared."""
+    if product.get("pledged") is not True:
+        return None
+    return Pledge(
+        pledge_id=DECLARED_PLEDGE,
+        pledgee="",
+        registration_no=str(product.get("pledge_registration_no") or ""),
+        valued_on=None,
+        registered_on=admitted_on or dt.date.min,
+        position=field_positions.get("product.pledged", 0),
+    )
+
+
+def _end_pledge(d: Draft, pledge_id: str, status: str, on: dt.date, r: RecordedEvent[Event]) -> None:
+    """End a pledge; the declared one (never registered here) is recorded as it ends."""
+    if pledge_id == DECLARED_PLEDGE and all(x.pledge_id != DECLARED_PLEDGE for x in d.pledges):
+        declared = declared_pledge(d.sections.get("product", {}), d.field_positions, d.admitted_on or on)
+        if declared is not None:
+            d.pledges.append(declared)
+    d.pledges = [
+        replace(x, status=status, ended_on=on, ended_position=r.position)
+        if x.pledge_id == pledge_id and x.status == "registered"
+        else x
+        for x in d.pledges
+    ]
+
+
+@_handles(ev.ChangeRegistered)
+def _change_registered(d: Draft, e: ev.ChangeRegistered, r: RecordedEvent[Event]) -> None:
+    d.changes.append(RegisteredChange(change_id=e.change_id, effective_on=e.effective_on, position=r.position))
 
 
 @_handles(ev.DormancyDetected, ev.ProgramVersionPublished, ev.ReferenceDataUpdated)

@@ -677,6 +677,7 @@ def programs(db: Path | None, as_json: bool) -> None:
                     "approvals_required": d.approvals_required,
                     "admission": [_rule(r) for r in d.admission],
                     "exit": [_rule(r) for r in d.exit],
+                    "incident_severity": msgspec.to_builtins(d.incident_severity),
                 }
                 for d in definitions
             ]

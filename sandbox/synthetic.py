@@ -46,14 +46,14 @@ from events.memory import InMemoryEventStore
 from events.sqlite import SQLiteEventStore, Synchronous, format_recorded_at
 from projections.project import INITIAL, ProjectState, fold, local_date
 from projections.read_models import ReadModels
-from projections.rules import declared_period, next_report_due, report_cadence
+from projections.rules import declared_period, next_report_due, outstanding_pledge, report_cadence
 from sandbox.registry import init_registry, make_codec, open_store
 from sandbox.service import TIMED, Registry, project_stream
 from schemas import commands as c
 from schemas.commands import Actor
 from schemas.dates import CHINA
 from schemas.errors import DomainError
-from schemas.events import Value
+from schemas.events import Severity, Value
 from schemas.lifecycle import IN_TEST, TERMINAL, State
 from schemas.programs import ProgramDefinition
 
@@ -1090,7 +1090,13 @@ def _testing(sim: Simulation, life: Life) -> Iterator[dt.datetime]:
 
 
 def _revalue(sim: Simulation, life: Life) -> None:
+    """A pledged asset is revalued. The first time, its loan is repaid and a new one taken
+    against it: the pledge is released, the asset revalued and pledged again (at most one
+    pledge outstanding, the asset listed throughout)."""
     today = sim.today
+    renew = outstanding_pledge(life.state) is not None and not life.details.get("pledge_renewed")
+    if renew:
+        sim.do(life, life.applicant, c.ReleasePledge(on=today, reason="贷款到期结清，解除质押"))
     life.details["valued_on"] = today
     sim.do(
         life,
@@ -1102,6 +1108,10 @@ def _revalue(sim: Simulation, life: Life) -> None:
             issued_on=today,
         ),
     )
+    if renew:
+        life.details["pledge_renewed"] = True
+        number = f"ZY{today.year}{int(sha(life.pid)[:8], 16) % 100000:05d}"
+        sim.do(life, life.applicant, c.RegisterPledge(pledgee="福州农村商业银行", registration_no=number, on=today))
 
 
 def _trades(sim: Simulation, life: Life, until: dt.date) -> Iterator[dt.datetime]:
@@ -1140,14 +1150,18 @@ def _episode(sim: Simulation, life: Life, kind: str, *, then_exit: bool = False)
             yield sim.later(life, 1, 4)
         return
     if kind == "incident":
+        # a minor incident: its facts make it severity 2 or 3, whatever the reporter thought
         incident = f"inc-{_token(r)}"
+        reported: Severity = r.choice((2, 3))
+        what = r.choice(("outage", "data_quality", "service_degradation"))
         sim.do(
             life,
             me,
             c.ReportIncident(
                 incident_id=incident,
-                severity=r.choice((2, 3)),
-                kind=r.choice(("outage", "data_quality", "service_degradation")),
+                severity=reported,
+                kind=what,
+                outage_minutes=45 if what == "outage" else None,
                 occurred_on=sim.today - dt.timedelta(days=r.randint(0, 2)),
                 description=f"事件详情［{_token(r)}］：核心系统短时中断，已切换备用链路",
             ),
@@ -1174,16 +1188,18 @@ def _episode(sim: Simulation, life: Life, kind: str, *, then_exit: bool = False)
         else:
             sim.do(life, r.choice(APPROVERS), c.Reinstate(reason="数据安全事件已整改"))
         return
-    # a severity-1 incident: automatic suspension, remediation and compensation, reinstatement
+    # a severity-1 incident (a fund loss, a data breach, an outage over 4 hours): automatic
+    # suspension, remediation and compensation, reinstatement
     incident = f"inc-{_token(r)}"
     loss = r.choice((0, r.randint(1_000, 90_000)))
+    what = r.choice(("fund_loss", "data_breach", "outage"))
     sim.do(
         life,
         me,
         c.ReportIncident(
             incident_id=incident,
-            severity=1,
-            kind=r.choice(("fund_loss", "data_breach", "outage")),
+            kind=what,
+            outage_minutes=300 if what == "outage" else None,
             occurred_on=sim.today,
             consumer_loss_yuan=loss,
             description=f"事件详情［{_token(r)}］：一级事件，涉及 {r.randint(2, 90)} 名用户",
@@ -1197,8 +1213,8 @@ def _episode(sim: Simulation, life: Life, kind: str, *, then_exit: bool = False)
                 me,
                 c.ReportIncident(
                     incident_id=f"inc-{_token(r)}",
-                    severity=1,
                     kind="outage",
+                    outage_minutes=360,
                     occurred_on=sim.today,
                     description=f"事件详情［{_token(r)}］：再次发生一级事件",
                 ),
@@ -1235,6 +1251,8 @@ def _ending(sim: Simulation, life: Life) -> Iterator[dt.datetime]:
             yield from _approvals(sim, life, "exit")
     elif fate == "closure":
         if key == "fintech-sandbox":
+            # a fund loss: severity 1 by its facts (the reporter's 2 is recorded, not used), so the
+            # test is suspended at once; the loss not compensated within 15 days forces the exit
             sim.do(
                 life,
                 me,
@@ -1247,16 +1265,17 @@ def _ending(sim: Simulation, life: Life) -> Iterator[dt.datetime]:
                     description=f"事件详情［{_token(r)}］：用户资金损失，赔付方案未定",
                 ),
             )
-            yield sim.later(life, 17, 25)  # not compensated within 15 days: the timer forces exit
+            yield sim.later(life, 17, 25)  # (the timer records the forced exit)
         elif key == "ecny-pilot":
             trigger = "campaign_budget_exhausted" if life.details.get("campaign") else None
             if trigger:
                 sim.do(life, life.officer, c.RecordExternalFact(trigger=trigger, on=sim.today, detail="营销预算已用尽"))
             else:
                 yield sim.later(life, 100, 110)  # zero-transaction reports make it dormant
+        elif life.details.get("pledged"):  # the pledgee realises the pledge: the program closes the project
+            sim.do(life, life.officer, c.RealisePledge(on=sim.today, reason="借款逾期，质权人实现质权"))
         else:
-            trigger = "pledge_released" if life.details.get("pledged") else "cancellation_requested"
-            sim.do(life, life.officer, c.RecordExternalFact(trigger=trigger, on=sim.today))
+            sim.do(life, life.officer, c.RecordExternalFact(trigger="cancellation_requested", on=sim.today))
     elif fate == "terminate":
         if key == "fintech-sandbox" and life.partner is not None and r.random() < 0.5:
             sim.do(life, me, c.WithdrawPartner(organisation=life.partner.id, reason="合作机构退出"))

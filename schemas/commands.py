@@ -202,12 +202,24 @@ class ReportMetrics(Command, frozen=True, kw_only=True):
 
 
 class ReportIncident(Command, frozen=True, kw_only=True):
+    """An incident's facts: its kind, day, consumer loss and, for an outage, its length in
+    minutes. The severity is derived from them by the program's definition; a ``severity`` the
+    reporter gives is recorded as what was reported, never used."""
+
     incident_id: Ident
-    severity: Severity
     kind: Ident
     occurred_on: dt.date
     consumer_loss_yuan: Count = 0
+    outage_minutes: Count | None = None
+    severity: Severity | None = None
     description: OptionalText = ""
+
+
+class ReclassifyIncident(Command, frozen=True, kw_only=True):
+    """A regulator sets an incident's severity otherwise than its facts give, with a reason."""
+
+    incident_id: Ident
+    severity: Severity
 
 
 class RemediateIncident(Command, frozen=True, kw_only=True):
@@ -269,6 +281,39 @@ class RecordExternalFact(Command, frozen=True, kw_only=True):
     detail: OptionalText = ""
 
 
+# -- data assets: pledges and change registrations --------------------------------------------
+
+
+class RegisterPledge(Command, frozen=True, kw_only=True):
+    """Pledge a listed data asset (质押登记): the pledgee, the pledge registration number, and
+    the valuation report it rests on (an attached ``valuation_report`` document, by its hash;
+    default: the latest attached), no older than the program's limit on ``on``."""
+
+    pledgee: Name
+    registration_no: Name
+    on: dt.date
+    valuation_sha256: Sha256 | None = None
+
+
+class ReleasePledge(Command, frozen=True, kw_only=True):
+    """Release the outstanding pledge (质押解除): the asset stays registered and listed."""
+
+    on: dt.date
+
+
+class RealisePledge(Command, frozen=True, kw_only=True):
+    """Record that the pledgee realised the outstanding pledge (质权实现)."""
+
+    on: dt.date
+
+
+class RegisterChange(Command, frozen=True, kw_only=True):
+    """Register a change to the data asset (变更登记) before it takes effect on ``effective_on``."""
+
+    description: Text
+    effective_on: dt.date
+
+
 # -- programs and reference data -------------------------------------------------------------
 
 
@@ -308,6 +353,7 @@ ProjectCommand = (
     | ReportMetrics
     | ReportIncident
     | RemediateIncident
+    | ReclassifyIncident
     | LogComplaint
     | RequestExtension
     | GrantExtension
@@ -319,6 +365,10 @@ ProjectCommand = (
     | InitiateExit
     | ConfirmExit
     | RecordExternalFact
+    | RegisterPledge
+    | ReleasePledge
+    | RealisePledge
+    | RegisterChange
 )
 
 PROJECT_COMMANDS: tuple[type[Command], ...] = typing.get_args(ProjectCommand)

@@ -39,6 +39,7 @@ ACTION_LABELS_ZH: dict[str, str] = {
     "start_test": "启动测试",
     "report_metrics": "报送测试数据",
     "report_incident": "报告风险事件",
+    "reclassify_incident": "重新认定事件等级",
     "remediate_incident": "整改风险事件",
     "log_complaint": "登记投诉",
     "request_extension": "申请延期",
@@ -51,6 +52,10 @@ ACTION_LABELS_ZH: dict[str, str] = {
     "initiate_exit": "启动退出",
     "confirm_exit": "确认退出",
     "record_external_fact": "登记外部事实",
+    "register_pledge": "质押登记",
+    "release_pledge": "质押解除",
+    "realise_pledge": "质权实现",
+    "register_change": "变更登记",
     "publish_program_version": "发布项目类型版本",
     "update_reference_data": "更新参考数据",
     # decisions and the kinds of exit
@@ -138,10 +143,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "incident {incident_id} does not exist or is already remediated",
     ),
     "duplicate_id": ("编号 {id} 已被使用", "id {id} is already used"),
+    "severity_unchanged": (
+        "事件 {incident_id} 的严重程度已是 {severity} 级",
+        "incident {incident_id} is of severity {severity} already",
+    ),
     "pledge_outstanding": (
-        "数据资产尚有未解除的质押，不能注销：须先登记质押解除（pledge_released）",
-        "the data asset has a pledge outstanding and cannot be cancelled: record the pledge's release"
-        " (pledge_released) first",
+        "数据资产尚有未解除的质押（登记编号 {registration_no}），不能注销，也不能再次质押：须先解除质押（release_pledge）",
+        "the data asset has a pledge outstanding (registration {registration_no}): it cannot be cancelled or"
+        " pledged again until the pledge is released (release_pledge)",
+    ),
+    "no_pledge_outstanding": (
+        "数据资产没有未解除的质押",
+        "the data asset has no pledge outstanding",
+    ),
+    "valuation_too_old": (
+        "质押须有于 {on} 出具不超过 {months} 个月的资产评估报告：{why_zh}",
+        "a pledge needs a valuation report no older than {months:~month} on {on}: {why_en}",
+    ),
+    "data_assets_only": (
+        "“{action_zh}”只适用于数据资产项目",
+        "{action} applies to data-asset projects only",
     ),
     "before_declared_start": (
         "测试开始日期 {started} 早于申报并获准入的开始日期 {declared}：请于 {declared} 当日或之后启动测试"

@@ -258,7 +258,10 @@ class MetricsReported(Event, frozen=True, kw_only=True):
 
 
 class IncidentReported(Event, frozen=True, kw_only=True):
-    """An incident: severity 1 is fund loss, data breach or an outage over 4 hours."""
+    """An incident. ``severity`` is derived from its facts (kind, consumer loss, outage length)
+    by the program's definition (severity 1: fund loss, data breach or an outage over 4 hours),
+    ``basis`` says which fact decided it, and ``reported_severity`` is what the reporter said, if
+    anything (kept, never used). An event of earlier days holds the reporter's severity only."""
 
     incident_id: str
     severity: Severity
@@ -266,6 +269,17 @@ class IncidentReported(Event, frozen=True, kw_only=True):
     occurred_on: dt.date
     consumer_loss_yuan: int = 0
     description: str = ""
+    outage_minutes: int | None = None
+    reported_severity: Severity | None = None
+    basis: str = ""
+
+
+class IncidentReclassified(Event, frozen=True, kw_only=True):
+    """A regulator reclassified an incident's severity, with a reason (in the metadata)."""
+
+    incident_id: str
+    severity: Severity
+    previous: Severity
 
 
 class IncidentRemediated(Event, frozen=True, kw_only=True):
@@ -409,6 +423,48 @@ class ExternalFactRecorded(Event, frozen=True, kw_only=True):
     on: dt.date
 
 
+# -- data assets: pledges and change registrations --------------------------------------------
+
+
+class PledgeRegistered(Event, frozen=True, kw_only=True):
+    """A data asset was pledged (质押登记) to ``pledgee`` under ``registration_no``, on the
+    strength of the valuation report ``valuation_sha256`` issued on ``valued_on``. At most one
+    pledge is outstanding at a time; the asset stays registered and listed."""
+
+    pledge_id: str
+    pledgee: str
+    registration_no: str
+    valuation_sha256: str
+    valued_on: dt.date
+    on: dt.date
+
+
+class PledgeReleased(Event, frozen=True, kw_only=True):
+    """The pledge was released (质押解除): the encumbrance ends, the asset stays registered and
+    listed and may be pledged again. ``pledge_id`` ``declared`` is the pledge the application
+    declared (``product.pledged``)."""
+
+    pledge_id: str
+    on: dt.date
+
+
+class PledgeRealised(Event, frozen=True, kw_only=True):
+    """The pledgee realised the pledge (质权实现); what follows is the program's rule (the
+    ``pledge_realised`` exit criterion: the project closes)."""
+
+    pledge_id: str
+    on: dt.date
+
+
+class ChangeRegistered(Event, frozen=True, kw_only=True):
+    """A change to the data asset was registered (变更登记) before it takes effect on
+    ``effective_on``: a material change recorded on or after that day is covered by it."""
+
+    change_id: str
+    description: str
+    effective_on: dt.date
+
+
 PROJECT_EVENTS: tuple[type[Event], ...] = (
     DraftCreated,
     DraftEdited,
@@ -438,6 +494,7 @@ PROJECT_EVENTS: tuple[type[Event], ...] = (
     MetricsReported,
     IncidentReported,
     IncidentRemediated,
+    IncidentReclassified,
     ComplaintLogged,
     ExtensionRequested,
     ExtensionGranted,
@@ -457,6 +514,10 @@ PROJECT_EVENTS: tuple[type[Event], ...] = (
     ProjectTerminated,
     ProjectRevoked,
     ExternalFactRecorded,
+    PledgeRegistered,
+    PledgeReleased,
+    PledgeRealised,
+    ChangeRegistered,
 )
 
 ALL_EVENTS: tuple[type[Event], ...] = (ProgramVersionPublished, ReferenceDataUpdated, *PROJECT_EVENTS)

@@ -248,9 +248,24 @@ class ValuationAge(_Params, frozen=True, kw_only=True, tag="valuation_age"):
     action: Action = "flag"
 
 
+class PledgeRealised(_Params, frozen=True, kw_only=True, tag="pledge_realised"):
+    """A pledge realised (质权实现) by the pledgee: ``action`` follows. A pledge released only
+    ends the encumbrance and is no exit at all."""
+
+    action: Action = "closure"
+
+
+class ChangeRegistration(_Params, frozen=True, kw_only=True, tag="change_registration"):
+    """A material change (the fact ``material_change``) needs a change registration (变更登记)
+    registered before it, effective on or before its day; each registration covers one change.
+    A change without one (or the fact ``material_change_unregistered``) leads to ``action``."""
+
+    action: Action = "suspension"
+
+
 class ExternalEvent(_Params, frozen=True, kw_only=True, tag="external_event"):
     """Met by a recorded event of a listed ``trigger`` (e.g. licence lost, pilot area withdrawn,
-    objection upheld, false materials, budget exhausted, pledge released)."""
+    objection upheld, false materials, budget exhausted)."""
 
     triggers: tuple[str, ...]
     action: Action
@@ -286,6 +301,8 @@ Params = (
     | ReportTimeliness
     | Dormancy
     | ValuationAge
+    | PledgeRealised
+    | ChangeRegistration
     | ExternalEvent
     | VoluntaryExit
 )
@@ -315,6 +332,34 @@ class Durations(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     report_suspension_days: int = 30
 
 
+class SeverityRule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """How an incident's facts make its severity: an incident is of ``severity`` when its kind
+    is one of ``kinds``, when it caused a consumer loss and ``consumer_loss`` says that counts
+    (a fund loss), or when its outage lasted longer than ``outage_minutes_over``. The first rule
+    that matches decides; an incident no rule matches is of the program's ``default_severity``."""
+
+    severity: Annotated[int, msgspec.Meta(ge=1, le=3)]
+    kinds: tuple[str, ...] = ()
+    consumer_loss: bool = False
+    outage_minutes_over: Annotated[int, msgspec.Meta(ge=0)] | None = None
+
+
+#: The severity definition of DESIGN §2.1: fund loss, data breach or an outage over 4 hours is
+#: severity 1; any other outage or security incident severity 2; the rest severity 3. Programs
+#: published before severities were defined read it too.
+DEFAULT_SEVERITY = (
+    SeverityRule(severity=1, kinds=("fund_loss", "data_breach"), consumer_loss=True, outage_minutes_over=240),
+    SeverityRule(severity=2, kinds=("outage", "security_incident", "service_degradation")),
+)
+
+
+class IncidentSeverity(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A program's definition of incident severity (see :class:`SeverityRule`)."""
+
+    rules: tuple[SeverityRule, ...] = DEFAULT_SEVERITY
+    default_severity: Annotated[int, msgspec.Meta(ge=1, le=3)] = 3
+
+
 ProgramKind = Literal["fintech_sandbox", "ecny_pilot", "data_asset"]
 
 
@@ -332,6 +377,7 @@ class ProgramDefinition(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     admission: tuple[Rule, ...]
     exit: tuple[Rule, ...]
     legal_basis: str = ""
+    incident_severity: IncidentSeverity = IncidentSeverity()
 
     @property
     def ref(self) -> str:

@@ -25,7 +25,14 @@ from projections.rules.exit import (
     report_cadence,
     reported,
 )
-from projections.rules.facts import FACTS_READ, designations_withdrawn, known_facts, pledge_outstanding
+from projections.rules.facts import (
+    FACTS_READ,
+    designations_withdrawn,
+    known_facts,
+    outstanding_pledge,
+    pledge_outstanding,
+    unregistered_changes,
+)
 from projections.rules.outcome import Progress, ReferenceView, RuleStatus
 from schemas import programs as p
 
@@ -51,8 +58,10 @@ __all__ = [
     "graduation_kpis",
     "known_facts",
     "next_report_due",
+    "outstanding_pledge",
     "pledge_outstanding",
     "report_cadence",
     "reported",
     "unmet_conditions",
+    "unregistered_changes",
 ]

@@ -7,7 +7,7 @@ import datetime as dt
 
 from projections.project import ProjectState, Report
 from projections.rules.declared import declared_value
-from projections.rules.facts import FACTS_READ, pledge_outstanding
+from projections.rules.facts import FACTS_READ, pledge_outstanding, unregistered_changes
 from projections.rules.outcome import Outcome, Progress, RuleStatus, breach, exit_check, ok
 from schemas import programs as p
 from schemas.dates import months_later
@@ -43,8 +43,13 @@ def next_report_due(state: ProjectState, cadence_days: int) -> dt.date | None:
     return last + dt.timedelta(days=cadence_days)
 
 
+#: The exit criteria watched from the admission on, before any test starts: outside facts, and
+#: a listed data asset's pledges and changes.
+_FROM_ADMISSION = (p.ExternalEvent, p.PledgeRealised, p.ChangeRegistration)
+
+
 def _check_exit(params: p.Params, state: ProjectState, program: p.ProgramDefinition, today: dt.date) -> Outcome:
-    if state.test_started_on is None and not isinstance(params, p.ExternalEvent):
+    if state.test_started_on is None and not isinstance(params, _FROM_ADMISSION):
         return Outcome(status="not_applicable")
     check = EXIT_CHECKS.get(type(params))
     return Outcome(status="not_applicable") if check is None else check(params, state, program, today)
@@ -260,6 +265,24 @@ def _exit_external_event(
     return ok(triggers=0)
 
 
+def _exit_pledge_realised(
+    params: p.PledgeRealised, state: ProjectState, program: p.ProgramDefinition, today: dt.date
+) -> Outcome:
+    realised = [x.ended_position or x.position for x in state.pledges if x.status == "realised"]
+    if realised:
+        return breach(params.action, *realised, realised=len(realised))
+    return ok(*(x.position for x in state.pledges), realised=0, pledges=len(state.pledges))
+
+
+def _exit_change_registration(
+    params: p.ChangeRegistration, state: ProjectState, program: p.ProgramDefinition, today: dt.date
+) -> Outcome:
+    unregistered = unregistered_changes(state)
+    if unregistered:
+        return breach(params.action, *unregistered, unregistered=len(unregistered))
+    return ok(*(x.position for x in state.changes), unregistered=0, registered=len(state.changes))
+
+
 def _exit_voluntary_exit(
     params: p.VoluntaryExit, state: ProjectState, program: p.ProgramDefinition, today: dt.date
 ) -> Outcome:
@@ -285,6 +308,8 @@ EXIT_CHECKS = dict(
         exit_check(p.ReportTimeliness, _exit_report_timeliness),
         exit_check(p.Dormancy, _exit_dormancy),
         exit_check(p.ValuationAge, _exit_valuation_age),
+        exit_check(p.PledgeRealised, _exit_pledge_realised),
+        exit_check(p.ChangeRegistration, _exit_change_registration),
         exit_check(p.ExternalEvent, _exit_external_event),
         exit_check(p.VoluntaryExit, _exit_voluntary_exit),
     ]
@@ -372,7 +397,7 @@ def exit_criteria(
                 label_zh=rule.label_zh,
                 label_en=rule.label_en,
                 kind=rule.kind,
-                status=outcome.status,
+                status="remediated" if _remediated(state, rule.id, outcome) else outcome.status,
                 evidence=outcome.evidence,
                 progress=outcome.progress,
                 missing_zh=outcome.missing_zh,
@@ -381,3 +406,26 @@ def exit_criteria(
             )
         )
     return out
+
+
+#: The states a project resumes in once a breach that suspended it was dealt with.
+_RESUMED = frozenset({State.TESTING, State.FINAL_EVALUATION, State.GRADUATED})
+
+
+def _remediated(state: ProjectState, criterion_id: str, outcome: Outcome) -> bool:
+    """Whether a breach was dealt with: it was recorded, every fact it rests on is one that
+    record covers (nothing newer), every incident among them is remediated, and the project was
+    reinstated (or moved on to its final evaluation or graduation) after it. Its status is then
+    ``remediated``, not ``breached`` for the rest of the project's life; a new fact breaches
+    it anew."""
+    if outcome.status != "breached" or not outcome.evidence:
+        return False
+    recorded = [b.position for b in state.breaches if b.criterion_id == criterion_id]
+    if not recorded:
+        return False
+    last = max(recorded)
+    if any(p == 0 or p > last for p in outcome.evidence):
+        return False
+    if any(i.remediated_on is None for i in state.incidents if i.position in outcome.evidence):
+        return False
+    return any(h.position > last and h.state in _RESUMED for h in state.history)

@@ -1,11 +1,11 @@
-"""The outside facts the rules read: which facts a program's rules know, open disputes and
-pledges, designations withdrawn."""
+"""The outside facts the rules read: which facts a program's rules know, open disputes, a data
+asset's pledges and unregistered changes, designations withdrawn."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from projections.project import ProjectState
+from projections.project import DECLARED_PLEDGE, Pledge, ProjectState, declared_pledge
 from projections.rules.declared import declared_value
 from projections.rules.outcome import ReferenceView
 from schemas import programs as p
@@ -22,7 +22,7 @@ def open_facts(state: ProjectState, trigger: str, resolving: str) -> list[int]:
 FACTS_READ: dict[type[p.Params], tuple[str, ...]] = {
     p.NoOpenObjection: ("ownership_dispute", "ownership_dispute_resolved"),
     p.Dormancy: ("trade_made",),
-    p.ValuationAge: ("pledge_registered", "pledge_released"),
+    p.ChangeRegistration: ("material_change", "material_change_unregistered"),
 }
 
 
@@ -64,6 +64,37 @@ def designations_withdrawn(
     return out
 
 
+def outstanding_pledge(state: ProjectState) -> Pledge | None:
+    """The pledge registered and not yet released or realised, or the one the application
+    declared (``product.pledged``) while it has not ended; None if the asset is unencumbered."""
+    registered = next((x for x in state.pledges if x.status == "registered"), None)
+    if registered is not None:
+        return registered
+    if any(x.pledge_id == DECLARED_PLEDGE for x in state.pledges):
+        return None  # (the declared pledge ended)
+    return declared_pledge(state.section("product"), state.field_positions, state.admitted_on)
+
+
 def pledge_outstanding(state: ProjectState) -> bool:
-    """Whether a pledge registered has not been released, or the product was declared pledged."""
-    return bool(open_facts(state, *FACTS_READ[p.ValuationAge])) or declared_value(state, "pledged") is True
+    """Whether a pledge is outstanding (see :func:`outstanding_pledge`)."""
+    return outstanding_pledge(state) is not None
+
+
+def unregistered_changes(state: ProjectState) -> list[int]:
+    """The positions of the material changes no change registration covers: each change is
+    matched, in order, with the earliest unused registration recorded before it and effective
+    on or before its day; the fact ``material_change_unregistered`` is such a change by name."""
+    unused = list(state.changes)
+    out: list[int] = []
+    for fact in state.facts:
+        if fact.trigger == "material_change_unregistered":
+            out.append(fact.position)
+        elif fact.trigger == "material_change":
+            # (a fact not stored yet has position 0: it comes after every registration)
+            before = [x for x in unused if fact.position == 0 or x.position < fact.position]
+            match = next((x for x in before if x.effective_on <= fact.on), None)
+            if match is None:
+                out.append(fact.position)
+            else:
+                unused.remove(match)
+    return out

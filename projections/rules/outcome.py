@@ -35,7 +35,8 @@ class RuleStatus(msgspec.Struct, frozen=True, kw_only=True):
     """The status of one admission condition or exit criterion.
 
     Admission: ``met`` / ``unmet`` / ``waived``. Exit: ``ok`` / ``warning`` / ``breached`` /
-    ``reached`` (a goal such as the end of the test period) / ``not_applicable``.
+    ``remediated`` (a breach dealt with: remediated and the project reinstated) / ``reached`` (a
+    goal such as the end of the test period) / ``not_applicable``.
     """
 
     id: str

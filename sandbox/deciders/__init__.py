@@ -3,7 +3,8 @@
 ``project`` decides a command (and the timers): ``authority`` says who may send it in which
 states, ``bounds`` which dates it may carry, and the decider of its kind, from the module of its
 stage, says what it records: ``application``, ``review``, ``decisions`` (recommendations and
-approvals), ``testing``, ``exits``. ``context`` holds what a decider is given and returns.
+approvals), ``testing``, ``incidents`` (severity from the facts), ``exits``, and ``assets`` (a
+data asset's pledges and change registrations). ``context`` holds what a decider is given and returns.
 """
 
 from sandbox.deciders.application import PARTNER_WITHDRAWN

@@ -52,6 +52,12 @@ _RULE_ROWS: list[tuple[str, set[Role], set[State] | frozenset[State]]] = [
     ("initiate_exit", {A, CO}, {*IN_TEST, S.FINAL_EVALUATION}),
     ("confirm_exit", {CO, AP}, {S.EXIT_IN_PROGRESS}),
     ("record_external_fact", {CO, AP, SY}, {*_REVIEW, *_LIVE, S.GRADUATED}),
+    ("reclassify_incident", {CO, AP}, {*IN_TEST, S.FINAL_EVALUATION, S.EXIT_IN_PROGRESS}),
+    # a listed data asset's own life (assets): pledged, released, realised; changes registered
+    ("register_pledge", {A, CO}, {S.ADMITTED, *IN_TEST, S.FINAL_EVALUATION}),
+    ("release_pledge", {A, CO}, set(_LIVE)),
+    ("realise_pledge", {CO, AP}, set(_LIVE)),
+    ("register_change", {A, CO}, {S.ADMITTED, *IN_TEST, S.FINAL_EVALUATION}),
 ]
 RULES: dict[str, tuple[frozenset[Role], frozenset[State]]] = {
     name: (frozenset(roles), frozenset(states)) for name, roles, states in _RULE_ROWS
@@ -72,6 +78,9 @@ LEAD_ONLY = frozenset(
         "request_extension",
         "submit_final_report",
         "initiate_exit",
+        "register_pledge",
+        "release_pledge",
+        "register_change",
     }
 )
 

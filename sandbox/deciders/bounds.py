@@ -298,6 +298,29 @@ def record_external_fact(command: c.RecordExternalFact, s: ProjectState, ctx: Co
     )
 
 
+def pledge(command: c.RegisterPledge | c.ReleasePledge | c.RealisePledge, s: ProjectState, ctx: Context) -> None:
+    _within(
+        "on",
+        command.on,
+        _admitted(s, ctx),
+        ctx.today,
+        "质押的登记、解除或实现日期不得早于准入日期，也不得晚于今天",
+        "a pledge is registered, released or realised on or after the admission and no later than today",
+    )
+
+
+def register_change(command: c.RegisterChange, s: ProjectState, ctx: Context) -> None:
+    _within(
+        "effective_on",
+        command.effective_on,
+        _admitted(s, ctx),
+        months_later(ctx.today, _longest_test_months(ctx.program)),
+        "变更生效日期不得早于准入日期，也不得晚于最长测试期（含延期）",
+        "a change takes effect on or after the admission and within the longest test period (with"
+        " extensions) from today",
+    )
+
+
 #: The bounds of each command kind's dates (a command kind not named carries none to bound), each
 #: refusing a date outside the window in which the thing it dates can have happened (or be
 #: planned): see each rule's text.
@@ -313,5 +336,9 @@ CHECKS = dict(
         checks(c.LogComplaint, log_complaint),
         checks(c.InitiateExit, initiate_exit),
         checks(c.RecordExternalFact, record_external_fact),
+        checks(c.RegisterPledge, pledge),
+        checks(c.ReleasePledge, pledge),
+        checks(c.RealisePledge, pledge),
+        checks(c.RegisterChange, register_change),
     ]
 )

@@ -5,7 +5,8 @@ reference data and the current time. Nothing here reads the store or the clock.
 
 A command is authorised (``authority``), its dates bounded (``bounds``), then decided by the
 decider of its kind, found in :data:`DECIDERS`: one small function per command, in the module
-of its stage (``application``, ``review``, ``decisions``, ``testing``, ``exits``).
+of its stage (``application``, ``review``, ``decisions``, ``testing``, ``incidents``, ``exits``,
+and ``assets`` for a data asset's pledges and changes).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from projections.project import ProjectState, local_date
 from projections.rules import ReferenceView
-from sandbox.deciders import application, decisions, exits, review, testing
+from sandbox.deciders import application, assets, decisions, exits, incidents, review, testing
 from sandbox.deciders.authority import _authorise
 from sandbox.deciders.bounds import CHECKS
 from sandbox.deciders.context import Context, Decide, Decided, business_time
@@ -32,7 +33,9 @@ DECIDERS: dict[type[c.Command], Decide[Any]] = {
     **review.DECIDERS,
     **decisions.DECIDERS,
     **testing.DECIDERS,
+    **incidents.DECIDERS,
     **exits.DECIDERS,
+    **assets.DECIDERS,
 }
 _UNDECIDED = [t.__name__ for t in c.PROJECT_COMMANDS if t not in DECIDERS]
 if _UNDECIDED:  # (a new command kind must have a decider before the registry starts at all)
@@ -40,7 +43,18 @@ if _UNDECIDED:  # (a new command kind must have a decider before the registry st
 
 #: The commands whose events can cross an exit criterion: the breach and its consequence are
 #: recorded in the same append.
-WATCHED = (c.ReportMetrics, c.ReportIncident, c.LogComplaint, c.RecordExternalFact, c.WithdrawPartner)
+WATCHED = (
+    c.ReportMetrics,
+    c.ReportIncident,
+    c.ReclassifyIncident,
+    c.LogComplaint,
+    c.RecordExternalFact,
+    c.WithdrawPartner,
+    c.RegisterPledge,
+    c.ReleasePledge,
+    c.RealisePledge,
+    c.RegisterChange,
+)
 
 
 def decide(command: c.Command, state: ProjectState, ctx: Context) -> Decided:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from projections.project import ProjectState
-from projections.rules import declared_period, known_facts, pledge_outstanding
+from projections.rules import declared_period, known_facts, outstanding_pledge
+from sandbox.deciders.assets import COMMAND_FACTS
 from sandbox.deciders.context import Context, handles
 from schemas import commands as c
 from schemas import events as ev
@@ -50,21 +51,6 @@ def report_metrics(command: c.ReportMetrics, s: ProjectState, ctx: Context) -> l
             period_end=command.period_end,
             metrics=dict(command.metrics),
             kpis_met=list(command.kpis_met),
-        )
-    ]
-
-
-def report_incident(command: c.ReportIncident, s: ProjectState, ctx: Context) -> list[Event]:
-    if command.incident_id in {i.incident_id for i in s.incidents}:
-        raise DomainError("duplicate_id", id=command.incident_id)
-    return [
-        ev.IncidentReported(
-            incident_id=command.incident_id,
-            severity=command.severity,
-            kind=command.kind,
-            occurred_on=command.occurred_on,
-            consumer_loss_yuan=command.consumer_loss_yuan,
-            description=command.description,
         )
     ]
 
@@ -126,8 +112,17 @@ def record_external_fact(command: c.RecordExternalFact, s: ProjectState, ctx: Co
             rule_en=f"is close to {near[0]}, a fact the program's rules read, but is not it: name that"
             " fact if it is meant (a fact of another name is recorded and triggers no rule)",
         )
-    if command.trigger == "cancellation_requested" and pledge_outstanding(s):  # 注销 needs no pledge
-        raise DomainError("pledge_outstanding")
+    if command.trigger in COMMAND_FACTS:  # a pledge's life and a change have commands of their own
+        raise DomainError(
+            "invalid_value",
+            field="trigger",
+            rule_zh=f"{command.trigger} 须以命令 {COMMAND_FACTS[command.trigger]} 办理，不作为外部事实登记",
+            rule_en=f"{command.trigger} is recorded with the command {COMMAND_FACTS[command.trigger]},"
+            " not as an outside fact",
+        )
+    pledge = outstanding_pledge(s)
+    if command.trigger == "cancellation_requested" and pledge is not None:  # 注销 needs no pledge
+        raise DomainError("pledge_outstanding", registration_no=pledge.registration_no or pledge.pledge_id)
     return [ev.ExternalFactRecorded(trigger=command.trigger, detail=command.detail, on=command.on)]
 
 
@@ -179,7 +174,6 @@ DECIDERS = dict(
     [
         handles(c.StartTest, start_test),
         handles(c.ReportMetrics, report_metrics),
-        handles(c.ReportIncident, report_incident),
         handles(c.RemediateIncident, remediate_incident),
         handles(c.LogComplaint, log_complaint),
         handles(c.RequestExtension, request_extension),

@@ -213,8 +213,8 @@ def test_data_asset_listing_forced_exit_and_the_other_endings(api: Api) -> None:
     api.do(pid, "alice", "start_test")
     api.do(pid, "alice", "attach_document", {"kind": "valuation_report", "sha256": sha("valuation"),
                                               "title": "资产评估报告", "issued_on": api.clock.today.isoformat()})
-    api.do(pid, "carol", "record_external_fact", {"trigger": "pledge_registered", "on": api.clock.today.isoformat(),
-                                                   "detail": "质押登记编号 ZY-2025-001"})
+    api.do(pid, "alice", "register_pledge", {"pledgee": "福州示范银行", "registration_no": "ZY-2025-001",
+                                              "on": api.clock.today.isoformat()})
     api.clock.advance(days=30)
     api.report(pid, {"trades": 40, "buyers": 6}, ["trades"])
 

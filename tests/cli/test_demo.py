@@ -144,6 +144,11 @@ def test_the_public_data_product_is_pledged(demo: tuple[Any, SQLiteEventStore]) 
             product |= e.payload.fields
     assert product["public_data"] is True and product["pledged"] is True
     assert any(e.type == "DocumentAttached" and e.payload.kind == "valuation_report" for e in events)
+    # its loan repaid, the pledge is released and the asset, revalued, pledged again: still listed
+    lives = [e.type for e in events if e.type.startswith("Pledge")]
+    assert lives == ["PledgeReleased", "PledgeRegistered"]
+    released = next(e.position for e in events if e.type == "PledgeReleased")
+    assert not [e for e in events if e.position > released and e.type in ("ExitInitiated", "ThresholdBreached")]
 
 
 def test_read_models_equal_a_rebuild(demo: tuple[Any, SQLiteEventStore]) -> None:

@@ -111,7 +111,8 @@ def test_severity_1_incident_suspends_in_the_same_append_and_is_reinstated() -> 
 
     # when a severity-1 incident is reported
     result = w.do(pid, ALICE, c.ReportIncident(
-        incident_id="inc-1", severity=1, kind="outage", occurred_on=w.clock.today, description="核心系统中断 5 小时"))
+        incident_id="inc-1", kind="outage", outage_minutes=300, occurred_on=w.clock.today,
+        description="核心系统中断 5 小时"))
 
     # then the report, the breach and the suspension are one append, by one command
     assert result.event_types == ["IncidentReported", "ThresholdBreached", "ProjectSuspended"]
@@ -163,7 +164,8 @@ def test_second_severity_1_incident_forces_exit() -> None:
 
 def test_severity_1_incident_unremediated_after_30_days_forces_exit_by_the_timer() -> None:
     w, pid = fintech_in_test()
-    w.do(pid, ALICE, c.ReportIncident(incident_id="inc-1", severity=1, kind="outage", occurred_on=w.clock.today))
+    w.do(pid, ALICE, c.ReportIncident(incident_id="inc-1", kind="outage", outage_minutes=300,
+                                      occurred_on=w.clock.today))
     assert w.state(pid).state == State.SUSPENDED
     w.clock.advance(days=30)
     before = w.head()
@@ -475,10 +477,12 @@ def test_a_data_asset_is_not_cancelled_while_a_pledge_is_outstanding() -> None:
     """DESIGN: cancellation (注销) with no pledge outstanding. It used to close the listing at
     once, with the pledge still registered against the asset."""
     w, pid = data_asset_in_test()
-    w.do(pid, OFFICER, c.RecordExternalFact(trigger="pledge_registered", on=w.clock.today))
+    w.do(pid, ALICE, c.AttachDocument(kind="valuation_report", sha256=sha("valuation"), title="评估报告",
+                                      issued_on=w.clock.today))
+    w.do(pid, ALICE, c.RegisterPledge(pledgee="福州农村商业银行", registration_no="ZY-2025-001", on=w.clock.today))
     e = w.refused(pid, OFFICER, c.RecordExternalFact(trigger="cancellation_requested", on=w.clock.today),
                   "pledge_outstanding")
-    assert "pledge_released" in e.message_en and "质押" in e.message_zh
+    assert "release_pledge" in e.message_en and "ZY-2025-001" in e.message_en and "质押" in e.message_zh
     assert w.state(pid).state == State.TESTING
     # with no pledge, the cancellation closes the listing
     w3, free = data_asset_in_test()
@@ -499,10 +503,9 @@ def test_a_fact_named_a_letter_or_two_from_one_the_rules_read_is_refused_as_a_sl
     # another fact, whose name differs by more than a slip, is information too
     result = w.do(pid, OFFICER, c.RecordExternalFact(trigger="campaign_budget_increased", on=w.clock.today))
     assert result.event_types == ["ExternalFactRecorded"]
-    # (a fact another program's rules read, such as a pledge, is information here)
-    assert w.do(pid, OFFICER, c.RecordExternalFact(trigger="pledge_registered", on=w.clock.today)).event_types == [
-        "ExternalFactRecorded"
-    ]
+    # (a fact another program's rules read, such as a lapsed data-source authorisation, is information here)
+    recorded = w.do(pid, OFFICER, c.RecordExternalFact(trigger="source_authorisation_lapsed", on=w.clock.today))
+    assert recorded.event_types == ["ExternalFactRecorded"]
 
 
 def test_data_asset_pledge_valuation_expires_after_12_months() -> None:
@@ -510,7 +513,7 @@ def test_data_asset_pledge_valuation_expires_after_12_months() -> None:
     issued = w.clock.today
     w.do(pid, ALICE, c.AttachDocument(kind="valuation_report", sha256=sha("valuation"), title="评估报告",
                                       issued_on=issued))
-    w.do(pid, OFFICER, c.RecordExternalFact(trigger="pledge_registered", on=issued))
+    w.do(pid, ALICE, c.RegisterPledge(pledgee="福州农村商业银行", registration_no="ZY-2025-001", on=issued))
     for _ in range(12):
         w.report_month(pid, {"trades": 3})
     assert not w.state(pid).breached("da.exit.valuation_age")

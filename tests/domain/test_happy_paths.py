@@ -161,8 +161,8 @@ def test_data_asset_public_data_registration_later_pledged_to_graduation() -> No
                 kind="valuation_report", sha256=sha(f"valuation {months}"), title="资产评估报告",
                 issued_on=w.clock.today))
         if months == 3:
-            w.do(pid, OFFICER, c.RecordExternalFact(trigger="pledge_registered", on=w.clock.today,
-                                                    detail="质押登记编号 ZY-2025-001"))
+            w.do(pid, ALICE, c.RegisterPledge(pledgee="福州农村商业银行", registration_no="ZY-2025-001",
+                                              on=w.clock.today))
         w.report_month(pid, {"trades": 40, "buyers": 6}, ["trades", "buyers"])
         months += 1
 

@@ -149,7 +149,7 @@ DOCUMENTS = ["financial_licence", "internal_audit_opinion", "external_legal_asse
              "personal_financial_information_assessment", "risk_compensation_plan", "emergency_plan",
              "service_exit_plan", "smart_contract_template", "valuation_report", "misc"]
 TRIGGERS = ["licence_lost", "partner_withdrawn", "pilot_area_withdrawn", "operator_withdrawn", "false_materials",
-            "pledge_registered", "pledge_released", "trade_made", "campaign_budget_exhausted", "unknown_fact"]
+            "material_change", "source_authorisation_lapsed", "trade_made", "campaign_budget_exhausted", "unknown_fact"]
 METRICS = ["users", "active_users", "exposure_yuan", "max_user_exposure_yuan", "complaints", "transactions",
            "payment_failures", "fraud_cases", "cap_breaches", "trades"]
 
@@ -205,8 +205,9 @@ def any_command(draw: Draw, s: ProjectState, now: dt.datetime) -> c.Command:
             metrics=draw(st.dictionaries(st.sampled_from(METRICS), st.integers(0, 20_000), max_size=4)),
             kpis_met=draw(st.lists(st.sampled_from(kpi_pool), max_size=3, unique=True)),
             occurred_at=draw(st.sampled_from([None, now - dt.timedelta(days=3), now + dt.timedelta(days=2)]))),
-        lambda: c.ReportIncident(incident_id=incident, severity=draw(st.sampled_from([1, 2, 3])), kind="outage",
-                                 occurred_on=day, consumer_loss_yuan=draw(st.sampled_from([0, 5000]))),
+        lambda: c.ReportIncident(incident_id=incident, kind="outage", occurred_on=day,
+                                 outage_minutes=draw(st.sampled_from([None, 30, 300])),
+                                 consumer_loss_yuan=draw(st.sampled_from([0, 5000]))),
         lambda: c.RemediateIncident(incident_id=incident, compensated=draw(st.booleans())),
         lambda: c.LogComplaint(complaint_id=f"cp-{draw(st.integers(1, 8))}", category="fees", received_on=day),
         lambda: c.RequestExtension(months=draw(st.integers(1, 8))),
@@ -259,7 +260,7 @@ def next_step(draw: Draw, s: ProjectState, now: dt.datetime) -> c.Command | None
                                               "transactions": 5000, "payment_failures": 10},
                                      kpis_met=["approval_time", "default_rate", "transactions", "wallets_opened"])
             options = [period] * 4 + [c.Reinstate(), c.RemediateIncident(incident_id="inc-1"),
-                       c.ReportIncident(incident_id=f"inc-{len(s.incidents) + 1}", severity=1, kind="outage",
+                       c.ReportIncident(incident_id=f"inc-{len(s.incidents) + 1}", kind="outage", outage_minutes=300,
                                         occurred_on=today),
                        c.RequestExtension(months=3), c.GrantExtension(), c.InitiateExit(mode="forced"),
                        c.Suspend(category="regulator"), c.Recommend(decision="revoke", reason="虚假材料"),

@@ -124,7 +124,7 @@ EXPECTED_IDS = {
             "da.exit.authorisation_lapsed",
             "da.exit.security_incident",
             "da.exit.valuation_age",
-            "da.exit.pledge_closed",
+            "da.exit.pledge_realised",
             "da.exit.cancellation",
             "da.exit.dormancy",
             "da.exit.change_registration",
@@ -201,6 +201,8 @@ def test_admission_conditions_and_exit_criteria_use_the_right_check_types() -> N
         p.ReportTimeliness,
         p.Dormancy,
         p.ValuationAge,
+        p.PledgeRealised,
+        p.ChangeRegistration,
         p.ExternalEvent,
         p.VoluntaryExit,
     )
