@@ -86,20 +86,15 @@ def register_pledge(command: c.RegisterPledge, s: ProjectState, ctx: Context) ->
     ]
 
 
-def release_pledge(command: c.ReleasePledge, s: ProjectState, ctx: Context) -> list[Event]:
+def end_pledge(command: c.ReleasePledge | c.RealisePledge, s: ProjectState, ctx: Context) -> list[Event]:
+    """The outstanding pledge released (the encumbrance ends) or realised (the program's rule
+    follows, in the exit criteria)."""
     _data_asset(command, ctx)
     current = outstanding_pledge(s)
     if current is None:
         raise DomainError("no_pledge_outstanding")
-    return [ev.PledgeReleased(pledge_id=current.pledge_id, on=command.on)]
-
-
-def realise_pledge(command: c.RealisePledge, s: ProjectState, ctx: Context) -> list[Event]:
-    _data_asset(command, ctx)
-    current = outstanding_pledge(s)
-    if current is None:
-        raise DomainError("no_pledge_outstanding")
-    return [ev.PledgeRealised(pledge_id=current.pledge_id, on=command.on)]
+    ending = ev.PledgeReleased if isinstance(command, c.ReleasePledge) else ev.PledgeRealised
+    return [ending(pledge_id=current.pledge_id, on=command.on)]
 
 
 def register_change(command: c.RegisterChange, s: ProjectState, ctx: Context) -> list[Event]:
@@ -115,8 +110,8 @@ def register_change(command: c.RegisterChange, s: ProjectState, ctx: Context) ->
 DECIDERS = dict(
     [
         handles(c.RegisterPledge, register_pledge),
-        handles(c.ReleasePledge, release_pledge),
-        handles(c.RealisePledge, realise_pledge),
+        handles(c.ReleasePledge, end_pledge),
+        handles(c.RealisePledge, end_pledge),
         handles(c.RegisterChange, register_change),
     ]
 )

@@ -194,6 +194,10 @@ MATRIX: dict[tuple[str, str], Row] = {
         ok={"alice": 200, "carol": 200}, project="testing",
         body=lambda w, a: {"incident_id": "inc-9", "severity": 3, "kind": "outage", "occurred_on": day(a)},
     ),
+    ("POST", COMMAND + "reclassify_incident"): Row(
+        ok={"carol": 200, "ada": 200}, project="testing",
+        body=lambda w, a: {"incident_id": w.incident, "severity": 1, "reason": "按一级事件认定"},
+    ),
     ("POST", COMMAND + "remediate_incident"): Row(
         ok={"alice": 200, "carol": 200}, project="testing", body=lambda w, a: {"incident_id": w.incident}
     ),
@@ -218,6 +222,21 @@ MATRIX: dict[tuple[str, str], Row] = {
         body=lambda w, a: {"mode": "voluntary", "users_notified_on": day(a), "planned_exit_on": day(a, 31)},
     ),
     ("POST", COMMAND + "confirm_exit"): Row(ok={"carol": 200, "ada": 200}, project="exiting"),
+    # a data asset's own life: on this (fintech) test, whoever may act is refused for the program
+    ("POST", COMMAND + "register_pledge"): Row(
+        ok={"alice": 409, "carol": 409}, project="testing",
+        body=lambda w, a: {"pledgee": "福州农村商业银行", "registration_no": "ZY-1", "on": day(a)},
+    ),
+    ("POST", COMMAND + "release_pledge"): Row(
+        ok={"alice": 409, "carol": 409}, project="testing", body=lambda w, a: {"on": day(a)}
+    ),
+    ("POST", COMMAND + "realise_pledge"): Row(
+        ok={"carol": 409, "ada": 409}, project="testing", body=lambda w, a: {"on": day(a)}
+    ),
+    ("POST", COMMAND + "register_change"): Row(
+        ok={"alice": 409, "carol": 409}, project="testing",
+        body=lambda w, a: {"description": "更新频率调整", "effective_on": day(a)},
+    ),
     ("POST", COMMAND + "record_external_fact"): Row(
         ok={"carol": 200, "ada": 200}, project="testing",
         body=lambda w, a: {"trigger": "media_report", "on": day(a), "detail": "媒体报道"},
