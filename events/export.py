@@ -164,14 +164,6 @@ def verify_export_roots(
                 roots[tree.size] = tree.root()
     except LineRefused as e:
         report = verifier.report()
-        return VerifyReport(
-            ok=False,
-            count=report.count,
-            head_position=report.head_position,
-            head_hash=report.head_hash,
-            failed_position=report.failed_position or verifier.chain.expected_position,
-            reason=str(e),
-            reason_zh=e.message_zh,
-            rule=e.rule,
-        ), roots
+        where = report.failed_position or verifier.chain.expected_position
+        return report.refused(where, str(e), e.message_zh, e.rule), roots
     return verifier.report(), roots

@@ -119,6 +119,10 @@ class VerifyReport:
     #: The code of the rule broken (``chain``, or one of :data:`events.logrules.RULES`).
     rule: str | None = None
 
+    def refused(self, position: int, reason: str, reason_zh: str, rule: str | None) -> VerifyReport:
+        """This report's count and head, failed at ``position`` (why, in English and in Chinese)."""
+        return VerifyReport(False, self.count, self.head_position, self.head_hash, position, reason, reason_zh, rule)
+
     def line(self) -> str:
         """One line for people: the count and head hash, or where and why it failed (in English,
         then in Chinese)."""

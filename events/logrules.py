@@ -334,17 +334,10 @@ class LogVerifier:
         if self.broken is not None:
             return self.broken
         report = self.chain.report()
-        if report.ok:
+        if report.ok or report.failed_position is None:
             return report
-        return VerifyReport(
-            ok=False,
-            count=report.count,
-            head_position=report.head_position,
-            head_hash=report.head_hash,
-            failed_position=report.failed_position,
-            reason=f"rule chain: {report.reason}",
-            reason_zh=f"规则 chain：{report.reason_zh}",
-            rule="chain",
+        return report.refused(
+            report.failed_position, f"rule chain: {report.reason}", f"规则 chain：{report.reason_zh}", "chain"
         )
 
 

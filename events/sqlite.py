@@ -574,16 +574,7 @@ class SQLiteEventStore:
             fault = tree.finish()
         if fault is not None:
             position, reason, reason_zh = fault
-            return VerifyReport(
-                ok=False,
-                count=report.count,
-                head_position=report.head_position,
-                head_hash=report.head_hash,
-                failed_position=position,
-                reason=f"rule tree: {reason}",
-                reason_zh=f"规则 tree：{reason_zh}",
-                rule="tree",
-            )
+            return report.refused(position, f"rule tree: {reason}", f"规则 tree：{reason_zh}", "tree")
         return report
 
     # -- the Merkle tree ------------------------------------------------------------------------
