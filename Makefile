@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/http.py
 	$(BIN)/python bench/proofs.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/commands.py
 
 # The README's screenshots of the pages, taken in Debian's chromium as the browser tests drive it.
 screenshots: $(STAMP)

@@ -22,6 +22,8 @@ import msgspec
 from msgspec.structs import replace
 
 from events.model import RecordedEvent
+from projections.ledger import EMPTY as EMPTY_LEDGER
+from projections.ledger import Ledger, LedgerDraft, record_complaint, record_report
 from schemas import events as ev
 from schemas.base import Event
 from schemas.dates import CHINA
@@ -83,15 +85,6 @@ class Waiver(msgspec.Struct, frozen=True, kw_only=True):
     by: str
     reason: str
     position: int
-
-
-class Report(msgspec.Struct, frozen=True, kw_only=True):
-    period_start: dt.date
-    period_end: dt.date
-    metrics: dict[str, int]
-    kpis_met: tuple[str, ...]
-    position: int
-    reported_on: dt.date
 
 
 class Incident(msgspec.Struct, frozen=True, kw_only=True):
@@ -204,7 +197,11 @@ class ProjectState(msgspec.Struct, frozen=True, kw_only=True):
     extension_requested_months: int | None = None
     extension_request_position: int | None = None
     extension_deadline_recorded: bool = False
-    reports: tuple[Report, ...] = ()
+    #: The running aggregates of the metrics reports and logged complaints (what the exit
+    #: criteria read of them, see :mod:`projections.ledger`), not the reports themselves.
+    ledger: Ledger = EMPTY_LEDGER
+    #: Each KPI a report or the final report claimed met, with the position of the last claim.
+    kpis_claimed: dict[str, int] = {}
     incidents: tuple[Incident, ...] = ()
     complaints: tuple[Complaint, ...] = ()
     overdue_recorded: tuple[tuple[dt.date, int], ...] = ()
@@ -212,7 +209,6 @@ class ProjectState(msgspec.Struct, frozen=True, kw_only=True):
     breaches: tuple[Breach, ...] = ()
     suspension_category: str | None = None
     final_report_position: int | None = None
-    final_report_kpis: tuple[str, ...] = ()
     final_report_accepted: bool = False
     exit_mode: str | None = None
     exit_users_notified_on: dt.date | None = None
@@ -295,7 +291,8 @@ class Draft:
     extension_requested_months: int | None
     extension_request_position: int | None
     extension_deadline_recorded: bool
-    reports: list[Report]
+    ledger: Ledger | LedgerDraft
+    kpis_claimed: dict[str, int]
     incidents: list[Incident]
     complaints: list[Complaint]
     overdue_recorded: list[tuple[dt.date, int]]
@@ -303,7 +300,6 @@ class Draft:
     breaches: list[Breach]
     suspension_category: str | None
     final_report_position: int | None
-    final_report_kpis: tuple[str, ...]
     final_report_accepted: bool
     exit_mode: str | None
     exit_users_notified_on: dt.date | None
@@ -329,6 +325,7 @@ def thaw(state: ProjectState) -> Draft:
         values[name] = list(values[name])
     values["sections"] = dict(values["sections"])
     values["field_positions"] = dict(values["field_positions"])
+    values["kpis_claimed"] = dict(values["kpis_claimed"])
     draft = Draft.__new__(Draft)
     draft.__dict__ = values
     return draft
@@ -341,6 +338,9 @@ def freeze(draft: Draft) -> ProjectState:
         values[name] = tuple(values[name])
     values["sections"] = dict(values["sections"])
     values["field_positions"] = dict(values["field_positions"])
+    values["kpis_claimed"] = dict(values["kpis_claimed"])
+    if isinstance(draft.ledger, LedgerDraft):
+        values["ledger"] = draft.ledger.freeze()
     return ProjectState(**values)
 
 
@@ -612,18 +612,23 @@ def _test_started(d: Draft, e: ev.TestStarted, r: RecordedEvent[Event]) -> None:
     _move(d, State.TESTING, e.started_on, r.position)
 
 
+def _ledger(d: Draft) -> LedgerDraft:
+    """The draft's ledger, made writable on the first report or complaint folded into it."""
+    ledger = d.ledger
+    if isinstance(ledger, Ledger):
+        ledger = d.ledger = LedgerDraft(ledger)
+    return ledger
+
+
+def _claimed(d: Draft, kpis: Iterable[str], position: int) -> None:
+    for kpi in kpis:
+        d.kpis_claimed[kpi] = position
+
+
 @_handles(ev.MetricsReported)
 def _metrics(d: Draft, e: ev.MetricsReported, r: RecordedEvent[Event]) -> None:
-    d.reports.append(
-        Report(
-            period_start=e.period_start,
-            period_end=e.period_end,
-            metrics=e.metrics,
-            kpis_met=tuple(e.kpis_met),
-            position=r.position,
-            reported_on=_on(r),
-        )
-    )
+    record_report(_ledger(d), e.period_start, e.period_end, e.metrics, r.position, _on(r))
+    _claimed(d, e.kpis_met, r.position)
 
 
 @_handles(ev.IncidentReported)
@@ -657,6 +662,7 @@ def _reclassified(d: Draft, e: ev.IncidentReclassified, r: RecordedEvent[Event])
 @_handles(ev.ComplaintLogged)
 def _complaint(d: Draft, e: ev.ComplaintLogged, r: RecordedEvent[Event]) -> None:
     d.complaints.append(Complaint(complaint_id=e.complaint_id, received_on=e.received_on, position=r.position))
+    record_complaint(_ledger(d), e.received_on, r.position)
 
 
 @_handles(ev.ExtensionRequested)
@@ -725,7 +731,7 @@ def _extension_deadline(d: Draft, e: ev.ExtensionDeadlinePassed, r: RecordedEven
 @_handles(ev.FinalReportSubmitted)
 def _final_report(d: Draft, e: ev.FinalReportSubmitted, r: RecordedEvent[Event]) -> None:
     d.final_report_position = r.position
-    d.final_report_kpis = tuple(e.kpis_met)
+    _claimed(d, e.kpis_met, r.position)
 
 
 @_handles(ev.FinalReportAccepted)

@@ -14,6 +14,8 @@ import msgspec
 
 from events.store import EventStore
 from projections.catalog import Catalog
+from projections.ledger import EMPTY as EMPTY_LEDGER
+from projections.ledger import reported_periods
 from projections.project import INITIAL, Draft, ProjectState, apply, fold, freeze, local_date, thaw
 from projections.public import RegisterEntry, register_entry
 from projections.rules import RuleStatus, admission_checklist, exit_criteria
@@ -71,7 +73,10 @@ DETAIL_ITEMS = 100
 def details_of(state: ProjectState) -> dict[str, Any]:
     """The state as plain data, each history cut to its latest :data:`DETAIL_ITEMS` items;
     ``omitted`` says how many earlier items of which history were left out."""
-    details: dict[str, Any] = msgspec.to_builtins(state)
+    details: dict[str, Any] = msgspec.to_builtins(msgspec.structs.replace(state, ledger=EMPTY_LEDGER))
+    del details["ledger"]  # (its indexes by day are for the rules; its reports are shown as they were)
+    details["reports"] = reported_periods(state.ledger)
+    details["metric_totals"] = dict(state.ledger.totals)
     omitted: dict[str, int] = {}
     for name, value in details.items():
         if isinstance(value, list | tuple) and len(value) > DETAIL_ITEMS:

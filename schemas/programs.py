@@ -190,7 +190,7 @@ class Incidents(_Params, frozen=True, kw_only=True, tag="incidents"):
 class ComplaintRate(_Params, frozen=True, kw_only=True, tag="complaint_rate"):
     """Complaints over ``per_mille`` per 1,000 active users within ``window_days``, or over
     ``max_total`` in all. A complaint logged one by one and also in a metrics report's
-    ``complaints`` figure counts once (see ``projections.rules.complaint_count``)."""
+    ``complaints`` figure counts once (see ``projections.ledger.complaint_count``)."""
 
     per_mille: int
     window_days: int

@@ -62,7 +62,7 @@ def iso(day: dt.date | None) -> str | None:
 def project_row(state: ProjectState) -> dict[str, Any]:
     """A project's rm_projects row: what the list of projects filters, sorts and shows."""
     zh, en = STATE_LABELS[state.state]
-    latest = state.reports[-1].metrics if state.reports else {}
+    latest = state.ledger.last.metrics if state.ledger.last is not None else {}
     return {
         "id": state.project_id,
         "program_key": state.program_key,

@@ -18,12 +18,10 @@ from projections.rules.exit import (
     CADENCE_FIELD,
     EXIT_CHECKS,
     GOALS,
-    complaint_count,
     exit_criteria,
     graduation_kpis,
     next_report_due,
     report_cadence,
-    reported,
 )
 from projections.rules.facts import (
     FACTS_READ,
@@ -51,7 +49,6 @@ __all__ = [
     "RuleStatus",
     "admission_checklist",
     "applies",
-    "complaint_count",
     "declared_period",
     "designations_withdrawn",
     "exit_criteria",
@@ -61,7 +58,6 @@ __all__ = [
     "outstanding_pledge",
     "pledge_outstanding",
     "report_cadence",
-    "reported",
     "unmet_conditions",
     "unregistered_changes",
 ]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from projections.project import ProjectState, Report
+from projections.ledger import complaint_count, figures_in
+from projections.project import ProjectState
 from projections.rules.declared import declared_value
 from projections.rules.facts import FACTS_READ, pledge_outstanding, unregistered_changes
 from projections.rules.outcome import Outcome, Progress, RuleStatus, breach, exit_check, ok
@@ -37,7 +38,7 @@ def next_report_due(state: ProjectState, cadence_days: int) -> dt.date | None:
     """The day the next periodic report is due (None before the test starts)."""
     if state.test_started_on is None:
         return None
-    last = max((r.period_end for r in state.reports), default=state.test_started_on)
+    last = state.ledger.last_end or state.test_started_on
     if last > dt.date.max - dt.timedelta(days=cadence_days):
         return dt.date.max
     return last + dt.timedelta(days=cadence_days)
@@ -79,8 +80,7 @@ def graduation_kpis(state: ProjectState) -> tuple[list[str], list[str]]:
     (graduation needs every one; the graduation criterion and the decider both ask here)."""
     kpis = declared_value(state, "kpis")
     required = [str(k) for k in kpis] if isinstance(kpis, list) else []
-    achieved = set(state.final_report_kpis).union(*(set(r.kpis_met) for r in state.reports))
-    return required, [k for k in required if k not in achieved]
+    return required, [k for k in required if k not in state.kpis_claimed]
 
 
 def _exit_graduation(
@@ -88,8 +88,8 @@ def _exit_graduation(
 ) -> Outcome:
     required, missing = graduation_kpis(state)
     progress: Progress = {"kpis_required": len(required), "kpis_met": len(required) - len(missing)}
-    evidence = [r.position for r in state.reports if r.kpis_met]
-    if state.final_report_position:
+    evidence = sorted(set(state.kpis_claimed.values()))
+    if state.final_report_position and state.final_report_position not in evidence:
         evidence.append(state.final_report_position)
     if not missing and state.final_report_accepted:
         return Outcome(status="reached", progress=progress, evidence=tuple(evidence))
@@ -131,8 +131,8 @@ def _exit_complaint_rate(
     params: p.ComplaintRate, state: ProjectState, program: p.ProgramDefinition, today: dt.date
 ) -> Outcome:
     since = _window(today, params.window_days)
-    in_window, evidence = complaint_count(state, since, today)
-    total, _ = complaint_count(state, dt.date.min, dt.date.max)
+    in_window, evidence = complaint_count(state.ledger, since, today)
+    total = state.ledger.complaints_total
     users = _latest_metric(state, "active_users")
     rate = in_window * 1000 // users if users else 0
     progress: Progress = {
@@ -154,7 +154,7 @@ def _exit_cap_breach(params: p.CapBreach, state: ProjectState, program: p.Progra
     over = []
     evidence = []
     progress: Progress = {}
-    latest = state.reports[-1] if state.reports else None
+    latest = state.ledger.last
     for metric, boundary in params.caps.items():
         cap = declared_value(state, boundary)
         value = latest.metrics.get(metric) if latest else None
@@ -172,13 +172,11 @@ def _exit_metric_limit(
     params: p.MetricLimit, state: ProjectState, program: p.ProgramDefinition, today: dt.date
 ) -> Outcome:
     since = _window(today, params.window_days)
-    reports = [r for r in reported(state, params.metric) if since <= r.period_end <= today]
-    amount = sum(r.metrics[params.metric] for r in reports)
-    evidence = [r.position for r in reports if r.metrics[params.metric]]
+    figures = figures_in(state.ledger, params.metric, since, today)
+    amount = sum(value for value, _ in figures)
+    evidence = [position for value, position in figures if value]
     if params.ratio_of:
-        base = sum(
-            r.metrics[params.ratio_of] for r in reported(state, params.ratio_of) if since <= r.period_end <= today
-        )
+        base = sum(value for value, _ in figures_in(state.ledger, params.ratio_of, since, today))
         value = amount * params.scale // base if base else 0
         exceeded = base > 0 and amount * params.scale > params.limit * base
     else:
@@ -228,10 +226,10 @@ def _exit_report_timeliness(
 def _exit_dormancy(params: p.Dormancy, state: ProjectState, program: p.ProgramDefinition, today: dt.date) -> Outcome:
     if state.state not in IN_TEST:  # only a running test can be dormant
         return Outcome(status="not_applicable")
-    active = [r for r in state.reports if r.metrics.get("transactions", 0) or r.metrics.get("trades", 0)]
+    active = state.ledger.active_until
     trade_facts = [f for f in state.facts if f.trigger in FACTS_READ[p.Dormancy]]
     assert state.test_started_on is not None
-    last = max([r.period_end for r in active] + [f.on for f in trade_facts] + [state.test_started_on])
+    last = max([f.on for f in trade_facts] + [state.test_started_on] + ([active] if active else []))
     idle = (today - last).days
     progress: Progress = {"last_activity": last.isoformat(), "idle_days": idle, "limit_days": params.days}
     if idle > params.days:
@@ -316,60 +314,18 @@ EXIT_CHECKS = dict(
 )
 
 
-def complaint_count(state: ProjectState, since: dt.date, until: dt.date) -> tuple[int, list[int]]:
-    """How many complaints a threshold counts between ``since`` and ``until``, and the positions
-    of the events they rest on. Every complaint is counted once.
-
-    Complaints reach the registry two ways: one by one (``LogComplaint``, dated ``received_on``)
-    and as the ``complaints`` figure of a periodic metrics report, which is the applicant's count
-    for its whole period and so already includes the complaints logged one by one in that period.
-    Adding the two would count a logged complaint twice. So:
-
-    - a report counts when its period ends within the window, for the larger of its reported
-      figure and the complaints logged within its period (a report that under-counts the
-      complaints the registry holds individually cannot lower the count);
-    - a logged complaint outside the period of every report with a ``complaints`` figure counts
-      on its own, when it was received within the window.
-
-    Several reports for the very same period are corrections of one another: the latest counts.
-    """
-    periods = reported(state, "complaints")
-    count, evidence = 0, []
-    for report in periods:
-        if not since <= report.period_end <= until:
-            continue
-        logged = [c for c in state.complaints if report.period_start <= c.received_on <= report.period_end]
-        count += max(report.metrics["complaints"], len(logged))
-        evidence += [report.position, *(c.position for c in logged)]
-    for complaint in state.complaints:
-        covered = any(r.period_start <= complaint.received_on <= r.period_end for r in periods)
-        if not covered and since <= complaint.received_on <= until:
-            count += 1
-            evidence.append(complaint.position)
-    return count, evidence
-
-
-def reported(state: ProjectState, metric: str) -> list[Report]:
-    """The reports that give ``metric``, one per period: several reports for the very same
-    period are corrections of one another, and the latest of them counts (a correction never
-    adds to the figure it corrects)."""
-    latest = {(r.period_start, r.period_end): r for r in state.reports if metric in r.metrics}
-    return list(latest.values())
-
-
 def _report_basis(state: ProjectState) -> int:
     """The position of the report whose period the next report is due after, or of the test's
     start when nothing has been reported yet (0 while that report is not stored yet)."""
-    if state.reports:
-        return max(state.reports, key=lambda r: (r.period_end, r.position)).position
+    if state.ledger.reports:
+        return state.ledger.basis
     return next((h.position for h in state.history if h.state == State.TESTING), 0)
 
 
 def _latest_metric(state: ProjectState, metric: str) -> int:
-    for report in reversed(state.reports):
-        if metric in report.metrics:
-            return report.metrics[metric]
-    return 0
+    """The metric's figure in the last report that gave it (0 if none did)."""
+    figure = state.ledger.last_values.get(metric)
+    return figure[0] if figure is not None else 0
 
 
 #: The kinds of exit criterion that are goals: they are reached (or do not apply), never breached

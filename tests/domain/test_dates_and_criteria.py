@@ -10,7 +10,8 @@ from collections.abc import Callable
 import msgspec
 import pytest
 
-from projections.project import Incident, ProjectState, Report
+from projections.ledger import EMPTY, LedgerDraft, record_report
+from projections.project import Incident, ProjectState
 from projections.rules import exit_criteria
 from schemas import commands as c
 from schemas import events as ev
@@ -145,10 +146,10 @@ def test_dates_inside_their_windows_are_accepted() -> None:
 def test_rules_do_not_overflow_on_a_far_date_already_in_the_history() -> None:
     """Defence in depth: history recorded before the bounds (or by another writer) still evaluates."""
     program = load_program("fintech-sandbox")
-    far_report = Report(period_start=D(9999, 12, 1), period_end=FAR, metrics={"users": 1}, kpis_met=(),
-                        position=9, reported_on=D(2025, 6, 1))
+    ledger = LedgerDraft(EMPTY)
+    record_report(ledger, D(9999, 12, 1), FAR, {"users": 1}, 9, D(2025, 6, 1))
     state = ProjectState(state=State.TESTING, test_started_on=D(9999, 11, 1), planned_end=FAR,
-                         reports=(far_report,))
+                         ledger=ledger.freeze())
     statuses = exit_criteria(state, program, D(2025, 6, 1))
     assert {s.id for s in statuses} == {r.id for r in program.exit}
 

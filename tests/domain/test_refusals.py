@@ -349,7 +349,8 @@ def test_a_back_dated_report_keeps_its_business_time_and_is_recorded_now() -> No
     assert recorded.metadata.occurred_at == happened
     assert recorded.recorded_at == w.clock.now
     assert recorded.recorded_at - recorded.metadata.occurred_at == dt.timedelta(days=12)
-    assert w.state(pid).reports[-1].reported_on == happened.date()
+    last = w.state(pid).ledger.last
+    assert last is not None and last.reported_on == happened.date()
 
     # a report dated in the future is refused
     e = w.refused(pid, ALICE, c.ReportMetrics(
