@@ -1,7 +1,9 @@
 """The service layer: the only place that touches the store and the clock.
 
 It loads a project's state, asks the pure decider, and appends the events with the expected
-version and the command id (retrying once on a conflict by re-deciding on the new state).
+version and the command id. Commands on one project take turns within the process (see
+:mod:`sandbox.turns`), so they never conflict with each other; a conflict with another process's
+append is decided again on the new state, up to :data:`MAX_ATTEMPTS` times.
 
 With read models, the append and the read models' update commit in one transaction (one sync
 to disk), and commands that arrive while a transaction syncs share the next one (see
@@ -36,6 +38,7 @@ from projections.project import ProjectState, fold, local_date
 from projections.read_models import ReadModels
 from sandbox.deciders import Context, business_time, decide, tick
 from sandbox.policies import WATCHED_STATES
+from sandbox.turns import Turns
 from schemas import commands as c
 from schemas import events as ev
 from schemas.base import Event, EventMetadata
@@ -56,6 +59,21 @@ PROJECT_PREFIX = "project-"
 TIMED = frozenset({State.PUBLIC_NOTICE, *WATCHED_STATES})
 
 Clock = Callable[[], dt.datetime]
+
+#: How many times a command is decided, each time on the state another process's append left,
+#: before its conflict is reported (commands of one process take turns and never conflict).
+MAX_ATTEMPTS = 5
+
+
+class RetriesExhausted(ConflictError):
+    """A command without an expected version met a conflict on each of its
+    :data:`MAX_ATTEMPTS` decisions (other processes kept appending to the project first).
+    Nothing of it was recorded, and it was decided on the current state each time: sending it
+    again, with the same command id, is safe."""
+
+    def __init__(self, conflict: ConflictError, attempts: int) -> None:
+        super().__init__(conflict.stream_id, conflict.expected, conflict.actual)
+        self.attempts = attempts
 
 
 class PreconditionFailed(Exception):
@@ -128,6 +146,7 @@ class Registry:
         self.clock = clock
         self.catalog = read_models.catalog if read_models is not None else Catalog(store)
         self.read_models = read_models
+        self.turns = Turns()
 
     @property
     def read_models(self) -> ReadModels | None:
@@ -352,18 +371,20 @@ class Registry:
         command_id: str,
         **options: Unpack[CommandOptions],
     ) -> CommandResult:
-        """Decide and append one command; a repeated command id returns the first result. A
-        conflict with an append made meanwhile is decided once more on the new state (unless
+        """Decide and append one command; a repeated command id returns the first result. The
+        command waits for the project's turn in this process (see :mod:`sandbox.turns`); a
+        conflict with another process's append is decided again on the new state (unless
         ``expected_version`` pins the state the caller saw; see :class:`CommandOptions`)."""
-        steps = self._steps(project_id, command, actor, command_id, options)
-        step = _advance(steps, None)
-        while isinstance(step, Prepared):
-            try:
-                outcome: AppendResult | ConflictError = self._commit(step.writes, command_id)
-            except ConflictError as e:
-                outcome = e
-            step = _advance(steps, outcome)
-        return step
+        with self.turns.hold(project_id):
+            steps = self._steps(project_id, command, actor, command_id, options)
+            step = _advance(steps, None)
+            while isinstance(step, Prepared):
+                try:
+                    outcome: AppendResult | ConflictError = self._commit(step.writes, command_id)
+                except ConflictError as e:
+                    outcome = e
+                step = _advance(steps, outcome)
+            return step
 
     async def execute_async(
         self,
@@ -375,16 +396,17 @@ class Registry:
         **options: Unpack[CommandOptions],
     ) -> CommandResult:
         """:meth:`execute` on an asyncio event loop: the commands decided while a commit waits
-        to start share it (see :class:`LoopGroupCommit`)."""
-        steps = self._steps(project_id, command, actor, command_id, options)
-        step = _advance(steps, None)
-        while isinstance(step, Prepared):
-            try:
-                outcome: AppendResult | ConflictError = await self._commit_on_loop(step.writes, command_id)
-            except ConflictError as e:
-                outcome = e
-            step = _advance(steps, outcome)
-        return step
+        to start share it (see :class:`LoopGroupCommit`); those on one project take turns."""
+        async with self.turns.hold_async(project_id):
+            steps = self._steps(project_id, command, actor, command_id, options)
+            step = _advance(steps, None)
+            while isinstance(step, Prepared):
+                try:
+                    outcome: AppendResult | ConflictError = await self._commit_on_loop(step.writes, command_id)
+                except ConflictError as e:
+                    outcome = e
+                step = _advance(steps, outcome)
+            return step
 
     async def _commit_on_loop(self, writes: Sequence[StreamWrite], command_id: str) -> AppendResult:
         if self._loop_group is None:
@@ -400,15 +422,19 @@ class Registry:
         options: CommandOptions,
     ) -> Generator[Prepared, AppendResult | ConflictError, CommandResult]:
         """The steps of one command, without its append: each decision is yielded, and its
-        append's result, or the conflict it met, is sent back in (see :func:`_advance`)."""
-        for attempt in (1, 2):
+        append's result, or the conflict it met, is sent back in (see :func:`_advance`). A
+        conflict is final for a caller that named the version it saw; otherwise the command is
+        decided again on the new state, at most :data:`MAX_ATTEMPTS` times in all."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
             prepared = self._prepare(project_id, command, actor, command_id, options)
             if isinstance(prepared, CommandResult):
                 return prepared
             outcome = yield prepared
             if isinstance(outcome, ConflictError):
-                if attempt == 2 or options.get("expected_version") is not None:
+                if options.get("expected_version") is not None:
                     raise outcome
+                if attempt == MAX_ATTEMPTS:
+                    raise RetriesExhausted(outcome, attempt) from outcome
                 continue
             return self._conclude(prepared, outcome)
         raise AssertionError("unreachable")

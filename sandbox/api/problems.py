@@ -26,7 +26,7 @@ from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
 from events.errors import ConflictError, StoreBusyError, StoreError, StoreUnavailableError
-from sandbox.service import PreconditionFailed
+from sandbox.service import PreconditionFailed, RetriesExhausted
 from schemas.errors import DomainError
 from schemas.validation import MAX_ERRORS, Violation, allowed_values, explain, rule_zh, violation, with_values
 
@@ -62,7 +62,10 @@ class Problem(msgspec.Struct, kw_only=True):
     100 of them; for another domain
     refusal it lists what is missing (for example the unmet admission conditions).
     ``current_version`` is the project's version on a 412 or a 409 so the client can re-read and
-    retry.
+    retry. ``retry_safe`` (on a 409 ``conflict``) says whether the same request may simply be
+    sent again (true: nothing was recorded and it will be decided on the current state; send it
+    with the same ``Idempotency-Key``) or must be reconsidered first (false: it named a version,
+    with ``If-Match`` or in its body, that is no longer current).
     """
 
     type: str
@@ -74,6 +77,7 @@ class Problem(msgspec.Struct, kw_only=True):
     detail: str = ""
     errors: list[dict[str, Any]] = []
     current_version: int | None = None
+    retry_safe: bool | None = None
 
 
 def problem(
@@ -172,13 +176,26 @@ def on_precondition(_: Request[Any, Any, Any], exc: PreconditionFailed) -> Respo
 
 
 def on_store(_: Request[Any, Any, Any], exc: StoreError) -> Response[Problem]:
+    if isinstance(exc, RetriesExhausted):
+        return problem(
+            409,
+            "conflict",
+            f"并发冲突：其他写入方持续修改该项目（当前版本 {exc.actual}），本请求未被记录；可使用同一幂等键原样重试",
+            f"conflict: other writers kept changing the project (now at version {exc.actual}) and nothing of"
+            " this request was recorded; it is safe to send it again as it is, with the same Idempotency-Key",
+            current_version=exc.actual,
+            retry_safe=True,
+            headers={"ETag": f'"{exc.actual}"'},
+        )
     if isinstance(exc, ConflictError):
         return problem(
             409,
             "conflict",
-            "并发冲突：项目已被他人修改，请重新读取后重试",
-            f"conflict: the project changed meanwhile (now at version {exc.actual}); re-read and retry",
+            "并发冲突：项目已被他人修改，请重新读取后再决定是否重试",
+            f"conflict: the project changed meanwhile (now at version {exc.actual}) and nothing of this request"
+            " was recorded; the version it named is no longer current: re-read, then decide whether to retry",
             current_version=exc.actual,
+            retry_safe=False,
             headers={"ETag": f'"{exc.actual}"'},
         )
     if isinstance(exc, StoreBusyError):

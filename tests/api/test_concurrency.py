@@ -4,12 +4,14 @@ appends nothing)."""
 
 from __future__ import annotations
 
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from sandbox.api.common import request_digest
-from sandbox.service import Registry
+from sandbox.service import MAX_ATTEMPTS, Registry
 from schemas import commands as c
 from schemas.commands import Actor
 from tests.api.helpers import Api
@@ -94,20 +96,58 @@ def test_a_conflict_found_while_appending_is_409_and_appends_nothing_of_the_lose
     assert body["code"] == "conflict" and body["current_version"] == 3 and r.headers["etag"] == '"3"'
     types = [e["type"] for e in api.events(pid)]
     assert types == ["DraftCreated", "DraftEdited", "DraftEdited"]  # the interferer's edit only
+    # the request named a version no longer current: sending it again as it is would not do
+    assert body["retry_safe"] is False
 
 
-def test_without_if_match_one_conflict_is_retried_and_two_are_a_409(
+def test_without_if_match_conflicts_are_decided_again_up_to_a_bound_then_a_409_says_retry_is_safe(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Another writer (as another process would) appends between the read and the append: the
+    command is decided again on the new state, up to MAX_ATTEMPTS times in all."""
     pid = draft(api)
-    sneaked = _race(api, pid, monkeypatch, times=1)
+    sneaked = _race(api, pid, monkeypatch, times=MAX_ATTEMPTS - 1)
     r = api.post(f"/api/v1/projects/{pid}/submit", "alice")
-    assert r.status_code == 200 and sneaked == [2] and r.json()["version"] == 4  # re-decided on version 3
+    assert r.status_code == 200 and len(sneaked) == MAX_ATTEMPTS - 1
+    assert r.json()["version"] == 2 + MAX_ATTEMPTS  # decided on the interferers' last version
     other = draft(api)
-    sneaked = _race(api, other, monkeypatch, times=2)
-    r = api.post(f"/api/v1/projects/{other}/submit", "alice")
-    assert r.status_code == 409 and r.json()["code"] == "conflict" and len(sneaked) == 2
+    sneaked = _race(api, other, monkeypatch, times=MAX_ATTEMPTS)
+    key = {"Idempotency-Key": "submit-contended"}
+    r = api.post(f"/api/v1/projects/{other}/submit", "alice", headers=key)
+    assert r.status_code == 409 and len(sneaked) == MAX_ATTEMPTS
+    body = r.json()
+    assert body["code"] == "conflict" and body["retry_safe"] is True
+    assert body["current_version"] == 2 + MAX_ATTEMPTS and "Idempotency-Key" in body["message_en"]
+    assert "幂等键" in body["message_zh"]
     assert api.state(other) == "DRAFT"
+    # and it was: the same request again lands once the others are done
+    again = api.post(f"/api/v1/projects/{other}/submit", "alice", headers=key)
+    assert again.status_code == 200 and api.state(other) == "SUBMITTED"
+
+
+def test_commands_racing_in_one_server_take_turns_and_never_conflict(api: Api) -> None:
+    """16 clients send 50 commands each to 2 projects at once, without If-Match: every command
+    is answered 200 and appended exactly once."""
+    projects = [draft(api), draft(api)]
+    before = {pid: len(api.events(pid)) for pid in projects}
+
+    def client(i: int) -> list[int]:
+        statuses = []
+        for k in range(50):
+            pid = projects[(i + k) % 2]
+            body = {"section": "statement", "fields": {"channels": [f"渠道-{i}-{k}"]}}
+            r = api.post(f"/api/v1/projects/{pid}/edit_draft", "alice", body,
+                         headers={"Idempotency-Key": f"race-{i}-{k}"})
+            statuses.append(r.status_code)
+        return statuses
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = [status for one in pool.map(client, range(16)) for status in one]
+    assert Counter(statuses) == {200: 16 * 50}
+    events = [e for pid in projects for e in api.events(pid)[before[pid]:]]
+    appended = Counter(e["metadata"]["command_id"] for e in events)
+    assert len(appended) == 16 * 50 and set(appended.values()) == {1}
+    assert sum(len(api.events(pid)) - before[pid] for pid in projects) == 16 * 50
 
 
 def test_a_retried_command_returns_the_first_answer_and_appends_nothing(api: Api) -> None:

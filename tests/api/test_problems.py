@@ -15,7 +15,9 @@ from schemas.dates import CHINA
 from tests.api.helpers import Api, assert_chinese_problem
 from tests.api.world import World
 
-KEYS = {"type", "title", "status", "code", "message_zh", "message_en", "detail", "errors", "current_version"}
+KEYS = {
+    "type", "title", "status", "code", "message_zh", "message_en", "detail", "errors", "current_version", "retry_safe"
+}
 
 
 def problem(r: Any, status: int, code: str) -> dict[str, Any]:
