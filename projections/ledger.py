@@ -261,9 +261,15 @@ def complaint_count(ledger: Ledger, since: dt.date, until: dt.date) -> tuple[int
     return count, evidence
 
 
+def periods_in_order(ledger: Ledger) -> list[Period]:
+    """Each period reported, in the order of their ends (for display and charts: the rules read
+    the indexes above)."""
+    return sorted(ledger.periods.values(), key=lambda p: (p.end, p.start))
+
+
 def reported_periods(ledger: Ledger) -> list[dict[str, object]]:
     """Each period reported, in the order of their ends, with each metric's latest figure and the
-    position of the report that gave it (for display: the rules read the indexes above)."""
+    position of the report that gave it."""
     return [
         {
             "period_start": period.start.isoformat(),
@@ -271,5 +277,5 @@ def reported_periods(ledger: Ledger) -> list[dict[str, object]]:
             "metrics": {metric: value for metric, (value, _) in period.figures.items()},
             "positions": {metric: position for metric, (_, position) in period.figures.items()},
         }
-        for period in sorted(ledger.periods.values(), key=lambda p: (p.end, p.start))
+        for period in periods_in_order(ledger)
     ]

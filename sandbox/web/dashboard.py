@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from projections.ledger import periods_in_order
 from projections.project import ProjectState
 from sandbox.web.charts import Bar, Point
 from schemas.programs import ComplaintRate, MetricLimit, ProgramDefinition
@@ -33,9 +34,10 @@ def overdue_by_role(rows: list[dict[str, Any]]) -> Counter[str]:
 def metric_series(
     state: ProjectState, program: ProgramDefinition
 ) -> list[tuple[str, str, str, list[Point], float, str]]:
-    """For each metric threshold of the program's exit criteria, the value each report gave, against
-    the limit: (rule id, Chinese label, English label, points, limit, unit). A ratio (payment
-    failures per 1,000 transactions, complaints per 1,000 active users) is computed per report."""
+    """For each metric threshold of the program's exit criteria, the value each period reported
+    gave (its latest report's: a correction replaces the figures it corrects), against the limit:
+    (rule id, Chinese label, English label, points, limit, unit). A ratio (payment failures per
+    1,000 transactions, complaints per 1,000 active users) is computed per period."""
     out = []
     for rule in program.exit:
         p = rule.params
@@ -46,16 +48,17 @@ def metric_series(
         else:
             continue
         points = []
-        for report in state.reports:
-            if metric not in report.metrics:
+        for period in periods_in_order(state.ledger):
+            figure = period.figures.get(metric)
+            if figure is None:
                 continue
-            value = float(report.metrics[metric])
+            value = float(figure[0])
             if ratio_of is not None:
-                base = report.metrics.get(ratio_of, 0)
+                base = period.figures.get(ratio_of, (0, 0))[0]
                 if not base:
                     continue
                 value = value * scale / base
-            points.append(Point(report.period_end, value))
+            points.append(Point(period.end, value))
         unit = "‰" if ratio_of is not None and scale == 1000 else (f"/{scale}" if ratio_of else "")
         if points:
             out.append((rule.id, rule.label_zh, rule.label_en, points, limit, unit))
