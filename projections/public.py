@@ -187,6 +187,7 @@ def queue_items(state: ProjectState, program: ProgramDefinition | None) -> list[
         add("supply_information", "applicant", "补充材料", "supply the requested information")
     elif s == State.UNDER_REVIEW:
         add("review", "case_officer", "审查并开启公示", "review the application and open the public notice")
+        add("assess", "assessor", "提交评估意见", "file the assessments the review needs")
     elif s == State.PUBLIC_NOTICE:
         add("notice_running", "system", "公示期届满后关闭公示", "close the notice when it ends", state.notice_ends)
     elif s == State.NOTICE_CLOSED and state.pending is None:

@@ -27,9 +27,14 @@ class Scripted:
     label: str
     program: str
     fate: str
-    starts: dt.date
+    #: the day it starts, or (a whole number) how many days before the demo's last day
+    starts: dt.date | int
     story: Story
 
+
+#: How many days before the demo's last day the held stories whose stage the timers would move
+#: on start: late enough that a notice is still open, a suspension still in force.
+PUBLIC_NOTICE_DAYS, SUSPENDED_DAYS, EXITING_DAYS = 80, 150, 180
 
 #: The named pilots, in the order they start. Fates are those of ``sandbox.synthetic.FATES``.
 STORIES = (
@@ -130,6 +135,69 @@ STORIES = (
             episode="complaints",
         ),
     ),
+    # Work in flight when the demo ends: each held in its stage, waiting for somebody to act (its
+    # start counted back from the demo's last day, so that the timers have not moved it on).
+    Scripted(
+        "In flight: a draft being written",
+        "ecny-pilot",
+        "graduate",
+        12,
+        Story(lead="fj-hx-bank", partner="", title="福州数字人民币智慧菜场支付试点", hold="draft"),
+    ),
+    Scripted(
+        "In flight: submitted, waiting for intake",
+        "fintech-sandbox",
+        "graduate",
+        60,
+        Story(lead="fj-rcu", partner="haixi-credit", title="农户信用画像与普惠小额信贷（福建）", hold="submitted"),
+    ),
+    Scripted(
+        "In flight: under assessment",
+        "data-asset",
+        "graduate",
+        90,
+        Story(lead="fj-meteo-data", partner="", product_type="api", hold="under_assessment"),
+    ),
+    Scripted(
+        "In flight: public notice with a comment and an open objection",
+        "fintech-sandbox",
+        "graduate",
+        PUBLIC_NOTICE_DAYS,
+        Story(lead="xm-rcb", partner="ludao-ai", title="供应链票据数字化融资服务（厦门）", objection="dismissed",
+              hold="public_notice"),
+    ),
+    Scripted(
+        "In flight: recommended for admission, waiting for two approvers",
+        "fintech-sandbox",
+        "graduate",
+        150,
+        Story(
+            lead="fz-rcb", partner="minjiang-cloud", title="小微商户经营贷智能风控（福州）", hold="awaiting_approval"
+        ),
+    ),
+    Scripted(
+        "In flight: admitted, the test not started yet",
+        "ecny-pilot",
+        "graduate",
+        150,
+        Story(lead="boc", partner="", scenario="payroll", objection="dismissed", hold="admitted"),
+    ),
+    Scripted(
+        "In flight: suspended by the regulator",
+        "fintech-sandbox",
+        "graduate",
+        SUSPENDED_DAYS,
+        Story(lead="xm-bank", partner="xm-chainlink", title="跨境电商收款合规服务（厦门）", episode="suspend",
+              episode_month=0, hold="suspended"),
+    ),
+    Scripted(
+        "In flight: exit in progress",
+        "fintech-sandbox",
+        "voluntary_exit",
+        EXITING_DAYS,
+        Story(lead="fj-hx-bank", partner="rongcheng-fintech", title="老年客户远程视频开户服务（福州）",
+              ending_month=1, hold="exit_in_progress"),
+    ),
 )
 
 #: One person per role, for the demo's tokens (name, role, organisation). Two approvers: an
@@ -193,7 +261,8 @@ def build_demo(
         if progress is not None:
             sim.on_end = lambda _pid: progress(sim.ended, total)
         stories = {
-            s.label: sim.add_project(s.program, on=s.starts, fate=s.fate, story=s.story, waiver=False) for s in STORIES
+            s.label: sim.add_project(s.program, on=_start(s, until), fate=s.fate, story=s.story, waiver=False)
+            for s in STORIES
         }
         sim.rng = random.Random(f"synthetic:{seed}")
         span = 300
@@ -216,6 +285,14 @@ def build_demo(
         )
     finally:
         store.close()
+
+
+def _start(story: Scripted, until: dt.date) -> dt.date:
+    """The day a story starts: its date, or so many days before the demo's last day (never
+    before the demo's first)."""
+    if isinstance(story.starts, dt.date):
+        return story.starts
+    return max(DEFAULT_START, until - dt.timedelta(days=story.starts))
 
 
 def demo_tokens(tokens: Tokens) -> list[tuple[str, str, str | None, str]]:

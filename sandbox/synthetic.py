@@ -211,7 +211,10 @@ class Story:
     ``scenario`` an e-CNY scenario of :data:`ECNY_SCENARIOS`; ``product_type`` a data product's
     kind; ``objection``: an objection is raised during the public notice and ``"upheld"`` or
     ``"dismissed"``; ``episode``: what happens once during the test (``"sev1"``, ``"suspend"``,
-    ``"incident"``, ``"complaints"``, ``"late"``, ``"breach"``, ``"none"``...).
+    ``"incident"``, ``"complaints"``, ``"late"``, ``"breach"``, ``"none"``...), in the test's
+    ``episode_month`` if given; ``ending_month``: the month of the test its fate ends it in;
+    ``hold``: a stage of :data:`HOLDS` the project stops in, work in flight (nobody acts for it
+    any more once it is there; the timers still run).
     """
 
     lead: str | None = None
@@ -224,6 +227,25 @@ class Story:
     pledged: bool | None = None
     objection: str | None = None
     episode: str | None = None
+    episode_month: int | None = None
+    ending_month: int | None = None
+    hold: str | None = None
+
+
+#: The stages a scripted project can be held in, each a test of its state: the demo's work in
+#: flight, waiting for somebody to act.
+HOLDS: dict[str, Callable[[ProjectState], bool]] = {
+    "draft": lambda s: s.state == State.DRAFT and bool(s.sections),
+    "submitted": lambda s: s.state == State.SUBMITTED,
+    "under_assessment": lambda s: s.state == State.UNDER_REVIEW and bool(s.assessments),
+    "public_notice": lambda s: s.state == State.PUBLIC_NOTICE and s.comments > 0 and bool(s.open_objections),
+    "awaiting_approval": lambda s: (
+        s.state == State.NOTICE_CLOSED and s.pending is not None and s.pending.decision == "admit"
+    ),
+    "admitted": lambda s: s.state == State.ADMITTED,
+    "suspended": lambda s: s.state == State.SUSPENDED,
+    "exit_in_progress": lambda s: s.state == State.EXIT_IN_PROGRESS,
+}
 
 
 def sha(text: str) -> str:
@@ -421,6 +443,9 @@ class Simulation:
             assert life.steps is not None
             try:
                 nxt = next(life.steps)
+                hold = life.story.hold
+                if hold is not None and HOLDS[hold](life.state):
+                    raise StopIteration  # held where it is: work in flight
             except StopIteration:
                 nxt = None
                 life.steps = None  # the life is over
@@ -862,7 +887,8 @@ def _review(sim: Simulation, life: Life) -> Iterator[dt.datetime]:
     ends = life.state.notice_ends
     assert ends is not None
     upheld = False
-    for _ in range(r.choice((0, 0, 1, 1, 2, 3))):
+    comments = r.choice((0, 0, 1, 1, 2, 3))
+    for _ in range(max(comments, life.story.hold == "public_notice")):  # (held in notice: one at least)
         yield sim.at(life, sim.today + dt.timedelta(days=r.randint(0, max(0, (ends - sim.today).days))))
         if life.status() != S.PUBLIC_NOTICE:
             break
@@ -989,12 +1015,16 @@ def _testing(sim: Simulation, life: Life) -> Iterator[dt.datetime]:
     months = max(2, (life.state.planned_end - life.state.test_started_on).days // cadence)
     ending = life.fate not in ("graduate", "final_exit") and not life.details.get("revoke_after_graduation")
     end_at = r.randint(1, max(1, months - 1)) if ending else None
+    if ending and life.story.ending_month is not None:
+        end_at = life.story.ending_month
     episode = r.choices(
         ("none", "suspend", "sev1", "late", "very_late", "breach", "incident", "complaints", "backdated"),
         weights=(40, 7, 6, 10, 3, 5, 12, 12, 5),
     )[0]
     episode = life.story.episode or episode
     episode_at = r.randint(0, max(0, months - 2))
+    if life.story.episode_month is not None:
+        episode_at = life.story.episode_month
     extension = not ending and r.random() < 0.25
     month = 0
     while True:

@@ -81,11 +81,12 @@ EXPECTED_END = {
 def test_the_stories_end_as_told(demo: tuple[Any, SQLiteEventStore]) -> None:
     result, store = demo
     registry = Registry(store)
+    expected = {**EXPECTED_END, **IN_FLIGHT}
     ends = {}
     for label, pid in result.stories.items():
-        [prefix] = [p for p in EXPECTED_END if label.startswith(p)]
+        [prefix] = [p for p in expected if label.startswith(p)]
         ends[prefix] = registry.load(pid).state.value
-    assert ends == EXPECTED_END
+    assert ends == expected
 
 
 def test_the_incident_story_is_suspended_by_a_severity_1_incident_and_reinstated(
@@ -213,3 +214,47 @@ def test_cli_demo_prints_its_stories_and_tokens(tmp_path: Path, monkeypatch: pyt
     assert "sbr_" in result.output and "approver-02" in result.output
     again = CliRunner().invoke(main, ["token", "demo", "--db", str(path)])
     assert again.exit_code == 0 and again.output.count("sbr_") == len(PEOPLE)
+
+
+#: The stage each story of work in flight is held in.
+IN_FLIGHT = {
+    "In flight: a draft being written": "DRAFT",
+    "In flight: submitted, waiting for intake": "SUBMITTED",
+    "In flight: under assessment": "UNDER_REVIEW",
+    "In flight: public notice with a comment and an open objection": "PUBLIC_NOTICE",
+    "In flight: recommended for admission, waiting for two approvers": "NOTICE_CLOSED",
+    "In flight: admitted, the test not started yet": "ADMITTED",
+    "In flight: suspended by the regulator": "SUSPENDED",
+    "In flight: exit in progress": "EXIT_IN_PROGRESS",
+}
+
+
+@pytest.mark.parametrize("today", [TODAY, dt.date(2026, 6, 15)])
+def test_the_demo_ends_with_work_in_flight_in_every_stage(today: dt.date, tmp_path: Path) -> None:
+    """Whatever day it is built, the demo holds a project in each stage a regulator acts in, and
+    the work queue has items for the case officer, the assessor and the approvers."""
+    result = build_demo(tmp_path / "flight.db", today=today)
+    store = open_store(tmp_path / "flight.db")
+    try:
+        registry = Registry(store)
+        states = {label: registry.load(result.stories[label]) for label in IN_FLIGHT}
+        assert {label: s.state.value for label, s in states.items()} == IN_FLIGHT
+        notice = states["In flight: public notice with a comment and an open objection"]
+        assert notice.comments >= 1 and notice.open_objections
+        waiting = states["In flight: recommended for admission, waiting for two approvers"]
+        assert waiting.pending is not None and waiting.pending.decision == "admit" and not waiting.pending.approvers
+        assert waiting.pending.approvals_required == 2
+        models = ReadModels(store)
+        models.catch_up()
+        queued = {pid for pid in result.stories.values()}
+        roles = {row["role"] for row in models.queue() if row["project_id"] in queued}
+        assert {"case_officer", "assessor", "approver"} <= roles
+        items = {(row["project_id"], row["item"].split(":")[0]) for row in models.queue()}
+        pid = result.stories
+        assert (pid["In flight: submitted, waiting for intake"], "accept_intake") in items
+        assert (pid["In flight: under assessment"], "assess") in items
+        assert (pid["In flight: public notice with a comment and an open objection"], "objection") in items
+        assert (pid["In flight: recommended for admission, waiting for two approvers"], "approve") in items
+        assert (pid["In flight: exit in progress"], "confirm_exit") in items
+    finally:
+        store.close()
