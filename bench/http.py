@@ -94,6 +94,7 @@ from sandbox.tokens import Tokens
 from schemas.base import EventMetadata
 from schemas.commands import Actor, ReportMetrics
 from schemas.events import MetricsReported
+from schemas.streams import project_stream
 
 CLIENTS = 16
 GOAL = 0.8
@@ -173,7 +174,7 @@ def floor_write(
         command_id=command_id,
     )
     appended = Floor.store.append(
-        [StreamWrite("project-" + project_id, (NewEvent(event, metadata),))], command_id=command_id
+        [StreamWrite(project_stream(project_id), (NewEvent(event, metadata),))], command_id=command_id
     )
     return {"position": appended.last_position}
 

@@ -71,6 +71,7 @@ from projections.views import project_view  # noqa: E402
 from sandbox.registry import EVENT_TYPES, make_codec, open_store  # noqa: E402
 from sandbox.synthetic import generate, memory_registry  # noqa: E402
 from schemas.base import EventMetadata  # noqa: E402
+from schemas.streams import PROJECT_PREFIX, project_stream  # noqa: E402
 
 #: Events per generated project, on average (measured; used to size the run).
 EVENTS_PER_PROJECT = 34
@@ -126,7 +127,7 @@ def build_log(path: Path, events: int, seed: int) -> Log:
     generated = time.perf_counter() - started
     [long_project] = done.long_project_ids
     memory = registry.store
-    long_events = memory.stream_version(f"project-{long_project}")
+    long_events = memory.stream_version(project_stream(long_project))
     started = time.perf_counter()
     store = SQLiteEventStore(path, make_codec(), synchronous="OFF")
     conn = store.connection
@@ -185,7 +186,7 @@ def saved_log(source: Path, path: Path) -> Log:
         " ORDER BY n DESC LIMIT 1"
     ).fetchall()
     conn.close()
-    return Log(path, int(events), stream.removeprefix("project-"), int(count), 0.0, 0.0)
+    return Log(path, int(events), stream.removeprefix(PROJECT_PREFIX), int(count), 0.0, 0.0)
 
 
 # -- the two sides, each in a fresh process -----------------------------------------------------------
@@ -410,7 +411,7 @@ def bench_register_search(log: Log, runs: int) -> list[Figure]:
 def bench_as_of(log: Log, runs: int) -> Figure:
     store = open_store(log.path)
     catalog = Catalog(store)
-    stream = f"project-{log.long_project}"
+    stream = project_stream(log.long_project)
     [(last,)] = store.connection.execute("SELECT max(position) FROM events WHERE stream_id = ?", (stream,)).fetchall()
     now = dt.datetime.now(dt.UTC)
     decoders = {t.event_type: msgspec.json.Decoder(t).decode for t in EVENT_TYPES}

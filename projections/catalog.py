@@ -14,9 +14,8 @@ from schemas import events as ev
 from schemas.errors import DomainError
 from schemas.programs import ProgramDefinition
 from schemas.reference import Dataset, HolidayCalendar, ReferenceData, with_records
+from schemas.streams import PROGRAM_PREFIX, REFERENCE_PREFIX
 
-PROGRAM_PREFIX = "program-"
-REFERENCE_PREFIX = "reference-"
 DATASETS: tuple[Dataset, ...] = ("pilot_areas", "operators", "wallet_tiers", "holidays")
 EMPTY_REFERENCE = ReferenceData(pilot_areas=(), operators=(), wallet_tiers=(), holidays=HolidayCalendar(years=()))
 #: The event types that change what the catalog answers at the head of the log.

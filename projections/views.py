@@ -24,8 +24,7 @@ from schemas.errors import DomainError
 from schemas.lifecycle import STATE_LABELS
 from schemas.programs import ProgramDefinition
 from schemas.reference import ReferenceData
-
-PROJECT_PREFIX = "project-"
+from schemas.streams import PROJECT_PREFIX
 
 
 class ProjectView(msgspec.Struct, frozen=True, kw_only=True):

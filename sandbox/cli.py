@@ -36,6 +36,7 @@ from sandbox.tokens import ROLES, AlreadyExpired, TokenError, Tokens
 from schemas.dates import CHINA, day_moment
 from schemas.errors import DomainError
 from schemas.lifecycle import State
+from schemas.streams import project_stream
 from schemas.text import visible
 from schemas.words import plural
 
@@ -839,7 +840,7 @@ def history(db: Path | None, project: str, as_json: bool) -> None:
     Example: sandbox-registry history 3f2a9c1b7d4e
     """
     with opened(db) as store:
-        events = store.read_stream("project-" + project)
+        events = store.read_stream(project_stream(project))
     if not events:
         raise CheckFailed(f"no project {project}", f"没有项目 {project}")
     rows = [

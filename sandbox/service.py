@@ -33,7 +33,7 @@ from events.errors import ConflictError, StoreBusyError, StoreUnavailableError
 from events.model import AppendResult, NewEvent, RecordedEvent, StreamWrite
 from events.sqlite import translate_error
 from events.store import EventStore
-from projections.catalog import DATASETS, EMPTY_REFERENCE, PROGRAM_PREFIX, REFERENCE_PREFIX, Catalog
+from projections.catalog import DATASETS, EMPTY_REFERENCE, Catalog
 from projections.project import ProjectState, fold, local_date
 from projections.read_models import ReadModels
 from sandbox.deciders import Context, business_time, decide, tick
@@ -48,12 +48,12 @@ from schemas.errors import DomainError
 from schemas.lifecycle import Role, State
 from schemas.programs import ProgramDefinition
 from schemas.reference import RECORDS, Dataset, HolidayCalendar, ReferenceData, with_records
+from schemas.streams import PROGRAM_PREFIX, PROJECT_PREFIX, REFERENCE_PREFIX, project_stream
 from schemas.validation import MAX_ERRORS, Violation, explain, invalid, leaves, violation
 
 log = logging.getLogger("sandbox.service")
 
 SYSTEM = Actor(id="system", role=Role.SYSTEM)
-PROJECT_PREFIX = "project-"
 #: The states in which a timer can come due or an exit criterion is watched by time alone: in
 #: every other state ``deciders.tick`` has nothing to record (see ``sandbox.policies``).
 TIMED = frozenset({State.PUBLIC_NOTICE, *WATCHED_STATES})
@@ -126,10 +126,6 @@ class Prepared:
     event_types: list[str]
     correlation_id: str  # the command id, and the request's digest if one was given
     stream: str | None  # the project's stream, or None for a draft created under a new id
-
-
-def project_stream(project_id: str) -> str:
-    return PROJECT_PREFIX + project_id
 
 
 def _utc_now() -> dt.datetime:

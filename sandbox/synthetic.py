@@ -48,7 +48,7 @@ from projections.project import INITIAL, ProjectState, fold, local_date
 from projections.read_models import ReadModels
 from projections.rules import declared_period, next_report_due, outstanding_pledge, report_cadence
 from sandbox.registry import init_registry, make_codec, open_store
-from sandbox.service import TIMED, Registry, project_stream
+from sandbox.service import TIMED, Registry
 from schemas import commands as c
 from schemas.commands import Actor
 from schemas.dates import CHINA
@@ -56,6 +56,7 @@ from schemas.errors import DomainError
 from schemas.events import Severity, Value
 from schemas.lifecycle import IN_TEST, TERMINAL, State
 from schemas.programs import ProgramDefinition
+from schemas.streams import project_stream
 
 PROGRAMS = ("fintech-sandbox", "ecny-pilot", "data-asset")
 #: The first day histories start on by default (the bundled holiday calendar covers 2025-2026,

@@ -20,8 +20,7 @@ from schemas import events as ev
 from schemas.base import Event
 from schemas.lifecycle import STATE_LABELS
 from schemas.programs import ProgramDefinition
-
-PROJECT_PREFIX = "project-"
+from schemas.streams import PROJECT_PREFIX
 
 #: Events that record a decision, for the audit trail.
 DECISIONS: tuple[type[Event], ...] = (

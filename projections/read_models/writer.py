@@ -35,7 +35,6 @@ from projections.read_models.queries import Queries
 from projections.read_models.rows import (
     DECISION_TYPES,
     PROJECT_COLUMNS,
-    PROJECT_PREFIX,
     Derived,
     Failure,
     audit_values,
@@ -47,6 +46,7 @@ from projections.read_models.schema import READER
 from projections.read_models.states import decode_state, encode_state
 from projections.read_models.tuning import collector_paused, even_chunk
 from schemas.base import Event
+from schemas.streams import PROJECT_PREFIX
 
 log = logging.getLogger("projections.read_models")
 

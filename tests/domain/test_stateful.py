@@ -31,7 +31,6 @@ from events.model import RecordedEvent
 from projections.project import INITIAL, ProjectState, evolve, fold, local_date
 from projections.rules import admission_checklist
 from sandbox.deciders import LEAD_ONLY, RULES
-from sandbox.service import PROJECT_PREFIX, project_stream
 from schemas import commands as c
 from schemas import events as ev
 from schemas.base import Event
@@ -39,6 +38,7 @@ from schemas.commands import Actor
 from schemas.errors import DomainError
 from schemas.events import Decision
 from schemas.lifecycle import TERMINAL, Role, State
+from schemas.streams import PROJECT_PREFIX, project_stream
 from tests.domain.world import (
     ALICE,
     APPROVER,

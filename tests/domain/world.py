@@ -13,13 +13,14 @@ from events.memory import InMemoryEventStore
 from events.model import RecordedEvent
 from projections.project import ProjectState
 from sandbox.registry import init_registry, make_codec
-from sandbox.service import CommandResult, Registry, project_stream
+from sandbox.service import CommandResult, Registry
 from schemas import commands as c
 from schemas.base import Event
 from schemas.commands import Actor
 from schemas.dates import months_later
 from schemas.errors import DomainError
 from schemas.events import Value
+from schemas.streams import project_stream
 
 CST = dt.timezone(dt.timedelta(hours=8))
 

@@ -23,8 +23,7 @@ from sandbox.service import Registry
 from sandbox.synthetic import Generated, SimClock, generate, sqlite_registry
 from schemas import events as ev
 from schemas.base import Event
-
-PROJECT_PREFIX = "project-"
+from schemas.streams import PROJECT_PREFIX
 
 
 @dataclass

@@ -24,7 +24,7 @@ from projections.project import INITIAL, Fact, fold, handled_types
 from projections.read_models import READER, SNAPSHOT_EVERY, ReadModels, decode_state
 from projections.views import DETAIL_ITEMS, details_of
 from sandbox.registry import EVENT_TYPES, init_registry, open_store
-from sandbox.service import Registry, project_stream
+from sandbox.service import Registry
 from schemas import commands as c
 from schemas import events as ev
 from schemas.base import Event, EventMetadata
@@ -32,6 +32,7 @@ from schemas.errors import DomainError
 from schemas.events import ALL_EVENTS
 from schemas.lifecycle import State
 from schemas.registry import RegistryCreated
+from schemas.streams import project_stream
 from tests.domain.world import ALICE, APPROVER, CST, OFFICER, Clock, World
 
 

@@ -41,10 +41,11 @@ from sandbox.api.common import (
 )
 from sandbox.api.models import CommandAccepted, EventOut, ProjectPage, ProjectSummary
 from sandbox.deciders import RULES
-from sandbox.service import CommandResult, Registry, project_stream
+from sandbox.service import CommandResult, Registry
 from schemas import commands as c
 from schemas.commands import Actor
 from schemas.lifecycle import State
+from schemas.streams import project_stream
 
 Sort = Literal[
     "id", "title", "state", "program_key", "applicant", "region", "submitted_on", "admitted_on", "last_position"

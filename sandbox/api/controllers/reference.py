@@ -9,7 +9,6 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from events.sqlite import SQLiteEventStore
-from projections.catalog import REFERENCE_PREFIX
 from sandbox.api import problems as p
 from sandbox.api.auth import PUBLIC_SECURITY, SECURITY, role_in
 from sandbox.api.common import IdempotencyKey, IfMatch, check_bounds, command_id, expected_version, request_digest
@@ -17,6 +16,7 @@ from sandbox.api.models import ReferenceOut, ReferenceUpdate
 from sandbox.service import Registry
 from schemas.commands import Actor
 from schemas.reference import RECORDS, Dataset
+from schemas.streams import REFERENCE_PREFIX
 
 
 def _reference_out(

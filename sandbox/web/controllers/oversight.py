@@ -24,6 +24,7 @@ from sandbox.web.dashboard import bars, breaches_by_criterion, metric_series, ov
 from sandbox.web.pages import Services, lang_of, page, reader
 from schemas.dates import end_of_day
 from schemas.lifecycle import STATE_LABELS, State
+from schemas.streams import project_stream
 
 #: The states whose projects may have breaches to count (admitted at some point).
 ADMITTED_STATES = frozenset(
@@ -156,7 +157,7 @@ class OversightController(Controller):
         actor = reader(request, PROJECT_READERS)
         visible_state(services.read_models, services.registry, actor, project_id)
         store = services.store
-        events = [event_out(e, actor) for e in store.read_stream("project-" + project_id)]
+        events = [event_out(e, actor) for e in store.read_stream(project_stream(project_id))]
         positions = [e.position for e in events]
         at = None
         if on is not None and position is None:
