@@ -7,6 +7,7 @@ assigned inside that lock, so they are contiguous and in commit order.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -227,6 +228,23 @@ class SQLiteEventStore:
         Nested calls, and appends made inside, join the outer transaction.
         """
         return _Transaction(self)
+
+    @contextlib.contextmanager
+    def savepoint(self, name: str = "command") -> Iterator[None]:
+        """Inside an open transaction, a part that is undone alone if it raises (``SAVEPOINT``
+        … ``RELEASE``, ``ROLLBACK TO`` on an exception; the transaction goes on). If SQLite
+        rolled the whole transaction back meanwhile (``in_transaction`` is false), there is
+        nothing left to undo: the exception goes to the transaction's owner as it is."""
+        conn = self._conn
+        conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute(f"ROLLBACK TO {name}")
+                conn.execute(f"RELEASE {name}")
+            raise
+        conn.execute(f"RELEASE {name}")
 
     # -- append ----------------------------------------------------------------------------
 

@@ -417,3 +417,15 @@ def test_events_are_read_at_the_positions_asked_for_in_that_order(sqlite_store: 
     assert sqlite_store.read_positions([]) == []
     with pytest.raises(StoreError, match="no event at position 9"):
         sqlite_store.read_positions([2, 9])
+
+
+def test_a_savepoint_undoes_its_own_writes_and_the_transaction_goes_on(sqlite_store: SQLiteEventStore) -> None:
+    with sqlite_store.transaction():
+        sqlite_store.append([write("a", *notes("kept"), expected=2)], command_id="c2")
+        with pytest.raises(ConflictError), sqlite_store.savepoint():
+            sqlite_store.append([write("c", *notes("undone"))], command_id="c3")
+            sqlite_store.append([write("a", *notes("conflict"), expected=2)], command_id="c4")
+        with sqlite_store.savepoint():
+            sqlite_store.append([write("b", *notes("also kept"), expected=1)], command_id="c5")
+    assert [e.stream_id for e in sqlite_store.read_after(3)] == ["a", "b"]
+    assert sqlite_store.stream_version("c") == 0 and sqlite_store.command_result("c3") is None
