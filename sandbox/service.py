@@ -17,11 +17,8 @@ reference event appended since it last looked.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
-import sqlite3
-import threading
 import uuid
 from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
@@ -31,11 +28,11 @@ import msgspec
 
 from events.errors import ConflictError, StoreBusyError, StoreUnavailableError
 from events.model import AppendResult, NewEvent, RecordedEvent, StreamWrite
-from events.sqlite import translate_error
 from events.store import EventStore
 from projections.catalog import DATASETS, EMPTY_REFERENCE, Catalog
 from projections.project import ProjectState, fold, local_date
 from projections.read_models import ReadModels
+from sandbox.commits import GroupCommit, LoopGroupCommit
 from sandbox.deciders import Context, business_time, decide, tick
 from sandbox.policies import WATCHED_STATES
 from sandbox.turns import Turns
@@ -650,137 +647,6 @@ def _refuse_another_request(first: RecordedEvent[Event], stream: str | None, cor
     recorded = first.metadata.correlation_id
     if correlation_id is not None and recorded not in (None, correlation_id, first.metadata.command_id):
         raise DomainError("idempotency_key_reused")
-
-
-@dataclass(slots=True)
-class _Pending:
-    writes: Sequence[StreamWrite]
-    command_id: str
-    result: AppendResult | None = None
-    error: BaseException | None = None
-    done: bool = False
-
-    def outcome(self) -> AppendResult:
-        """The append's result, or its error raised."""
-        if self.error is not None:
-            raise self.error
-        assert self.result is not None
-        return self.result
-
-
-class GroupCommit:
-    """Appends with their read models, several commands to one transaction when they arrive
-    together (group commit): each transaction ends in a sync to disk, which costs more than
-    everything else a command does, so commands that queued while one transaction synced share
-    the next one.
-
-    Each command keeps its own all-or-nothing append: it runs under its own savepoint, so a
-    conflict or a refused write rolls back that command only and is raised to its caller; the
-    others commit. Nobody learns of a result before the transaction holding it committed; if the
-    commit fails, every command in it gets the error (none of them was recorded). The read
-    models follow once per transaction, inside it. Call it outside any transaction of the store
-    (the registry always does): a batch must never join a transaction its caller could still
-    roll back.
-    """
-
-    def __init__(self, models: ReadModels) -> None:
-        self.models = models
-        self.store = models.store
-        self._queue: list[_Pending] = []
-        self._queue_lock = threading.Lock()
-        self._leader = threading.Lock()
-
-    def commit(self, writes: Sequence[StreamWrite], command_id: str) -> AppendResult:
-        mine = _Pending(writes, command_id)
-        with self._queue_lock:
-            self._queue.append(mine)
-        with self._leader:  # whoever holds it commits everything queued, its own command included
-            if not mine.done:
-                with self._queue_lock:
-                    batch, self._queue = self._queue, []
-                self.run(batch)
-        return mine.outcome()
-
-    def run(self, batch: list[_Pending]) -> None:
-        try:
-            with self.store.transaction():
-                if len(batch) == 1:  # alone, a failed append rolls the whole transaction back
-                    only = batch[0]
-                    only.result = self.store.append(only.writes, command_id=only.command_id)
-                else:
-                    for pending in batch:
-                        self._in_savepoint(pending)
-                self.models.follow()
-        except BaseException as e:
-            error = translate_error(e) if isinstance(e, sqlite3.Error) else e
-            for pending in batch:
-                if pending.error is None:
-                    pending.result, pending.error = None, error
-        finally:
-            for pending in batch:
-                pending.done = True
-
-    def _in_savepoint(self, pending: _Pending) -> None:
-        """One command of a batch: its failure undoes its own writes only."""
-        conn = self.store.connection
-        conn.execute("SAVEPOINT command")
-        try:
-            pending.result = self.store.append(pending.writes, command_id=pending.command_id)
-        except Exception as e:
-            if not conn.in_transaction:  # SQLite rolled the whole transaction back
-                raise
-            conn.execute("ROLLBACK TO command")
-            conn.execute("RELEASE command")
-            pending.error = translate_error(e) if isinstance(e, sqlite3.Error) else e
-        else:
-            conn.execute("RELEASE command")
-
-
-class LoopGroupCommit:
-    """Group commit for commands decided on an asyncio event loop. The first command of a batch
-    schedules the commit; every command decided before it runs joins the batch. The commit
-    waits while each turn of the loop brings more commands (at most ``MAX_TURNS`` turns and
-    ``MAX_BATCH`` commands): under load, the requests that arrived while one command was being
-    decided share its sync to disk; alone, a command waits for one turn of an idle loop.
-
-    One transaction for the batch; each command keeps its own all-or-nothing append (see
-    :class:`GroupCommit`) and learns its result only after the commit. The commit runs on the
-    loop between two callbacks, so no handler on the loop ever sees a transaction open. A caller
-    that stops waiting (its client went away) does not take its command out of the batch: it is
-    recorded, and a retry with its command id gets the first result."""
-
-    MAX_TURNS = 4
-    MAX_BATCH = 64
-
-    def __init__(self, group: GroupCommit) -> None:
-        self.group = group
-        self._batches: dict[asyncio.AbstractEventLoop, list[tuple[_Pending, asyncio.Future[None]]]] = {}
-
-    async def commit(self, writes: Sequence[StreamWrite], command_id: str) -> AppendResult:
-        loop = asyncio.get_running_loop()
-        batch = self._batches.get(loop)
-        if batch is None:
-            batch = self._batches[loop] = []
-            loop.call_soon(self._when_quiet, loop, 0, 1)
-        mine = _Pending(writes, command_id)
-        done: asyncio.Future[None] = loop.create_future()
-        batch.append((mine, done))
-        await done
-        return mine.outcome()
-
-    def _when_quiet(self, loop: asyncio.AbstractEventLoop, seen: int, turns: int) -> None:
-        """Commit the batch, unless the turn that just ran added to it (and the limits allow)."""
-        size = len(self._batches[loop])
-        if seen < size < self.MAX_BATCH and turns < self.MAX_TURNS:
-            loop.call_soon(self._when_quiet, loop, size, turns + 1)
-            return
-        batch = self._batches.pop(loop)
-        try:
-            self.group.run([pending for pending, _ in batch])
-        finally:
-            for _, done in batch:
-                if not done.done():  # (cancelled when its caller stopped waiting)
-                    done.set_result(None)
 
 
 def _advance(

@@ -61,7 +61,7 @@ PROJECT_READERS = READERS | {"applicant"}
 #: project, deciding, writing the read models, building the view); a worker thread runs none of
 #: it in parallel with the loop and only adds hand-offs and lock contention. A command is a
 #: coroutine: it decides, then waits for a commit it shares with the commands decided meanwhile
-#: (one sync to disk for all of them, ``service.LoopGroupCommit``). The longest of
+#: (one sync to disk for all of them, ``sandbox.commits.LoopGroupCommit``). The longest of
 #: the reads, a project as of a past moment, replays that one project. Reads whose size the
 #: caller chooses (pages, exports, as-of replays of the register, event streams) stay in threads,
 #: where the interpreter shares its time among them.
