@@ -6,6 +6,7 @@ standard error and a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import sys
@@ -29,7 +30,16 @@ from events.sqlite import SQLiteEventStore, utc_now
 from projections.read_models import ReadModels
 from projections.views import past_refusal, project_view
 from sandbox import transparency
-from sandbox.config import DB_ENV, DEFAULT_TICK_SECONDS, TICK_ENV, Refused, default_db_path, default_tick_seconds
+from sandbox.config import (
+    ACCESS_LOG_ENV,
+    DB_ENV,
+    DEFAULT_TICK_SECONDS,
+    TICK_ENV,
+    HttpSettings,
+    Refused,
+    default_db_path,
+    default_tick_seconds,
+)
 from sandbox.registry import init_registry, open_store
 from sandbox.service import Registry
 from sandbox.tokens import ROLES, AlreadyExpired, TokenError, Tokens
@@ -955,18 +965,26 @@ def token_revoke(db: Path | None, name_or_id: str) -> None:
     type=click.FloatRange(0),
     help=f"Record due timers every N seconds (0: never; default ${TICK_ENV}, else {DEFAULT_TICK_SECONDS:g}).",
 )
-def serve(db: Path | None, host: str, port: int, tick_seconds: float | None) -> None:
+@click.option(
+    "--access-log/--no-access-log",
+    default=None,
+    help=f"One JSON line per request on standard error (default ${ACCESS_LOG_ENV}, else on).",
+)
+def serve(db: Path | None, host: str, port: int, tick_seconds: float | None, access_log: bool | None) -> None:
     """Serve the API and its documentation page (http://HOST:PORT/schema).
 
-    Example: sandbox-registry serve --port 8000
+    Example: sandbox-registry serve --port 8000 --no-access-log
     """
     from sandbox.api import create_app, run_server
 
     path = db or default_db_path()
     with refusals():
         every = default_tick_seconds() if tick_seconds is None else tick_seconds
+        settings = HttpSettings.from_env()
+    if access_log is not None:
+        settings = dataclasses.replace(settings, access_log=access_log)
     try:
-        app = create_app(path, tick_seconds=every)
+        app = create_app(path, tick_seconds=every, settings=settings)
     except StoreError as e:
         raise cannot_open(path, e) from e
     click.echo(f"serving {path} on http://{host}:{port}  (API /api/v1, docs /schema)", err=True)

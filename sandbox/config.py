@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -45,3 +46,86 @@ def default_tick_seconds() -> float:
             f"${TICK_ENV} must be 0 or more seconds, not {text!r}", f"${TICK_ENV} 须为 0 或更多秒，而不是 {text!r}"
         )
     return value
+
+
+# -- the HTTP server's protections ------------------------------------------------------------
+
+ORIGINS_ENV = "SANDBOX_REGISTRY_ALLOWED_ORIGINS"
+ACCESS_LOG_ENV = "SANDBOX_REGISTRY_ACCESS_LOG"
+ANON_PER_ADDRESS_ENV = "SANDBOX_REGISTRY_ANON_WRITES_PER_ADDRESS"
+ANON_PER_PROJECT_ENV = "SANDBOX_REGISTRY_ANON_WRITES_PER_PROJECT"
+STREAMS_PER_TOKEN_ENV = "SANDBOX_REGISTRY_STREAMS_PER_TOKEN"
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    """What the HTTP server allows, read once when it starts.
+
+    ``allowed_origins``: the origins (``https://registry.example``) besides the server's own from
+    which a browser may send a state-changing request; the API and the web pages both use it.
+    ``anonymous_writes_per_address`` and ``anonymous_writes_per_project``: how many comments and
+    objections without a token one client address, and one project, may file per
+    ``anonymous_window_seconds`` (0: no limit). ``streams_per_token``: how many event streams one
+    token may hold open at once (0: no limit). ``access_log``: one line per request on the
+    ``sandbox.access`` logger.
+    """
+
+    allowed_origins: frozenset[str] = frozenset()
+    anonymous_writes_per_address: int = 10
+    anonymous_writes_per_project: int = 60
+    anonymous_window_seconds: float = 60.0
+    streams_per_token: int = 4
+    access_log: bool = False
+
+    @classmethod
+    def from_env(cls, *, access_log: bool = True) -> HttpSettings:
+        """The settings of ``serve``: each from its environment variable, else its default
+        (``access_log`` is the default for ``$SANDBOX_REGISTRY_ACCESS_LOG``)."""
+        origins = os.environ.get(ORIGINS_ENV, "")
+        return cls(
+            allowed_origins=frozenset(origin_of(o) for o in origins.split(",") if o.strip()),
+            anonymous_writes_per_address=_count(ANON_PER_ADDRESS_ENV, DEFAULT.anonymous_writes_per_address),
+            anonymous_writes_per_project=_count(ANON_PER_PROJECT_ENV, DEFAULT.anonymous_writes_per_project),
+            streams_per_token=_count(STREAMS_PER_TOKEN_ENV, DEFAULT.streams_per_token),
+            access_log=_switch(ACCESS_LOG_ENV, access_log),
+        )
+
+
+DEFAULT = HttpSettings()
+#: No limits: for tests and benchmarks that drive many writes from one address.
+UNLIMITED = HttpSettings(anonymous_writes_per_address=0, anonymous_writes_per_project=0, streams_per_token=0)
+
+
+def origin_of(text: str) -> str:
+    """An origin as browsers send it: ``scheme://host[:port]`` in lower case, no trailing slash."""
+    origin = text.strip().rstrip("/").lower()
+    scheme, sep, rest = origin.partition("://")
+    if not sep or scheme not in ("http", "https") or not rest or "/" in rest:
+        raise Refused(
+            f"${ORIGINS_ENV}: {text.strip()!r} is not an origin such as https://registry.example",
+            f"${ORIGINS_ENV}：{text.strip()!r} 不是形如 https://registry.example 的来源",
+        )
+    return origin
+
+
+def _count(name: str, default: int) -> int:
+    text = os.environ.get(name)
+    if not text:
+        return default
+    if not text.strip().isdigit():
+        raise Refused(
+            f"${name} must be a whole number (0: no limit), not {text!r}",
+            f"${name} 须为整数（0 表示不限），而不是 {text!r}",
+        )
+    return int(text)
+
+
+def _switch(name: str, default: bool) -> bool:
+    text = (os.environ.get(name) or "").strip().lower()
+    if not text:
+        return default
+    if text in ("1", "on", "true", "yes"):
+        return True
+    if text in ("0", "off", "false", "no"):
+        return False
+    raise Refused(f"${name} must be on or off, not {text!r}", f"${name} 须为 on 或 off，而不是 {text!r}")

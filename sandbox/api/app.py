@@ -25,9 +25,12 @@ from sandbox.api.auth import TokenAuthentication
 from sandbox.api.common import ViewCache
 from sandbox.api.controllers import API_CONTROLLERS, HealthController
 from sandbox.api.dependencies import DEPENDENCIES
+from sandbox.api.edge import ACCESS, Edge
+from sandbox.api.intake import ANONYMOUS_WRITE, check_write
+from sandbox.api.limits import Limits
 from sandbox.api.openapi import openapi_config
 from sandbox.api.problems import HANDLERS, BadInput
-from sandbox.config import Refused
+from sandbox.config import HttpSettings, Refused
 from sandbox.registry import init_registry, open_store
 from sandbox.service import Registry
 from sandbox.tokens import Tokens
@@ -38,6 +41,8 @@ from schemas.errors import DomainError
 Clock = Callable[[], dt.datetime]
 log = logging.getLogger("sandbox.api")
 STATIC = "/static/swagger"
+#: The registry's own static files (the documentation page's script and style).
+OWN_STATIC = "/static/registry"
 
 #: The cyclic garbage collector's thresholds while serving. CPython's first generation is
 #: collected after 700 net allocations of container objects; a command allocates hundreds
@@ -125,14 +130,21 @@ def create_app(
     create: bool = True,
     debug: bool = False,
     tick_seconds: float = 0,
+    settings: HttpSettings | None = None,
 ) -> Litestar:
     """Build the API over the registry database at ``db_path`` (initialised if new).
 
     The database is open as soon as the app exists (``app.state.tokens`` can issue tokens before
     it serves); stopping the app closes it, and starting it again reopens it. With
     ``tick_seconds`` > 0 the app records due timers when it starts and then every so many seconds
-    (see :func:`ticking`); the ticker stops before the database closes.
+    (see :func:`ticking`); the ticker stops before the database closes. ``settings`` (by default
+    :class:`HttpSettings`' defaults) set the allowed origins, the limits and the access log.
+
+    Every exchange passes through :class:`Edge` (HEAD, security headers, access log); every
+    state-changing request to the API through ``intake.check_write`` (JSON only, no foreign
+    origin, no repeated key) and, without a token on a public write, the anonymous limits.
     """
+    settings = settings or HttpSettings()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -162,6 +174,11 @@ def create_app(
                 raise BadInput(name, "must be given at most once", "最多只能给出一次", "query")
         if "null" in params.values():
             reject_null(request)
+        await check_write(request, settings)
+        if request.route_handler.opt.get(ANONYMOUS_WRITE) and request.user is None:
+            limits: Limits = request.app.state.limits
+            client = request.client.host if request.client else "unknown"
+            limits.anonymous_write(client, str(request.path_params.get("project_id", "")))
 
     async def after_request(request: Request[Any, Any, Any]) -> None:
         """Wake the event-stream subscribers after every command."""
@@ -182,16 +199,20 @@ def create_app(
             create_static_files_router(path=STATIC, directories=[Path(str(swagger_ui_bundle.swagger_ui_path))]),
             web_router(),
             static_router(),
+            create_static_files_router(path=OWN_STATIC, directories=[Path(__file__).parent / "static"]),
         ],
         dependencies=DEPENDENCIES,
         exception_handlers=HANDLERS,
-        openapi_config=openapi_config(STATIC),
+        openapi_config=openapi_config(STATIC, OWN_STATIC),
         lifespan=[lifespan],
         before_request=before_request,
         after_response=after_request,
         debug=debug,
     )
     _open(app.state, db_path, clock, create)
+    app.state.settings = settings
+    app.state.limits = Limits(settings)
+    app.asgi_handler = Edge(app.asgi_handler, access_log=settings.access_log)
     return app
 
 
@@ -204,6 +225,12 @@ def run_server(app: Litestar, host: str, port: int, **options: Any) -> None:
     :data:`SERVING_GC_THRESHOLD`). Both are undone when serving stops."""
     import uvicorn
 
+    if app.state.settings.access_log and not ACCESS.handlers:  # (one JSON line each, on stderr)
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        ACCESS.addHandler(handler)
+        ACCESS.setLevel(logging.INFO)
+        ACCESS.propagate = False
     previous = gc.get_threshold()
     gc.collect()
     gc.freeze()

@@ -46,8 +46,8 @@ def _authorization(connection: Connection) -> str | None:
 
 
 def authenticate(tokens: Tokens, header: str | None) -> AuthenticationResult:
-    """The actor of an ``Authorization`` header (``user``), or None with why it was refused
-    (``auth``; None when no header was given)."""
+    """The actor of an ``Authorization`` header (``user``) and its token's id (``auth``), or None
+    with why it was refused (``auth``; None when no header was given)."""
     if not header:
         return AuthenticationResult(user=None, auth=None)
     scheme, _, value = header.partition(" ")
@@ -56,12 +56,13 @@ def authenticate(tokens: Tokens, header: str | None) -> AuthenticationResult:
     info = tokens.authenticate(value.strip())
     if info is None:
         return AuthenticationResult(user=None, auth="the token is unknown, revoked or expired")
-    return AuthenticationResult(user=info.actor, auth=None)
+    return AuthenticationResult(user=info.actor, auth=info.id)  # (the token's random id: see command_id)
 
 
 class TokenAuthentication(AbstractAuthenticationMiddleware):
-    """Every request's actor from its bearer token (``connection.user``; None without a valid
-    one, and ``connection.auth`` then says why a token given was refused). It refuses nothing
+    """Every request's actor from its bearer token (``connection.user``) and the token's id
+    (``connection.auth``); without a valid token ``user`` is None and ``auth`` says why a token
+    given was refused. It refuses nothing
     itself: the guards do, so that public routes need no token."""
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
@@ -92,6 +93,11 @@ def role_in(roles: Collection[str]) -> Guard:
 
     guard.__name__ = f"role_in({', '.join(sorted(roles))})"
     return guard
+
+
+def credential_of(connection: Connection) -> str | None:
+    """The id of the request's valid token (random, never shown to other readers), else None."""
+    return connection.auth if connection.user is not None else None
 
 
 def actor_of(connection: Connection) -> Actor:

@@ -219,21 +219,28 @@ def query_refused(field: str, rule_zh: str, rule_en: str) -> ApiProblem:
     )
 
 
-def command_id(actor: Actor, key: str | None, command: msgspec.Struct | None = None) -> str:
-    """The command id of a request: ``http:<actor>:<Idempotency-Key>`` (a key is the actor's own),
-    else a fresh one. It is stored in every event's metadata, so :func:`event_out` keeps it from
-    readers who must not learn the actor.
+def command_id(credential: str | None, key: str | None, command: msgspec.Struct | None = None) -> str:
+    """The command id of a request: ``http:<token id>:<16 hex digits of SHA-256 of the
+    Idempotency-Key>`` (a key is its token's own), else a fresh one.
 
-    Anonymous members of the public share one actor id, so their key is scoped by what they send
-    too: the same key with the same comment is a retry, with another comment another command.
-    (This digest of the body stays as it was first written, so a retry finds its command.)
+    The first event of a command derives its id from the command id, and the event id is shown
+    to readers who must not learn who acted (an applicant reading a public comment). So the
+    command id holds nothing such a reader could guess: not the actor's name, not the key as
+    sent, but the token's random id (``credential``, :func:`sandbox.api.auth.credential_of`),
+    which only the registry's operators see. An auditor still derives each first event's id from
+    the command id in its metadata.
+
+    Requests without a token (the anonymous public) have no such id, so their key is scoped by
+    what they send too: the same key with the same comment is a retry, with another comment
+    another command.
     """
     if not key:
         return f"http:{new_event_id()}"
-    if actor.id == ANONYMOUS_PUBLIC.id and command is not None:
-        digest = hashlib.sha256(msgspec.json.encode(command)).hexdigest()[:16]
-        return f"http:{actor.id}:{key}:{digest}"
-    return f"http:{actor.id}:{key}"
+    hashed = hashlib.sha256(key.encode()).hexdigest()[:16]
+    if credential is None:
+        body = hashlib.sha256(msgspec.json.encode(command)).hexdigest()[:16] if command is not None else ""
+        return f"http:{ANONYMOUS_PUBLIC.id}:{hashed}:{body}"
+    return f"http:{credential}:{hashed}"
 
 
 def request_digest(action: str, project_id: str, command: msgspec.Struct) -> str:

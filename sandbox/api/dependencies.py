@@ -1,9 +1,10 @@
 """The services a handler may ask for by name, injected with litestar's ``Provide``.
 
 A handler declares ``registry: Registry``, ``store: SQLiteEventStore``, ``read_models:
-ReadModels``, ``views: ViewCache``, ``appended`` (the condition notified after every command) or
-``actor: Actor`` and gets the app's own (opened in its state when the app starts, reopened when
-it restarts); no handler reaches into the app's state itself. Registered once, on the app.
+ReadModels``, ``views: ViewCache``, ``appended`` (the condition notified after every command),
+``actor: Actor``, ``credential`` (its token's id) or ``limits`` and gets the app's own (opened
+in its state when the app starts, reopened when it restarts); no handler reaches into the app's
+state itself. Registered once, on the app.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from litestar.di import Provide
 
 from events.sqlite import SQLiteEventStore
 from projections.read_models import ReadModels
-from sandbox.api.auth import actor_of
+from sandbox.api.auth import actor_of, credential_of
 from sandbox.api.common import ViewCache
+from sandbox.api.limits import Limits
 from sandbox.service import Registry
 from schemas.commands import Actor
 
@@ -53,6 +55,16 @@ def provide_actor(request: Request[Any, Any, Any]) -> Actor:
     return actor_of(request)
 
 
+def provide_credential(request: Request[Any, Any, Any]) -> str | None:
+    """The id of the request's token (None without one): what its command ids are scoped by."""
+    return credential_of(request)
+
+
+def provide_limits(state: State) -> Limits:
+    limits: Limits = state.limits
+    return limits
+
+
 DEPENDENCIES = {
     "registry": Provide(provide_registry, sync_to_thread=False),
     "store": Provide(provide_store, sync_to_thread=False),
@@ -60,4 +72,6 @@ DEPENDENCIES = {
     "views": Provide(provide_views, sync_to_thread=False),
     "appended": Provide(provide_appended, sync_to_thread=False),
     "actor": Provide(provide_actor, sync_to_thread=False),
+    "credential": Provide(provide_credential, sync_to_thread=False),
+    "limits": Provide(provide_limits, sync_to_thread=False),
 }

@@ -11,6 +11,7 @@ decoding accepts and encoding produces, and optional parameters lose their ``nul
 
 from __future__ import annotations
 
+import html
 import threading
 from collections.abc import Iterable
 from typing import Any
@@ -24,7 +25,7 @@ from litestar.openapi.spec import Components, SecurityScheme, Tag
 from projections.public import RegisterEntry
 from projections.views import Explanation, ProjectView
 from sandbox.api import models
-from sandbox.api.problems import Problem
+from sandbox.api.problems import EVERY_OPERATION, WITH_BODY, Problem, problem_response
 from schemas import commands as c
 
 REF = "#/components/schemas/{name}"
@@ -62,10 +63,15 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _parameters(document: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    for operation in _operations(document):
+        yield from operation.get("parameters", [])
+
+
+def _operations(document: dict[str, Any]) -> Iterable[dict[str, Any]]:
     for item in document.get("paths", {}).values():
-        for operation in item.values():
-            if isinstance(operation, dict):
-                yield from operation.get("parameters", [])
+        for method, operation in item.items():
+            if method in ("get", "put", "post", "delete", "patch", "head", "options") and isinstance(operation, dict):
+                yield operation
 
 
 def refine(document: dict[str, Any]) -> dict[str, Any]:
@@ -79,6 +85,10 @@ def refine(document: dict[str, Any]) -> dict[str, Any]:
         for parameter in _parameters(document):
             if not parameter.get("required") and "schema" in parameter:
                 parameter["schema"] = _without_null(parameter["schema"])
+        for operation in _operations(document):
+            answers = operation.setdefault("responses", {})
+            for status in (*EVERY_OPERATION, *(WITH_BODY if "requestBody" in operation else ())):
+                answers.setdefault(str(status), problem_response(status, REF.format(name="Problem")))
         _refined[id(document)] = document
         return document
 
@@ -91,15 +101,40 @@ class RefinedJsonRenderPlugin(JsonRenderPlugin):
 
 
 class RefinedSwaggerRenderPlugin(SwaggerRenderPlugin):
-    """``/schema``: Swagger UI over the refined document, its assets served locally."""
+    """``/schema``: Swagger UI over the refined document, its assets served locally.
+
+    litestar's own page starts Swagger UI with an inline script and styles its body inline, which
+    the pages' Content-Security-Policy (scripts and styles only from the registry's own files)
+    forbids; this page loads both from files (``sandbox/api/static``), and the script reads the
+    document from ``/schema/openapi.json``."""
+
+    def __init__(self, *, own_static: str, **options: Any) -> None:
+        super().__init__(**options)
+        self.own_static = own_static
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        return super().render(request, refine(openapi_schema))
+        title = html.escape(str(refine(openapi_schema)["info"]["title"]))
+        return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+{self.favicon}
+<link href="{self.css_url}" rel="stylesheet">
+<link href="{self.own_static}/swagger-page.css" rel="stylesheet">
+<script src="{self.js_url}"></script>
+<script src="{self.own_static}/swagger-init.js"></script>
+</head>
+<body><div id="swagger-container"></div></body>
+</html>
+""".encode()
 
 
-def openapi_config(static: str) -> OpenAPIConfig:
+def openapi_config(static: str, own_static: str) -> OpenAPIConfig:
     """The document at ``/schema/openapi.json`` and its page at ``/schema``, whose scripts and
-    styles are served from ``static`` (vendored: the page works with no internet access)."""
+    styles are served from ``static`` (Swagger UI's, vendored: the page works with no internet
+    access) and ``own_static`` (the page's own)."""
     return OpenAPIConfig(
         title="Sandbox Registry API",
         version="1.0.0",
@@ -116,6 +151,7 @@ def openapi_config(static: str) -> OpenAPIConfig:
                 js_url=f"{static}/swagger-ui-bundle.js",
                 css_url=f"{static}/swagger-ui.css",
                 standalone_preset_js_url=f"{static}/swagger-ui-standalone-preset.js",
+                own_static=own_static,
                 path="/",
                 favicon="<link rel='icon' href='data:,'>",
             ),

@@ -123,10 +123,18 @@ class ApiProblem(Exception):
     """A refusal decided by the HTTP layer itself (not the domain), with its own stable code."""
 
     def __init__(
-        self, status: int, code: str, zh: str, en: str, errors: list[dict[str, Any]] | None = None
+        self,
+        status: int,
+        code: str,
+        zh: str,
+        en: str,
+        errors: list[dict[str, Any]] | None = None,
+        *,
+        headers: dict[str, str] | None = None,
     ) -> None:
         self.status, self.code, self.zh, self.en = status, code, zh, en
         self.errors = errors or []
+        self.headers = headers
         super().__init__(f"{code}: {en}")
 
 
@@ -151,7 +159,7 @@ def on_bad_input(_: Request[Any, Any, Any], exc: BadInput) -> Response[Problem]:
 
 
 def on_api_problem(_: Request[Any, Any, Any], exc: ApiProblem) -> Response[Problem]:
-    return problem(exc.status, exc.code, exc.zh, exc.en, errors=exc.errors)
+    return problem(exc.status, exc.code, exc.zh, exc.en, errors=exc.errors, headers=exc.headers)
 
 
 def on_overflow(_: Request[Any, Any, Any], exc: OverflowError) -> Response[Problem]:
@@ -400,6 +408,10 @@ _DESCRIPTIONS: dict[int, str] = {
     "a concurrent change found while appending (`current_version`), or for a read: the rules cannot be "
     "evaluated at that moment (e.g. no holiday calendar for that year)",
     412: "`If-Match` names an older version; `current_version` and `ETag` give the current one",
+    413: "the body is larger than the server takes",
+    415: "the body is not `application/json` in UTF-8 (a browser's cross-site form or text post)",
+    429: "too many requests: anonymous writes from one address or to one project, or event streams of one token, "
+    "beyond their limits; `Retry-After` says when to come back",
     422: "the request names something that does not exist (a program version, an objection, an incident) "
     "or breaks a field rule",
     503: "the database cannot write now (busy, full or read-only); nothing was written, retry later",
@@ -411,6 +423,16 @@ READ = (400, 401, 403)
 READ_ONE = (400, 401, 403, 404)
 COMMAND = (400, 401, 403, 404, 409, 412, 422, 503)
 CREATE = (400, 401, 403, 409, 422, 503)
+#: What every operation may answer whatever its handler (a repeated query parameter), and what
+#: every one with a body may (403 from a foreign origin, too large, not JSON): the document adds
+#: them to each (``sandbox.api.openapi``).
+EVERY_OPERATION = (400,)
+WITH_BODY = (403, 413, 415)
+
+
+def problem_response(status: int, ref: str) -> dict[str, Any]:
+    """A problem response as the document writes it (``ref``: the Problem schema's reference)."""
+    return {"description": _DESCRIPTIONS[status], "content": {MEDIA: {"schema": {"$ref": ref}}}}
 
 
 def responses(*statuses: int) -> dict[int, ResponseSpec]:

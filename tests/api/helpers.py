@@ -21,6 +21,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from sandbox.api import create_app
+from sandbox.config import UNLIMITED
 from tests.domain.world import Clock as DomainClock
 
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -288,8 +289,9 @@ class Api:
 
 
 def make_api(db: Path, clock: Clock, secrets: dict[str, str] | None = None) -> tuple[Litestar, dict[str, str]]:
-    """An app over ``db``; tokens for every person unless ``secrets`` (already in the db) are given."""
-    app = create_app(db, clock=clock)
+    """An app over ``db``; tokens for every person unless ``secrets`` (already in the db) are given.
+    No rate limits: the tests drive many anonymous writes from one address."""
+    app = create_app(db, clock=clock, settings=UNLIMITED)
     if secrets is None:
         secrets = {}
         for name, (role, org) in PEOPLE.items():

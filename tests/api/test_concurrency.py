@@ -4,6 +4,7 @@ appends nothing)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -222,13 +223,15 @@ def test_a_retried_create_returns_the_same_project(api: Api) -> None:
     assert api.get("/api/v1/projects", "alice").json()["total"] == 1
 
 
-def test_the_command_id_is_the_actors_idempotency_key(api: Api) -> None:
+def test_the_command_id_is_the_tokens_id_and_a_digest_of_its_idempotency_key(api: Api) -> None:
     pid = draft(api)
     api.post(f"/api/v1/projects/{pid}/edit_draft", "alice", EDIT, headers={"Idempotency-Key": "k-7"})
     meta = api.events(pid)[-1]["metadata"]
-    assert meta["command_id"] == "http:alice:k-7"
+    token = next(t.id for t in api.app.state.tokens.list() if t.name == "alice")
+    expected = f"http:{token}:{hashlib.sha256(b'k-7').hexdigest()[:16]}"
+    assert meta["command_id"] == expected
     # the correlation id adds the request's digest: action, project and body
-    assert meta["correlation_id"] == f"http:alice:k-7#{request_digest('edit_draft', pid, c.EditDraft(**EDIT))}"
+    assert meta["correlation_id"] == f"{expected}#{request_digest('edit_draft', pid, c.EditDraft(**EDIT))}"
     api.post(f"/api/v1/projects/{pid}/edit_draft", "alice", EDIT)
     assert api.events(pid)[-1]["metadata"]["command_id"].startswith("http:")
 

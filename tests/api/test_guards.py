@@ -45,15 +45,15 @@ class Tokens:
     """A token table with one live token."""
 
     def authenticate(self, secret: str) -> Any:
-        return SimpleNamespace(actor=CAROL) if secret == "good" else None
+        return SimpleNamespace(actor=CAROL, id="a1b2c3") if secret == "good" else None
 
 
 @pytest.mark.parametrize(
     ("header", "user", "why"),
     [
         (None, None, None),
-        ("Bearer good", CAROL, None),
-        ("bearer  good ", CAROL, None),
+        ("Bearer good", CAROL, "a1b2c3"),  # (with a valid token, ``auth`` is the token's id)
+        ("bearer  good ", CAROL, "a1b2c3"),
         ("Bearer bad", None, "the token is unknown, revoked or expired"),
         ("Basic good", None, "the Authorization header must be 'Bearer <token>'"),
         ("Bearer ", None, "the Authorization header must be 'Bearer <token>'"),

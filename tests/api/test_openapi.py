@@ -35,9 +35,11 @@ def test_the_documentation_page_needs_no_internet(api: Api) -> None:
         if url.startswith("/"):
             asset = api.get(url)
             assert asset.status_code == 200, url
-            assert len(asset.content) > 1000, url
-    assert not re.search(r"https?://(?!sandbox-registry\.invalid)", r.text.split("spec:")[0]), "a remote asset"
-    assert "SwaggerUIBundle" in r.text and '"openapi":"3.1' in r.text.replace(" ", "")
+            assert len(asset.content) > (1000 if "swagger-ui" in url else 0), url
+    assert not re.search(r"https?://", r.text), "a remote asset"
+    # the page starts Swagger UI from a file of the registry's own (no inline script), on the document
+    starter = api.get("/static/registry/swagger-init.js").text
+    assert "<script>" not in r.text and "SwaggerUIBundle(" in starter and "/schema/openapi.json" in starter
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import pytest
 from litestar.testing import TestClient
 
 from sandbox.api import create_app
+from sandbox.api.common import command_id
 from schemas.commands import Actor
 from tests.api.helpers import assert_chinese_problem
 
@@ -150,7 +151,8 @@ def test_a_key_whose_first_use_recorded_no_request_is_still_held_to_its_stream(
     registry = client.app.state.registry
     records = client.get("/api/v1/reference/holidays").json()["records"]
     approver = Actor(id="ap", role="approver")
-    registry.update_reference("holidays", [*records, YEAR_2027], approver, command_id="http:ap:legacy")
+    token = next(t.id for t in client.app.state.tokens.list() if t.name == "ap")
+    registry.update_reference("holidays", [*records, YEAR_2027], approver, command_id=command_id(token, "legacy"))
     head = client.get("/health").json()
     command = client.post("/api/v1/projects/nope/waive_condition", json={"condition_id": "x", "reason": "豁免"},
                           headers={**headers["approver"], "Idempotency-Key": "legacy"})

@@ -24,7 +24,9 @@ from events.export import export_lines
 from events.sqlite import SQLiteEventStore
 from projections.read_models import ReadModels
 from sandbox.api import create_app
+from sandbox.api.common import command_id
 from sandbox.registry import open_store
+from sandbox.tokens import Tokens
 
 CLI = [sys.executable, "-m", "sandbox"]
 DRAFT = {
@@ -84,6 +86,16 @@ def db(tmp_path: Path) -> Path:
 def token(db: Path, name: str = "alice", role: str = "applicant", org: str | None = "fzbank") -> str:
     args = ["token", "create", "--db", str(db), "--role", role, "--name", name]
     return cli(*args, *(["--org", org] if org else []))
+
+
+def http_id(db: Path, key: str, name: str = "alice") -> str:
+    """The command id the server gives a request of ``name``'s token with Idempotency-Key ``key``."""
+    tokens = Tokens.open(db)
+    try:
+        token_id = next(t.id for t in tokens.list() if t.name == name and t.revoked_at is None)
+    finally:
+        tokens.close()
+    return command_id(token_id, key)
 
 
 def drive(base: str, secret: str, keys: list[str]) -> dict[str, int]:
@@ -147,7 +159,7 @@ def test_sigkill_mid_load_loses_no_acknowledged_command(db: Path, kill_after: in
     acknowledged = {k for k, status in seen.items() if status == 201}
     logged = command_ids(db)
     for key in acknowledged:
-        assert logged.count(f"http:alice:{key}") == 1, key
+        assert logged.count(http_id(db, key)) == 1, key
     assert len(logged) == len(set(logged))
     assert_consistent(db)
     with server(db) as (_, base):  # restarts and keeps working; a retry appends nothing new
@@ -177,7 +189,7 @@ def test_sigterm_finishes_in_flight_commands_and_exits_cleanly(db: Path) -> None
         # connection to close checkpoints the write-ahead log into the file and removes it.
         assert proc.wait(timeout=60) == -signal.SIGTERM
         assert not Path(f"{db}-wal").exists()
-    acknowledged = {f"http:alice:{k}" for k, status in seen.items() if status == 201}
+    acknowledged = {http_id(db, k) for k, status in seen.items() if status == 201}
     logged = command_ids(db)
     assert len(logged) == len(set(logged))
     assert set(logged) == acknowledged
@@ -240,7 +252,7 @@ def test_two_servers_and_the_cli_on_one_file(db: Path) -> None:
         ticks.result()
     assert all(status == 201 for status in results.values()) and len(results) == 120
     logged = command_ids(db)
-    assert sorted(logged) == sorted(f"http:alice:{k}" for k in results)
+    assert sorted(logged) == sorted(http_id(db, k) for k in results)
     assert_consistent(db)
     store = open_store(db)
     try:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, get
+from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery, HeaderParameter, PathParameter, QueryParameter
@@ -20,6 +21,7 @@ from projections.views import Explanation, explain
 from sandbox.api import problems as p
 from sandbox.api.auth import READERS, SECURITY, role_in
 from sandbox.api.common import MAX_INT, ZERO_MINIMUM, Limit, Position, event_out
+from sandbox.api.limits import Limits
 from sandbox.api.models import AuditEntry, EventPage, VerifyOut
 from sandbox.api.problems import BadInput
 from sandbox.service import Registry
@@ -105,11 +107,13 @@ class EventController(Controller):
         items = [event_out(e) for e in store.read_after(after, limit=limit)]
         return EventPage(items=items, next_after=items[-1].position if items else after, head=store.head().position)
 
-    @get("/stream", media_type="text/event-stream", responses=p.responses(*p.READ))
+    @get("/stream", media_type="text/event-stream", responses=p.responses(*p.READ, 429))
     async def events_stream(
         self,
         store: NamedDependency[SQLiteEventStore],
         appended: NamedDependency[asyncio.Condition],
+        limits: NamedDependency[Limits],
+        credential: NamedDependency[str | None],
         after: Annotated[
             int | None,
             QueryParameter(
@@ -131,7 +135,8 @@ class EventController(Controller):
     ) -> ServerSentEvent:
         """Server-Sent Events of every event after ``after`` (or from now), in order; each event's
         ``id`` is its position, so a client resumes with ``Last-Event-ID`` without gaps or duplicates
-        (roles: regulators, auditor)."""
+        (roles: regulators, auditor). One token holds at most ``$SANDBOX_REGISTRY_STREAMS_PER_TOKEN``
+        streams open at once (429 beyond)."""
         head = (await asyncio.to_thread(store.head)).position
         start = head if after is None else after
         field, source = "after", "query"
@@ -140,8 +145,18 @@ class EventController(Controller):
         if start > head:
             rule = f"must not be after the head of the log (position {head})"
             raise BadInput(field, rule, f"不能超过日志末端（位置 {head}）", source)
+        release = limits.streams.acquire(credential or "")
+        if release is None:
+            raise limits.too_many_streams()
 
         async def feed() -> AsyncGenerator[ServerSentEventMessage, None]:
+            try:
+                async for message in _events(start):
+                    yield message
+            finally:
+                release()
+
+        async def _events(start: int) -> AsyncGenerator[ServerSentEventMessage, None]:
             position, sent = start, 0
             while max_events is None or sent < max_events:
                 async with appended:
@@ -159,4 +174,6 @@ class EventController(Controller):
                     if max_events is not None and sent >= max_events:
                         return
 
-        return ServerSentEvent(feed())
+        # (released when the stream ends, however it ends; also after the response, in case the
+        # client left before the stream began)
+        return ServerSentEvent(feed(), background=BackgroundTask(release))

@@ -58,6 +58,7 @@ class ProgramController(Controller):
         key: FromPath[str],
         data: JSONBody[c.PublishProgramVersion],
         actor: NamedDependency[Actor],
+        credential: NamedDependency[str | None],
         idempotency_key: IdempotencyKey = None,
     ) -> ProgramPublished:
         """Publish a new version of a program (roles: approver). Projects already submitted keep theirs."""
@@ -69,7 +70,7 @@ class ProgramController(Controller):
         position = registry.publish_program(
             data.definition,
             actor,
-            command_id=command_id(actor, idempotency_key),
+            command_id=command_id(credential, idempotency_key),
             changes=data.changes,
             request=request_digest("publish_program", key, data) if idempotency_key else None,
         )

@@ -39,6 +39,7 @@ from sandbox.api.common import (
     request_digest,
     visible_state,
 )
+from sandbox.api.intake import ANONYMOUS_WRITE
 from sandbox.api.models import CommandAccepted, EventOut, ProjectPage, ProjectSummary
 from sandbox.deciders import RULES
 from sandbox.service import CommandResult, Registry
@@ -101,11 +102,12 @@ class ProjectController(Controller):
         registry: NamedDependency[Registry],
         data: JSONBody[c.CreateDraft],
         actor: NamedDependency[Actor],
+        credential: NamedDependency[str | None],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[CommandAccepted]:
         """Create a draft application (roles: applicant). Returns the new project's id and version."""
         asked = request_digest("create_draft", "", data) if idempotency_key else None
-        result = registry.create_project(data, actor, command_id=command_id(actor, idempotency_key), request=asked)
+        result = registry.create_project(data, actor, command_id=command_id(credential, idempotency_key), request=asked)
         return _accepted(result, 201)
 
     @get("/", sync_to_thread=True, guards=[role_in(PROJECT_READERS)], responses=p.responses(*p.READ, 422))
@@ -211,6 +213,7 @@ def _command_route(command_type: type[c.Command]) -> HTTPRouteHandler:
         project_id: FromPath[str],
         data: JSONBody[command_type],  # type: ignore[valid-type]
         actor: NamedDependency[Actor],
+        credential: NamedDependency[str | None],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[CommandAccepted]:
@@ -223,7 +226,7 @@ def _command_route(command_type: type[c.Command]) -> HTTPRouteHandler:
             project_id,
             data,
             actor,
-            command_id=command_id(actor, idempotency_key, data),
+            command_id=command_id(credential, idempotency_key, data),
             expected_version=expected_version(if_match),
             # a reader's check, made on the state the command is decided on (no second load)
             reader=None if public else actor,
@@ -240,8 +243,9 @@ def _command_route(command_type: type[c.Command]) -> HTTPRouteHandler:
         guards=[token_if_given] if public else [role_in(roles)],
         tags=["register" if public else "commands"],
         status_code=200,
-        responses=p.responses(*p.COMMAND),
+        responses=p.responses(*p.COMMAND, 429) if public else p.responses(*p.COMMAND),
         operation_id=f"command_{action}",
+        opt={ANONYMOUS_WRITE: True} if public else {},
     )(handler)
 
 

@@ -60,6 +60,7 @@ class ReferenceController(Controller):
         dataset: FromPath[Dataset],
         data: JSONBody[ReferenceUpdate],
         actor: NamedDependency[Actor],
+        credential: NamedDependency[str | None],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ReferenceOut]:
@@ -76,7 +77,7 @@ class ReferenceController(Controller):
             dataset,
             data.records,
             actor,
-            command_id=command_id(actor, idempotency_key),
+            command_id=command_id(credential, idempotency_key),
             changes=data.changes,
             expected_version=expected_version(if_match),
             request=request_digest("update_reference", dataset, data) if idempotency_key else None,
