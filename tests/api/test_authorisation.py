@@ -106,6 +106,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/static/swagger/{file_path:path}"): Row(
         ok={"*": 200}, public=True, path=lambda w: "/static/swagger/swagger-ui-bundle.js"
     ),
+    ("GET", "/static/registry/{file_path:path}"): Row(
+        ok={"*": 200}, public=True, path=lambda w: "/static/registry/swagger-init.js"
+    ),
     ("GET", "/api/v1/programs"): PUBLIC_200,
     ("GET", "/api/v1/programs/{key:str}"): Row(
         ok={"*": 200}, public=True, path=lambda w: "/api/v1/programs/ecny-pilot"
