@@ -36,8 +36,11 @@ async def send(
     project_id: str,
     command: msgspec.Struct,
     key: str | None,
+    credential: str | None = None,
 ) -> CommandResult:
-    """Decide and record ``command`` for ``project_id`` as ``actor`` (raises the API's refusals)."""
+    """Decide and record ``command`` for ``project_id`` as ``actor`` (raises the API's refusals);
+    ``credential`` is the id of the session's token (None for the anonymous public), which scopes
+    the command id as the API's ``credential`` does."""
     assert isinstance(command, c.Command)
     action = command.action
     public = action in PUBLIC_ACTIONS
@@ -50,20 +53,22 @@ async def send(
         project_id,
         command,
         actor,
-        command_id=command_id(actor, key, command),
+        command_id=command_id(credential, key, command),
         reader=None if public else actor,
         request=request_digest(action, project_id, command) if key else None,
     )
     return result
 
 
-def create(registry: Registry, actor: Actor, command: c.CreateDraft, key: str | None) -> CommandResult:
+def create(
+    registry: Registry, actor: Actor, command: c.CreateDraft, key: str | None, credential: str | None = None
+) -> CommandResult:
     """A new draft, as ``POST /api/v1/projects`` creates it."""
     may(actor, "create_draft")
     result: CommandResult = registry.create_project(
         command,
         actor,
-        command_id=command_id(actor, key),
+        command_id=command_id(credential, key),
         request=request_digest("create_draft", "", command) if key else None,
     )
     return result

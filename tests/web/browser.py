@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+AXE_URL = "/__tests__/axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
 #: The flags Debian's chromium needs in a container (see the ecosystem notes).
 CHROMIUM_ARGS = [
@@ -24,8 +25,11 @@ BLOCKING = ("serious", "critical")
 
 
 def accessible(page: Any) -> None:
-    """No serious or critical axe-core violation on the page as it stands."""
-    page.add_script_tag(path=str(AXE))
+    """No serious or critical axe-core violation on the page as it stands. axe-core is loaded as
+    a file of the page's own origin (the browser is handed the vendored copy), since the pages'
+    Content-Security-Policy runs no inline script."""
+    page.route(f"**{AXE_URL}", lambda route: route.fulfill(path=str(AXE), content_type="text/javascript"))
+    page.add_script_tag(url=AXE_URL)
     result = page.evaluate("axe.run()")
     bad = [
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"

@@ -15,6 +15,7 @@ from projections.project import local_date
 from projections.public import RegisterEntry
 from projections.read_models import ReadModels
 from sandbox.api.auth import ANONYMOUS_PUBLIC
+from sandbox.api.limits import Limits
 from sandbox.service import Registry
 from sandbox.web.commands import COMMANDS, send
 from sandbox.web.forms import by_field, command_from_form, inputs_of
@@ -177,7 +178,10 @@ class RegisterController(Controller):
         try:
             if isinstance(command, list):
                 raise FormInvalid(command)
-            await send(registry, read_models, actor, project_id, command, key)
+            if token is None:  # (the API's limits on anonymous writes, for the form too)
+                limits: Limits = request.app.state.limits
+                limits.anonymous_write(request.client.host if request.client else "unknown", project_id)
+            await send(registry, read_models, actor, project_id, command, key, token.id if token else None)
         except Exception as e:  # the API's refusal, shown beside the form
             found = problem_of(request, e)
             if found.status == 404:

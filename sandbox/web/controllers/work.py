@@ -25,7 +25,7 @@ from sandbox.api.controllers.queue import QUEUE_ROLES
 from sandbox.deciders import RULES
 from sandbox.web.commands import COMMANDS, create, send
 from sandbox.web.forms import by_field, command_from_form, inputs_of
-from sandbox.web.pages import FormInvalid, Services, page, problem_of, reader, signed_in
+from sandbox.web.pages import FormInvalid, Services, page, problem_of, reader, session_token, signed_in
 from sandbox.web.sections import SECTION_LABELS, section_inputs, section_values, shown
 from schemas import commands as c
 from schemas.commands import Actor
@@ -106,7 +106,7 @@ class WorkController(Controller):
             if isinstance(command, list):
                 raise FormInvalid(command)
             assert isinstance(command, c.CreateDraft)
-            result = create(services.registry, actor, command, key)
+            result = create(services.registry, actor, command, key, _credential(request))
         except Exception as e:
             problem = msgspec.to_builtins(problem_of(request, e))
             return self._my(
@@ -228,7 +228,7 @@ class WorkController(Controller):
         try:
             if isinstance(command, list):
                 raise FormInvalid(command)
-            await send(services.registry, services.read_models, actor, project_id, command, key)
+            await send(services.registry, services.read_models, actor, project_id, command, key, _credential(request))
         except Exception as e:  # the API's refusal, beside the form that caused it
             found = problem_of(request, e)
             if found.status in (403, 404):
@@ -256,3 +256,9 @@ class WorkController(Controller):
 def actions_for_all(actor: Actor, state: ProjectState) -> list[str]:
     """Every command (the draft's sections too) this actor's role may send in the state."""
     return [a for a in COMMANDS if actor.role in RULES[a][0] and state.state in RULES[a][1]]
+
+
+def _credential(request: Request[Any, Any, Any]) -> str | None:
+    """The id of the session's token: what the command ids of its forms are scoped by."""
+    token = session_token(request)
+    return token.id if token else None
