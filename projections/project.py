@@ -78,6 +78,9 @@ class Recommendation(msgspec.Struct, frozen=True, kw_only=True):
     approval_positions: tuple[int, ...] = ()
     rule_version: str | None = None
     category: str | None = None  # of a recommended termination or revocation
+    #: the KPIs of the test plan a graduation waives, and the recommender's reason (see projections.kpis)
+    waived_kpis: tuple[str, ...] = ()
+    reason: str | None = None
 
 
 class Waiver(msgspec.Struct, frozen=True, kw_only=True):
@@ -200,8 +203,6 @@ class ProjectState(msgspec.Struct, frozen=True, kw_only=True):
     #: The running aggregates of the metrics reports and logged complaints (what the exit
     #: criteria read of them, see :mod:`projections.ledger`), not the reports themselves.
     ledger: Ledger = EMPTY_LEDGER
-    #: Each KPI a report or the final report claimed met, with the position of the last claim.
-    kpis_claimed: dict[str, int] = {}
     incidents: tuple[Incident, ...] = ()
     complaints: tuple[Complaint, ...] = ()
     overdue_recorded: tuple[tuple[dt.date, int], ...] = ()
@@ -292,7 +293,6 @@ class Draft:
     extension_request_position: int | None
     extension_deadline_recorded: bool
     ledger: Ledger | LedgerDraft
-    kpis_claimed: dict[str, int]
     incidents: list[Incident]
     complaints: list[Complaint]
     overdue_recorded: list[tuple[dt.date, int]]
@@ -325,7 +325,6 @@ def thaw(state: ProjectState) -> Draft:
         values[name] = list(values[name])
     values["sections"] = dict(values["sections"])
     values["field_positions"] = dict(values["field_positions"])
-    values["kpis_claimed"] = dict(values["kpis_claimed"])
     draft = Draft.__new__(Draft)
     draft.__dict__ = values
     return draft
@@ -338,7 +337,6 @@ def freeze(draft: Draft) -> ProjectState:
         values[name] = tuple(values[name])
     values["sections"] = dict(values["sections"])
     values["field_positions"] = dict(values["field_positions"])
-    values["kpis_claimed"] = dict(values["kpis_claimed"])
     if isinstance(draft.ledger, LedgerDraft):
         values["ledger"] = draft.ledger.freeze()
     return ProjectState(**values)
@@ -568,6 +566,8 @@ def _recommended(d: Draft, e: ev.RecommendationMade, r: RecordedEvent[Event]) ->
         exit_mode=e.exit_mode,
         rule_version=r.metadata.rule_version,
         category=e.category,
+        waived_kpis=tuple(e.waived_kpis),
+        reason=r.metadata.reason,
     )
 
 
@@ -620,15 +620,10 @@ def _ledger(d: Draft) -> LedgerDraft:
     return ledger
 
 
-def _claimed(d: Draft, kpis: Iterable[str], position: int) -> None:
-    for kpi in kpis:
-        d.kpis_claimed[kpi] = position
-
-
 @_handles(ev.MetricsReported)
 def _metrics(d: Draft, e: ev.MetricsReported, r: RecordedEvent[Event]) -> None:
+    # (its ``kpis_met`` is the applicant's claim: attainment is computed, see projections.kpis)
     record_report(_ledger(d), e.period_start, e.period_end, e.metrics, r.position, _on(r))
-    _claimed(d, e.kpis_met, r.position)
 
 
 @_handles(ev.IncidentReported)
@@ -731,7 +726,6 @@ def _extension_deadline(d: Draft, e: ev.ExtensionDeadlinePassed, r: RecordedEven
 @_handles(ev.FinalReportSubmitted)
 def _final_report(d: Draft, e: ev.FinalReportSubmitted, r: RecordedEvent[Event]) -> None:
     d.final_report_position = r.position
-    _claimed(d, e.kpis_met, r.position)
 
 
 @_handles(ev.FinalReportAccepted)

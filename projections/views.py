@@ -238,6 +238,9 @@ def explain(store: EventStore, catalog: Catalog, position: int) -> Explanation |
             "recommended_at_position": pending.position,
             "approvers": approvers,
             "approvals_required": pending.approvals_required,
+            # a graduation's waived KPIs and why: the waiver is part of the decision explained
+            "waived_kpis": list(pending.waived_kpis),
+            "waiver_reason": pending.reason if pending.waived_kpis else None,
         }
         four_eyes = pending.recommender not in approvers and len(set(approvers)) == len(approvers)
     return Explanation(

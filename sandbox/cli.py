@@ -835,7 +835,7 @@ def show(db: Path | None, project: str, as_of: str | None, position: int | None,
         for column in ("id", "status", "中文", "English", "progress / missing", "evidence"):
             table.add_column(column, overflow="fold")
         for s in statuses:
-            note = s.missing_en or ", ".join(f"{k}={v}" for k, v in s.progress.items())
+            note = s.missing_en or ", ".join(f"{k}={v}" for k, v in s.progress.items() if not isinstance(v, list))
             table.add_row(s.id, s.status, s.label_zh, s.label_en, note, " ".join(map(str, s.evidence)))
         console.print(table)
 

@@ -110,7 +110,7 @@ def consequences(state: ProjectState, program: ProgramDefinition, today: dt.date
         ev.ThresholdBreached(
             criterion_id=status.id,
             action=status.action,
-            figures={k: v for k, v in status.progress.items() if v is not None},
+            figures={k: v for k, v in status.progress.items() if isinstance(v, int | str)},
             evidence=[p for p in status.evidence if p],
         )
         for status in crossed

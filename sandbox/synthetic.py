@@ -675,6 +675,9 @@ def _application(sim: Simulation, life: Life) -> list[Sitting]:
                         fields={
                             "objectives": "验证替代数据增信模型的有效性与风险可控性",
                             "kpis": ["approval_time", "default_rate", "inclusive_reach"],
+                            "approval_time_target": 72,
+                            "default_rate_target": 30,
+                            "inclusive_reach_target": _reach(life, 100, 5_000_000),
                             "reporting_cadence_days": 30,
                         },
                     ),
@@ -719,8 +722,8 @@ def _application(sim: Simulation, life: Life) -> list[Sitting]:
             }
         plan: dict[str, Value] = {
             "kpis": ["transactions", "wallets_opened"],
-            "transactions_target": r.randint(10, 200) * 1_000,
-            "wallets_opened_target": r.randint(2, 50) * 1_000,
+            "transactions_target": _reach(life, 5_000, 1_000_000 * r.randint(10, 200)),
+            "wallets_opened_target": _reach(life, 1_000, 100_000 * r.randint(2, 50)),
             "merchants_live_target": r.randint(5, 200),
             "reporting_cadence_days": 30,
         }
@@ -780,7 +783,11 @@ def _application(sim: Simulation, life: Life) -> list[Sitting]:
         _docs(life, kinds[4:]),
         [
             (me, c.EditDraft(section="product", fields=product)),
-            (me, c.EditDraft(section="test_plan", fields={"kpis": ["trades", "buyers"]})),
+            (me, c.EditDraft(section="test_plan", fields={
+                "kpis": ["trades", "buyers"],
+                "trades_target": _reach(life, 3, 1_000_000),
+                "buyers_target": _reach(life, 1, 1_000),
+            })),
         ],
     ]
     if pledged:
@@ -969,6 +976,9 @@ def _metrics(life: Life, month: int, *, breach: str | None = None) -> dict[str, 
         return {
             "users": users,
             "active_users": max(active, 1),
+            "approval_time": 24 + month % 24,
+            "default_rate": 5 + month % 20,
+            "inclusive_reach": max(active, 1),
             "exposure_yuan": max(active, 1) * r.randint(per_user // 20, per_user // 4) + r.randint(1, 9999),
             "max_user_exposure_yuan": per_user - r.randint(1_000, per_user // 3),
             "complaints": r.randint(0, min(4, max(active, 1) * 4 // 1000)),
@@ -991,6 +1001,12 @@ def _metrics(life: Life, month: int, *, breach: str | None = None) -> dict[str, 
         "buyers": r.randint(1, 25),
         "revenue_yuan": r.randint(50_000, 5_000_000),
     }
+
+
+def _reach(life: Life, attainable: int, beyond: int) -> int:
+    """A KPI's target: one the reports attain, or, for a pilot fated to end in a final exit,
+    one beyond what they can (its graduation is computed from the reports, not claimed)."""
+    return beyond if life.fate == "final_exit" else attainable
 
 
 def _kpis(life: Life, month: int, months: int, *, all_met: bool) -> list[str]:

@@ -171,11 +171,13 @@ class DisposeObjection(Command, frozen=True, kw_only=True):
 
 class Recommend(Command, frozen=True, kw_only=True):
     """A case officer's recommendation, decided by approvers (four eyes). A termination or a
-    revocation (a forced ending) names its ``category`` and needs a reason."""
+    revocation (a forced ending) names its ``category`` and needs a reason. A graduation may
+    waive KPIs of the test plan that the reports did not attain (``waive_kpis``), with a reason."""
 
     decision: Decision
     exit_mode: Literal["voluntary", "forced"] | None = None
     category: Ident | None = None
+    waive_kpis: list[Ident] = []
 
 
 class Approve(Command, frozen=True, kw_only=True):

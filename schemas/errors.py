@@ -188,7 +188,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "尚未提交或通过最终报告",
         "the final report has not been submitted and accepted",
     ),
-    "kpis_unmet": ("尚有未达成的关键指标：{kpis}", "KPIs not met: {kpis}"),
+    "kpis_unmet": ("尚有未达成的关键指标：{kpis_zh}", "KPIs not met: {kpis}"),
     "exit_notice_too_short": (
         "自愿退出须至少提前 {days} 天告知用户",
         "a voluntary exit needs users told at least {days:~day} ahead",

@@ -194,6 +194,8 @@ class RecommendationMade(Event, frozen=True, kw_only=True):
     exit_mode: Literal["voluntary", "forced"] | None = None
     #: why a termination or revocation is recommended (e.g. ``designation_withdrawn``)
     category: str | None = None
+    #: the KPIs a graduation waives (the reason is the event's); none in logs from before waivers
+    waived_kpis: list[str] = []
 
 
 class DecisionApproved(Event, frozen=True, kw_only=True):

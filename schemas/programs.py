@@ -171,8 +171,31 @@ class TestPeriod(_Params, frozen=True, kw_only=True, tag="test_period"):
     request_days_before_end: int = 30
 
 
+class Kpi(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """How a KPI that a test plan may name (``test_plan.kpis``) is attained.
+
+    ``metric`` is the reported metric it reads. ``kind`` says which figure counts:
+    ``cumulative``, the figures of every period reported added up (the latest report of each
+    period counting, as corrections replace what they correct); ``latest_period``, the figure of
+    the latest period reported. The target is the whole number the test plan declares in
+    ``target_field``, a floor (``at_least``) or a ceiling (``at_most``)."""
+
+    label_zh: str
+    label_en: str
+    metric: str
+    kind: Literal["cumulative", "latest_period"]
+    target_field: str
+    direction: Literal["at_least", "at_most"] = "at_least"
+
+
 class Graduation(_Params, frozen=True, kw_only=True, tag="graduation"):
-    """Graduation (出盒) needs every KPI met and the final report accepted."""
+    """Graduation (出盒) needs the final report accepted and every KPI the admitted test plan names
+    attained, as computed from the reported metrics against the plan's targets (``kpis`` says how
+    each is computed; the applicant's own claim that a KPI is met counts for nothing), or waived
+    with a reason in the graduation's recommendation, which two persons decide (four eyes). A
+    KPI this version does not define cannot be computed: it is unmet until waived."""
+
+    kpis: dict[str, Kpi] = {}
 
 
 class Incidents(_Params, frozen=True, kw_only=True, tag="incidents"):

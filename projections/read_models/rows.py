@@ -139,6 +139,8 @@ def audit_values(event: RecordedEvent[Event], pending: Recommendation | None) ->
                 "recommender": pending.recommender,
                 "approvers": pending.approvers,
                 "position": pending.position,
+                "waived_kpis": pending.waived_kpis,
+                "waiver_reason": pending.reason if pending.waived_kpis else None,
             }
         )
     return event.position, event.stream_id.removeprefix(PROJECT_PREFIX), chain

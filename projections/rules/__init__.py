@@ -19,7 +19,6 @@ from projections.rules.exit import (
     EXIT_CHECKS,
     GOALS,
     exit_criteria,
-    graduation_kpis,
     next_report_due,
     report_cadence,
 )
@@ -52,7 +51,6 @@ __all__ = [
     "declared_period",
     "designations_withdrawn",
     "exit_criteria",
-    "graduation_kpis",
     "known_facts",
     "next_report_due",
     "outstanding_pledge",

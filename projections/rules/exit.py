@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import msgspec
+
+from projections.kpis import graduation_recommendation, kpi_attainment
 from projections.ledger import complaint_count, figures_in
 from projections.project import ProjectState
 from projections.rules.declared import declared_value
@@ -75,30 +78,46 @@ def _exit_test_period(
     return Outcome(status="ok", progress=progress)
 
 
-def graduation_kpis(state: ProjectState) -> tuple[list[str], list[str]]:
-    """The KPIs a project declared, and those of them no report and no final report has met yet
-    (graduation needs every one; the graduation criterion and the decider both ask here)."""
-    kpis = declared_value(state, "kpis")
-    required = [str(k) for k in kpis] if isinstance(kpis, list) else []
-    return required, [k for k in required if k not in state.kpis_claimed]
-
-
 def _exit_graduation(
     params: p.Graduation, state: ProjectState, program: p.ProgramDefinition, today: dt.date
 ) -> Outcome:
-    required, missing = graduation_kpis(state)
-    progress: Progress = {"kpis_required": len(required), "kpis_met": len(required) - len(missing)}
-    evidence = sorted(set(state.kpis_claimed.values()))
-    if state.final_report_position and state.final_report_position not in evidence:
-        evidence.append(state.final_report_position)
-    if not missing and state.final_report_accepted:
-        return Outcome(status="reached", progress=progress, evidence=tuple(evidence))
+    """Reached once the final report is accepted and every KPI of the test plan is attained
+    (computed from the reports, see :mod:`projections.kpis`) or waived by the graduation's
+    recommendation."""
+    kpis = kpi_attainment(state, program)
+    unmet = [k for k in kpis if k.status == "unmet"]
+    waived = [k for k in kpis if k.status == "waived"]
+    progress: Progress = {
+        "kpis_required": len(kpis),
+        "kpis_met": sum(k.status == "met" for k in kpis),
+        "kpis_waived": len(waived),
+        "kpis": [msgspec.to_builtins(k) for k in kpis],
+    }
+    evidence = {position for k in kpis for position in k.evidence}
+    if state.final_report_position:
+        evidence.add(state.final_report_position)
+    recommendation = graduation_recommendation(state) if waived else None
+    if recommendation is not None:
+        evidence.add(recommendation.position)
+    waived_by = recommendation.recommender if recommendation is not None else None
+    reason = recommendation.reason if recommendation is not None else None
+    if not unmet and state.final_report_accepted:
+        return Outcome(
+            status="reached",
+            progress=progress,
+            evidence=tuple(sorted(evidence)),
+            waived_by=waived_by,
+            waiver_reason=reason,
+        )
+    gaps = [k.gap() for k in unmet]
     return Outcome(
         status="ok",
         progress=progress,
-        evidence=tuple(evidence),
-        missing_zh=f"未达成指标：{', '.join(missing)}" if missing else "最终报告尚未通过",
-        missing_en=f"KPIs not met: {', '.join(missing)}" if missing else "final report not accepted",
+        evidence=tuple(sorted(evidence)),
+        missing_zh=f"未达成指标：{'；'.join(zh for zh, _ in gaps)}" if unmet else "最终报告尚未通过",
+        missing_en=f"KPIs not met: {'; '.join(en for _, en in gaps)}" if unmet else "final report not accepted",
+        waived_by=waived_by,
+        waiver_reason=reason,
     )
 
 
@@ -359,6 +378,8 @@ def exit_criteria(
                 missing_zh=outcome.missing_zh,
                 missing_en=outcome.missing_en,
                 action=outcome.action,
+                waived_by=outcome.waived_by,
+                waiver_reason=outcome.waiver_reason,
             )
         )
     return out

@@ -14,7 +14,10 @@ from schemas import programs as p
 if TYPE_CHECKING:
     from projections.project import ProjectState
 
-Progress = dict[str, int | str | None]
+#: A rule's figures; the graduation criterion's ``kpis`` is a list, one entry per KPI (see
+#: projections.kpis.KpiAttainment).
+ProgressValue = int | str | list[dict[str, Any]] | None
+Progress = dict[str, ProgressValue]
 
 
 class ReferenceView(Protocol):
@@ -60,9 +63,11 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
     missing_zh: str = ""
     missing_en: str = ""
     action: str = "none"
+    waived_by: str | None = None
+    waiver_reason: str | None = None
 
 
-def met(*evidence: int, **progress: int | str | None) -> Outcome:
+def met(*evidence: int, **progress: ProgressValue) -> Outcome:
     return Outcome(status="met", evidence=tuple(sorted(set(evidence))), progress=progress)
 
 
@@ -70,11 +75,11 @@ def unmet(zh: str, en: str, *evidence: int) -> Outcome:
     return Outcome(status="unmet", evidence=tuple(sorted(set(evidence))), missing_zh=zh, missing_en=en)
 
 
-def ok(*evidence: int, **progress: int | str | None) -> Outcome:
+def ok(*evidence: int, **progress: ProgressValue) -> Outcome:
     return Outcome(status="ok", evidence=tuple(sorted(set(evidence))), progress=progress)
 
 
-def breach(action: str, *evidence: int, **progress: int | str | None) -> Outcome:
+def breach(action: str, *evidence: int, **progress: ProgressValue) -> Outcome:
     return Outcome(status="breached", action=action, evidence=tuple(sorted(set(evidence))), progress=progress)
 
 

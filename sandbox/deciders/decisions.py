@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import assert_never
 
+import msgspec
+
+from projections.kpis import declared_kpis, kpi_attainment
 from projections.project import ProjectState
 from projections.rules import (
     admission_checklist,
     declared_period,
-    graduation_kpis,
     unmet_conditions,
 )
 from sandbox.deciders.authority import _LIVE, S
@@ -75,15 +77,50 @@ def _recommendation(command: c.Recommend, s: ProjectState, ctx: Context) -> Even
         category = category or FORCED_ENDINGS[command.decision]
     if command.decision == "admit":
         _admissible(s, ctx)
+    waived = tuple(dict.fromkeys(command.waive_kpis))
+    if waived:
+        _check_kpi_waivers(command, waived, s, ctx)
     if command.decision == "graduate":
-        _graduable(s, ctx)
+        _graduable(s, ctx, waived)
     return ev.RecommendationMade(
         recommendation_id=next_id("rec", s),
         decision=command.decision,
         approvals_required=ctx.program.approvals_required,
         exit_mode=command.exit_mode or ("forced" if command.decision == "exit" else None),
         category=category,
+        waived_kpis=list(waived),
     )
+
+
+def _check_kpi_waivers(command: c.Recommend, waived: tuple[str, ...], s: ProjectState, ctx: Context) -> None:
+    """A KPI is waived only by a recommendation to graduate, with a reason, and only a KPI of the
+    test plan that the reports did not attain."""
+    if command.decision != "graduate":
+        raise DomainError(
+            "invalid_value",
+            field="waive_kpis",
+            rule_zh="只有出盒推荐可以豁免关键指标",
+            rule_en="only a recommendation to graduate waives KPIs",
+        )
+    if not command.reason:
+        raise DomainError("reason_required")
+    declared = set(declared_kpis(s))
+    attained = {k.kpi for k in kpi_attainment(s, ctx.program, ()) if k.status == "met"}
+    for kpi in waived:
+        if kpi not in declared:
+            raise DomainError(
+                "invalid_value",
+                field="waive_kpis",
+                rule_zh=f"{kpi} 不是测试方案的关键指标",
+                rule_en=f"{kpi} is not a KPI of the test plan",
+            )
+        if kpi in attained:
+            raise DomainError(
+                "invalid_value",
+                field="waive_kpis",
+                rule_zh=f"{kpi} 已达成，无需豁免",
+                rule_en=f"{kpi} is attained: there is nothing to waive",
+            )
 
 
 def _lapsed_admission(s: ProjectState, ctx: Context) -> bool:
@@ -95,16 +132,23 @@ def _lapsed_admission(s: ProjectState, ctx: Context) -> bool:
     return declared_end is not None and declared_end <= ctx.today
 
 
-def _graduable(s: ProjectState, ctx: Context) -> None:
-    """Refuse a graduation before the final report is accepted, or while a KPI the project
-    declared is unmet (programs with a graduation criterion)."""
+def _graduable(s: ProjectState, ctx: Context, waived: tuple[str, ...]) -> None:
+    """Refuse a graduation before the final report is accepted, or while a KPI of the test plan
+    is neither attained (computed from the reports, see projections.kpis) nor ``waived``
+    (programs with a graduation criterion)."""
     if not s.final_report_accepted:
         raise DomainError("final_report_missing")
     graduation = any(isinstance(rule.params, Graduation) for rule in ctx.program.exit)
     if graduation and s.test_started_on is not None:
-        _, missing = graduation_kpis(s)
-        if missing:
-            raise DomainError("kpis_unmet", kpis=", ".join(missing))
+        unmet = [k for k in kpi_attainment(s, ctx.program, waived) if k.status == "unmet"]
+        if unmet:
+            gaps = [k.gap() for k in unmet]
+            raise DomainError(
+                "kpis_unmet",
+                kpis="; ".join(en for _, en in gaps),
+                kpis_zh="；".join(zh for zh, _ in gaps),
+                details=[msgspec.to_builtins(k) for k in unmet],
+            )
 
 
 #: decision -> the states it may be recommended and approved in
@@ -160,7 +204,7 @@ def approve(command: c.Approve, s: ProjectState, ctx: Context) -> list[Event]:
                 ev.ApplicationRejected(recommendation_id=rid, recommender=recommender, approvers=approvers),
             ]
         case "graduate":
-            _graduable(s, ctx)
+            _graduable(s, ctx, pending.waived_kpis)
             return [
                 *approved,
                 ev.ProjectGraduated(recommendation_id=rid, recommender=recommender, approvers=approvers),

@@ -180,6 +180,8 @@ class Api:
         self.do(pid, "alice", "edit_draft", {"section": "test_plan", "fields": {
             "objectives": "验证数据增信模型",
             "kpis": ["approval_time", "default_rate"],
+            "approval_time_target": 48,
+            "default_rate_target": 30,
             "reporting_cadence_days": 30,
         }})
         for kind in ("financial_licence", "internal_audit_opinion", "external_legal_assessment",
@@ -243,7 +245,8 @@ class Api:
             "balance_sheet_recognition": False,
             "pledged": False,
         }})
-        self.do(pid, "alice", "edit_draft", {"section": "test_plan", "fields": {"kpis": ["trades", "buyers"]}})
+        self.do(pid, "alice", "edit_draft", {"section": "test_plan", "fields": {
+            "kpis": ["trades", "buyers"], "trades_target": 100, "buyers_target": 5}})
 
     def create_data_asset(self, **fields: Any) -> str:
         body: dict[str, Any] = {

@@ -16,7 +16,8 @@ from sandbox.cli import main
 from tests.api.helpers import Api, sha
 from tests.support import drop_triggers, raw_connection
 
-FINTECH_METRICS = {"users": 3000, "active_users": 2500, "exposure_yuan": 90_000_000}
+FINTECH_METRICS = {"users": 3000, "active_users": 2500, "exposure_yuan": 90_000_000, "approval_time": 24,
+                   "default_rate": 12}
 ECNY_METRICS = {"transactions": 12_000, "payment_failures": 10, "wallets_opened": 2_500, "active_users": 2_000}
 
 

@@ -58,7 +58,8 @@ def test_fintech_sandbox_from_draft_to_graduation() -> None:
     months = 0
     while w.state(pid).state == State.TESTING:
         kpis = ["approval_time"] if months < 6 else ["approval_time", "default_rate"]
-        w.report_month(pid, {"users": 3000, "active_users": 2500, "exposure_yuan": 90_000_000}, kpis)
+        w.report_month(pid, {"users": 3000, "active_users": 2500, "exposure_yuan": 90_000_000,
+                             "approval_time": 24, "default_rate": 12}, kpis)
         months += 1
 
     # then the clock ends the test without a single breach or warning, and it graduates

@@ -132,6 +132,8 @@ class World:
         self.do(pid, ALICE, c.EditDraft(section="test_plan", fields={
             "objectives": "验证数据增信模型",
             "kpis": ["approval_time", "default_rate"],
+            "approval_time_target": 48,
+            "default_rate_target": 30,
             "reporting_cadence_days": 30,
         }))
         for kind in ("financial_licence", "internal_audit_opinion", "external_legal_assessment",
@@ -228,7 +230,8 @@ class World:
             "balance_sheet_recognition": False,
             "pledged": pledged,
         }))
-        self.do(pid, ALICE, c.EditDraft(section="test_plan", fields={"kpis": ["trades", "buyers"]}))
+        self.do(pid, ALICE, c.EditDraft(section="test_plan", fields={
+            "kpis": ["trades", "buyers"], "trades_target": 100, "buyers_target": 5}))
 
     def create_data_asset(self, **kw: Any) -> str:
         fields: dict[str, Any] = {
