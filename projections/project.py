@@ -52,6 +52,8 @@ class Document(msgspec.Struct, frozen=True, kw_only=True):
     holder: str
     issued_on: dt.date | None
     position: int
+    size: int | None = None
+    media_type: str | None = None
 
 
 class Attestation(msgspec.Struct, frozen=True, kw_only=True):
@@ -467,7 +469,14 @@ def _partner_withdrawn(d: Draft, e: ev.PartnerWithdrawn, r: RecordedEvent[Event]
 def _document_attached(d: Draft, e: ev.DocumentAttached, r: RecordedEvent[Event]) -> None:
     d.documents.append(
         Document(
-            kind=e.kind, sha256=e.sha256, title=e.title, holder=e.holder, issued_on=e.issued_on, position=r.position
+            kind=e.kind,
+            sha256=e.sha256,
+            title=e.title,
+            holder=e.holder,
+            issued_on=e.issued_on,
+            position=r.position,
+            size=e.size,
+            media_type=e.media_type,
         )
     )
 

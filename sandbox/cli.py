@@ -474,12 +474,24 @@ def audit_verify(export_file: Path, checkpoints: tuple[Path, ...], vkey: str | N
     default=None,
     help="Write to this file instead of standard output.",
 )
-def export(db: Path | None, out: Path | None) -> None:
+@click.option(
+    "--documents",
+    "documents_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Also copy every attached document's file into this directory, named by its SHA-256.",
+)
+def export(db: Path | None, out: Path | None, documents_dir: Path | None) -> None:
     """Write every event as JSON Lines in position order (the auditor's export format).
 
-    Example: sandbox-registry export --db registry.db --out registry.jsonl
+    With --documents DIR, the stored file of every attached document is copied into DIR under its
+    SHA-256 (the hash its DocumentAttached event names), hashed again on the way; a document
+    attached by hash alone has no file and is listed.
+    Example: sandbox-registry export --db registry.db --out registry.jsonl --documents evidence/
     """
     with opened(db) as store:
+        if documents_dir is not None:
+            _export_documents(store, Path(store.path), documents_dir)
         if out is None:
             write = sys.stdout.buffer.write
             for line in export_lines(store.iter_stored(batch=5000)):
@@ -497,6 +509,20 @@ def export(db: Path | None, out: Path | None) -> None:
         except OSError as e:
             raise Failure(f"cannot write {out}: {e.strerror or e}", f"无法写入 {out}") from e
     click.echo(f"exported {plural(count, 'event')} to {out}", err=True)
+
+
+def _export_documents(store: SQLiteEventStore, db: Path, target: Path) -> None:
+    from sandbox.documents import DocumentStore, attached_hashes, copy_documents
+
+    hashes = attached_hashes(store.iter_all(types=["DocumentAttached"]))
+    try:
+        copied, missing = copy_documents(hashes, DocumentStore.beside(db), target)
+    except OSError as e:
+        raise Failure(f"cannot write {target}: {e.strerror or e}", f"无法写入 {target}") from e
+    click.echo(f"copied {copied} documents to {target}", err=True)
+    if missing:
+        listed = ", ".join(missing)
+        click.echo(f"{len(missing)} documents were attached by hash alone (no stored file): {listed}", err=True)
 
 
 @main.command("import")

@@ -108,6 +108,9 @@ class AttachDocument(Command, frozen=True, kw_only=True):
     title: Name
     holder: Ident | None = None
     issued_on: dt.date | None = None
+    #: The stored file's size in bytes and media type (set by an upload; None: attached by hash).
+    size: Count | None = None
+    media_type: Annotated[str, msgspec.Meta(max_length=100)] | None = None
 
 
 class Attest(Command, frozen=True, kw_only=True):

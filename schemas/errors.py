@@ -193,6 +193,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "自愿退出须至少提前 {days} 天告知用户",
         "a voluntary exit needs users told at least {days:~day} ahead",
     ),
+    "document_altered": (
+        "材料 {sha256} 的存储文件与其哈希不符，不予提供",
+        "the stored file of document {sha256} no longer matches its hash, so it is not served",
+    ),
     "invalid_value": ("字段 {field} 不符合规则：{rule_zh}", "field {field} breaks the rule: {rule_en}"),
     "date_out_of_range": (
         "日期字段 {field} 的值 {value} 超出允许范围：{rule_zh}（允许 {earliest} 至 {latest}）",

@@ -89,6 +89,10 @@ class DocumentAttached(Event, frozen=True, kw_only=True):
     title: str
     holder: str
     issued_on: dt.date | None = None
+    #: The stored file's size and media type, for an upload (None: attached by hash alone, and
+    #: every event written before documents were stored).
+    size: int | None = None
+    media_type: str | None = None
 
 
 class AttestationMade(Event, frozen=True, kw_only=True):

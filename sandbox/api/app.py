@@ -31,6 +31,7 @@ from sandbox.api.limits import Limits
 from sandbox.api.openapi import openapi_config
 from sandbox.api.problems import HANDLERS, BadInput
 from sandbox.config import HttpSettings, Refused
+from sandbox.documents import DocumentStore
 from sandbox.registry import init_registry, open_store
 from sandbox.service import Registry
 from sandbox.tokens import Tokens
@@ -111,6 +112,7 @@ def _open(state: State, db_path: str | Path, clock: Clock, create: bool) -> None
     state.read_models = read_models
     state.registry = registry
     state.tokens = Tokens.open(store.path, clock=clock)
+    state.documents = DocumentStore.beside(store.path)
     open_pages(state, store.path)
     state.views = ViewCache()
     state.closed = False

@@ -21,6 +21,7 @@ from projections.read_models import ReadModels
 from sandbox.api.auth import actor_of, credential_of
 from sandbox.api.common import ViewCache
 from sandbox.api.limits import Limits
+from sandbox.documents import DocumentStore
 from sandbox.service import Registry
 from schemas.commands import Actor
 
@@ -43,6 +44,11 @@ def provide_read_models(state: State) -> ReadModels:
 def provide_views(state: State) -> ViewCache:
     views: ViewCache = state.views
     return views
+
+
+def provide_documents(state: State) -> DocumentStore:
+    documents: DocumentStore = state.documents
+    return documents
 
 
 def provide_appended(state: State) -> asyncio.Condition:
@@ -70,6 +76,7 @@ DEPENDENCIES = {
     "store": Provide(provide_store, sync_to_thread=False),
     "read_models": Provide(provide_read_models, sync_to_thread=False),
     "views": Provide(provide_views, sync_to_thread=False),
+    "documents": Provide(provide_documents, sync_to_thread=False),
     "appended": Provide(provide_appended, sync_to_thread=False),
     "actor": Provide(provide_actor, sync_to_thread=False),
     "credential": Provide(provide_credential, sync_to_thread=False),

@@ -100,6 +100,8 @@ def attach_document(command: c.AttachDocument, s: ProjectState, ctx: Context) ->
             title=command.title,
             holder=holder,
             issued_on=command.issued_on,
+            size=command.size,
+            media_type=command.media_type,
         )
     ]
 

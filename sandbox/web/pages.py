@@ -24,6 +24,7 @@ from events.sqlite import SQLiteEventStore
 from projections.read_models import ReadModels
 from sandbox.api.common import ViewCache
 from sandbox.api.problems import HANDLERS, Problem, invalid_input, problem
+from sandbox.documents import DocumentStore
 from sandbox.service import Registry
 from sandbox.tokens import TokenInfo
 from sandbox.web import i18n
@@ -180,6 +181,7 @@ class Services:
     read_models: ReadModels
     views: ViewCache
     store: SQLiteEventStore
+    documents: DocumentStore
 
 
 def provide_services(
@@ -187,8 +189,9 @@ def provide_services(
     read_models: NamedDependency[ReadModels],
     views: NamedDependency[ViewCache],
     store: NamedDependency[SQLiteEventStore],
+    documents: NamedDependency[DocumentStore],
 ) -> Services:
-    return Services(registry, read_models, views, store)
+    return Services(registry, read_models, views, store, documents)
 
 
 #: The pages' own dependency, built from the API's.

@@ -62,6 +62,7 @@ class Row:
     query: dict[str, Any] = field(default_factory=dict)
     public: bool = False
     path: Callable[[World], str] | None = None
+    files: dict[str, tuple[str, bytes, str]] | None = None  # a multipart body (with ``body`` its fields)
 
     def expected(self, who: str) -> int:
         if self.public:
@@ -244,6 +245,18 @@ MATRIX: dict[tuple[str, str], Row] = {
         ok={"carol": 200, "ada": 200}, project="testing",
         body=lambda w, a: {"trigger": "media_report", "on": day(a), "detail": "媒体报道"},
     ),
+    ("POST", "/api/v1/projects/{project_id:str}/documents"): Row(
+        ok={"alice": 201, "carol": 201},
+        project="draft",
+        body=const({"kind": "board_resolution", "title": "董事会决议"}),
+        files={"file": ("resolution.pdf", b"%PDF-1.7 board resolution", "application/pdf")},
+    ),
+    # the world's documents were attached by hash alone: no file to download, for whoever may ask
+    ("GET", "/api/v1/projects/{project_id:str}/documents/{sha256:str}"): Row(
+        ok={"alice": 404, **{who: 404 for who in READERS}},
+        project="draft",
+        path=lambda w: f"/api/v1/projects/{w['draft']}/documents/{sha('financial_licence')}",
+    ),
     # -- the pages: a bearer token is no session, so the signed-in pages send everybody to the
     # sign-in form (200 once the redirect is followed), and every form posted without its CSRF
     # token is refused, whoever sends it
@@ -251,6 +264,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/register/{project_id:str}"): Row(ok={"*": 200}, public=True, project="notice"),
     ("GET", "/login"): PUBLIC_200,
     ("GET", "/static/web/{file_path:path}"): Row(ok={"*": 200}, public=True, path=lambda w: "/static/web/site.css"),
+    ("GET", "/projects/{project_id:str}/documents/{sha256:str}"): Row(
+        ok={"*": 200}, public=True, path=lambda w: f"/projects/{w['draft']}/documents/{sha('financial_licence')}"
+    ),
     **{
         ("GET", path): Row(ok={"*": 200}, public=True, project=project)
         for path, project in (
@@ -273,6 +289,7 @@ MATRIX: dict[tuple[str, str], Row] = {
             ("/register/{project_id:str}/{action:str}", lambda w: f"/register/{w['notice']}/comment"),
             ("/projects/{project_id:str}/section/{section:str}", lambda w: f"/projects/{w['draft']}/section/statement"),
             ("/projects/{project_id:str}/act/{action:str}", lambda w: f"/projects/{w['submitted']}/act/accept_intake"),
+            ("/projects/{project_id:str}/documents", lambda w: f"/projects/{w['draft']}/documents"),
         )
     },
 }
@@ -320,6 +337,8 @@ def _check(a: Api, row: Row, route: tuple[str, str], who: str, expected: int, w:
     head = a.head()
     if route[0] == "GET":
         r = a.get(path, None if who == "none" else who, params=row.query)
+    elif row.files is not None:
+        r = a.client.post(path, headers=a.auth(None if who == "none" else who), data=body, files=row.files)
     else:
         r = a.post(path, None if who == "none" else who, body, params=row.query)
     assert r.status_code == expected, f"{who} {route}: {r.status_code} {r.text[:400]}"

@@ -103,7 +103,14 @@ def test_commands_refuse_unknown_fields_in_the_document_too(document: dict[str, 
     schemas = document["components"]["schemas"]
     for method, path, op in operations(document):
         if method == "POST":
-            ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            content = op["requestBody"]["content"]
+            if "multipart/form-data" in content:  # an upload: a form of a file and its fields
+                ref = content["multipart/form-data"]["schema"]["$ref"]
+                body = schemas[ref.rsplit("/", 1)[-1]]
+                assert body["properties"]["file"]["format"] == "binary", path
+                assert not {"actor", "metadata", "command_id", "sha256"} & set(body["properties"]), path
+                continue
+            ref = content["application/json"]["schema"]["$ref"]
             body = schemas[ref.rsplit("/", 1)[-1]]
             assert body["additionalProperties"] is False, path
             assert not {"actor", "metadata", "command_id"} & set(body["properties"]), path  # never from clients

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
 
 from tests.api.helpers import Api
 from tests.api.world import World
-from tests.web.helpers import form, sign_in, text
+from tests.web.helpers import csrf, form, sign_in, text
 
 
 @pytest.mark.parametrize("path", ["/my", "/queue", "/dashboard", "/audit"])
@@ -136,3 +137,36 @@ def test_each_rendering_gives_its_forms_fresh_keys_and_the_readers_csrf_token(we
     assert len(set(keys[0])) == len(keys[0])  # no two forms of a page share a key
     token = web.client.cookies["csrftoken"]
     assert all(f'name="_csrf_token" value="{token}"' in p for p in pages)
+
+
+def test_a_document_uploaded_on_the_page_is_stored_and_downloads_as_sent(web: Api, world: World) -> None:
+    sign_in(web, "alice")
+    pid = world["draft"]
+    web.client.get(f"/projects/{pid}")
+    content = b"%PDF-1.7\n" + "风险补偿金证明".encode()
+    r = web.client.post(
+        f"/projects/{pid}/documents",
+        data={"kind": "risk_compensation_plan", "title": "风险补偿金证明", "_csrf_token": csrf(web), "_key": "u1"},
+        files={"file": ("plan.pdf", content, "application/pdf")},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    sha = hashlib.sha256(content).hexdigest()
+    page = web.client.get(f"/projects/{pid}").text
+    assert f'href="/projects/{pid}/documents/{sha}"' in page
+    assert web.client.get(f"/projects/{pid}/documents/{sha}").content == content
+
+
+def test_an_upload_that_is_not_a_pdf_or_an_image_is_shown_beside_the_file_input(web: Api, world: World) -> None:
+    sign_in(web, "alice")
+    pid = world["draft"]
+    version = web.view(pid, "alice")["version"]
+    web.client.get(f"/projects/{pid}")
+    r = web.client.post(
+        f"/projects/{pid}/documents",
+        data={"kind": "risk_compensation_plan", "title": "说明", "_csrf_token": csrf(web)},
+        files={"file": ("notes.txt", b"plain text", "text/plain")},
+        follow_redirects=False,
+    )
+    assert r.status_code == 422 and 'id="err-file"' in r.text
+    assert web.view(pid, "alice")["version"] == version

@@ -10,6 +10,7 @@ documents in one place (``sandbox.api.problems``).
 from litestar import Controller
 
 from sandbox.api.controllers.audit import AuditController, EventController
+from sandbox.api.controllers.documents import DocumentController
 from sandbox.api.controllers.programs import ProgramController
 from sandbox.api.controllers.projects import CommandController, ProjectController
 from sandbox.api.controllers.proofs import ProofsController
@@ -24,6 +25,7 @@ API_CONTROLLERS: list[type[Controller]] = [
     ReferenceController,
     ProjectController,
     CommandController,
+    DocumentController,
     RegisterController,
     QueueController,
     AuditController,

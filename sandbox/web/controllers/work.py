@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
@@ -19,11 +20,12 @@ from litestar.response import Redirect
 from projections.project import ProjectState, local_date
 from projections.views import ProjectView
 from sandbox.api.auth import READERS
-from sandbox.api.common import visible_state
+from sandbox.api.common import check_bounds, command_id, visible_state
 from sandbox.api.controllers.projects import PROJECT_READERS, SHORT_IN_THREAD
 from sandbox.api.controllers.queue import QUEUE_ROLES
 from sandbox.deciders import RULES
-from sandbox.web.commands import COMMANDS, create, send
+from sandbox.documents import MAX_BYTES, attach_upload, read_document, upload_command
+from sandbox.web.commands import COMMANDS, create, may, send
 from sandbox.web.forms import by_field, command_from_form, inputs_of
 from sandbox.web.pages import FormInvalid, Services, page, problem_of, reader, session_token, signed_in
 from sandbox.web.sections import SECTION_LABELS, section_inputs, section_values, shown
@@ -32,7 +34,7 @@ from schemas.commands import Actor
 
 #: Forms that have a place of their own on the case page (the draft's sections) or elsewhere
 #: (the public's comment and objection, on the register).
-NOT_IN_PANEL = frozenset({"edit_draft", "comment", "object"})
+NOT_IN_PANEL = frozenset({"edit_draft", "comment", "object", "attach_document"})
 APPLICANTS = frozenset({"applicant"})
 
 
@@ -162,6 +164,7 @@ class WorkController(Controller):
                 "values": {name: {k: shown(v) for k, v in state.section(name).items()} for name in sections},
                 "actions": [(a, inputs_of(COMMANDS[a])) for a in actions],
                 "approve_blocked": approve_blocked(actor, state) if "approve" in actions else None,
+                "may_upload": actor.role in RULES["attach_document"][0] and state.state in RULES["attach_document"][1],
             }
 
         if problem is None and not request.query_params.get("done"):
@@ -238,6 +241,58 @@ class WorkController(Controller):
                 request, services, actor, project_id, status=found.status, failed=failed, problem=problem, form=form
             )
         return Redirect(path=f"/projects/{project_id}?done={failed}#{failed}", status_code=303)
+
+    @post("/projects/{project_id:str}/documents", status_code=303, request_max_body_size=MAX_BYTES + 1024 * 1024)
+    async def upload(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services], project_id: FromPath[str]
+    ) -> Any:
+        """Upload a document (multipart), as ``POST /api/v1/projects/{id}/documents`` does."""
+        actor = signed_in(request)
+        posted = await request.form()
+        upload = posted.get("file")
+        form = {k: str(v) for k, v in posted.items() if not k.startswith("_") and k != "file"}
+        key = str(posted.get("_key") or "") or None
+        try:
+            may(actor, "attach_document")
+            content = await upload.read() if isinstance(upload, UploadFile) else b""
+            command = upload_command(
+                content, kind=form.get("kind", ""), title=form.get("title", ""), holder=form.get("holder")
+            )
+            check_bounds(command)
+            await attach_upload(
+                services.registry,
+                services.documents,
+                actor,
+                project_id,
+                content,
+                command,
+                command_id=command_id(actor, key),
+            )
+        except Exception as e:  # the API's refusal, beside the upload form
+            found = problem_of(request, e)
+            if found.status in (403, 404):
+                raise
+            problem = msgspec.to_builtins(found)
+            return self._project(
+                request, services, actor, project_id, status=found.status, failed="upload", problem=problem, form=form
+            )
+        return Redirect(path=f"/projects/{project_id}?done=attach_document#documents", status_code=303)
+
+    @get("/projects/{project_id:str}/documents/{sha256:str}", sync_to_thread=True)
+    def download(
+        self,
+        request: Request[Any, Any, Any],
+        services: NamedDependency[Services],
+        project_id: FromPath[str],
+        sha256: FromPath[str],
+    ) -> Response[bytes]:
+        """A document of the project, re-checked against its hash (as the API's download)."""
+        actor = reader(request, PROJECT_READERS)
+        state = visible_state(services.read_models, services.registry, actor, project_id)
+        content, media_type = read_document(state, services.documents, sha256)
+        return Response(
+            content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{sha256}"'}
+        )
 
     @get("/queue", sync_to_thread=True)
     def queue(
