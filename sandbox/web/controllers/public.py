@@ -34,26 +34,20 @@ PUBLIC_FORMS = ("comment", "object")
 Text = Annotated[str | None, QueryParameter(max_length=200)]
 
 
-def _matches(entry: RegisterEntry, q: str) -> bool:
-    """Whether a search word is in the entry's title, type, region or applicants."""
-    hay = " ".join([entry.title, entry.app_type, entry.region, *(a.name for a in entry.applicants)])
-    return all(word in hay.lower() for word in q.lower().split())
-
-
 def search_register(
     models: ReadModels, q: str, program: str, state: str, region: str, offset: int
 ) -> tuple[int, list[RegisterEntry]]:
-    """One page of the register entries that match the search and the filters."""
-    if not (q or state or region):
-        total, rows = models.register(program=program or None, limit=PAGE_SIZE, offset=offset)
-        return total, [msgspec.convert(r, RegisterEntry) for r in rows]
-    _, rows = models.register(program=program or None, limit=1_000_000)
-    found = [
-        e
-        for e in (msgspec.convert(r, RegisterEntry) for r in rows)
-        if (not state or e.status == state) and (not region or e.region == region) and (not q or _matches(e, q))
-    ]
-    return len(found), found[offset : offset + PAGE_SIZE]
+    """One page of the register entries that match the search and the filters: the read models'
+    own search (``GET /api/v1/register?q=`` answers from the same query)."""
+    total, rows = models.register(
+        q=q or None,
+        program=program or None,
+        state=state or None,
+        region=region or None,
+        limit=PAGE_SIZE,
+        offset=offset,
+    )
+    return total, [msgspec.convert(r, RegisterEntry) for r in rows]
 
 
 def notice_left(registry: Registry, entry: RegisterEntry) -> int | None:
