@@ -49,6 +49,7 @@ class DocumentController(Controller):
         guards=[role_in(RULES["attach_document"][0])],
         status_code=201,
         request_max_body_size=MAX_BYTES + 1024 * 1024,
+        opt={"media_types": ("multipart/form-data",)},  # the one write of the API that is not JSON
         responses=p.responses(*p.COMMAND, 413),
     )
     async def upload(
@@ -56,6 +57,7 @@ class DocumentController(Controller):
         registry: NamedDependency[Registry],
         documents: NamedDependency[DocumentStore],
         actor: NamedDependency[Actor],
+        credential: NamedDependency[str | None],
         project_id: FromPath[str],
         data: Annotated[Upload, Body(media_type=RequestEncodingType.MULTI_PART)],
         if_match: IfMatch = None,
@@ -74,7 +76,7 @@ class DocumentController(Controller):
             project_id,
             content,
             command,
-            command_id=command_id(actor, idempotency_key),
+            command_id=command_id(credential, idempotency_key),
             expected_version=expected_version(if_match),
         )
         body = CommandAccepted(

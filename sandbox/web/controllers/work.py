@@ -266,7 +266,7 @@ class WorkController(Controller):
                 project_id,
                 content,
                 command,
-                command_id=command_id(actor, key),
+                command_id=command_id(_credential(request), key),
             )
         except Exception as e:  # the API's refusal, beside the upload form
             found = problem_of(request, e)
