@@ -91,7 +91,7 @@ def test_a_repeated_key_is_refused_naming_it(api: Api) -> None:
 
 # -- headers and HEAD on every route of the document ---------------------------------------------
 
-SAMPLE = {"key": "fintech-sandbox", "dataset": "holidays", "position": "1", "project_id": "nope"}
+SAMPLE = {"key": "fintech-sandbox", "dataset": "holidays", "position": "1", "project_id": "nope", "sha256": "0" * 64}
 
 
 def _routes(api: Api) -> list[tuple[str, str]]:
