@@ -37,23 +37,25 @@ import heapq
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from events.memory import InMemoryEventStore
 from events.sqlite import SQLiteEventStore, Synchronous, format_recorded_at
+from projections.gates import missing_topics
 from projections.project import INITIAL, ProjectState, fold, local_date
 from projections.read_models import ReadModels
 from projections.rules import declared_period, next_report_due, outstanding_pledge, report_cadence
+from sandbox import applications
 from sandbox.registry import init_registry, make_codec, open_store
 from sandbox.service import TIMED, Registry
 from schemas import commands as c
 from schemas.commands import Actor
-from schemas.dates import CHINA
+from schemas.dates import CHINA, months_later
 from schemas.errors import DomainError
-from schemas.events import Severity, Value
+from schemas.events import PartnerRole, Section, Severity, Value
 from schemas.lifecycle import IN_TEST, TERMINAL, State
 from schemas.programs import ProgramDefinition
 from schemas.streams import project_stream
@@ -180,7 +182,7 @@ DATA_PRODUCTS = (
 ASSESSMENT_TOPICS = {
     "fintech-sandbox": ("legal_compliance_review", "technical_security_review", "consumer_protection_review"),
     "ecny-pilot": ("wallet_limits_review", "aml_kyc_review", "merchant_acceptance_review"),
-    "data-asset": ("data_source_review", "personal_information_review", "valuation_review"),
+    "data-asset": ("compliance_review", "quality_review", "valuation_review"),
 }
 SURNAMES = "王李张刘陈杨黄吴林郑"
 GIVEN = ("建国", "丽娟", "志强", "秀英", "海峰", "晓敏", "国平", "雅琴")
@@ -267,7 +269,7 @@ class Life:
     applicant: Actor
     fate: str
     partner: Org | None = None
-    gap: str | None = None  # an admission condition the draft leaves unmet (fixed or waived later)
+    gap: str | None = None  # a value of :data:`GAPS` the regulator questions (corrected or waived later)
     long_events: int | None = None
     state: ProjectState = field(default_factory=ProjectState)
     program: ProgramDefinition | None = None
@@ -395,9 +397,7 @@ class Simulation:
             story=story,
         )
         if waiver or (waiver is None and long_events is None and fate not in EARLY_FATES and r.random() < 0.08):
-            life.gap = {"fintech-sandbox": "comparables", "ecny-pilot": "merchants_live_target"}.get(
-                program_key, "data_quality_assessment"
-            )
+            life.gap = {"fintech-sandbox": "max_users", "ecny-pilot": "period"}.get(program_key, "product_type")
             life.details["waive"] = bool(waiver)
         if fate == "revoke" and r.random() < 0.3:
             life.details["revoke_after_graduation"] = True
@@ -589,120 +589,100 @@ def _drafting(sim: Simulation, life: Life) -> Iterator[dt.datetime]:
 Sitting = list[tuple[Actor, c.Command]]
 
 
-def _docs(life: Life, kinds: Sequence[str], holder: Org | None = None) -> Sitting:
-    who = staff(holder) if holder else life.applicant
-    org = holder or life.lead
-    return [
-        (
-            who,
-            c.AttachDocument(kind=k, sha256=sha(f"{life.pid}:{org.id}:{k}"), title=f"{org.name}：{k}", issued_on=None),
-        )
-        for k in kinds
-    ]
+def _papers(life: Life) -> applications.Papers:
+    """The lead's documents, hashed and titled as this project's own."""
+    return applications.Papers(tag=f"{life.pid}:{life.lead.id}:", prefix=f"{life.lead.name}：")
+
+
+def _sittings(life: Life, sittings: list[applications.Sitting]) -> list[Sitting]:
+    """A sample application's sittings, each step sent by the lead's staff or the partner's."""
+    partner = staff(life.partner) if life.partner is not None else life.applicant
+    return [[(life.applicant if st.by == "lead" else partner, st.command) for st in sitting] for sitting in sittings]
+
+
+def _partner(life: Life) -> applications.Partner | None:
+    org = life.partner
+    if org is None:
+        return None
+    role: PartnerRole = "technology_partner" if org.kind == "technology_company" else "licensed_institution"
+    return applications.Partner(organisation=org.id, name=org.name, role=role, licence_no=org.licence_no)
+
+
+#: The gaps an application may leave: a value the regulator judges at admission (a user cap, a
+#: test period, a product type), which the applicant corrects on request or an approver waives.
+#: gap -> (the condition, the information request, the corrected fields by section).
+GAPS: dict[str, tuple[str, str]] = {
+    "max_users": ("fs.adm.user_cap", "测试用户上限超过 10,000 户，请调整或说明理由"),
+    "period": ("ec.adm.period", "试点期限超过 12 个月，请调整或说明理由"),
+    "product_type": ("da.adm.product_type", "产品类型不在可挂牌范围内，请调整或说明理由"),
+}
 
 
 def _application(sim: Simulation, life: Life) -> list[Sitting]:
-    r, lead, me = life.rng, life.lead, life.applicant
+    r, lead = life.rng, life.lead
     start = sim.today + dt.timedelta(days=r.randint(75, 120))
     contact = f"{_person(r)} 1{r.randint(3, 9)}{r.randint(0, 999_999_999):09d}"
     life.details["complaint_contact"] = contact
-    partner: Sitting = []
-    if life.partner is not None:
-        partner = [
-            (
-                me,
-                c.AddPartner(
-                    organisation=life.partner.id,
-                    name=life.partner.name,
-                    role="technology_partner" if life.partner.kind == "technology_company" else "licensed_institution",
-                    licence_no=life.partner.licence_no,
-                ),
-            )
-        ]
+    partner = _partner(life)
     if life.program_key == "fintech-sandbox":
         end = start + dt.timedelta(days=r.randint(240, 360))
         max_users = r.choice((2_000, 3_000, 5_000, 8_000, 10_000))
         per_user = r.choice((200_000, 300_000, 500_000))
-        life.details |= {"max_users": max_users, "per_user_cap": per_user, "total_cap": max_users * per_user // 2}
-        statement: dict[str, Value] = {
-            "service_description": f"{lead.name}面向{lead.city}小微企业及农户提供的数字化金融服务",
-            "innovation_claim": "首发：以多源替代数据替代传统抵押担保",
-            "comparables": ["传统抵押贷款", "线下信用评级"],
-            "expected_benefit": "降低小微企业融资成本，扩大普惠金融覆盖面",
-            "consumer_benefit": "审批时间由 7 天缩短至 1 天",
-            "channels": ["手机银行", "微信小程序"],
-            "user_scope": f"{lead.city}市注册小微企业",
-            "planned_test_period": "12 个月",
-            "risk_controls": "单户限额、风险补偿金、实时监测",
-            "complaint_channel": "客服热线及网点",
-            "complaint_contact": contact,
-            "exit_plan": "存量业务到期结清，新增业务停止受理",
-        }
-        if life.gap == "comparables":
-            del statement["comparables"]
-        licence_and_plans = (
-            "financial_licence",
-            "internal_audit_opinion",
-            "external_legal_assessment",
-            "security_assessment",
-            "personal_financial_information_assessment",
-            "risk_compensation_plan",
-            "emergency_plan",
-            "service_exit_plan",
+        declared_users = 12_000 if life.gap == "max_users" else max_users
+        life.details |= {"max_users": declared_users, "fixed_users": max_users, "per_user_cap": per_user}
+        return _sittings(
+            life,
+            applications.fintech(
+                start,
+                end,
+                partner=partner,
+                statement={
+                    "service_description": f"{lead.name}面向{lead.city}小微企业及农户提供的数字化金融服务",
+                    "innovation_claim": "首发：以多源替代数据替代传统抵押担保",
+                    "comparables": ["传统抵押贷款", "线下信用评级"],
+                    "expected_benefit": "降低小微企业融资成本，扩大普惠金融覆盖面",
+                    "channels": ["手机银行", "微信小程序"],
+                    "user_scope": f"{lead.city}市注册小微企业",
+                    "risk_controls": "单户限额、风险补偿金、实时监测",
+                    "complaint_channel": "客服热线及网点",
+                    "complaint_contact": contact,
+                    "exit_plan": "存量业务到期结清，新增业务停止受理",
+                },
+                boundaries={
+                    "max_users": declared_users,
+                    "per_user_exposure_cap_yuan": per_user,
+                    "total_exposure_cap_yuan": declared_users * per_user // 2,
+                    "service_channels": ["mobile_banking", "mini_program"],
+                    "service_region": f"{lead.city}市",
+                },
+                test_plan={
+                    "objectives": "验证替代数据增信模型的有效性与风险可控性",
+                    "kpis": ["approval_time", "default_rate", "inclusive_reach"],
+                    "approval_time_target": 72,
+                    "default_rate_target": 30,
+                    "inclusive_reach_target": _reach(life, 100, 5_000_000),
+                },
+                papers=_papers(life),
+            ),
         )
-        sittings: list[Sitting] = [
-            [(me, c.EditDraft(section="statement", fields=statement))],
-            [
-                (
-                    me,
-                    c.EditDraft(
-                        section="boundaries",
-                        fields={
-                            "max_users": max_users,
-                            "per_user_exposure_cap_yuan": per_user,
-                            "total_exposure_cap_yuan": max_users * per_user // 2,
-                            "service_channels": ["mobile_banking", "mini_program"],
-                            "service_region": f"{lead.city}市",
-                            "start_date": start.isoformat(),
-                            "end_date": end.isoformat(),
-                        },
-                    ),
-                ),
-                (
-                    me,
-                    c.EditDraft(
-                        section="test_plan",
-                        fields={
-                            "objectives": "验证替代数据增信模型的有效性与风险可控性",
-                            "kpis": ["approval_time", "default_rate", "inclusive_reach"],
-                            "approval_time_target": 72,
-                            "default_rate_target": 30,
-                            "inclusive_reach_target": _reach(life, 100, 5_000_000),
-                            "reporting_cadence_days": 30,
-                        },
-                    ),
-                ),
-            ],
-            [*_docs(life, licence_and_plans), (me, c.Attest(statement="no_violations", text="近三年无违法违规记录"))],
-        ]
-        if life.partner is not None:
-            sittings.append([*partner, (staff(life.partner), c.Attest(statement="no_violations"))])
-        return sittings
     if life.program_key == "ecny-pilot":
         end = start + dt.timedelta(days=r.randint(240, 360))
+        life.details["fixed_end"] = end
+        if life.gap == "period":
+            end = months_later(start, 14)
         tier = r.choice((2, 3, 4))
         caps = {2: (50_000, 100_000, 500_000), 3: (5_000, 10_000, 20_000), 4: (2_000, 5_000, 10_000)}[tier]
         campaign = life.details["scenario"] == "red_packets" or r.random() < 0.15
         life.details["campaign"] = campaign
         smart = life.details["scenario"] in ("supply_chain", "sme_loans") and r.random() < 0.5
-        statement = {
+        statement: dict[str, Value] = {
             "scenario": str(life.details["scenario"]),
             "kyc_responsible": lead.id,
             "aml_responsible": lead.id,
             "uses_smart_contracts": smart,
+            # (an operator connects itself)
+            "operator": None if lead.kind == "operator" else r.choice(("cib", "ccb", "boc", "icbc")),
         }
-        if lead.kind != "operator":
-            statement["operator"] = r.choice(("cib", "ccb", "boc", "icbc"))
         boundaries: dict[str, Value] = {
             "pilot_area": lead.pilot_area,
             "wallet_tier": tier,
@@ -710,37 +690,28 @@ def _application(sim: Simulation, life: Life) -> list[Sitting]:
             "daily_cap_yuan": caps[1],
             "balance_cap_yuan": caps[2],
             "acceptance_points": r.randint(5, 300),
-            "start_date": start.isoformat(),
-            "end_date": end.isoformat(),
             "runs_campaign": campaign,
         }
         if campaign:
-            boundaries |= {
-                "campaign_budget_yuan": r.randint(50, 500) * 10_000,
-                "campaign_start_date": start.isoformat(),
-                "campaign_end_date": (start + dt.timedelta(days=60)).isoformat(),
-            }
+            boundaries["campaign_budget_yuan"] = r.randint(50, 500) * 10_000
         plan: dict[str, Value] = {
-            "kpis": ["transactions", "wallets_opened"],
             "transactions_target": _reach(life, 5_000, 1_000_000 * r.randint(10, 200)),
             "wallets_opened_target": _reach(life, 1_000, 100_000 * r.randint(2, 50)),
             "merchants_live_target": r.randint(5, 200),
-            "reporting_cadence_days": 30,
         }
-        if life.gap == "merchants_live_target":
-            del plan["merchants_live_target"]
-        sittings = [
-            [(me, c.EditDraft(section="statement", fields=statement))],
-            [
-                (me, c.EditDraft(section="boundaries", fields=boundaries)),
-                (me, c.EditDraft(section="test_plan", fields=plan)),
-            ],
-        ]
-        if smart:
-            sittings.append(_docs(life, ["smart_contract_template"]))
-        if life.partner is not None:
-            sittings.append(partner)
-        return sittings
+        return _sittings(
+            life,
+            applications.ecny(
+                start,
+                end,
+                partner=partner,
+                statement=statement,
+                boundaries=boundaries,
+                test_plan=plan,
+                campaign_days=60,
+                papers=_papers(life),
+            ),
+        )
     # data-asset
     personal = r.random() < 0.25
     recognition = r.random() < 0.3
@@ -750,7 +721,7 @@ def _application(sim: Simulation, life: Life) -> list[Sitting]:
     public_data = r.random() < 0.4 if life.story.public_data is None else life.story.public_data
     life.details |= {"pledged": pledged}
     product: dict[str, Value] = {
-        "product_type": str(life.details["product_type"]),
+        "product_type": "model" if life.gap == "product_type" else str(life.details["product_type"]),
         "public_data": public_data,
         "description": f"{lead.name}加工形成的脱敏数据产品",
         "update_frequency": r.choice(("daily", "weekly", "monthly")),
@@ -762,63 +733,25 @@ def _application(sim: Simulation, life: Life) -> list[Sitting]:
         "balance_sheet_recognition": recognition,
         "pledged": pledged,
     }
-    kinds = [
-        "business_licence",
-        "data_merchant_registration",
-        "data_source_statement",
-        "source_authorisation",
-        "third_party_compliance_assessment",
-        "venue_compliance_review",
-        "data_quality_assessment",
-    ]
-    if life.gap == "data_quality_assessment":
-        kinds.remove("data_quality_assessment")
-    if personal:
-        kinds += ["personal_information_consent", "anonymisation_report", "pipl_impact_assessment"]
     if recognition:
         product["accounting_class"] = r.choice(("intangible_asset", "inventory"))
-        kinds.append("auditor_sign_off")
-    sittings = [
-        _docs(life, kinds[:4]),
-        _docs(life, kinds[4:]),
-        [
-            (me, c.EditDraft(section="product", fields=product)),
-            (me, c.EditDraft(section="test_plan", fields={
-                "kpis": ["trades", "buyers"],
-                "trades_target": _reach(life, 3, 1_000_000),
-                "buyers_target": _reach(life, 1, 1_000),
-            })),
-        ],
-    ]
+    valued: dt.date | None = None
+    registration = ""
     if pledged:
         valued = sim.today - dt.timedelta(days=r.randint(30, 200))
         life.details["valued_on"] = valued
-        sittings.append(
-            [
-                (
-                    me,
-                    c.AttachDocument(
-                        kind="valuation_report",
-                        sha256=sha(f"{life.pid}:valuation:{valued}"),
-                        title="数据资产价值评估报告",
-                        issued_on=valued,
-                    ),
-                ),
-                (
-                    me,
-                    c.EditDraft(
-                        section="product",
-                        fields={
-                            "pledge_registration_no": f"ZY{valued.year}{r.randint(0, 99999):05d}",
-                            "existing_pledge": "none",
-                        },
-                    ),
-                ),
-            ]
-        )
-    if life.partner is not None:
-        sittings.append(partner)
-    return sittings
+        registration = f"ZY{valued.year}{r.randint(0, 99999):05d}"
+    return _sittings(
+        life,
+        applications.data_asset(
+            partner=partner,
+            product=product,
+            test_plan={"trades_target": _reach(life, 3, 1_000_000), "buyers_target": _reach(life, 1, 1_000)},
+            valued_on=valued,
+            pledge_registration_no=registration,
+            papers=_papers(life),
+        ),
+    )
 
 
 def _approvals(sim: Simulation, life: Life, decision: str) -> Iterator[dt.datetime]:
@@ -851,9 +784,7 @@ def _review(sim: Simulation, life: Life) -> Iterator[dt.datetime]:
     if life.status() != S.SUBMITTED:
         return
     if life.gap is not None or r.random() < 0.2:
-        items = (
-            ["请补充同类产品对比分析"] if life.gap == "comparables" else ["请补充测试方案细节", "请说明风险补偿金来源"]
-        )
+        items = [GAPS[life.gap][1]] if life.gap is not None else ["请补充测试方案细节", "请说明风险补偿金来源"]
         sim.do(life, officer, c.RequestInformation(items=items, due_on=sim.today + dt.timedelta(days=15)))
         yield sim.later(life, 4, 14)
         if life.gap is not None and not life.details.get("waive") and r.random() < 0.6:
@@ -891,6 +822,19 @@ def _review(sim: Simulation, life: Life) -> Iterator[dt.datetime]:
     if life.fate == "reject" and r.random() < 0.3:
         yield from _decide(sim, life, "reject", "评估结论不支持进入公示")
         return
+    assert life.program is not None
+    for required in missing_topics(life.state, life.program):  # reassessed once what it asked for is done
+        yield sim.later(life, 2, 10)
+        sim.do(
+            life,
+            r.choice(ASSESSORS),
+            c.FileAssessment(
+                topic=required.id,
+                outcome="favourable",
+                summary=f"复核意见［{_token(r)}］：{required.id} 已按要求整改，结论 favourable",
+                sha256=sha(f"{life.pid}:{required.id}:reassessment"),
+            ),
+        )
     sim.do(life, life.officer, c.OpenPublicNotice(channel=r.choice(CHANNELS)))
     ends = life.state.notice_ends
     assert ends is not None
@@ -937,27 +881,25 @@ def _review(sim: Simulation, life: Life) -> Iterator[dt.datetime]:
 
 
 def _fill_gap(sim: Simulation, life: Life) -> None:
-    me = life.applicant
-    if life.gap == "comparables":
-        sim.do(life, me, c.EditDraft(section="statement", fields={"comparables": ["传统抵押贷款"]}))
-    elif life.gap == "merchants_live_target":
-        sim.do(life, me, c.EditDraft(section="test_plan", fields={"merchants_live_target": 20}))
+    """The applicant corrects the value the regulator questioned."""
+    d = life.details
+    section: Section
+    fields: dict[str, Value]
+    if life.gap == "max_users":
+        users, per_user = cast(int, d["fixed_users"]), cast(int, d["per_user_cap"])
+        section, fields = "boundaries", {"max_users": users, "total_exposure_cap_yuan": users * per_user // 2}
+        d["max_users"] = users
+    elif life.gap == "period":
+        section, fields = "boundaries", {"end_date": cast(dt.date, d["fixed_end"]).isoformat()}
     else:
-        sim.do(
-            life,
-            me,
-            c.AttachDocument(kind="data_quality_assessment", sha256=sha(f"{life.pid}:dq"), title="数据质量评估"),
-        )
+        section, fields = "product", {"product_type": str(d["product_type"])}
+    sim.do(life, life.applicant, c.EditDraft(section=section, fields=fields))
     life.gap = None
 
 
 def _waive_gap(sim: Simulation, life: Life) -> None:
-    condition = {
-        "comparables": "fs.adm.innovation",
-        "merchants_live_target": "ec.adm.metrics_plan",
-        "data_quality_assessment": "da.adm.quality_assessment",
-    }[life.gap or ""]
     approver = life.rng.choice(APPROVERS)
+    condition = GAPS[life.gap or ""][0]
     sim.do(life, approver, c.WaiveCondition(condition_id=condition, reason="以替代材料或后续报告补足，经审批豁免"))
 
 

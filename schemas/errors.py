@@ -124,6 +124,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "objection_open": ("仍有未处理的异议：{objections}", "objections are still open: {objections}"),
     "condition_unmet": ("准入条件未满足：{conditions_zh}", "admission conditions not met: {conditions_en}"),
+    "application_incomplete": (
+        "申请材料不完整，须补正后方可提交或受理：{conditions_zh}",
+        "the application is incomplete and must be supplemented before it is submitted or accepted: {conditions_en}",
+    ),
+    "assessment_missing": (
+        "以下评估事项尚无有利的评估结论，不能启动公示：{topics_zh}",
+        "the public notice cannot open before a favourable assessment on: {topics_en}",
+    ),
     "no_pending_recommendation": ("没有待批准的推荐决定", "there is no pending recommendation to approve"),
     "recommendation_mismatch": (
         "待批准的推荐决定是“{pending_zh}”，不是“{decision_zh}”",

@@ -38,6 +38,12 @@ Action = Literal[
 ]
 Holders = Literal["lead", "each_applicant", "any_applicant"]
 DayUnit = Literal["working", "calendar"]
+#: When an admission condition is first enforced. ``submission``: the applicants alone can
+#: satisfy it (their documents, attestations, declared fields), so ``submit`` and
+#: ``accept_intake`` are refused while it is unmet (the application is returned for supplement,
+#: 补正). ``admission``: the regulator judges it (a cap, a period, reference data, the notice),
+#: so only the admission waits for it, and an approver may waive it.
+Stage = Literal["submission", "admission"]
 
 
 class _Params(msgspec.Struct, frozen=True, kw_only=True, tag_field="check", forbid_unknown_fields=True):
@@ -332,13 +338,25 @@ Params = (
 
 
 class Rule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """One admission condition or exit criterion."""
+    """One admission condition or exit criterion. ``stage`` (admission conditions only): when
+    the condition is first enforced (see :data:`Stage`); a version published before stages
+    existed reads as ``admission`` throughout, so it has no submission gate."""
 
     id: RuleId
     label_zh: str
     label_en: str
     kind: Kind
     params: Params
+    stage: Stage = "admission"
+
+
+class AssessmentTopic(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A topic the regulator's assessors must find favourable before the public notice opens
+    (``file_assessment`` with this ``topic``; the latest assessment of a topic counts)."""
+
+    id: RuleId
+    label_zh: str
+    label_en: str
 
 
 class Durations(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -401,6 +419,9 @@ class ProgramDefinition(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     exit: tuple[Rule, ...]
     legal_basis: str = ""
     incident_severity: IncidentSeverity = IncidentSeverity()
+    #: The assessment topics ``open_public_notice`` waits for (none in versions published
+    #: before the gate existed).
+    assessment_topics: tuple[AssessmentTopic, ...] = ()
 
     @property
     def ref(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from projections.project import ProjectState
 from sandbox.deciders.authority import _LIVE, A
 from sandbox.deciders.context import Context, handles, statement_hash
+from sandbox.deciders.gates import complete
 from schemas import commands as c
 from schemas import events as ev
 from schemas.base import Event
@@ -115,6 +116,7 @@ def attest(command: c.Attest, s: ProjectState, ctx: Context) -> list[Event]:
 
 
 def submit(command: c.Submit, s: ProjectState, ctx: Context) -> list[Event]:
+    complete(s, ctx)
     today = ctx.today
     program = ctx.program
     return [

@@ -15,6 +15,7 @@ from projections.rules import (
 )
 from sandbox.deciders.authority import _LIVE, S
 from sandbox.deciders.context import Context, handles, next_id
+from sandbox.deciders.gates import unmet_refusal
 from schemas import commands as c
 from schemas import events as ev
 from schemas.base import Event
@@ -42,21 +43,7 @@ def _admissible(state: ProjectState, ctx: Context) -> None:
     checklist = admission_checklist(state, ctx.program, ctx.ref, ctx.today)
     unmet = unmet_conditions(checklist)
     if unmet:
-        raise DomainError(
-            "condition_unmet",
-            conditions_zh="；".join(f"{u.id} {u.label_zh}（{u.missing_zh}）" for u in unmet),
-            conditions_en="; ".join(f"{u.id} {u.label_en} ({u.missing_en})" for u in unmet),
-            details=[
-                {
-                    "id": u.id,
-                    "label_zh": u.label_zh,
-                    "label_en": u.label_en,
-                    "missing_zh": u.missing_zh,
-                    "missing_en": u.missing_en,
-                }
-                for u in unmet
-            ],
-        )
+        raise unmet_refusal("condition_unmet", unmet)
 
 
 def recommend(command: c.Recommend, s: ProjectState, ctx: Context) -> list[Event]:

@@ -7,6 +7,7 @@ import datetime as dt
 from projections.project import ProjectState
 from projections.rules import applies
 from sandbox.deciders.context import Context, handles, next_id, statement_hash
+from sandbox.deciders.gates import assessed, complete
 from schemas import commands as c
 from schemas import events as ev
 from schemas.base import Event
@@ -15,6 +16,7 @@ from schemas.programs import DayUnit, Notice, ProgramDefinition
 
 
 def accept_intake(command: c.AcceptIntake, s: ProjectState, ctx: Context) -> list[Event]:
+    complete(s, ctx)
     return [ev.IntakeAccepted()]
 
 
@@ -33,6 +35,7 @@ def file_assessment(command: c.FileAssessment, s: ProjectState, ctx: Context) ->
 
 
 def open_public_notice(command: c.OpenPublicNotice, s: ProjectState, ctx: Context) -> list[Event]:
+    assessed(s, ctx)
     today = ctx.today
     program = ctx.program
     starts = command.starts_on or today

@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from sandbox import applications
 from sandbox.api import create_app
 from sandbox.config import UNLIMITED
 from tests.domain.world import Clock as DomainClock
@@ -58,6 +60,10 @@ def assert_chinese_problem(body: dict[str, Any]) -> None:
 
 def sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+#: tom's organisation (techco) as the technology partner of alice's applications.
+TECHCO = applications.Partner(organisation="techco", name="榕城数科")
 
 
 class Clock(DomainClock):
@@ -151,102 +157,35 @@ class Api:
         pid: str = r.json()["project_id"]
         return pid
 
+    def apply(self, pid: str, sittings: list[applications.Sitting], lead: str = "alice", partner: str = "tom") -> None:
+        """Every step of a sample application, one request each: the lead's by ``lead``, the
+        partner's by ``partner``."""
+        for step in applications.steps(sittings):
+            body = msgspec.to_builtins(step.command)
+            self.do(pid, lead if step.by == "lead" else partner, step.command.action, body)
+
     def fintech_application(self, pid: str, *, partner: bool = True) -> None:
         start = self.clock.today + dt.timedelta(days=1)  # (a test may start once admitted)
-        end = start + dt.timedelta(days=360)
-        self.do(pid, "alice", "edit_draft", {"section": "statement", "fields": {
-            "service_description": "基于供应链数据的小微企业信用贷款",
-            "innovation_claim": "首发：以发票与物流数据替代抵押",
-            "comparables": ["传统抵押贷款"],
-            "expected_benefit": "降低小微企业融资成本",
-            "consumer_benefit": "审批时间由 7 天缩短至 1 天",
-            "channels": ["手机银行"],
-            "user_scope": "福州市小微企业",
-            "planned_test_period": "12 个月",
-            "risk_controls": "单户限额、风险补偿金",
-            "complaint_channel": "95555 热线",
-            "complaint_contact": "王经理",
-            "exit_plan": "存量贷款到期结清",
-        }})
-        self.do(pid, "alice", "edit_draft", {"section": "boundaries", "fields": {
-            "max_users": 5000,
-            "per_user_exposure_cap_yuan": 500_000,
-            "total_exposure_cap_yuan": 200_000_000,
-            "service_channels": ["mobile_banking"],
-            "service_region": "福州市",
-            "start_date": start.isoformat(),
-            "end_date": end.isoformat(),
-        }})
-        self.do(pid, "alice", "edit_draft", {"section": "test_plan", "fields": {
-            "objectives": "验证数据增信模型",
-            "kpis": ["approval_time", "default_rate"],
-            "approval_time_target": 48,
-            "default_rate_target": 30,
-            "reporting_cadence_days": 30,
-        }})
-        for kind in ("financial_licence", "internal_audit_opinion", "external_legal_assessment",
-                     "security_assessment", "personal_financial_information_assessment",
-                     "risk_compensation_plan", "emergency_plan", "service_exit_plan"):
-            self.do(pid, "alice", "attach_document", {"kind": kind, "sha256": sha(kind), "title": kind})
-        self.do(pid, "alice", "attest", {"statement": "no_violations", "text": "近三年无违法违规记录"})
-        if partner:
-            self.do(pid, "alice", "add_partner", {"organisation": "techco", "name": "榕城数科",
-                                                  "role": "technology_partner"})
-            self.do(pid, "tom", "attest", {"statement": "no_violations"})
+        self.apply(pid, applications.fintech(
+            start, start + dt.timedelta(days=360), partner=TECHCO if partner else None))
 
     def ecny_application(self, pid: str, *, test_days: int = 300, partner: bool = False) -> None:
         """A Fuzhou bank connecting through a designated operator (cib), tier-4 wallets."""
         start = self.clock.today + dt.timedelta(days=1)
-        end = start + dt.timedelta(days=test_days)
-        self.do(pid, "alice", "edit_draft", {"section": "statement", "fields": {
-            "scenario": "transport_tolls",
-            "operator": "cib",
-            "kyc_responsible": "fzbank",
-            "aml_responsible": "fzbank",
-            "uses_smart_contracts": False,
-        }})
-        self.do(pid, "alice", "edit_draft", {"section": "boundaries", "fields": {
-            "pilot_area": "fuzhou",
-            "wallet_tier": 4,
-            "per_payment_cap_yuan": 2_000,
-            "daily_cap_yuan": 5_000,
-            "balance_cap_yuan": 10_000,
-            "acceptance_points": 12,
-            "start_date": start.isoformat(),
-            "end_date": end.isoformat(),
-            "runs_campaign": False,
-        }})
-        self.do(pid, "alice", "edit_draft", {"section": "test_plan", "fields": {
-            "kpis": ["transactions", "wallets_opened"],
-            "transactions_target": 100_000,
-            "wallets_opened_target": 20_000,
-            "merchants_live_target": 12,
-            "reporting_cadence_days": 30,
-        }})
-        if partner:
-            self.do(pid, "alice", "add_partner", {"organisation": "techco", "name": "榕城数科",
-                                                  "role": "technology_partner"})
+        self.apply(pid, applications.ecny(
+            start, start + dt.timedelta(days=test_days), partner=TECHCO if partner else None))
 
     def data_asset_application(self, pid: str, *, public_data: bool = True) -> None:
-        for kind in ("business_licence", "data_merchant_registration", "data_source_statement",
-                     "source_authorisation", "third_party_compliance_assessment", "venue_compliance_review",
-                     "data_quality_assessment"):
-            self.do(pid, "alice", "attach_document", {"kind": kind, "sha256": sha(kind), "title": kind})
-        self.do(pid, "alice", "edit_draft", {"section": "product", "fields": {
-            "product_type": "dataset",
-            "public_data": public_data,
-            "description": "福州港集装箱物流时效数据集",
-            "update_frequency": "daily",
-            "delivery_method": "api",
-            "use_scenarios": ["supply_chain_finance"],
-            "classification": "transport",
-            "grade": "general",
-            "personal_information": "absent",
-            "balance_sheet_recognition": False,
-            "pledged": False,
-        }})
-        self.do(pid, "alice", "edit_draft", {"section": "test_plan", "fields": {
-            "kpis": ["trades", "buyers"], "trades_target": 100, "buyers_target": 5}})
+        self.apply(pid, applications.data_asset(product={"public_data": public_data}))
+
+    def assess(self, pid: str, who: str = "sam", outcome: str = "favourable") -> None:
+        """An assessment of each topic the project's program version requires."""
+        project = self.view(pid)
+        program = self.get(f"/api/v1/programs/{project['program']}", "carol").json()
+        [bound] = [v for v in program["versions"] if v["version"] == project["program_version"]]
+        for topic in bound["assessment_topics"]:
+            self.do(pid, who, "file_assessment", {"topic": topic["id"], "outcome": outcome,
+                                                  "summary": f"内部评估：{topic['label_zh']}"})
 
     def create_data_asset(self, **fields: Any) -> str:
         body: dict[str, Any] = {
@@ -263,6 +202,7 @@ class Api:
     def submit_and_open(self, pid: str) -> None:
         self.do(pid, "alice", "submit")
         self.do(pid, "carol", "accept_intake")
+        self.assess(pid)
         self.do(pid, "carol", "open_public_notice", {"channel": "官网公示栏"})
 
     def close_notices(self, *pids: str) -> None:

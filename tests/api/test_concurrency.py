@@ -89,7 +89,7 @@ def test_a_conflict_found_while_appending_is_409_and_appends_nothing_of_the_lose
     pid = draft(api)
     # with If-Match the service may not re-decide on the new state: the first conflict is final
     sneaked = _race(api, pid, monkeypatch, times=1)
-    r = api.post(f"/api/v1/projects/{pid}/submit", "alice", headers={"If-Match": '"2"'})
+    r = api.post(f"/api/v1/projects/{pid}/edit_draft", "alice", EDIT, headers={"If-Match": '"2"'})
     assert sneaked == [2]
     assert r.status_code == 409, r.text
     assert r.headers["content-type"] == "application/problem+json"
@@ -108,13 +108,13 @@ def test_without_if_match_conflicts_are_decided_again_up_to_a_bound_then_a_409_s
     command is decided again on the new state, up to MAX_ATTEMPTS times in all."""
     pid = draft(api)
     sneaked = _race(api, pid, monkeypatch, times=MAX_ATTEMPTS - 1)
-    r = api.post(f"/api/v1/projects/{pid}/submit", "alice")
+    r = api.post(f"/api/v1/projects/{pid}/edit_draft", "alice", EDIT)
     assert r.status_code == 200 and len(sneaked) == MAX_ATTEMPTS - 1
     assert r.json()["version"] == 2 + MAX_ATTEMPTS  # decided on the interferers' last version
     other = draft(api)
     sneaked = _race(api, other, monkeypatch, times=MAX_ATTEMPTS)
-    key = {"Idempotency-Key": "submit-contended"}
-    r = api.post(f"/api/v1/projects/{other}/submit", "alice", headers=key)
+    key = {"Idempotency-Key": "edit-contended"}
+    r = api.post(f"/api/v1/projects/{other}/edit_draft", "alice", EDIT, headers=key)
     assert r.status_code == 409 and len(sneaked) == MAX_ATTEMPTS
     body = r.json()
     assert body["code"] == "conflict" and body["retry_safe"] is True
@@ -122,8 +122,8 @@ def test_without_if_match_conflicts_are_decided_again_up_to_a_bound_then_a_409_s
     assert "幂等键" in body["message_zh"]
     assert api.state(other) == "DRAFT"
     # and it was: the same request again lands once the others are done
-    again = api.post(f"/api/v1/projects/{other}/submit", "alice", headers=key)
-    assert again.status_code == 200 and api.state(other) == "SUBMITTED"
+    again = api.post(f"/api/v1/projects/{other}/edit_draft", "alice", EDIT, headers=key)
+    assert again.status_code == 200 and again.json()["version"] == 3 + MAX_ATTEMPTS
 
 
 def test_commands_racing_in_one_server_take_turns_and_never_conflict(api: Api) -> None:

@@ -55,8 +55,17 @@ def test_fintech_sandbox_from_draft_to_graduation(api: Api) -> None:
     api.do(pid, "carol", "accept_intake")
     api.do(pid, "ada", "assign_case_officer", {"officer": "carol"})
     api.do(pid, "sam", "file_assessment", {
-        "topic": "security", "outcome": "favourable", "summary": "内部评估意见：符合 JR/T 0199-2020",
+        "topic": "technical_security_review", "outcome": "needs_work", "summary": "内部评估意见：待补充渗透测试",
         "sha256": sha("assessment")})
+    # no notice before each topic the program requires is assessed favourably (the latest counts)
+    r = api.post(f"/api/v1/projects/{pid}/open_public_notice", "carol", {"channel": "官网公示栏"})
+    assert r.status_code == 409 and r.json()["code"] == "assessment_missing", r.text
+    assert [d["topic"] for d in r.json()["errors"]] == ["legal_compliance_review", "technical_security_review"]
+    assert "合法合规性评估" in r.json()["message_zh"] and "Technical security" in r.json()["message_en"]
+    for topic in ("legal_compliance_review", "technical_security_review"):
+        api.do(pid, "sam", "file_assessment", {
+            "topic": topic, "outcome": "favourable", "summary": "内部评估意见：符合 JR/T 0199-2020",
+            "sha256": sha("assessment")})
     assert api.get("/api/v1/register/" + pid).status_code == 404  # not public before the notice
 
     # the public notice: the public reads the register, comments and objects, with or without a token
@@ -167,9 +176,18 @@ def test_ecny_pilot_suspended_reinstated_and_exited_voluntarily(api: Api) -> Non
     api.ecny_application(pid)
     api.do(pid, "alice", "edit_draft", {"section": "statement", "fields": {"uses_smart_contracts": True}})
     assert statuses(api.view(pid, "alice"))["ec.adm.smart_contracts"] == "unmet"
+    # incomplete (the applicant's own document is missing): returned for supplement, not submitted
+    r = api.post(f"/api/v1/projects/{pid}/submit", "alice")
+    assert r.status_code == 409 and r.json()["code"] == "application_incomplete", r.text
+    assert [e["id"] for e in r.json()["errors"]] == ["ec.adm.smart_contracts"]
+    assert "smart_contract_template" in r.json()["errors"][0]["missing_en"] and api.state(pid) == "DRAFT"
+    api.do(pid, "alice", "attach_document", {"kind": "smart_contract_template", "sha256": sha("contract"),
+                                             "title": "智能合约模板"})
+    # a boundary the regulator judges (no acceptance point yet) waits for the admission, and may be waived
+    api.do(pid, "alice", "edit_draft", {"section": "boundaries", "fields": {"acceptance_points": 0}})
     api.submit_and_open(pid)
-    api.do(pid, "ada", "waive_condition", {"condition_id": "ec.adm.smart_contracts", "reason": "合约模板备案中"})
-    assert statuses(api.view(pid))["ec.adm.smart_contracts"] == "waived"
+    api.do(pid, "ada", "waive_condition", {"condition_id": "ec.adm.acceptance_points", "reason": "受理点建设中"})
+    assert statuses(api.view(pid))["ec.adm.acceptance_points"] == "waived"
     api.close_notices(pid)
     api.admit(pid)  # one approval is enough for this program
     api.do(pid, "carol", "start_test")
@@ -263,7 +281,7 @@ def test_every_event_records_the_authenticated_actor_role_and_organisation(api: 
     api.submit_and_open(pid)
     api.do(pid, "pat", "comment", {"text": "好"})
     people = {"alice": ("applicant", "fzbank"), "tom": ("applicant", "techco"), "carol": ("case_officer", None),
-              "pat": ("public", None)}
+              "sam": ("assessor", None), "pat": ("public", None)}
     seen = set()
     for event in api.events(pid, "audrey"):
         meta = event["metadata"]

@@ -55,6 +55,7 @@ def build(api: Api) -> World:
     fintech("review")
     api.do(p["review"], "alice", "submit")
     api.do(p["review"], "carol", "accept_intake")
+    api.assess(p["review"])
     w.other_project = api.create("fintech-sandbox", who="olga", title="他行草稿", lead_name="他行")
     api.do(w.other_project, "olga", "edit_draft", {"section": "statement", "fields": {"risk_controls": "olga-own"}})
 
@@ -97,6 +98,7 @@ def build(api: Api) -> World:
         "sha256": sha("final"), "summary": "指标达成", "kpis_met": ["transactions", "wallets_opened"]})
 
     # now: a notice that is open, with an objection waiting
+    api.assess(p["notice"])
     api.do(p["notice"], "carol", "open_public_notice", {"channel": "官网公示栏"})
     objected = api.do(p["notice"], "pat", "object", {"grounds": "商户覆盖不足"})
     w.objection = next(e for e in api.events(p["notice"]) if e["position"] == objected["positions"][0])["data"][

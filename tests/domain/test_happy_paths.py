@@ -134,6 +134,7 @@ def test_data_asset_public_data_registration_later_pledged_to_graduation() -> No
     w.data_asset_application(pid, public_data=True)
     w.do(pid, ALICE, c.Submit())
     w.do(pid, OFFICER, c.AcceptIntake())
+    w.assess(pid)
     w.do(pid, OFFICER, c.OpenPublicNotice())
     s = w.state(pid)
     assert s.notice_starts is not None and s.notice_ends is not None
@@ -180,6 +181,7 @@ def test_data_asset_listing_needs_only_three_days_of_notice() -> None:
     w.data_asset_application(pid, public_data=False)
     w.do(pid, ALICE, c.Submit())
     w.do(pid, OFFICER, c.AcceptIntake())
+    w.assess(pid)
     w.do(pid, OFFICER, c.OpenPublicNotice())
     s = w.state(pid)
     assert (s.notice_days, s.notice_unit) == (3, "calendar")

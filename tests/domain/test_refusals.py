@@ -79,6 +79,7 @@ def test_not_your_organisation() -> None:
 def test_four_eyes_the_recommender_never_approves_and_nobody_approves_twice() -> None:
     w = World()
     pid = in_review(w)
+    w.assess(pid)
     w.do(pid, OFFICER, c.OpenPublicNotice())
     ends = w.state(pid).notice_ends
     assert ends is not None
@@ -101,6 +102,7 @@ def test_no_admission_before_the_notice_closes() -> None:
     w = World()
     pid = in_review(w)
     w.refused(pid, OFFICER, c.Recommend(decision="admit"), "notice_not_closed")
+    w.assess(pid)
     w.do(pid, OFFICER, c.OpenPublicNotice())
     ends = w.state(pid).notice_ends
     assert ends is not None
@@ -116,37 +118,39 @@ def test_condition_unmet_lists_the_conditions_in_both_languages_and_a_waiver_wit
     w = World()
     pid = w.create("fintech-sandbox")
     w.fintech_application(pid, max_users=20_000, partner=False)  # over the 10,000-user cap
-    w.do(pid, ALICE, c.EditDraft(section="statement", fields={"complaint_contact": None}))
+    start = w.clock.today + dt.timedelta(days=1)  # and a test of 14 months, over the 12 allowed
+    w.do(pid, ALICE, c.EditDraft(section="boundaries", fields={"end_date": months_later(start, 14).isoformat()}))
     w.through_notice(pid)
 
     e = w.refused(pid, OFFICER, c.Recommend(decision="admit"), "condition_unmet")
     program = w.registry.program("fintech-sandbox", 1)
     labels = {r.id: r for r in program.admission}
-    assert [d["id"] for d in e.details] == ["fs.adm.user_cap", "fs.adm.complaint_channel"]
+    assert [d["id"] for d in e.details] == ["fs.adm.user_cap", "fs.adm.period"]
     for detail in e.details:
         rule = labels[detail["id"]]
         assert (detail["label_zh"], detail["label_en"]) == (rule.label_zh, rule.label_en)
         assert rule.label_zh in e.message_zh and rule.label_en in e.message_en
     assert "max_users 20000 > 10000" in e.details[0]["missing_en"]
-    assert "complaint_contact" in e.details[1]["missing_en"]
+    assert "at most 12 months apart" in e.details[1]["missing_en"]
 
     w.refused(pid, APPROVER, c.WaiveCondition(condition_id="fs.adm.user_cap"), "reason_required")
     w.refused(pid, APPROVER, c.WaiveCondition(condition_id="fs.adm.nope", reason="x"), "unknown_condition")
     w.do(pid, APPROVER, c.WaiveCondition(condition_id="fs.adm.user_cap", reason="区域普惠需要，风险补偿金已足额"))
     e = w.refused(pid, OFFICER, c.Recommend(decision="admit"), "condition_unmet")
-    assert [d["id"] for d in e.details] == ["fs.adm.complaint_channel"]
-    w.do(pid, APPROVER2, c.WaiveCondition(condition_id="fs.adm.complaint_channel", reason="联系人已在官网公示"))
+    assert [d["id"] for d in e.details] == ["fs.adm.period"]
+    w.do(pid, APPROVER2, c.WaiveCondition(condition_id="fs.adm.period", reason="测试期另行约定"))
     w.admit(pid)
     s = w.state(pid)
     assert s.state == State.ADMITTED
     waived = [x for x in admission_checklist(s, program, w.registry.reference(), w.clock.today) if x.status == "waived"]
-    assert [(x.id, x.waived_by) for x in waived] == [("fs.adm.user_cap", "ada"), ("fs.adm.complaint_channel", "bo")]
+    assert [(x.id, x.waived_by) for x in waived] == [("fs.adm.user_cap", "ada"), ("fs.adm.period", "bo")]
     assert waived[0].waiver_reason == "区域普惠需要，风险补偿金已足额"
 
 
 def test_an_open_objection_blocks_admission_until_disposed() -> None:
     w = World()
     pid = in_review(w)
+    w.assess(pid)
     w.do(pid, OFFICER, c.OpenPublicNotice())
     w.do(pid, PUBLIC, c.Comment(text="支持"))
     w.do(pid, PUBLIC, c.Object(grounds="该产品并非首创"))
@@ -229,6 +233,7 @@ def test_a_later_program_version_binds_only_projects_submitted_after_it() -> Non
     assert (w.state(early).program_version, w.state(late).program_version) == (1, 2)
     for pid in (early, late):
         w.do(pid, OFFICER, c.AcceptIntake())
+        w.assess(pid)
         w.do(pid, OFFICER, c.OpenPublicNotice())
     w.clock.advance(days=40)
     w.tick()
@@ -295,6 +300,7 @@ def test_one_project_the_fold_cannot_read_does_not_hold_back_the_others_timers(
     w = World()
     stuck, healthy = in_review(w), in_review(w)
     for pid in (stuck, healthy):
+        w.assess(pid)
         w.do(pid, OFFICER, c.OpenPublicNotice())
     stray = RegistryCreated(registry_id="r", name="n", created_at=w.clock.now, hash_format="x")
     meta = EventMetadata(actor="system", role="system", occurred_at=w.clock.now)
@@ -318,6 +324,7 @@ def test_tick_twice_for_the_same_moment_records_nothing_new() -> None:
     due = w.clock.today + dt.timedelta(days=30)
     w.clock.advance(days=14)
     in_notice = in_review(w)
+    w.assess(in_notice)
     w.do(in_notice, OFFICER, c.OpenPublicNotice())
     # the day after the notice ends, the first monthly report is between 10 and 30 days late
     ends = w.state(in_notice).notice_ends
@@ -362,6 +369,7 @@ def test_a_back_dated_report_keeps_its_business_time_and_is_recorded_now() -> No
 def test_a_notice_running_into_a_year_without_holiday_data_is_refused() -> None:
     w = World(start=dt.date(2026, 12, 14))
     pid = in_review(w)
+    w.assess(pid)
     e = w.refused(pid, OFFICER, c.OpenPublicNotice(), "calendar_not_covered")
     assert e.params["year"] == 2027
 
@@ -406,6 +414,7 @@ def test_ecny_pilot_area_is_checked_on_the_submission_date_and_wallet_caps_again
 
     for pid in (early, over_cap, late):
         w.do(pid, OFFICER, c.AcceptIntake())
+        w.assess(pid)
         w.do(pid, OFFICER, c.OpenPublicNotice())
     w.clock.advance(days=10)
     w.tick()
@@ -422,6 +431,7 @@ def test_comments_and_objections_only_during_the_notice() -> None:
     w = World()
     pid = in_review(w)
     w.refused(pid, PUBLIC, c.Comment(text="太早"), "not_in_notice")
+    w.assess(pid)
     w.do(pid, OFFICER, c.OpenPublicNotice())
     w.do(pid, PUBLIC, c.Comment(text="支持"))
     w.refused(pid, ALICE, c.Comment(text="自评"), "wrong_role")
@@ -433,7 +443,7 @@ def test_a_fintech_application_must_be_a_financial_service_or_a_technology_produ
     ok, odd = w.create("fintech-sandbox"), w.create("fintech-sandbox", app_type="理财超市")
     for pid in (ok, odd):
         w.fintech_application(pid)
-        w.through_notice(pid)
+    w.through_notice(ok)
     program = w.registry.program("fintech-sandbox", w.state(ok).program_version)
 
     def statement(pid: str) -> tuple[str, str]:
@@ -444,7 +454,7 @@ def test_a_fintech_application_must_be_a_financial_service_or_a_technology_produ
     assert statement(ok) == ("met", "")
     status, missing = statement(odd)
     assert status == "unmet" and "app_type=理财超市" in missing and "金融服务 / 科技产品" in missing
-    e = w.refused(odd, OFFICER, c.Recommend(decision="admit"), "condition_unmet")
+    e = w.refused(odd, ALICE, c.Submit(), "application_incomplete")  # returned before it is ever submitted
     assert [d["id"] for d in e.details] == ["fs.adm.statement"]
 
 

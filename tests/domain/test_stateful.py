@@ -11,6 +11,8 @@ checks the lifecycle's rules against the log itself:
   system actor nothing else (a second tick at the same moment records nothing);
 - no ProjectAdmitted unless, on the state just before it, the notice had closed, no objection was
   open and every admission condition was met or waived;
+- no ApplicationSubmitted or IntakeAccepted while the application was incomplete (stage gates), and
+  no PublicNoticeOpened before every required assessment topic was favourable;
 - an approver is never the recommender, and nobody approves one recommendation twice;
 - a terminal state stays terminal (a graduate may only be revoked);
 - a refused command appended nothing;
@@ -28,6 +30,7 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from events.model import RecordedEvent
+from projections.gates import incomplete, missing_topics
 from projections.project import INITIAL, ProjectState, evolve, fold, local_date
 from projections.rules import admission_checklist
 from sandbox.deciders import LEAD_ONLY, RULES
@@ -35,6 +38,7 @@ from schemas import commands as c
 from schemas import events as ev
 from schemas.base import Event
 from schemas.commands import Actor
+from schemas.dates import months_later
 from schemas.errors import DomainError
 from schemas.events import Decision
 from schemas.lifecycle import TERMINAL, Role, State
@@ -56,6 +60,8 @@ from tests.domain.world import (
     sha,
 )
 
+#: The assessment topics the fintech sandbox and the e-CNY pilot require.
+TOPICS = ["legal_compliance_review", "technical_security_review", "wallet_limits_review", "aml_kyc_review"]
 ACTORS = [ALICE, TECHCO, OTHER, OFFICER, OFFICER2, ASSESSOR, APPROVER, APPROVER2, CAROL_AS_APPROVER, PUBLIC,
           AUDITOR, SYSTEM]
 
@@ -188,8 +194,8 @@ def any_command(draw: Draw, s: ProjectState, now: dt.datetime) -> c.Command:
         lambda: c.AcceptIntake(),
         lambda: c.RequestInformation(items=["补充外部法律评估"], due_on=day),
         lambda: c.AssignCaseOfficer(officer=draw(st.sampled_from(["carol", "chen"]))),
-        lambda: c.FileAssessment(topic="security", outcome=draw(st.sampled_from(["favourable", "needs_work"])),
-                                 summary="评估意见"),
+        lambda: c.FileAssessment(topic=draw(st.sampled_from(["security", *TOPICS])),
+                                 outcome=draw(st.sampled_from(["favourable", "needs_work"])), summary="评估意见"),
         lambda: c.OpenPublicNotice(starts_on=draw(st.sampled_from([None, day]))),
         lambda: c.Comment(text="意见"),
         lambda: c.Object(grounds="异议"),
@@ -243,13 +249,14 @@ def next_step(draw: Draw, s: ProjectState, now: dt.datetime) -> c.Command | None
         case State.RETURNED_FOR_INFO:
             options = [c.SupplyInformation(summary="已补充")]
         case State.UNDER_REVIEW:
-            options = [c.OpenPublicNotice()] * 5 + [c.Recommend(decision="reject")]
+            assessed = [c.FileAssessment(topic=t, outcome="favourable", summary="评估意见") for t in TOPICS]
+            options = [c.OpenPublicNotice()] * 5 + assessed + [c.Recommend(decision="reject")]
         case State.PUBLIC_NOTICE:
             options = [c.Comment(text="支持"), c.Object(grounds="异议")]
         case State.NOTICE_CLOSED:
             options = [c.DisposeObjection(objection_id=o.objection_id, outcome="dismissed")
                        for o in s.open_objections]
-            waivable = draw(st.sampled_from(["fs.adm.user_cap", "fs.adm.complaint_channel"]))
+            waivable = draw(st.sampled_from(["fs.adm.user_cap", "fs.adm.period"]))
             options += [c.WaiveCondition(condition_id=waivable, reason="豁免理由")]
             options += [c.Approve(decision=pending_decision)] * 3 if pending else [c.Recommend(decision="admit")] * 3
         case State.ADMITTED:
@@ -309,13 +316,13 @@ class RegistryMachine(RuleBasedStateMachine):
 
     @initialize(
         projects=st.lists(
-            st.tuples(st.sampled_from(["fintech", "fintech_flawed", "fintech_incomplete", "ecny"]),
+            st.tuples(st.sampled_from(["fintech", "fintech_flawed", "fintech_long", "ecny"]),
                       st.sampled_from(["draft", "review", "notice_closed", "testing"])),
             min_size=1, max_size=2))
     def create_projects(self, projects: list[tuple[str, str]]) -> None:
         """One or two applications, each brought to a starting stage by the right people: a
-        complete one, a flawed one (over the user cap) and an incomplete one (no complaint
-        contact) that can only be admitted with a waiver."""
+        complete one, and flawed ones (over the user cap, or a test of 14 months) that can only be
+        admitted with a waiver."""
         w = self.w
         for kind, stage in projects:
             if kind == "ecny":
@@ -324,8 +331,9 @@ class RegistryMachine(RuleBasedStateMachine):
             else:
                 pid = w.create("fintech-sandbox")
                 w.fintech_application(pid, max_users=20_000 if kind == "fintech_flawed" else 5_000)
-                if kind == "fintech_incomplete":
-                    w.do(pid, ALICE, c.EditDraft(section="statement", fields={"complaint_contact": None}))
+                if kind == "fintech_long":
+                    end = months_later(w.clock.today, 14).isoformat()
+                    w.do(pid, ALICE, c.EditDraft(section="boundaries", fields={"end_date": end}))
             self.pids.append(pid)
             if stage == "review":
                 w.do(pid, ALICE, c.Submit())
@@ -333,7 +341,7 @@ class RegistryMachine(RuleBasedStateMachine):
             elif stage in ("notice_closed", "testing"):
                 w.through_notice(pid)
             if stage == "testing":
-                waive = {"fintech_flawed": "fs.adm.user_cap", "fintech_incomplete": "fs.adm.complaint_channel"}
+                waive = {"fintech_flawed": "fs.adm.user_cap", "fintech_long": "fs.adm.period"}
                 if kind in waive:
                     w.do(pid, APPROVER, c.WaiveCondition(condition_id=waive[kind], reason="普惠需要"))
                 w.admit(pid)
@@ -462,6 +470,17 @@ class RegistryMachine(RuleBasedStateMachine):
             assert pending is not None and pending.decision == decision, f"{kind} without its recommendation"
             assert pending.recommender not in pending.approvers
             assert len(set(pending.approvers)) == len(pending.approvers) == pending.approvals_required
+        # stage gates: complete before it is submitted or accepted, assessed before the notice
+        if isinstance(event, ev.ApplicationSubmitted | ev.IntakeAccepted | ev.PublicNoticeOpened):
+            key = before.program_key
+            day = local_date(meta.occurred_at)
+            program = (self.w.registry.program(key, before.program_version) if before.program_version
+                       else self.w.registry.program_in_force(key, day))
+            if isinstance(event, ev.PublicNoticeOpened):
+                assert not missing_topics(before, program), f"notice opened before {missing_topics(before, program)}"
+            else:
+                gaps = [g.id for g in incomplete(before, program, self.w.registry.reference(), day)]
+                assert not gaps, f"{kind} while incomplete: {gaps}"
         # admission only after the notice closed, with every condition met or waived
         if isinstance(event, ev.ProjectAdmitted):
             self.admissions += 1

@@ -12,6 +12,7 @@ from typing import Any
 from events.memory import InMemoryEventStore
 from events.model import RecordedEvent
 from projections.project import ProjectState
+from sandbox import applications
 from sandbox.registry import init_registry, make_codec
 from sandbox.service import CommandResult, Registry
 from schemas import commands as c
@@ -19,7 +20,6 @@ from schemas.base import Event
 from schemas.commands import Actor
 from schemas.dates import months_later
 from schemas.errors import DomainError
-from schemas.events import Value
 from schemas.streams import project_stream
 
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -37,6 +37,8 @@ AUDITOR = Actor(id="audrey", role="auditor")
 SYSTEM = Actor(id="system", role="system")
 #: The case officer who recommends (carol), acting as an approver: four eyes must stop her.
 CAROL_AS_APPROVER = Actor(id="carol", role="approver")
+#: techco joining alice's applications as their technology partner.
+TECHCO_PARTNER = applications.Partner(organisation="techco", name="榕城数科")
 
 
 def sha(text: str) -> str:
@@ -105,50 +107,28 @@ class World:
         # (the test may start once admitted: the declared period begins tomorrow and runs the
         # program's longest, 12 months)
         start = self.clock.today + dt.timedelta(days=1)
-        end = months_later(start, 12)
-        self.do(pid, ALICE, c.EditDraft(section="statement", fields={
-            "service_description": "基于供应链数据的小微企业信用贷款",
-            "innovation_claim": "首发：以发票与物流数据替代抵押",
-            "comparables": ["传统抵押贷款"],
-            "expected_benefit": "降低小微企业融资成本",
-            "consumer_benefit": "审批时间由 7 天缩短至 1 天",
-            "channels": ["手机银行"],
-            "user_scope": "福州市小微企业",
-            "planned_test_period": "12 个月",
-            "risk_controls": "单户限额、风险补偿金",
-            "complaint_channel": "95555 热线",
-            "complaint_contact": "王经理",
-            "exit_plan": "存量贷款到期结清",
-        }))
-        self.do(pid, ALICE, c.EditDraft(section="boundaries", fields={
-            "max_users": max_users,
-            "per_user_exposure_cap_yuan": 500_000,
-            "total_exposure_cap_yuan": 200_000_000,
-            "service_channels": ["mobile_banking"],
-            "service_region": "福州市",
-            "start_date": start.isoformat(),
-            "end_date": end.isoformat(),
-        }))
-        self.do(pid, ALICE, c.EditDraft(section="test_plan", fields={
-            "objectives": "验证数据增信模型",
-            "kpis": ["approval_time", "default_rate"],
-            "approval_time_target": 48,
-            "default_rate_target": 30,
-            "reporting_cadence_days": 30,
-        }))
-        for kind in ("financial_licence", "internal_audit_opinion", "external_legal_assessment",
-                     "security_assessment", "personal_financial_information_assessment",
-                     "risk_compensation_plan", "emergency_plan", "service_exit_plan"):
-            self.do(pid, ALICE, c.AttachDocument(kind=kind, sha256=sha(kind), title=kind))
-        self.do(pid, ALICE, c.Attest(statement="no_violations", text="近三年无违法违规记录"))
-        if partner:
-            self.do(pid, ALICE, c.AddPartner(organisation="techco", name="榕城数科", role="technology_partner"))
-            self.do(pid, TECHCO, c.Attest(statement="no_violations"))
+        self.apply(pid, applications.fintech(
+            start, months_later(start, 12), partner=TECHCO_PARTNER if partner else None,
+            boundaries={"max_users": max_users},
+        ))
+
+    def apply(self, pid: str, sittings: list[applications.Sitting], lead: Actor = ALICE,
+              partner: Actor = TECHCO) -> None:
+        """Every step of a sample application, the lead's by ``lead``, the partner's by ``partner``."""
+        for step in applications.steps(sittings):
+            self.do(pid, lead if step.by == "lead" else partner, step.command)
+
+    def assess(self, pid: str, outcome: str = "favourable") -> None:
+        """An assessment of each topic the project's program requires, with ``outcome``."""
+        for topic in self.registry.bound_program(self.state(pid), self.clock.today).assessment_topics:
+            self.do(pid, ASSESSOR, c.FileAssessment(
+                topic=topic.id, outcome=outcome, summary=f"内部评估：{topic.label_zh}", sha256=sha(topic.id)))  # type: ignore[arg-type]
 
     def through_notice(self, pid: str) -> None:
         """Submit, accept, hold the public notice to its end and close it with a tick."""
         self.do(pid, ALICE, c.Submit())
         self.do(pid, OFFICER, c.AcceptIntake())
+        self.assess(pid)
         self.do(pid, OFFICER, c.OpenPublicNotice(channel="官网公示栏"))
         ends = self.state(pid).notice_ends
         assert ends is not None
@@ -175,37 +155,11 @@ class World:
         operator (cib), tier-4 wallets within the tier's caps, a metrics plan."""
         start = self.clock.today + dt.timedelta(days=1)
         end = self.clock.today + dt.timedelta(days=360)
-        self.do(pid, ALICE, c.EditDraft(section="statement", fields={
-            "scenario": scenario,
-            "operator": "cib",
-            "kyc_responsible": "fzbank",
-            "aml_responsible": "fzbank",
-            "uses_smart_contracts": False,
-        }))
-        boundaries: dict[str, Value] = {
+        self.apply(pid, applications.ecny(start, end, statement={"scenario": scenario}, boundaries={
             "pilot_area": pilot_area,
             "wallet_tier": wallet_tier,
             "per_payment_cap_yuan": per_payment_cap_yuan,
-            "daily_cap_yuan": 5_000,
-            "balance_cap_yuan": 10_000,
-            "acceptance_points": 12,
-            "start_date": start.isoformat(),
-            "end_date": end.isoformat(),
             "runs_campaign": campaign,
-        }
-        if campaign:
-            boundaries |= {
-                "campaign_budget_yuan": 3_000_000,
-                "campaign_start_date": start.isoformat(),
-                "campaign_end_date": (start + dt.timedelta(days=30)).isoformat(),
-            }
-        self.do(pid, ALICE, c.EditDraft(section="boundaries", fields=boundaries))
-        self.do(pid, ALICE, c.EditDraft(section="test_plan", fields={
-            "kpis": ["transactions", "wallets_opened"],
-            "transactions_target": 100_000,
-            "wallets_opened_target": 20_000,
-            "merchants_live_target": 12,
-            "reporting_cadence_days": 30,
         }))
 
     def data_asset_application(
@@ -213,25 +167,10 @@ class World:
     ) -> None:
         """A complete data-asset application by a registered data merchant: a public-data
         registration (10 working days of notice) or a listing (3 days)."""
-        for kind in ("business_licence", "data_merchant_registration", "data_source_statement",
-                     "source_authorisation", "third_party_compliance_assessment", "venue_compliance_review",
-                     "data_quality_assessment"):
-            self.do(pid, ALICE, c.AttachDocument(kind=kind, sha256=sha(kind), title=kind))
-        self.do(pid, ALICE, c.EditDraft(section="product", fields={
-            "product_type": "dataset",
-            "public_data": public_data,
-            "description": "福州港集装箱物流时效数据集",
-            "update_frequency": "daily",
-            "delivery_method": "api",
-            "use_scenarios": ["supply_chain_finance"],
-            "classification": "transport",
-            "grade": grade,
-            "personal_information": "absent",
-            "balance_sheet_recognition": False,
-            "pledged": pledged,
-        }))
-        self.do(pid, ALICE, c.EditDraft(section="test_plan", fields={
-            "kpis": ["trades", "buyers"], "trades_target": 100, "buyers_target": 5}))
+        self.apply(pid, applications.data_asset(
+            product={"public_data": public_data, "grade": grade, "pledged": pledged},
+            valued_on=self.clock.today - dt.timedelta(days=30) if pledged else None,
+        ))
 
     def create_data_asset(self, **kw: Any) -> str:
         fields: dict[str, Any] = {
