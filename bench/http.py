@@ -280,6 +280,7 @@ class Prepared:
 def prepare(db: Path, n: int) -> Prepared:
     """A registry with ``n`` e-CNY pilots in TESTING, built through the service as the API would."""
     from projections.read_models import ReadModels
+    from sandbox import applications
     from sandbox.registry import init_registry, open_store
     from sandbox.service import Registry
     from sandbox.tokens import Tokens
@@ -288,6 +289,7 @@ def prepare(db: Path, n: int) -> Prepared:
 
     alice = Actor(id="alice", role="applicant", organisation="fzbank")
     carol = Actor(id="carol", role="case_officer")
+    sam = Actor(id="sam", role="assessor")
     ada = Actor(id="ada", role="approver")
     clock = [dt.datetime.now(CST) - dt.timedelta(days=20)]
     store = open_store(db, create=True, clock=lambda: clock[0])
@@ -305,19 +307,13 @@ def prepare(db: Path, n: int) -> Prepared:
         draft = c.CreateDraft(program_key="ecny-pilot", title=f"试点 {i}", app_type="零售", lead_name="福州示范银行",
                               lead_kind="licensed_institution", region="福州")
         pid = registry.create_project(draft, alice, command_id=f"prep-create-{i}").project_id
-        do(pid, alice, c.EditDraft(section="statement", fields={
-            "scenario": "transport_tolls", "operator": "cib", "kyc_responsible": "fzbank",
-            "aml_responsible": "fzbank", "uses_smart_contracts": False}))
-        do(pid, alice, c.EditDraft(section="boundaries", fields={
-            "pilot_area": "fuzhou", "wallet_tier": 4, "per_payment_cap_yuan": 2_000, "daily_cap_yuan": 5_000,
-            "balance_cap_yuan": 10_000, "acceptance_points": 12, "runs_campaign": False,
-            "start_date": (today + dt.timedelta(days=1)).isoformat(),
-            "end_date": (today + dt.timedelta(days=300)).isoformat()}))
-        do(pid, alice, c.EditDraft(section="test_plan", fields={
-            "kpis": ["transactions", "wallets_opened"], "transactions_target": 100_000,
-            "wallets_opened_target": 20_000, "merchants_live_target": 12, "reporting_cadence_days": 30}))
+        start = today + dt.timedelta(days=1)
+        for step in applications.steps(applications.ecny(start, today + dt.timedelta(days=300))):
+            do(pid, alice, step.command)
         do(pid, alice, c.Submit())
         do(pid, carol, c.AcceptIntake())
+        for topic in registry.program_in_force("ecny-pilot", today).assessment_topics:
+            do(pid, sam, c.FileAssessment(topic=topic.id, outcome="favourable", summary="评估意见"))
         do(pid, carol, c.OpenPublicNotice(channel="官网"))
         projects.append(pid)
     clock[0] += dt.timedelta(days=12)

@@ -81,6 +81,7 @@ def test_the_notice_channel_is_in_the_state_and_on_the_public_register(tmp_path:
     w.fintech_application(other)
     w.do(other, ALICE, c.Submit())
     w.do(other, OFFICER, c.AcceptIntake())
+    w.assess(other)
     w.do(other, OFFICER, c.OpenPublicNotice())  # no channel named
     assert w.state(other).notice_channel is None
     assert models(w).register_entry(other)["notice_channel"] is None
@@ -307,6 +308,7 @@ def test_a_tick_for_chosen_projects_records_their_timers_only() -> None:
         w.fintech_application(pid)
         w.do(pid, ALICE, c.Submit())
         w.do(pid, OFFICER, c.AcceptIntake())
+        w.assess(pid)
         w.do(pid, OFFICER, c.OpenPublicNotice(channel="官网"))
     ends = max(w.state(pid).notice_ends or dt.date.min for pid in (first, second))
     w.clock.to(ends + dt.timedelta(days=1))
