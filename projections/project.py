@@ -67,6 +67,22 @@ class Objection(msgspec.Struct, frozen=True, kw_only=True):
     status: str  # open | upheld | dismissed
     position: int
     disposed_position: int | None = None
+    #: Who objected, as :func:`objector_key` of their contact ("" before objectors were named).
+    objector: str = ""
+
+
+def objector_key(contact: str | None) -> str:
+    """The objector an objection is counted for: their contact, without case or spaces."""
+    return "".join((contact or "").split()).casefold()
+
+
+class PublicText(msgspec.Struct, frozen=True, kw_only=True):
+    """The public parts of the statement as a notice published them, and their hash."""
+
+    sha256: str
+    published_on: dt.date
+    sections: dict[str, dict[str, Value]]
+    position: int
 
 
 class Recommendation(msgspec.Struct, frozen=True, kw_only=True):
@@ -190,6 +206,7 @@ class ProjectState(msgspec.Struct, frozen=True, kw_only=True):
     #: Where the notice was published (the channel the case officer named when opening it).
     notice_channel: str | None = None
     published_statements: tuple[tuple[str, dt.date, int], ...] = ()
+    public_texts: tuple[PublicText, ...] = ()
     comments: int = 0
     objections: tuple[Objection, ...] = ()
     pending: Recommendation | None = None
@@ -282,6 +299,7 @@ class Draft:
     notice_position: int | None
     notice_channel: str | None
     published_statements: list[tuple[str, dt.date, int]]
+    public_texts: list[PublicText]
     comments: int
     objections: list[Objection]
     pending: Recommendation | None
@@ -536,6 +554,12 @@ def _notice_opened(d: Draft, e: ev.PublicNoticeOpened, r: RecordedEvent[Event]) 
     d.notice_closed_on = None
     d.notice_position = r.position
     d.notice_channel = e.channel or None
+    if e.public_sha256 is not None:
+        d.public_texts.append(
+            PublicText(
+                sha256=e.public_sha256, published_on=e.starts_on, sections=e.public_statement, position=r.position
+            )
+        )
     d.published_statements.append((e.statement_hash, e.starts_on, r.position))
     _move(d, State.PUBLIC_NOTICE, _on(r), r.position)
 
@@ -547,7 +571,14 @@ def _comment(d: Draft, e: ev.CommentReceived, r: RecordedEvent[Event]) -> None:
 
 @_handles(ev.ObjectionFiled)
 def _objection_filed(d: Draft, e: ev.ObjectionFiled, r: RecordedEvent[Event]) -> None:
-    d.objections.append(Objection(objection_id=e.objection_id, status="open", position=r.position))
+    d.objections.append(
+        Objection(
+            objection_id=e.objection_id,
+            status="open",
+            position=r.position,
+            objector=objector_key(e.objector_contact),
+        )
+    )
 
 
 @_handles(ev.ObjectionDisposed)

@@ -12,6 +12,7 @@ import msgspec
 
 from projections.project import ProjectState
 from projections.rules import declared_period, next_report_due, report_cadence
+from schemas.events import Value
 from schemas.lifecycle import STATE_LABELS, TERMINAL, State
 from schemas.programs import ProgramDefinition
 
@@ -32,8 +33,14 @@ class PublicStatus(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PublicStatement(msgspec.Struct, frozen=True, kw_only=True):
+    """A published version of the statement: the hash of the whole statement, and its public
+    parts (section -> field -> value) with their own hash (``public_sha256``, SHA-256 of their
+    canonical JSON) for notices that published them."""
+
     sha256: str
     published_on: dt.date
+    public: dict[str, dict[str, Value]] = {}
+    public_sha256: str | None = None
 
 
 class PublicObjections(msgspec.Struct, frozen=True, kw_only=True):
@@ -82,6 +89,13 @@ def registration_code(state: ProjectState) -> str | None:
     return f"DA-{state.admitted_on.year}-{state.project_id[:8].upper()}"
 
 
+def _statement(state: ProjectState, sha256: str, on: dt.date, position: int) -> PublicStatement:
+    text = next((t for t in state.public_texts if t.position == position), None)
+    if text is None:
+        return PublicStatement(sha256=sha256, published_on=on)
+    return PublicStatement(sha256=sha256, published_on=on, public=text.sections, public_sha256=text.sha256)
+
+
 def public_applicants(state: ProjectState) -> tuple[PublicApplicant, ...]:
     """The lead and the partners still in the project, as the register names them."""
     return (
@@ -126,7 +140,7 @@ def register_entry(state: ProjectState) -> RegisterEntry | None:
             for h in state.history
             if h.state != State.DRAFT
         ),
-        statements=tuple(PublicStatement(sha256=h, published_on=on) for h, on, _ in state.published_statements),
+        statements=tuple(_statement(state, h, on, at) for h, on, at in state.published_statements),
         notice_starts=state.notice_starts,
         notice_ends=state.notice_ends,
         notice_days=state.notice_days,

@@ -914,6 +914,49 @@ def history(db: Path | None, project: str, as_json: bool) -> None:
 
 
 @main.group()
+def user() -> None:
+    """Add and list users: the persons tokens belong to, with the roles granted to them."""
+
+
+@user.command("add")
+@db_option
+@click.argument("user_id")
+@click.option("--name", "display_name", required=True, help="The person's display name.")
+@click.option("--org", default=None, help="The organisation they act for (required with the applicant role).")
+@click.option("--role", "roles", type=click.Choice(ROLES), multiple=True, required=True,
+              help="A role granted to them (repeat for several).")
+def user_add(db: Path | None, user_id: str, display_name: str, org: str | None, roles: tuple[str, ...]) -> None:
+    """Add a person. Their tokens (``token create --user``) act in one of their roles each; four
+    eyes compare persons, so they never approve what they recommended, whichever token they use.
+
+    Example: sandbox-registry user add li.wei --name 李伟 --role case_officer --role approver
+    """
+    with opened(db) as store:
+        try:
+            info = Tokens(store.db).add_user(user_id=user_id, display_name=display_name, roles=roles, organisation=org)
+        except TokenError as e:
+            raise CheckFailed.of(e) from e
+    click.echo(f"added {info.id} ({info.display_name}): {', '.join(info.roles)}")
+
+
+@user.command("list")
+@db_option
+def user_list(db: Path | None) -> None:
+    """List users and the roles granted to them.
+
+    Example: sandbox-registry user list
+    """
+    with opened(db) as store:
+        rows = Tokens(store.db).users()
+    table = Shown(plural(len(rows), "user"))
+    for column in ("id", "name", "organisation", "roles", "created"):
+        table.add_column(column, overflow="fold")
+    for u in rows:
+        table.add_row(u.id, u.display_name, u.organisation or "", ", ".join(u.roles), u.created_at)
+    out().print(table)
+
+
+@main.group()
 def token() -> None:
     """Create, list and revoke API tokens."""
 
@@ -921,18 +964,25 @@ def token() -> None:
 @token.command("create")
 @db_option
 @click.option("--role", type=click.Choice(ROLES), required=True, help="The role the token acts in.")
-@click.option("--name", required=True, help="The person or system the token belongs to (recorded as the actor).")
+@click.option("--user", "user_id", default=None,
+              help="The person the token belongs to (a user, recorded as the actor); the role must be theirs.")
+@click.option("--name", default=None,
+              help="The token's name (default <user>.<role>); without --user, also the actor it records.")
 @click.option("--org", default=None, help="The organisation an applicant acts for (required for applicants).")
 @click.option("--expires", default=None, help="Expiry time (ISO 8601).")
-def token_create(db: Path | None, role: str, name: str, org: str | None, expires: str | None) -> None:
+def token_create(
+    db: Path | None, role: str, user_id: str | None, name: str | None, org: str | None, expires: str | None
+) -> None:
     """Create a token and print it once (only its hash is stored).
 
-    Example: sandbox-registry token create --role applicant --name alice --org fzbank
+    Example: sandbox-registry token create --user li.wei --role approver
     """
     with opened(db) as store:
         try:
             expires_at = parse_time(expires, "--expires")
-            secret, _ = Tokens(store.db).create(name=name, role=role, organisation=org, expires_at=expires_at)
+            secret, _ = Tokens(store.db).create(
+                name=name, role=role, organisation=org, user=user_id, expires_at=expires_at
+            )
         except AlreadyExpired as e:
             raise BadValue("--expires", str(e), e.message_zh) from e
         except TokenError as e:
@@ -960,10 +1010,19 @@ def token_list(db: Path | None) -> None:
     with opened(db) as store:
         rows = Tokens(store.db).list()
     table = Shown(plural(len(rows), "token"))
-    for column in ("id", "name", "role", "organisation", "created", "expires", "revoked"):
+    for column in ("id", "name", "user", "role", "organisation", "created", "expires", "revoked"):
         table.add_column(column, overflow="fold")
     for t in rows:
-        table.add_row(t.id, t.name, t.role, t.organisation or "", t.created_at, t.expires_at or "", t.revoked_at or "")
+        table.add_row(
+            t.id,
+            t.name,
+            t.user_id or t.name,
+            t.role,
+            t.organisation or "",
+            t.created_at,
+            t.expires_at or "",
+            t.revoked_at or "",
+        )
     out().print(table)
 
 

@@ -852,7 +852,9 @@ def _review(sim: Simulation, life: Life) -> Iterator[dt.datetime]:
         yield sim.at(life, min(ends, sim.today + dt.timedelta(days=r.randint(0, 5))))
         if life.status() == S.PUBLIC_NOTICE:
             objector = Actor(id=f"public-{_token(r)}", role="public")
-            sim.do(life, objector, c.Object(grounds=f"异议理由［{_token(r)}］：担心用户信息保护不足"))
+            grounds = f"异议理由［{_token(r)}］：担心用户信息保护不足"
+            contact = f"1{r.randint(3, 9)}{r.randint(0, 999_999_999):09d}"
+            sim.do(life, objector, c.Object(grounds=grounds, name=_person(r), contact=contact))
             objection = life.state.open_objections[-1].objection_id
             yield sim.later(life, 1, 6)
             upheld = life.long_events is None and r.random() < 0.25 if scripted is None else scripted == "upheld"

@@ -164,7 +164,13 @@ class Comment(Command, frozen=True, kw_only=True):
 
 
 class Object(Command, frozen=True, kw_only=True):
+    """An objection during the public notice. ``name`` and ``contact`` are required (an
+    anonymous objection is refused naming them) and kept private: regulators and the auditor
+    read them, the applicants and the public do not."""
+
     grounds: Text
+    name: Name | None = None
+    contact: Name | None = None
 
 
 class DisposeObjection(Command, frozen=True, kw_only=True):

@@ -122,6 +122,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "公示期不足：需 {required} 个{unit_zh}，实际 {actual} 个",
         "the public notice was too short: {required} {unit} days required, {actual} held",
     ),
+    "objection_already_open": (
+        "该异议人对本项目已有未处理的异议：请等待其处理结果",
+        "this objector already has an open objection on the project: wait for its disposal",
+    ),
     "objection_open": ("仍有未处理的异议：{objections}", "objections are still open: {objections}"),
     "condition_unmet": ("准入条件未满足：{conditions_zh}", "admission conditions not met: {conditions_en}"),
     "application_incomplete": (

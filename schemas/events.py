@@ -160,6 +160,11 @@ class PublicNoticeOpened(Event, frozen=True, kw_only=True):
     unit: Literal["working", "calendar"]
     statement_hash: Sha256
     channel: str = ""
+    #: The statement's public parts as published (section -> field -> value: the fields the
+    #: program's ``public_fields`` names, never a person's name), and the SHA-256 of their
+    #: canonical JSON so that a printed copy can be checked. Empty in notices recorded before.
+    public_statement: dict[str, dict[str, Value]] = {}
+    public_sha256: Sha256 | None = None
 
 
 class CommentReceived(Event, frozen=True, kw_only=True):
@@ -170,10 +175,13 @@ class CommentReceived(Event, frozen=True, kw_only=True):
 
 
 class ObjectionFiled(Event, frozen=True, kw_only=True):
-    """A member of the public objected during the notice."""
+    """A member of the public objected during the notice, giving a name and a contact that only
+    regulators and the auditor read (none in objections recorded before they were required)."""
 
     objection_id: str
     grounds: str
+    objector_name: str | None = None
+    objector_contact: str | None = None
 
 
 class ObjectionDisposed(Event, frozen=True, kw_only=True):

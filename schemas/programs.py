@@ -422,6 +422,9 @@ class ProgramDefinition(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     #: The assessment topics ``open_public_notice`` waits for (none in versions published
     #: before the gate existed).
     assessment_topics: tuple[AssessmentTopic, ...] = ()
+    #: The declared fields the public register shows once the notice opens, by section: the
+    #: statement's public parts and the test boundaries (never a person's name or contact).
+    public_fields: dict[Literal["statement", "boundaries", "test_plan", "product"], tuple[str, ...]] = {}
 
     @property
     def ref(self) -> str:

@@ -323,21 +323,38 @@ _WITHHELD: dict[str, Any] = {
 }
 
 
+#: The payload fields of an event type that only regulators and the auditor read: an assessment's
+#: internal summary and working papers (the applicant sees its topic and outcome), and an
+#: objector's name and contact.
+PRIVATE_DATA: dict[str, tuple[str, ...]] = {
+    "AssessmentFiled": ("summary", "sha256"),
+    "ObjectionFiled": ("objector_name", "objector_contact"),
+}
+
+
 def event_out(event: RecordedEvent[Event], reader: Actor | None = None) -> EventOut:
     """One stored event for a reader. An applicant does not learn who commented or objected:
-    members of the public stay anonymous to the project's applicants."""
+    members of the public stay anonymous to the project's applicants; nor does it read what
+    :data:`PRIVATE_DATA` keeps for regulators. ``redacted`` names what was withheld
+    (``data.summary`` for a payload field)."""
     metadata = event.metadata
+    data = msgspec.to_builtins(event.payload)
     redacted: list[str] = []
-    if reader is not None and reader.role == "applicant" and metadata.role == "public":
-        metadata = msgspec.structs.replace(metadata, **_WITHHELD)
-        redacted = sorted(_WITHHELD)
+    if reader is not None and reader.role == "applicant":
+        if metadata.role == "public":
+            metadata = msgspec.structs.replace(metadata, **_WITHHELD)
+            redacted = sorted(_WITHHELD)
+        private = [name for name in PRIVATE_DATA.get(event.type, ()) if name in data]
+        for name in private:
+            data[name] = None
+        redacted += [f"data.{name}" for name in private]
     return EventOut(
         position=event.position,
         stream_id=event.stream_id,
         version=event.version,
         type=event.type,
         event_id=event.event_id,
-        data=msgspec.to_builtins(event.payload),
+        data=data,
         metadata=metadata,
         recorded_at=event.recorded_at,
         hash=event.hash,

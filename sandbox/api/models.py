@@ -90,8 +90,10 @@ class AuditEntry(msgspec.Struct, kw_only=True):
 
 class EventOut(msgspec.Struct, kw_only=True):
     """One stored event, decoded. ``redacted`` names the metadata fields withheld from this
-    reader (an applicant does not learn who commented or objected): ``hash`` covers the stored
-    values, so such an event does not re-hash from what is shown here; the auditor's export does."""
+    reader (an applicant does not learn who commented or objected) and the payload fields, as
+    ``data.<name>`` (shown as null: an assessment's summary, an objector's name and contact):
+    ``hash`` covers the stored values, so such an event does not re-hash from what is shown here;
+    the auditor's export does."""
 
     position: int
     stream_id: str

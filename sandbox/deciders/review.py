@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
-from projections.project import ProjectState
+from events.codec import canonical_json
+from projections.project import ProjectState, objector_key
 from projections.rules import applies
 from sandbox.deciders.context import Context, handles, next_id, statement_hash
 from sandbox.deciders.gates import assessed, complete
@@ -13,6 +15,7 @@ from schemas import events as ev
 from schemas.base import Event
 from schemas.errors import DomainError
 from schemas.programs import DayUnit, Notice, ProgramDefinition
+from schemas.validation import Violation, invalid
 
 
 def accept_intake(command: c.AcceptIntake, s: ProjectState, ctx: Context) -> list[Event]:
@@ -56,8 +59,21 @@ def open_public_notice(command: c.OpenPublicNotice, s: ProjectState, ctx: Contex
             unit=unit,
             statement_hash=statement_hash(s),
             channel=command.channel,
+            public_statement=(public := public_statement(s, program)),
+            public_sha256=hashlib.sha256(canonical_json(public)).hexdigest(),
         )
     ]
+
+
+def public_statement(state: ProjectState, program: ProgramDefinition) -> dict[str, dict[str, ev.Value]]:
+    """The statement's public parts as they stand: the declared fields the program publishes."""
+    out: dict[str, dict[str, ev.Value]] = {}
+    for section, names in program.public_fields.items():
+        declared = state.section(section)
+        shown = {name: declared[name] for name in names if declared.get(name) not in (None, "", [])}
+        if shown:
+            out[section] = shown
+    return out
 
 
 def comment(command: c.Comment, s: ProjectState, ctx: Context) -> list[Event]:
@@ -65,7 +81,31 @@ def comment(command: c.Comment, s: ProjectState, ctx: Context) -> list[Event]:
 
 
 def object_(command: c.Object, s: ProjectState, ctx: Context) -> list[Event]:
-    return [ev.ObjectionFiled(objection_id=next_id("obj", s), grounds=command.grounds)]
+    """An objection names its objector (kept private), one open objection per objector."""
+    anonymous = [name for name in ("name", "contact") if not (getattr(command, name) or "").strip()]
+    if anonymous:
+        raise invalid(
+            [
+                Violation(
+                    field=name,
+                    rule="an objection names its objector (name and contact, seen by regulators only);"
+                    " a comment may stay anonymous",
+                    rule_zh="异议须写明异议人姓名及联系方式（仅监管部门可见）；意见可以匿名",
+                )
+                for name in anonymous
+            ]
+        )
+    objector = objector_key(command.contact)
+    if any(o.objector == objector for o in s.open_objections):
+        raise DomainError("objection_already_open")
+    return [
+        ev.ObjectionFiled(
+            objection_id=next_id("obj", s),
+            grounds=command.grounds,
+            objector_name=command.name,
+            objector_contact=command.contact,
+        )
+    ]
 
 
 def dispose_objection(command: c.DisposeObjection, s: ProjectState, ctx: Context) -> list[Event]:

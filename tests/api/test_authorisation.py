@@ -183,7 +183,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     # the public comments and objects with a token or without one; no other role may
     ("POST", COMMAND + "comment"): Row(ok={"pat": 200, "none": 200}, project="notice", body=const({"text": "支持"})),
-    ("POST", COMMAND + "object"): Row(ok={"pat": 200, "none": 200}, project="notice", body=const({"grounds": "异议"})),
+    ("POST", COMMAND + "object"): Row(ok={"pat": 200, "none": 200}, project="notice",
+                                      body=const({"grounds": "异议", "name": "王先生", "contact": "wang@example.cn"})),
     ("POST", COMMAND + "dispose_objection"): Row(
         ok={"carol": 200}, project="notice", body=lambda w, a: {"objection_id": w.objection, "outcome": "dismissed"}
     ),

@@ -5,6 +5,7 @@ approver, auditor, the public with and without a token)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from events.codec import canonical_json
 from sandbox.cli import main
 from tests.api.helpers import Api, sha
 from tests.support import drop_triggers, raw_connection
@@ -76,8 +78,24 @@ def test_fintech_sandbox_from_draft_to_graduation(api: Api) -> None:
     text = json.dumps(entry, ensure_ascii=False)
     assert "内部评估意见" not in text and "王经理" not in text  # no assessments, no personal data
     assert entry["statements"][0]["sha256"] == api.details(pid)["statement_hash"]
+    # the statement's public parts are published (what the public is asked to comment on), with
+    # their own hash; the complaint contact, a person's name, is not
+    public = entry["statements"][0]["public"]
+    assert public["statement"]["service_description"] == "基于供应链数据的小微企业信用贷款"
+    assert public["statement"]["complaint_channel"] == "95555 热线" and "complaint_contact" not in public["statement"]
+    assert public["boundaries"]["max_users"] == 5000 and public["boundaries"]["service_region"] == "福州市"
+    assert entry["statements"][0]["public_sha256"] == hashlib.sha256(canonical_json(public)).hexdigest()
+    listed = api.get("/api/v1/register").json()["items"]
+    assert [e["statements"][0]["public"] for e in listed if e["id"] == pid] == [public]
     assert api.do(pid, "pat", "comment", {"text": "支持小微企业融资创新"})["events"] == ["CommentReceived"]
-    objected = api.do(pid, None, "object", {"grounds": "数据来源合法性存疑"})
+    anonymous = api.post(f"/api/v1/projects/{pid}/object", None, {"grounds": "数据来源合法性存疑"})
+    assert anonymous.status_code == 422 and anonymous.json()["code"] == "invalid_value", anonymous.text
+    assert [e["field"] for e in anonymous.json()["errors"]] == ["name", "contact"]
+    objected = api.do(pid, None, "object", {"grounds": "数据来源合法性存疑", "name": "陈先生",
+                                            "contact": "138 0000 0001"})
+    again = api.post(f"/api/v1/projects/{pid}/object", "pat", {"grounds": "再议", "name": "陈先生",
+                                                                "contact": "13800000001"})
+    assert again.status_code == 409 and again.json()["code"] == "objection_already_open", again.text
     objection = by_type(api.events(pid), "ObjectionFiled")[0]
     assert objection["position"] == objected["positions"][0]
     assert objection["metadata"]["role"] == "public" and objection["metadata"]["actor"] == "anonymous"

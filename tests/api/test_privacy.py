@@ -131,9 +131,16 @@ def test_applicants_do_not_learn_who_objected(shared_world_api: Api, template: T
     objection = next(e for e in api.events(world["notice"], "alice") if e["type"] == "ObjectionFiled")
     assert objection["metadata"]["actor"] == "anonymous" and objection["metadata"]["role"] == "public"
     # the applicant is told what was withheld (so it does not take the hash for the shown values')
-    assert set(objection["redacted"]) == {"actor", "organisation", "command_id", "correlation_id", "causation_id"}
-    seen_by_auditor = next(e for e in api.events(world["notice"], "audrey") if e["type"] == "ObjectionFiled")
-    assert seen_by_auditor["metadata"]["actor"] == "pat" and seen_by_auditor["redacted"] == []
+    assert set(objection["redacted"]) == {"actor", "organisation", "command_id", "correlation_id", "causation_id",
+                                          "data.objector_name", "data.objector_contact"}
+    assert objection["data"]["objector_name"] is None and objection["data"]["objector_contact"] is None
+    for regulator in ("audrey", "carol", "ada"):
+        seen = next(e for e in api.events(world["notice"], regulator) if e["type"] == "ObjectionFiled")
+        assert seen["metadata"]["actor"] == "pat" and seen["redacted"] == []
+        assert (seen["data"]["objector_name"], seen["data"]["objector_contact"]) == ("林女士", "lin@example.cn")
+    public = api.get(f"/api/v1/register/{world['notice']}").text + api.get("/api/v1/register").text
+    assert "林女士" not in public and "lin@example.cn" not in public
+    assert api.get(f"/api/v1/projects/{world['notice']}/events", "pat").status_code in (403, 404)
 
 
 def test_a_commenters_identity_does_not_reach_the_applicant(api: Api) -> None:
@@ -185,3 +192,21 @@ def test_a_view_kept_for_regulators_is_not_what_the_applicant_gets(api: Api, mon
     later = api.get(f"/api/v1/projects/{pid}", "carol")
     later_command = later.json()["details"]["append_command"]
     assert later_command.startswith(f"http:{token}:") and later_command != first_command and len(encoded) == 3
+
+
+def test_the_applicant_sees_an_assessments_topic_and_outcome_not_the_regulators_summary(api: Api) -> None:
+    pid = api.create("ecny-pilot")
+    api.ecny_application(pid)
+    api.do(pid, "alice", "submit")
+    api.do(pid, "carol", "accept_intake")
+    api.do(pid, "sam", "file_assessment", {"topic": "wallet_limits_review", "outcome": "needs_work",
+                                          "summary": "内部意见：限额论证薄弱", "sha256": "a" * 64})
+    [mine] = [e for e in api.events(pid, "alice") if e["type"] == "AssessmentFiled"]
+    assert (mine["data"]["topic"], mine["data"]["outcome"]) == ("wallet_limits_review", "needs_work")
+    assert mine["data"]["summary"] is None and mine["data"]["sha256"] is None
+    assert {"data.summary", "data.sha256"} <= set(mine["redacted"])
+    assert "限额论证薄弱" not in api.get(f"/api/v1/projects/{pid}/events", "alice").text
+    assert "限额论证薄弱" not in api.get(f"/api/v1/projects/{pid}", "alice").text
+    for regulator in ("carol", "sam", "ada", "audrey"):
+        [seen] = [e for e in api.events(pid, regulator) if e["type"] == "AssessmentFiled"]
+        assert seen["data"]["summary"] == "内部意见：限额论证薄弱" and seen["redacted"] == []

@@ -100,7 +100,8 @@ def build(api: Api) -> World:
     # now: a notice that is open, with an objection waiting
     api.assess(p["notice"])
     api.do(p["notice"], "carol", "open_public_notice", {"channel": "官网公示栏"})
-    objected = api.do(p["notice"], "pat", "object", {"grounds": "商户覆盖不足"})
+    objected = api.do(p["notice"], "pat", "object", {"grounds": "商户覆盖不足", "name": "林女士",
+                                                            "contact": "lin@example.cn"})
     w.objection = next(e for e in api.events(p["notice"]) if e["position"] == objected["positions"][0])["data"][
         "objection_id"
     ]

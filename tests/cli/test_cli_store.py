@@ -178,3 +178,37 @@ def test_refusals_of_the_service_layer_are_one_line_in_both_languages(
     serve = runner.invoke(main, ["serve", "--db", str(db_path)])
     assert serve.exit_code == 2 and len(lines(serve.output)) == 1
     assert "must be a number of seconds" in serve.output and "须为秒数" in serve.output
+
+
+def test_users_and_their_tokens_from_the_command_line(runner: CliRunner, db_path: Path) -> None:
+    run(runner, "init", "--db", db_path)
+    added = run(runner, "user", "add", "li.wei", "--db", db_path, "--name", "李伟", "--role", "case_officer",
+                "--role", "approver")
+    assert added.exit_code == 0 and "li.wei" in added.output
+    token = run(runner, "token", "create", "--db", db_path, "--user", "li.wei", "--role", "approver")
+    assert token.exit_code == 0 and token.output.startswith("sbr_")
+    refused = runner.invoke(main, ["token", "create", "--db", str(db_path), "--user", "li.wei", "--role", "auditor"])
+    assert refused.exit_code == 1 and "has not been granted the role 'auditor'" in refused.output
+    assert "未被授予角色" in refused.output
+    listed = run(runner, "user", "list", "--db", db_path).output
+    assert "li.wei" in listed and "case_officer, approver" in listed
+    assert "li.wei.approver" in run(runner, "token", "list", "--db", db_path).output
+
+
+def test_tokens_issued_before_users_existed_keep_working_as_users_of_their_own(db_path: Path) -> None:
+    import sqlite3
+
+    import sqlite_utils
+
+    from sandbox.tokens import Tokens, _hash
+
+    with sqlite3.connect(db_path) as conn:  # the token table as it was
+        conn.execute(
+            "CREATE TABLE api_tokens (id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, organisation TEXT,"
+            " token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, expires_at TEXT, revoked_at TEXT) STRICT"
+        )
+        conn.execute("INSERT INTO api_tokens VALUES ('t1', 'carol', 'case_officer', NULL, ?, '2025-01-01T00:00:00Z',"
+                     " NULL, NULL)", (_hash("sbr_old"),))
+    tokens = Tokens(sqlite_utils.Database(sqlite3.connect(db_path, isolation_level=None)))
+    info = tokens.authenticate("sbr_old")
+    assert info is not None and info.user_id is None and info.actor.id == "carol"

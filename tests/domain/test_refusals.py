@@ -153,13 +153,13 @@ def test_an_open_objection_blocks_admission_until_disposed() -> None:
     w.assess(pid)
     w.do(pid, OFFICER, c.OpenPublicNotice())
     w.do(pid, PUBLIC, c.Comment(text="支持"))
-    w.do(pid, PUBLIC, c.Object(grounds="该产品并非首创"))
+    w.do(pid, PUBLIC, c.Object(grounds="该产品并非首创", name="林女士", contact="lin@example.cn"))
     objection = w.state(pid).open_objections[0].objection_id
     ends = w.state(pid).notice_ends
     assert ends is not None
     w.clock.to(ends + dt.timedelta(days=1))
     w.tick()
-    w.refused(pid, PUBLIC, c.Object(grounds="迟到的异议"), "not_in_notice")
+    w.refused(pid, PUBLIC, c.Object(grounds="迟到的异议", name="林女士", contact="lin2@example.cn"), "not_in_notice")
 
     e = w.refused(pid, OFFICER, c.Recommend(decision="admit"), "objection_open")
     assert objection in e.message_en

@@ -198,7 +198,8 @@ def any_command(draw: Draw, s: ProjectState, now: dt.datetime) -> c.Command:
                                  outcome=draw(st.sampled_from(["favourable", "needs_work"])), summary="评估意见"),
         lambda: c.OpenPublicNotice(starts_on=draw(st.sampled_from([None, day]))),
         lambda: c.Comment(text="意见"),
-        lambda: c.Object(grounds="异议"),
+        lambda: c.Object(grounds="异议", name=draw(st.sampled_from([None, "林女士"])),
+                         contact=draw(st.sampled_from([None, "lin@example.cn", "13800000001"]))),
         lambda: c.DisposeObjection(objection_id=objection, outcome=draw(st.sampled_from(["upheld", "dismissed"]))),
         lambda: c.Recommend(decision=decision),
         lambda: c.Approve(decision=decision),
@@ -252,7 +253,8 @@ def next_step(draw: Draw, s: ProjectState, now: dt.datetime) -> c.Command | None
             assessed = [c.FileAssessment(topic=t, outcome="favourable", summary="评估意见") for t in TOPICS]
             options = [c.OpenPublicNotice()] * 5 + assessed + [c.Recommend(decision="reject")]
         case State.PUBLIC_NOTICE:
-            options = [c.Comment(text="支持"), c.Object(grounds="异议")]
+            objector = f"{len(s.objections)}@example.cn"
+            options = [c.Comment(text="支持"), c.Object(grounds="异议", name="林女士", contact=objector)]
         case State.NOTICE_CLOSED:
             options = [c.DisposeObjection(objection_id=o.objection_id, outcome="dismissed")
                        for o in s.open_objections]
