@@ -159,6 +159,19 @@ class Breach(msgspec.Struct, frozen=True, kw_only=True):
     position: int
     on: dt.date
     evidence: tuple[int, ...] = ()
+    #: A disposition proposed (who, what) and awaiting a second person's confirmation.
+    proposed: tuple[str, str] | None = None
+    #: How a regulator disposed of it (a review or a flag), once they have.
+    disposed: str | None = None
+
+    @property
+    def awaits_disposition(self) -> bool:
+        """A review or a flag no regulator has disposed of yet."""
+        return self.action in REVIEW_ACTIONS and self.disposed is None
+
+
+#: The actions of a breach that a regulator disposes of (the others act by themselves).
+REVIEW_ACTIONS = frozenset({"suspension_review", "delisting_review", "flag"})
 
 
 class StatusChange(msgspec.Struct, frozen=True, kw_only=True):
@@ -729,6 +742,19 @@ def _breached(d: Draft, e: ev.ThresholdBreached, r: RecordedEvent[Event]) -> Non
     d.breaches.append(
         Breach(criterion_id=e.criterion_id, action=e.action, position=r.position, on=_on(r), evidence=evidence)
     )
+
+
+@_handles(ev.BreachDispositionProposed)
+def _disposition_proposed(d: Draft, e: ev.BreachDispositionProposed, r: RecordedEvent[Event]) -> None:
+    d.breaches = [
+        replace(b, proposed=(r.metadata.actor, e.outcome)) if b.position == e.breach_position else b
+        for b in d.breaches
+    ]
+
+
+@_handles(ev.BreachDisposed)
+def _breach_disposed(d: Draft, e: ev.BreachDisposed, r: RecordedEvent[Event]) -> None:
+    d.breaches = [replace(b, disposed=e.outcome) if b.position == e.breach_position else b for b in d.breaches]
 
 
 @_handles(ev.WarningIssued)

@@ -178,6 +178,14 @@ def _since(state: ProjectState) -> int:
     return state.history[-1].position if state.history else state.last_position
 
 
+#: What a regulator does with a breach of each review action (Chinese, English).
+REVIEW_LABELS = {
+    "suspension_review": ("暂停审查", "review whether to suspend"),
+    "delisting_review": ("摘牌审查", "review whether to delist"),
+    "flag": ("处置标记事项", "dispose of the flag"),
+}
+
+
 def queue_items(state: ProjectState, program: ProgramDefinition | None) -> list[QueueItem]:
     """What the project waits for now (pure; due dates from the state and the bound program)."""
     out: list[QueueItem] = []
@@ -260,6 +268,30 @@ def queue_items(state: ProjectState, program: ProgramDefinition | None) -> list[
             state.planned_end,
             state.extension_request_position,
         )
+    review_days = program.durations.breach_review_days if program is not None else None
+    for breach in state.breaches if s not in TERMINAL else ():
+        if not breach.awaits_disposition:
+            continue
+        due = breach.on + dt.timedelta(days=review_days) if review_days is not None else None
+        zh, en = REVIEW_LABELS[breach.action]
+        if breach.proposed is None:
+            add(
+                f"breach:{breach.position}",
+                "case_officer",
+                f"{zh}：{breach.criterion_id}",
+                f"{en}: {breach.criterion_id}",
+                due,
+                breach.position,
+            )
+        else:
+            add(
+                f"breach:{breach.position}",
+                "approver",
+                f"确认{zh}意见：{breach.criterion_id}",
+                f"confirm the disposition ({en}): {breach.criterion_id}",
+                due,
+                breach.position,
+            )
     if s in (State.TESTING, State.SUSPENDED) and program is not None:
         due = next_report_due(state, report_cadence(state, program))
         add("periodic_report", "applicant", "提交定期报告", "file the periodic report", due)

@@ -264,6 +264,16 @@ class Reinstate(Command, frozen=True, kw_only=True):
     pass
 
 
+class DisposeBreach(Command, frozen=True, kw_only=True):
+    """A regulator's disposition of a breach whose action is a review or a flag
+    (``suspension_review``, ``delisting_review``, ``flag``), named by the position of its
+    ``ThresholdBreached`` event, with a reason: ``no_action``, or ``suspend`` the test. A
+    suspension review is disposed by two persons: proposed, then confirmed by an approver."""
+
+    breach_position: Annotated[int, msgspec.Meta(ge=1, le=LARGEST)]
+    outcome: Literal["no_action", "suspend"]
+
+
 class SubmitFinalReport(Command, frozen=True, kw_only=True):
     sha256: Sha256
     summary: Text
@@ -371,6 +381,7 @@ ProjectCommand = (
     | RefuseExtension
     | Suspend
     | Reinstate
+    | DisposeBreach
     | SubmitFinalReport
     | AcceptFinalReport
     | InitiateExit

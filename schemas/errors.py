@@ -46,6 +46,7 @@ ACTION_LABELS_ZH: dict[str, str] = {
     "grant_extension": "批准延期",
     "refuse_extension": "拒绝延期",
     "suspend": "暂停测试",
+    "dispose_breach": "处置违规事项",
     "reinstate": "恢复测试",
     "submit_final_report": "提交最终报告",
     "accept_final_report": "审核通过最终报告",
@@ -121,6 +122,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "notice_too_short": (
         "公示期不足：需 {required} 个{unit_zh}，实际 {actual} 个",
         "the public notice was too short: {required} {unit} days required, {actual} held",
+    ),
+    "unknown_breach": (
+        "位置 {position} 没有待处置的审查或标记类违规事项",
+        "there is no breach awaiting a disposition (a review or a flag) at position {position}",
+    ),
+    "disposition_mismatch": (
+        "待确认的处置意见是“{proposed}”，不是“{outcome}”",
+        "the proposed disposition is '{proposed}', not '{outcome}'",
     ),
     "objection_already_open": (
         "该异议人对本项目已有未处理的异议：请等待其处理结果",

@@ -338,6 +338,24 @@ class ThresholdBreached(Event, frozen=True, kw_only=True):
     evidence: list[int] = []
 
 
+class BreachDispositionProposed(Event, frozen=True, kw_only=True):
+    """A regulator proposed how to dispose of a breach whose action is a suspension review; a
+    second person (an approver) confirms it (four eyes)."""
+
+    breach_position: int
+    criterion_id: str
+    outcome: Literal["no_action", "suspend"]
+
+
+class BreachDisposed(Event, frozen=True, kw_only=True):
+    """A regulator disposed of a breach whose action is a review or a flag (the breach at
+    ``breach_position``): no further action, or the test suspended (recorded with it)."""
+
+    breach_position: int
+    criterion_id: str
+    outcome: Literal["no_action", "suspend"]
+
+
 class WarningIssued(Event, frozen=True, kw_only=True):
     """A formal warning (e.g. a periodic report over 10 days late)."""
 
@@ -514,6 +532,8 @@ PROJECT_EVENTS: tuple[type[Event], ...] = (
     ExtensionGranted,
     ExtensionRefused,
     ThresholdBreached,
+    BreachDispositionProposed,
+    BreachDisposed,
     WarningIssued,
     ProjectSuspended,
     ProjectReinstated,

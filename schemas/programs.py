@@ -371,6 +371,8 @@ class Durations(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     report_cadence_days: int = 30
     report_warning_days: int = 10
     report_suspension_days: int = 30
+    #: Days a regulator has to dispose of a breach whose action is a review or a flag.
+    breach_review_days: int = 10
 
 
 class SeverityRule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -47,6 +47,7 @@ _RULE_ROWS: list[tuple[str, set[Role], set[State] | frozenset[State]]] = [
     ("refuse_extension", {AP}, set(IN_TEST)),
     ("suspend", {CO, AP}, {S.TESTING}),
     ("reinstate", {AP}, {S.SUSPENDED}),
+    ("dispose_breach", {CO, AP}, {*IN_TEST, S.FINAL_EVALUATION, S.EXIT_IN_PROGRESS}),
     ("submit_final_report", {A}, {S.TESTING, S.FINAL_EVALUATION}),
     ("accept_final_report", {CO, AS}, {S.FINAL_EVALUATION}),
     ("initiate_exit", {A, CO}, {*IN_TEST, S.FINAL_EVALUATION}),

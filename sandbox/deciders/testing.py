@@ -5,12 +5,14 @@ from __future__ import annotations
 from projections.project import ProjectState
 from projections.rules import declared_period, known_facts, outstanding_pledge
 from sandbox.deciders.assets import COMMAND_FACTS
+from sandbox.deciders.authority import AP, S
 from sandbox.deciders.context import Context, handles
 from schemas import commands as c
 from schemas import events as ev
 from schemas.base import Event
 from schemas.dates import months_later
 from schemas.errors import DomainError
+from schemas.lifecycle import STATE_LABELS
 from schemas.words import plural
 
 
@@ -97,6 +99,39 @@ def reinstate(command: c.Reinstate, s: ProjectState, ctx: Context) -> list[Event
     return [ev.ProjectReinstated()]
 
 
+def dispose_breach(command: c.DisposeBreach, s: ProjectState, ctx: Context) -> list[Event]:
+    """Close a review or a flag; a suspension review needs two persons (proposed, then confirmed
+    by an approver who did not propose it), and a suspension a test that is running."""
+    breach = next((b for b in s.breaches if b.position == command.breach_position and b.awaits_disposition), None)
+    if breach is None:
+        raise DomainError("unknown_breach", position=command.breach_position)
+    if not command.reason:
+        raise DomainError("reason_required")
+    if command.outcome == "suspend" and s.state != S.TESTING:
+        zh, _ = STATE_LABELS[s.state]
+        raise DomainError("wrong_state", state=s.state.value, state_zh=zh, action="dispose_breach (suspend)")
+    if breach.action == "suspension_review":
+        if breach.proposed is None:
+            return [
+                ev.BreachDispositionProposed(
+                    breach_position=breach.position, criterion_id=breach.criterion_id, outcome=command.outcome
+                )
+            ]
+        proposer, proposed = breach.proposed
+        if ctx.actor.id == proposer:
+            raise DomainError("four_eyes", who=ctx.actor.id)
+        if ctx.actor.role != AP:
+            raise DomainError("wrong_role", role=ctx.actor.role, action="dispose_breach (confirm)")
+        if proposed != command.outcome:
+            raise DomainError("disposition_mismatch", proposed=proposed, outcome=command.outcome)
+    disposed: list[Event] = [
+        ev.BreachDisposed(breach_position=breach.position, criterion_id=breach.criterion_id, outcome=command.outcome)
+    ]
+    if command.outcome == "suspend":
+        disposed.append(ev.ProjectSuspended(criterion_id=breach.criterion_id, category="breach_review"))
+    return disposed
+
+
 def record_external_fact(command: c.RecordExternalFact, s: ProjectState, ctx: Context) -> list[Event]:
     program = ctx.program
     # a fact of a name no rule reads is recorded as information; one a letter or two from
@@ -181,6 +216,7 @@ DECIDERS = dict(
         handles(c.RefuseExtension, refuse_extension),
         handles(c.Suspend, suspend),
         handles(c.Reinstate, reinstate),
+        handles(c.DisposeBreach, dispose_breach),
         handles(c.RecordExternalFact, record_external_fact),
     ]
 )
