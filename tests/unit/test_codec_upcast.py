@@ -169,3 +169,36 @@ def test_payloads_are_stored_as_canonical_json() -> None:
     data = codec.encode(ProductV2(name="é", listed_at=datetime(2024, 1, 1, tzinfo=UTC)))
     assert data == '{"listed_at":"2024-01-01T00:00:00Z","name":"é"}'.encode()
     assert msgspec.json.decode(data) == {"listed_at": "2024-01-01T00:00:00Z", "name": "é"}
+
+
+def test_payloads_recorded_before_gates_public_notice_and_named_objectors_still_decode() -> None:
+    """A program version without stages, topics or public fields, an objection without its
+    objector and a notice without its published text decode with the defaults that keep their
+    meaning: no gate, no topic, nothing published, an objector nobody named."""
+    import json
+
+    from sandbox.registry import make_codec
+    from schemas import events as ev
+    from schemas.bundled import PROGRAM_FILES, _read
+
+    codec = make_codec()
+    old = json.loads(_read("programs", PROGRAM_FILES[0]))
+    for rule in old["admission"]:
+        del rule["stage"]
+    del old["assessment_topics"], old["public_fields"]
+    published = codec.decode_payload(
+        "ProgramVersionPublished", 1, json.dumps({"definition": old, "changes": []}).encode()
+    )
+    assert isinstance(published, ev.ProgramVersionPublished)
+    definition = published.definition
+    assert {r.stage for r in definition.admission} == {"admission"} and definition.assessment_topics == ()
+    assert definition.public_fields == {} and definition.durations.breach_review_days == 10
+    objection = codec.decode_payload("ObjectionFiled", 1, b'{"objection_id": "obj-9", "grounds": "g"}')
+    assert isinstance(objection, ev.ObjectionFiled) and objection.objector_contact is None
+    notice = codec.decode_payload(
+        "PublicNoticeOpened",
+        1,
+        json.dumps({"starts_on": "2025-03-03", "ends_on": "2025-03-31", "days": 20, "unit": "working",
+                    "statement_hash": "0" * 64}).encode(),
+    )
+    assert isinstance(notice, ev.PublicNoticeOpened) and notice.public_statement == {} and notice.public_sha256 is None
