@@ -712,9 +712,11 @@ def programs(db: Path | None, as_json: bool) -> None:
                     "name_en": d.name_en,
                     "effective_from": d.effective_from,
                     "approvals_required": d.approvals_required,
-                    "admission": [_rule(r) for r in d.admission],
+                    "admission": [{**_rule(r), "stage": r.stage} for r in d.admission],
                     "exit": [_rule(r) for r in d.exit],
                     "incident_severity": msgspec.to_builtins(d.incident_severity),
+                    "assessment_topics": msgspec.to_builtins(d.assessment_topics),
+                    "public_fields": msgspec.to_builtins(d.public_fields),
                 }
                 for d in definitions
             ]

@@ -58,7 +58,11 @@ def test_programs_json_lists_every_rule_with_both_labels(demo: tuple[Path, dict[
         assert {"key", "version", "name_zh", "name_en", "admission", "exit"} <= set(program)
         assert program["admission"] and program["exit"]
         for rule in program["admission"] + program["exit"]:
-            assert set(rule) == RULE_KEYS and rule["label_zh"] and rule["label_en"]
+            assert set(rule) - {"stage"} == RULE_KEYS and rule["label_zh"] and rule["label_en"]
+        # the stage gates: which conditions the applicants alone satisfy, the topics the notice waits for
+        assert {r["stage"] for r in program["admission"]} == {"submission", "admission"}
+        assert len(program["assessment_topics"]) == 2 and all(t["label_zh"] for t in program["assessment_topics"])
+        assert program["public_fields"] and "complaint_contact" not in str(program["public_fields"])
 
 
 def test_projects_json_and_its_filters(demo: tuple[Path, dict[str, str]]) -> None:
