@@ -45,7 +45,7 @@ from typing import Any, Protocol, cast
 from events.memory import InMemoryEventStore
 from events.sqlite import SQLiteEventStore, Synchronous, format_recorded_at
 from projections.gates import missing_topics
-from projections.project import INITIAL, ProjectState, fold, local_date
+from projections.project import INITIAL, Breach, ProjectState, fold, local_date
 from projections.read_models import ReadModels
 from projections.rules import declared_period, next_report_due, outstanding_pledge, report_cadence
 from sandbox import applications
@@ -998,6 +998,9 @@ def _testing(sim: Simulation, life: Life) -> Iterator[dt.datetime]:
         if s.state == S.EXIT_IN_PROGRESS:
             yield from _confirm_exit(sim, life)
             return
+        if _reviews(life):
+            yield from _dispose_reviews(sim, life)
+            continue
         assert s.planned_end is not None
         due = next_report_due(s, cadence)
         assert due is not None
@@ -1078,6 +1081,30 @@ def _testing(sim: Simulation, life: Life) -> Iterator[dt.datetime]:
             if life.status() == S.SUSPENDED:
                 sim.do(life, r.choice(APPROVERS), c.Reinstate(reason="已整改，恢复测试"))
             episode = "done"
+
+
+def _reviews(life: Life) -> list[Breach]:
+    """The breaches awaiting a regulator's disposition that have not been taken up yet."""
+    tried = cast(set[int], life.details.get("reviewed", set()))
+    return [b for b in life.state.breaches if b.awaits_disposition and b.position not in tried]
+
+
+def _dispose_reviews(sim: Simulation, life: Life) -> Iterator[dt.datetime]:
+    """The case officer disposes of each review or flag within days (no further action, the
+    figures having been explained); an approver confirms a suspension review (four eyes)."""
+    r = life.rng
+    for breach in _reviews(life):
+        cast(set[int], life.details.setdefault("reviewed", set())).add(breach.position)  # (tried once)
+        yield sim.later(life, 1, 6)
+        if life.status() not in (*IN_TEST, S.FINAL_EVALUATION, S.EXIT_IN_PROGRESS):
+            return
+        reason = f"处置意见［{_token(r)}］：已核查 {breach.criterion_id}，申请机构已说明并整改，暂不采取进一步措施"
+        disposition = c.DisposeBreach(breach_position=breach.position, outcome="no_action", reason=reason)
+        sim.do(life, life.officer, disposition)
+        if breach.action == "suspension_review":
+            yield sim.later(life, 1, 4)
+            if life.status() in (*IN_TEST, S.FINAL_EVALUATION, S.EXIT_IN_PROGRESS):
+                sim.do(life, r.choice(APPROVERS), disposition)
 
 
 def _revalue(sim: Simulation, life: Life) -> None:

@@ -69,6 +69,8 @@ def test_a_larger_history_covers_every_program_path_and_the_chain_verifies() -> 
         "ApplicationRejected",
         "MetricsReported",
         "ThresholdBreached",
+        "BreachDispositionProposed",
+        "BreachDisposed",
         "ProjectSuspended",
         "ProjectReinstated",
         "ExtensionGranted",
