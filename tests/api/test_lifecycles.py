@@ -398,3 +398,31 @@ def test_audit_verify_names_the_first_altered_position_and_why_in_both_languages
     report = api.get("/api/v1/audit/verify", "audrey").json()
     assert (report["ok"], report["failed_position"], report["count"]) == (False, 2, 1)
     assert "hash" in report["reason"] and "哈希" in report["reason_zh"]
+
+
+def test_a_suspension_review_is_in_the_regulators_queue_until_two_persons_dispose_of_it(api: Api) -> None:
+    pid = api.create("fintech-sandbox")
+    api.fintech_application(pid, partner=False)
+    api.submit_and_open(pid)
+    api.close_notices(pid)
+    api.admit(pid)
+    api.do(pid, "alice", "start_test")
+    api.clock.advance(days=30)
+    api.report(pid, {"users": 3000, "active_users": 1000, "exposure_yuan": 50_000_000}, [])
+    for n in range(6):  # over 5 per 1,000 active users in 30 days
+        api.do(pid, "carol", "log_complaint", {"complaint_id": f"cp-{n}", "category": "fees",
+                                               "received_on": api.clock.today.isoformat()})
+    breach = next(e for e in api.events(pid) if e["type"] == "ThresholdBreached")
+    assert breach["data"]["action"] == "suspension_review" and api.state(pid) == "TESTING"
+
+    def waiting(role: str) -> list[Any]:
+        items = api.get("/api/v1/queue", "carol", params={"role": role}).json()
+        return [q for q in items if q["project_id"] == pid and q["item"].startswith("breach:")]
+
+    [item] = waiting("case_officer")
+    assert item["item"] == f"breach:{breach['position']}" and item["due_on"]
+    body = {"breach_position": breach["position"], "outcome": "suspend", "reason": "投诉集中，需暂停整改"}
+    api.do(pid, "carol", "dispose_breach", body)
+    assert waiting("case_officer") == [] and len(waiting("approver")) == 1 and api.state(pid) == "TESTING"
+    api.do(pid, "ada", "dispose_breach", {**body, "reason": "同意暂停"})
+    assert api.state(pid) == "SUSPENDED" and waiting("approver") == []
