@@ -403,6 +403,20 @@ class IncidentSeverity(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     default_severity: Annotated[int, msgspec.Meta(ge=1, le=3)] = 3
 
 
+class PublicFields(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The declared fields of each section that the public register shows once the notice
+    opens: the statement's public parts and the test boundaries, never a person's name or
+    contact."""
+
+    statement: tuple[str, ...] = ()
+    boundaries: tuple[str, ...] = ()
+    test_plan: tuple[str, ...] = ()
+    product: tuple[str, ...] = ()
+
+    def by_section(self) -> dict[str, tuple[str, ...]]:
+        return {name: getattr(self, name) for name in self.__struct_fields__}
+
+
 ProgramKind = Literal["fintech_sandbox", "ecny_pilot", "data_asset"]
 
 
@@ -424,9 +438,9 @@ class ProgramDefinition(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     #: The assessment topics ``open_public_notice`` waits for (none in versions published
     #: before the gate existed).
     assessment_topics: tuple[AssessmentTopic, ...] = ()
-    #: The declared fields the public register shows once the notice opens, by section: the
-    #: statement's public parts and the test boundaries (never a person's name or contact).
-    public_fields: dict[Literal["statement", "boundaries", "test_plan", "product"], tuple[str, ...]] = {}
+    #: The declared fields the public register shows once the notice opens, by section (none in
+    #: versions published before).
+    public_fields: PublicFields = PublicFields()
 
     @property
     def ref(self) -> str:

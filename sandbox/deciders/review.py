@@ -68,7 +68,7 @@ def open_public_notice(command: c.OpenPublicNotice, s: ProjectState, ctx: Contex
 def public_statement(state: ProjectState, program: ProgramDefinition) -> dict[str, dict[str, ev.Value]]:
     """The statement's public parts as they stand: the declared fields the program publishes."""
     out: dict[str, dict[str, ev.Value]] = {}
-    for section, names in program.public_fields.items():
+    for section, names in program.public_fields.by_section().items():
         declared = state.section(section)
         shown = {name: declared[name] for name in names if declared.get(name) not in (None, "", [])}
         if shown:

@@ -21,7 +21,7 @@ def test_the_notice_publishes_the_statements_public_parts_the_program_names_and_
         assert entry is not None
         [statement] = entry.statements
         published = {(section, name) for section, fields in statement.public.items() for name in fields}
-        named = {(section, name) for section, names in program.public_fields.items() for name in names}
+        named = {(section, name) for section, names in program.public_fields.by_section().items() for name in names}
         assert published and published <= named, key
         assert statement.public_sha256 == hashlib.sha256(canonical_json(statement.public)).hexdigest()
         assert "complaint_contact" not in str(statement.public)

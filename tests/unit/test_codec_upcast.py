@@ -192,7 +192,7 @@ def test_payloads_recorded_before_gates_public_notice_and_named_objectors_still_
     assert isinstance(published, ev.ProgramVersionPublished)
     definition = published.definition
     assert {r.stage for r in definition.admission} == {"admission"} and definition.assessment_topics == ()
-    assert definition.public_fields == {} and definition.durations.breach_review_days == 10
+    assert not any(definition.public_fields.by_section().values()) and definition.durations.breach_review_days == 10
     objection = codec.decode_payload("ObjectionFiled", 1, b'{"objection_id": "obj-9", "grounds": "g"}')
     assert isinstance(objection, ev.ObjectionFiled) and objection.objector_contact is None
     notice = codec.decode_payload(
