@@ -217,6 +217,11 @@ MATRIX: dict[tuple[str, str], Row] = {
         ok={"carol": 200, "ada": 200}, project="testing", body=const({"category": "supervisory_review"})
     ),
     ("POST", COMMAND + "reinstate"): Row(ok={"ada": 200}, project="suspended"),
+    # (the testing pilot has no breach awaiting a disposition: the roles that may send it are told so)
+    ("POST", COMMAND + "dispose_breach"): Row(
+        ok={"carol": 409, "ada": 409}, project="testing",
+        body=const({"breach_position": 1, "outcome": "no_action", "reason": "已核查"}),
+    ),
     ("POST", COMMAND + "submit_final_report"): Row(
         ok={"alice": 200}, project="testing", body=const({"sha256": sha("report"), "summary": "阶段性总结"})
     ),
