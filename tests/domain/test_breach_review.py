@@ -68,3 +68,17 @@ def test_a_review_closed_with_no_action_leaves_the_test_running() -> None:
 
 def test_every_review_action_has_its_words() -> None:
     assert set(REVIEW_LABELS) == REVIEW_ACTIONS
+
+
+def test_a_flag_or_a_delisting_review_is_disposed_by_one_regulator() -> None:
+    import msgspec
+
+    from projections.project import Breach
+    from tests.domain.pure import PROGRAMS, on_notice, when
+
+    program = PROGRAMS["data-asset"]
+    for action in ("flag", "delisting_review"):
+        flagged = Breach(criterion_id="da.exit.valuation_age", action=action, position=7, on=dt.date(2025, 3, 3))
+        given = msgspec.structs.replace(on_notice("data-asset"), state=State.TESTING, breaches=(flagged,))
+        after = when(given, OFFICER, c.DisposeBreach(breach_position=7, outcome="no_action", reason="已重估"), program)
+        assert after.breaches[0].disposed == "no_action" and after.state == State.TESTING
