@@ -25,6 +25,10 @@ from projections.rules import ReferenceView, RuleStatus, admission_checklist
 from schemas import programs as p
 from schemas.events import Value
 
+#: The checks an applicant satisfies alone (its documents, attestations and declared fields): the
+#: only ones a program may put at the ``submission`` stage.
+APPLICANTS_OWN: frozenset[type[p.Params]] = frozenset({p.Documents, p.Attestation, p.Fields, p.LicensedLead})
+
 #: check -> the declared fields an admission-stage condition of that check judges (the
 #: applicant must have declared them before submitting; the judgement waits for admission).
 #: A check not listed judges no declared field of its own (the notice, reference data about

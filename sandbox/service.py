@@ -30,6 +30,7 @@ from events.errors import ConflictError, StoreBusyError, StoreUnavailableError
 from events.model import AppendResult, NewEvent, RecordedEvent, StreamWrite
 from events.store import EventStore
 from projections.catalog import DATASETS, EMPTY_REFERENCE, Catalog
+from projections.gates import APPLICANTS_OWN
 from projections.project import ProjectState, fold, local_date
 from projections.read_models import ReadModels
 from sandbox.commits import GroupCommit, LoopGroupCommit
@@ -199,6 +200,7 @@ class Registry:
         if actor.role not in (Role.APPROVER, Role.SYSTEM):
             raise DomainError("wrong_role", role=actor.role, action="publish_program_version")
         _check_program_numbers(definition)
+        _check_program_stages(definition)
         existing = self.program_versions(definition.key)
         expected_version = existing[-1].version + 1 if existing else 1
         if definition.version != expected_version:
@@ -617,6 +619,22 @@ def _check_program_numbers(definition: ProgramDefinition) -> None:
         Violation(field=path, rule=f"must be a whole number from {least}", rule_zh=f"须为不小于 {least} 的整数")
         for path, value, least in found
         if value < least
+    ]
+    if wrong:
+        raise invalid(wrong)
+
+
+def _check_program_stages(definition: ProgramDefinition) -> None:
+    """Refuse a program version that would gate a submission on what the applicants cannot
+    satisfy alone (the notice, an objection, reference data): no application could be submitted."""
+    wrong = [
+        Violation(
+            field=f"definition.admission[{i}].stage",
+            rule=f"a {type(rule.params).__struct_config__.tag} check is the regulator's: its stage is admission",
+            rule_zh=f"{type(rule.params).__struct_config__.tag} 类条件由监管部门判断：阶段须为 admission",
+        )
+        for i, rule in enumerate(definition.admission)
+        if rule.stage == "submission" and type(rule.params) not in APPLICANTS_OWN
     ]
     if wrong:
         raise invalid(wrong)

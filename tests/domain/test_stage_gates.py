@@ -10,6 +10,7 @@ import pytest
 from projections.project import ProjectState
 from sandbox import applications
 from schemas import commands as c
+from schemas.errors import DomainError
 from tests.domain.pure import (
     ASSESSOR,
     END,
@@ -108,3 +109,24 @@ def test_only_conditions_the_applicants_alone_can_satisfy_gate_the_submission() 
     for program in PROGRAMS.values():
         for rule in program.admission:
             assert (rule.stage == "submission") == (rule.params.__struct_config__.tag in applicants_own), rule.id
+
+
+def test_a_program_version_gating_the_submission_on_the_regulators_own_checks_is_refused() -> None:
+    """A notice at the submission stage would let no application be submitted at all."""
+    import msgspec
+
+    from tests.domain.world import APPROVER, World
+
+    w = World()
+    v1 = w.registry.program("fintech-sandbox", 1)
+    rules = list(v1.admission)
+    notice = next(i for i, r in enumerate(rules) if r.params.__struct_config__.tag == "notice")
+    rules[notice] = msgspec.structs.replace(rules[notice], stage="submission")
+    v2 = msgspec.structs.replace(v1, version=2, effective_from=w.clock.today, admission=tuple(rules))
+    head = w.head()
+    with pytest.raises(DomainError) as refused:
+        w.registry.publish_program(v2, APPROVER, command_id=w.cid())
+    e = refused.value
+    assert e.code == "invalid_value" and w.head() == head
+    assert [d["field"] for d in e.details] == [f"definition.admission[{notice}].stage"]
+    assert "admission" in e.details[0]["rule"] and e.details[0]["rule_zh"]
