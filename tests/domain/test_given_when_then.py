@@ -68,6 +68,7 @@ def fintech_under_review() -> Given:
     world.fintech_application(pid)
     world.do(pid, ALICE, c.Submit())
     world.do(pid, OFFICER, c.AcceptIntake())
+    world.assess(pid)  # (the notice waits for a favourable assessment of each required topic)
     return Given(world, pid)
 
 
