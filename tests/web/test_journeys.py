@@ -22,6 +22,8 @@ def test_the_public_searches_reads_an_entry_and_objects(page: Any, live: LiveSer
     accessible(page)
     before = page.locator("dd", has_text="成立").inner_text()
     page.fill("#object-grounds", "受理网点覆盖不足，请补充")
+    page.fill("#object-name", "陈女士")  # (an objection names its objector; only regulators read it)
+    page.fill("#object-contact", "chen@example.cn")
     page.click("form[action$='/object'] button[type=submit]")
     page.wait_for_url(f"**/register/{pid}?sent=object")
     assert page.locator(".ok").inner_text() == "已提交，谢谢"

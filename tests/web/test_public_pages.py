@@ -48,7 +48,11 @@ def test_an_objection_from_the_form_is_recorded(web: Api, world: World) -> None:
     pid = world["notice"]
     before = web.client.get(f"/api/v1/register/{pid}").json()["objections"]["total"]
     web.client.get(f"/register/{pid}")
-    r = form(web, f"/register/{pid}/object", {"grounds": "受理网点覆盖不足", "_key": "k1"})
+    anonymous = form(web, f"/register/{pid}/object", {"grounds": "受理网点覆盖不足", "_key": "k0"})
+    assert anonymous.status_code == 422 and "invalid_value" in anonymous.text  # shown beside the form
+    assert web.client.get(f"/api/v1/register/{pid}").json()["objections"]["total"] == before
+    named = {"grounds": "受理网点覆盖不足", "name": "陈女士", "contact": "chen@example.cn", "_key": "k1"}
+    r = form(web, f"/register/{pid}/object", named)
     assert r.status_code == 303 and r.headers["location"] == f"/register/{pid}?sent=object"
     assert web.client.get(f"/api/v1/register/{pid}").json()["objections"]["total"] == before + 1
 
