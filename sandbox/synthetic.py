@@ -848,7 +848,9 @@ def _review(sim: Simulation, life: Life) -> Iterator[dt.datetime]:
             life, Actor(id=f"public-{_token(r)}", role="public"), c.Comment(text=f"公众意见［{_token(r)}］：支持该项目")
         )
     scripted = life.story.objection
-    if (scripted is not None or r.random() < 0.15) and life.status() == S.PUBLIC_NOTICE:
+    # A story held at a later stage is told without chance objections: one upheld would end it early.
+    chance = life.story.hold in (None, "public_notice") and r.random() < 0.15
+    if (scripted is not None or chance) and life.status() == S.PUBLIC_NOTICE:
         yield sim.at(life, min(ends, sim.today + dt.timedelta(days=r.randint(0, 5))))
         if life.status() == S.PUBLIC_NOTICE:
             objector = Actor(id=f"public-{_token(r)}", role="public")
