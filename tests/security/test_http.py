@@ -33,7 +33,7 @@ def test_a_foreign_page_cannot_file_an_objection_with_a_simple_request(api: Api)
     """What a browser sends from any site without a preflight: text/plain, the foreign Origin, no token."""
     pid = noticed(api)
     head = api.head()
-    body = json.dumps({"grounds": "我反对"}).encode()
+    body = json.dumps({"grounds": "我反对", "name": "林先生", "contact": "lin@example.cn"}).encode()
     for content_type in ("text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data"):
         r = api.client.post(
             f"/api/v1/projects/{pid}/object", content=body, headers={"Content-Type": content_type, "Origin": EVIL}
@@ -180,10 +180,13 @@ def test_anonymous_writes_are_limited_per_project(api: Api) -> None:
     settings = HttpSettings(anonymous_writes_per_address=0, anonymous_writes_per_project=2)
     api.app.state.limits = Limits(settings, clock=Hand())
     first, second = noticed(api), noticed(api)
-    objections = [api.post(f"/api/v1/projects/{first}/object", None, {"grounds": f"理由 {i}"}) for i in range(3)]
+    def objection(i: int) -> dict[str, str]:
+        return {"grounds": f"理由 {i}", "name": f"异议人 {i}", "contact": f"o{i}@example.cn"}
+
+    objections = [api.post(f"/api/v1/projects/{first}/object", None, objection(i)) for i in range(3)]
     statuses = [r.status_code for r in objections]
     assert statuses == [200, 200, 429]
-    assert api.post(f"/api/v1/projects/{second}/object", None, {"grounds": "另一项目"}).status_code == 200
+    assert api.post(f"/api/v1/projects/{second}/object", None, objection(3)).status_code == 200
 
 
 def test_event_streams_are_limited_per_token(limited: tuple[Api, Hand]) -> None:
