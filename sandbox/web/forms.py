@@ -188,3 +188,9 @@ def by_field(errors: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         name = name.removeprefix("fields.")
         keyed.setdefault(name if name != "body" else "", []).append(e)
     return keyed
+
+
+def refusal(problem: dict[str, Any] | None, form: dict[str, Any] | None) -> dict[str, Any]:
+    """What a page shows of a refused form: the problem, its errors beside their inputs, and the
+    values sent, so the form comes back as it was filled."""
+    return {"problem": problem, "errors": by_field(problem["errors"]) if problem else {}, "form": form or {}}

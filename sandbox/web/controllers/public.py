@@ -18,7 +18,7 @@ from sandbox.api.auth import ANONYMOUS_PUBLIC
 from sandbox.api.limits import Limits
 from sandbox.service import Registry
 from sandbox.web.commands import COMMANDS, send
-from sandbox.web.forms import by_field, command_from_form, inputs_of
+from sandbox.web.forms import command_from_form, inputs_of, refusal
 from sandbox.web.pages import FormInvalid, page, problem_of, session_token
 from schemas.lifecycle import STATE_LABELS, State
 from schemas.reference import CalendarNotCovered
@@ -145,9 +145,7 @@ class RegisterController(Controller):
             left=notice_left(registry, entry),
             forms=forms,
             failed=failed,
-            problem=problem,
-            errors=by_field(problem["errors"]) if problem else {},
-            form=form or {},
+            **refusal(problem, form),
             sent=request.query_params.get("sent"),
         )
 

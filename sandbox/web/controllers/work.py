@@ -26,7 +26,7 @@ from sandbox.api.controllers.queue import QUEUE_ROLES
 from sandbox.deciders import RULES
 from sandbox.documents import MAX_BYTES, attach_upload, read_document, upload_command
 from sandbox.web.commands import COMMANDS, create, may, send
-from sandbox.web.forms import by_field, command_from_form, inputs_of
+from sandbox.web.forms import command_from_form, inputs_of, refusal
 from sandbox.web.pages import FormInvalid, Services, page, problem_of, reader, session_token, signed_in
 from sandbox.web.sections import SECTION_LABELS, section_inputs, section_values, shown
 from schemas import commands as c
@@ -116,9 +116,7 @@ class WorkController(Controller):
                 services,
                 actor,
                 problem["status"],
-                problem=problem,
-                errors=by_field(problem["errors"]),
-                form=form,
+                **refusal(problem, form),
             )
         return Redirect(path=f"/projects/{result.project_id}", status_code=303)
 
@@ -176,9 +174,7 @@ class WorkController(Controller):
             status=status,
             build=build,
             failed=failed,
-            problem=problem,
-            errors=by_field(problem["errors"]) if problem else {},
-            form=form or {},
+            **refusal(problem, form),
             done=request.query_params.get("done"),
         )
 
