@@ -108,6 +108,7 @@ _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = tup
         (r"^Invalid RFC3339 encoded time$", lambda m: "须为时间（HH:MM:SS）"),
         (r"^Invalid ISO8601 duration$", lambda m: "须为 ISO 8601 时长"),
         (r"^Invalid UUID$", lambda m: "须为 UUID"),
+        (r"^Invalid multipart/form-data$", lambda m: "须为有效的 multipart/form-data 表单（上传文件）"),
         (r"^Invalid base64 encoded string$", lambda m: "须为 base64 编码的字符串"),
         (r"^Input data was truncated$", lambda m: "JSON 不完整"),
         (r"^Timestamp is out of range$", lambda m: "时间戳超出可表示的范围"),
