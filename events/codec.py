@@ -9,7 +9,7 @@ the chain of upcasters up to the current version, then converted.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -38,10 +38,12 @@ def parse_recorded_at(text: str) -> datetime:
 class EventCodec:
     """The registry of event types and their upcasters."""
 
-    def __init__(self, types: Iterable[type[Event]] = ()) -> None:
+    def __init__(
+        self, types: Iterable[type[Event]] = (), upcasters: Mapping[tuple[str, int], Upcaster] | None = None
+    ) -> None:
         self._types: dict[str, type[Event]] = {}
         self._decoders: dict[tuple[str, int], msgspec.json.Decoder[Any]] = {}
-        self._upcasters: dict[tuple[str, int], Upcaster] = {}
+        self._upcasters: dict[tuple[str, int], Upcaster] = dict(upcasters or {})
         for cls in types:
             self.register(cls)
 

@@ -12,6 +12,7 @@ from events.sqlite import Clock, SQLiteEventStore, Synchronous, utc_now
 from schemas.base import Event, EventMetadata
 from schemas.events import ALL_EVENTS
 from schemas.registry import REGISTRY_STREAM, RegistryCreated
+from schemas.upgrades import UPCASTERS
 
 SYSTEM_ACTOR = "system"
 GENESIS_COMMAND = "registry:genesis"
@@ -20,8 +21,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (RegistryCreated, *ALL_EVENTS)
 
 
 def make_codec() -> EventCodec:
-    """The codec that knows every event type of the product."""
-    return EventCodec(EVENT_TYPES)
+    """The codec that knows every event type of the product and reads its older payloads."""
+    return EventCodec(EVENT_TYPES, UPCASTERS)
 
 
 def open_store(

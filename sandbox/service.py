@@ -593,11 +593,11 @@ class Registry:
         return self.read_models.timed(TIMED)
 
 
-#: The least each clock of a program may be: a notice, a test and a reporting cadence last at
-#: least a day or a month; every other number of a program (a clock, a rule's months, days,
-#: counts and thresholds) may be none, never fewer. (Checked when a version is published, not
-#: when one is read: a stored version replays as it was.)
-DURATION_MINIMUMS = {"notice_days": 1, "max_test_months": 1, "report_cadence_days": 1}
+#: The least each clock of a program may be: a notice, a test (the test period's ``max_months``)
+#: and a reporting cadence last at least a day or a month; every other number of a program (a
+#: clock, a rule's months, days, counts and thresholds) may be none, never fewer. (Checked when
+#: a version is published, not when one is read: a stored version replays as it was.)
+DURATION_MINIMUMS = {"notice_days": 1, "max_months": 1, "report_cadence_days": 1}
 
 
 def _check_program_numbers(definition: ProgramDefinition) -> None:
@@ -610,9 +610,10 @@ def _check_program_numbers(definition: ProgramDefinition) -> None:
     ]
     for part in ("admission", "exit"):
         for i, rule in enumerate(getattr(definition, part)):
+            at = f"definition.{part}[{i}].params"
             found += [
-                (path, value, 0)
-                for path, value in leaves(rule.params, f"definition.{part}[{i}].params")
+                (path, value, DURATION_MINIMUMS.get(path.removeprefix(f"{at}."), 0))
+                for path, value in leaves(rule.params, at)
                 if isinstance(value, int) and not isinstance(value, bool)
             ]
     wrong = [

@@ -8,7 +8,7 @@ Amounts are integers (yuan or fen, as the field name says), never floats.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from schemas.base import Event, Sha256
 from schemas.programs import ProgramDefinition
@@ -26,7 +26,11 @@ Severity = Literal[1, 2, 3]
 
 class ProgramVersionPublished(Event, frozen=True, kw_only=True):
     """A program version came into force (stream ``program-<key>``). ``changes`` says what
-    differs from the previous version; earlier versions stay bound to their projects."""
+    differs from the previous version; earlier versions stay bound to their projects.
+    Schema version 2: the test period and its extensions left the durations for the
+    ``test_period`` exit criterion alone (see :mod:`schemas.upgrades`)."""
+
+    schema_version: ClassVar[int] = 2
 
     definition: ProgramDefinition
     changes: list[str] = []

@@ -169,7 +169,11 @@ class NoOpenObjection(_Params, frozen=True, kw_only=True, tag="no_open_objection
 
 
 class TestPeriod(_Params, frozen=True, kw_only=True, tag="test_period"):
-    """The test ends at its planned end (at most ``max_months``) plus granted extensions."""
+    """The test ends at its planned end (at most ``max_months``) plus granted extensions: at
+    most ``max_extensions`` of at most ``extension_months`` each, asked for at least
+    ``request_days_before_end`` days before the end. The one place a program states these:
+    every reader (the deciders, the timers, the exit checklist) takes them from this criterion
+    through :meth:`ProgramDefinition.test_period`."""
 
     max_months: int
     max_extensions: int = 1
@@ -360,14 +364,12 @@ class AssessmentTopic(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
 
 
 class Durations(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """The clocks of a program."""
+    """The clocks of a program. (The test period and its extensions are the ``test_period``
+    exit criterion's; versions published when they were also kept here are upgraded on reading,
+    see :mod:`schemas.upgrades`.)"""
 
     notice_days: int
     notice_unit: DayUnit = "working"
-    max_test_months: int = 12
-    max_extensions: int = 1
-    extension_months: int = 6
-    extension_request_days_before_end: int = 30
     report_cadence_days: int = 30
     report_warning_days: int = 10
     report_suspension_days: int = 30
@@ -449,16 +451,16 @@ class ProgramDefinition(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
 
     def test_period(self) -> TestPeriod:
         """The rules of the test period: its longest length, the extensions and when they may
-        be asked for. They are the program's ``test_period`` exit criterion, or, for a program
-        without one, the same values from its durations. Every reader (the deciders, the
-        timers) takes them from here, so none can read another copy."""
+        be asked for: the program's ``test_period`` exit criterion (versions published when
+        the durations held these values are upgraded to carry one, see :mod:`schemas.upgrades`).
+        A version published without one reads :data:`DEFAULT_TEST_PERIOD`."""
         for rule in self.exit:
             if isinstance(rule.params, TestPeriod):
                 return rule.params
-        d = self.durations
-        return TestPeriod(
-            max_months=d.max_test_months,
-            max_extensions=d.max_extensions,
-            extension_months=d.extension_months,
-            request_days_before_end=d.extension_request_days_before_end,
-        )
+        return DEFAULT_TEST_PERIOD
+
+
+#: The test period of a program version that has no ``test_period`` criterion: 12 months and
+#: one extension of at most 6, asked for 30 days before the end (the durations' defaults when
+#: they held these values).
+DEFAULT_TEST_PERIOD = TestPeriod(max_months=12)

@@ -287,8 +287,20 @@ def test_a_program_version_whose_clocks_run_backwards_is_refused() -> None:
         w.registry.publish_program(msgspec.structs.replace(v2, durations=v1.durations, exit=tuple(rules)), APPROVER,
                                    command_id=w.cid())
     assert [d["field"] for d in refused.value.details] == [f"definition.exit[{rate}].params.window_days"]
-    zero = msgspec.structs.replace(v1.durations, max_extensions=0, extension_months=0)
-    w.registry.publish_program(msgspec.structs.replace(v2, durations=zero), APPROVER, command_id=w.cid())
+    # a test period of 0 months is refused, one that allows no extension is not
+    period = next(i for i, r in enumerate(v1.exit) if isinstance(r.params, p.TestPeriod))
+
+    def with_period(**values: int) -> p.ProgramDefinition:
+        rules[period] = msgspec.structs.replace(rules[period], params=p.TestPeriod(**values))
+        return msgspec.structs.replace(v2, durations=v1.durations, exit=tuple(rules))
+
+    rules = list(v1.exit)
+    with pytest.raises(DomainError) as refused:
+        w.registry.publish_program(with_period(max_months=0), APPROVER, command_id=w.cid())
+    assert [d["field"] for d in refused.value.details] == [f"definition.exit[{period}].params.max_months"]
+    assert refused.value.details[0]["rule"] == "must be a whole number from 1"
+    none = with_period(max_months=12, max_extensions=0, extension_months=0)
+    w.registry.publish_program(none, APPROVER, command_id=w.cid())
 
 
 def test_one_project_the_fold_cannot_read_does_not_hold_back_the_others_timers(

@@ -215,9 +215,6 @@ def test_fintech_sandbox_defaults() -> None:
     fs = load_program("fintech-sandbox")
     assert fs.approvals_required == 2
     assert fs.durations.notice_days == 20 and fs.durations.notice_unit == "working"
-    assert fs.durations.max_test_months == 12
-    assert (fs.durations.max_extensions, fs.durations.extension_months) == (1, 6)
-    assert fs.durations.extension_request_days_before_end == 30
     assert rule(fs, "fs.adm.licence").params == p.LicensedLead(document_kind="financial_licence")
     assert rule(fs, "fs.adm.no_violations").params == p.Attestation(
         statement="no_violations", holders="each_applicant", lookback_years=3
@@ -229,6 +226,7 @@ def test_fintech_sandbox_defaults() -> None:
     assert rule(fs, "fs.exit.test_period").params == p.TestPeriod(
         max_months=12, max_extensions=1, extension_months=6, request_days_before_end=30
     )
+    assert fs.test_period() is rule(fs, "fs.exit.test_period").params
     assert rule(fs, "fs.exit.severity1").params == p.Incidents(severity=1, suspend_at=1, exit_at=2, remediation_days=30)
     assert rule(fs, "fs.exit.complaints").params == p.ComplaintRate(
         per_mille=5, window_days=30, max_total=50, action="suspension_review"
@@ -262,7 +260,7 @@ def test_ecny_pilot_defaults() -> None:
         "cross_border",
     )
     assert rule(ec, "ec.adm.period").params == p.PeriodMax(months=12)
-    assert ec.durations.max_test_months == 12
+    assert ec.test_period().max_months == 12
     assert rule(ec, "ec.exit.payment_failure").params == p.MetricLimit(
         metric="payment_failures", limit=5, window_days=7, ratio_of="transactions", scale=1000
     )

@@ -202,3 +202,58 @@ def test_payloads_recorded_before_gates_public_notice_and_named_objectors_still_
                     "statement_hash": "0" * 64}).encode(),
     )
     assert isinstance(notice, ev.PublicNoticeOpened) and notice.public_statement == {} and notice.public_sha256 is None
+
+
+class ProgramPublishedV1(Event, frozen=True, kw_only=True):
+    """A program version as version 1 of the payload stored it: its definition as plain data."""
+
+    event_type: ClassVar[str] = "ProgramVersionPublished"
+    schema_version: ClassVar[int] = 1
+    definition: dict[str, Any]
+    changes: list[str] = []
+
+
+def version_1_definition(*, with_criterion: bool) -> dict[str, Any]:
+    """The bundled fintech definition as version 1 stored it: the test period in its durations
+    too (18 months there, 12 in the criterion), or in its durations alone."""
+    import json
+
+    from schemas.bundled import PROGRAM_FILES, _read
+
+    old: dict[str, Any] = json.loads(_read("programs", PROGRAM_FILES[0]))
+    old["durations"] |= {"max_test_months": 18, "max_extensions": 2, "extension_months": 3,
+                         "extension_request_days_before_end": 45}
+    if not with_criterion:
+        old["exit"] = [r for r in old["exit"] if r["params"]["check"] != "test_period"]
+    return old
+
+
+def test_a_version_1_program_keeps_its_test_period_in_one_place(db_path: Path) -> None:
+    """Version 1 kept the test period twice; the readers took the criterion's copy. Replayed,
+    the durations lose their copy and the criterion stays what was read; a definition that had
+    no criterion gains one stating its durations' values, in both languages."""
+    from sandbox.registry import make_codec
+    from schemas import events as ev
+    from schemas import programs as p
+
+    store = SQLiteEventStore(db_path, codec_with(ProgramPublishedV1))
+    for key, criterion in (("with", True), ("without", False)):
+        old = ProgramPublishedV1(definition={**version_1_definition(with_criterion=criterion), "key": key})
+        store.append([write(f"program-{key}", old)], command_id=key)
+    store.close()
+
+    store = SQLiteEventStore(db_path, make_codec(), create=False)
+    try:
+        replayed = [e.payload for e in store.iter_all() if isinstance(e.payload, ev.ProgramVersionPublished)]
+        assert store.verify().ok
+    finally:
+        store.close()
+    kept, gained = (e.definition for e in replayed)
+    assert "max_test_months" not in msgspec.structs.asdict(kept.durations)
+    assert kept.test_period() == p.TestPeriod(max_months=12, max_extensions=1, extension_months=6)
+    assert gained.test_period() == p.TestPeriod(
+        max_months=18, max_extensions=2, extension_months=3, request_days_before_end=45
+    )
+    [rule] = [r for r in gained.exit if isinstance(r.params, p.TestPeriod)]
+    assert "18个月" in rule.label_zh and "at most 2 extensions of up to 3 months" in rule.label_en
+    assert len(gained.exit) == len(kept.exit) and len({r.id for r in gained.exit}) == len(gained.exit)

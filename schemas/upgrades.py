@@ -1,0 +1,68 @@
+"""Upgrades of stored payloads whose shape changed, as plain data.
+
+Each upcaster takes the decoded data of one schema version of an event type and returns the
+data of the next version; the codec (``events/codec.py``) chains them when it reads an old
+event, so a log written by older code replays with the meaning it had. The functions are pure
+and take no project module but the schemas, so a program definition can be upgraded wherever
+one is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from schemas.words import plural
+
+Data = dict[str, Any]
+Upcaster = Callable[[Data], Data]
+
+#: The test-period values that schema version 1 of a program definition also kept in its
+#: durations, and their names in the ``test_period`` criterion.
+_MOVED_TO_TEST_PERIOD = {
+    "max_test_months": "max_months",
+    "max_extensions": "max_extensions",
+    "extension_months": "extension_months",
+    "extension_request_days_before_end": "request_days_before_end",
+}
+#: What version 1 durations meant when they left a value out.
+_V1_TEST_PERIOD = {"max_months": 12, "max_extensions": 1, "extension_months": 6, "request_days_before_end": 30}
+
+
+def _test_period_rule(period: Data) -> Data:
+    """The ``test_period`` exit criterion stating ``period``, in both languages."""
+    months, extensions = period["max_months"], period["max_extensions"]
+    each, before = period["extension_months"], period["request_days_before_end"]
+    return {
+        "id": "exit.test_period",
+        "label_zh": f"测试期届满（最长{months}个月；可延期{extensions}次，每次最长{each}个月，"
+        f"须在到期前至少{before}日申请）：进入最终评估",
+        "label_en": f"Test period reached (at most {plural(months, 'month')}; at most"
+        f" {plural(extensions, 'extension')} of up to {plural(each, 'month')}, requested at least"
+        f" {plural(before, 'day')} before the end): final evaluation",
+        "kind": "duration",
+        "params": {"check": "test_period", **period},
+    }
+
+
+def definition_v1_to_v2(definition: Data) -> Data:
+    """A version 1 program definition kept the test period in two places: its durations and
+    its ``test_period`` criterion, which every reader already preferred. Version 2 keeps the
+    criterion alone: the durations' copies are dropped, and a definition without the criterion
+    gains one stating what its durations said (so its tests keep the length they had)."""
+    durations = dict(definition.get("durations", {}))
+    moved = {new: durations.pop(old) for old, new in _MOVED_TO_TEST_PERIOD.items() if old in durations}
+    exit_rules = list(definition.get("exit", []))
+    if not any(rule.get("params", {}).get("check") == "test_period" for rule in exit_rules):
+        exit_rules.append(_test_period_rule(_V1_TEST_PERIOD | moved))
+    return {**definition, "durations": durations, "exit": exit_rules}
+
+
+def _program_published_v1(data: Data) -> Data:
+    return {**data, "definition": definition_v1_to_v2(data["definition"])}
+
+
+#: Every upcaster of the product's events, by (event type, the schema version it reads).
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    ("ProgramVersionPublished", 1): _program_published_v1,
+}
