@@ -15,6 +15,7 @@ from projections.read_models import ReadModels
 from sandbox.api.common import check_bounds, command_id, request_digest
 from sandbox.api.controllers.projects import PUBLIC_ACTIONS
 from sandbox.deciders import RULES
+from sandbox.documents import DocumentStore, attach_upload, upload_command
 from sandbox.service import CommandResult, Registry
 from schemas import commands as c
 from schemas.commands import Actor
@@ -72,3 +73,23 @@ def create(
         request=request_digest("create_draft", "", command) if key else None,
     )
     return result
+
+
+async def attach_file(
+    registry: Registry,
+    documents: DocumentStore,
+    actor: Actor,
+    project_id: str,
+    content: bytes,
+    form: dict[str, str],
+    key: str | None,
+    credential: str | None = None,
+) -> CommandResult:
+    """Store an uploaded file and attach it (``kind``, ``title`` and ``holder`` from the form), as
+    ``POST /api/v1/projects/{id}/documents`` does."""
+    may(actor, "attach_document")
+    command = upload_command(content, kind=form.get("kind", ""), title=form.get("title", ""), holder=form.get("holder"))
+    check_bounds(command)
+    return await attach_upload(
+        registry, documents, actor, project_id, content, command, command_id=command_id(credential, key)
+    )

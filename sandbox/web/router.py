@@ -17,6 +17,7 @@ from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.static_files import create_static_files_router
 
+from sandbox.web.controllers.drafts import DraftController
 from sandbox.web.controllers.oversight import OversightController
 from sandbox.web.controllers.public import RegisterController
 from sandbox.web.controllers.session import SessionController
@@ -33,7 +34,7 @@ def web_router(csrf_secret: str | None = None) -> Router:
     csrf = CSRFConfig(secret=csrf_secret or secrets.token_urlsafe(32), cookie_samesite="strict")
     return Router(
         path="/",
-        route_handlers=[RegisterController, SessionController, WorkController, OversightController],
+        route_handlers=[RegisterController, SessionController, WorkController, DraftController, OversightController],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
         dependencies=WEB_DEPENDENCIES,
         exception_handlers=WEB_HANDLERS,

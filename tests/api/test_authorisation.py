@@ -128,8 +128,16 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/projects"): Row(ok={"alice": 200, "olga": 200, **READERS}),
     ("POST", "/api/v1/projects"): Row(
         ok={"alice": 201, "olga": 201},
-        body=const({"program_key": "ecny-pilot", "title": "新试点", "app_type": "零售", "lead_name": "福州示范银行",
-                    "lead_kind": "licensed_institution", "region": "福州"}),
+        body=const(
+            {
+                "program_key": "ecny-pilot",
+                "title": "新试点",
+                "app_type": "零售",
+                "lead_name": "福州示范银行",
+                "lead_kind": "licensed_institution",
+                "region": "福州",
+            }
+        ),
     ),
     ("GET", "/api/v1/projects/{project_id:str}"): Row(ok={"alice": 200, **READERS}, project="draft"),
     ("GET", "/api/v1/projects/{project_id:str}/events"): Row(ok={"alice": 200, **READERS}, project="draft"),
@@ -150,14 +158,16 @@ MATRIX: dict[tuple[str, str], Row] = {
         ok={"alice": 200}, project="draft", body=const({"section": "statement", "fields": {"channels": ["网点"]}})
     ),
     ("POST", COMMAND + "add_partner"): Row(
-        ok={"alice": 200}, project="draft",
+        ok={"alice": 200},
+        project="draft",
         body=const({"organisation": "newco", "name": "新合作方", "role": "technology_partner"}),
     ),
     ("POST", COMMAND + "withdraw_partner"): Row(
         ok={"alice": 200, "carol": 200}, project="draft", body=const({"organisation": "techco"})
     ),
     ("POST", COMMAND + "attach_document"): Row(
-        ok={"alice": 200, "carol": 200}, project="draft",
+        ok={"alice": 200, "carol": 200},
+        project="draft",
         body=const({"kind": "board_resolution", "sha256": sha("board"), "title": "董事会决议"}),
     ),
     ("POST", COMMAND + "attest"): Row(ok={"alice": 200}, project="draft", body=const({"statement": "accuracy"})),
@@ -174,7 +184,8 @@ MATRIX: dict[tuple[str, str], Row] = {
         ok={"carol": 200, "ada": 200}, project="review", body=const({"officer": "chen"})
     ),
     ("POST", COMMAND + "file_assessment"): Row(
-        ok={"sam": 200}, project="review",
+        ok={"sam": 200},
+        project="review",
         body=const({"topic": "security", "outcome": "favourable", "summary": "符合 JR/T 0199-2020"}),
     ),
     ("POST", COMMAND + "open_public_notice"): Row(ok={"carol": 200}, project="review"),
@@ -183,8 +194,11 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     # the public comments and objects with a token or without one; no other role may
     ("POST", COMMAND + "comment"): Row(ok={"pat": 200, "none": 200}, project="notice", body=const({"text": "支持"})),
-    ("POST", COMMAND + "object"): Row(ok={"pat": 200, "none": 200}, project="notice",
-                                      body=const({"grounds": "异议", "name": "王先生", "contact": "wang@example.cn"})),
+    ("POST", COMMAND + "object"): Row(
+        ok={"pat": 200, "none": 200},
+        project="notice",
+        body=const({"grounds": "异议", "name": "王先生", "contact": "wang@example.cn"}),
+    ),
     ("POST", COMMAND + "dispose_objection"): Row(
         ok={"carol": 200}, project="notice", body=lambda w, a: {"objection_id": w.objection, "outcome": "dismissed"}
     ),
@@ -192,22 +206,26 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", COMMAND + "approve"): Row(ok={"ada": 200}, project="closed", body=const({"decision": "admit"})),
     ("POST", COMMAND + "start_test"): Row(ok={"alice": 200, "carol": 200}, project="admitted"),
     ("POST", COMMAND + "report_metrics"): Row(
-        ok={"alice": 200}, project="testing",
+        ok={"alice": 200},
+        project="testing",
         body=lambda w, a: {"period_start": day(a, -29), "period_end": day(a), "metrics": {"transactions": 900}},
     ),
     ("POST", COMMAND + "report_incident"): Row(
-        ok={"alice": 200, "carol": 200}, project="testing",
+        ok={"alice": 200, "carol": 200},
+        project="testing",
         body=lambda w, a: {"incident_id": "inc-9", "severity": 3, "kind": "outage", "occurred_on": day(a)},
     ),
     ("POST", COMMAND + "reclassify_incident"): Row(
-        ok={"carol": 200, "ada": 200}, project="testing",
+        ok={"carol": 200, "ada": 200},
+        project="testing",
         body=lambda w, a: {"incident_id": w.incident, "severity": 1, "reason": "按一级事件认定"},
     ),
     ("POST", COMMAND + "remediate_incident"): Row(
         ok={"alice": 200, "carol": 200}, project="testing", body=lambda w, a: {"incident_id": w.incident}
     ),
     ("POST", COMMAND + "log_complaint"): Row(
-        ok={"alice": 200, "carol": 200}, project="testing",
+        ok={"alice": 200, "carol": 200},
+        project="testing",
         body=lambda w, a: {"complaint_id": "c-1", "category": "fees", "received_on": day(a)},
     ),
     ("POST", COMMAND + "request_extension"): Row(ok={"alice": 200}, project="testing", body=const({"months": 3})),
@@ -219,7 +237,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", COMMAND + "reinstate"): Row(ok={"ada": 200}, project="suspended"),
     # (the testing pilot has no breach awaiting a disposition: the roles that may send it are told so)
     ("POST", COMMAND + "dispose_breach"): Row(
-        ok={"carol": 409, "ada": 409}, project="testing",
+        ok={"carol": 409, "ada": 409},
+        project="testing",
         body=const({"breach_position": 1, "outcome": "no_action", "reason": "已核查"}),
     ),
     ("POST", COMMAND + "submit_final_report"): Row(
@@ -228,13 +247,15 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", COMMAND + "accept_final_report"): Row(ok={"carol": 200, "sam": 200}, project="final"),
     # a voluntary exit is the applicant's: the case officer may use the route, for a forced exit only
     ("POST", COMMAND + "initiate_exit"): Row(
-        ok={"alice": 200, "carol": 403}, project="testing",
+        ok={"alice": 200, "carol": 403},
+        project="testing",
         body=lambda w, a: {"mode": "voluntary", "users_notified_on": day(a), "planned_exit_on": day(a, 31)},
     ),
     ("POST", COMMAND + "confirm_exit"): Row(ok={"carol": 200, "ada": 200}, project="exiting"),
     # a data asset's own life: on this (fintech) test, whoever may act is refused for the program
     ("POST", COMMAND + "register_pledge"): Row(
-        ok={"alice": 409, "carol": 409}, project="testing",
+        ok={"alice": 409, "carol": 409},
+        project="testing",
         body=lambda w, a: {"pledgee": "福州农村商业银行", "registration_no": "ZY-1", "on": day(a)},
     ),
     ("POST", COMMAND + "release_pledge"): Row(
@@ -244,11 +265,13 @@ MATRIX: dict[tuple[str, str], Row] = {
         ok={"carol": 409, "ada": 409}, project="testing", body=lambda w, a: {"on": day(a)}
     ),
     ("POST", COMMAND + "register_change"): Row(
-        ok={"alice": 409, "carol": 409}, project="testing",
+        ok={"alice": 409, "carol": 409},
+        project="testing",
         body=lambda w, a: {"description": "更新频率调整", "effective_on": day(a)},
     ),
     ("POST", COMMAND + "record_external_fact"): Row(
-        ok={"carol": 200, "ada": 200}, project="testing",
+        ok={"carol": 200, "ada": 200},
+        project="testing",
         body=lambda w, a: {"trigger": "media_report", "on": day(a), "detail": "媒体报道"},
     ),
     ("POST", "/api/v1/projects/{project_id:str}/documents"): Row(
@@ -284,8 +307,12 @@ MATRIX: dict[tuple[str, str], Row] = {
             ("/projects/{project_id:str}", "draft"),
             ("/projects/{project_id:str}/timeline", "draft"),
             ("/projects/{project_id:str}/metrics", "testing"),
+            ("/projects/{project_id:str}/draft", "draft"),
         )
     },
+    ("GET", "/projects/{project_id:str}/draft/{step:str}"): Row(
+        ok={"*": 200}, public=True, path=lambda w: f"/projects/{w['draft']}/draft/statement"
+    ),
     **{
         ("POST", path): Row(ok={"*": 403}, public=True, path=lambda w, at=at: at(w))
         for path, at in (
@@ -293,7 +320,7 @@ MATRIX: dict[tuple[str, str], Row] = {
             ("/logout", lambda w: "/logout"),
             ("/projects/new", lambda w: "/projects/new"),
             ("/register/{project_id:str}/{action:str}", lambda w: f"/register/{w['notice']}/comment"),
-            ("/projects/{project_id:str}/section/{section:str}", lambda w: f"/projects/{w['draft']}/section/statement"),
+            ("/projects/{project_id:str}/draft/{step:str}", lambda w: f"/projects/{w['draft']}/draft/statement"),
             ("/projects/{project_id:str}/act/{action:str}", lambda w: f"/projects/{w['submitted']}/act/accept_intake"),
             ("/projects/{project_id:str}/documents", lambda w: f"/projects/{w['draft']}/documents"),
         )
@@ -322,9 +349,7 @@ def _request(row: Row, route: tuple[str, str], who: str, w: World, a: Api) -> tu
 
 @pytest.mark.parametrize("who", IDENTITIES)
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
-def test_matrix(
-    route: tuple[str, str], who: str, template: Template, shared_world_api: Api, tmp_path: Path
-) -> None:
+def test_matrix(route: tuple[str, str], who: str, template: Template, shared_world_api: Api, tmp_path: Path) -> None:
     row = MATRIX.get(route)
     assert row is not None, f"{route} has no row in the authorisation matrix"
     expected = row.expected(who)
@@ -378,8 +403,11 @@ def test_a_partner_acts_for_itself_and_never_for_the_lead(api: Api) -> None:
         assert api.head() == head
     api.do(pid, "tom", "attest", {"statement": "no_violations"})
     api.do(pid, "tom", "attach_document", {"kind": "security_assessment", "sha256": "a" * 64, "title": "安全评估"})
-    r = api.post(f"/api/v1/projects/{pid}/attach_document", "tom",
-                 {"kind": "board_resolution", "sha256": "b" * 64, "title": "董事会决议", "holder": "fzbank"})
+    r = api.post(
+        f"/api/v1/projects/{pid}/attach_document",
+        "tom",
+        {"kind": "board_resolution", "sha256": "b" * 64, "title": "董事会决议", "holder": "fzbank"},
+    )
     assert r.status_code == 403 and r.json()["code"] == "not_your_organisation"  # not for the lead either
     api.do(pid, "tom", "withdraw_partner", {"organisation": "techco"})
     assert api.get(f"/api/v1/projects/{pid}", "tom").status_code == 404  # no longer one of its applicants

@@ -17,6 +17,10 @@ PAGES: list[tuple[str | None, Any]] = [
     (None, lambda w: "/register/no-such-project"),  # the 404 page
     ("alice", lambda w: "/my"),
     ("alice", lambda w: f"/projects/{w['draft']}"),
+    ("alice", lambda w: f"/projects/{w['draft']}/draft/statement"),
+    ("alice", lambda w: f"/projects/{w['draft']}/draft/documents"),
+    ("alice", lambda w: f"/projects/{w['draft']}/draft/attestations"),
+    ("alice", lambda w: f"/projects/{w['draft']}/draft/submit"),
     ("carol", lambda w: f"/projects/{w['closed2']}"),
     ("carol", lambda w: "/queue"),
     ("carol", lambda w: "/dashboard"),

@@ -43,19 +43,36 @@ def test_an_applicant_goes_from_a_new_draft_to_submitted_as_the_checklist_turns_
     page.select_option("#new-lead_kind", "licensed_institution")
     page.fill("#new-region", "福州")
     page.click("#new button[type=submit]")
-    page.wait_for_url(lambda url: "/projects/" in url)
+    page.wait_for_url("**/draft/statement")  # the first step with something missing
     accessible(page)
-    kyc = page.locator("li[data-rule='ec.adm.kyc_aml']")
-    assert kyc.get_attribute("data-status") == "unmet"
-    start = live.clock.today + dt.timedelta(days=1)
+    step_url = page.url
+
+    def status(rule: str) -> str | None:
+        found: str | None = page.locator(f"#checklist li[data-rule='{rule}']").get_attribute("data-status")
+        return found
+
+    def saved(rule: str) -> None:
+        """Save the step (htmx swaps the step; the checklist comes out of band) and wait for
+        ``rule`` to turn green."""
+        page.click("#draft-step form button[type=submit]")
+        page.wait_for_selector(f"#checklist li[data-rule='{rule}'][data-status='met']")
+
+    assert [status(r) for r in ("ec.adm.kyc_aml", "ec.adm.period", "ec.adm.metrics_plan")] == ["unmet"] * 3
+    assert page.locator("#draft-step button[type=submit]").count() == 1
     page.select_option("#statement-scenario", "transport_tolls")
     page.fill("#statement-operator", "cib")
     page.fill("#statement-kyc_responsible", "fzbank")
     page.fill("#statement-aml_responsible", "fzbank")
     page.select_option("#statement-uses_smart_contracts", "false")
-    page.click("#section-statement button[type=submit]")
-    page.wait_for_url(lambda url: "done=section-statement" in url)
-    assert kyc.get_attribute("data-status") == "met"
+    saved("ec.adm.kyc_aml")
+    assert page.url == step_url  # only the step and the checklist were swapped
+    assert page.locator("#draft-step .ok").count() == 1
+    assert status("ec.adm.period") == "unmet" and status("ec.adm.metrics_plan") == "unmet"
+    assert page.locator("#steps li[data-step='statement']").get_attribute("data-gaps") == "0"
+    accessible(page)
+    page.click("#draft-step a.next")
+    page.wait_for_url("**/draft/boundaries")
+    start = live.clock.today + dt.timedelta(days=1)
     for name, value in {
         "pilot_area": "fuzhou",
         "wallet_tier": "4",
@@ -68,8 +85,11 @@ def test_an_applicant_goes_from_a_new_draft_to_submitted_as_the_checklist_turns_
     }.items():
         page.fill(f"#boundaries-{name}", value)
     page.select_option("#boundaries-runs_campaign", "false")
-    page.click("#section-boundaries button[type=submit]")
-    page.wait_for_url(lambda url: "done=section-boundaries" in url)
+    saved("ec.adm.period")
+    assert status("ec.adm.metrics_plan") == "unmet"
+    assert page.locator("#steps li[data-step='submit'] a").count() == 1
+    page.click("#draft-step a.next")
+    page.wait_for_url("**/draft/test_plan")
     page.fill("#test_plan-kpis", "transactions\nwallets_opened")
     for name, value in {
         "transactions_target": "100000",
@@ -78,11 +98,11 @@ def test_an_applicant_goes_from_a_new_draft_to_submitted_as_the_checklist_turns_
         "reporting_cadence_days": "30",
     }.items():
         page.fill(f"#test_plan-{name}", value)
-    page.click("#section-test_plan button[type=submit]")
-    page.wait_for_url(lambda url: "done=section-test_plan" in url)
-    assert page.locator("li[data-rule='ec.adm.metrics_plan']").get_attribute("data-status") == "met"
-    page.click("#submit summary")
-    page.click("form[action$='/act/submit'] button[type=submit]")
+    saved("ec.adm.metrics_plan")
+    page.click("#steps li[data-step='submit'] a")
+    page.wait_for_url("**/draft/submit")
+    accessible(page)
+    page.click("#draft-step form button[type=submit]:not([disabled])")
     page.wait_for_url(lambda url: "done=submit" in url)
     assert page.locator(".state").first.inner_text() == "已提交"
 

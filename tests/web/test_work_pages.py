@@ -47,49 +47,6 @@ def test_the_public_may_not_open_a_case(web: Api, world: World) -> None:
     assert web.client.get(f"/projects/{world['notice']}").status_code == 403
 
 
-def test_a_new_draft_from_the_form_then_a_section_saved_turns_its_rule_green(web: Api) -> None:
-    sign_in(web, "alice")
-    web.client.get("/my")
-    r = form(
-        web,
-        "/projects/new",
-        {
-            "program_key": "ecny-pilot",
-            "title": "福州数字人民币停车缴费试点",
-            "app_type": "数字人民币应用场景",
-            "lead_name": "福州示范银行",
-            "lead_kind": "licensed_institution",
-            "region": "福州",
-            "_key": "new-1",
-        },
-    )
-    assert r.status_code == 303
-    pid = r.headers["location"].rsplit("/", 1)[1]
-    page = web.client.get(f"/projects/{pid}").text
-    assert 'data-rule="ec.adm.kyc_aml" data-status="unmet"' in page
-    saved = form(
-        web,
-        f"/projects/{pid}/section/statement",
-        {"scenario": "retail", "kyc_responsible": "fzbank", "aml_responsible": "fzbank", "operator": "cib"},
-    )
-    assert saved.status_code == 303
-    page = web.client.get(f"/projects/{pid}").text
-    assert 'data-rule="ec.adm.kyc_aml" data-status="met"' in page
-    assert web.view(pid, "alice")["details"]["sections"]["statement"]["kyc_responsible"] == "fzbank"
-
-
-def test_a_bad_value_is_shown_beside_its_field_in_both_languages_and_changes_nothing(web: Api, world: World) -> None:
-    sign_in(web, "alice")
-    pid = world["draft"]
-    version = web.view(pid, "alice")["version"]
-    r = form(web, f"/projects/{pid}/section/boundaries", {"max_users": "many"})
-    assert r.status_code == 422
-    assert 'id="err-max_users"' in r.text
-    error = re.search(r'id="err-max_users".*?</p>', r.text, re.S)
-    assert error and re.search(r"[\u4e00-\u9fff]", error.group(0)) and re.search(r"[a-z]{4}", error.group(0))
-    assert web.view(pid, "alice")["version"] == version
-
-
 def test_the_recommender_sees_approve_disabled_with_the_reason(web: Api, world: World) -> None:
     sign_in(web, "carol")
     page = web.client.get(f"/projects/{world['closed']}").text

@@ -20,21 +20,22 @@ from litestar.response import Redirect
 from projections.project import ProjectState, local_date
 from projections.views import ProjectView
 from sandbox.api.auth import READERS
-from sandbox.api.common import check_bounds, command_id, visible_state
+from sandbox.api.common import visible_state
 from sandbox.api.controllers.projects import PROJECT_READERS, SHORT_IN_THREAD
 from sandbox.api.controllers.queue import QUEUE_ROLES
 from sandbox.deciders import RULES
-from sandbox.documents import MAX_BYTES, attach_upload, read_document, upload_command
-from sandbox.web.commands import COMMANDS, create, may, send
+from sandbox.documents import MAX_BYTES, read_document
+from sandbox.web.commands import COMMANDS, attach_file, create, send
+from sandbox.web.drafts import editable
 from sandbox.web.forms import command_from_form, inputs_of, refusal
 from sandbox.web.pages import FormInvalid, Services, page, problem_of, reader, session_token, signed_in
-from sandbox.web.sections import SECTION_LABELS, section_inputs, section_values, shown
 from schemas import commands as c
 from schemas.commands import Actor
 
-#: Forms that have a place of their own on the case page (the draft's sections) or elsewhere
-#: (the public's comment and objection, on the register).
-NOT_IN_PANEL = frozenset({"edit_draft", "comment", "object", "attach_document"})
+#: Forms that have a place of their own: on the case page (the upload), in the step-by-step
+#: application (the draft's sections, attestations and submission), on the register (the
+#: public's comment and objection).
+NOT_IN_PANEL = frozenset({"edit_draft", "attest", "submit", "comment", "object", "attach_document"})
 APPLICANTS = frozenset({"applicant"})
 
 
@@ -118,7 +119,7 @@ class WorkController(Controller):
                 problem["status"],
                 **refusal(problem, form),
             )
-        return Redirect(path=f"/projects/{result.project_id}", status_code=303)
+        return Redirect(path=f"/projects/{result.project_id}/draft", status_code=303)
 
     @get("/projects/{project_id:str}", sync_to_thread=SHORT_IN_THREAD)
     def project(
@@ -150,16 +151,11 @@ class WorkController(Controller):
         view: ProjectView = services.views.body(state, registry.catalog, today, actor)[0]
 
         def build() -> dict[str, Any]:
-            program = registry.bound_program(state, today)
-            editable = actor.role == "applicant" and "edit_draft" in actions_for_all(actor, state)
-            sections = section_inputs(program) if editable else {}
             actions = actions_for(actor, state)
             return {
                 "view": view,
                 "state": state,
-                "sections": sections,
-                "section_labels": SECTION_LABELS,
-                "values": {name: {k: shown(v) for k, v in state.section(name).items()} for name in sections},
+                "editable": editable(actor, state),
                 "actions": [(a, inputs_of(COMMANDS[a])) for a in actions],
                 "approve_blocked": approve_blocked(actor, state) if "approve" in actions else None,
                 "may_upload": actor.role in RULES["attach_document"][0] and state.state in RULES["attach_document"][1],
@@ -177,25 +173,6 @@ class WorkController(Controller):
             **refusal(problem, form),
             done=request.query_params.get("done"),
         )
-
-    @post("/projects/{project_id:str}/section/{section:str}", status_code=303)
-    async def save_section(
-        self,
-        request: Request[Any, Any, Any],
-        services: NamedDependency[Services],
-        project_id: FromPath[str],
-        section: FromPath[str],
-    ) -> Any:
-        """Save one section of a draft (``edit_draft``), as the API's route does."""
-        actor = reader(request, PROJECT_READERS)
-        form, key = _form(await request.form())
-        state = visible_state(services.read_models, services.registry, actor, project_id)
-        program = services.registry.bound_program(state, local_date(services.registry.clock()))
-        inputs = section_inputs(program).get(section)
-        if inputs is None:
-            raise NotFoundException(f"the program has no section {section}")
-        command = c.EditDraft(section=section, fields=section_values(inputs, form))  # type: ignore[arg-type]
-        return await self._send(request, services, actor, project_id, command, key, f"section-{section}", form)
 
     @post("/projects/{project_id:str}/act/{action:str}", status_code=303)
     async def act(
@@ -249,20 +226,9 @@ class WorkController(Controller):
         form = {k: str(v) for k, v in posted.items() if not k.startswith("_") and k != "file"}
         key = str(posted.get("_key") or "") or None
         try:
-            may(actor, "attach_document")
             content = await upload.read() if isinstance(upload, UploadFile) else b""
-            command = upload_command(
-                content, kind=form.get("kind", ""), title=form.get("title", ""), holder=form.get("holder")
-            )
-            check_bounds(command)
-            await attach_upload(
-                services.registry,
-                services.documents,
-                actor,
-                project_id,
-                content,
-                command,
-                command_id=command_id(_credential(request), key),
+            await attach_file(
+                services.registry, services.documents, actor, project_id, content, form, key, _credential(request)
             )
         except Exception as e:  # the API's refusal, beside the upload form
             found = problem_of(request, e)
@@ -302,11 +268,6 @@ class WorkController(Controller):
         chosen = role if role in QUEUE_ROLES else None
         rows = services.read_models.queue(role=chosen, today=local_date(services.registry.clock()))
         return page(request, "queue.html", rows=rows, roles=QUEUE_ROLES, chosen=chosen or "", me=actor)
-
-
-def actions_for_all(actor: Actor, state: ProjectState) -> list[str]:
-    """Every command (the draft's sections too) this actor's role may send in the state."""
-    return [a for a in COMMANDS if actor.role in RULES[a][0] and state.state in RULES[a][1]]
 
 
 def _credential(request: Request[Any, Any, Any]) -> str | None:
