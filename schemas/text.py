@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Annotated
 
 import msgspec
@@ -66,7 +67,8 @@ PATTERN_RULES: dict[str, tuple[str, str]] = {
 _HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
-def _escape(char: str) -> str:
+def backslashed(char: str) -> str:
+    """A character as the command line shows it: ``\\x1b``, ``\\u202e``, ``\\U000e0001``."""
     code = ord(char)
     if code < 0x100:
         return f"\\x{code:02x}"
@@ -75,16 +77,17 @@ def _escape(char: str) -> str:
     return f"\\U{code:08x}"
 
 
-def visible(text: str, *, one_line: bool = False) -> str:
+def visible(text: str, *, one_line: bool = False, escape: Callable[[str], str] = backslashed) -> str:
     """``text`` with every character a terminal would act on, or that would hide or reorder what
     follows (controls, bidirectional and zero-width marks), written as an escape such as
-    ``\\x1b`` or ``\\u202e``; with ``one_line``, tab and newline too."""
+    ``\\x1b`` or ``\\u202e``; with ``one_line``, tab and newline too. ``escape`` writes one
+    character (a page's form field writes a character reference instead, which gives the field
+    its value back)."""
     if text.isprintable():
         return text  # (the common case: nothing to escape)
     return "".join(
-        _escape(c)
+        escape(c)
         if unicodedata.category(c) in _HIDDEN_CATEGORIES and (one_line or c not in "\t\n")
         else c
         for c in text
     )
-

@@ -20,15 +20,40 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from schemas.text import visible
 
 TEMPLATES = Path(__file__).parent / "templates"
+
+
+def shown(value: object) -> object:
+    """What a page shows of a value: text with every control, bidirectional or zero-width mark
+    written as the command line writes it (``\\u202e``), so that stored text (say, a comment
+    holding a bidirectional override, which free text may) reorders or hides nothing on the page.
+    (Applied to every ``{{ … }}`` before it is escaped; markup that the templates or the code
+    built is left alone: the values inside it came through here.)"""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible(value)
+    return value
+
+
+def field_value(value: object) -> Markup:
+    """A form field's value (an ``<input>``'s ``value``, a ``<textarea>``'s text), escaped, with
+    those characters written as character references: the page holds none of them, and the field,
+    sent again, holds the text as stored."""
+    return Markup(visible(str(escape(value)), escape=lambda char: f"&#x{ord(char):x};"))
+
+
 ENV = Environment(
     loader=FileSystemLoader(TEMPLATES),
     autoescape=select_autoescape(default=True),
     auto_reload=False,
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=shown,
 )
+ENV.filters["field_value"] = field_value
 #: Where the request's CSRF token and each form's fresh key go (characters no text of a page
 #: holds: the templates escape what they show).
 CSRF_MARK = "\x00csrf\x00"
@@ -39,7 +64,7 @@ def render(template: str, context: dict[str, Any]) -> str:
     """A template rendered with the placeholders for the per-request values."""
     return ENV.get_template(template).render(
         csrf_input=f'<input type="hidden" name="_csrf_token" value="{CSRF_MARK}">',
-        form_key=lambda form: f"{KEY_MARK}-{form}",
+        form_key=lambda form: Markup(KEY_MARK) + "-" + form,
         **context,
     )
 
