@@ -29,6 +29,7 @@ from schemas.base import Event
 from schemas.dates import CHINA
 from schemas.events import Decision, Value
 from schemas.lifecycle import State
+from schemas.tables import every_kind
 
 
 def local_date(moment: dt.datetime) -> dt.date:
@@ -927,3 +928,7 @@ def _change_registered(d: Draft, e: ev.ChangeRegistered, r: RecordedEvent[Event]
 @_handles(ev.DormancyDetected, ev.ProgramVersionPublished, ev.ReferenceDataUpdated)
 def _nothing(d: Draft, e: Event, r: RecordedEvent[Event]) -> None:
     """Recorded for the audit trail (dormancy) or not a project's event at all."""
+
+
+#: A new event type must have its fold before the registry starts at all.
+every_kind(_HANDLERS, ev.ALL_EVENTS, "fold")

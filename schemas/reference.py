@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, assert_never
 
 import msgspec
 
@@ -274,6 +274,8 @@ class ReferenceData(msgspec.Struct, frozen=True, kw_only=True):
                 items = self.wallet_tiers
             case "holidays":
                 items = self.holidays.years
+            case _:
+                assert_never(dataset)
         return [msgspec.to_builtins(item) for item in items]
 
 
@@ -309,6 +311,8 @@ def with_records(ref: ReferenceData, dataset: Dataset, records: list[dict[str, A
             _unique("holiday year", [y.year for y in years])
             ordered = tuple(sorted(years, key=lambda y: y.year))
             return replace(ref, holidays=HolidayCalendar(years=ordered, note=ref.holidays.note))
+        case _:
+            assert_never(dataset)
 
 
 def _unique(what: str, values: Sequence[str | int]) -> None:

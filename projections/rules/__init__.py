@@ -32,10 +32,10 @@ from projections.rules.facts import (
 )
 from projections.rules.outcome import Progress, ReferenceView, RuleStatus
 from schemas import programs as p
+from schemas.tables import every_kind
 
-_UNCHECKED = [t.__name__ for t in get_args(p.Params) if t not in ADMISSION_CHECKS and t not in EXIT_CHECKS]
-if _UNCHECKED:  # (a new kind of rule must have its check before the registry starts at all)
-    raise TypeError(f"no check for the rule kinds {', '.join(_UNCHECKED)}")
+#: A new kind of rule must have its check before the registry starts at all.
+every_kind({**ADMISSION_CHECKS, **EXIT_CHECKS}, get_args(p.Params), "check")
 
 __all__ = [
     "ADMISSION_CHECKS",

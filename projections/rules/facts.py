@@ -51,16 +51,16 @@ def designations_withdrawn(
     for rule in program.admission:
         if rule.id in waived:
             continue
-        match rule.params:
-            case p.PilotArea(field=field):
-                code = declared_value(state, field)
-                if isinstance(code, str) and not ref.is_pilot_area(code, today):
-                    out.append(("pilot_area_withdrawn", code))
-            case p.Operator(field=field):
-                named = declared_value(state, field)
-                candidates = [state.organisation, *([named] if isinstance(named, str) else [])]
-                if not any(ref.is_operator(code, today) for code in candidates):
-                    out.append(("operator_withdrawn", ", ".join(candidates)))
+        params = rule.params  # (two kinds of the rules are designations; the others are passed over)
+        if isinstance(params, p.PilotArea):
+            code = declared_value(state, params.field)
+            if isinstance(code, str) and not ref.is_pilot_area(code, today):
+                out.append(("pilot_area_withdrawn", code))
+        elif isinstance(params, p.Operator):
+            named = declared_value(state, params.field)
+            candidates = [state.organisation, *([named] if isinstance(named, str) else [])]
+            if not any(ref.is_operator(code, today) for code in candidates):
+                out.append(("operator_withdrawn", ", ".join(candidates)))
     return out
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from projections.project import ProjectState, local_date
 from projections.rules import CADENCE_FIELD
@@ -16,6 +17,7 @@ from schemas.errors import DomainError
 from schemas.programs import (
     CapBreach,
     Caps,
+    Params,
     PeriodMax,
     ProgramDefinition,
     WalletTiers,
@@ -94,16 +96,20 @@ def declared_kind(name: str, program: ProgramDefinition) -> str | None:
     if name.endswith("_yuan"):
         return "integer"
     for rule in (*program.admission, *program.exit):
-        match rule.params:
-            case PeriodMax() if name in (rule.params.start_field, rule.params.end_field):
-                return "date"
-            case Caps() if name in rule.params.maximum or name in rule.params.minimum:
-                return "integer"
-            case CapBreach() if name in rule.params.caps.values():
-                return "integer"
-            case WalletTiers() if name == rule.params.tier_field:
-                return "integer"
+        computed = _COMPUTED.get(type(rule.params))
+        if computed is not None and name in computed[1](rule.params):
+            return computed[0]
     return None
+
+
+#: The declared fields each kind of rule computes with and the kind of value they must hold
+#: (the other kinds compute with none).
+_COMPUTED: dict[type[Params], tuple[str, Callable[[Any], Iterable[str]]]] = {
+    PeriodMax: ("date", lambda rule: (rule.start_field, rule.end_field)),
+    Caps: ("integer", lambda rule: (*rule.maximum, *rule.minimum)),
+    CapBreach: ("integer", lambda rule: rule.caps.values()),
+    WalletTiers: ("integer", lambda rule: (rule.tier_field,)),
+}
 
 
 def _check_declared_kinds(fields: dict[str, ev.Value], program: ProgramDefinition) -> None:

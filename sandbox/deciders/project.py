@@ -26,20 +26,23 @@ from schemas.base import Event
 from schemas.errors import DomainError
 from schemas.programs import ProgramDefinition
 from schemas.reference import CalendarNotCovered
+from schemas.tables import every_kind
 
 #: The decider of every project command, by its kind.
-DECIDERS: dict[type[c.Command], Decide[Any]] = {
-    **application.DECIDERS,
-    **review.DECIDERS,
-    **decisions.DECIDERS,
-    **testing.DECIDERS,
-    **incidents.DECIDERS,
-    **exits.DECIDERS,
-    **assets.DECIDERS,
-}
-_UNDECIDED = [t.__name__ for t in c.PROJECT_COMMANDS if t not in DECIDERS]
-if _UNDECIDED:  # (a new command kind must have a decider before the registry starts at all)
-    raise TypeError(f"no decider for {', '.join(_UNDECIDED)}")
+#: A new command kind must have a decider before the registry starts at all.
+DECIDERS: dict[type[c.Command], Decide[Any]] = every_kind(
+    {
+        **application.DECIDERS,
+        **review.DECIDERS,
+        **decisions.DECIDERS,
+        **testing.DECIDERS,
+        **incidents.DECIDERS,
+        **exits.DECIDERS,
+        **assets.DECIDERS,
+    },
+    c.PROJECT_COMMANDS,
+    "decider",
+)
 
 #: The commands whose events can cross an exit criterion: the breach and its consequence are
 #: recorded in the same append.
