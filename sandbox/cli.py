@@ -450,15 +450,16 @@ def audit_verify(export_file: Path, checkpoints: tuple[Path, ...], vkey: str | N
     for file, head in heads:
         if head.size > report.count:
             raise CheckFailed(
-                f"checkpoint {file} is of {head.size} events; the export holds {report.count}",
+                f"checkpoint {file} is of {plural(head.size, 'event')}; the export holds {report.count}",
                 f"检查点 {file} 含 {head.size} 个事件；导出文件只有 {report.count} 个",
             )
         if roots[head.size] != head.root:
             raise CheckFailed(
-                f"checkpoint {file}: the export's first {head.size} events have another Merkle root",
+                f"checkpoint {file}: the export's first {plural(head.size, 'event')} have another Merkle root",
                 f"检查点 {file}：导出文件前 {head.size} 个事件的默克尔根与之不同",
             )
-        click.echo(f"ok: checkpoint {file} ({head.origin}, {head.size} events) is signed and matches the export")
+        events = plural(head.size, "event")
+        click.echo(f"ok: checkpoint {file} ({head.origin}, {events}) is signed and matches the export")
     if len(heads) > 1:
         click.echo(
             "ok: the checkpoints are consistent: each is the tree of a prefix of this one export"
@@ -519,10 +520,10 @@ def _export_documents(store: SQLiteEventStore, db: Path, target: Path) -> None:
         copied, missing = copy_documents(hashes, DocumentStore.beside(db), target)
     except OSError as e:
         raise Failure(f"cannot write {target}: {e.strerror or e}", f"无法写入 {target}") from e
-    click.echo(f"copied {copied} documents to {target}", err=True)
+    click.echo(f"copied {plural(copied, 'document')} to {target}", err=True)
     if missing:
         listed = ", ".join(missing)
-        click.echo(f"{len(missing)} documents were attached by hash alone (no stored file): {listed}", err=True)
+        click.echo(f"{plural(len(missing), 'document')} attached by hash alone (no stored file): {listed}", err=True)
 
 
 @main.command("import")

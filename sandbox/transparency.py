@@ -18,6 +18,7 @@ from events.sqlite import SQLiteEventStore, format_recorded_at, utc_now
 from events.store import EventStore
 from sandbox.config import Refused
 from schemas.registry import REGISTRY_STREAM, RegistryCreated
+from schemas.words import plural
 
 KEY_ENV = "SANDBOX_REGISTRY_SIGNING_KEY"
 ORIGIN_ENV = "SANDBOX_REGISTRY_ORIGIN"
@@ -141,7 +142,7 @@ def _within(value: int, low: int, high: int, name: str) -> None:
     if not low <= value <= high:
         raise OutOfRange(
             name,
-            f"{name} must be from {low} to {high}, not {value} (the log holds {high} events)"
+            f"{name} must be from {low} to {high}, not {value} (the log holds {plural(high, 'event')})"
             if name in ("tree_size", "to")
             else f"{name} must be from {low} to {high}, not {value}",
             f"{name} 须在 {low} 到 {high} 之间，而不是 {value}",

@@ -121,7 +121,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "notice_not_closed": ("公示期尚未结束", "the public notice has not closed"),
     "notice_too_short": (
         "公示期不足：需 {required} 个{unit_zh}，实际 {actual} 个",
-        "the public notice was too short: {required} {unit} days required, {actual} held",
+        "the public notice was too short: {required:~{unit} day} required, {actual} held",
     ),
     "unknown_breach": (
         "位置 {position} 没有待处置的审查或标记类违规事项",

@@ -174,7 +174,7 @@ def _admission_period_max(params: p.PeriodMax, state: ProjectState, ref: Referen
     if end <= start or end > months_later(start, params.months):
         return unmet(
             f"起止日期须在 {params.months} 个月以内且结束晚于开始",
-            f"start and end must be at most {params.months} months apart, end after start",
+            f"start and end must be at most {plural(params.months, 'month')} apart, end after start",
         )
     return met(start=start.isoformat(), end=end.isoformat(), max_months=params.months)
 

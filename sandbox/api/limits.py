@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from sandbox.api.problems import ApiProblem
 from sandbox.config import HttpSettings
+from schemas.words import plural
 
 
 class Window:
@@ -117,6 +118,6 @@ class Limits:
             429,
             "too_many_streams",
             f"该令牌同时打开的事件流已达上限（{self.streams.limit} 个）",
-            f"this token already holds {self.streams.limit} event streams open; close one first",
+            f"this token already holds {plural(self.streams.limit, 'event stream')} open; close one first",
             headers={"Retry-After": "5"},
         )

@@ -14,6 +14,7 @@ from schemas.base import Event
 from schemas.errors import DomainError
 from schemas.events import Severity
 from schemas.programs import IncidentSeverity, SeverityRule
+from schemas.words import plural
 
 
 def _basis(rule: SeverityRule, kind: str, loss_yuan: int, outage_minutes: int | None) -> str | None:
@@ -24,7 +25,7 @@ def _basis(rule: SeverityRule, kind: str, loss_yuan: int, outage_minutes: int | 
         return f"consumer loss of {loss_yuan} yuan (fund loss)"
     limit = rule.outage_minutes_over
     if limit is not None and outage_minutes is not None and outage_minutes > limit:
-        return f"outage of {outage_minutes} minutes, over {limit}"
+        return f"outage of {plural(outage_minutes, 'minute')}, over {limit}"
     return None
 
 
