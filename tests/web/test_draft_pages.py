@@ -91,22 +91,67 @@ def test_a_bad_value_is_shown_beside_its_input_in_both_languages_and_changes_not
     assert web.view(pid, "alice")["version"] == version
 
 
-def test_a_step_without_its_csrf_token_is_refused_and_changes_nothing(web: Api, world: World) -> None:
+#: Each step of the world's (fintech) draft, with a form a reader would send from it.
+STEPS: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {
+    "statement": ({"complaint_contact": "客服中心"}, None),
+    "boundaries": ({"max_users": "5000"}, None),
+    "test_plan": ({"reporting_cadence_days": "30"}, None),
+    "documents": (
+        {"kind": "emergency_plan", "title": "应急预案"},
+        {"file": ("plan.pdf", b"%PDF-1.7 emergency plan", "application/pdf")},
+    ),
+    "attestations": ({"statement": "no_violations"}, None),
+    SUBMIT: ({}, None),
+}
+
+
+@pytest.mark.parametrize("step", list(STEPS))
+def test_a_step_without_its_csrf_token_is_refused_and_changes_nothing(web: Api, world: World, step: str) -> None:
     sign_in(web, "alice")
     pid = world["draft"]
     version = web.view(pid, "alice")["version"]
-    r = form(web, f"/projects/{pid}/draft/statement", STATEMENT, with_csrf=False)
+    data, files = STEPS[step]
+    r = web.client.post(f"/projects/{pid}/draft/{step}", data=data, files=files, follow_redirects=False)
     assert r.status_code == 403 and "csrf_failed" in r.text
     assert web.view(pid, "alice")["version"] == version
 
 
+@pytest.mark.parametrize("step", list(STEPS))
 @pytest.mark.parametrize(("who", "status"), [("carol", 403), ("audrey", 403), ("olga", 404)])
-def test_only_the_projects_applicants_open_or_save_its_steps(web: Api, world: World, who: str, status: int) -> None:
+def test_only_the_projects_applicants_open_or_save_its_steps(
+    web: Api, world: World, who: str, status: int, step: str
+) -> None:
     sign_in(web, who)
     pid = world["draft"]
     version = web.view(pid, "alice")["version"]
-    assert web.client.get(f"/projects/{pid}/draft/statement").status_code == status
-    assert post(web, f"/projects/{pid}/draft/statement", STATEMENT).status_code == status
+    data, files = STEPS[step]
+    assert web.client.get(f"/projects/{pid}/draft/{step}").status_code == status
+    assert post(web, f"/projects/{pid}/draft/{step}", data, files=files).status_code == status
+    assert web.view(pid, "alice")["version"] == version
+
+
+@pytest.mark.parametrize("step", list(STEPS))
+def test_each_step_of_the_worlds_draft_is_saved_by_its_applicant(web: Api, world: World, step: str) -> None:
+    sign_in(web, "alice")
+    pid = world["draft"]
+    version = web.view(pid, "alice")["version"]
+    data, files = STEPS[step]
+    r = post(web, f"/projects/{pid}/draft/{step}", {**data, "_key": f"k-{step}"}, files=files)
+    assert r.status_code == 303, r.text
+    assert web.view(pid, "alice")["version"] == version + 1
+
+
+def test_an_attestation_refused_is_shown_beside_its_text_and_changes_nothing(web: Api, world: World) -> None:
+    sign_in(web, "alice")
+    pid = world["draft"]
+    version = web.view(pid, "alice")["version"]
+    r = post(web, f"/projects/{pid}/draft/attestations", {"statement": "no_violations", "text": "无" * 4001})
+    assert r.status_code == 400
+    error = re.search(
+        r'<textarea id="attest-no_violations-text"[^>]*aria-describedby="err-text">.*?</div>', r.text, re.S
+    )
+    assert error and 'id="err-text"' in error.group(0)
+    assert re.search(r"[\u4e00-\u9fff]", error.group(0).split('id="err-text"')[1])
     assert web.view(pid, "alice")["version"] == version
 
 
