@@ -1,9 +1,14 @@
 """The service layer: the only place that touches the store and the clock.
 
-It loads a project's state, asks the pure decider, and appends the events with the expected
-version and the command id. Commands on one project take turns within the process (see
-:mod:`sandbox.turns`), so they never conflict with each other; a conflict with another process's
-append is decided again on the new state, up to :data:`MAX_ATTEMPTS` times.
+Every command reads straight down: load the state, ask a pure decider (``sandbox.deciders``:
+the project's, or ``catalog`` for programs and reference data), commit the events with the
+expected version and the command id. What is not that path has its own module: a repeated
+command id's first result (:mod:`sandbox.idempotency`), timers (:mod:`sandbox.timers`), group
+commit (:mod:`sandbox.commits`) and turns (:mod:`sandbox.turns`).
+
+Commands on one project take turns within the process (see :mod:`sandbox.turns`), so they never
+conflict with each other; a conflict with another process's append is decided again on the new
+state, up to :data:`MAX_ATTEMPTS` times.
 
 With read models, the append and the read models' update commit in one transaction (one sync
 to disk), and commands that arrive while a transaction syncs share the next one (see
@@ -22,20 +27,21 @@ import logging
 import uuid
 from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypedDict, Unpack
 
-import msgspec
-
 from events.errors import ConflictError, StoreBusyError, StoreUnavailableError
-from events.model import AppendResult, NewEvent, RecordedEvent, StreamWrite
+from events.model import AppendResult, NewEvent, StreamWrite
 from events.store import EventStore
-from projections.catalog import DATASETS, EMPTY_REFERENCE, Catalog
-from projections.gates import APPLICANTS_OWN
+from projections.catalog import DATASETS, Catalog
 from projections.project import ProjectState, fold, local_date
 from projections.read_models import ReadModels
+from sandbox import timers
 from sandbox.commits import GroupCommit, LoopGroupCommit
-from sandbox.deciders import Context, business_time, decide, tick
-from sandbox.policies import WATCHED_STATES
+from sandbox.deciders import Context, business_time, catalog, decide
+from sandbox.deciders.catalog import PreconditionFailed
+from sandbox.idempotency import CommandResult, Idempotency, correlation
+from sandbox.timers import SYSTEM, TIMED
 from sandbox.turns import Turns
 from schemas import commands as c
 from schemas import events as ev
@@ -45,16 +51,24 @@ from schemas.commands import Actor
 from schemas.errors import DomainError
 from schemas.lifecycle import Role, State
 from schemas.programs import ProgramDefinition
-from schemas.reference import RECORDS, Dataset, HolidayCalendar, ReferenceData, with_records
-from schemas.streams import PROGRAM_PREFIX, PROJECT_PREFIX, REFERENCE_PREFIX, project_stream
-from schemas.validation import MAX_ERRORS, Violation, explain, invalid, leaves, violation
+from schemas.reference import Dataset, ReferenceData
+from schemas.streams import PROGRAM_PREFIX, REFERENCE_PREFIX, project_stream
+
+__all__ = [
+    "MAX_ATTEMPTS",
+    "SYSTEM",
+    "TIMED",
+    "CommandOptions",
+    "CommandResult",
+    "PreconditionFailed",
+    "Registry",
+    "RetriesExhausted",
+    "new_project_id",
+    "project_stream",
+    "refuse_unless_readable",
+]
 
 log = logging.getLogger("sandbox.service")
-
-SYSTEM = Actor(id="system", role=Role.SYSTEM)
-#: The states in which a timer can come due or an exit criterion is watched by time alone: in
-#: every other state ``deciders.tick`` has nothing to record (see ``sandbox.policies``).
-TIMED = frozenset({State.PUBLIC_NOTICE, *WATCHED_STATES})
 
 Clock = Callable[[], dt.datetime]
 
@@ -72,25 +86,6 @@ class RetriesExhausted(ConflictError):
     def __init__(self, conflict: ConflictError, attempts: int) -> None:
         super().__init__(conflict.stream_id, conflict.expected, conflict.actual)
         self.attempts = attempts
-
-
-class PreconditionFailed(Exception):
-    """The client's expected version (``If-Match``) is not the stream's current version (a
-    project's, or a reference dataset's)."""
-
-    def __init__(self, expected: int, actual: int) -> None:
-        self.expected = expected
-        self.actual = actual
-        super().__init__(f"expected version {expected}, current version {actual}")
-
-
-@dataclass(frozen=True, slots=True)
-class CommandResult:
-    project_id: str
-    version: int
-    positions: list[int]
-    event_types: list[str]
-    duplicate: bool = False
 
 
 class CommandOptions(TypedDict, total=False):
@@ -123,7 +118,6 @@ class Prepared:
     writes: list[StreamWrite]
     event_types: list[str]
     correlation_id: str  # the command id, and the request's digest if one was given
-    stream: str | None  # the project's stream, or None for a draft created under a new id
 
 
 def _utc_now() -> dt.datetime:
@@ -141,6 +135,7 @@ class Registry:
         self.catalog = read_models.catalog if read_models is not None else Catalog(store)
         self.read_models = read_models
         self.turns = Turns()
+        self.idempotency = Idempotency(store)
 
     @property
     def read_models(self) -> ReadModels | None:
@@ -159,7 +154,7 @@ class Registry:
         if self.read_models is not None:
             self.read_models.catch_up()
 
-    def _commit(self, writes: Sequence[StreamWrite], command_id: str) -> AppendResult:
+    def commit(self, writes: Sequence[StreamWrite], command_id: str) -> AppendResult:
         """Append, and bring the read models up to the new head in the same transaction."""
         if self._group is None:
             return self.store.append(writes, command_id=command_id)
@@ -193,31 +188,14 @@ class Registry:
         changes: Sequence[str] = (),
         request: str | None = None,
     ) -> int:
-        """Publish a new program version; the event records what changed from the last one. The
-        version number is the expected one: a version published meanwhile is never overwritten.
-        A retried command id is answered with the first result (if it carries the same request,
-        see ``CommandOptions.request``)."""
-        if actor.role not in (Role.APPROVER, Role.SYSTEM):
-            raise DomainError("wrong_role", role=actor.role, action="publish_program_version")
-        _check_program_numbers(definition)
-        _check_program_stages(definition)
-        existing = self.program_versions(definition.key)
-        expected_version = existing[-1].version + 1 if existing else 1
-        if definition.version != expected_version:
-            earlier = self._earlier(PROGRAM_PREFIX + definition.key, command_id, request)  # a lost answer
-            if earlier is not None:
-                return earlier
-            raise DomainError(
-                "invalid_value",
-                field="definition.version",
-                rule_zh=f"新版本号必须为 {expected_version}",
-                rule_en=f"the next version must be {expected_version}",
-            )
-        diff = list(changes) or describe_changes(existing[-1] if existing else None, definition)
-        event = ev.ProgramVersionPublished(definition=definition, changes=diff)
-        meta = self._meta(actor, None, _correlation(command_id, request) if request else None)
-        write = StreamWrite(PROGRAM_PREFIX + definition.key, (NewEvent(event, meta),), expected=len(existing))
-        return self._catalog_append(write, command_id, request)
+        """Publish a new program version (see :func:`catalog.publish_program`). A retried command
+        id is answered with the first result (if it carries the same request, see
+        ``CommandOptions.request``)."""
+        command = c.PublishProgramVersion(definition=definition, changes=list(changes))
+        published = self.program_versions(definition.key)
+        stream = PROGRAM_PREFIX + definition.key
+        decided = partial(catalog.publish_program, command, published, actor)
+        return self._record_catalog(stream, len(published), decided, actor, command_id, request)
 
     def update_reference(
         self,
@@ -230,59 +208,39 @@ class Registry:
         expected_version: int | None = None,
         request: str | None = None,
     ) -> int:
-        """Replace one reference dataset. The records replace the whole set, so a caller that read
-        it names the version it read (``expected_version``, the API's ``If-Match``): a change made
-        meanwhile is refused with :class:`PreconditionFailed`, never overwritten."""
-        if actor.role not in (Role.APPROVER, Role.SYSTEM):
-            raise DomainError("wrong_role", role=actor.role, action="update_reference_data")
-        if dataset not in DATASETS:
-            raise DomainError("reference_unknown", dataset=dataset, item="")
-        try:
-            with_records(EMPTY_REFERENCE, dataset, records)  # refuse records that do not validate
-        except (msgspec.ValidationError, ValueError) as e:  # every bad record, or the set's own rule
-            wrong = explain(RECORDS[dataset], records, strict=True, field="records") or [violation("records", str(e))]
-            raise DomainError(
-                "invalid_value",
-                details=[msgspec.to_builtins(v) for v in wrong[:MAX_ERRORS]],
-                field=wrong[0].field,
-                rule_zh=wrong[0].rule_zh + (f"（另有 {len(wrong) - 1} 处）" if len(wrong) > 1 else ""),
-                rule_en=wrong[0].rule + (f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else ""),
-            ) from e
-        if dataset == "holidays":
-            _keep_published_years(self.reference().holidays, records)
+        """Replace one reference dataset (see :func:`catalog.update_reference`): a caller that read
+        it names the version it read (``expected_version``, the API's ``If-Match``), and a change
+        made meanwhile is refused with :class:`PreconditionFailed`, never overwritten."""
+        command = c.UpdateReferenceData(dataset=dataset, records=records, changes=list(changes))
         stream = REFERENCE_PREFIX + dataset
         version = self.store.stream_version(stream)
-        if expected_version is not None and expected_version != version:
-            earlier = self._earlier(stream, command_id, request)  # a retry whose first answer was lost
+        decided = partial(catalog.update_reference, command, self.reference(), version, actor, expected_version)
+        return self._record_catalog(stream, version, decided, actor, command_id, request)
+
+    def _record_catalog(
+        self,
+        stream: str,
+        version: int,
+        decided: Callable[[], Event],
+        actor: Actor,
+        command_id: str,
+        request: str | None,
+    ) -> int:
+        """Decide a program or reference command on the stream's ``version`` and append its event
+        (the append refuses it if another lands meanwhile): its position, or for a repeated
+        command id the first one's, if it came with the same request."""
+        try:
+            event = decided()
+        except catalog.Stale as stale:
+            earlier = self.idempotency.earlier(stream, command_id, request)  # a retry whose answer was lost
             if earlier is not None:
                 return earlier
-            raise PreconditionFailed(expected_version, version)
-        event = ev.ReferenceDataUpdated(dataset=dataset, records=records, changes=list(changes))
-        meta = self._meta(actor, None, _correlation(command_id, request) if request else None)
-        # (the append refuses it if another update lands between this read and the append)
-        write = StreamWrite(stream, (NewEvent(event, meta),), expected=version)
-        return self._catalog_append(write, command_id, request)
-
-    def _catalog_append(self, write: StreamWrite, command_id: str, request: str | None) -> int:
-        """Append a program or reference event: its position, or for a repeated command id the
-        first one's, if it came with the same request."""
-        result = self._commit([write], command_id)
+            raise stale.refusal from None
+        meta = self._meta(actor, None, correlation(command_id, request) if request else None)
+        result = self.commit([StreamWrite(stream, (NewEvent(event, meta),), expected=version)], command_id)
         if result.duplicate:
-            self._same_request(result.first_position, write.stream_id, command_id, request)
+            self.idempotency.same_request(result.first_position, stream, command_id, request)
         return result.last_position
-
-    def _earlier(self, stream: str, command_id: str, request: str | None) -> int | None:
-        """The last position a command id appended to ``stream`` before (if with the same
-        request), or None."""
-        previous = self.store.command_result(command_id)
-        if previous is None:
-            return None
-        self._same_request(previous.first_position, stream, command_id, request)
-        return previous.last_position
-
-    def _same_request(self, first_position: int, stream: str, command_id: str, request: str | None) -> None:
-        [first] = self.store.read_after(first_position - 1, limit=1)
-        _refuse_another_request(first, stream, _correlation(command_id, request) if request else None)
 
     def install_bundled(self) -> int:
         """Publish the bundled programs and reference data once (idempotent by command id)."""
@@ -375,7 +333,7 @@ class Registry:
             step = _advance(steps, None)
             while isinstance(step, Prepared):
                 try:
-                    outcome: AppendResult | ConflictError = self._commit(step.writes, command_id)
+                    outcome: AppendResult | ConflictError = self.commit(step.writes, command_id)
                 except ConflictError as e:
                     outcome = e
                 step = _advance(steps, outcome)
@@ -405,7 +363,7 @@ class Registry:
 
     async def _commit_on_loop(self, writes: Sequence[StreamWrite], command_id: str) -> AppendResult:
         if self._loop_group is None:
-            return self._commit(writes, command_id)
+            return self.commit(writes, command_id)
         return await self._loop_group.commit(writes, command_id)
 
     def _steps(
@@ -451,9 +409,7 @@ class Registry:
         the project has moved on since)."""
         expected_version, reader = options.get("expected_version"), options.get("reader")
         request = options.get("request")
-        correlation_id = _correlation(command_id, request)
-        # a create is retried under a new id: its first result is a draft created elsewhere
-        stream = None if isinstance(command, c.CreateDraft) else project_stream(project_id)
+        correlation_id = correlation(command_id, request)
         try:
             moment = options.get("now") or self.clock()
             state = self.load(project_id)
@@ -466,9 +422,9 @@ class Registry:
             ctx = Context(actor=actor, now=moment, program=program, ref=self.reference(), project_id=project_id)
             decided = decide(command, state, ctx)
         except Exception:
-            previous = self.store.command_result(command_id)
-            if previous is not None:
-                return self._replayed(stream, previous.versions, previous.positions, correlation_id)
+            first = self.idempotency.first_result(command_id, correlation_id)  # a retry whose answer was lost
+            if first is not None:
+                return first
             raise
         occurred = business_time(command, moment)
         meta = EventMetadata(
@@ -499,39 +455,17 @@ class Registry:
             writes=[StreamWrite(project_stream(project_id), new, expected=state.version)],
             event_types=[e.event_type for e in decided.all],
             correlation_id=correlation_id,
-            stream=stream,
         )
 
     def _conclude(self, prepared: Prepared, appended: AppendResult) -> CommandResult:
         """What a prepared command's append recorded (the first result, for a repeat)."""
         if appended.duplicate:
-            return self._replayed(prepared.stream, appended.versions, appended.positions, prepared.correlation_id)
+            return self.idempotency.replayed(appended.versions, appended.positions, prepared.correlation_id)
         return CommandResult(
             project_id=prepared.project_id,
             version=appended.versions.get(project_stream(prepared.project_id), prepared.version),
             positions=list(appended.positions),
             event_types=prepared.event_types,
-        )
-
-    def _replayed(
-        self, stream: str | None, versions: dict[str, int], positions: range, correlation_id: str
-    ) -> CommandResult:
-        """The first result of a repeated command id, if the first request was this one: a command
-        on this project's ``stream`` (None: a draft created under a new id) whose events'
-        correlation id is this one's, or just the command id (no request digest was recorded: a
-        command from elsewhere, or from before digests were)."""
-        streams = [s for s in versions if s.startswith(PROJECT_PREFIX)]
-        stream = streams[0] if streams else ""
-        events = self.store.read_after(positions.start - 1, limit=len(positions)) if positions else []
-        if events:
-            _refuse_another_request(events[0], stream, correlation_id)
-        types = [e.type for e in events]
-        return CommandResult(
-            project_id=stream.removeprefix(PROJECT_PREFIX),
-            version=versions.get(stream, 0),
-            positions=list(positions),
-            event_types=types,
-            duplicate=True,
         )
 
     def project_ids(self) -> list[str]:
@@ -551,94 +485,10 @@ class Registry:
         """Record every timer due at ``now`` for every live project (or for ``project_ids``
         only); twice for one ``now`` adds nothing. Returns how many events it recorded. A
         project whose timers cannot be evaluated is logged and passed over (and added to
-        ``skipped``, if given)."""
+        ``skipped``, if given); see :mod:`sandbox.timers`."""
         moment = now or self.clock()
-        ref = self.reference()
-        written = 0
-        for project_id in self._timed_projects() if project_ids is None else project_ids:
-            try:
-                written += self._tick_project(project_id, ref, moment)
-            except ConflictError:
-                continue  # someone acted meanwhile; the next tick sees the new state
-            except (StoreBusyError, StoreUnavailableError):
-                raise  # the database, not the project: no other project would fare better
-            except Exception:  # one project's history must not hold back every other's timers
-                log.exception("tick: the timers of project %s could not be evaluated; the others go on", project_id)
-                if skipped is not None:
-                    skipped.append(project_id)
-        return written
-
-    def _tick_project(self, project_id: str, ref: ReferenceData, moment: dt.datetime) -> int:
-        """Record the project's timers due at ``moment``; how many events that was."""
-        state = self.load(project_id)
-        if state.state not in TIMED:
-            return 0  # nothing can come due in the other states
-        program = self.bound_program(state, local_date(moment))
-        due = tick(state, program, ref, moment)
-        if not due:
-            return 0
-        meta = EventMetadata(
-            actor=SYSTEM.id, role=SYSTEM.role, occurred_at=moment, reason="timer", rule_version=program.ref
-        )
-        write = StreamWrite(project_stream(project_id), tuple(NewEvent(e, meta) for e in due), expected=state.version)
-        self._commit([write], f"tick:{project_id}:{state.version}")
-        return len(due)
-
-    def _timed_projects(self) -> list[str]:
-        """The projects a tick must look at: with read models (brought to the head first), the
-        ones in a timed state; without, every project of the log."""
-        if self.read_models is None:
-            return self.project_ids()
-        self.read_models.catch_up()
-        return self.read_models.timed(TIMED)
-
-
-#: The least each clock of a program may be: a notice, a test (the test period's ``max_months``)
-#: and a reporting cadence last at least a day or a month; every other number of a program (a
-#: clock, a rule's months, days, counts and thresholds) may be none, never fewer. (Checked when
-#: a version is published, not when one is read: a stored version replays as it was.)
-DURATION_MINIMUMS = {"notice_days": 1, "max_months": 1, "report_cadence_days": 1}
-
-
-def _check_program_numbers(definition: ProgramDefinition) -> None:
-    """Refuse a program version whose clocks or rules run backwards (``notice_days: -5`` closed
-    every notice at the next tick), naming every such number."""
-    found: list[tuple[str, int, int]] = [
-        (f"definition.durations.{name}", value, DURATION_MINIMUMS.get(name, 0))
-        for name, value in msgspec.structs.asdict(definition.durations).items()
-        if isinstance(value, int)
-    ]
-    for part in ("admission", "exit"):
-        for i, rule in enumerate(getattr(definition, part)):
-            at = f"definition.{part}[{i}].params"
-            found += [
-                (path, value, DURATION_MINIMUMS.get(path.removeprefix(f"{at}."), 0))
-                for path, value in leaves(rule.params, at)
-                if isinstance(value, int) and not isinstance(value, bool)
-            ]
-    wrong = [
-        Violation(field=path, rule=f"must be a whole number from {least}", rule_zh=f"须为不小于 {least} 的整数")
-        for path, value, least in found
-        if value < least
-    ]
-    if wrong:
-        raise invalid(wrong)
-
-
-def _check_program_stages(definition: ProgramDefinition) -> None:
-    """Refuse a program version that would gate a submission on what the applicants cannot
-    satisfy alone (the notice, an objection, reference data): no application could be submitted."""
-    wrong = [
-        Violation(
-            field=f"definition.admission[{i}].stage",
-            rule=f"a {type(rule.params).__struct_config__.tag} check is the regulator's: its stage is admission",
-            rule_zh=f"{type(rule.params).__struct_config__.tag} 类条件由监管部门判断：阶段须为 admission",
-        )
-        for i, rule in enumerate(definition.admission)
-        if rule.stage == "submission" and type(rule.params) not in APPLICANTS_OWN
-    ]
-    if wrong:
-        raise invalid(wrong)
+        due = timers.timed_projects(self.read_models, self.project_ids) if project_ids is None else project_ids
+        return timers.tick(self, due, moment, skipped)
 
 
 def refuse_unless_readable(state: ProjectState, reader: Actor, project_id: str) -> None:
@@ -647,25 +497,6 @@ def refuse_unless_readable(state: ProjectState, reader: Actor, project_id: str) 
     exists. (Which roles read projects at all is the HTTP layer's guard.)"""
     if state.state == State.NONE or (reader.role == Role.APPLICANT and reader.organisation not in state.applicants()):
         raise DomainError("not_found", project_id=project_id)
-
-
-def _correlation(command_id: str, request: str | None) -> str:
-    """The correlation id of a command's events: its id, and the request's digest if given."""
-    return f"{command_id}#{request}" if request else command_id
-
-
-def _refuse_another_request(first: RecordedEvent[Event], stream: str | None, correlation_id: str | None) -> None:
-    """Refuse a repeated command id whose first event went to another stream (another project,
-    program or dataset; ``stream`` None: it must have created a draft) or, given the request's
-    ``correlation_id``, came with another request. An event with no digest in its correlation id
-    (a command from elsewhere, or from before digests were recorded) is taken for the same
-    request if it is in the same stream."""
-    elsewhere = first.type != ev.DraftCreated.event_type if stream is None else first.stream_id != stream
-    if elsewhere:
-        raise DomainError("idempotency_key_reused")
-    recorded = first.metadata.correlation_id
-    if correlation_id is not None and recorded not in (None, correlation_id, first.metadata.command_id):
-        raise DomainError("idempotency_key_reused")
 
 
 def _advance(
@@ -687,36 +518,3 @@ def _attachments(command: c.Command) -> tuple[str, ...]:
 
 def new_project_id() -> str:
     return uuid.uuid4().hex[:12]
-
-
-def describe_changes(old: ProgramDefinition | None, new: ProgramDefinition) -> list[str]:
-    """What differs between two program versions, rule by rule."""
-    if old is None:
-        return ["first version"]
-    out: list[str] = []
-    for attr in ("admission", "exit"):
-        before = {r.id: r for r in getattr(old, attr)}
-        after = {r.id: r for r in getattr(new, attr)}
-        out += [f"{attr} rule added: {i}" for i in after.keys() - before.keys()]
-        out += [f"{attr} rule removed: {i}" for i in before.keys() - after.keys()]
-        out += [f"{attr} rule changed: {i}" for i in after.keys() & before.keys() if after[i] != before[i]]
-    if old.durations != new.durations:
-        out.append("durations changed")
-    if old.approvals_required != new.approvals_required:
-        out.append(f"approvals required: {old.approvals_required} -> {new.approvals_required}")
-    return sorted(out) or ["no rule changes"]
-
-
-def _keep_published_years(calendar: HolidayCalendar, records: list[dict[str, Any]]) -> None:
-    """A holiday calendar may add a year or correct one, never drop one: the working days of
-    every notice already held were counted with it."""
-    offered = {r.get("year") for r in records}
-    dropped = [str(y.year) for y in calendar.years if y.year not in offered]
-    if dropped:
-        text = ", ".join(dropped)
-        raise DomainError(
-            "invalid_value",
-            field="records",
-            rule_zh=f"已发布的年份不能删除：{text}",
-            rule_en=f"a published year cannot be removed: {text}",
-        )
