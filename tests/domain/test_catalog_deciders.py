@@ -80,8 +80,17 @@ def test_only_an_approver_publishes_and_clocks_that_run_backwards_are_named() ->
         ("definition.durations.notice_days", "must be a whole number from 1"),
         ("definition.durations.report_warning_days", "must be a whole number from 0"),
     ]
-    none = msgspec.structs.replace(V1.durations, max_extensions=0, extension_months=0)
-    catalog.publish_program(c.PublishProgramVersion(definition=next_version(durations=none)), [V1], APPROVER)
+    period = next(i for i, r in enumerate(V1.exit) if isinstance(r.params, p.TestPeriod))
+
+    def with_period(**values: int) -> c.PublishProgramVersion:
+        rule = msgspec.structs.replace(V1.exit[period], params=p.TestPeriod(**values))
+        return c.PublishProgramVersion(definition=next_version(exit=(*V1.exit[:period], rule, *V1.exit[period + 1:])))
+
+    e = refused(catalog.publish_program, with_period(max_months=0), [V1], APPROVER)
+    assert [(d["field"], d["rule"]) for d in e.details] == [
+        (f"definition.exit[{period}].params.max_months", "must be a whole number from 1")
+    ]
+    catalog.publish_program(with_period(max_months=12, max_extensions=0, extension_months=0), [V1], APPROVER)
 
 
 def test_a_regulators_check_cannot_gate_a_submission() -> None:
