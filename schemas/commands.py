@@ -24,7 +24,8 @@ from schemas.validation import key_path
 #: Free text a person writes (no control characters: see ``schemas.text``).
 Text = Annotated[FreeText, msgspec.Meta(min_length=1, max_length=4000)]
 OptionalText = Annotated[FreeText, msgspec.Meta(max_length=4000)]
-#: A title or a name, shown on one line by the public register: no bidirectional overrides either.
+#: A title or a name, shown on one line by the public register: no bidirectional overrides or
+#: zero-width characters either.
 Name = Annotated[NameText, msgspec.Meta(min_length=1, max_length=200)]
 #: A declared value of a draft's section, as a command carries it. Its text is free text, which
 #: :class:`EditDraft` checks itself (msgspec 0.22 corrupts memory on a long pattern in a union

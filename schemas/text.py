@@ -6,7 +6,11 @@ than show: C0 controls other than tab and newline (``ESC`` starts a colour or cu
 ``BEL`` rings), ``DEL`` and C1 controls (``U+009B`` is a one-character ``ESC [``). (A lone
 surrogate never gets this far: the JSON decoder refuses it.) Titles and names, which the
 register shows on one line, also refuse the bidirectional overrides and isolates
-(U+202A-U+202E, U+2066-U+2069), which reorder what follows them so that a name reads as another.
+(U+202A-U+202E, U+2066-U+2069), which reorder what follows them so that a name reads as another,
+and the zero-width characters (U+200B-U+200D, U+2060, U+FEFF), which make two names that read
+alike differ (free text keeps them: a word joiner has its uses in a paragraph). A program's
+definition and the reference data, which the register and the pages publish as names and labels,
+are held to the rule of names (:func:`text_fault` with :data:`NAME_PATTERN`).
 
 History recorded before these rules, and text that is not a command's (a token's name, an
 argument typed on the command line), may still hold such characters: :func:`visible` writes
@@ -28,24 +32,28 @@ CONTROLS = r"\x00-\x08\x0b-\x1f\x7f-\x9f"
 #: The bidirectional embeddings, overrides and isolates.
 BIDI = r"\u202a-\u202e\u2066-\u2069"
 
+#: The zero-width space, non-joiner and joiner, the word joiner and the byte-order mark.
+ZERO_WIDTH = r"\u200b-\u200d\u2060\ufeff"
+
 #: Free text: anything but controls (tab and newline are text).
 FREE_TEXT_PATTERN = f"^[^{CONTROLS}]*$"
-#: A title or a name: free text without bidirectional overrides either.
-NAME_PATTERN = f"^[^{CONTROLS}{BIDI}]*$"
+#: A title or a name: free text without bidirectional overrides or zero-width characters either.
+NAME_PATTERN = f"^[^{CONTROLS}{BIDI}{ZERO_WIDTH}]*$"
 
 FreeText = Annotated[str, msgspec.Meta(pattern=FREE_TEXT_PATTERN)]
 NameText = Annotated[str, msgspec.Meta(pattern=NAME_PATTERN)]
 
-_FREE_TEXT = re.compile(FREE_TEXT_PATTERN)
+_COMPILED = {pattern: re.compile(pattern) for pattern in (FREE_TEXT_PATTERN, NAME_PATTERN)}
 
 
-def text_fault(value: object) -> str | None:
-    """The free-text rule a value (a string, or a list of them) breaks, in English, or None.
-    For the text inside a union with a list or a mapping, where msgspec cannot check a pattern:
-    it crashed the process on one."""
+def text_fault(value: object, pattern: str = FREE_TEXT_PATTERN) -> str | None:
+    """The rule (free text's, or with ``NAME_PATTERN`` a name's) that a value (a string, or a list
+    of them) breaks, in English, or None. For the text inside a union with a list or a mapping,
+    where msgspec cannot check a pattern (it crashed the process on one), and for text read
+    without a type of its own (a program's definition, reference data)."""
     texts = value if isinstance(value, list) else [value]
-    if any(isinstance(t, str) and _FREE_TEXT.match(t) is None for t in texts):
-        return PATTERN_RULES[FREE_TEXT_PATTERN][0]
+    if any(isinstance(t, str) and _COMPILED[pattern].match(t) is None for t in texts):
+        return PATTERN_RULES[pattern][0]
     return None
 
 
@@ -57,8 +65,8 @@ PATTERN_RULES: dict[str, tuple[str, str]] = {
         "不得含控制字符（制表符和换行符除外）",
     ),
     NAME_PATTERN: (
-        "must not contain control characters or bidirectional overrides",
-        "不得含控制字符或双向文字覆盖符",
+        "must not contain control characters, bidirectional overrides or zero-width characters",
+        "不得含控制字符、双向文字覆盖符或零宽字符",
     ),
 }
 

@@ -36,6 +36,7 @@ from schemas.base import Event
 from schemas.commands import LARGEST, Actor
 from schemas.dates import CHINA, day_moment
 from schemas.lifecycle import State
+from schemas.text import NAME_PATTERN, PATTERN_RULES, text_fault
 from schemas.validation import MAX_ERRORS, Violation, leaves
 
 #: The largest position, offset or version a client may name: the largest whole number a JSON
@@ -307,6 +308,21 @@ def check_bounds(command: object, *, path: str = "", text: bool = True) -> None:
             f"a date or a number is out of range: {wrong[0]['field']} ({wrong[0]['rule']})",
             errors=wrong,
         )
+
+
+def check_names(value: object, *, path: str) -> None:
+    """400 naming every text of a program's definition or of reference records (at ``path``) that
+    breaks the rule of names: no control character (but tab and newline), bidirectional override
+    or zero-width character. The register, the pages and the command line publish them as names
+    and labels, read by people who did not write them."""
+    rule, zh = PATTERN_RULES[NAME_PATTERN]
+    wrong = [
+        Violation(field=where, rule=rule, rule_zh=zh, source="body")
+        for where, text in leaves(value, path)
+        if text_fault(text, NAME_PATTERN) is not None
+    ][:MAX_ERRORS]
+    if wrong:
+        raise BadInput(wrong[0].field, rule, zh, "body", more=wrong[1:])
 
 
 ANONYMOUS = "anonymous"

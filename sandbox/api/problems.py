@@ -139,10 +139,14 @@ class ApiProblem(Exception):
 
 
 class BadInput(Exception):
-    """Raised by handlers for input the schema cannot express (a malformed header, say): a 400."""
+    """Raised by handlers for input the schema cannot express (a malformed header, say): a 400
+    naming it, and ``more`` invalid values after it."""
 
-    def __init__(self, field: str, rule: str, zh: str, source: str = "header") -> None:
+    def __init__(
+        self, field: str, rule: str, zh: str, source: str = "header", *, more: list[Violation] | None = None
+    ) -> None:
         self.error = Violation(field=field, rule=rule, rule_zh=zh, source=source)
+        self.errors = [self.error, *(more or [])]
         super().__init__(f"{field}: {rule}")
 
 
@@ -155,7 +159,7 @@ def on_domain(_: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
 
 
 def on_bad_input(_: Request[Any, Any, Any], exc: BadInput) -> Response[Problem]:
-    return invalid_input([exc.error])
+    return invalid_input(exc.errors)
 
 
 def on_api_problem(_: Request[Any, Any, Any], exc: ApiProblem) -> Response[Problem]:

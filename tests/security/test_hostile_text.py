@@ -72,9 +72,10 @@ def allowed(text: str, kind: mi.StrType) -> bool:
     """What the rules of ``schemas.text`` and the field's bounds accept."""
     controls = any(unicodedata.category(ch) == "Cc" and ch not in "\t\n" for ch in text)
     bidi = any("\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069" for ch in text)
+    zero_width = any(ch in "\u200b\u200c\u200d\u2060\ufeff" for ch in text)
     return (
         not controls
-        and not (bidi and kind.pattern == NAME_PATTERN)
+        and not ((bidi or zero_width) and kind.pattern == NAME_PATTERN)
         and len(text) >= (kind.min_length or 0)
         and len(text) <= (kind.max_length or len(text))
     )

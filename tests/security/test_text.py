@@ -6,6 +6,7 @@ import datetime as dt
 import unicodedata
 from pathlib import Path
 
+import httpx
 import msgspec
 import pytest
 from click.testing import CliRunner
@@ -18,6 +19,7 @@ from schemas import commands as c
 from schemas.text import visible
 from schemas.validation import explain
 from tests.api.helpers import Api
+from tests.security.test_http import noticed
 
 ESC_TITLE = "红色\x1b[31m标题\x07"
 BIDI_TITLE = "bank\u202egnp.exe"
@@ -47,6 +49,73 @@ def test_titles_and_names_refuse_bidirectional_overrides(mark: str) -> None:
     assert {v.field for v in found} == {"title", "lead_name"}
     assert all("bidirectional" in v.rule for v in found)
     assert msgspec.convert({"text": f"quoted {mark}x"}, c.Comment)  # free text may hold them
+
+
+@pytest.mark.parametrize("mark", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"])
+def test_titles_and_names_refuse_zero_width_characters_free_text_keeps_them(mark: str) -> None:
+    body = {
+        "program_key": "fintech-sandbox", "title": f"福州{mark}银行", "app_type": "金融服务",
+        "lead_name": "福州示范银行", "lead_kind": "licensed_institution", "region": f"{mark}福州",
+    }
+    found = explain(c.CreateDraft, body)
+    assert {v.field for v in found} == {"title", "region"}
+    assert all("zero-width" in v.rule and "零宽字符" in v.rule_zh for v in found), found
+    assert explain(c.Object, {"grounds": "理由", "name": f"林{mark}先生", "contact": "lin@example.cn"})
+    assert msgspec.convert({"text": f"一段{mark}文字"}, c.Comment).text == f"一段{mark}文字"
+
+
+def test_a_zero_width_title_is_refused_over_http_and_a_comment_keeping_one_is_printed_escaped(
+    api: Api, tmp_path: Path
+) -> None:
+    r = api.post("/api/v1/projects", "alice", {
+        "program_key": "fintech-sandbox", "title": "福州\u200b示范", "app_type": "金融服务",
+        "lead_name": "福州示范银行", "lead_kind": "licensed_institution", "region": "福州",
+    })
+    assert r.status_code == 400, r.text
+    [error] = r.json()["errors"]
+    assert error["field"] == "title" and "零宽字符" in error["rule_zh"] and "zero-width" in error["rule"]
+    assert api.get("/api/v1/projects", "alice").json()["total"] == 0
+    pid = noticed(api)
+    api.do(pid, None, "comment", {"text": "赞成\u200b推广", "reason": "赞成\u200b推广"})
+    assert api.events(pid)[-1]["data"]["text"] == "赞成\u200b推广"  # stored as sent
+    db = api.app.state.store.path
+    printed = CliRunner().invoke(main, ["history", pid, "--db", str(db)])
+    assert printed.exit_code == 0, printed.output
+    assert "\u200b" not in printed.output and "赞成\\u200b推广" in printed.output
+
+
+def _problem_fields(r: httpx.Response) -> set[str]:
+    assert r.status_code == 400, r.text
+    problem = r.json()
+    assert problem["code"] == "invalid_input" and problem["message_zh"] and problem["message_en"]
+    assert all(e["rule_zh"] == "不得含控制字符、双向文字覆盖符或零宽字符" for e in problem["errors"]), problem
+    return {e["field"] for e in problem["errors"]}
+
+
+def test_a_program_definition_is_held_to_the_rule_of_names(api: Api) -> None:
+    program = api.get("/api/v1/programs/ecny-pilot").json()
+    definition = program["versions"][-1] | {"version": program["latest_version"] + 1}
+    hostile = definition | {
+        "name_en": "e-CNY \u202epilot",
+        "legal_basis": "第一条\n\t\x1b[31m第二条",
+        "admission": [definition["admission"][0] | {"label_zh": "\u200b准入"}, *definition["admission"][1:]],
+    }
+    head = api.head()
+    r = api.post("/api/v1/programs/ecny-pilot/versions", "ada", {"definition": hostile})
+    assert _problem_fields(r) == {"definition.name_en", "definition.legal_basis", "definition.admission[0].label_zh"}
+    assert api.head() == head  # nothing was published
+    tidy = definition | {"legal_basis": "第一条\n\t第二条"}  # (tab and newline are text)
+    assert api.post("/api/v1/programs/ecny-pilot/versions", "ada", {"definition": tidy}).status_code == 201
+
+
+def test_reference_records_are_held_to_the_rule_of_names(api: Api) -> None:
+    records = api.get("/api/v1/reference/operators").json()["records"]
+    hostile = [records[0] | {"name_zh": "兴业\u202e银行", "note": "\x07"}, *records[1:]]
+    head = api.head()
+    r = api.post("/api/v1/reference/operators", "ada", {"records": hostile})
+    assert _problem_fields(r) == {"records[0].name_zh", "records[0].note"}
+    assert api.head() == head
+    assert api.post("/api/v1/reference/operators", "ada", {"records": records}).status_code == 201
 
 
 def test_a_title_with_escape_codes_is_refused_over_http(api: Api) -> None:

@@ -7,7 +7,7 @@ from litestar.params import FromPath, JSONBody
 
 from sandbox.api import problems as p
 from sandbox.api.auth import PUBLIC_SECURITY, SECURITY, role_in
-from sandbox.api.common import IdempotencyKey, check_bounds, command_id, request_digest
+from sandbox.api.common import IdempotencyKey, check_bounds, check_names, command_id, request_digest
 from sandbox.api.models import ProgramOut, ProgramPublished
 from sandbox.service import Registry
 from schemas import commands as c
@@ -63,6 +63,7 @@ class ProgramController(Controller):
     ) -> ProgramPublished:
         """Publish a new version of a program (roles: approver). Projects already submitted keep theirs."""
         check_bounds(data)
+        check_names(data.definition, path="definition")
         if data.definition.key != key:
             raise DomainError(
                 "invalid_value", field="definition.key", rule_zh="须与路径一致", rule_en="must match the path"

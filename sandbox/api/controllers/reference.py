@@ -11,7 +11,15 @@ from litestar.params import FromPath, JSONBody
 from events.sqlite import SQLiteEventStore
 from sandbox.api import problems as p
 from sandbox.api.auth import PUBLIC_SECURITY, SECURITY, role_in
-from sandbox.api.common import IdempotencyKey, IfMatch, check_bounds, command_id, expected_version, request_digest
+from sandbox.api.common import (
+    IdempotencyKey,
+    IfMatch,
+    check_bounds,
+    check_names,
+    command_id,
+    expected_version,
+    request_digest,
+)
 from sandbox.api.models import ReferenceOut, ReferenceUpdate
 from sandbox.service import Registry
 from schemas.commands import Actor
@@ -71,6 +79,7 @@ class ReferenceController(Controller):
         # the typed dates and numbers of the records (a pilot area that joined in year 1 would be one
         # for ever, a cap of 10^30 yuan no cap at all);
         # records that do not convert are left to the registry, which names every bad one
+        check_names(data.records, path="records")
         with contextlib.suppress(msgspec.ValidationError, ValueError):
             check_bounds(msgspec.convert(data.records, RECORDS[dataset]), path="records", text=False)
         registry.update_reference(
