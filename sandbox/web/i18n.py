@@ -40,6 +40,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "history": ("状态历史", "Status history"),
     "statements": ("创新应用声明书（公开部分）", "Innovation statement (public parts)"),
     "published_on": ("发布日期", "published"),
+    "statement_hash": ("声明书哈希（SHA-256）", "Statement hash (SHA-256)"),
+    "public_parts_hash": ("公开部分哈希（SHA-256）", "Public parts hash (SHA-256)"),
+    "no_public_parts": (
+        "此版本公示时未发布公开部分，仅公布声明书哈希",
+        "This notice published the statement's hash only, not its public parts",
+    ),
     "notice": ("公示", "Public notice"),
     "notice_window": ("公示期", "Notice period"),
     "working_days_left": ("剩余工作日", "working days left"),

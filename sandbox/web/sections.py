@@ -99,6 +99,11 @@ WALLET_CAPS = ("per_payment_cap_yuan", "daily_cap_yuan", "balance_cap_yuan")
 NUMBER_ENDINGS = ("_yuan", "_target", "_days", "_tier", "_points", "_users", "_count", "_months")
 
 
+def field_label(name: str) -> tuple[str, str]:
+    """A declared field's label in Chinese and English (a field the table lacks reads as its name)."""
+    return FIELD_LABELS.get(name, (name, name.replace("_", " ")))
+
+
 def _kind(name: str, numbers: set[str], switches: set[str]) -> str:
     if name in switches:
         return "yesno"
@@ -172,7 +177,7 @@ def section_inputs(program: ProgramDefinition) -> dict[str, list[Input]]:
             Input(
                 name,
                 "select" if name in choices else _kind(name, numbers, switches),
-                *FIELD_LABELS.get(name, (name, name.replace("_", " "))),
+                *field_label(name),
                 name in required,
                 choices.get(name, ("true", "false") if name in switches else ()),
             )

@@ -20,6 +20,10 @@ def test_the_public_searches_reads_an_entry_and_objects(page: Any, live: LiveSer
     page.click(f"a[href='/register/{pid}']")
     page.wait_for_url(f"**/register/{pid}")
     accessible(page)
+    statement = live.app.state.read_models.register_entry(pid)["statements"][-1]
+    assert page.locator("code.hash").first.inner_text() == statement["sha256"]
+    assert page.locator("dd.declared[data-field=pilot_area]").inner_text() == "福州市"  # the public parts, by name
+    assert int(page.locator("dd.left").inner_text()) >= 1  # working days left in the notice
     before = page.locator("dd", has_text="成立").inner_text()
     page.fill("#object-grounds", "受理网点覆盖不足，请补充")
     page.fill("#object-name", "陈女士")  # (an objection names its objector; only regulators read it)

@@ -20,6 +20,7 @@ from sandbox.service import Registry
 from sandbox.web.commands import COMMANDS, send
 from sandbox.web.forms import command_from_form, inputs_of, refusal
 from sandbox.web.pages import FormInvalid, page, problem_of, session_token
+from sandbox.web.published import Part, public_parts
 from schemas.lifecycle import STATE_LABELS, State
 from schemas.reference import CalendarNotCovered
 
@@ -63,6 +64,14 @@ def notice_left(registry: Registry, entry: RegisterEntry) -> int | None:
     except CalendarNotCovered:
         return None
     return max(left, 0)
+
+
+def published_parts(registry: Registry, entry: RegisterEntry) -> list[list[Part]]:
+    """Each published statement's public parts, labelled (the latest statement last, as the
+    entry lists them)."""
+    declared = registry.program(entry.program_key, entry.program_version).public_fields
+    reference = registry.reference()
+    return [public_parts(s.public, declared, reference) for s in entry.statements]
 
 
 class RegisterController(Controller):
@@ -143,6 +152,7 @@ class RegisterController(Controller):
             status=status,
             entry=entry,
             left=notice_left(registry, entry),
+            parts=published_parts(registry, entry),
             forms=forms,
             failed=failed,
             **refusal(problem, form),
