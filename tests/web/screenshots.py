@@ -49,12 +49,14 @@ def main(out: Path, kind: str = "jpeg") -> None:
             testing = by_state.get("TESTING") or projects[0]["id"]
             pilot = (pilots or [testing])[0]
             notice = by_state.get("PUBLIC_NOTICE") or by_state.get("TESTING") or projects[0]["id"]
+            draft = _draft(base, {"Authorization": f"Bearer {secrets['fz-rcb.staff1']}"})
             shots = [
                 # (file, user, path, lang, viewport)
                 ("register-zh", None, "/", "zh", DESKTOP),
                 ("register-en-phone", None, "/", "en", PHONE),
                 ("entry-zh", None, f"/register/{notice}", "zh", DESKTOP),
                 ("my-zh", "fz-rcb.staff1", "/my", "zh", DESKTOP),
+                ("draft-zh", "fz-rcb.staff1", f"/projects/{draft}/draft/boundaries", "zh", DESKTOP),
                 ("case-zh", "officer-01", f"/projects/{testing}", "zh", DESKTOP),
                 ("case-en-phone", "officer-01", f"/projects/{testing}", "en", PHONE),
                 ("queue-zh", "officer-01", "/queue", "zh", DESKTOP),
@@ -83,6 +85,32 @@ def main(out: Path, kind: str = "jpeg") -> None:
         finally:
             server.should_exit = True
             thread.join()
+
+
+def _draft(base: str, applicant: dict[str, str]) -> str:
+    """A new e-CNY draft of the demo applicant with its statement saved (the step-by-step
+    application's page shows the checklist part-way)."""
+    body = {
+        "program_key": "ecny-pilot",
+        "title": "福州数字人民币停车缴费试点",
+        "app_type": "数字人民币应用场景",
+        "lead_name": "福州农商银行",
+        "lead_kind": "licensed_institution",
+        "region": "福州",
+    }
+    pid: str = httpx.post(f"{base}/api/v1/projects", json=body, headers=applicant).json()["project_id"]
+    statement = {
+        "scenario": "transport_tolls",
+        "operator": "cib",
+        "kyc_responsible": "fz-rcb",
+        "aml_responsible": "fz-rcb",
+    }
+    httpx.post(
+        f"{base}/api/v1/projects/{pid}/edit_draft",
+        json={"section": "statement", "fields": statement},
+        headers=applicant,
+    ).raise_for_status()
+    return pid
 
 
 if __name__ == "__main__":

@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from projections.project import ProjectState
+from projections.project import INITIAL, ProjectState
 from sandbox import applications
 from sandbox.web.drafts import SUBMIT, draft_of
 from schemas import commands as c
 from schemas.errors import DomainError
-from tests.domain.pure import END, INITIAL, LEAD, NOW, PARTNER, PARTNER_TECHCO, PROGRAMS, REF, START, when
+from tests.domain.pure import END, LEAD, NOW, PARTNER, PARTNER_TECHCO, PROGRAMS, REF, START, when
 
 SAMPLES = {
     "fintech-sandbox": applications.fintech(START, END, partner=PARTNER_TECHCO),

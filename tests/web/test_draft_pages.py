@@ -242,3 +242,12 @@ def test_every_condition_an_applicant_meets_alone_has_its_step(web: Api, key: st
         assert condition.status.id == rule.id
         if rule.stage == "submission" or isinstance(rule.params, own):
             assert condition.step in names, rule.id
+
+
+def test_the_project_page_leads_to_the_steps_while_the_draft_may_be_edited(web: Api, world: World) -> None:
+    sign_in(web, "alice")
+    for name, linked in (("draft", True), ("returned", True), ("submitted", False)):
+        page = web.client.get(f"/projects/{world[name]}").text
+        assert (f'href="/projects/{world[name]}/draft"' in page) is linked, name
+    returned = web.client.get(f"/projects/{world['returned']}/draft/{SUBMIT}").text
+    assert f'action="/projects/{world["returned"]}/draft/{SUBMIT}"' not in returned  # answered, not submitted
