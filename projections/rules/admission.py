@@ -9,7 +9,7 @@ import msgspec
 from projections.project import ProjectState
 from projections.rules.declared import applies, declared_value, filled, holders_of
 from projections.rules.facts import FACTS_READ, open_facts
-from projections.rules.outcome import Outcome, ReferenceView, RuleStatus, admission_check, met, unmet
+from projections.rules.outcome import Outcome, ReferenceView, RuleStatus, admission_check, met, status_of, unmet
 from schemas import programs as p
 from schemas.dates import months_later, parse_date
 from schemas.reference import CalendarNotCovered
@@ -353,34 +353,11 @@ def admission_checklist(
             outcome = msgspec.structs.replace(outcome, evidence=evidence)
         waiver = waivers.get(rule.id)
         if outcome.status != "met" and waiver is not None:
-            out.append(
-                RuleStatus(
-                    id=rule.id,
-                    label_zh=rule.label_zh,
-                    label_en=rule.label_en,
-                    kind=rule.kind,
-                    status="waived",
-                    evidence=(*outcome.evidence, waiver.position),
-                    missing_zh=outcome.missing_zh,
-                    missing_en=outcome.missing_en,
-                    waived_by=waiver.by,
-                    waiver_reason=waiver.reason,
-                )
-            )
-            continue
-        out.append(
-            RuleStatus(
-                id=rule.id,
-                label_zh=rule.label_zh,
-                label_en=rule.label_en,
-                kind=rule.kind,
-                status=outcome.status,
-                evidence=outcome.evidence,
-                progress=outcome.progress,
-                missing_zh=outcome.missing_zh,
-                missing_en=outcome.missing_en,
-            )
-        )
+            evidence = (*outcome.evidence, waiver.position)
+            waived = {"waived_by": waiver.by, "waiver_reason": waiver.reason}
+            out.append(status_of(rule, outcome, status="waived", evidence=evidence, progress={}, **waived))
+        else:
+            out.append(status_of(rule, outcome))
     return out
 
 

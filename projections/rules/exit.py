@@ -12,7 +12,7 @@ from projections.ledger import complaint_count, figures_in
 from projections.project import ProjectState
 from projections.rules.declared import declared_value
 from projections.rules.facts import FACTS_READ, pledge_outstanding, unregistered_changes
-from projections.rules.outcome import Outcome, Progress, RuleStatus, breach, exit_check, ok
+from projections.rules.outcome import Outcome, Progress, RuleStatus, breach, exit_check, ok, status_of
 from schemas import programs as p
 from schemas.dates import months_later
 from schemas.lifecycle import IN_TEST, State
@@ -366,22 +366,8 @@ def exit_criteria(
         if skip and isinstance(rule.params, skip):
             continue
         outcome = _check_exit(rule.params, state, program, today)
-        out.append(
-            RuleStatus(
-                id=rule.id,
-                label_zh=rule.label_zh,
-                label_en=rule.label_en,
-                kind=rule.kind,
-                status="remediated" if _remediated(state, rule.id, outcome) else outcome.status,
-                evidence=outcome.evidence,
-                progress=outcome.progress,
-                missing_zh=outcome.missing_zh,
-                missing_en=outcome.missing_en,
-                action=outcome.action,
-                waived_by=outcome.waived_by,
-                waiver_reason=outcome.waiver_reason,
-            )
-        )
+        remediated = _remediated(state, rule.id, outcome)
+        out.append(status_of(rule, outcome, status="remediated") if remediated else status_of(rule, outcome))
     return out
 
 

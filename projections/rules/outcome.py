@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 import msgspec
 
@@ -34,37 +34,40 @@ class ReferenceView(Protocol):
     def tier_limits(self, tier: int) -> dict[str, int] | None: ...
 
 
-class RuleStatus(msgspec.Struct, frozen=True, kw_only=True):
-    """The status of one admission condition or exit criterion.
+#: What an evaluation found. Admission: ``met`` / ``unmet`` / ``waived``. Exit: ``ok`` /
+#: ``warning`` / ``breached`` / ``remediated`` (a breach dealt with: remediated and the project
+#: reinstated) / ``reached`` (a goal such as the end of the test period) / ``not_applicable``.
+Status = Literal["met", "unmet", "waived", "ok", "warning", "breached", "remediated", "reached", "not_applicable"]
 
-    Admission: ``met`` / ``unmet`` / ``waived``. Exit: ``ok`` / ``warning`` / ``breached`` /
-    ``remediated`` (a breach dealt with: remediated and the project reinstated) / ``reached`` (a
-    goal such as the end of the test period) / ``not_applicable``.
-    """
+
+class Outcome(msgspec.Struct, frozen=True, kw_only=True):
+    """What one check of a rule found: its status, the positions of the events it rests on, its
+    figures, what is missing (both languages), the action a breach calls for, and a waiver."""
+
+    status: Status
+    evidence: tuple[int, ...] = ()
+    progress: Progress = {}
+    missing_zh: str = ""
+    missing_en: str = ""
+    action: p.Action = "none"
+    waived_by: str | None = None
+    waiver_reason: str | None = None
+
+
+class RuleStatus(Outcome, frozen=True, kw_only=True):
+    """The outcome of one admission condition or exit criterion, with the rule it is of: the
+    one type the checklist, the exit criteria, the deciders and the views share."""
 
     id: str
     label_zh: str
     label_en: str
-    kind: str
-    status: str
-    evidence: tuple[int, ...] = ()
-    progress: Progress = {}
-    missing_zh: str = ""
-    missing_en: str = ""
-    action: str = "none"
-    waived_by: str | None = None
-    waiver_reason: str | None = None
+    kind: p.Kind
 
 
-class Outcome(msgspec.Struct, frozen=True, kw_only=True):
-    status: str
-    evidence: tuple[int, ...] = ()
-    progress: Progress = {}
-    missing_zh: str = ""
-    missing_en: str = ""
-    action: str = "none"
-    waived_by: str | None = None
-    waiver_reason: str | None = None
+def status_of(rule: p.Rule, outcome: Outcome, **changes: Any) -> RuleStatus:
+    """``outcome`` as the status of ``rule`` (with ``changes`` to its fields)."""
+    fields = {name: getattr(outcome, name) for name in Outcome.__struct_fields__}
+    return RuleStatus(id=rule.id, label_zh=rule.label_zh, label_en=rule.label_en, kind=rule.kind, **(fields | changes))
 
 
 def met(*evidence: int, **progress: ProgressValue) -> Outcome:
@@ -79,7 +82,7 @@ def ok(*evidence: int, **progress: ProgressValue) -> Outcome:
     return Outcome(status="ok", evidence=tuple(sorted(set(evidence))), progress=progress)
 
 
-def breach(action: str, *evidence: int, **progress: ProgressValue) -> Outcome:
+def breach(action: p.Action, *evidence: int, **progress: ProgressValue) -> Outcome:
     return Outcome(status="breached", action=action, evidence=tuple(sorted(set(evidence))), progress=progress)
 
 
