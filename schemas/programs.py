@@ -389,20 +389,13 @@ class SeverityRule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     outage_minutes_over: Annotated[int, msgspec.Meta(ge=0)] | None = None
 
 
-#: The severity definition of DESIGN §2.1: fund loss, data breach or an outage over 4 hours is
-#: severity 1; any other outage or security incident severity 2; the rest severity 3. Programs
-#: published before severities were defined read it too.
-DEFAULT_SEVERITY = (
-    SeverityRule(severity=1, kinds=("fund_loss", "data_breach"), consumer_loss=True, outage_minutes_over=240),
-    SeverityRule(severity=2, kinds=("outage", "security_incident", "service_degradation")),
-)
-
-
 class IncidentSeverity(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A program's definition of incident severity (see :class:`SeverityRule`)."""
+    """A program's definition of incident severity (see :class:`SeverityRule`): program data,
+    stated by each version (the bundled ones: fund loss, data breach or an outage over 4 hours
+    is severity 1; any other outage or security incident severity 2; the rest severity 3)."""
 
-    rules: tuple[SeverityRule, ...] = DEFAULT_SEVERITY
-    default_severity: Annotated[int, msgspec.Meta(ge=1, le=3)] = 3
+    rules: tuple[SeverityRule, ...]
+    default_severity: Annotated[int, msgspec.Meta(ge=1, le=3)]
 
 
 class PublicFields(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -436,7 +429,9 @@ class ProgramDefinition(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     admission: tuple[Rule, ...]
     exit: tuple[Rule, ...]
     legal_basis: str = ""
-    incident_severity: IncidentSeverity = IncidentSeverity()
+    #: How an incident's facts make its severity (versions published before severities were
+    #: program data are upgraded to the definition they were read with, see schemas.upgrades).
+    incident_severity: IncidentSeverity
     #: The assessment topics ``open_public_notice`` waits for (none in versions published
     #: before the gate existed).
     assessment_topics: tuple[AssessmentTopic, ...] = ()

@@ -45,17 +45,31 @@ def _test_period_rule(period: Data) -> Data:
     }
 
 
+#: The severity definition the code held (DESIGN §2.1) before programs stated theirs: what a
+#: version 1 definition without ``incident_severity`` was read with.
+_V1_SEVERITY: Data = {
+    "rules": [
+        {"severity": 1, "kinds": ["fund_loss", "data_breach"], "consumer_loss": True, "outage_minutes_over": 240},
+        {"severity": 2, "kinds": ["outage", "security_incident", "service_degradation"]},
+    ],
+    "default_severity": 3,
+}
+
+
 def definition_v1_to_v2(definition: Data) -> Data:
     """A version 1 program definition kept the test period in two places: its durations and
     its ``test_period`` criterion, which every reader already preferred. Version 2 keeps the
     criterion alone: the durations' copies are dropped, and a definition without the criterion
-    gains one stating what its durations said (so its tests keep the length they had)."""
+    gains one stating what its durations said (so its tests keep the length they had). Version
+    2 states its incident severity definition: one without gains the definition it was read
+    with (a version 1 definition written since the field existed always holds it)."""
     durations = dict(definition.get("durations", {}))
     moved = {new: durations.pop(old) for old, new in _MOVED_TO_TEST_PERIOD.items() if old in durations}
     exit_rules = list(definition.get("exit", []))
     if not any(rule.get("params", {}).get("check") == "test_period" for rule in exit_rules):
         exit_rules.append(_test_period_rule(_V1_TEST_PERIOD | moved))
-    return {**definition, "durations": durations, "exit": exit_rules}
+    severity = definition.get("incident_severity", _V1_SEVERITY)
+    return {**definition, "durations": durations, "exit": exit_rules, "incident_severity": severity}
 
 
 def _program_published_v1(data: Data) -> Data:

@@ -10,13 +10,14 @@ from hypothesis import strategies as st
 from projections.rules import exit_criteria
 from sandbox.deciders.incidents import severity_of
 from schemas import commands as c
+from schemas.bundled import load_programs
 from schemas.lifecycle import State
-from schemas.programs import IncidentSeverity
+from schemas.programs import IncidentSeverity, SeverityRule
 from tests.domain.test_exit_routes import fintech_in_test
 from tests.domain.test_pledges import decided, refusal
 from tests.domain.world import ALICE, APPROVER, OFFICER
 
-DEFINITION = IncidentSeverity()
+DEFINITION = load_programs()[0].incident_severity
 
 
 @pytest.mark.parametrize(
@@ -33,6 +34,15 @@ DEFINITION = IncidentSeverity()
 )
 def test_severity_comes_from_the_facts(kind: str, loss: int, minutes: int | None, severity: int) -> None:
     assert severity_of(DEFINITION, kind, loss, minutes)[0] == severity
+
+
+def test_severity_is_the_programs_data() -> None:
+    """Every bundled program states the definition; a version that defines severity otherwise
+    (an outage over one hour is severity 1, the rest severity 2) is read as it says."""
+    assert {p.incident_severity for p in load_programs()} == {DEFINITION}
+    stricter = IncidentSeverity(rules=(SeverityRule(severity=1, outage_minutes_over=60),), default_severity=2)
+    assert severity_of(stricter, "outage", 0, 90)[0] == 1 and severity_of(DEFINITION, "outage", 0, 90)[0] == 2
+    assert severity_of(stricter, "fund_loss", 0, None)[0] == 2
 
 
 @given(st.sampled_from(["fund_loss", "data_breach", "outage", "misc"]), st.integers(0, 10**6),

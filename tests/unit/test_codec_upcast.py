@@ -257,3 +257,30 @@ def test_a_version_1_program_keeps_its_test_period_in_one_place(db_path: Path) -
     [rule] = [r for r in gained.exit if isinstance(r.params, p.TestPeriod)]
     assert "18个月" in rule.label_zh and "at most 2 extensions of up to 3 months" in rule.label_en
     assert len(gained.exit) == len(kept.exit) and len({r.id for r in gained.exit}) == len(gained.exit)
+
+
+def test_a_version_1_program_without_a_severity_definition_reads_the_one_it_was_read_with() -> None:
+    """Before severity was program data, the code defined it (DESIGN §2.1); such a version
+    replays with that definition, and one that stated its own keeps it."""
+    import json
+
+    from sandbox.deciders.incidents import severity_of
+    from sandbox.registry import make_codec
+    from schemas import events as ev
+    from schemas.bundled import load_programs
+
+    codec = make_codec()
+
+    def replayed(definition: dict[str, Any]) -> ev.ProgramVersionPublished:
+        data = json.dumps({"definition": definition, "changes": []}).encode()
+        event = codec.decode_payload("ProgramVersionPublished", 1, data)
+        assert isinstance(event, ev.ProgramVersionPublished)
+        return event
+
+    old = version_1_definition(with_criterion=True)
+    del old["incident_severity"]
+    severity = replayed(old).definition.incident_severity
+    assert severity == load_programs()[0].incident_severity
+    assert [severity_of(severity, "outage", 0, m)[0] for m in (240, 241)] == [2, 1]
+    own = version_1_definition(with_criterion=True) | {"incident_severity": {"rules": [], "default_severity": 2}}
+    assert replayed(own).definition.incident_severity.default_severity == 2
