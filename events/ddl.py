@@ -13,6 +13,12 @@ APPEND_ONLY_MESSAGE = (
     "events are immutable: an INSERT into {table} that would replace a row or leave a gap is refused;"
     " append a correcting event instead"
 )
+#: The Merkle tree's subtrees and the signed checkpoints are written once and kept as they are:
+#: a changed subtree would serve proofs the events do not give, a changed or dropped checkpoint
+#: would hide a head the registry once signed.
+TREE_IMMUTABLE_MESSAGE = (
+    "the Merkle tree of the log and its signed checkpoints are immutable: {op} on {table} is refused"
+)
 REPEATED_EVENT_ID_MESSAGE = (
     "events are immutable: an INSERT repeating an event id (events.event_id) is refused;"
     " append a correcting event instead"
@@ -98,6 +104,30 @@ STATEMENTS: tuple[str, ...] = (
         REPEATED_EVENT_ID_MESSAGE,
     ),
     *TREE_STATEMENTS,
+    *(
+        f"""
+        CREATE TRIGGER IF NOT EXISTS {table}_refuse_{op.lower()}
+        BEFORE {op} ON {table}
+        BEGIN
+            SELECT RAISE(ABORT, '{TREE_IMMUTABLE_MESSAGE.format(op=op, table=table)}');
+        END
+        """
+        for table in ("merkle_subtrees", "signed_checkpoints")
+        for op in ("UPDATE", "DELETE")
+    ),
+    # and no INSERT OR REPLACE (or upsert) rewrites one of their rows either
+    _refuse_insert(
+        "merkle_subtrees_insert_new_only",
+        "merkle_subtrees",
+        "EXISTS (SELECT 1 FROM merkle_subtrees WHERE level = NEW.level AND idx = NEW.idx)",
+        TREE_IMMUTABLE_MESSAGE.format(op="an INSERT replacing a row", table="merkle_subtrees"),
+    ),
+    _refuse_insert(
+        "signed_checkpoints_insert_new_only",
+        "signed_checkpoints",
+        "EXISTS (SELECT 1 FROM signed_checkpoints WHERE id = NEW.id)",
+        TREE_IMMUTABLE_MESSAGE.format(op="an INSERT replacing a row", table="signed_checkpoints"),
+    ),
     _refuse_insert(
         "commands_insert_appends_only",
         "commands",

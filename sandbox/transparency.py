@@ -9,6 +9,7 @@ names). Its name is the log's origin, the first line of every checkpoint.
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,15 +55,35 @@ def ensure_key(store: SQLiteEventStore) -> tuple[Path, bool]:
             f"${ORIGIN_ENV} cannot name a signing key: {e}",
             f"${ORIGIN_ENV} 不能作为签名密钥的名称（不得为空，不得含空格或 '+'）",
         ) from e
+    return path, write_key(path, key.text())
+
+
+def write_key(path: Path, text: str) -> bool:
+    """Write a key file whole or not at all, never readable by others, never over another file;
+    whether it was written (False: a file of that name was there first).
+
+    The text goes to a temporary file beside ``path``, created with mode 0600 (so no moment
+    exists when another user may read it), flushed to disk, then linked to ``path``: the link
+    fails if ``path`` exists, so a key is never replaced, and a reader sees no file or the whole
+    key, never part of one (as a crash during the write leaves no key at all)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path, False
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as e:
         raise Refused(f"cannot create the signing key {path}: {e.strerror}", f"无法创建签名密钥 {path}") from e
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key.text())
-    return path, True
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(temporary, path)
+    except FileExistsError:
+        return False
+    except OSError as e:
+        raise Refused(f"cannot create the signing key {path}: {e.strerror}", f"无法创建签名密钥 {path}") from e
+    finally:
+        temporary.unlink(missing_ok=True)
+    return True
 
 
 def load_key(store: SQLiteEventStore) -> SigningKey:

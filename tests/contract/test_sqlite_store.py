@@ -229,6 +229,70 @@ def test_a_database_from_before_the_insert_guards_gets_them_when_opened(
     assert sqlite_store.verify().ok
 
 
+_TREE_TAMPERING = [
+    "UPDATE merkle_subtrees SET hash = zeroblob(32)",
+    "DELETE FROM merkle_subtrees WHERE level = 4",
+    "INSERT OR REPLACE INTO merkle_subtrees (level, idx, hash) VALUES (4, 0, zeroblob(32))",
+    "UPDATE signed_checkpoints SET note = 'forged'",
+    "DELETE FROM signed_checkpoints",
+    "INSERT OR REPLACE INTO signed_checkpoints (id, tree_size, key_id, signed_at, note)"
+    " VALUES (1, 0, 'k', 'now', 'forged')",
+]
+
+
+def _tree_rows(store: SQLiteEventStore) -> list[tuple[Any, ...]]:
+    conn = store.connection
+    return [
+        *conn.execute("SELECT level, idx, hash FROM merkle_subtrees ORDER BY level, idx"),
+        *conn.execute("SELECT * FROM signed_checkpoints ORDER BY id"),
+    ]
+
+
+def _tree_and_checkpoint(store: SQLiteEventStore) -> list[tuple[Any, ...]]:
+    """Give the store a stored subtree and a kept checkpoint; their rows as they are."""
+    store.append([write("c", *notes(*map(str, range(16))))], command_id="sixteen")  # 19 events: one block
+    assert store.keep_checkpoint("a signed note", "0a0b0c0d", "2026-12-08T00:00:00.000000Z", 19)
+    return _tree_rows(store)
+
+
+@pytest.mark.parametrize("sql", _TREE_TAMPERING)
+def test_the_tree_and_the_signed_checkpoints_refuse_change(
+    sqlite_store: SQLiteEventStore, db_path: Path, sql: str
+) -> None:
+    """A stored subtree or a kept checkpoint cannot be changed, removed or replaced, through the
+    store or through any other connection to the file."""
+    before = _tree_and_checkpoint(sqlite_store)
+    assert len(before) == 2
+    with pytest.raises(ImmutableLogError, match="are immutable"), sqlite_store.transaction() as db:
+        db.execute(sql)
+    conn = raw_connection(db_path)
+    with pytest.raises(sqlite3.IntegrityError, match="Merkle tree of the log and its signed checkpoints"):
+        conn.execute(sql)
+    conn.close()
+    assert _tree_rows(sqlite_store) == before
+
+
+def test_a_database_from_before_the_tree_guards_gets_them_when_opened(
+    sqlite_store: SQLiteEventStore, db_path: Path
+) -> None:
+    """A file written before the tree's tables were guarded (the tables, no triggers on them)
+    gets the triggers when a store opens it."""
+    _tree_and_checkpoint(sqlite_store)
+    conn = raw_connection(db_path)
+    for table in ("merkle_subtrees", "signed_checkpoints"):
+        for guard in ("refuse_update", "refuse_delete", "insert_new_only"):
+            conn.execute(f"DROP TRIGGER {table}_{guard}")
+    conn.execute("SAVEPOINT unguarded")  # without the triggers, the rows can be rewritten...
+    conn.execute("DELETE FROM signed_checkpoints")
+    conn.execute("ROLLBACK TO unguarded")
+    conn.execute("RELEASE unguarded")
+    open_sqlite(db_path).close()
+    for sql in _TREE_TAMPERING:  # ...and once a store opened the file, no longer
+        with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+            conn.execute(sql)
+    conn.close()
+
+
 def test_checkpoints_stay_writable(sqlite_store: SQLiteEventStore) -> None:
     sqlite_store.process("r", lambda db, events: None)
     sqlite_store.reset_checkpoint("r")
