@@ -76,17 +76,18 @@ def test_with_htmx_a_saved_step_swaps_the_step_and_sends_the_checklist_out_of_ba
 
 
 @pytest.mark.parametrize("headers", [{}, HTMX])
+@pytest.mark.parametrize(("step", "field"), [("boundaries", "max_users"), ("test_plan", "reporting_cadence_days")])
 def test_a_bad_value_is_shown_beside_its_input_in_both_languages_and_changes_nothing(
-    web: Api, world: World, headers: dict[str, str]
+    web: Api, world: World, headers: dict[str, str], step: str, field: str
 ) -> None:
     sign_in(web, "alice")
     pid = world["draft"]
     version = web.view(pid, "alice")["version"]
-    r = post(web, f"/projects/{pid}/draft/boundaries", {"max_users": "many"}, headers)
+    r = post(web, f"/projects/{pid}/draft/{step}", {field: "many"}, headers)
     assert r.status_code == 422
-    error = re.search(r'<p class="error" id="err-max_users".*?</p>', r.text, re.S)
+    error = re.search(rf'<p class="error" id="err-{field}".*?</p>', r.text, re.S)
     assert error and re.search(r"[\u4e00-\u9fff]", error.group(0)) and re.search(r"[a-z]{4}", error.group(0))
-    assert 'aria-invalid="true" aria-describedby="err-max_users"' in r.text
+    assert f'id="{step}-{field}"' in r.text and f'aria-invalid="true" aria-describedby="err-{field}"' in r.text
     assert 'value="many"' in r.text  # the form comes back as it was filled
     assert web.view(pid, "alice")["version"] == version
 

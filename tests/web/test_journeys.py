@@ -167,3 +167,42 @@ def test_a_revoked_tokens_session_ends(page: Any, live: LiveServer) -> None:
     page.goto("/queue")
     page.wait_for_url(lambda url: "/login" in url)
     assert "carol" not in page.locator("header").inner_text()
+
+
+def test_an_applicant_attaches_a_document_in_its_step_and_its_condition_turns_green(
+    page: Any, live: LiveServer
+) -> None:
+    sign_in(page, live.secrets["alice"])
+    page.wait_for_url("**/my")
+    page.select_option("#new-program_key", "fintech-sandbox")
+    page.fill("#new-title", "小微企业智能信贷服务")
+    page.fill("#new-app_type", "金融服务")
+    page.fill("#new-lead_name", "福州示范银行")
+    page.select_option("#new-lead_kind", "licensed_institution")
+    page.fill("#new-region", "福州")
+    page.fill("#new-lead_licence_no", "B0001H235010001")
+    page.click("#new button[type=submit]")
+    page.wait_for_url("**/draft/statement")
+    page.click("#steps li[data-step='documents'] a")
+    page.wait_for_url("**/draft/documents")
+    accessible(page)
+    step_url = page.url
+    licence = page.locator("#checklist li[data-rule='fs.adm.licence']")
+    assert licence.get_attribute("data-status") == "unmet"
+    page.select_option("#documents-kind", "financial_licence")
+    page.fill("#documents-title", "金融许可证")
+    page.set_input_files(
+        "#documents-file", files=[{"name": "licence.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 licence"}]
+    )
+    page.click("#draft-step form button[type=submit]")
+    page.wait_for_selector("#checklist li[data-rule='fs.adm.licence'][data-status='met']")
+    assert page.url == step_url  # htmx sent the file and swapped the step
+    assert "金融许可证" in page.locator("#attached").inner_text()
+    # a file that is neither a PDF nor an image comes back beside the file input
+    page.fill("#documents-title", "说明")
+    page.set_input_files(
+        "#documents-file", files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"plain text"}]
+    )
+    page.click("#draft-step form button[type=submit]")
+    page.wait_for_selector("#draft-step #err-file")
+    accessible(page)
