@@ -40,6 +40,7 @@ from sandbox.config import (
     default_db_path,
     default_tick_seconds,
 )
+from sandbox.program_upgrade import upgrade_bundled
 from sandbox.registry import init_registry, open_store
 from sandbox.service import Registry
 from sandbox.tokens import ROLES, AlreadyExpired, TokenError, Tokens
@@ -732,6 +733,26 @@ def programs(db: Path | None, as_json: bool) -> None:
             for r in rules:
                 table.add_row(label, r.id, r.label_zh, r.label_en, r.kind)
         console.print(table)
+
+
+@main.command("upgrade-programs")
+@db_option
+@click.option("--effective-from", "effective_from", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The day the new versions take effect (YYYY-MM-DD, today or later; default: today, China time).")
+def upgrade_programs(db: Path | None, effective_from: dt.datetime | None) -> None:
+    """Publish each bundled program whose rules differ from the registry's latest version as
+    its next version (a registry created by an earlier release). Projects already submitted
+    keep the version they bound to; drafts and later submissions take the new one.
+
+    Example: sandbox-registry upgrade-programs --effective-from 2027-01-01
+    """
+    today = utc_now().astimezone(CHINA).date()
+    with registry_at(db) as registry:
+        published = upgrade_bundled(registry, effective_from.date() if effective_from else today, today)
+    for d in published:
+        click.echo(f"{d.ref}: published, in force from {d.effective_from} / 已发布，自 {d.effective_from} 起生效")
+    if not published:
+        click.echo("every program is up to date with the bundled definitions / 各项目类型均已是随附的最新定义")
 
 
 def _rule(rule: Any) -> dict[str, Any]:

@@ -173,8 +173,9 @@ def describe_changes(old: ProgramDefinition | None, new: ProgramDefinition) -> l
         out += [f"{attr} rule added: {i}" for i in after.keys() - before.keys()]
         out += [f"{attr} rule removed: {i}" for i in before.keys() - after.keys()]
         out += [f"{attr} rule changed: {i}" for i in after.keys() & before.keys() if after[i] != before[i]]
-    if old.durations != new.durations:
-        out.append("durations changed")
+    for attr in ("durations", "incident_severity", "assessment_topics", "public_fields"):
+        if getattr(old, attr) != getattr(new, attr):
+            out.append(f"{attr.replace('_', ' ')} changed")
     if old.approvals_required != new.approvals_required:
         out.append(f"approvals required: {old.approvals_required} -> {new.approvals_required}")
     return sorted(out) or ["no rule changes"]
