@@ -735,7 +735,7 @@ def programs(db: Path | None, as_json: bool) -> None:
         console.print(table)
 
 
-@main.command("upgrade-programs")
+@main.command("upgrade")
 @db_option
 @click.option("--effective-from", "effective_from", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="The day the new versions take effect (YYYY-MM-DD, today or later; default: today, China time).")
@@ -744,7 +744,7 @@ def upgrade_programs(db: Path | None, effective_from: dt.datetime | None) -> Non
     its next version (a registry created by an earlier release). Projects already submitted
     keep the version they bound to; drafts and later submissions take the new one.
 
-    Example: sandbox-registry upgrade-programs --effective-from 2027-01-01
+    Example: sandbox-registry upgrade --effective-from 2027-01-01
     """
     today = utc_now().astimezone(CHINA).date()
     with registry_at(db) as registry:

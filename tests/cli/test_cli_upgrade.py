@@ -1,4 +1,4 @@
-"""``sandbox-registry upgrade-programs``: a registry file initialised with an earlier release's
+"""``sandbox-registry upgrade``: a registry file initialised with an earlier release's
 programs gains the bundled definitions as new versions; a day already past is refused."""
 
 from __future__ import annotations
@@ -37,21 +37,21 @@ def test_an_old_registry_file_is_upgraded_once(tmp_path: Path, monkeypatch: pyte
     finally:
         store.close()
 
-    first = run("upgrade-programs", "--db", db, "--effective-from", "2099-01-01")
+    first = run("upgrade", "--db", db, "--effective-from", "2099-01-01")
     assert first.exit_code == 0, first.output
     assert [line.split(":")[0] for line in first.output.splitlines()] == [f"{p.key}@2" for p in load_programs()]
     assert "in force from 2099-01-01" in first.output and "起生效" in first.output
     listed = json.loads(run("programs", "--db", db, "--json").output)
     assert [(p["key"], p["version"]) for p in listed if p["version"] == 2] == [(p.key, 2) for p in load_programs()]
-    again = run("upgrade-programs", "--db", db)
+    again = run("upgrade", "--db", db)
     assert again.exit_code == 0 and "up to date" in again.output
 
 
 def test_a_day_already_past_is_refused(tmp_path: Path) -> None:
     db = tmp_path / "new.db"
     assert run("init", "--db", db).exit_code == 0
-    refused = run("upgrade-programs", "--db", db, "--effective-from", "2000-01-01")
+    refused = run("upgrade", "--db", db, "--effective-from", "2000-01-01")
     assert refused.exit_code != 0
     assert "effective_from" in refused.output and "生效日期不得早于今天" in refused.output
-    malformed = run("upgrade-programs", "--db", db, "--effective-from", "next week")
+    malformed = run("upgrade", "--db", db, "--effective-from", "next week")
     assert malformed.exit_code == 2 and "--effective-from" in malformed.output
