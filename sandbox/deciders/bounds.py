@@ -239,30 +239,24 @@ def report_metrics(command: c.ReportMetrics, s: ProjectState, ctx: Context) -> N
         )
 
 
-def report_incident(command: c.ReportIncident, s: ProjectState, ctx: Context) -> None:
-    today = ctx.today
-    admitted = _admitted(s, ctx)
+def _since_admission(field: str, value: dt.date, s: ProjectState, ctx: Context, what_zh: str, what_en: str) -> None:
+    """A fact of the test (``what`` happened on ``value``) is dated from the admission to today."""
     _within(
-        "occurred_on",
-        command.occurred_on,
-        admitted,
-        today,
-        "事件发生日期不得早于准入日期，也不得晚于今天",
-        "an incident occurs on or after the admission and no later than today",
+        field,
+        value,
+        _admitted(s, ctx),
+        ctx.today,
+        f"{what_zh}不得早于准入日期，也不得晚于今天",
+        f"{what_en} on or after the admission and no later than today",
     )
+
+
+def report_incident(command: c.ReportIncident, s: ProjectState, ctx: Context) -> None:
+    _since_admission("occurred_on", command.occurred_on, s, ctx, "事件发生日期", "an incident occurs")
 
 
 def log_complaint(command: c.LogComplaint, s: ProjectState, ctx: Context) -> None:
-    today = ctx.today
-    admitted = _admitted(s, ctx)
-    _within(
-        "received_on",
-        command.received_on,
-        admitted,
-        today,
-        "投诉收到日期不得早于准入日期，也不得晚于今天",
-        "a complaint is received on or after the admission and no later than today",
-    )
+    _since_admission("received_on", command.received_on, s, ctx, "投诉收到日期", "a complaint is received")
 
 
 def initiate_exit(command: c.InitiateExit, s: ProjectState, ctx: Context) -> None:
@@ -305,14 +299,8 @@ def record_external_fact(command: c.RecordExternalFact, s: ProjectState, ctx: Co
 
 
 def pledge(command: c.RegisterPledge | c.ReleasePledge | c.RealisePledge, s: ProjectState, ctx: Context) -> None:
-    _within(
-        "on",
-        command.on,
-        _admitted(s, ctx),
-        ctx.today,
-        "质押的登记、解除或实现日期不得早于准入日期，也不得晚于今天",
-        "a pledge is registered, released or realised on or after the admission and no later than today",
-    )
+    what_en = "a pledge is registered, released or realised"
+    _since_admission("on", command.on, s, ctx, "质押的登记、解除或实现日期", what_en)
 
 
 def register_change(command: c.RegisterChange, s: ProjectState, ctx: Context) -> None:
