@@ -166,31 +166,28 @@ def attach_document(command: c.AttachDocument, s: ProjectState, ctx: Context) ->
         )
 
 
+def _scheduled(field: str, value: dt.date, today: dt.date, what_zh: str, what_en: str) -> None:
+    """A day the regulator schedules (``what`` happens on ``value``) lies from today to
+    :data:`SCHEDULE_DAYS_AHEAD` days ahead."""
+    _within(
+        field,
+        value,
+        today,
+        today + dt.timedelta(days=SCHEDULE_DAYS_AHEAD),
+        f"{what_zh}须在今天至 {SCHEDULE_DAYS_AHEAD} 天之内",
+        f"{what_en} between today and {SCHEDULE_DAYS_AHEAD} days ahead",
+    )
+
+
 def request_information(command: c.RequestInformation, s: ProjectState, ctx: Context) -> None:
-    today = ctx.today
     if command.due_on is not None:
-        _within(
-            "due_on",
-            command.due_on,
-            today,
-            today + dt.timedelta(days=SCHEDULE_DAYS_AHEAD),
-            f"补充材料期限须在今天至 {SCHEDULE_DAYS_AHEAD} 天之内",
-            f"the answer is due between today and {SCHEDULE_DAYS_AHEAD} days ahead",
-        )
+        _scheduled("due_on", command.due_on, ctx.today, "补充材料期限", "the answer is due")
 
 
 def open_public_notice(command: c.OpenPublicNotice, s: ProjectState, ctx: Context) -> None:
-    today = ctx.today
-    if command.starts_on is not None and command.starts_on >= today:
+    if command.starts_on is not None and command.starts_on >= ctx.today:
         # (a start in the past keeps its own refusal below)
-        _within(
-            "starts_on",
-            command.starts_on,
-            today,
-            today + dt.timedelta(days=SCHEDULE_DAYS_AHEAD),
-            f"公示开始日期须在今天至 {SCHEDULE_DAYS_AHEAD} 天之内",
-            f"the notice starts between today and {SCHEDULE_DAYS_AHEAD} days ahead",
-        )
+        _scheduled("starts_on", command.starts_on, ctx.today, "公示开始日期", "the notice starts")
 
 
 def start_test(command: c.StartTest, s: ProjectState, ctx: Context) -> None:
