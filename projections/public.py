@@ -10,7 +10,8 @@ import datetime as dt
 
 import msgspec
 
-from projections.project import ProjectState
+from projections.gates import missing_topics
+from projections.project import ProjectState, Recommendation
 from projections.rules import declared_period, next_report_due, report_cadence
 from schemas.events import Value
 from schemas.lifecycle import STATE_LABELS, TERMINAL, State
@@ -172,6 +173,9 @@ class QueueItem(msgspec.Struct, frozen=True, kw_only=True):
     label_en: str
     due_on: dt.date | None
     since_position: int
+    #: The persons who may not take the item (four eyes: the recommender and the approvers who
+    #: already approved may not approve again).
+    excluded: tuple[str, ...] = ()
 
 
 def _since(state: ProjectState) -> int:
@@ -184,6 +188,34 @@ REVIEW_LABELS = {
     "delisting_review": ("摘牌审查", "review whether to delist"),
     "flag": ("处置标记事项", "dispose of the flag"),
 }
+
+
+def assessment_items(state: ProjectState, program: ProgramDefinition | None) -> list[tuple[str, str, str]]:
+    """The assessments a review still needs, as (item, Chinese, English): one per topic the
+    program requires whose latest assessment is not favourable, named in both languages (one
+    item for the assessments when the program version names no topic)."""
+    topics = missing_topics(state, program) if program is not None and program.assessment_topics else None
+    if topics is None:
+        return [("assess", "提交评估意见", "file the assessments the review needs")]
+    return [(f"assess:{t.id}", f"提交评估意见：{t.label_zh}", f"file the assessment: {t.label_en}") for t in topics]
+
+
+def approval_items(pending: Recommendation) -> list[QueueItem]:
+    """One item per approval the recommendation still needs (``approve:{id}:{n}``, the n-th of
+    the approvals required), none of them for the recommender or an approver who approved."""
+    need = pending.approvals_required
+    return [
+        QueueItem(
+            item=f"approve:{pending.recommendation_id}:{n}",
+            role="approver",
+            label_zh=f"审批建议（{pending.decision}）：第 {n} 位审批人，共 {need} 位",
+            label_en=f"approve the recommendation ({pending.decision}): approver {n} of {need}",
+            due_on=None,
+            since_position=pending.position,
+            excluded=(pending.recommender, *pending.approvers),
+        )
+        for n in range(len(pending.approvers) + 1, need + 1)
+    ]
 
 
 def queue_items(state: ProjectState, program: ProgramDefinition | None) -> list[QueueItem]:
@@ -209,7 +241,8 @@ def queue_items(state: ProjectState, program: ProgramDefinition | None) -> list[
         add("supply_information", "applicant", "补充材料", "supply the requested information")
     elif s == State.UNDER_REVIEW:
         add("review", "case_officer", "审查并开启公示", "review the application and open the public notice")
-        add("assess", "assessor", "提交评估意见", "file the assessments the review needs")
+        for item, zh, en in assessment_items(state, program):
+            add(item, "assessor", zh, en)
     elif s == State.PUBLIC_NOTICE:
         add("notice_running", "system", "公示期届满后关闭公示", "close the notice when it ends", state.notice_ends)
     elif s == State.NOTICE_CLOSED and state.pending is None:
@@ -252,13 +285,7 @@ def queue_items(state: ProjectState, program: ProgramDefinition | None) -> list[
                 since=objection.position,
             )
     if state.pending is not None and s not in TERMINAL:
-        add(
-            f"approve:{state.pending.recommendation_id}",
-            "approver",
-            f"审批建议（{state.pending.decision}）",
-            f"approve the recommendation ({state.pending.decision})",
-            since=state.pending.position,
-        )
+        out.extend(approval_items(state.pending))
     if state.extension_requested_months is not None and state.extension_request_position is not None:
         add(
             "extension",

@@ -153,13 +153,17 @@ class Queries:
             row = conn.execute("SELECT entry FROM rm_register WHERE id = ?", (project_id,)).fetchone()
         return msgspec.json.decode(row[0]) if row else None
 
-    def queue(self, *, role: str | None = None, today: dt.date | None = None) -> list[dict[str, Any]]:
-        """What waits for whom, oldest first, with ``overdue`` against ``today``."""
+    def queue(
+        self, *, role: str | None = None, today: dt.date | None = None, person: str | None = None
+    ) -> list[dict[str, Any]]:
+        """What waits for whom, oldest first, with ``overdue`` against ``today`` (the business
+        date asked); with ``person``, without the items that person may not take (four eyes)."""
         clause, params = (" WHERE role = ?", [role]) if role else ("", [])
         rows = self._rows(f"SELECT * FROM rm_queue{clause} ORDER BY due_on IS NULL, due_on, since_position", params)
         for row in rows:
+            row["excluded"] = msgspec.json.decode(row["excluded"])
             row["overdue"] = bool(today and row["due_on"] and row["due_on"] < today.isoformat())
-        return rows
+        return [row for row in rows if person is None or person not in row["excluded"]]
 
     def audit(self, project_id: str | None = None, *, after: int = 0, limit: int = 200) -> list[dict[str, Any]]:
         """The decisions after position ``after`` (of one project, or of all), oldest first."""

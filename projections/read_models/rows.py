@@ -96,7 +96,16 @@ PROJECT_COLUMNS = tuple(project_row(INITIAL))
 def queue_rows(state: ProjectState, program: ProgramDefinition | None) -> tuple[tuple[Any, ...], ...]:
     """A project's rm_queue rows: what waits for whom, and since when."""
     return tuple(
-        (state.project_id, i.item, i.role, i.label_zh, i.label_en, iso(i.due_on), i.since_position)
+        (
+            state.project_id,
+            i.item,
+            i.role,
+            i.label_zh,
+            i.label_en,
+            iso(i.due_on),
+            i.since_position,
+            msgspec.json.encode(i.excluded).decode(),
+        )
         for i in queue_items(state, program)
     )
 

@@ -21,7 +21,7 @@ READER = "read_models"
 #: as BLOBs (no text round trip on the hot path); stored states are encoded as
 #: :mod:`projections.read_models.states` says. What they derive counts too: a queue item's
 #: label, for one.
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 
 #: Each table: its columns, primary key and the columns that may be NULL (all others may not).
 _TABLES: dict[str, tuple[dict[str, Any], str | tuple[str, ...], frozenset[str]]] = {
@@ -84,6 +84,8 @@ _TABLES: dict[str, tuple[dict[str, Any], str | tuple[str, ...], frozenset[str]]]
             "label_en": str,
             "due_on": str,
             "since_position": int,
+            # the persons who may not take the item (a JSON list: four eyes)
+            "excluded": str,
         },
         ("project_id", "item"),
         frozenset({"due_on"}),

@@ -328,8 +328,8 @@ class ReadModels(Queries):
             conn.executemany("DELETE FROM rm_queue WHERE project_id = ?", requeued)
         if queue:
             conn.executemany(
-                "INSERT INTO rm_queue (project_id, item, role, label_zh, label_en, due_on, since_position)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO rm_queue (project_id, item, role, label_zh, label_en, due_on, since_position, excluded)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 queue,
             )
         if fresh:

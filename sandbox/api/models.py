@@ -72,6 +72,8 @@ class QueueEntry(msgspec.Struct, kw_only=True):
     due_on: str | None
     since_position: int
     overdue: bool
+    #: the persons who may not take the item (four eyes: the recommender, earlier approvers)
+    excluded: list[str] = []
 
 
 class AuditEntry(msgspec.Struct, kw_only=True):

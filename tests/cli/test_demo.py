@@ -256,5 +256,21 @@ def test_the_demo_ends_with_work_in_flight_in_every_stage(today: dt.date, tmp_pa
         assert (pid["In flight: public notice with a comment and an open objection"], "objection") in items
         assert (pid["In flight: recommended for admission, waiting for two approvers"], "approve") in items
         assert (pid["In flight: exit in progress"], "confirm_exit") in items
+        # the assessor's work is one item per required topic still to assess, named in both languages
+        assessing = registry.load(pid["In flight: under assessment"])
+        topics = {t.id: t for t in registry.bound_program(assessing, today).assessment_topics}
+        per_topic = [q for q in models.queue(role="assessor") if q["project_id"] == pid["In flight: under assessment"]]
+        assert per_topic
+        for q in per_topic:
+            topic = topics[q["item"].removeprefix("assess:")]
+            assert topic.label_zh in q["label_zh"] and topic.label_en in q["label_en"]
+        # both approvers are offered an approval of the waiting recommendation, its recommender none
+        waiting_id = pid["In flight: recommended for admission, waiting for two approvers"]
+        for approver in ("approver-01", "approver-02"):
+            offered = models.queue(role="approver", person=approver)
+            assert len([q for q in offered if q["project_id"] == waiting_id]) == 2, approver
+        assert waiting.pending.recommender not in ("approver-01", "approver-02")
+        recommender = [q for q in models.queue(person=waiting.pending.recommender) if q["project_id"] == waiting_id]
+        assert not any(q["item"].startswith("approve:") for q in recommender)
     finally:
         store.close()

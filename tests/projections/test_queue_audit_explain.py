@@ -52,12 +52,13 @@ def test_a_project_waiting_for_approval_is_on_the_approvers_queue(tmp_path: Path
     state = sim.lives[pid].state
     assert state.pending is not None and state.pending.approvers == ()
     items = [q for q in h.read_models.queue(role="approver") if q["project_id"] == pid]
-    assert [q["item"] for q in items] == [f"approve:{state.pending.recommendation_id}"]
-    assert items[0]["since_position"] == state.pending.position
+    rid = state.pending.recommendation_id
+    assert [q["item"] for q in items] == [f"approve:{rid}:1", f"approve:{rid}:2"]  # two approvers needed
+    assert {q["since_position"] for q in items} == {state.pending.position}
     assert not any(q["project_id"] == pid for q in h.read_models.queue(role="case_officer"))
     # one approval of the two the fintech program asks for: still waiting for the approvers
     assert sim.run(stop_when=lambda s: s.pending is not None and len(s.pending.approvers) == 1) == pid
-    assert any(q["project_id"] == pid for q in h.read_models.queue(role="approver"))
+    assert [q["item"] for q in h.read_models.queue(role="approver") if q["project_id"] == pid] == [f"approve:{rid}:2"]
     # admitted: off the approvers' queue, on the applicant's (start the test)
     assert sim.run(stop_when=lambda s: s.state == State.ADMITTED) == pid
     assert not any(q["project_id"] == pid for q in h.read_models.queue(role="approver"))

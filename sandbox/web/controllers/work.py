@@ -266,7 +266,7 @@ class WorkController(Controller):
         """What waits for whom, oldest first, overdue in red (regulators, auditor)."""
         actor = reader(request, READERS)
         chosen = role if role in QUEUE_ROLES else None
-        rows = services.read_models.queue(role=chosen, today=local_date(services.registry.clock()))
+        rows = services.read_models.queue(role=chosen, today=local_date(services.registry.clock()), person=actor.id)
         return page(request, "queue.html", rows=rows, roles=QUEUE_ROLES, chosen=chosen or "", me=actor)
 
 
