@@ -7,6 +7,7 @@ from sandbox.deciders.context import Context
 from schemas import commands as c
 from schemas.errors import DomainError
 from schemas.lifecycle import IN_TEST, PRE_ADMISSION, STATE_LABELS, TERMINAL, Role, State
+from schemas.tables import every_kind
 
 A, CO, AS, AP, SY, PU = Role.APPLICANT, Role.CASE_OFFICER, Role.ASSESSOR, Role.APPROVER, Role.SYSTEM, Role.PUBLIC
 S = State
@@ -60,9 +61,19 @@ _RULE_ROWS: list[tuple[str, set[Role], set[State] | frozenset[State]]] = [
     ("realise_pledge", {CO, AP}, set(_LIVE)),
     ("register_change", {A, CO}, {S.ADMITTED, *IN_TEST, S.FINAL_EVALUATION}),
 ]
-RULES: dict[str, tuple[frozenset[Role], frozenset[State]]] = {
+Rule = tuple[frozenset[Role], frozenset[State]]
+RULES: dict[str, Rule] = {
     name: (frozenset(roles), frozenset(states)) for name, roles, states in _RULE_ROWS
 }
+
+
+def by_command(rules: dict[str, Rule]) -> dict[type[c.Command], Rule]:
+    """The rules by the kind of command whose action they name."""
+    return {kind: rules[kind.action] for kind in c.PROJECT_COMMANDS if kind.action in rules}
+
+
+#: A new command kind must say who may send it before the registry starts at all.
+every_kind(by_command(RULES), c.PROJECT_COMMANDS, "authority rule")
 
 #: What only the lead applicant (the licensed institution that created the draft) may do for a
 #: project: shape and send the application, choose its partners, and decide the test's course.

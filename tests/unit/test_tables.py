@@ -79,3 +79,12 @@ def test_every_match_statement_ends_in_assert_never() -> None:
                 if not exhaustive:
                     unchecked.append(f"{path.relative_to(root)}:{node.lineno}")
     assert unchecked == []
+
+
+def test_the_authority_rules_without_one_command_are_refused() -> None:
+    from sandbox.deciders.authority import RULES, by_command
+
+    every_kind(by_command(RULES), c.PROJECT_COMMANDS, "authority rule")
+    rules = {action: rule for action, rule in RULES.items() if action != "report_metrics"}
+    with pytest.raises(MissingKinds, match=r"no authority rule for ReportMetrics$"):
+        every_kind(by_command(rules), c.PROJECT_COMMANDS, "authority rule")
