@@ -20,6 +20,7 @@ from projections.project import INITIAL, Draft, ProjectState, apply, fold, freez
 from projections.public import RegisterEntry, register_entry
 from projections.rules import RuleStatus, admission_checklist, exit_criteria
 from schemas import events as ev
+from schemas.dates import CHINA
 from schemas.errors import DomainError
 from schemas.lifecycle import STATE_LABELS
 from schemas.programs import ProgramDefinition
@@ -127,6 +128,16 @@ def past_refusal(
     return None
 
 
+def day_closed_by(at: dt.datetime) -> dt.date:
+    """The business date a moment asked for is evaluated on (exit criteria, timers): its day in
+    China, where midnight (00:00 +08:00, the end of a day, which a bare date asks for) is the end of
+    the day before, not the start of the next, on which nothing has happened yet."""
+    local = at.astimezone(CHINA)
+    if local.time() == dt.time(0) and local.date() > dt.date.min:
+        return local.date() - dt.timedelta(days=1)
+    return local.date()
+
+
 def moment_of(
     store: EventStore, *, position: int | None, at: dt.datetime | None, now: dt.datetime
 ) -> tuple[int, dt.date]:
@@ -137,7 +148,7 @@ def moment_of(
         rule_en, rule_zh = refused
         raise DomainError("invalid_value", field="position", rule_en=rule_en, rule_zh=rule_zh)
     if at is not None:
-        return store.position_at(at), local_date(at)
+        return store.position_at(at), day_closed_by(at)
     if position is not None:
         events = store.read_after(position - 1, limit=1) if position > 0 else []
         return position, local_date(events[0].recorded_at) if events else local_date(now)

@@ -28,3 +28,22 @@ def test_reference_as_of_a_position_before_and_after_a_reference_update() -> Non
     view = project_view(registry.store, catalog, pid, position=before, now=clock())
     on = local_date(registry.store.read_after(before - 1, limit=1)[0].recorded_at)
     assert view == view_of(fold(events), Catalog(registry.store), on, before)
+
+
+def test_a_moment_is_evaluated_on_the_day_it_closes_in_china() -> None:
+    """A bare date asks for the end of that day (00:00 +08:00 of the next): its rules are
+    evaluated on that day, not on the next one, on which nothing has happened yet."""
+    import datetime as dt
+
+    from projections.views import day_closed_by
+    from schemas.dates import CHINA, end_of_day
+
+    day = dt.date(2026, 3, 1)
+    assert day_closed_by(end_of_day(day)) == day
+    assert day_closed_by(end_of_day(day).astimezone(dt.UTC)) == day  # (16:00 UTC the day before)
+    assert day_closed_by(dt.datetime(2026, 3, 1, 0, 0, 1, tzinfo=CHINA)) == day
+    assert day_closed_by(dt.datetime(2026, 3, 1, 23, 59, tzinfo=CHINA)) == day
+    assert day_closed_by(dt.datetime(2026, 3, 1, 15, 59, tzinfo=dt.UTC)) == day
+    assert day_closed_by(dt.datetime(2026, 3, 1, 16, 1, tzinfo=dt.UTC)) == dt.date(2026, 3, 2)
+    assert day_closed_by(end_of_day(dt.date.max)) == dt.date.max
+    assert day_closed_by(dt.datetime.min.replace(tzinfo=CHINA)) == dt.date.min

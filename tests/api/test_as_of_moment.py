@@ -1,0 +1,70 @@
+"""A project as of a moment is evaluated at that moment: a criterion whose status changes between
+two dates without a new event (the test period running out) shows each date's status, over the
+API (``?as_of=``) and on the command line (``show --as-of``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from sandbox.cli import main
+from sandbox.config import DB_ENV
+from tests.api.helpers import Api
+
+
+def _test_period(view: dict[str, Any]) -> dict[str, Any]:
+    [rule] = [r for r in view["exit"] if r["progress"].get("days_total") is not None]
+    return rule
+
+
+def test_the_as_of_view_evaluates_timers_at_the_moment_asked_not_at_the_last_event(api: Api) -> None:
+    pid = api.create("ecny-pilot")
+    api.ecny_application(pid, test_days=120)
+    api.submit_and_open(pid)
+    api.close_notices(pid)
+    api.admit(pid)
+    api.do(pid, "alice", "start_test")
+    last = api.head()
+    end = dt.date.fromisoformat(api.details(pid)["planned_end"])
+    api.clock.to(end + dt.timedelta(days=30))  # the days pass: no event, no tick
+    assert api.head() == last
+
+    before = api.view(pid, "audrey", as_of=(end - dt.timedelta(days=10)).isoformat())
+    after = api.view(pid, "audrey", as_of=(end + dt.timedelta(days=1)).isoformat())
+    assert before["as_of_position"] == after["as_of_position"] == last  # the same events...
+    assert before["as_of_date"] == (end - dt.timedelta(days=10)).isoformat()
+    assert after["as_of_date"] == (end + dt.timedelta(days=1)).isoformat()
+    # ... evaluated on each date asked: running ten days before the end, reached after it
+    assert _test_period(before)["status"] != "reached"
+    assert _test_period(after)["status"] == "reached"
+    assert _test_period(before)["progress"]["days_elapsed"] == _test_period(after)["progress"]["days_total"] - 10
+    # the day before the end is the test's last day; from the end on, the period is over
+    eve = api.view(pid, "audrey", as_of=(end - dt.timedelta(days=1)).isoformat())
+    assert _test_period(eve)["status"] != "reached"
+    assert _test_period(api.view(pid, "audrey", as_of=end.isoformat()))["status"] == "reached"
+
+
+def test_show_as_of_evaluates_at_the_date_asked(api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pid = api.create("ecny-pilot")
+    api.ecny_application(pid, test_days=120)
+    api.submit_and_open(pid)
+    api.close_notices(pid)
+    api.admit(pid)
+    api.do(pid, "alice", "start_test")
+    end = dt.date.fromisoformat(api.details(pid)["planned_end"])
+    monkeypatch.setenv(DB_ENV, str(tmp_path / "registry.db"))  # (the api fixture's database)
+
+    def shown(day: dt.date) -> dict[str, Any]:
+        r = CliRunner().invoke(main, ["show", pid, "--as-of", day.isoformat(), "--json"])
+        assert r.exit_code == 0, r.output
+        return json.loads(r.output)
+
+    assert _test_period(shown(end - dt.timedelta(days=10)))["status"] != "reached"
+    assert _test_period(shown(end - dt.timedelta(days=1)))["status"] != "reached"
+    assert _test_period(shown(end))["status"] == "reached"
+    assert shown(end)["as_of_date"] == end.isoformat()
