@@ -280,6 +280,29 @@ def test_read_models_of_another_schema_version_are_rebuilt(tmp_path: Path) -> No
     assert again.dump() == expected
 
 
+def test_read_models_of_an_older_shape_open_rebuilt_with_the_same_rows_and_the_current_tables(tmp_path: Path) -> None:
+    w = sqlite_world(tmp_path / "r.db")
+    on_notice(w)
+    expected = models(w).dump()
+    store = w.store
+    assert isinstance(store, SQLiteEventStore)
+    current = {t: store.db.table(t).schema for t in store.db.table_names() if t.startswith("rm_")}
+    with store.transaction() as db:  # the tables as an older release left them (schema 11)
+        db.conn.execute("UPDATE rm_meta SET value = '11' WHERE key = 'schema_version'")
+        db.table("rm_projects").transform(drop={"latest_metrics"})
+        db.table("rm_register").transform(column_order=("id", "entry"))
+        db.table("rm_search").disable_fts()
+        db.conn.execute("DROP TABLE rm_search")
+        db.conn.execute("DELETE FROM rm_queue")
+    assert "latest_metrics" not in store.db.table("rm_projects").columns_dict
+    again = ReadModels(store)
+    again.catch_up()
+    assert again.dump() == expected
+    assert {t: store.db.table(t).schema for t in store.db.table_names() if t.startswith("rm_")} == current
+    [project] = expected["rm_projects"]
+    assert again.register(q=project[3])[0] == 1  # the full-text index is back, with the title
+
+
 def test_the_catalog_notices_programs_and_reference_data_changed_by_another_process(tmp_path: Path) -> None:
     w = sqlite_world(tmp_path / "r.db")
     path = tmp_path / "r.db"
