@@ -16,11 +16,18 @@ Figures, one line each (``NAME: VALUE unit ratio=R``), then an indented detail l
   best of ``--repeat`` interleaved runs, each side in a fresh process. Goal >= 0.25.
 - ``rebuild_<n>_peak_rss``: the peak RSS of the rebuilding process; ratio = ours / raw's.
 - ``piece_<name>``: each piece of the rebuild's performance machinery
-  (:mod:`projections.read_models.tuning`; ``gc_pause``: the cyclic collector paused) against
-  the same rebuild without it, on copies of the same log: the CPU seconds it saves; ratio = CPU
+  (:mod:`projections.read_models.tuning`; ``gc_pause``: the cyclic collector paused; ``upsert``:
+  the writer's upserts, one prepared statement bound with ``executemany``, against sqlite-utils'
+  ``upsert_all`` of the same rows) against the same rebuild without it, on copies of the same
+  log: the CPU seconds it saves; ratio = CPU
   time without it / with it (below 1, the piece costs more than it saves). CPU time, because
   the machine is shared and wall time swings with its load; the detail line gives wall time,
   file size and peak RSS of both too.
+- ``upsert_<n>``: the writer's upsert (:class:`projections.read_models.tuning.Upsert`) of the
+  rebuilt ``rm_projects`` rows into a fresh table, ``n`` rows per transaction (1: as a command
+  writes them; all: as a rebuild does), against sqlite-utils' ``upsert_all`` of the same rows,
+  in CPU µs per transaction; ratio = ``upsert_all`` / ours (best of several interleaved runs;
+  above 1, ours is faster). No goal: it decides which of the two the writer uses.
 - ``register_search_<n>``: a page of the public register searched for a word of ``n``
   characters (5: the trigram index; 2: ``LIKE``; 4: two two-character words and a state), in
   ms; ratio = the same page unsearched / searched (best of many). No goal: it shows what the
@@ -38,6 +45,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import functools
 import gc
 import json
 import os
@@ -56,6 +64,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import sqlite_utils
 
 # This file is named like the ``projections`` package; run as a script, its own folder comes
 # first on sys.path and would shadow the package. Put the project root there instead.
@@ -66,7 +75,8 @@ sys.path.insert(0, str(_BENCH.parent))
 from events.merkletable import catch_up  # noqa: E402
 from events.sqlite import SQLiteEventStore  # noqa: E402
 from projections.catalog import Catalog  # noqa: E402
-from projections.read_models import ReadModels, writer  # noqa: E402
+from projections.read_models import ReadModels, schema, tuning, writer  # noqa: E402
+from projections.read_models.rows import PROJECT_COLUMNS  # noqa: E402
 from projections.views import project_view  # noqa: E402
 from sandbox.registry import EVENT_TYPES, make_codec, open_store  # noqa: E402
 from sandbox.synthetic import generate, memory_registry  # noqa: E402
@@ -222,15 +232,34 @@ def collector_running(path: Path) -> int:
     return our_rebuild(path)
 
 
+@functools.cache
+def _database(conn: sqlite3.Connection) -> sqlite_utils.Database:
+    return sqlite_utils.Database(conn)
+
+
+def upsert_all(upsert: tuning.Upsert, conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> None:
+    """The writer's upsert done by sqlite-utils: ``upsert_all`` of the same rows, given as tuples
+    after their column names (its fastest form: no dict per row)."""
+    _database(conn).table(upsert.table).upsert_all([upsert.columns, *rows], pk=upsert.columns[0])
+
+
+def with_upsert_all(path: Path) -> int:
+    """The rebuild with every upsert of the writer done by sqlite-utils' ``upsert_all``."""
+    tuning.Upsert.__call__ = upsert_all  # type: ignore[method-assign]
+    return our_rebuild(path)
+
+
 SIDES: dict[str, Callable[[Path], int]] = {
     "raw": raw_read_decode,
     "ours": our_rebuild,
     "collector_running": collector_running,
+    "upsert_all": with_upsert_all,
 }
 #: Each piece of the rebuild's performance machinery, and the simple version it is measured
 #: against: (figure name, side without the piece, what the piece is).
 PIECES = (
     ("piece_gc_pause", "collector_running", "the collector paused during the rebuild"),
+    ("piece_upsert", "upsert_all", "the writer's upserts bound with executemany, not sqlite-utils' upsert_all"),
 )
 
 
@@ -355,6 +384,58 @@ def bench_pieces(log: Log, repeat: int) -> list[Figure]:
                 f" {best(side, 'seconds'):.2f} s (CPU {best(side, 'cpu'):.2f} s, file {best(side, 'mib'):.0f} MiB,"
                 f" peak RSS {best(side, 'rss_mib'):.0f} MiB); wall-time ratio {wall:.2f}"
                 f" (median paired {paired:.2f}), over {repeat} runs",
+            )
+        )
+    return figures
+
+
+def bench_upserts(log: Log, tmp: Path, runs: int) -> list[Figure]:
+    """The writer's upsert against sqlite-utils' ``upsert_all``, on the ``rm_projects`` rows the
+    rebuild left in the log's file, written into a fresh table of the same schema: one row per
+    transaction (a command) and all rows in one (a rebuild), each transaction on rows already
+    there (an update) after the first run's inserts. CPU time (the machine is shared); the
+    sides alternate."""
+    source = sqlite3.connect(str(log.path))
+    rows = source.execute(f"SELECT {', '.join(PROJECT_COLUMNS)} FROM rm_projects ORDER BY id").fetchall()
+    source.close()
+    upsert = tuning.Upsert("rm_projects", PROJECT_COLUMNS)
+    sides: dict[str, Callable[[sqlite3.Connection, Sequence[Sequence[Any]]], None]] = {
+        "ours": upsert,
+        "upsert_all": functools.partial(upsert_all, upsert),
+    }
+    single = rows[:200]
+    figures = []
+    for label, batches in (("1", [[row] for row in single]), (str(len(rows)), [rows])):
+        cpu: dict[str, list[float]] = {side: [] for side in sides}
+        for rep in range(runs):
+            for side in sides if rep % 2 == 0 else list(sides)[::-1]:
+                path = tmp / f"upsert-{side}.db"
+                db = sqlite_utils.Database(path)
+                db.conn.execute("PRAGMA journal_mode = WAL")
+                db.conn.execute("PRAGMA synchronous = OFF")
+                schema.ensure_tables(db)
+                write = sides[side]
+                for second in (False, True):  # inserts, then the same rows updated (timed)
+                    started = time.process_time()
+                    for batch in batches:
+                        db.conn.execute("BEGIN IMMEDIATE")
+                        write(db.conn, batch)
+                        db.conn.execute("COMMIT")
+                    if second:
+                        cpu[side].append((time.process_time() - started) / len(batches))
+                db.close()
+                path.unlink()
+        best = {side: min(times) for side, times in cpu.items()}
+        figures.append(
+            Figure(
+                f"upsert_{label}",
+                best["ours"] * 1e6,
+                "CPU µs",
+                best["upsert_all"] / best["ours"],
+                None,
+                f"{len(batches[0])} rm_projects row(s) per transaction ({len(batches)} transactions): ours"
+                f" (executemany of one prepared statement) best {best['ours'] * 1000:.3f} CPU ms, sqlite-utils'"
+                f" upsert_all best {best['upsert_all'] * 1000:.3f} CPU ms per transaction, over {runs} runs",
             )
         )
     return figures
@@ -510,6 +591,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 figure.print()
                 figures.append(figure)
             if index == 0:
+                for figure in bench_upserts(log, Path(tmp), 3 if args.quick else 7):
+                    figure.print()
+                    figures.append(figure)
                 for figure in bench_register_search(log, 5 if args.quick else 50):
                     figure.print()
                     figures.append(figure)

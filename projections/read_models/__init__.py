@@ -8,7 +8,8 @@ trail, and each project's folded state, kept by one catch-up reader from the log
 - :mod:`.writer`: :class:`ReadModels`, the reader that folds the log and writes the rows with
   its checkpoint, and the project states it serves the service;
 - :mod:`.queries`: the reads (list, register, queue, audit trail, failures);
-- :mod:`.tuning`: the rebuild's performance machinery, measured by ``bench/projections.py``.
+- :mod:`.tuning`: the performance machinery (the writer's upsert, the rebuild's chunks and
+  collector pause), measured by ``bench/projections.py``.
 """
 
 from projections.read_models.queries import SORTABLE

@@ -44,7 +44,7 @@ from projections.read_models.rows import (
 )
 from projections.read_models.schema import READER
 from projections.read_models.states import decode_state, encode_state
-from projections.read_models.tuning import collector_paused, even_chunk
+from projections.read_models.tuning import Upsert, collector_paused, even_chunk
 from schemas.base import Event
 from schemas.streams import PROJECT_PREFIX
 
@@ -53,19 +53,7 @@ log = logging.getLogger("projections.read_models")
 _entry_encoder = msgspec.json.Encoder()
 
 
-def _upsert(table: str, columns: Sequence[str]) -> str:
-    """Insert a row, or update the row with its key (the first column) where it is. Not ``INSERT
-    OR REPLACE``: that deletes the old row and inserts anew, which for rows of kilobytes (states,
-    register entries) rebalances B-tree pages on every event. Updating in place was the largest
-    single cut in a command's CPU time (the server's CPU per request in bench/http.py)."""
-    key, *rest = columns
-    return (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-        f" ON CONFLICT ({key}) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in rest)}"
-    )
-
-
-_PROJECT_UPSERT = _upsert("rm_projects", PROJECT_COLUMNS)
+_PROJECT_UPSERT = Upsert("rm_projects", PROJECT_COLUMNS)
 #: The columns of rm_projects its indexes hold (the list's filters). SQLite rewrites an index's
 #: entry whenever an update sets one of its columns, even to the value it had, and every
 #: rewritten page is one more page in the commit's write-ahead log. Most events leave these as
@@ -78,10 +66,10 @@ _PROJECT_SET = tuple(i for i, column in enumerate(PROJECT_COLUMNS) if column not
 _PROJECT_UPDATE = (
     f"UPDATE rm_projects SET {', '.join(f'{PROJECT_COLUMNS[i]} = ?' for i in _PROJECT_SET)} WHERE id = ?"
 )
-_STATE_UPSERT = _upsert("rm_project_states", ("project_id", "position", "state"))
-_REGISTER_UPSERT = _upsert("rm_register", ("id", "entry", "program_key", "region", "state"))
+_STATE_UPSERT = Upsert("rm_project_states", ("project_id", "position", "state"))
+_REGISTER_UPSERT = Upsert("rm_register", ("id", "entry", "program_key", "region", "state"))
 #: (an update fires the full-text index's trigger: written only when the searched text changes)
-_SEARCH_UPSERT = _upsert("rm_search", ("id", "title", "applicants"))
+_SEARCH_UPSERT = Upsert("rm_search", ("id", "title", "applicants"))
 _AUDIT_INSERT = "INSERT INTO rm_audit (position, project_id, recommendation) VALUES (?, ?, ?)"
 
 
@@ -315,15 +303,15 @@ class ReadModels(Queries):
                 fresh.append((project_id,))
             written[project_id] = Derived(row, encoded, items, searched, stored)
         if states:
-            conn.executemany(_STATE_UPSERT, states)
+            _STATE_UPSERT(conn, states)
         if projects:
-            conn.executemany(_PROJECT_UPSERT, projects)
+            _PROJECT_UPSERT(conn, projects)
         if updated:
             conn.executemany(_PROJECT_UPDATE, updated)
         if register:
-            conn.executemany(_REGISTER_UPSERT, register)
+            _REGISTER_UPSERT(conn, register)
         if search:
-            conn.executemany(_SEARCH_UPSERT, search)
+            _SEARCH_UPSERT(conn, search)
         if requeued and not self._empty:
             conn.executemany("DELETE FROM rm_queue WHERE project_id = ?", requeued)
         if queue:
