@@ -5,8 +5,9 @@ Run with ``make bench`` or ``.venv/bin/python bench/commands.py [--history N] [-
 
 Both sides are e-CNY pilots in TESTING in one registry (a SQLite file in WAL mode with
 ``synchronous=FULL``, the registry's default durability, and its read models kept in the same
-transaction as every append, as the server keeps them). The short pilots hold 11 events (the
-application, its assessment and notice, the admission and the start of the test); the long ones
+transaction as every append, as the server keeps them). The short pilots hold about 14 events (the
+sample e-CNY application of ``sandbox.applications``, its required assessments and notice, the
+admission and the start of the test); the long ones
 hold the same and about ``--history`` more: daily metrics reports over the months of the test,
 each day reported several times (a report and its corrections), appended as the service records
 them. Each measured command is the applicant's ``report_metrics`` through
@@ -44,6 +45,7 @@ import msgspec
 
 from events.model import NewEvent, StreamWrite
 from projections.read_models import ReadModels
+from sandbox import applications
 from sandbox.registry import init_registry, open_store
 from sandbox.service import Registry, project_stream
 from schemas import commands as c
@@ -55,6 +57,7 @@ GOAL = 0.8
 CST = dt.timezone(dt.timedelta(hours=8))
 ALICE = Actor(id="alice", role="applicant", organisation="fzbank")
 CAROL = Actor(id="carol", role="case_officer")
+SAM = Actor(id="sam", role="assessor")
 ADA = Actor(id="ada", role="approver")
 #: The figures of one day of a pilot (none of them crosses a threshold).
 FIGURES = {"transactions": 400, "wallets_opened": 30, "active_users": 900, "payment_failures": 1, "complaints": 0}
@@ -88,24 +91,6 @@ class Pilots:
                 region="福州",
             )
             pid = self.registry.create_project(draft, ALICE, command_id=f"bench-create-{next(self.ids)}").project_id
-            statement = {
-                "scenario": "transport_tolls",
-                "operator": "cib",
-                "kyc_responsible": "fzbank",
-                "aml_responsible": "fzbank",
-                "uses_smart_contracts": False,
-            }
-            boundaries = {
-                "pilot_area": "fuzhou",
-                "wallet_tier": 4,
-                "per_payment_cap_yuan": 2_000,
-                "daily_cap_yuan": 5_000,
-                "balance_cap_yuan": 10_000,
-                "acceptance_points": 12,
-                "runs_campaign": False,
-                "start_date": (today + dt.timedelta(days=1)).isoformat(),
-                "end_date": (today + dt.timedelta(days=test_days)).isoformat(),
-            }
             plan = {
                 "kpis": ["transactions", "wallets_opened"],
                 "transactions_target": 100_000,
@@ -113,11 +98,15 @@ class Pilots:
                 "merchants_live_target": 12,
                 "reporting_cadence_days": 30,
             }
-            self.do(pid, ALICE, c.EditDraft(section="statement", fields=statement))
-            self.do(pid, ALICE, c.EditDraft(section="boundaries", fields=boundaries))
-            self.do(pid, ALICE, c.EditDraft(section="test_plan", fields=plan))
+            application = applications.ecny(
+                today + dt.timedelta(days=1), today + dt.timedelta(days=test_days), test_plan=plan
+            )
+            for step in applications.steps(application):
+                self.do(pid, ALICE, step.command)
             self.do(pid, ALICE, c.Submit())
             self.do(pid, CAROL, c.AcceptIntake())
+            for topic in self.registry.program_in_force("ecny-pilot", today).assessment_topics:
+                self.do(pid, SAM, c.FileAssessment(topic=topic.id, outcome="favourable", summary="评估意见"))
             self.do(pid, CAROL, c.OpenPublicNotice(channel="官网"))
             projects.append(pid)
         self.clock[0] += dt.timedelta(days=12)
