@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -512,7 +513,7 @@ class RegistryMachine(RuleBasedStateMachine):
                 self.ended[pid] = now
 
 
-TestRegistryMachine = RegistryMachine.TestCase
+TestRegistryMachine = pytest.mark.slow(RegistryMachine.TestCase)
 TestRegistryMachine.settings = settings(
     max_examples=30,
     stateful_step_count=40,
