@@ -265,12 +265,17 @@ def test_reads_never_see_a_write_transaction_in_progress(tmp_path: Path) -> None
     assert rm.projects()[1][0]["title"] != "half-written"
 
 
-def test_read_models_of_another_schema_version_are_rebuilt(tmp_path: Path) -> None:
+def built(tmp_path: Path) -> tuple[SQLiteEventStore, dict[str, list[tuple[Any, ...]]]]:
+    """A SQLite registry with a project on public notice, and its read models' rows."""
     w = sqlite_world(tmp_path / "r.db")
     on_notice(w)
-    expected = models(w).dump()
     store = w.store
     assert isinstance(store, SQLiteEventStore)
+    return store, models(w).dump()
+
+
+def test_read_models_of_another_schema_version_are_rebuilt(tmp_path: Path) -> None:
+    store, expected = built(tmp_path)
     with store.transaction() as db:
         db.conn.execute("UPDATE rm_meta SET value = '1' WHERE key = 'schema_version'")
         db.conn.execute("UPDATE rm_project_states SET state = CAST('{}' AS BLOB)")  # an old shape
@@ -281,11 +286,7 @@ def test_read_models_of_another_schema_version_are_rebuilt(tmp_path: Path) -> No
 
 
 def test_read_models_of_an_older_shape_open_rebuilt_with_the_same_rows_and_the_current_tables(tmp_path: Path) -> None:
-    w = sqlite_world(tmp_path / "r.db")
-    on_notice(w)
-    expected = models(w).dump()
-    store = w.store
-    assert isinstance(store, SQLiteEventStore)
+    store, expected = built(tmp_path)
     current = {t: store.db.table(t).schema for t in store.db.table_names() if t.startswith("rm_")}
     with store.transaction() as db:  # the tables as an older release left them (schema 11)
         db.conn.execute("UPDATE rm_meta SET value = '11' WHERE key = 'schema_version'")
