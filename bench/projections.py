@@ -436,8 +436,8 @@ def bench_upserts(log: Log, tmp: Path, runs: int) -> list[Figure]:
                 best["upsert_all"] / best["ours"],
                 None,
                 f"{len(batches[0])} rm_projects row(s) per transaction ({len(batches)} transactions): ours"
-                f" (executemany of one prepared statement) best {best['ours'] * 1000:.3f} CPU ms, sqlite-utils'"
-                f" upsert_all best {best['upsert_all'] * 1000:.3f} CPU ms per transaction, over {runs} runs",
+                f" (executemany of one prepared statement) best {best['ours'] * 1e6:.1f} CPU µs, sqlite-utils'"
+                f" upsert_all best {best['upsert_all'] * 1e6:.1f} CPU µs per transaction, over {runs} runs",
             )
         )
     return figures
