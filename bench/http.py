@@ -89,6 +89,7 @@ from projections.read_models import decode_state
 from sandbox.api import create_app, run_server
 from sandbox.api.auth import TokenAuthentication, signed_in
 from sandbox.api.dependencies import provide_actor
+from sandbox.config import HttpSettings
 from sandbox.registry import open_store
 from sandbox.tokens import Tokens
 from schemas.base import EventMetadata
@@ -190,10 +191,10 @@ def floor_app(db: Path) -> Litestar:
     work, plus the API's own authentication and, for a command, the store's hash-chained append."""
     bare_app(db)
     Floor.store = open_store(db)
-    app = Litestar(
-        [Router("/", [floor_write, floor_read], middleware=[DefineMiddleware(TokenAuthentication)]), bare_health]
-    )
+    floor = Router("/", route_handlers=[floor_write, floor_read], middleware=[DefineMiddleware(TokenAuthentication)])
+    app = Litestar([floor, bare_health])
     app.state.tokens = Tokens.open(db)
+    app.state.settings = HttpSettings(access_log=False)  # (run_server reads it, as for ours)
     return app
 
 
