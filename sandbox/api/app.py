@@ -190,6 +190,7 @@ def create_app(
                 condition.notify_all()
 
     # (imported here: the pages' modules import the API's, which import this module)
+    from sandbox.web.pages import for_browsers
     from sandbox.web.router import static_router, web_router
 
     app = Litestar(
@@ -204,7 +205,7 @@ def create_app(
             create_static_files_router(path=OWN_STATIC, directories=[Path(__file__).parent / "static"]),
         ],
         dependencies=DEPENDENCIES,
-        exception_handlers=HANDLERS,
+        exception_handlers=for_browsers(HANDLERS),  # (an unknown page is an HTML page for a browser)
         openapi_config=openapi_config(STATIC, OWN_STATIC),
         lifespan=[lifespan],
         before_request=before_request,

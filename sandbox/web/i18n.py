@@ -89,6 +89,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "not_found": ("页面不存在", "Not found"),
     "not_found_text": ("没有这个页面或项目", "There is no such page or project"),
     "csrf_failed": ("表单已失效，请返回重新提交", "The form expired; go back, reload and send it again"),
+    "method_not_allowed": ("不支持此操作", "Not allowed on this page"),
     "error": ("出错了", "Something went wrong"),
     "field_error": ("请更正", "Please correct"),
 }

@@ -151,7 +151,7 @@ CSRF_PROBLEM = problem(
     "the form's CSRF token is missing or wrong, so nothing was changed; reload the page and send it again",
 ).content
 
-_TITLES = {401: "sign_in", 403: "forbidden", 404: "not_found"}
+_TITLES = {401: "sign_in", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
 
 
 def on_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -170,6 +170,33 @@ WEB_HANDLERS: dict[type[Exception] | int, Any] = {kind: on_error for kind in HAN
     SignInRequired: on_sign_in,
     FormInvalid: on_error,
 }
+
+
+#: Paths that always answer problem documents, whatever the client accepts.
+API_PATHS = ("/api/", "/schema")
+
+
+def wants_page(request: Request[Any, Any, Any]) -> bool:
+    """A browser's request outside the API: it accepts HTML (``Accept: text/html``, as every
+    browser's navigation sends), so its error is a page rather than a problem document."""
+    path = request.url.path
+    if path == "/api" or path.startswith(API_PATHS):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def for_browsers(handlers: dict[type[Exception] | int, Any]) -> dict[type[Exception] | int, Any]:
+    """The app's own error handlers (an unknown path, a method a path does not take), each
+    answering a browser with the error page and anything else as before (problem JSON)."""
+
+    def either(api: Any) -> Any:
+        def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+            return on_error(request, exc) if wants_page(request) else api(request, exc)
+
+        handle.__doc__ = api.__doc__
+        return handle
+
+    return {kind: either(handler) for kind, handler in handlers.items()}
 
 
 @dataclass(frozen=True, slots=True)
