@@ -122,7 +122,16 @@ def test_an_officer_recommends_and_an_approver_approves_while_the_recommender_ca
     page.select_option("#recommend-decision", "admit")
     page.click("form[action$='/act/recommend'] button[type=submit]")
     page.wait_for_url(lambda url: "done=recommend" in url)
-    assert page.locator("form[action$='/act/approve']").count() == 0  # the recommender cannot approve
+    page.click("#approve summary")  # the recommender cannot approve, and is told why
+    assert page.locator("form[action$='/act/approve'] button[type=submit]").is_disabled()
+    assert page.locator("#approve-blocked").inner_text() == "推荐人不能批准自己的推荐（四眼原则）"
+    page.goto(f"/projects/{pid}?lang=en")
+    page.click("#approve summary")
+    assert page.locator("form[action$='/act/approve'] button[type=submit]").is_disabled()
+    assert page.locator("#approve-blocked").inner_text() == (
+        "the recommender may not approve their own recommendation (four eyes)"
+    )
+    page.goto(f"/projects/{pid}?lang=zh")
     page.click("header form[action='/logout'] button")
     sign_in(page, live.secrets["ada"])
     page.goto(f"/projects/{pid}")

@@ -47,14 +47,24 @@ def test_the_public_may_not_open_a_case(web: Api, world: World) -> None:
     assert web.client.get(f"/projects/{world['notice']}").status_code == 403
 
 
-def test_the_recommender_sees_approve_disabled_with_the_reason(web: Api, world: World) -> None:
+APPROVE_BLOCKED = re.compile(
+    r'<p class="error" id="approve-blocked">([^<]+)</p>\s*'
+    r'<button type="submit" disabled aria-describedby="approve-blocked">'
+)
+
+
+def test_the_recommender_sees_approve_disabled_with_the_reason_in_both_languages(web: Api, world: World) -> None:
+    pid = world["closed"]  # carol recommended it
     sign_in(web, "carol")
-    page = web.client.get(f"/projects/{world['closed']}").text
-    # carol recommended it; she is a case officer, so approve is not even offered to her
-    assert "/act/approve" not in page
+    zh = APPROVE_BLOCKED.search(web.client.get(f"/projects/{pid}").text)
+    assert zh and zh.group(1) == "推荐人不能批准自己的推荐（四眼原则）"
+    en = APPROVE_BLOCKED.search(web.client.get(f"/projects/{pid}", params={"lang": "en"}).text)
+    assert en and en.group(1) == "the recommender may not approve their own recommendation (four eyes)"
+    refused = form(web, f"/projects/{pid}/act/approve", {"decision": "admit"})  # sent anyway: refused
+    assert refused.status_code == 403 and web.state(pid) == "NOTICE_CLOSED"
     sign_in(web, "ada")
-    page = web.client.get(f"/projects/{world['closed']}").text
-    assert "/act/approve" in page and "approve-blocked" not in page
+    page = web.client.get(f"/projects/{pid}").text
+    assert "/act/approve" in page and "approve-blocked" not in page  # an approver may
 
 
 def test_the_queue_lists_what_waits_with_overdue_items_marked(web: Api) -> None:

@@ -39,12 +39,23 @@ NOT_IN_PANEL = frozenset({"edit_draft", "attest", "submit", "comment", "object",
 APPLICANTS = frozenset({"applicant"})
 
 
+def recommended_by(actor: Actor, state: ProjectState) -> bool:
+    """Whether this person made the recommendation waiting for approval."""
+    return state.pending is not None and state.pending.recommender == actor.id
+
+
 def actions_for(actor: Actor, state: ProjectState) -> list[str]:
-    """The commands this actor's role may send in the project's state, in the commands' order."""
+    """The commands this actor's role may send in the project's state, in the commands' order;
+    and approve for whoever made the pending recommendation, shown disabled with the four-eyes
+    reason (:func:`approve_blocked`) so that the recommender sees why it is not theirs to give."""
     return [
         action
         for action in COMMANDS
-        if action not in NOT_IN_PANEL and actor.role in RULES[action][0] and state.state in RULES[action][1]
+        if action not in NOT_IN_PANEL
+        and (
+            (actor.role in RULES[action][0] and state.state in RULES[action][1])
+            or (action == "approve" and recommended_by(actor, state))
+        )
     ]
 
 
@@ -53,7 +64,7 @@ def approve_blocked(actor: Actor, state: ProjectState) -> tuple[str, str] | None
     pending = state.pending
     if pending is None:
         return ("没有待批准的推荐意见", "there is no recommendation waiting for approval")
-    if pending.recommender == actor.id:
+    if recommended_by(actor, state):
         return (
             "推荐人不能批准自己的推荐（四眼原则）",
             "the recommender may not approve their own recommendation (four eyes)",
