@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -527,6 +528,25 @@ def _export_documents(store: SQLiteEventStore, db: Path, target: Path) -> None:
         click.echo(f"{plural(len(missing), 'document')} attached by hash alone (no stored file): {listed}", err=True)
 
 
+def _import_documents(store: SQLiteEventStore, db: Path, source: Path) -> None:
+    from sandbox.documents import DocumentMismatch, DocumentStore, attached_hashes, import_documents
+
+    hashes = attached_hashes(store.iter_all(types=["DocumentAttached"]))
+    try:
+        copied, missing = import_documents(hashes, source, DocumentStore.beside(db))
+    except DocumentMismatch as e:
+        raise CheckFailed(
+            f"refused {e.path}: its bytes hash to {e.actual}, not to the SHA-256 its name says",
+            f"拒绝导入 {e.path}：文件内容的 SHA-256 为 {e.actual}，与文件名不符",
+        ) from e
+    except OSError as e:
+        raise Failure(f"cannot copy the documents from {source}: {e.strerror or e}", f"无法从 {source} 复制材料") from e
+    click.echo(f"copied {plural(copied, 'document')} from {source}", err=True)
+    if missing:
+        listed = ", ".join(missing)
+        click.echo(f"{plural(len(missing), 'document')} with no file in {source}: {listed}", err=True)
+
+
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
@@ -536,24 +556,43 @@ def _export_documents(store: SQLiteEventStore, db: Path, target: Path) -> None:
     required=True,
     help="The NEW database to create (must not exist yet).",
 )
-def import_(file: Path, db: Path) -> None:
+@click.option(
+    "--documents",
+    "documents_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Also copy in the attached documents' files from this directory (as export --documents wrote it).",
+)
+def import_(file: Path, db: Path, documents_dir: Path | None) -> None:
     """Rebuild a registry from an export, re-verifying every hash; refuses a file that does not verify.
 
-    Example: sandbox-registry import registry.jsonl --db restored.db
+    With --documents DIR, the file of every attached document is copied from DIR (each named by
+    its SHA-256, as export --documents writes them) into the new registry's document store, each
+    hashed again first: a file whose bytes do not match its name refuses the whole import, naming
+    the file. A document with no file in DIR is listed (it stays attached by hash alone).
+    Example: sandbox-registry import registry.jsonl --db restored.db --documents evidence/
     """
+    from sandbox.documents import DocumentStore
+
     if db.exists():
         raise Failure(f"{db} already exists; import only into a new database", f"{db} 已存在；只能导入到新数据库")
+    documents_root = DocumentStore.beside(db).root
+    documents_existed = documents_root.exists()
     try:
         with opened(db, create=True) as store:
             with file.open("rb") as fh, Progress(console=Console(stderr=True), transient=True) as progress:
                 task = progress.add_task("importing", total=None)
                 count = import_log(store, fh, progress=lambda n: progress.advance(task, n))
+            if documents_dir is not None:
+                _import_documents(store, db, documents_dir)
             ReadModels(store).catch_up()
             head = store.head()
     except BaseException as e:
         # whatever stopped it (a refused line, a full disk, ^C), the new file does not stay
         for suffix in ("", "-wal", "-shm"):
             Path(str(db) + suffix).unlink(missing_ok=True)
+        if not documents_existed:  # (documents copied in before the refusal)
+            shutil.rmtree(documents_root, ignore_errors=True)
         if isinstance(e, LineRefused):
             raise CheckFailed(f"refused {file}: {e}", f"拒绝导入 {file}：{e.message_zh}") from e
         raise

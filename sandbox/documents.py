@@ -192,3 +192,44 @@ def copy_documents(hashes: Iterable[str], documents: DocumentStore, target: Path
         (target / sha256).write_bytes(data)
         copied += 1
     return copied, missing
+
+
+class DocumentMismatch(Exception):
+    """A file offered for import whose bytes do not hash to the SHA-256 its name says."""
+
+    def __init__(self, path: Path, actual: str) -> None:
+        self.path = path
+        self.actual = actual
+        super().__init__(f"{path}: its bytes hash to {actual}, not to its name")
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def import_documents(hashes: Iterable[str], source: Path, documents: DocumentStore) -> tuple[int, list[str]]:
+    """Copy the named documents from ``source`` (a directory that ``export --documents`` wrote:
+    each file named by its SHA-256) into the store. Every file is hashed first: one whose bytes
+    do not match its name refuses the whole import (:class:`DocumentMismatch`) before anything is
+    copied; the store hashes each again as it writes it. Returns how many were copied and the
+    hashes with no file in ``source``."""
+    present: list[tuple[str, Path]] = []
+    missing: list[str] = []
+    for sha256 in hashes:
+        path = source / sha256
+        if not path.is_file():
+            missing.append(sha256)
+            continue
+        actual = _sha256_of(path)
+        if actual != sha256:
+            raise DocumentMismatch(path, actual)
+        present.append((sha256, path))
+    for sha256, path in present:
+        stored = documents.put(path.read_bytes())
+        if stored != sha256:  # (changed since it was checked)
+            raise DocumentMismatch(path, stored)
+    return len(present), missing

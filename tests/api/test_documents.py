@@ -85,3 +85,49 @@ def test_the_export_copies_every_attached_document_named_by_its_hash(
     sha = hashlib.sha256(PDF).hexdigest()
     assert (out / sha).read_bytes() == PDF
     assert sha in (tmp_path / "x.jsonl").read_text()
+
+
+def _exported(world_api: Api, pid: str, tmp_path: Path) -> tuple[Path, Path, str]:
+    """An export of the world with a PDF attached to ``pid``, and its documents directory."""
+    upload(world_api, pid, "alice", PDF)
+    db = Path(world_api.app.state.store.path)
+    log, docs = tmp_path / "x.jsonl", tmp_path / "docs"
+    result = CliRunner().invoke(main, ["export", "--db", str(db), "--out", str(log), "--documents", str(docs)])
+    assert result.exit_code == 0, result.output
+    return log, docs, hashlib.sha256(PDF).hexdigest()
+
+
+def test_import_with_documents_copies_them_in_and_they_download(
+    world_api: Api, world: World, tmp_path: Path
+) -> None:
+    log, docs, sha = _exported(world_api, world["draft"], tmp_path)
+    restored = tmp_path / "restored.db"
+    result = CliRunner().invoke(main, ["import", str(log), "--db", str(restored), "--documents", str(docs)])
+    assert result.exit_code == 0, result.output
+    assert "copied 1 document from" in result.output
+    assert DocumentStore.beside(restored).read(sha) == PDF  # (read hashes it again)
+
+
+def test_import_refuses_a_document_whose_bytes_do_not_match_its_name_and_keeps_nothing(
+    world_api: Api, world: World, tmp_path: Path
+) -> None:
+    log, docs, sha = _exported(world_api, world["draft"], tmp_path)
+    (docs / sha).write_bytes(PDF + b"altered")
+    restored = tmp_path / "restored.db"
+    result = CliRunner().invoke(main, ["import", str(log), "--db", str(restored), "--documents", str(docs)])
+    assert result.exit_code == 1
+    assert str(docs / sha) in result.output and "refused" in result.output and "拒绝导入" in result.output
+    assert "Traceback" not in result.output
+    assert not restored.exists() and not DocumentStore.beside(restored).root.exists()
+
+
+def test_import_lists_a_document_with_no_file_in_the_directory(
+    world_api: Api, world: World, tmp_path: Path
+) -> None:
+    log, docs, sha = _exported(world_api, world["draft"], tmp_path)
+    (docs / sha).unlink()
+    restored = tmp_path / "restored.db"
+    result = CliRunner().invoke(main, ["import", str(log), "--db", str(restored), "--documents", str(docs)])
+    assert result.exit_code == 0, result.output
+    assert f"with no file in {docs}: " in result.output and sha in result.output
+    assert DocumentStore.beside(restored).read(sha) is None
