@@ -77,6 +77,17 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "trigger": ("触发事项", "Trigger"),
     "on": ("日期", "On"),
     "detail": ("说明", "Detail"),
+    "breach_position": ("违规事件位置", "Breach (event position)"),
+    "effective_on": ("生效日期", "Effective on"),
+    "fields": ("申报字段", "Declared fields"),
+    "section": ("申请部分", "Section"),
+    "media_type": ("文件类型", "Media type"),
+    "size": ("大小（字节）", "Size (bytes)"),
+    "outage_minutes": ("中断时长（分钟）", "Outage (minutes)"),
+    "pledgee": ("质权人", "Pledgee"),
+    "registration_no": ("登记编号", "Registration no."),
+    "valuation_sha256": ("评估报告 SHA-256", "Valuation report SHA-256"),
+    "waive_kpis": ("豁免的 KPI（每行一项）", "KPIs waived (one a line)"),
 }
 
 

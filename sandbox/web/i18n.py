@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from schemas.errors import ACTION_LABELS_ZH
+from schemas.labels import VALUE_LABELS
 from schemas.lifecycle import ROLE_LABELS, STATE_LABELS, Role, State
 
 Lang = Literal["zh", "en"]
@@ -108,10 +109,12 @@ def pick(lang: Lang, zh: str, en: str) -> str:
 
 
 class Words:
-    """What a template calls to get its words in the request's language."""
+    """What a template calls to get its words in the request's language; ``programs`` names
+    each program key (``name_zh``, ``name_en`` of its latest version)."""
 
-    def __init__(self, lang: Lang) -> None:
+    def __init__(self, lang: Lang, programs: dict[str, tuple[str, str]] | None = None) -> None:
         self.lang = lang
+        self.programs = programs or {}
 
     def __call__(self, key: str) -> str:
         zh, en = LABELS[key]
@@ -136,3 +139,24 @@ class Words:
 
     def action(self, value: str) -> str:
         return pick(self.lang, ACTION_LABELS_ZH.get(value, value), value.replace("_", " "))
+
+    def value(self, value: str) -> str:
+        """A value of a closed list (a partner's role, an outcome, a scenario, a document kind,
+        a metric), or an action's name: its label, else the value as given."""
+        if value in VALUE_LABELS:
+            zh, en = VALUE_LABELS[value]
+            return pick(self.lang, zh, en)
+        return self.action(value) if value in ACTION_LABELS_ZH else value
+
+    def program(self, key: str, version: int | str | None = None) -> str:
+        """A program's name for its key, with the version a project is bound to if given (the
+        key itself for a program the registry lacks)."""
+        zh, en = self.programs.get(key, (key, key))
+        if version is None:
+            return pick(self.lang, zh, en)
+        return pick(self.lang, f"{zh}（第 {version} 版）", f"{en}, version {version}")
+
+    def program_ref(self, ref: str) -> str:
+        """A rule version as events name it (``key@version``) by the program's name."""
+        key, _, version = ref.partition("@")
+        return self.program(key, version or None)

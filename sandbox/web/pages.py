@@ -72,7 +72,7 @@ def reader(request: Request[Any, Any, Any], roles: frozenset[str] | set[str]) ->
     """The signed-in actor if its role may open the page (403 page otherwise)."""
     actor = signed_in(request)
     if actor.role not in roles:
-        raise PermissionDeniedException(f"role '{actor.role}' may not open this page")
+        raise PermissionDeniedException(f"the role {i18n.Words('en').role(actor.role)} may not open this page")
     return actor
 
 
@@ -100,7 +100,7 @@ def page(
     full_key = (template, lang, token.id if token else None, request.url.path, cache[0]) if cache else None
     rendered = pages_of(request).get(full_key, cache[1]) if cache else None
     if rendered is None:
-        words = i18n.Words(lang)
+        words = i18n.Words(lang, program_names(request))
         values = {**(build() if build else {}), **context}
         base = {"t": words, "lang": lang, "user": token.actor if token else None, "path": request.url.path}
         rendered = render(template, {**base, **values})
@@ -113,6 +113,16 @@ def page(
     if request.query_params.get("lang") in i18n.LANGS:
         response.set_cookie(i18n.COOKIE, lang, max_age=365 * 86400, httponly=True, samesite="lax", path="/")
     return response
+
+
+def program_names(request: Request[Any, Any, Any]) -> dict[str, tuple[str, str]]:
+    """Each program's names (of its latest version), by key."""
+    registry: Registry = request.app.state.registry
+    names = {}
+    for key in registry.program_keys():
+        latest = registry.program_versions(key)[-1]
+        names[key] = (latest.name_zh, latest.name_en)
+    return names
 
 
 def pages_of(request: Request[Any, Any, Any]) -> PageCache:

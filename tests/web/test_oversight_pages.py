@@ -28,7 +28,7 @@ def test_the_audit_page_lists_decisions_and_verifies_the_log(web: Api, world: Wo
     sign_in(web, "audrey")
     page = web.client.get("/audit")
     decisions = web.get("/api/v1/audit/decisions", "audrey", params={"limit": 100}).json()
-    assert page.status_code == 200 and all(f">{d['position']}</td>" in page.text for d in decisions)
+    assert page.status_code == 200 and all(f">{d['position']}</a></td>" in page.text for d in decisions)
     verified = web.client.get("/audit", params={"verify": "true"})
     assert 'class="verified"' in verified.text
 

@@ -20,6 +20,7 @@ from sandbox.api.auth import READERS
 from sandbox.api.common import MAX_INT, event_out, visible_state
 from sandbox.api.controllers.projects import PROJECT_READERS
 from sandbox.web import charts
+from sandbox.web.audit import explained
 from sandbox.web.dashboard import bars, breaches_by_criterion, metric_series, overdue_by_role
 from sandbox.web.pages import Services, lang_of, page, reader
 from schemas.dates import end_of_day
@@ -127,7 +128,8 @@ class OversightController(Controller):
         reader(request, READERS)
         rows = services.read_models.audit(after=after, limit=100)
         report = services.store.verify() if verify else None
-        return page(request, "audit.html", rows=rows, after=after, report=report)
+        why = [explained(services.store, services.registry.catalog, r) for r in rows]
+        return page(request, "audit.html", rows=list(zip(rows, why, strict=True)), after=after, report=report)
 
     @get("/audit/export", sync_to_thread=True)
     def export(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Stream:

@@ -1,0 +1,100 @@
+"""Chinese and English names of the values of closed lists that a person reads on a page.
+
+States, user roles and actions have theirs in :mod:`schemas.lifecycle` and :mod:`schemas.errors`;
+this table names the rest: an applicant's place in a project (lead or partner) and its kind, the
+sections of an application, the document kinds and the allowed values the bundled programs
+declare, the outcomes of assessments and objections, the reported metrics and the common
+categories of suspensions and endings. A value not listed here is shown as it was given.
+"""
+
+from __future__ import annotations
+
+#: value -> (Chinese, English)
+VALUE_LABELS: dict[str, tuple[str, str]] = {
+    # an applicant's place in a project, and its kind
+    "lead": ("牵头申请机构", "lead applicant"),
+    "licensed_institution": ("持牌金融机构", "licensed institution"),
+    "technology_partner": ("科技合作机构", "technology partner"),
+    "technology_company": ("科技公司", "technology company"),
+    "operator": ("运营机构", "operator"),
+    "data_merchant": ("数据商", "data merchant"),
+    "other": ("其他", "other"),
+    # the sections of an application
+    "statement": ("创新应用声明书", "innovation statement"),
+    "boundaries": ("测试边界", "test boundaries"),
+    "product": ("数据产品", "data product"),
+    "test_plan": ("测试计划", "test plan"),
+    # outcomes
+    "favourable": ("同意", "favourable"),
+    "needs_work": ("需完善", "needs work"),
+    "unfavourable": ("不同意", "unfavourable"),
+    "upheld": ("成立", "upheld"),
+    "dismissed": ("驳回", "dismissed"),
+    "no_action": ("无需处理", "no action"),
+    "not_applicable": ("不适用", "not applicable"),
+    # the status of an admission condition or an exit criterion (``projections.rules``)
+    "met": ("已满足", "met"),
+    "unmet": ("未满足", "not met"),
+    "waived": ("已豁免", "waived"),
+    "ok": ("正常", "within limits"),
+    "warning": ("预警", "warning"),
+    "breached": ("已违反", "breached"),
+    "reached": ("已达到", "reached"),
+    "remediated": ("已整改", "remediated"),
+    # e-CNY scenarios (ecny-pilot's allowed values)
+    "retail": ("零售", "retail"),
+    "catering": ("餐饮", "catering"),
+    "transport_tolls": ("交通通行费", "transport tolls"),
+    "tax_government": ("税费与政务", "tax and government services"),
+    "payroll": ("代发工资", "payroll"),
+    "sme_loans": ("小微企业贷款", "SME loans"),
+    "supply_chain": ("供应链", "supply chain"),
+    "red_packets": ("红包", "red packets"),
+    "cross_border": ("跨境", "cross-border"),
+    # data products (data-asset's allowed values)
+    "dataset": ("数据集", "dataset"),
+    "api": ("数据接口", "API"),
+    "report": ("数据报告", "report"),
+    "tool": ("数据工具", "tool"),
+    # document kinds the bundled programs ask for
+    "financial_licence": ("金融许可证", "financial licence"),
+    "business_licence": ("营业执照", "business licence"),
+    "data_merchant_registration": ("数据商登记", "data merchant registration"),
+    "data_source_statement": ("数据来源说明", "data source statement"),
+    "source_authorisation": ("数据来源授权", "source authorisation"),
+    "personal_information_consent": ("个人信息授权同意", "personal information consent"),
+    "anonymisation_report": ("匿名化处理报告", "anonymisation report"),
+    "pipl_impact_assessment": ("个人信息保护影响评估", "PIPL impact assessment"),
+    "third_party_compliance_assessment": ("第三方合规评估", "third-party compliance assessment"),
+    "venue_compliance_review": ("交易场所合规审查", "venue compliance review"),
+    "data_quality_assessment": ("数据质量评估", "data quality assessment"),
+    "auditor_sign_off": ("审计机构确认", "auditor sign-off"),
+    "valuation_report": ("评估报告", "valuation report"),
+    "internal_audit_opinion": ("内部审计意见", "internal audit opinion"),
+    "external_legal_assessment": ("外部法律意见", "external legal assessment"),
+    "security_assessment": ("安全评估", "security assessment"),
+    "personal_financial_information_assessment": (
+        "个人金融信息保护评估",
+        "personal financial information assessment",
+    ),
+    "risk_compensation_plan": ("风险补偿方案", "risk compensation plan"),
+    "emergency_plan": ("应急预案", "emergency plan"),
+    "service_exit_plan": ("服务退出方案", "service exit plan"),
+    "smart_contract_template": ("智能合约模板", "smart contract template"),
+    # reported metrics
+    "transactions": ("交易笔数", "transactions"),
+    "payment_failures": ("支付失败笔数", "payment failures"),
+    "wallets_opened": ("开立钱包数", "wallets opened"),
+    "active_users": ("活跃用户数", "active users"),
+    "fraud_cases": ("欺诈案件数", "fraud cases"),
+    "complaints": ("投诉件数", "complaints"),
+    "trades": ("交易次数", "trades"),
+    # categories of suspensions and endings
+    "supervisory_review": ("监管核查", "supervisory review"),
+    "false_materials": ("材料虚假", "false materials"),
+    "licence_lost": ("许可失效", "licence lost"),
+    "designation_withdrawn": ("运营资格撤销", "designation withdrawn"),
+    "regulator": ("监管要求", "regulator's decision"),
+    "fees": ("违规收费", "fees"),
+    "lapsed": ("逾期失效", "lapsed"),
+}

@@ -1,0 +1,106 @@
+"""Every page names things in the reader's language: states, roles, programs, actions, event
+types, rules and topics come from the bilingual sources, never as the raw keys the API uses
+(``technology_partner``, ``ecny-pilot``). Identifiers a reader may need to quote (a problem's
+code, a hash, a project id) are shown as code and are not text."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from tests.api.helpers import Api
+from tests.api.world import World
+from tests.web.helpers import sign_in, sign_out
+from tests.web.test_accessibility import PAGES
+
+#: A key as the API spells it: words joined by underscores (``lead``, ``admit`` alone are words of
+#: English text, so single words are checked against the known keys below).
+SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+#: Single-word keys and the program keys that must never be shown raw.
+RAW_WORDS = re.compile(r"\b(?:ecny-pilot|fintech-sandbox|data-asset|lead)\b|\b(?:[a-z]+-){1,2}[a-z]+@\d+\b")
+
+EXTRA_PAGES = [
+    (None, lambda w: "/no-such-page"),
+    ("carol", lambda w: f"/projects/{w['closed']}"),
+    ("carol", lambda w: f"/projects/{w['testing']}"),
+    ("ada", lambda w: f"/projects/{w['closed']}"),
+    ("alice", lambda w: f"/projects/{w['testing']}"),
+    ("audrey", lambda w: f"/projects/{w['testing']}/timeline"),
+    (None, lambda w: f"/register/{w['testing']}"),
+    (None, lambda w: f"/register/{w['suspended']}"),
+]
+
+
+class _Visible(HTMLParser):
+    """The text a reader sees: not inside ``code``, ``script``, ``style`` or an attribute."""
+
+    HIDDEN = frozenset({"code", "script", "style", "svg"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.HIDDEN:
+            self.depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.HIDDEN and self.depth:
+            self.depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.depth:
+            self.parts.append(data)
+
+
+def visible(html: str) -> str:
+    parser = _Visible()
+    parser.feed(html)
+    return " ".join(" ".join(parser.parts).split())
+
+
+def quoted_by_rules(web: Api) -> set[str]:
+    """The keys the programs' own rule texts quote (an English rule label names the field it
+    reads, ``statement.scenario``): the program's authored words, shown as written."""
+    registry = web.app.state.registry
+    texts: list[str] = []
+    for key in registry.program_keys():
+        for program in registry.program_versions(key):
+            for rule in (*program.admission, *program.exit):
+                texts += [rule.label_zh, rule.label_en]
+            texts += [t for topic in program.assessment_topics for t in (topic.label_zh, topic.label_en)]
+    # and what applicants wrote: a document's title is theirs (the sample applications title a
+    # document by its kind)
+    texts += [e.payload.title for e in registry.store.iter_all(types=["DocumentAttached"])]
+    return {word for text in texts for word in SNAKE.findall(text)}
+
+
+def raw_keys(html: str, allowed: set[str], lang: str) -> list[str]:
+    seen = visible(html)
+    words = set(RAW_WORDS.findall(seen))
+    if lang == "en":  # ("lead" is an English word; a raw role shows as one in Chinese text)
+        words.discard("lead")
+    return sorted((set(SNAKE.findall(seen)) - allowed) | words)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_page_shows_a_raw_key(web: Api, world: World, lang: str) -> None:
+    found: dict[str, list[str]] = {}
+    allowed = quoted_by_rules(web)
+    signed: str | None = None
+    for who, path in [*PAGES, *EXTRA_PAGES]:
+        target = path(world)
+        if "/draft" in target:
+            continue
+        if who != signed:
+            sign_out(web)
+            if who is not None:
+                sign_in(web, who)
+            signed = who
+        html = web.client.get(target, params={"lang": lang}, headers={"Accept": "text/html"}).text
+        if keys := raw_keys(html, allowed, lang):
+            found[f"{who} {target}"] = keys
+    assert found == {}, "\n".join(f"{k}: {v}" for k, v in found.items())
