@@ -30,7 +30,7 @@ from events.importer import import_log
 from events.sqlite import SQLiteEventStore, utc_now
 from projections.read_models import ReadModels
 from projections.views import past_refusal, project_view
-from sandbox import transparency
+from sandbox import extracts, transparency
 from sandbox.config import (
     ACCESS_LOG_ENV,
     DB_ENV,
@@ -42,7 +42,7 @@ from sandbox.config import (
     default_tick_seconds,
 )
 from sandbox.program_upgrade import upgrade_bundled
-from sandbox.registry import init_registry, open_store
+from sandbox.registry import init_registry, make_codec, open_store
 from sandbox.service import Registry
 from sandbox.tokens import ROLES, AlreadyExpired, TokenError, Tokens
 from schemas.dates import CHINA, day_moment
@@ -366,6 +366,21 @@ def _saved_head(text: str) -> tuple[int, str]:
     return int(position), digest
 
 
+@main.command("register-proof")
+@db_option
+@click.argument("project_id", metavar="ID")
+def register_proof(db: Path | None, project_id: str) -> None:
+    """A public register entry with what proves it offline (the API's /register/ID/proof): a
+    checkpoint signed now, the project's public events whole and its private ones withheld, each
+    with its inclusion proof, and the entry. Check it with `sandbox-registry audit entry`.
+
+    Example: sandbox-registry register-proof 7f3c… > entry.json
+    """
+    with opened(db) as store, refusals():
+        extract = extracts.register_extract(store, project_id)
+    emit_json(extract)
+
+
 @main.command()
 @db_option
 @click.option("--key", "show_key", is_flag=True, help="Print the verifier key instead (name+id+key).")
@@ -413,8 +428,18 @@ def audit() -> None:
     """Checks an auditor makes without the registry's database."""
 
 
+def _verifier_key(vkey: str) -> VerifierKey:
+    """``--key``: a verifier key, or a file holding one."""
+    try:
+        return VerifierKey.parse(Path(vkey).read_text() if Path(vkey).is_file() else vkey)
+    except CheckpointError as e:
+        raise BadValue("--key", str(e), "不是有效的验证公钥") from e
+
+
 @audit.command("verify")
-@click.argument("export_file", metavar="EXPORT", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "export_file", metavar="[EXPORT]", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option(
     "--checkpoint",
     "checkpoints",
@@ -423,27 +448,60 @@ def audit() -> None:
     help="A signed checkpoint to check against the export (give two to check their consistency).",
 )
 @click.option("--key", "vkey", default=None, help="The registry's verifier key (name+id+key), or a file holding it.")
-def audit_verify(export_file: Path, checkpoints: tuple[Path, ...], vkey: str | None) -> None:
+@click.option(
+    "--proof",
+    "proof_file",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A consistency proof between the two checkpoints (as /api/v1/audit/proof/consistency serves it).",
+)
+def audit_verify(
+    export_file: Path | None, checkpoints: tuple[Path, ...], vkey: str | None, proof_file: Path | None
+) -> None:
     """Verify an export (framing, chain, rules), the checkpoints' signatures, and that the export's
     Merkle tree has each checkpoint's root at its size; two checkpoints of one export are consistent.
+    Without the export, two checkpoints and --proof: that the proof shows the earlier checkpoint's
+    tree is a prefix of the later one's (RFC 9162 §2.1.4.2).
 
     Example: sandbox-registry audit verify registry.jsonl --checkpoint head.checkpoint --key "$(cat vkey)"
+
+    Example: sandbox-registry audit verify --checkpoint old.checkpoint --checkpoint new.checkpoint
+    --proof consistency.json --key "$(cat vkey)"
     """
     if checkpoints and vkey is None:
         raise BadValue(
             "--key", "a checkpoint is checked with the registry's verifier key", "核对检查点需要登记库的验证公钥"
         )
+    if proof_file is not None and len(checkpoints) != 2:
+        raise BadValue(
+            "--proof",
+            "a consistency proof is checked between two --checkpoint files",
+            "一致性证明须与两个 --checkpoint 文件一起核对",
+        )
+    if export_file is None and proof_file is None:
+        raise BadValue(
+            "EXPORT", "give an export, or two checkpoints and --proof", "请给出导出文件，或两个检查点及 --proof"
+        )
     heads = []
     if vkey is not None:
-        try:
-            key = VerifierKey.parse(Path(vkey).read_text() if Path(vkey).is_file() else vkey)
-        except CheckpointError as e:
-            raise BadValue("--key", str(e), "不是有效的验证公钥") from e
+        key = _verifier_key(vkey)
         for file in checkpoints:
             try:
                 heads.append((file, verify_checkpoint(file.read_text(encoding="utf-8"), key)))
             except (CheckpointError, UnicodeDecodeError) as e:
                 raise CheckFailed(f"checkpoint {file}: {e}", f"检查点 {file} 未通过校验") from e
+    if proof_file is not None:
+        (_, old), (_, new) = sorted(heads, key=lambda fh: fh[1].size)
+        try:
+            transparency.check_consistency(old, new, proof_file.read_bytes())
+        except Refused as e:
+            raise CheckFailed(f"{proof_file}: {e}", e.message_zh) from e
+        click.echo(
+            f"ok: the checkpoints of {old.size} and {new.size} events are signed and consistent:"
+            f" the tree of {plural(old.size, 'event')} is a prefix of the tree of {new.size}"
+        )
+    if export_file is None:
+        return
     with export_file.open("rb") as fh:
         report, roots = verify_export_roots(fh, {h.size for _, h in heads})
     if not report.ok:
@@ -469,6 +527,29 @@ def audit_verify(export_file: Path, checkpoints: tuple[Path, ...], vkey: str | N
         )
 
 
+
+
+@audit.command("entry")
+@click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key", "vkey", required=True, help="The registry's verifier key (name+id+key), or a file holding it.")
+def audit_entry(bundle: Path, vkey: str) -> None:
+    """Check a register entry's proof offline (from `register-proof` or /register/ID/proof): the
+    checkpoint's signature, every event's hash and inclusion proof, that no event of the stream is
+    missing, and that replaying the events gives the entry. Exit 1 naming what failed.
+
+    Example: sandbox-registry audit entry entry.json --key "$(cat vkey)"
+    """
+    key = _verifier_key(vkey)
+    try:
+        extract = extracts.check_extract(bundle.read_bytes(), key, make_codec())
+    except extracts.ExtractRefused as e:
+        raise CheckFailed(f"{bundle}: {e}", e.message_zh) from e
+    whole = sum(1 for e in extract.events if e.record is not None)
+    click.echo(
+        f"ok: the entry of project {extract.project_id} ({extract.entry.status}) is what its events give;"
+        f" {plural(whole, 'public event')} whole and {plural(len(extract.events) - whole, 'withheld event')},"
+        f" each in the signed checkpoint of {plural(extract.tree_size, 'event')}"
+    )
 @main.command()
 @db_option
 @click.option(

@@ -13,8 +13,10 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
+
 from events.checkpoint import Checkpoint, CheckpointError, SigningKey
-from events.merkle import Subtrees, consistency_proof, inclusion_proof, root
+from events.merkle import Subtrees, consistency_proof, inclusion_proof, root, verify_consistency
 from events.sqlite import SQLiteEventStore, format_recorded_at, utc_now
 from events.store import EventStore
 from sandbox.config import Refused
@@ -195,3 +197,50 @@ def prove_consistency(store: SQLiteEventStore, old: int, new: int | None = None)
         return ConsistencyProof(old, to, [h.hex() for h in hashes])
 
     return store.read_tree(read)
+
+
+class ConsistencyRefused(Refused):
+    """A consistency proof that does not show one checkpoint's tree is a prefix of another's."""
+
+
+class _ServedConsistency(msgspec.Struct, rename={"from_size": "from", "to_size": "to"}):
+    """A consistency proof as the API serves it."""
+
+    from_size: int
+    to_size: int
+    hashes: list[str]
+
+
+_consistency_decoder = msgspec.json.Decoder(_ServedConsistency)
+
+
+def check_consistency(old: Checkpoint, new: Checkpoint, proof_json: bytes) -> None:
+    """Check a consistency proof, as ``/api/v1/audit/proof/consistency`` serves it, between two
+    (already verified) checkpoints of one log: its sizes are theirs, and the RFC 9162 §2.1.4.2
+    verification leads from the older root to the newer."""
+    try:
+        proof = _consistency_decoder.decode(proof_json)
+        hashes = [bytes.fromhex(h) for h in proof.hashes]
+    except (msgspec.DecodeError, ValueError) as e:
+        raise ConsistencyRefused(
+            f"not a consistency proof (a JSON object of from, to and hex hashes): {e}",
+            f"不是一致性证明（应为含 from、to 与十六进制哈希的 JSON 对象）：{e}",
+        ) from e
+    if (proof.from_size, proof.to_size) != (old.size, new.size):
+        raise ConsistencyRefused(
+            f"the proof is from {proof.from_size} to {proof.to_size} events; the checkpoints are of"
+            f" {old.size} and {new.size}",
+            f"该证明从 {proof.from_size} 到 {proof.to_size} 个事件；检查点为 {old.size} 与 {new.size} 个事件",
+        )
+    if old.origin != new.origin:
+        raise ConsistencyRefused(
+            f"the checkpoints are of two logs ({old.origin}, {new.origin})",
+            f"两个检查点属于不同的日志（{old.origin}、{new.origin}）",
+        )
+    if not verify_consistency(old.size, new.size, hashes, old.root, new.root):
+        raise ConsistencyRefused(
+            f"the proof does not show that the tree of {plural(old.size, 'event')} is a prefix of the tree of"
+            f" {new.size}: the log was rewritten, or the proof or a checkpoint is not the one served",
+            f"该证明不能表明 {old.size} 个事件的树是 {new.size} 个事件的树的前缀："
+            "日志被改写，或证明、检查点并非所发布者",
+        )

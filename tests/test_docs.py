@@ -46,7 +46,7 @@ def test_every_cli_command_is_documented_and_every_documented_one_exists() -> No
     commands = cli_commands()
     for name in commands:
         assert re.search(rf"sandbox-registry {name}\b|`{name.split()[-1]} ", README), name
-    mentioned = set(re.findall(r"sandbox-registry ([a-z]+)", README))
+    mentioned = set(re.findall(r"sandbox-registry ([a-z][a-z-]*)", README))
     assert mentioned <= {c.split()[0] for c in commands}, mentioned - commands
 
 

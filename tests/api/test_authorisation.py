@@ -125,6 +125,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/api/v1/register"): PUBLIC_200,
     ("GET", "/api/v1/register/{project_id:str}"): Row(ok={"*": 200}, public=True, project="notice"),
+    ("GET", "/api/v1/register/{project_id:str}/proof"): Row(ok={"*": 200}, public=True, project="notice"),
     ("GET", "/api/v1/projects"): Row(ok={"alice": 200, "olga": 200, **READERS}),
     ("POST", "/api/v1/projects"): Row(
         ok={"alice": 201, "olga": 201},

@@ -132,6 +132,43 @@ def test_audit_verify_checks_checkpoints_against_the_export(runner: CliRunner, d
                                     code=1).output
 
 
+def test_audit_verify_checks_a_consistency_proof_between_two_checkpoints_without_the_export(
+    runner: CliRunner, db: Path, tmp_path: Path
+) -> None:
+    before = tmp_path / "before.checkpoint"
+    before.write_text(run(runner, "checkpoint", "--db", db).output)
+    store = open_sqlite(db)
+    store.append([write("notes", *notes(*map(str, range(40))))], command_id="forty notes")
+    store.close()
+    after = tmp_path / "after.checkpoint"
+    after.write_text(run(runner, "checkpoint", "--db", db).output)
+    vkey = run(runner, "checkpoint", "--key", "--db", db).output.strip()
+    old, new = (int(f.read_text().splitlines()[1]) for f in (before, after))
+    served = json.loads(run(runner, "prove", "consistency", str(old), str(new), "--db", db).output)
+    proof = tmp_path / "consistency.json"
+    proof.write_text(json.dumps(served))
+    # either order of the checkpoints: the smaller tree is the older
+    for pair in ((before, after), (after, before)):
+        ok = run(runner, "audit", "verify", "--checkpoint", pair[0], "--checkpoint", pair[1], "--proof", proof,
+                 "--key", vkey).output
+        assert f"checkpoints of {old} and {new} events are signed and consistent" in ok
+    # a proof changed in one hash, or of other sizes, or not a proof: exit 1 naming why, in both languages
+    cases = {
+        "does not show that the tree": {**served, "hashes": [("0" * 64), *served["hashes"][1:]]},
+        f"the proof is from {old} to {new + 1} events": {**served, "to": new + 1},
+        "not a consistency proof": {"from": old, "to": new, "hashes": ["not hex"]},
+    }
+    for why, body in cases.items():
+        proof.write_text(json.dumps(body))
+        refused = run(runner, "audit", "verify", "--checkpoint", before, "--checkpoint", after, "--proof", proof,
+                      "--key", vkey, code=1).output
+        assert why in refused and "证明" in refused, refused
+    # a proof needs two checkpoints, and without an export there must be a proof
+    assert "--proof" in run(runner, "audit", "verify", "--checkpoint", before, "--proof", proof, "--key", vkey,
+                            code=2).output
+    assert "EXPORT" in run(runner, "audit", "verify", "--checkpoint", before, "--key", vkey, code=2).output
+
+
 def test_a_rotated_key_leaves_old_checkpoints_verifying_with_the_old_key(
     runner: CliRunner, db: Path, tmp_path: Path
 ) -> None:

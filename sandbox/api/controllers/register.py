@@ -11,10 +11,13 @@ from projections.public import RegisterEntry
 from projections.read_models import ReadModels
 from projections.read_models.search import register_matches, terms
 from projections.views import register_as_of, register_entry_as_of
+from sandbox import extracts
 from sandbox.api import problems as p
 from sandbox.api.auth import PUBLIC_SECURITY
 from sandbox.api.common import AsOf, LifecycleState, Limit, Offset, OptionalPosition, SearchText, one_moment, one_of
 from sandbox.api.models import RegisterPage
+from sandbox.api.problems import ApiProblem
+from sandbox.config import Refused
 from sandbox.service import Registry
 from schemas.lifecycle import State
 
@@ -84,3 +87,19 @@ class RegisterController(Controller):
         if entry is None:
             raise NotFoundException(f"project {project_id} is not on the public register")
         return msgspec.convert(entry, RegisterEntry)
+
+    @get("/{project_id:str}/proof", sync_to_thread=True, responses=p.responses(400, 404, 503))
+    def register_entry_proof(
+        self, store: NamedDependency[SQLiteEventStore], project_id: FromPath[str]
+    ) -> extracts.RegisterExtract:
+        """One public entry with what proves it offline: a checkpoint signed now (and kept), the
+        project's public events whole and its private ones withheld (position, version, hash,
+        type), each with its RFC 9162 inclusion proof against the checkpoint, the entry at the
+        checkpoint's size, and how the entry is replayed from the events. Check it with
+        ``sandbox-registry audit entry FILE --key VKEY`` or by the README's steps."""
+        try:
+            return extracts.register_extract(store, project_id)
+        except extracts.NotOnRegister as e:
+            raise NotFoundException(str(e)) from e
+        except Refused as e:
+            raise ApiProblem(503, "no_signing_key", e.message_zh, str(e)) from e
