@@ -23,7 +23,15 @@ from events.logrules import RuleBroken
 from events.merkle import Subtrees, event_leaf, inclusion_proof, verify_inclusion
 from events.model import RecordedEvent
 from events.sqlite import SQLiteEventStore
-from projections.extract import PUBLIC_TYPE_NAMES, REPLAY, Withheld, is_public, replay_entry, withhold
+from projections.extract import (
+    PUBLIC_TYPE_NAMES,
+    REPLAY,
+    ExtractError,
+    Withheld,
+    is_public,
+    replay_entry,
+    withhold,
+)
 from projections.project import fold
 from projections.public import RegisterEntry, register_entry
 from sandbox.config import Refused
@@ -120,7 +128,7 @@ def check_extract(text: bytes, key: VerifierKey, codec: EventCodec) -> RegisterE
     the entry. Returns the extract, or raises :class:`ExtractRefused` naming what failed."""
     try:
         extract = msgspec.json.decode(text, type=RegisterExtract)
-    except msgspec.DecodeError as e:
+    except (msgspec.DecodeError, RecursionError) as e:  # (a value nested too deep to decode)
         raise _refuse(f"not a register extract: {e}", f"不是登记条目证明包：{e}") from e
     if extract.format != FORMAT:
         raise _refuse(f"unknown extract format {extract.format!r}", f"未知的证明包格式 {extract.format!r}")
@@ -176,7 +184,10 @@ def check_extract(text: bytes, key: VerifierKey, codec: EventCodec) -> RegisterE
                 f"{where}: its inclusion proof does not lead to the checkpoint's root",
                 f"{where_zh}：其包含证明不能得出检查点的默克尔根",
             )
-    replayed = replay_entry(extract.project_id, items)
+    try:
+        replayed = replay_entry(extract.project_id, items)
+    except ExtractError as e:
+        raise _refuse(f"the events cannot be replayed: {e}", "无法重放这些事件（隐去的事件缺少其应述事实）") from e
     served, got = msgspec.to_builtins(extract.entry), msgspec.to_builtins(replayed)
     if served != got:
         fields = sorted(k for k in served if not isinstance(got, dict) or got.get(k) != served.get(k))
@@ -191,7 +202,7 @@ def _public_event(record: dict[str, Any], codec: EventCodec, where: str, where_z
     """A public event's record checked (canonical form, hash) and decoded."""
     try:
         stored = parse_line(canonical_line(record))
-    except RuleBroken as e:
+    except (RuleBroken, RecursionError) as e:
         raise _refuse(f"{where} is not an export record: {e}", f"{where_zh}不是导出记录") from e
     if stored_hash(stored) != stored.hash:
         raise _refuse(

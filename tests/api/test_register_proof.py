@@ -175,6 +175,11 @@ def _retype_a_withheld_event(b: dict[str, Any]) -> None:
     item["withheld"] = {k: v for k, v in item["withheld"].items() if k != "objection_id"} | {"type": "CommentReceived"}
 
 
+def _withheld_objection_without_its_id(b: dict[str, Any]) -> None:
+    item = next(i for i in b["events"] if "withheld" in i and i["withheld"]["type"] == "ObjectionFiled")
+    del item["withheld"]["objection_id"]
+
+
 def _bad_signature(b: dict[str, Any]) -> None:
     text, _, sig = b["checkpoint"].partition("\n\n")
     lines = text.split("\n")
@@ -190,6 +195,7 @@ TAMPERING: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     "a public event withheld": (_withhold_a_public_event, "fields differ"),
     "a withheld event retyped": (_retype_a_withheld_event, "fields differ: comments, objections"),
     "a checkpoint whose signature does not verify": (_bad_signature, "does not verify"),
+    "a withheld objection without its id": (_withheld_objection_without_its_id, "cannot be replayed"),
 }
 
 
@@ -213,6 +219,24 @@ def test_a_tampered_extract_is_refused_naming_what_failed(
     assert result.exit_code == 1, result.output
     assert why in result.output and "Traceback" not in result.output
     assert any("\u4e00" <= c <= "\u9fff" for c in result.output)
+
+
+@pytest.mark.parametrize("depth", [600, 5000, 100_000])
+def test_a_bundle_nested_too_deep_is_refused_without_a_traceback(
+    world: tuple[Api, str, Path], tmp_path: Path, depth: int
+) -> None:
+    api, pid, _ = world
+    bundle = api.get(f"/api/v1/register/{pid}/proof").json()
+    item = next(i for i in bundle["events"] if "record" in i)
+    text = json.dumps(bundle).replace(
+        json.dumps(item["record"]["data"]), '{"x":' * depth + "1" + "}" * depth, 1
+    )
+    path = tmp_path / "deep.json"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["audit", "entry", str(path), "--key", key_of(api).text()])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), result.exception  # a refusal, not an error
+    assert result.output.startswith("Error: ") and "Traceback" not in result.output, result.output
 
 
 def test_a_checkpoint_of_another_size_or_another_key_is_refused(world: tuple[Api, str, Path]) -> None:
