@@ -13,6 +13,9 @@ from events.codec import EventCodec
 from events.store import EventStore
 from tests import support
 
+#: The prepared world's fixtures (``template``, ``world``), for the API and the web tests.
+pytest_plugins = ["tests.fixtures.templates"]
+
 settings.register_profile(
     "ci",
     deadline=None,

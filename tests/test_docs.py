@@ -26,7 +26,7 @@ from sandbox.demo import build_demo
 from sandbox.registry import open_store
 from sandbox.service import Registry
 from schemas.commands import Actor
-from tests.faults.test_server_faults import server
+from tests.fixtures.servers import server
 from tests.support import make_codec, notes, open_sqlite, write
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.projections.test_read_model_behaviour import sqlite_world
+from tests.fixtures.read_models import sqlite_world
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

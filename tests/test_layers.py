@@ -66,3 +66,51 @@ from . import sibling
 """
     assert imported_packages(source, "schemas.example") == {"sandbox", "projections", "events", "schemas"}
     assert imported_packages("import msgspec\nfrom datetime import UTC\n", "schemas.x") == set()
+
+
+def imported_modules(source: str) -> set[str]:
+    """The dotted names a module's source imports: each module, and each name taken from one (a
+    ``from tests.api import conftest`` imports ``tests.api.conftest``)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def of_the_suite(names: set[str]) -> set[str]:
+    """Those of ``names`` that are test modules or conftest files of the test suite."""
+    return {
+        name
+        for name in names
+        if name.startswith("tests.") and any(part.startswith("test_") or part == "conftest" for part in name.split("."))
+    }
+
+
+def test_no_test_module_imports_another_test_module() -> None:
+    """What tests share lives in ``tests/fixtures`` (or a helper module beside them): a test
+    module importing another one runs that one's tests' imports and ties the two together."""
+    bad = [
+        f"{path.relative_to(ROOT)} imports {sorted(names)}"
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        if (names := of_the_suite(imported_modules(path.read_text(encoding="utf-8"))))
+    ]
+    assert bad == []
+
+
+def test_the_test_module_checker_sees_each_way_of_importing_one() -> None:
+    source = """
+from tests.domain.test_exit_routes import fintech_in_test
+from tests.api import conftest
+def f():
+    import tests.web.conftest
+from tests.fixtures.pure import when
+from tests.api.helpers import Api
+"""
+    assert of_the_suite(imported_modules(source)) == {
+        "tests.domain.test_exit_routes", "tests.domain.test_exit_routes.fintech_in_test", "tests.api.conftest",
+        "tests.web.conftest",
+    }

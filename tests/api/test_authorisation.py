@@ -20,9 +20,9 @@ import pytest
 from litestar.routes import HTTPRoute
 
 from sandbox.api import create_app
-from tests.api.conftest import Template, world_copy
 from tests.api.helpers import Api, sha
 from tests.api.world import World
+from tests.fixtures.templates import Template, world_copy
 
 #: Everyone who may knock: no token, a bad token, and one person of each role. ``alice`` is the
 #: applicant whose organisation (fzbank) owns every project of the world; ``olga`` is another.

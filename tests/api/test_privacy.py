@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sandbox.deciders import RULES
-from tests.api.conftest import Template
 from tests.api.helpers import Api
 from tests.api.world import SECRET, World
+from tests.fixtures.templates import Template
 
 PRIVATE = ("draft", "returned", "submitted", "review")  # fzbank's projects that never reached notice
 PUBLIC = ("notice", "closed", "admitted", "testing", "final", "exiting")

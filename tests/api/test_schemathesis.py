@@ -26,9 +26,9 @@ from schemathesis.config import PositiveDataAcceptanceConfig
 from schemathesis.core.parameters import ParameterLocation
 
 from sandbox.api import create_app
-from tests.api.conftest import Template
 from tests.api.helpers import PEOPLE, Clock, assert_chinese_problem, copy_db, make_api
 from tests.api.world import World
+from tests.fixtures.templates import Template
 
 WHO = ["alice", "olga", "carol", "sam", "ada", "audrey", "pat"]
 #: On a path naming a project, the world's projects are drawn as often as generated ids.

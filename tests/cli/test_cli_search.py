@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from sandbox.cli import main
-from tests.projections.test_read_model_behaviour import sqlite_world
+from tests.fixtures.read_models import sqlite_world
 
 
 def searched(db: Path, *args: str) -> list[str]:

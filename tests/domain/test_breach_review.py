@@ -74,7 +74,7 @@ def test_a_flag_or_a_delisting_review_is_disposed_by_one_regulator() -> None:
     import msgspec
 
     from projections.project import Breach
-    from tests.domain.pure import PROGRAMS, on_notice, when
+    from tests.fixtures.pure import PROGRAMS, on_notice, when
 
     program = PROGRAMS["data-asset"]
     for action in ("flag", "delisting_review"):

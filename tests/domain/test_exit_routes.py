@@ -11,38 +11,7 @@ from schemas import events as ev
 from schemas.base import Event
 from schemas.lifecycle import State
 from tests.domain.world import ALICE, APPROVER, APPROVER2, OFFICER, World, sha
-
-USERS = {"users": 3000, "active_users": 1000, "exposure_yuan": 50_000_000}
-
-
-def fintech_in_test() -> tuple[World, str]:
-    w = World()
-    pid = w.create("fintech-sandbox")
-    w.fintech_application(pid)
-    w.through_notice(pid)
-    w.start_testing(pid)
-    assert w.state(pid).state == State.TESTING
-    return w, pid
-
-
-def ecny_in_test() -> tuple[World, str]:
-    w = World()
-    pid = w.create("ecny-pilot")
-    w.ecny_application(pid)
-    w.through_notice(pid)
-    w.start_testing(pid)
-    assert w.state(pid).state == State.TESTING
-    return w, pid
-
-
-def data_asset_in_test() -> tuple[World, str]:
-    w = World()
-    pid = w.create_data_asset()
-    w.data_asset_application(pid)
-    w.through_notice(pid)
-    w.start_testing(pid)
-    assert w.state(pid).state == State.TESTING
-    return w, pid
+from tests.fixtures.scenarios import USERS, data_asset_in_test, ecny_in_test, fintech_in_test
 
 
 def one_append(w: World, pid: str, positions: list[int]) -> list[Event]:

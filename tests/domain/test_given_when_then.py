@@ -13,42 +13,15 @@ from functools import cache
 import msgspec
 import pytest
 
-from events.model import RecordedEvent
-from projections.project import ProjectState, fold
-from sandbox.deciders import DECIDERS, Context, decide, tick
+from sandbox.deciders import DECIDERS
 from schemas import commands as c
 from schemas import events as ev
 from schemas import programs as p
-from schemas.base import Event
 from schemas.commands import Actor
-from schemas.errors import DomainError
 from schemas.lifecycle import State
 from schemas.programs import ProgramDefinition
-from schemas.reference import ReferenceData
-from tests.domain.world import ALICE, APPROVER, CST, OFFICER, World
-
-
-class Given:
-    """A project's recorded history, and what a decision on it is given besides."""
-
-    def __init__(self, world: World, pid: str) -> None:
-        self.events: tuple[RecordedEvent[Event], ...] = tuple(world.events(pid))
-        self.pid = pid
-        self.state: ProjectState = fold(self.events)
-        self.program: ProgramDefinition = world.registry.program(self.state.program_key, self.state.program_version)
-        self.ref: ReferenceData = world.registry.reference()
-
-    def when(
-        self, actor: Actor, command: c.Command, on: dt.date, program: ProgramDefinition | None = None
-    ) -> list[Event]:
-        """The events ``command`` records (refusals are raised)."""
-        now = dt.datetime.combine(on, dt.time(10, 0), CST)
-        ctx = Context(actor=actor, now=now, program=program or self.program, ref=self.ref, project_id=self.pid)
-        return decide(command, self.state, ctx).all
-
-    def ticked(self, on: dt.date, program: ProgramDefinition | None = None) -> list[Event]:
-        """The timer events due on ``on``."""
-        return tick(self.state, program or self.program, self.ref, dt.datetime.combine(on, dt.time(10, 0), CST))
+from tests.domain.world import ALICE, APPROVER, OFFICER, World
+from tests.fixtures.pure import Given
 
 
 @cache
@@ -58,7 +31,7 @@ def fintech_in_test() -> Given:
     world.fintech_application(pid)
     world.through_notice(pid)
     world.start_testing(pid)
-    return Given(world, pid)
+    return Given.of(world.events(pid), pid, world.registry)
 
 
 @cache
@@ -69,13 +42,11 @@ def fintech_under_review() -> Given:
     world.do(pid, ALICE, c.Submit())
     world.do(pid, OFFICER, c.AcceptIntake())
     world.assess(pid)  # (the notice waits for a favourable assessment of each required topic)
-    return Given(world, pid)
+    return Given.of(world.events(pid), pid, world.registry)
 
 
 def refusal(given: Given, actor: Actor, command: c.Command, on: dt.date, **kw: ProgramDefinition) -> str:
-    with pytest.raises(DomainError) as refused:
-        given.when(actor, command, on, **kw)
-    return refused.value.code
+    return given.refused(actor, command, on, **kw).code
 
 
 def planned_end(given: Given) -> dt.date:

@@ -13,9 +13,8 @@ from schemas import commands as c
 from schemas.bundled import load_programs
 from schemas.lifecycle import State
 from schemas.programs import IncidentSeverity, SeverityRule
-from tests.domain.test_exit_routes import fintech_in_test
-from tests.domain.test_pledges import decided, refusal
 from tests.domain.world import ALICE, APPROVER, OFFICER
+from tests.fixtures.scenarios import decided, fintech_in_test, refusal
 
 DEFINITION = load_programs()[0].incident_severity
 

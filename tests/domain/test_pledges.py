@@ -5,16 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
-from projections.project import ProjectState
-from sandbox.deciders import Context, decide
 from schemas import commands as c
 from schemas import events as ev
-from schemas.commands import Actor
-from schemas.errors import DomainError
 from schemas.lifecycle import State
 from tests.domain.world import ALICE, OFFICER, World, sha
+from tests.fixtures.scenarios import decided, refusal
 
 BANK, OTHER_BANK = "福州农村商业银行", "兴业银行福州分行"
 
@@ -28,23 +23,6 @@ def listed_asset() -> tuple[World, str]:
     w.do(pid, ALICE, c.AttachDocument(kind="valuation_report", sha256=sha("valued"), title="评估报告",
                                       issued_on=w.clock.today))
     return w, pid
-
-
-def decided(w: World, pid: str, actor: Actor, command: c.Command) -> list[str]:
-    """The events the pure decider gives for ``command`` on the project's state now."""
-    state: ProjectState = w.state(pid)
-    ctx = Context(actor=actor, now=w.clock.now, program=w.registry.bound_program(state, w.clock.today),
-                  ref=w.registry.reference(), project_id=pid)
-    return [e.event_type for e in decide(command, state, ctx).all]
-
-
-def refusal(w: World, pid: str, actor: Actor, command: c.Command) -> DomainError:
-    state = w.state(pid)
-    ctx = Context(actor=actor, now=w.clock.now, program=w.registry.bound_program(state, w.clock.today),
-                  ref=w.registry.reference(), project_id=pid)
-    with pytest.raises(DomainError) as e:
-        decide(command, state, ctx)
-    return e.value
 
 
 def pledge(w: World, pledgee: str = BANK, number: str = "ZY-2025-001") -> c.RegisterPledge:

@@ -8,7 +8,7 @@ from events.codec import canonical_json
 from projections.public import register_entry
 from schemas import commands as c
 from schemas.commands import Actor
-from tests.domain.pure import OFFICER, PROGRAMS, on_notice, refused, when
+from tests.fixtures.pure import OFFICER, PROGRAMS, on_notice, refused, when
 
 FINTECH = PROGRAMS["fintech-sandbox"]
 CITIZEN = Actor(id="citizen-lin", role="public")

@@ -11,7 +11,7 @@ from projections.project import ProjectState
 from sandbox import applications
 from schemas import commands as c
 from schemas.errors import DomainError
-from tests.domain.pure import (
+from tests.fixtures.pure import (
     ASSESSOR,
     END,
     LEAD,

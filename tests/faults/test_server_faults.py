@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,8 +25,8 @@ from sandbox.api import create_app
 from sandbox.api.common import command_id
 from sandbox.registry import open_store
 from sandbox.tokens import Tokens
+from tests.fixtures.servers import CLI, server
 
-CLI = [sys.executable, "-m", "sandbox"]
 DRAFT = {
     "program_key": "fintech-sandbox",
     "title": "压力测试项目",
@@ -39,41 +37,9 @@ DRAFT = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def cli(*args: str) -> str:
     done = subprocess.run([*CLI, *args], capture_output=True, text=True, check=True, timeout=60)
     return done.stdout.strip()
-
-
-@contextmanager
-def server(db: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [*CLI, "serve", "--db", str(db), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:  # wait for readiness (bounded), not for a race
-        try:
-            if httpx.get(base + "/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError("the server did not start")
-        time.sleep(0.05)
-    try:
-        yield proc, base
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=30)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import itertools
 import logging
 import threading
 from pathlib import Path
@@ -23,7 +22,7 @@ from events.sqlite import SQLiteEventStore
 from projections.project import INITIAL, Fact, fold, handled_types
 from projections.read_models import READER, SNAPSHOT_EVERY, ReadModels, decode_state
 from projections.views import DETAIL_ITEMS, details_of
-from sandbox.registry import EVENT_TYPES, init_registry, open_store
+from sandbox.registry import EVENT_TYPES, open_store
 from sandbox.service import Registry
 from schemas import commands as c
 from schemas import events as ev
@@ -33,32 +32,14 @@ from schemas.events import ALL_EVENTS
 from schemas.lifecycle import State
 from schemas.registry import RegistryCreated
 from schemas.streams import project_stream
-from tests.domain.world import ALICE, APPROVER, CST, OFFICER, Clock, World
+from tests.domain.world import ALICE, APPROVER, OFFICER, World
+from tests.fixtures.read_models import models, sqlite_world
 
 
 class FromTheFuture(Event, frozen=True, kw_only=True):
     """An event type this version of the fold does not know (written by newer code)."""
 
     note: str
-
-
-def sqlite_world(path: Path, *, extra: tuple[type[Event], ...] = ()) -> World:
-    """The domain tests' world over a SQLite file, with read models kept by every command."""
-    clock = Clock(dt.datetime(2025, 3, 3, 10, tzinfo=CST))
-    store = SQLiteEventStore(path, EventCodec((*EVENT_TYPES, *extra)), clock=clock)
-    init_registry(store, clock=clock)
-    w = World.__new__(World)
-    w.clock = clock
-    w.store = store  # type: ignore[assignment]
-    w.registry = Registry(store, clock=clock, read_models=ReadModels(store))
-    w.registry.install_bundled()
-    w._ids = itertools.count(1)
-    return w
-
-
-def models(w: World) -> ReadModels:
-    assert w.registry.read_models is not None
-    return w.registry.read_models
 
 
 def on_notice(w: World) -> str:

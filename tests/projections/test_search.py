@@ -18,7 +18,7 @@ from projections.read_models import schema
 from projections.read_models.search import matches, search_clause, terms
 from schemas import commands as c
 from tests.domain.world import ALICE, World
-from tests.projections.test_read_model_behaviour import models, sqlite_world
+from tests.fixtures.read_models import models, sqlite_world
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from collections import defaultdict
 from typing import Any
 
 from tests.api.helpers import Api
-from tests.security.test_http import SAMPLE, noticed
+from tests.fixtures.attacks import SAMPLE, noticed
 
 #: Larger than the server takes (litestar's default limit is 10 MB).
 HUGE = b'{"text": "' + b"x" * (11 * 1024 * 1024) + b'"}'

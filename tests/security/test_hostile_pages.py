@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 
 from schemas.text import visible
 from tests.api.helpers import Api, running
-from tests.security.test_hostile_text import hostile
+from tests.fixtures.attacks import hostile
 from tests.web.helpers import form
 
 #: What no page may hold as a character: controls (but tab, newline and carriage return),

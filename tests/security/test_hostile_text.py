@@ -16,28 +16,13 @@ import msgspec.inspect as mi
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from sandbox.cli import main
 from schemas import commands as c
 from schemas.text import FREE_TEXT_PATTERN, NAME_PATTERN
 from schemas.validation import explain
 from tests.api.helpers import Api, running
-from tests.security.test_http import noticed
-
-#: Strings an attacker tries first.
-CORPUS = [
-    "\x1b[31mred\x1b[0m", "\x1b]0;owned\x07", "bell\x07", "nul\x00byte", "\x9b31m", "del\x7f", "cr\roverwrite",
-    "bank\u202egnp.exe", "\u2066isolate\u2069", "zero\u200bwidth\u200d", "\ufeffbom", "line\u2028separator",
-    "'; DROP TABLE events; --", "\" OR 1=1 --", "$(rm -rf /)", "`id`", "a|b&&c;d>e", "../../etc/passwd",
-    "<script>alert(1)</script>", "[bold red]markup[/]", "%s%n%x", "{{7*7}}", "\\u0000", "第一行\n\t第二行",
-    "مرحبا", "🙂" * 50, "長" * 4001, "x" * 201, "",
-]
-hostile = st.one_of(
-    st.sampled_from(CORPUS),
-    st.text(st.characters(codec="utf-8"), max_size=30),
-    st.builds(lambda a, b: a + b, st.sampled_from(CORPUS), st.text(max_size=10)),
-)
+from tests.fixtures.attacks import hostile, noticed
 
 
 def _text_type(kind: mi.Type) -> tuple[mi.StrType, bool] | None:

@@ -17,16 +17,9 @@ from sandbox.api.edge import CSP
 from sandbox.api.limits import Limits
 from sandbox.config import HttpSettings
 from tests.api.helpers import PEOPLE, Api
+from tests.fixtures.attacks import SAMPLE, noticed
 
 EVIL = "https://evil.example"
-
-
-def noticed(api: Api) -> str:
-    """A project in its public notice (the public may comment and object)."""
-    pid = api.create("ecny-pilot")
-    api.ecny_application(pid)
-    api.submit_and_open(pid)
-    return pid
 
 
 def test_a_foreign_page_cannot_file_an_objection_with_a_simple_request(api: Api) -> None:
@@ -90,9 +83,6 @@ def test_a_repeated_key_is_refused_naming_it(api: Api) -> None:
 
 
 # -- headers and HEAD on every route of the document ---------------------------------------------
-
-SAMPLE = {"key": "fintech-sandbox", "dataset": "holidays", "position": "1", "project_id": "nope", "sha256": "0" * 64}
-
 
 def _routes(api: Api) -> list[tuple[str, str]]:
     document = api.get("/schema/openapi.json").json()

@@ -13,63 +13,19 @@ from typing import Any, ClassVar
 import msgspec
 import pytest
 
-from events.codec import EventCodec
 from events.errors import UnknownEventTypeError
 from events.sqlite import SQLiteEventStore
-from schemas.base import Event, UtcDatetime
-from tests.support import Noted, write
-
-
-class ProductV1(Event, frozen=True, kw_only=True):
-    """Version 1: a title only."""
-
-    event_type: ClassVar[str] = "ProductListed"
-    schema_version: ClassVar[int] = 1
-    title: str
-
-
-class ProductV2(Event, frozen=True, kw_only=True):
-    """Version 2: ``title`` renamed to ``name``; a new required ``listed_at``."""
-
-    event_type: ClassVar[str] = "ProductListed"
-    schema_version: ClassVar[int] = 2
-    name: str
-    listed_at: UtcDatetime
-
-
-class ProductV3(Event, frozen=True, kw_only=True):
-    """Version 3: a new ``update_frequency`` (so v1 needs two steps)."""
-
-    event_type: ClassVar[str] = "ProductListed"
-    schema_version: ClassVar[int] = 3
-    name: str
-    listed_at: UtcDatetime
-    update_frequency: str
-
-
-LISTED = "2024-01-02T03:04:05Z"
-
-
-def v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
-    data = dict(data)
-    data["name"] = data.pop("title")
-    data["listed_at"] = LISTED
-    return data
-
-
-def v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
-    return {**data, "update_frequency": "unknown"}
-
-
-def codec_with(*types: type[Event]) -> EventCodec:
-    return EventCodec((Noted, *types))
-
-
-def write_v1_history(path: Path) -> None:
-    store = SQLiteEventStore(path, codec_with(ProductV1))
-    store.append([write("dataset-1", ProductV1(title="一号数据集"), Noted(text="n"))], command_id="c1")
-    store.append([write("dataset-2", ProductV1(title="second"))], command_id="c2")
-    store.close()
+from schemas.base import Event
+from tests.fixtures.upcasting import (
+    ProductV1,
+    ProductV2,
+    ProductV3,
+    codec_with,
+    v1_to_v2,
+    v2_to_v3,
+    write_v1_history,
+)
+from tests.support import write
 
 
 def test_v1_events_replay_as_v2_after_a_restart(db_path: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from events.errors import CorruptEventError, UnknownEventTypeError
 from events.sqlite import SQLiteEventStore
+from tests.fixtures.upcasting import ProductV1, ProductV2, codec_with, v1_to_v2, write_v1_history
 from tests.support import (
     Clock,
     Noted,
@@ -21,7 +22,6 @@ from tests.support import (
     raw_connection,
     write,
 )
-from tests.unit.test_codec_upcast import ProductV1, ProductV2, codec_with, v1_to_v2, write_v1_history
 
 
 def test_decoder_for_the_current_version() -> None:

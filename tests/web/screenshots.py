@@ -18,8 +18,8 @@ import uvicorn
 
 from sandbox.api import create_app
 from sandbox.demo import build_demo, demo_tokens
+from tests.fixtures.servers import free_port
 from tests.web.browser import CHROMIUM, CHROMIUM_ARGS, sign_in
-from tests.web.conftest import _free_port
 
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
@@ -34,7 +34,7 @@ def main(out: Path, kind: str = "jpeg") -> None:
         build_demo(db, projects=40)
         app = create_app(db, create=False)
         secrets = {name: secret for name, _, _, secret in demo_tokens(app.state.tokens)}
-        port = _free_port()
+        port = free_port()
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

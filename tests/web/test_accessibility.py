@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.servers import LiveServer
 from tests.web.browser import accessible, sign_in
-from tests.web.conftest import LiveServer
 
 #: (who is signed in, path as a function of the world)
 PAGES: list[tuple[str | None, Any]] = [

@@ -15,7 +15,7 @@ from sandbox import applications
 from sandbox.web.drafts import SUBMIT, draft_of
 from schemas import commands as c
 from schemas.errors import DomainError
-from tests.domain.pure import END, LEAD, NOW, PARTNER, PARTNER_TECHCO, PROGRAMS, REF, START, when
+from tests.fixtures.pure import END, LEAD, NOW, PARTNER, PARTNER_TECHCO, PROGRAMS, REF, START, when
 
 SAMPLES = {
     "fintech-sandbox": applications.fintech(START, END, partner=PARTNER_TECHCO),
