@@ -10,7 +10,7 @@ state itself. Registered once, on the app.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar import Request
 from litestar.datastructures import State
@@ -25,36 +25,19 @@ from sandbox.documents import DocumentStore
 from sandbox.service import Registry
 from schemas.commands import Actor
 
-
-def provide_registry(state: State) -> Registry:
-    registry: Registry = state.registry
-    return registry
+T = TypeVar("T")
 
 
-def provide_store(state: State) -> SQLiteEventStore:
-    store: SQLiteEventStore = state.store
-    return store
+def from_state(name: str, kind: type[T]) -> Provide:
+    """A provider of the service the app keeps in its state under ``name`` (a ``kind``)."""
 
+    def provide(state: State) -> T:
+        service: T = getattr(state, name)
+        return service
 
-def provide_read_models(state: State) -> ReadModels:
-    models: ReadModels = state.read_models
-    return models
-
-
-def provide_views(state: State) -> ViewCache:
-    views: ViewCache = state.views
-    return views
-
-
-def provide_documents(state: State) -> DocumentStore:
-    documents: DocumentStore = state.documents
-    return documents
-
-
-def provide_appended(state: State) -> asyncio.Condition:
-    """Notified after every command of this app (the event stream waits on it)."""
-    appended: asyncio.Condition = state.appended
-    return appended
+    provide.__name__ = f"provide_{name}"
+    provide.__annotations__ = {"state": State, "return": kind}  # what litestar reads of it
+    return Provide(provide, sync_to_thread=False)
 
 
 def provide_actor(request: Request[Any, Any, Any]) -> Actor:
@@ -66,19 +49,14 @@ def provide_credential(request: Request[Any, Any, Any]) -> str | None:
     return credential_of(request)
 
 
-def provide_limits(state: State) -> Limits:
-    limits: Limits = state.limits
-    return limits
-
-
 DEPENDENCIES = {
-    "registry": Provide(provide_registry, sync_to_thread=False),
-    "store": Provide(provide_store, sync_to_thread=False),
-    "read_models": Provide(provide_read_models, sync_to_thread=False),
-    "views": Provide(provide_views, sync_to_thread=False),
-    "documents": Provide(provide_documents, sync_to_thread=False),
-    "appended": Provide(provide_appended, sync_to_thread=False),
+    "registry": from_state("registry", Registry),
+    "store": from_state("store", SQLiteEventStore),
+    "read_models": from_state("read_models", ReadModels),
+    "views": from_state("views", ViewCache),
+    "documents": from_state("documents", DocumentStore),
+    "appended": from_state("appended", asyncio.Condition),  # notified after every command
+    "limits": from_state("limits", Limits),
     "actor": Provide(provide_actor, sync_to_thread=False),
     "credential": Provide(provide_credential, sync_to_thread=False),
-    "limits": Provide(provide_limits, sync_to_thread=False),
 }
