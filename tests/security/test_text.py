@@ -19,7 +19,7 @@ from schemas import commands as c
 from schemas.text import visible
 from schemas.validation import explain
 from tests.api.helpers import Api
-from tests.security.test_http import noticed
+from tests.fixtures.attacks import noticed
 
 ESC_TITLE = "红色\x1b[31m标题\x07"
 BIDI_TITLE = "bank\u202egnp.exe"
