@@ -1,7 +1,9 @@
-"""The event-store port: what every backend (SQLite now, PostgreSQL later) offers its callers.
-
-Callers depend on :class:`EventStore` only; the contract tests in ``tests/contract`` run the same
-suite against every backend.
+"""The event-store ports: what every backend (SQLite now, PostgreSQL later) offers its callers,
+split by who uses it. :class:`EventReader` reads (the catalog, the views, idempotency),
+:class:`EventLog` appends too (the service), :class:`Tracking` keeps a reader's checkpoint (the
+read models), :class:`Audit` verifies and exports; :class:`EventStore` is all of them, what a
+backend implements. The contract tests in ``tests/contract`` run the same suite against every
+backend.
 """
 
 from __future__ import annotations
@@ -31,17 +33,9 @@ BatchHandler = Callable[[Any, Sequence[RecordedEvent[Event]]], None]
 Unreadable = Callable[[int, str, str, Exception], None]
 
 
-class EventStore(Protocol):
-    """Append-only, hash-chained event log with optimistic concurrency and idempotent commands."""
-
-    def append(self, writes: Sequence[StreamWrite], *, command_id: str) -> AppendResult:
-        """Append events to one or several streams, all or nothing.
-
-        Each :class:`StreamWrite` states the version it expects its stream at; any mismatch
-        raises :class:`~events.errors.ConflictError` and nothing is written. A ``command_id``
-        already recorded returns the first append's result and writes nothing.
-        """
-        ...
+class EventReader(Protocol):
+    """Reading the log: streams, positions, times and the results of command ids. What the
+    catalog, the views and the answers to repeated command ids need."""
 
     def command_result(self, command_id: str) -> AppendResult | None:
         """The result recorded for a command id, if any."""
@@ -73,10 +67,6 @@ class EventStore(Protocol):
         """Every event after ``after`` in position order, read in batches."""
         ...
 
-    def iter_stored(self, *, after: int = 0, batch: int = 1000) -> Iterator[StoredEvent]:
-        """Every stored row after ``after`` exactly as stored (for export and verification)."""
-        ...
-
     def head(self) -> Head:
         """The last position and its hash (position 0 and 64 zeros when empty)."""
         ...
@@ -90,9 +80,23 @@ class EventStore(Protocol):
         """The last position recorded at or before ``moment`` (0 if none)."""
         ...
 
-    def verify(self) -> VerifyReport:
-        """Re-hash every event and check every link; report the first fault."""
+
+class EventLog(EventReader, Protocol):
+    """Appending, and reading what was appended: the command pipeline's port."""
+
+    def append(self, writes: Sequence[StreamWrite], *, command_id: str) -> AppendResult:
+        """Append events to one or several streams, all or nothing.
+
+        Each :class:`StreamWrite` states the version it expects its stream at; any mismatch
+        raises :class:`~events.errors.ConflictError` and nothing is written. A ``command_id``
+        already recorded returns the first append's result and writes nothing.
+        """
         ...
+
+
+class Tracking(Protocol):
+    """A named reader that keeps its place in the log: its checkpoint advances in the same
+    transaction as what it wrote for the events read (the read models' port to the log)."""
 
     def checkpoint(self, name: str) -> int:
         """The stored position of a named reader (0 if it never ran)."""
@@ -115,11 +119,33 @@ class EventStore(Protocol):
         of the event, inside the same transaction, and the batch goes on without it."""
         ...
 
+
+class Audit(Protocol):
+    """What an audit asks of the log: every stored row exactly as stored (the export), the head
+    and a re-hash of the whole chain."""
+
+    def head(self) -> Head:
+        """The last position and its hash (position 0 and 64 zeros when empty)."""
+        ...
+
+    def iter_stored(self, *, after: int = 0, batch: int = 1000) -> Iterator[StoredEvent]:
+        """Every stored row after ``after`` exactly as stored (for export and verification)."""
+        ...
+
+    def verify(self) -> VerifyReport:
+        """Re-hash every event and check every link; report the first fault."""
+        ...
+
+
+class EventStore(EventLog, Tracking, Audit, Protocol):
+    """Append-only, hash-chained event log with optimistic concurrency and idempotent commands:
+    every port at once, as a backend offers it (each caller asks for the narrowest it needs)."""
+
     def close(self) -> None: ...
 
 
 def catch_up(
-    store: EventStore,
+    store: Tracking,
     name: str,
     handler: BatchHandler,
     *,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from events.store import EventStore
+from events.store import EventReader
 from schemas import events as ev
 from schemas.errors import DomainError
 from schemas.programs import ProgramDefinition
@@ -33,7 +33,7 @@ class Catalog:
     the same way, since the check reads the log itself.
     """
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventReader) -> None:
         self.store = store
         self._programs: dict[tuple[str, int], ProgramDefinition] = {}
         self._lock = threading.Lock()

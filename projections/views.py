@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from events.store import EventStore
+from events.store import EventReader
 from projections.catalog import Catalog
 from projections.ledger import EMPTY as EMPTY_LEDGER
 from projections.ledger import reported_periods
@@ -139,7 +139,7 @@ def day_closed_by(at: dt.datetime) -> dt.date:
 
 
 def moment_of(
-    store: EventStore, *, position: int | None, at: dt.datetime | None, now: dt.datetime
+    store: EventReader, *, position: int | None, at: dt.datetime | None, now: dt.datetime
 ) -> tuple[int, dt.date]:
     """The (position, business date) an as-of query means; a moment that cannot be shown (see
     :func:`past_refusal`) is refused (``invalid_value``)."""
@@ -156,7 +156,7 @@ def moment_of(
 
 
 def project_view(
-    store: EventStore,
+    store: EventReader,
     catalog: Catalog,
     project_id: str,
     *,
@@ -173,7 +173,7 @@ def project_view(
 
 
 def register_as_of(
-    store: EventStore, *, position: int | None = None, at: dt.datetime | None = None, now: dt.datetime
+    store: EventReader, *, position: int | None = None, at: dt.datetime | None = None, now: dt.datetime
 ) -> list[RegisterEntry]:
     """The public register as it stood at a position or time, by replaying every project."""
     cut, _ = moment_of(store, position=position, at=at, now=now)
@@ -191,7 +191,7 @@ def register_as_of(
 
 
 def register_entry_as_of(
-    store: EventStore, project_id: str, *, position: int | None = None, at: dt.datetime | None = None, now: dt.datetime
+    store: EventReader, project_id: str, *, position: int | None = None, at: dt.datetime | None = None, now: dt.datetime
 ) -> RegisterEntry | None:
     """One project's public entry as it stood at a position or time (None: not public then)."""
     cut, _ = moment_of(store, position=position, at=at, now=now)
@@ -221,7 +221,7 @@ class Explanation(msgspec.Struct, frozen=True, kw_only=True):
     exit: list[RuleStatus]
 
 
-def explain(store: EventStore, catalog: Catalog, position: int) -> Explanation | None:
+def explain(store: EventReader, catalog: Catalog, position: int) -> Explanation | None:
     """Explain the event at ``position`` (None if there is none or it is not a project's)."""
     found = store.read_after(position - 1, limit=1) if position > 0 else []
     if not found or found[0].position != position or not found[0].stream_id.startswith(PROJECT_PREFIX):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from events.model import RecordedEvent
-from events.store import EventStore
+from events.store import EventReader
 from schemas import events as ev
 from schemas.base import Event
 from schemas.errors import DomainError
@@ -54,7 +54,7 @@ def refuse_another_request(first: RecordedEvent[Event], stream: str | None, corr
 class Idempotency:
     """The first results of command ids, as the store recorded them."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventReader) -> None:
         self.store = store
 
     def earlier(self, stream: str, command_id: str, request: str | None) -> int | None:

@@ -32,7 +32,7 @@ from typing import Any, TypedDict, Unpack
 
 from events.errors import ConflictError, StoreBusyError, StoreUnavailableError
 from events.model import AppendResult, NewEvent, StreamWrite
-from events.store import EventStore
+from events.store import EventLog
 from projections.catalog import DATASETS, Catalog
 from projections.project import ProjectState, fold, local_date
 from projections.read_models import ReadModels
@@ -127,7 +127,7 @@ def _utc_now() -> dt.datetime:
 class Registry:
     """Commands and queries over one event store."""
 
-    def __init__(self, store: EventStore, *, clock: Clock = _utc_now, read_models: ReadModels | None = None) -> None:
+    def __init__(self, store: EventLog, *, clock: Clock = _utc_now, read_models: ReadModels | None = None) -> None:
         if read_models is not None and read_models.store is not store:
             raise ValueError("the read models must be those of the registry's store")
         self.store = store

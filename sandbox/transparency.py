@@ -18,7 +18,7 @@ import msgspec
 from events.checkpoint import Checkpoint, CheckpointError, SigningKey
 from events.merkle import Subtrees, consistency_proof, inclusion_proof, root, verify_consistency
 from events.sqlite import SQLiteEventStore, format_recorded_at, utc_now
-from events.store import EventStore
+from events.store import EventReader
 from sandbox.config import Refused
 from schemas.registry import REGISTRY_STREAM, RegistryCreated
 from schemas.words import plural
@@ -130,7 +130,7 @@ def _signed(store: SQLiteEventStore) -> tuple[str, bool]:
     return note, kept
 
 
-def keep_on_tick(store: EventStore) -> bool:
+def keep_on_tick(store: EventReader) -> bool:
     """After a tick: keep a signed checkpoint of the head if a signing key is there and the head
     moved since the last one kept (a registry without a key, created before keys were, or a
     store in memory, is passed over); whether one was kept."""

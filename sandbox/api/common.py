@@ -23,7 +23,7 @@ from litestar.serialization import encode_json
 from events.appending import new_event_id
 from events.codec import canonical_json
 from events.model import RecordedEvent
-from events.store import EventStore
+from events.store import EventReader
 from projections.catalog import Catalog
 from projections.project import ProjectState
 from projections.read_models import ReadModels
@@ -378,7 +378,7 @@ def event_out(event: RecordedEvent[Event], reader: Actor | None = None) -> Event
     )
 
 
-def one_moment(store: EventStore, as_of: str | None, position: int | None) -> dt.datetime | None:
+def one_moment(store: EventReader, as_of: str | None, position: int | None) -> dt.datetime | None:
     """The recorded time asked for, in UTC. A time or a position may be asked for, not both, and
     a position no later than the head (see ``projections.views.past_refusal``)."""
     at = utc(as_of_time(as_of))
