@@ -14,7 +14,7 @@ from sandbox.cli import main
 from sandbox.config import DB_ENV
 from sandbox.registry import init_registry, open_store
 from schemas.bundled import load_programs
-from tests.domain.test_program_upgrade import as_first_released
+from tests.fixtures.programs import as_first_released
 
 
 def run(*args: str | Path) -> Result:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import msgspec
 import pytest
 
 from sandbox import service
@@ -14,15 +13,8 @@ from sandbox.program_upgrade import same_rules, upgrade_bundled
 from schemas import commands as c
 from schemas.bundled import load_program, load_programs
 from schemas.errors import DomainError
-from schemas.programs import ProgramDefinition, PublicFields
 from tests.domain.world import ALICE, World
-
-
-def as_first_released(program: ProgramDefinition) -> ProgramDefinition:
-    """The program as an earlier release bundled it: every condition judged at admission (no
-    submission gate), no required assessment topic, nothing published during the notice."""
-    admission = tuple(msgspec.structs.replace(rule, stage="admission") for rule in program.admission)
-    return msgspec.structs.replace(program, admission=admission, assessment_topics=(), public_fields=PublicFields())
+from tests.fixtures.programs import as_first_released
 
 
 @pytest.fixture
