@@ -5,7 +5,6 @@ tree kept in SQLite by the appends alike, and larger sizes by hypothesis."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,80 +15,8 @@ from hypothesis import strategies as st
 from events import merkle
 from events.merkletable import SQLiteSubtrees, catch_up, stored_size
 from events.sqlite import SQLiteEventStore
+from tests.fixtures.merkle_reference import H, mth, path, root_from_inclusion, roots_from_consistency, subproof
 from tests.support import drop_triggers, notes, open_sqlite, write
-
-
-def H(data: bytes) -> bytes:
-    return hashlib.sha256(data).digest()
-
-
-def k_of(n: int) -> int:
-    k = 1
-    while k * 2 < n:
-        k *= 2
-    return k
-
-
-def mth(d: list[bytes]) -> bytes:
-    """RFC 9162 §2.1.1, over leaf data."""
-    if not d:
-        return H(b"")
-    if len(d) == 1:
-        return H(b"\x00" + d[0])
-    k = k_of(len(d))
-    return H(b"\x01" + mth(d[:k]) + mth(d[k:]))
-
-
-def path(m: int, d: list[bytes]) -> list[bytes]:
-    """RFC 9162 §2.1.3.1."""
-    if len(d) == 1:
-        return []
-    k = k_of(len(d))
-    return [*path(m, d[:k]), mth(d[k:])] if m < k else [*path(m - k, d[k:]), mth(d[:k])]
-
-
-def subproof(m: int, d: list[bytes], b: bool) -> list[bytes]:
-    """RFC 9162 §2.1.4.1."""
-    n = len(d)
-    if m == n:
-        return [] if b else [mth(d)]
-    k = k_of(n)
-    if m <= k:
-        return [*subproof(m, d[:k], b), mth(d[k:])]
-    return [*subproof(m - k, d[k:], False), mth(d[:k])]
-
-
-def root_from_inclusion(index: int, size: int, leaf: bytes, proof: list[bytes]) -> bytes:
-    """The root an inclusion proof leads to, by recursion on the tree's shape."""
-    if size == 1:
-        assert not proof, "a proof longer than the tree is deep"
-        return leaf
-    assert proof, "a proof shorter than the tree is deep"
-    k = k_of(size)
-    *rest, top = proof
-    if index < k:
-        return H(b"\x01" + root_from_inclusion(index, k, leaf, rest) + top)
-    return H(b"\x01" + top + root_from_inclusion(index - k, size - k, leaf, rest))
-
-
-def roots_from_consistency(
-    m: int, n: int, proof: list[bytes], old_root: bytes, whole: bool = True
-) -> tuple[bytes, bytes]:
-    """The (old, new) roots a consistency proof leads to, by recursion on the tree's shape."""
-    if m == n:
-        if whole:
-            assert not proof
-            return old_root, old_root
-        assert len(proof) == 1
-        return proof[0], proof[0]
-    assert proof
-    k = k_of(n)
-    *rest, last = proof
-    if m <= k:
-        old, new = roots_from_consistency(m, k, rest, old_root, whole)
-        return old, H(b"\x01" + new + last)
-    old, new = roots_from_consistency(m - k, n - k, rest, old_root, False)
-    return H(b"\x01" + last + old), H(b"\x01" + last + new)
 
 
 class ListTree:

@@ -12,8 +12,8 @@ import pytest
 
 from tests.api.helpers import Api
 from tests.api.world import World
+from tests.fixtures.pages import PAGES
 from tests.web.helpers import sign_in, sign_out
-from tests.web.test_accessibility import PAGES
 
 #: A key as the API spells it: words joined by underscores (``lead``, ``admit`` alone are words of
 #: English text, so single words are checked against the known keys below).
