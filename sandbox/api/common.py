@@ -311,18 +311,25 @@ def check_bounds(command: object, *, path: str = "", text: bool = True) -> None:
 
 
 def check_names(value: object, *, path: str) -> None:
-    """400 naming every text of a program's definition or of reference records (at ``path``) that
-    breaks the rule of names: no control character (but tab and newline), bidirectional override
-    or zero-width character. The register, the pages and the command line publish them as names
-    and labels, read by people who did not write them."""
+    """422 ``invalid_value`` naming every text of a program's definition or of reference records
+    (at ``path``) that breaks the rule of names: no control character (but tab and newline),
+    bidirectional override or zero-width character. The register, the pages and the command line
+    publish them as names and labels, read by people who did not write them. (The body's schema
+    cannot say it of free-form records: a schema-valid body refused by a rule is a 422.)"""
     rule, zh = PATTERN_RULES[NAME_PATTERN]
     wrong = [
-        Violation(field=where, rule=rule, rule_zh=zh, source="body")
+        error_entry(Violation(field=where, rule=rule, rule_zh=zh, source="body"))
         for where, text in leaves(value, path)
         if text_fault(text, NAME_PATTERN) is not None
     ][:MAX_ERRORS]
     if wrong:
-        raise BadInput(wrong[0].field, rule, zh, "body", more=wrong[1:])
+        raise ApiProblem(
+            422,
+            "invalid_value",
+            f"字段 {wrong[0]['field']} 不符合规则：{zh}",
+            f"field {wrong[0]['field']} breaks the rule: {rule}",
+            errors=wrong,
+        )
 
 
 ANONYMOUS = "anonymous"

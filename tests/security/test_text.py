@@ -85,9 +85,9 @@ def test_a_zero_width_title_is_refused_over_http_and_a_comment_keeping_one_is_pr
 
 
 def _problem_fields(r: httpx.Response) -> set[str]:
-    assert r.status_code == 400, r.text
+    assert r.status_code == 422, r.text
     problem = r.json()
-    assert problem["code"] == "invalid_input" and problem["message_zh"] and problem["message_en"]
+    assert problem["code"] == "invalid_value" and problem["message_zh"] and problem["message_en"]
     assert all(e["rule_zh"] == "不得含控制字符、双向文字覆盖符或零宽字符" for e in problem["errors"]), problem
     return {e["field"] for e in problem["errors"]}
 
