@@ -23,7 +23,7 @@ from litestar.serialization import encode_json
 from events.appending import new_event_id
 from events.codec import canonical_json
 from events.model import RecordedEvent
-from events.store import EventReader
+from events.store import EventLog, EventReader
 from projections.catalog import Catalog
 from projections.project import ProjectState
 from projections.read_models import ReadModels
@@ -220,7 +220,14 @@ def query_refused(field: str, rule_zh: str, rule_en: str) -> ApiProblem:
     )
 
 
-def command_id(credential: str | None, key: str | None, command: msgspec.Struct | None = None) -> str:
+def command_id(
+    credential: str | None,
+    key: str | None,
+    command: msgspec.Struct | None = None,
+    *,
+    actor: Actor | None = None,
+    store: EventLog | None = None,
+) -> str:
     """The command id of a request: ``http:<token id>:<16 hex digits of SHA-256 of the
     Idempotency-Key>`` (a key is its token's own), else a fresh one.
 
@@ -234,14 +241,34 @@ def command_id(credential: str | None, key: str | None, command: msgspec.Struct 
     Requests without a token (the anonymous public) have no such id, so their key is scoped by
     what they send too: the same key with the same comment is a retry, with another comment
     another command.
+
+    A request first sent before command ids took this form was recorded under the id it had
+    then (:func:`earlier_command_id`): given the ``actor`` and the ``store``, a retry of it is
+    given that id, so that the registry answers it as a replay and appends nothing.
     """
     if not key:
         return f"http:{new_event_id()}"
     hashed = hashlib.sha256(key.encode()).hexdigest()[:16]
     if credential is None:
         body = hashlib.sha256(msgspec.json.encode(command)).hexdigest()[:16] if command is not None else ""
-        return f"http:{ANONYMOUS_PUBLIC.id}:{hashed}:{body}"
-    return f"http:{credential}:{hashed}"
+        current = f"http:{ANONYMOUS_PUBLIC.id}:{hashed}:{body}"
+    else:
+        current = f"http:{credential}:{hashed}"
+    if actor is not None and store is not None and store.command_result(current) is None:
+        earlier = earlier_command_id(actor, key, command)
+        if store.command_result(earlier) is not None:
+            return earlier
+    return current
+
+
+def earlier_command_id(actor: Actor, key: str, command: msgspec.Struct | None = None) -> str:
+    """The command id a request had before command ids held the token's id: ``http:<actor>:<key>``,
+    the key as sent; without a token, ``http:anonymous:<key>:<16 hex digits of SHA-256 of the
+    body>`` (the body as msgspec encodes the command)."""
+    if actor.id == ANONYMOUS_PUBLIC.id and command is not None:
+        digest = hashlib.sha256(msgspec.json.encode(command)).hexdigest()[:16]
+        return f"http:{actor.id}:{key}:{digest}"
+    return f"http:{actor.id}:{key}"
 
 
 def request_digest(action: str, project_id: str, command: msgspec.Struct) -> str:

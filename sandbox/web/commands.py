@@ -54,7 +54,7 @@ async def send(
         project_id,
         command,
         actor,
-        command_id=command_id(credential, key, command),
+        command_id=command_id(credential, key, command, actor=actor, store=registry.store),
         reader=None if public else actor,
         request=request_digest(action, project_id, command) if key else None,
     )
@@ -69,7 +69,7 @@ def create(
     result: CommandResult = registry.create_project(
         command,
         actor,
-        command_id=command_id(credential, key),
+        command_id=command_id(credential, key, actor=actor, store=registry.store),
         request=request_digest("create_draft", "", command) if key else None,
     )
     return result
@@ -90,6 +90,5 @@ async def attach_file(
     may(actor, "attach_document")
     command = upload_command(content, kind=form.get("kind", ""), title=form.get("title", ""), holder=form.get("holder"))
     check_bounds(command)
-    return await attach_upload(
-        registry, documents, actor, project_id, content, command, command_id=command_id(credential, key)
-    )
+    cid = command_id(credential, key, actor=actor, store=registry.store)
+    return await attach_upload(registry, documents, actor, project_id, content, command, command_id=cid)

@@ -76,7 +76,7 @@ class DocumentController(Controller):
             project_id,
             content,
             command,
-            command_id=command_id(credential, idempotency_key),
+            command_id=command_id(credential, idempotency_key, actor=actor, store=registry.store),
             expected_version=expected_version(if_match),
         )
         body = CommandAccepted(

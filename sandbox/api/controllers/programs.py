@@ -71,7 +71,7 @@ class ProgramController(Controller):
         position = registry.publish_program(
             data.definition,
             actor,
-            command_id=command_id(credential, idempotency_key),
+            command_id=command_id(credential, idempotency_key, actor=actor, store=registry.store),
             changes=data.changes,
             request=request_digest("publish_program", key, data) if idempotency_key else None,
         )

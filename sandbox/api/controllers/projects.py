@@ -107,7 +107,8 @@ class ProjectController(Controller):
     ) -> Response[CommandAccepted]:
         """Create a draft application (roles: applicant). Returns the new project's id and version."""
         asked = request_digest("create_draft", "", data) if idempotency_key else None
-        result = registry.create_project(data, actor, command_id=command_id(credential, idempotency_key), request=asked)
+        cid = command_id(credential, idempotency_key, actor=actor, store=registry.store)
+        result = registry.create_project(data, actor, command_id=cid, request=asked)
         return _accepted(result, 201)
 
     @get("/", sync_to_thread=True, guards=[role_in(PROJECT_READERS)], responses=p.responses(*p.READ, 422))
@@ -226,7 +227,7 @@ def _command_route(command_type: type[c.Command]) -> HTTPRouteHandler:
             project_id,
             data,
             actor,
-            command_id=command_id(credential, idempotency_key, data),
+            command_id=command_id(credential, idempotency_key, data, actor=actor, store=registry.store),
             expected_version=expected_version(if_match),
             # a reader's check, made on the state the command is decided on (no second load)
             reader=None if public else actor,

@@ -86,7 +86,7 @@ class ReferenceController(Controller):
             dataset,
             data.records,
             actor,
-            command_id=command_id(credential, idempotency_key),
+            command_id=command_id(credential, idempotency_key, actor=actor, store=registry.store),
             changes=data.changes,
             expected_version=expected_version(if_match),
             request=request_digest("update_reference", dataset, data) if idempotency_key else None,
