@@ -9,6 +9,9 @@ categories of suspensions and endings. A value not listed here is shown as it wa
 
 from __future__ import annotations
 
+from schemas import events as ev
+from schemas.tables import every_kind
+
 #: value -> (Chinese, English)
 VALUE_LABELS: dict[str, tuple[str, str]] = {
     # an applicant's place in a project, and its kind
@@ -98,3 +101,71 @@ VALUE_LABELS: dict[str, tuple[str, str]] = {
     "fees": ("违规收费", "fees"),
     "lapsed": ("逾期失效", "lapsed"),
 }
+
+
+def _event_labels() -> dict[str, tuple[str, str]]:
+    """Each event type's name in both languages, checked whole: an event type added without its
+    name stops the registry from starting (:func:`schemas.tables.every_kind`)."""
+    by_type: dict[type, tuple[str, str]] = {
+        ev.ProgramVersionPublished: ("发布项目规则版本", "program version published"),
+        ev.ReferenceDataUpdated: ("更新参考数据", "reference data updated"),
+        ev.DraftCreated: ("创建申请草稿", "draft created"),
+        ev.DraftEdited: ("编辑申请草稿", "draft edited"),
+        ev.PartnerAdded: ("增加合作机构", "partner added"),
+        ev.PartnerWithdrawn: ("合作机构退出", "partner withdrawn"),
+        ev.DocumentAttached: ("上传材料", "document attached"),
+        ev.AttestationMade: ("作出承诺", "attestation made"),
+        ev.ApplicationSubmitted: ("提交申请", "application submitted"),
+        ev.ApplicationWithdrawn: ("撤回申请", "application withdrawn"),
+        ev.IntakeAccepted: ("受理申请", "application accepted for assessment"),
+        ev.InformationRequested: ("要求补正材料", "information requested"),
+        ev.InformationSupplied: ("补正材料", "information supplied"),
+        ev.CaseOfficerAssigned: ("指定经办人", "case officer assigned"),
+        ev.AssessmentFiled: ("提交评估意见", "assessment filed"),
+        ev.PublicNoticeOpened: ("开始公示", "public notice opened"),
+        ev.CommentReceived: ("收到公示意见", "comment received"),
+        ev.ObjectionFiled: ("收到异议", "objection filed"),
+        ev.ObjectionDisposed: ("处理异议", "objection disposed"),
+        ev.PublicNoticeClosed: ("公示结束", "public notice closed"),
+        ev.RecommendationMade: ("提出审批建议", "recommendation made"),
+        ev.DecisionApproved: ("审批同意", "decision approved"),
+        ev.ConditionWaived: ("豁免条件", "condition waived"),
+        ev.ProjectAdmitted: ("准入测试", "project admitted"),
+        ev.ApplicationRejected: ("不予准入", "application rejected"),
+        ev.ProjectGraduated: ("测试完成转正", "project graduated"),
+        ev.TestStarted: ("开始测试", "test started"),
+        ev.MetricsReported: ("报送测试数据", "metrics reported"),
+        ev.IncidentReported: ("报告事件", "incident reported"),
+        ev.IncidentRemediated: ("事件整改完成", "incident remediated"),
+        ev.IncidentReclassified: ("事件重新定级", "incident reclassified"),
+        ev.ComplaintLogged: ("登记投诉", "complaint logged"),
+        ev.ExtensionRequested: ("申请延期", "extension requested"),
+        ev.ExtensionGranted: ("同意延期", "extension granted"),
+        ev.ExtensionRefused: ("不同意延期", "extension refused"),
+        ev.ThresholdBreached: ("触发阈值", "threshold breached"),
+        ev.BreachDispositionProposed: ("提出违规处置意见", "breach disposition proposed"),
+        ev.BreachDisposed: ("违规处置完成", "breach disposed"),
+        ev.WarningIssued: ("发出预警", "warning issued"),
+        ev.ProjectSuspended: ("暂停测试", "project suspended"),
+        ev.ProjectReinstated: ("恢复测试", "project reinstated"),
+        ev.ReportOverdue: ("报送逾期", "report overdue"),
+        ev.TestPeriodEnded: ("测试期届满", "test period ended"),
+        ev.ExtensionDeadlinePassed: ("延期申请期限已过", "extension deadline passed"),
+        ev.DormancyDetected: ("发现长期无活动", "dormancy detected"),
+        ev.FinalReportSubmitted: ("提交测试总结报告", "final report submitted"),
+        ev.FinalReportAccepted: ("接受测试总结报告", "final report accepted"),
+        ev.ExitInitiated: ("启动退出", "exit initiated"),
+        ev.ExitConfirmed: ("确认退出", "exit confirmed"),
+        ev.ProjectTerminated: ("终止测试", "project terminated"),
+        ev.ProjectRevoked: ("撤销准入", "admission revoked"),
+        ev.ExternalFactRecorded: ("记录外部事实", "external fact recorded"),
+        ev.PledgeRegistered: ("质押登记", "pledge registered"),
+        ev.PledgeReleased: ("解除质押", "pledge released"),
+        ev.PledgeRealised: ("质权实现", "pledge realised"),
+        ev.ChangeRegistered: ("变更登记", "change registered"),
+    }
+    return {kind.__name__: label for kind, label in every_kind(by_type, ev.ALL_EVENTS, "name").items()}
+
+
+#: event type (its class name, as stored) -> (Chinese, English)
+EVENT_LABELS: dict[str, tuple[str, str]] = _event_labels()

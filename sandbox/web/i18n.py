@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from schemas.errors import ACTION_LABELS_ZH
-from schemas.labels import VALUE_LABELS
+from schemas.labels import EVENT_LABELS, VALUE_LABELS
 from schemas.lifecycle import ROLE_LABELS, STATE_LABELS, Role, State
 
 Lang = Literal["zh", "en"]
@@ -147,6 +147,12 @@ class Words:
             zh, en = VALUE_LABELS[value]
             return pick(self.lang, zh, en)
         return self.action(value) if value in ACTION_LABELS_ZH else value
+
+    def event(self, kind: str) -> str:
+        """An event type (as stored, ``ProjectAdmitted``) by its name (the type itself for one
+        this release does not know)."""
+        zh, en = EVENT_LABELS.get(kind, (kind, kind))
+        return pick(self.lang, zh, en)
 
     def program(self, key: str, version: int | str | None = None) -> str:
         """A program's name for its key, with the version a project is bound to if given (the

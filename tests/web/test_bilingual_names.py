@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from schemas.labels import EVENT_LABELS
 from tests.api.helpers import Api
 from tests.api.world import World
 from tests.fixtures.pages import PAGES
@@ -20,6 +21,8 @@ from tests.web.helpers import sign_in, sign_out
 SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 #: Single-word keys and the program keys that must never be shown raw.
 RAW_WORDS = re.compile(r"\b(?:ecny-pilot|fintech-sandbox|data-asset|lead)\b|\b(?:[a-z]+-){1,2}[a-z]+@\d+\b")
+#: An event's type as stored (``ProjectAdmitted``): a page names it in words.
+EVENT_TYPES = re.compile(r"\b(?:" + "|".join(EVENT_LABELS) + r")\b")
 
 EXTRA_PAGES = [
     (None, lambda w: "/no-such-page"),
@@ -80,7 +83,7 @@ def quoted_by_rules(web: Api) -> set[str]:
 
 def raw_keys(html: str, allowed: set[str], lang: str) -> list[str]:
     seen = visible(html)
-    words = set(RAW_WORDS.findall(seen))
+    words = set(RAW_WORDS.findall(seen)) | set(EVENT_TYPES.findall(seen))
     if lang == "en":  # ("lead" is an English word; a raw role shows as one in Chinese text)
         words.discard("lead")
     return sorted((set(SNAKE.findall(seen)) - allowed) | words)
