@@ -55,6 +55,7 @@ ACCESS_LOG_ENV = "SANDBOX_REGISTRY_ACCESS_LOG"
 ANON_PER_ADDRESS_ENV = "SANDBOX_REGISTRY_ANON_WRITES_PER_ADDRESS"
 ANON_PER_PROJECT_ENV = "SANDBOX_REGISTRY_ANON_WRITES_PER_PROJECT"
 STREAMS_PER_TOKEN_ENV = "SANDBOX_REGISTRY_STREAMS_PER_TOKEN"
+SECURITY_CONTACT_ENV = "SANDBOX_REGISTRY_SECURITY_CONTACT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,9 @@ class HttpSettings:
     objections without a token one client address, and one project, may file per
     ``anonymous_window_seconds`` (0: no limit). ``streams_per_token``: how many event streams one
     token may hold open at once (0: no limit). ``access_log``: one line per request on the
-    ``sandbox.access`` logger.
+    ``sandbox.access`` logger. ``security_contacts``: where to report a vulnerability
+    (``mailto:`` or ``https:`` addresses), published as ``/.well-known/security.txt`` (RFC 9116);
+    none, and the registry publishes no such file.
     """
 
     allowed_origins: frozenset[str] = frozenset()
@@ -76,6 +79,7 @@ class HttpSettings:
     anonymous_window_seconds: float = 60.0
     streams_per_token: int = 4
     access_log: bool = False
+    security_contacts: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, *, access_log: bool = True) -> HttpSettings:
@@ -88,6 +92,9 @@ class HttpSettings:
             anonymous_writes_per_project=_count(ANON_PER_PROJECT_ENV, DEFAULT.anonymous_writes_per_project),
             streams_per_token=_count(STREAMS_PER_TOKEN_ENV, DEFAULT.streams_per_token),
             access_log=_switch(ACCESS_LOG_ENV, access_log),
+            security_contacts=tuple(
+                contact_of(c) for c in os.environ.get(SECURITY_CONTACT_ENV, "").split(",") if c.strip()
+            ),
         )
 
 
@@ -106,6 +113,21 @@ def origin_of(text: str) -> str:
             f"${ORIGINS_ENV}：{text.strip()!r} 不是形如 https://registry.example 的来源",
         )
     return origin
+
+
+def contact_of(text: str) -> str:
+    """A security contact as RFC 9116 writes it: an ``https:`` or ``mailto:`` address; a bare
+    e-mail address becomes a ``mailto:`` one."""
+    contact = text.strip()
+    if "@" in contact and ":" not in contact and " " not in contact:
+        contact = f"mailto:{contact}"
+    scheme, _, rest = contact.partition(":")
+    if scheme not in ("mailto", "https") or not rest or any(c.isspace() for c in contact):
+        raise Refused(
+            f"${SECURITY_CONTACT_ENV}: {text.strip()!r} is not an e-mail address or an https: address",
+            f"${SECURITY_CONTACT_ENV}：{text.strip()!r} 不是电子邮件地址或 https: 地址",
+        )
+    return contact
 
 
 def _count(name: str, default: int) -> int:

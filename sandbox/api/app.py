@@ -23,7 +23,7 @@ from events.errors import StoreError
 from projections.read_models import ReadModels
 from sandbox.api.auth import TokenAuthentication
 from sandbox.api.common import ViewCache
-from sandbox.api.controllers import API_CONTROLLERS, HealthController
+from sandbox.api.controllers import API_CONTROLLERS, HealthController, SecurityTxtController
 from sandbox.api.dependencies import DEPENDENCIES
 from sandbox.api.edge import ACCESS, Edge
 from sandbox.api.intake import ANONYMOUS_WRITE, check_write
@@ -199,6 +199,7 @@ def create_app(
                 path="/api/v1", route_handlers=API_CONTROLLERS, middleware=[DefineMiddleware(TokenAuthentication)]
             ),
             HealthController,
+            SecurityTxtController,
             create_static_files_router(path=STATIC, directories=[Path(str(swagger_ui_bundle.swagger_ui_path))]),
             web_router(),
             static_router(),

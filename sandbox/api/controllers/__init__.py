@@ -17,7 +17,7 @@ from sandbox.api.controllers.proofs import ProofsController
 from sandbox.api.controllers.queue import QueueController
 from sandbox.api.controllers.reference import ReferenceController
 from sandbox.api.controllers.register import RegisterController
-from sandbox.api.controllers.system import HealthController
+from sandbox.api.controllers.system import HealthController, SecurityTxtController
 
 #: Every controller under ``/api/v1``.
 API_CONTROLLERS: list[type[Controller]] = [
@@ -33,4 +33,4 @@ API_CONTROLLERS: list[type[Controller]] = [
     EventController,
 ]
 
-__all__ = ["API_CONTROLLERS", "HealthController"]
+__all__ = ["API_CONTROLLERS", "HealthController", "SecurityTxtController"]
