@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, settings
 
 from events.codec import EventCodec
 from events.store import EventStore
-from tests import support
+from tests import statuses, support
 
 #: The prepared world's fixtures (``template``, ``world``), for the API and the web tests.
 pytest_plugins = ["tests.fixtures.templates"]
@@ -25,6 +25,18 @@ settings.register_profile(
 )
 settings.register_profile("thorough", deadline=None, max_examples=1000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def every_status_seen_is_documented() -> Iterator[None]:
+    """Across the whole run, every status an app answered on a route of the OpenAPI document is
+    declared there for that route and method (see :mod:`tests.statuses`); checked when the run
+    ends, as an error of its last test."""
+    with statuses.watching() as seen:
+        yield
+    if any(path.startswith(("/api/", "/health")) for _, path, _ in seen):
+        missing = statuses.undocumented(seen, statuses.served_document())
+        assert not missing, f"statuses the server answered that the OpenAPI document does not declare: {missing}"
 
 
 @pytest.fixture

@@ -45,6 +45,11 @@ DOCUMENTED: tuple[type[msgspec.Struct], ...] = (
     ),
 )
 
+#: What every ``GET`` operation's description says of ``HEAD`` (:class:`sandbox.api.edge.Edge`
+#: answers it on every ``GET`` route; the document lists no separate ``head`` operations, which
+#: would repeat every ``GET``'s parameters and statuses).
+HEAD_NOTE = "`HEAD` is answered on this path too: the status and headers of this `GET`, without the body."
+
 _lock = threading.Lock()
 _refined: dict[int, dict[str, Any]] = {}
 
@@ -89,6 +94,10 @@ def refine(document: dict[str, Any]) -> dict[str, Any]:
             answers = operation.setdefault("responses", {})
             for status in (*EVERY_OPERATION, *(WITH_BODY if "requestBody" in operation else ())):
                 answers.setdefault(str(status), problem_response(status, REF.format(name="Problem")))
+        for item in document.get("paths", {}).values():
+            if isinstance(item.get("get"), dict):
+                get = item["get"]
+                get["description"] = (get.get("description", "").rstrip() + "\n\n" + HEAD_NOTE).lstrip()
         _refined[id(document)] = document
         return document
 

@@ -15,6 +15,7 @@ from litestar.testing import TestClient
 from sandbox.api import create_app
 from sandbox.api.edge import CSP
 from sandbox.api.limits import Limits
+from sandbox.api.openapi import HEAD_NOTE
 from sandbox.config import HttpSettings
 from tests.api.helpers import PEOPLE, Api
 from tests.fixtures.attacks import SAMPLE, noticed
@@ -129,6 +130,21 @@ def test_head_works_on_every_get_route(api: Api) -> None:
             assert head.status_code == full.status_code, path
             assert head.headers.get("content-type") == full.headers.get("content-type"), path
     assert api.client.head("/health").status_code == 200
+
+
+def test_the_document_says_head_is_answered_on_every_get_route(api: Api) -> None:
+    document = api.get("/schema/openapi.json").json()
+    gets = [(path, item["get"]) for path, item in document["paths"].items() if "get" in item]
+    assert len(gets) > 15 and "/.well-known/security.txt" in dict(gets)
+    for path, operation in gets:
+        assert operation["description"].endswith(HEAD_NOTE), path
+        assert operation["description"].count(HEAD_NOTE) == 1, path  # (refined once)
+    # and what it says holds: HEAD on each is answered as its GET
+    for path, _ in gets:
+        if "{" in path or path.endswith("/stream"):
+            continue
+        full, head = api.get(path, "audrey"), api.client.head(path, headers=api.auth("audrey"))
+        assert (head.status_code, head.content) == (full.status_code, b""), path
 
 
 # -- limits --------------------------------------------------------------------------------------
