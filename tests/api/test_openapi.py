@@ -68,7 +68,8 @@ def test_every_route_of_the_app_is_documented(document: dict[str, Any], shared_w
 
 
 def test_security_is_declared_per_route(document: dict[str, Any]) -> None:
-    public_reads = {"/health", "/.well-known/security.txt", "/api/v1/programs", "/api/v1/programs/{key}", "/api/v1/register",
+    public_reads = {"/health", "/.well-known/security.txt",
+                    "/api/v1/programs", "/api/v1/programs/{key}", "/api/v1/register",
                     "/api/v1/reference/{dataset}",
                     "/api/v1/register/{project_id}", "/api/v1/register/{project_id}/proof",
                     "/api/v1/audit/checkpoint", "/api/v1/audit/proof/inclusion",
