@@ -36,6 +36,22 @@ def _refuse_insert(name: str, table: str, when: str, message: str) -> str:
     """
 
 
+def _refuse_changes(tables: tuple[str, ...], message: str) -> tuple[str, ...]:
+    """Triggers that refuse every UPDATE and DELETE on ``tables``, with ``message`` (formatted
+    with the operation and the table)."""
+    return tuple(
+        f"""
+        CREATE TRIGGER IF NOT EXISTS {table}_refuse_{op.lower()}
+        BEFORE {op} ON {table}
+        BEGIN
+            SELECT RAISE(ABORT, '{message.format(op=op, table=table)}');
+        END
+        """
+        for table in tables
+        for op in ("UPDATE", "DELETE")
+    )
+
+
 STATEMENTS: tuple[str, ...] = (
     """
     CREATE TABLE IF NOT EXISTS events (
@@ -76,17 +92,7 @@ STATEMENTS: tuple[str, ...] = (
         value TEXT NOT NULL
     ) STRICT, WITHOUT ROWID
     """,
-    *(
-        f"""
-        CREATE TRIGGER IF NOT EXISTS {table}_refuse_{op.lower()}
-        BEFORE {op} ON {table}
-        BEGIN
-            SELECT RAISE(ABORT, '{IMMUTABLE_MESSAGE.format(op=op, table=table)}');
-        END
-        """
-        for table in ("events", "commands")
-        for op in ("UPDATE", "DELETE")
-    ),
+    *_refuse_changes(("events", "commands"), IMMUTABLE_MESSAGE),
     # INSERT OR REPLACE deletes the row it collides with without firing a DELETE trigger, so an
     # insert must be an append: the next position, a new stream version, a new event id (the
     # last one's message names the column as SQLite's own would: a repeated command is found by it)
@@ -104,17 +110,7 @@ STATEMENTS: tuple[str, ...] = (
         REPEATED_EVENT_ID_MESSAGE,
     ),
     *TREE_STATEMENTS,
-    *(
-        f"""
-        CREATE TRIGGER IF NOT EXISTS {table}_refuse_{op.lower()}
-        BEFORE {op} ON {table}
-        BEGIN
-            SELECT RAISE(ABORT, '{TREE_IMMUTABLE_MESSAGE.format(op=op, table=table)}');
-        END
-        """
-        for table in ("merkle_subtrees", "signed_checkpoints")
-        for op in ("UPDATE", "DELETE")
-    ),
+    *_refuse_changes(("merkle_subtrees", "signed_checkpoints"), TREE_IMMUTABLE_MESSAGE),
     # and no INSERT OR REPLACE (or upsert) rewrites one of their rows either
     _refuse_insert(
         "merkle_subtrees_insert_new_only",
