@@ -192,6 +192,15 @@ def test_a_complete_draft_is_submitted_from_its_last_step(web: Api, world: World
 FINTECH = {**NEW_ECNY, "program_key": "fintech-sandbox", "lead_licence_no": "B0001H"}
 
 
+@pytest.mark.parametrize(("lang", "label"), [("zh", "金融许可证"), ("en", "financial licence")])
+def test_the_documents_step_names_each_kind_in_the_readers_language(
+    web: Api, world: World, lang: str, label: str
+) -> None:
+    sign_in(web, "alice")
+    page = web.client.get(f"/projects/{world['draft']}/draft/documents", params={"lang": lang}).text
+    assert f'<option value="financial_licence">{label}</option>' in page
+
+
 def test_a_document_uploaded_in_its_step_is_attached_and_its_condition_counts_it(web: Api) -> None:
     pid = new_draft(web, FINTECH)
     page = web.client.get(f"/projects/{pid}/draft/documents").text
