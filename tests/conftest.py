@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, settings
 
 from events.codec import EventCodec
 from events.store import EventStore
-from tests import statuses, support
+from tests.fixtures import statuses, stores
 
 #: The prepared world's fixtures (``template``, ``world``), for the API and the web tests.
 pytest_plugins = ["tests.fixtures.templates"]
@@ -30,7 +30,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 @pytest.fixture(scope="session", autouse=True)
 def every_status_seen_is_documented() -> Iterator[None]:
     """Across the whole run, every status an app answered on a route of the OpenAPI document is
-    declared there for that route and method (see :mod:`tests.statuses`); checked when the run
+    declared there for that route and method (see :mod:`tests.fixtures.statuses`); checked when the run
     ends, as an error of its last test."""
     with statuses.watching() as seen:
         yield
@@ -41,12 +41,12 @@ def every_status_seen_is_documented() -> Iterator[None]:
 
 @pytest.fixture
 def codec() -> EventCodec:
-    return support.make_codec()
+    return stores.make_codec()
 
 
 @pytest.fixture
-def clock() -> support.Clock:
-    return support.Clock()
+def clock() -> stores.Clock:
+    return stores.Clock()
 
 
 @pytest.fixture
@@ -54,15 +54,15 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "events.db"
 
 
-@pytest.fixture(params=support.BACKENDS)
+@pytest.fixture(params=stores.BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
 @pytest.fixture
-def store(backend: str, tmp_path: Path, clock: support.Clock) -> Iterator[EventStore]:
+def store(backend: str, tmp_path: Path, clock: stores.Clock) -> Iterator[EventStore]:
     """The contract suite's store: every test using it runs once per backend."""
-    s = support.open_store(backend, tmp_path, clock=clock)
+    s = stores.open_store(backend, tmp_path, clock=clock)
     try:
         yield s
     finally:

@@ -27,7 +27,7 @@ from sandbox.registry import open_store
 from sandbox.service import Registry
 from schemas.commands import Actor
 from tests.fixtures.servers import server
-from tests.support import make_codec, notes, open_sqlite, write
+from tests.fixtures.stores import make_codec, notes, open_sqlite, write
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -82,17 +82,15 @@ def imported_modules(source: str) -> set[str]:
 
 
 def of_the_suite(names: set[str]) -> set[str]:
-    """Those of ``names`` that are test modules or conftest files of the test suite."""
-    return {
-        name
-        for name in names
-        if name.startswith("tests.") and any(part.startswith("test_") or part == "conftest" for part in name.split("."))
-    }
+    """Those of ``names`` that are modules of the test suite outside ``tests.fixtures``: its test
+    modules, conftest files and anything else kept beside them."""
+    return {name for name in names if name.startswith("tests.") and not name.startswith("tests.fixtures")}
 
 
 def test_no_test_module_imports_another_test_module() -> None:
-    """What tests share lives in ``tests/fixtures`` (or a helper module beside them): a test
-    module importing another one runs that one's tests' imports and ties the two together."""
+    """What tests share lives in one package, ``tests/fixtures``: a test module importing another
+    one runs that one's tests' imports and ties the two together, and a helper kept beside some
+    tests is one more place a newcomer must look."""
     bad = [
         f"{path.relative_to(ROOT)} imports {sorted(names)}"
         for path in sorted((ROOT / "tests").rglob("*.py"))
@@ -108,9 +106,9 @@ from tests.api import conftest
 def f():
     import tests.web.conftest
 from tests.fixtures.pure import when
-from tests.api.helpers import Api
+from tests.fixtures.api import Api
 """
     assert of_the_suite(imported_modules(source)) == {
-        "tests.domain.test_exit_routes", "tests.domain.test_exit_routes.fintech_in_test", "tests.api.conftest",
+        "tests.domain.test_exit_routes", "tests.domain.test_exit_routes.fintech_in_test", "tests.api", "tests.api.conftest",
         "tests.web.conftest",
     }

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import concurrent_writer, notes, open_sqlite, write
+from tests.fixtures.stores import concurrent_writer, notes, open_sqlite, write
 
 WORKERS = 4
 APPENDS = 150

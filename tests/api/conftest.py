@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.helpers import Api, running
+from tests.fixtures.api import Api, running
 from tests.fixtures.templates import Template, world_copy
 
 

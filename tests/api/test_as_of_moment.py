@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from sandbox.cli import main
 from sandbox.config import DB_ENV
-from tests.api.helpers import Api
+from tests.fixtures.api import Api
 
 
 def _test_period(view: dict[str, Any]) -> dict[str, Any]:

@@ -20,8 +20,8 @@ import pytest
 from litestar.routes import HTTPRoute
 
 from sandbox.api import create_app
-from tests.api.helpers import Api, sha
-from tests.api.world import World
+from tests.fixtures.api import Api, sha
+from tests.fixtures.api_world import World
 from tests.fixtures.templates import Template, world_copy
 
 #: Everyone who may knock: no token, a bad token, and one person of each role. ``alice`` is the

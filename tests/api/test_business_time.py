@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from sandbox.cli import main
 from sandbox.deciders import business_time
 from schemas import commands as c
-from tests.api.helpers import CST, Api, sha
+from tests.fixtures.api import CST, Api, sha
 
 
 def ecny_in_test(api: Api) -> str:

@@ -15,7 +15,7 @@ from sandbox.api.common import request_digest
 from sandbox.service import MAX_ATTEMPTS, Registry
 from schemas import commands as c
 from schemas.commands import Actor
-from tests.api.helpers import Api
+from tests.fixtures.api import Api
 
 EDIT = {"section": "statement", "fields": {"channels": ["手机银行"]}}
 

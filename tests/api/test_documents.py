@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from sandbox.cli import main
 from sandbox.documents import MAX_BYTES, DocumentStore
-from tests.api.helpers import Api
-from tests.api.world import World
+from tests.fixtures.api import Api
+from tests.fixtures.api_world import World
 
 PDF = b"%PDF-1.7\n" + "福州农商银行营业执照".encode() + b"\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import httpx
 
-from tests.api.helpers import Api
+from tests.fixtures.api import Api
 
 EDIT = {"section": "statement", "fields": {"channels": ["手机银行"]}}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.helpers import Api
+from tests.fixtures.api import Api
 
 
 def fintech_in_test(api: Api) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.helpers import Api, sha
+from tests.fixtures.api import Api, sha
 
 CLAIMED = ["transactions", "wallets_opened"]
 

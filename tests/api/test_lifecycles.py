@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 from events.codec import canonical_json
 from sandbox.cli import main
-from tests.api.helpers import Api, sha
-from tests.support import drop_triggers, raw_connection
+from tests.fixtures.api import Api, sha
+from tests.fixtures.stores import drop_triggers, raw_connection
 
 FINTECH_METRICS = {"users": 3000, "active_users": 2500, "exposure_yuan": 90_000_000, "approval_time": 24,
                    "default_rate": 12}

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from sandbox.api.controllers.projects import PUBLIC_ACTIONS
-from tests.api.helpers import Api
+from tests.fixtures.api import Api
 
 PROBLEM = "#/components/schemas/Problem"
 

@@ -8,7 +8,7 @@ import json
 from click.testing import CliRunner
 
 from sandbox.cli import main
-from tests.api.helpers import Api, sha
+from tests.fixtures.api import Api, sha
 
 
 def listed(api: Api) -> str:

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sandbox.deciders import RULES
-from tests.api.helpers import Api
-from tests.api.world import SECRET, World
+from tests.fixtures.api import Api
+from tests.fixtures.api_world import SECRET, World
 from tests.fixtures.templates import Template
 
 PRIVATE = ("draft", "returned", "submitted", "review")  # fzbank's projects that never reached notice

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from sandbox.deciders import RULES
 from schemas.dates import CHINA
-from tests.api.helpers import Api, assert_chinese_problem
-from tests.api.world import World
+from tests.fixtures.api import Api, assert_chinese_problem
+from tests.fixtures.api_world import World
 
 KEYS = {
     "type", "title", "status", "code", "message_zh", "message_en", "detail", "errors", "current_version", "retry_safe"

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from events import merkle
 from events.checkpoint import VerifierKey, verify_checkpoint
 from sandbox import transparency
-from tests.api.helpers import Api
+from tests.fixtures.api import Api
 
 
 def with_key(api: Api) -> VerifierKey:

@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 from sandbox.api import create_app
 from sandbox.api.common import command_id
 from schemas.commands import Actor
-from tests.api.helpers import assert_chinese_problem
+from tests.fixtures.api import assert_chinese_problem
 
 YEAR_2027 = {
     "year": 2027,

@@ -24,7 +24,7 @@ from sandbox.cli import main
 from sandbox.config import DB_ENV
 from sandbox.registry import make_codec
 from sandbox.transparency import KEY_ENV, ORIGIN_ENV
-from tests.api.helpers import Api, running
+from tests.fixtures.api import Api, running
 from tests.fixtures.merkle_reference import root_from_inclusion
 
 COMMENT = "支持小微企业融资创新，但担心数据安全"

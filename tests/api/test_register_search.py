@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.helpers import Api
+from tests.fixtures.api import Api
 
 
 def found(api: Api, **params: Any) -> list[str]:

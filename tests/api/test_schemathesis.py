@@ -26,8 +26,8 @@ from schemathesis.config import PositiveDataAcceptanceConfig
 from schemathesis.core.parameters import ParameterLocation
 
 from sandbox.api import create_app
-from tests.api.helpers import PEOPLE, Clock, assert_chinese_problem, copy_db, make_api
-from tests.api.world import World
+from tests.fixtures.api import PEOPLE, Clock, assert_chinese_problem, copy_db, make_api
+from tests.fixtures.api_world import World
 from tests.fixtures.templates import Template
 
 WHO = ["alice", "olga", "carol", "sam", "ada", "audrey", "pat"]

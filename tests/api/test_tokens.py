@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 
 from sandbox.tokens import TokenError, Tokens
-from tests.api.helpers import Api
+from tests.fixtures.api import Api
 
 
 def test_a_token_is_stored_only_as_its_hash(api: Api) -> None:

@@ -7,7 +7,7 @@ import json
 
 from schemas.errors import DomainError
 from schemas.words import plural
-from tests.api.helpers import Api
+from tests.fixtures.api import Api
 
 
 def test_a_missing_declared_field_is_named_as_missing_not_none(api: Api) -> None:

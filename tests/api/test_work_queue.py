@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 from sandbox.tokens import Tokens
-from tests.api.helpers import Api
+from tests.fixtures.api import Api
 
 
 def _items(api: Api, pid: str, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:

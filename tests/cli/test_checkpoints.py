@@ -20,7 +20,7 @@ from events import merkle
 from sandbox.cli import main
 from sandbox.config import DB_ENV
 from sandbox.transparency import KEY_ENV, ORIGIN_ENV
-from tests.support import drop_triggers, notes, open_sqlite, raw_connection, write
+from tests.fixtures.stores import drop_triggers, notes, open_sqlite, raw_connection, write
 
 
 @pytest.fixture

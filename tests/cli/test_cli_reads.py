@@ -19,7 +19,7 @@ from sandbox.registry import open_store
 from schemas.base import EventMetadata
 from schemas.dates import CHINA
 from schemas.registry import RegistryCreated
-from tests.api.helpers import copy_db
+from tests.fixtures.api import copy_db
 
 RULE_KEYS = {"id", "label_zh", "label_en", "kind", "params"}
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from events.export import verify_export
 from sandbox.cli import main
 from sandbox.config import DB_ENV, TICK_ENV
-from tests.support import drop_triggers, raw_connection
+from tests.fixtures.stores import drop_triggers, raw_connection
 
 EXPORT_FIELDS = {
     "position",

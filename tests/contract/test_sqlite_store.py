@@ -25,7 +25,7 @@ from events.importer import import_log
 from events.model import ANY, NO_STREAM
 from events.sqlite import SQLiteEventStore
 from events.store import catch_up
-from tests.support import (
+from tests.fixtures.stores import (
     crash_during_catch_up,
     drop_triggers,
     make_codec,

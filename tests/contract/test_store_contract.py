@@ -19,7 +19,7 @@ from events.hashchain import GENESIS_HASH, stored_hash
 from events.model import ANY, NO_STREAM, NewEvent, RecordedEvent, StreamWrite
 from events.store import EventStore, catch_up
 from schemas.base import Event
-from tests.support import Clock, Noted, Opened, Tagged, insert_row, meta, new, notes, summary, table_rows, write
+from tests.fixtures.stores import Clock, Noted, Opened, Tagged, insert_row, meta, new, notes, summary, table_rows, write
 
 
 def texts(events: list[RecordedEvent[Event]]) -> list[str]:

@@ -9,7 +9,7 @@ from projections.project import REVIEW_ACTIONS
 from projections.public import REVIEW_LABELS, queue_items
 from schemas import commands as c
 from schemas.lifecycle import State
-from tests.domain.world import ALICE, APPROVER, APPROVER2, CAROL_AS_APPROVER, OFFICER, World
+from tests.fixtures.world import ALICE, APPROVER, APPROVER2, CAROL_AS_APPROVER, OFFICER, World
 
 USERS = {"users": 3000, "active_users": 1000, "exposure_yuan": 50_000_000}
 

@@ -20,8 +20,8 @@ from schemas.bundled import decode_program, load_program
 from schemas.commands import Actor
 from schemas.errors import MESSAGES
 from schemas.lifecycle import State
-from tests.domain.world import ALICE, OFFICER, TECHCO, World
 from tests.fixtures.scenarios import USERS, data_asset_in_test, ecny_in_test, fintech_in_test
+from tests.fixtures.world import ALICE, OFFICER, TECHCO, World
 
 D = dt.date
 FAR = D(9999, 12, 31)

@@ -10,8 +10,8 @@ from schemas import commands as c
 from schemas import events as ev
 from schemas.base import Event
 from schemas.lifecycle import State
-from tests.domain.world import ALICE, APPROVER, APPROVER2, OFFICER, World, sha
 from tests.fixtures.scenarios import USERS, data_asset_in_test, ecny_in_test, fintech_in_test
+from tests.fixtures.world import ALICE, APPROVER, APPROVER2, OFFICER, World, sha
 
 
 def one_append(w: World, pid: str, positions: list[int]) -> list[Event]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from schemas import commands as c
 from schemas.lifecycle import State
-from tests.domain.world import ALICE, OFFICER, World
+from tests.fixtures.world import ALICE, OFFICER, World
 
 
 def test_fintech_application_reaches_testing() -> None:

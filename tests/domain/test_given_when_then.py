@@ -20,8 +20,8 @@ from schemas import programs as p
 from schemas.commands import Actor
 from schemas.lifecycle import State
 from schemas.programs import ProgramDefinition
-from tests.domain.world import ALICE, APPROVER, OFFICER, World
 from tests.fixtures.pure import Given
+from tests.fixtures.world import ALICE, APPROVER, OFFICER, World
 
 
 @cache

@@ -8,7 +8,7 @@ from projections.rules import admission_checklist, exit_criteria
 from schemas import commands as c
 from schemas import events as ev
 from schemas.lifecycle import State
-from tests.domain.world import ALICE, APPROVER, APPROVER2, ASSESSOR, OFFICER, World, sha
+from tests.fixtures.world import ALICE, APPROVER, APPROVER2, ASSESSOR, OFFICER, World, sha
 
 QUIET = {"ThresholdBreached", "WarningIssued", "ProjectSuspended", "ReportOverdue", "ExitInitiated"}
 

@@ -13,8 +13,8 @@ from schemas import commands as c
 from schemas.bundled import load_programs
 from schemas.lifecycle import State
 from schemas.programs import IncidentSeverity, SeverityRule
-from tests.domain.world import ALICE, APPROVER, OFFICER
 from tests.fixtures.scenarios import decided, fintech_in_test, refusal
+from tests.fixtures.world import ALICE, APPROVER, OFFICER
 
 DEFINITION = load_programs()[0].incident_severity
 

@@ -18,7 +18,7 @@ from schemas import events as ev
 from schemas.errors import DomainError
 from schemas.lifecycle import State
 from schemas.programs import Graduation
-from tests.domain.world import ALICE, APPROVER, OFFICER, World, sha
+from tests.fixtures.world import ALICE, APPROVER, OFFICER, World, sha
 
 CLAIMED = ["transactions", "wallets_opened"]
 

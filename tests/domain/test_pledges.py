@@ -8,8 +8,8 @@ import datetime as dt
 from schemas import commands as c
 from schemas import events as ev
 from schemas.lifecycle import State
-from tests.domain.world import ALICE, OFFICER, World, sha
 from tests.fixtures.scenarios import decided, refusal
+from tests.fixtures.world import ALICE, OFFICER, World, sha
 
 BANK, OTHER_BANK = "福州农村商业银行", "兴业银行福州分行"
 

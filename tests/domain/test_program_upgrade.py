@@ -13,8 +13,8 @@ from sandbox.program_upgrade import same_rules, upgrade_bundled
 from schemas import commands as c
 from schemas.bundled import load_program, load_programs
 from schemas.errors import DomainError
-from tests.domain.world import ALICE, World
 from tests.fixtures.programs import as_first_released
+from tests.fixtures.world import ALICE, World
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from schemas.errors import DomainError
 from schemas.lifecycle import State
 from schemas.reference import HolidayCalendar
 from schemas.registry import RegistryCreated
-from tests.domain.world import (
+from tests.fixtures.world import (
     ALICE,
     APPROVER,
     APPROVER2,

@@ -9,8 +9,8 @@ import msgspec
 from projections.rules import RuleStatus, admission_checklist, exit_criteria
 from projections.rules.outcome import Outcome
 from schemas import commands as c
-from tests.domain.world import ALICE
 from tests.fixtures.scenarios import fintech_in_test
+from tests.fixtures.world import ALICE
 
 
 def test_every_status_is_an_outcome_of_its_rule_with_typed_fields() -> None:

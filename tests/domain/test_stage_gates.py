@@ -115,7 +115,7 @@ def test_a_program_version_gating_the_submission_on_the_regulators_own_checks_is
     """A notice at the submission stage would let no application be submitted at all."""
     import msgspec
 
-    from tests.domain.world import APPROVER, World
+    from tests.fixtures.world import APPROVER, World
 
     w = World()
     v1 = w.registry.program("fintech-sandbox", 1)

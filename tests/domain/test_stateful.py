@@ -44,7 +44,7 @@ from schemas.errors import DomainError
 from schemas.events import Decision
 from schemas.lifecycle import TERMINAL, Role, State
 from schemas.streams import PROJECT_PREFIX, project_stream
-from tests.domain.world import (
+from tests.fixtures.world import (
     ALICE,
     APPROVER,
     APPROVER2,

@@ -28,7 +28,7 @@ from projections.read_models import READER, ReadModels
 from sandbox.registry import open_store
 from sandbox.synthetic import Simulation, sqlite_registry
 from schemas.base import Event
-from tests.projections.histories import fold_prefix, sqlite_history
+from tests.fixtures.histories import fold_prefix, sqlite_history
 
 
 class Crash(Exception):

@@ -13,7 +13,7 @@ from projections.extract import ExtractError, Withheld, is_public, replay_entry,
 from projections.project import fold
 from projections.public import register_entry
 from schemas.streams import PROJECT_PREFIX
-from tests.projections.histories import as_json, leaks, private_values, sqlite_history
+from tests.fixtures.histories import as_json, leaks, private_values, sqlite_history
 
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
 untils = st.one_of(st.none(), st.dates(dt.date(2025, 3, 1), dt.date(2026, 12, 31)))

@@ -20,7 +20,7 @@ from projections.rules import GOALS, exit_criteria
 from projections.views import project_view, register_as_of, view_of
 from sandbox import policies
 from schemas.streams import PROJECT_PREFIX
-from tests.projections.histories import History, as_json, fold_prefix, leaks, private_values, sqlite_history
+from tests.fixtures.histories import History, as_json, fold_prefix, leaks, private_values, sqlite_history
 
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
 #: Stop some histories part-way (projects still live), run others to their end.

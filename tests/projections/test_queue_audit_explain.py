@@ -16,7 +16,7 @@ from projections.views import explain
 from sandbox.synthetic import Simulation, sqlite_registry
 from schemas import events as ev
 from schemas.lifecycle import State
-from tests.projections.histories import History
+from tests.fixtures.histories import History
 
 
 @pytest.fixture(scope="module")

@@ -32,8 +32,8 @@ from schemas.events import ALL_EVENTS
 from schemas.lifecycle import State
 from schemas.registry import RegistryCreated
 from schemas.streams import project_stream
-from tests.domain.world import ALICE, APPROVER, OFFICER, World
 from tests.fixtures.read_models import models, sqlite_world
+from tests.fixtures.world import ALICE, APPROVER, OFFICER, World
 
 
 class FromTheFuture(Event, frozen=True, kw_only=True):

@@ -7,7 +7,7 @@ from projections.read_models import ReadModels
 from sandbox.registry import init_registry, open_store
 from sandbox.service import Registry
 from schemas import commands as c
-from tests.domain.world import ALICE, Clock, World
+from tests.fixtures.world import ALICE, Clock, World
 
 
 def test_read_models_follow_and_rebuild_equal(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from projections.read_models import ReadModels
 from projections.read_models.tuning import collector_paused, even_chunk
-from tests.projections.histories import History, sqlite_history
+from tests.fixtures.histories import History, sqlite_history
 
 
 @pytest.fixture(scope="module")

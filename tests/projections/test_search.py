@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from projections.read_models import schema
 from projections.read_models.search import matches, search_clause, terms
 from schemas import commands as c
-from tests.domain.world import ALICE, World
 from tests.fixtures.read_models import models, sqlite_world
+from tests.fixtures.world import ALICE, World
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from events.model import ANY, NO_STREAM, ExpectedVersion, StreamWrite
 from events.sqlite import SQLiteEventStore
 from events.store import EventStore
 from schemas.base import Event
-from tests.support import Noted, Opened, make_codec, new, open_sqlite
+from tests.fixtures.stores import Noted, Opened, make_codec, new, open_sqlite
 
 STREAMS = ("a", "b", "c", "d")
 payloads = st.one_of(

@@ -28,7 +28,17 @@ from events.hashchain import canonical_bytes
 from events.memory import InMemoryEventStore
 from events.model import NewEvent, StreamWrite
 from events.sqlite import SQLiteEventStore
-from tests.support import Noted, Opened, Tagged, drop_triggers, make_codec, meta, new, open_sqlite, raw_connection
+from tests.fixtures.stores import (
+    Noted,
+    Opened,
+    Tagged,
+    drop_triggers,
+    make_codec,
+    meta,
+    new,
+    open_sqlite,
+    raw_connection,
+)
 
 TEXT_COLUMNS = ("stream_id", "type", "event_id", "data", "metadata", "recorded_at", "prev_hash", "hash")
 INT_COLUMNS = ("position", "version", "schema_version")

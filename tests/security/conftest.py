@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.helpers import Api, running
+from tests.fixtures.api import Api, running
 
 
 @pytest.fixture

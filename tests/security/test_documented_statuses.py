@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from tests.api.helpers import Api
+from tests.fixtures.api import Api
 from tests.fixtures.attacks import SAMPLE, noticed
 
 #: Larger than the server takes (litestar's default limit is 10 MB).

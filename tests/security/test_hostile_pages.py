@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from schemas.text import visible
-from tests.api.helpers import Api, running
+from tests.fixtures.api import Api, running
 from tests.fixtures.attacks import hostile
-from tests.web.helpers import form
+from tests.fixtures.web import form
 
 #: What no page may hold as a character: controls (but tab, newline and carriage return),
 #: formatting marks (bidirectional, zero-width), surrogates, private and unassigned code points,

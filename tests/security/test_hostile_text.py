@@ -21,7 +21,7 @@ from sandbox.cli import main
 from schemas import commands as c
 from schemas.text import FREE_TEXT_PATTERN, NAME_PATTERN
 from schemas.validation import explain
-from tests.api.helpers import Api, running
+from tests.fixtures.api import Api, running
 from tests.fixtures.attacks import hostile, noticed
 
 

@@ -17,7 +17,7 @@ from sandbox.api.edge import CSP
 from sandbox.api.limits import Limits
 from sandbox.api.openapi import HEAD_NOTE
 from sandbox.config import HttpSettings
-from tests.api.helpers import PEOPLE, Api
+from tests.fixtures.api import PEOPLE, Api
 from tests.fixtures.attacks import SAMPLE, noticed
 
 EVIL = "https://evil.example"

@@ -11,7 +11,7 @@ import msgspec
 from sandbox.api.auth import ANONYMOUS_PUBLIC
 from sandbox.api.common import request_digest
 from schemas import commands as c
-from tests.api.helpers import Api
+from tests.fixtures.api import Api
 from tests.fixtures.attacks import noticed
 
 ALICE = c.Actor(id="alice", role="applicant", organisation="fzbank")

@@ -13,7 +13,7 @@ from litestar.testing import TestClient
 from sandbox.api import create_app
 from sandbox.cli import main
 from sandbox.config import SECURITY_CONTACT_ENV, HttpSettings, Refused
-from tests.api.helpers import Clock
+from tests.fixtures.api import Clock
 
 PATH = "/.well-known/security.txt"
 

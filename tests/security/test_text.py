@@ -18,7 +18,7 @@ from sandbox.tokens import Tokens
 from schemas import commands as c
 from schemas.text import visible
 from schemas.validation import explain
-from tests.api.helpers import Api
+from tests.fixtures.api import Api
 from tests.fixtures.attacks import noticed
 
 ESC_TITLE = "红色\x1b[31m标题\x07"

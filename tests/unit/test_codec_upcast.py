@@ -16,6 +16,7 @@ import pytest
 from events.errors import UnknownEventTypeError
 from events.sqlite import SQLiteEventStore
 from schemas.base import Event
+from tests.fixtures.stores import write
 from tests.fixtures.upcasting import (
     ProductV1,
     ProductV2,
@@ -25,7 +26,6 @@ from tests.fixtures.upcasting import (
     v2_to_v3,
     write_v1_history,
 )
-from tests.support import write
 
 
 def test_v1_events_replay_as_v2_after_a_restart(db_path: Path) -> None:

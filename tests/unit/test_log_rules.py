@@ -21,7 +21,7 @@ from events.export import export_lines, verify_export
 from events.logrules import RULES
 from sandbox.cli import main
 from sandbox.config import DB_ENV
-from tests.support import drop_triggers, notes, open_sqlite, raw_connection, write
+from tests.fixtures.stores import drop_triggers, notes, open_sqlite, raw_connection, write
 
 Record = dict[str, Any]
 DEEP = "__deep__"

@@ -16,7 +16,7 @@ from events import merkle
 from events.merkletable import SQLiteSubtrees, catch_up, stored_size
 from events.sqlite import SQLiteEventStore
 from tests.fixtures.merkle_reference import H, mth, path, root_from_inclusion, roots_from_consistency, subproof
-from tests.support import drop_triggers, notes, open_sqlite, write
+from tests.fixtures.stores import drop_triggers, notes, open_sqlite, write
 
 
 class ListTree:

@@ -10,8 +10,7 @@ import pytest
 
 from events.errors import CorruptEventError, UnknownEventTypeError
 from events.sqlite import SQLiteEventStore
-from tests.fixtures.upcasting import ProductV1, ProductV2, codec_with, v1_to_v2, write_v1_history
-from tests.support import (
+from tests.fixtures.stores import (
     Clock,
     Noted,
     Opened,
@@ -22,6 +21,7 @@ from tests.support import (
     raw_connection,
     write,
 )
+from tests.fixtures.upcasting import ProductV1, ProductV2, codec_with, v1_to_v2, write_v1_history
 
 
 def test_decoder_for_the_current_version() -> None:

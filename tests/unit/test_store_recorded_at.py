@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from events.codec import parse_recorded_at
 from events.sqlite import format_recorded_at
-from tests.support import Clock, notes, open_sqlite, write
+from tests.fixtures.stores import Clock, notes, open_sqlite, write
 
 moments = st.datetimes(
     min_value=datetime(1, 1, 2),

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from events.hashchain import ChainVerifier, VerifyReport, canonical_bytes, stored_hash
 from events.model import StoredEvent
-from tests.support import notes, open_sqlite, write
+from tests.fixtures.stores import notes, open_sqlite, write
 
 COLUMNS = (
     "position",

@@ -11,7 +11,7 @@ import pytest
 
 from sandbox.service import project_stream
 from schemas import commands as c
-from tests.domain.world import ALICE, World
+from tests.fixtures.world import ALICE, World
 
 
 def test_threads_commanding_one_project_at_once_are_each_decided_once(monkeypatch: pytest.MonkeyPatch) -> None:

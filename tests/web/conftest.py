@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from tests.api.helpers import Api
+from tests.fixtures.api import Api
+from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.fixtures.servers import LiveServer
 from tests.fixtures.templates import Template, world_copy
-from tests.web.browser import CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest.fixture

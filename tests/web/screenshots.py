@@ -18,8 +18,8 @@ import uvicorn
 
 from sandbox.api import create_app
 from sandbox.demo import build_demo, demo_tokens
+from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS, sign_in
 from tests.fixtures.servers import free_port
-from tests.web.browser import CHROMIUM, CHROMIUM_ARGS, sign_in
 
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}

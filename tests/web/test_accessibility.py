@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.browser import accessible, sign_in
 from tests.fixtures.pages import PAGES
 from tests.fixtures.servers import LiveServer
-from tests.web.browser import accessible, sign_in
 
 #: (who is signed in, path as a function of the world)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from tests.api.helpers import Api
-from tests.api.world import World
-from tests.web.helpers import sign_in
+from tests.fixtures.api import Api
+from tests.fixtures.api_world import World
+from tests.fixtures.web import sign_in
 
 
 def _row(html: str, position: int) -> str:

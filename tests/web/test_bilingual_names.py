@@ -11,10 +11,10 @@ from html.parser import HTMLParser
 import pytest
 
 from schemas.labels import EVENT_LABELS
-from tests.api.helpers import Api
-from tests.api.world import World
+from tests.fixtures.api import Api
+from tests.fixtures.api_world import World
 from tests.fixtures.pages import PAGES
-from tests.web.helpers import sign_in, sign_out
+from tests.fixtures.web import sign_in, sign_out
 
 #: A key as the API spells it: words joined by underscores (``lead``, ``admit`` alone are words of
 #: English text, so single words are checked against the known keys below).

@@ -11,9 +11,9 @@ import pytest
 from projections.project import local_date
 from sandbox.web.drafts import SUBMIT, draft_of
 from schemas.programs import Attestation, Documents, Fields, LicensedLead
-from tests.api.helpers import Api
-from tests.api.world import World
-from tests.web.helpers import csrf, form, sign_in
+from tests.fixtures.api import Api
+from tests.fixtures.api_world import World
+from tests.fixtures.web import csrf, form, sign_in
 
 HTMX = {"HX-Request": "true"}
 NEW_ECNY = {

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from sandbox.web.controllers import public
-from tests.api.helpers import Api
-from tests.web.helpers import text
+from tests.fixtures.api import Api
+from tests.fixtures.web import text
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 CLIENT = {"Accept": "application/json"}

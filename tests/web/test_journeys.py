@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from tests.fixtures.browser import accessible, sign_in
 from tests.fixtures.servers import LiveServer
-from tests.web.browser import accessible, sign_in
 
 
 def test_the_public_searches_reads_an_entry_and_objects(page: Any, live: LiveServer) -> None:

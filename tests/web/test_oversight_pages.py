@@ -8,9 +8,9 @@ import re
 from projections.project import Breach, ProjectState
 from sandbox.web.charts import Bar, Point, bar_chart, line_chart
 from sandbox.web.dashboard import breaches_by_criterion, overdue_by_role
-from tests.api.helpers import Api
-from tests.api.world import World
-from tests.web.helpers import sign_in
+from tests.fixtures.api import Api
+from tests.fixtures.api_world import World
+from tests.fixtures.web import sign_in
 
 
 def test_the_dashboard_draws_the_pipeline_with_every_projects_state(web: Api) -> None:

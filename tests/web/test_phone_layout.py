@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.browser import sign_in
 from tests.fixtures.servers import LiveServer
-from tests.web.browser import sign_in
 
 PHONE = {"width": 375, "height": 812}
 

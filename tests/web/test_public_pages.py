@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tests.api.helpers import Api
-from tests.api.world import World
-from tests.web.helpers import form, text
+from tests.fixtures.api import Api
+from tests.fixtures.api_world import World
+from tests.fixtures.web import form, text
 
 
 def test_the_register_lists_projects_that_reached_notice_and_not_drafts(web: Api, world: World) -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from tests.api.helpers import Api
-from tests.api.world import World
-from tests.web.helpers import text
+from tests.fixtures.api import Api
+from tests.fixtures.api_world import World
+from tests.fixtures.web import text
 
 
 def _days_left(html: str) -> int:

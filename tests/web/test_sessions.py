@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.api.helpers import Api
-from tests.web.helpers import form, sign_in
+from tests.fixtures.api import Api
+from tests.fixtures.web import form, sign_in
 
 
 def test_the_login_form_names_its_input_token(web: Api) -> None:

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from tests.api.helpers import Api
-from tests.api.world import World
-from tests.web.helpers import csrf, form, sign_in, text
+from tests.fixtures.api import Api
+from tests.fixtures.api_world import World
+from tests.fixtures.web import csrf, form, sign_in, text
 
 
 @pytest.mark.parametrize("path", ["/my", "/queue", "/dashboard", "/audit"])
