@@ -107,7 +107,12 @@ def translate_error(error: sqlite3.Error) -> StoreError:
 
 class SQLiteEventStore:
     """The event store in one SQLite file. Safe to share between threads of one process and
-    between processes on the same file."""
+    between processes on the same file.
+
+    It implements every port of :mod:`events.store`: :class:`~events.store.EventStore`, and,
+    with the tables it keeps beside the log, :class:`~events.store.ProjectionHost` (its handle is
+    the ``sqlite_utils.Database`` on the file), :class:`~events.store.GroupLog` and
+    :class:`~events.store.TreeLog`."""
 
     def __init__(
         self,
@@ -228,6 +233,30 @@ class SQLiteEventStore:
         Nested calls, and appends made inside, join the outer transaction.
         """
         return _Transaction(self)
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open on the store's connection (after a failure inside one:
+        whether SQLite kept it, or rolled it back whole)."""
+        return self._conn.in_transaction
+
+    @contextlib.contextmanager
+    def reading(self, *, snapshot: bool = False) -> Iterator[sqlite_utils.Database]:
+        """The database for reads, under the lock around the connection (no other thread of
+        this process writes through it meanwhile); with ``snapshot``, inside one read
+        transaction (``BEGIN`` … ``COMMIT``), so several statements see one state of the file.
+        Inside this thread's own transaction, reads join it and see what it wrote."""
+        with self._lock:
+            conn = self._conn
+            if not snapshot or conn.in_transaction:
+                yield self.db
+                return
+            conn.execute("BEGIN")
+            try:
+                yield self.db
+            finally:
+                if conn.in_transaction:
+                    conn.execute("COMMIT")  # nothing was written: this only ends the snapshot
 
     @contextlib.contextmanager
     def savepoint(self, name: str = "command") -> Iterator[None]:
@@ -696,6 +725,7 @@ class SQLiteEventStore:
             )
 
     def reset_checkpoint(self, name: str) -> None:
+        """Forget a reader's checkpoint, inside the caller's transaction if one is open."""
         with self.transaction():
             self._conn.execute("DELETE FROM checkpoints WHERE name = ?", (name,))
 

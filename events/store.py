@@ -1,18 +1,24 @@
 """The event-store ports: what every backend (SQLite now, PostgreSQL later) offers its callers,
 split by who uses it. :class:`EventReader` reads (the catalog, the views, idempotency),
-:class:`EventLog` appends too (the service), :class:`Tracking` keeps a reader's checkpoint (the
-read models), :class:`Audit` verifies and exports; :class:`EventStore` is all of them, what a
-backend implements. The contract tests in ``tests/contract`` run the same suite against every
-backend.
+:class:`EventLog` appends too (the service), :class:`Tracking` keeps a reader's checkpoint,
+:class:`Audit` verifies and exports; :class:`EventStore` is all of them, what every backend
+implements. The contract tests in ``tests/contract`` run the same suite against every backend.
+
+A backend that keeps tables beside its log (SQLite) offers more, each port for one caller:
+:class:`ProjectionHost` to the read models, which write their tables in the log's transactions;
+:class:`GroupLog` to group commit, which appends several commands in one transaction; and
+:class:`TreeLog` to the transparency service, which proves and signs the log's Merkle tree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol, TypedDict, Unpack
+from typing import Any, Protocol, TypedDict, TypeVar, Unpack
 
 from events.hashchain import VerifyReport
+from events.merkle import Subtrees
 from events.model import AppendResult, Head, RecordedEvent, StoredEvent, StreamWrite
 from schemas.base import Event
 
@@ -28,6 +34,9 @@ class StreamCut(TypedDict, total=False):
 
 #: A projection step: given the backend's transaction handle and a batch of events, write rows.
 BatchHandler = Callable[[Any, Sequence[RecordedEvent[Event]]], None]
+#: The handle a backend gives inside its transactions (for SQLite, the sqlite-utils database).
+Handle = TypeVar("Handle", covariant=True)
+T = TypeVar("T")
 #: Told of a stored event that cannot be decoded (its position, stream, type and the error),
 #: by a reader that records such an event and goes on (see :meth:`EventStore.process`).
 Unreadable = Callable[[int, str, str, Exception], None]
@@ -142,6 +151,90 @@ class EventStore(EventLog, Tracking, Audit, Protocol):
     every port at once, as a backend offers it (each caller asks for the narrowest it needs)."""
 
     def close(self) -> None: ...
+
+
+class Transactions(Protocol[Handle]):
+    """Several writes in one transaction of the log: a caller's own writes beside the log's
+    (a projection's rows), or several appends that commit together (group commit)."""
+
+    def transaction(self) -> AbstractContextManager[Handle]:
+        """One write transaction, giving the backend's handle: everything inside commits
+        together or rolls back together. Nested calls, and appends made inside, join the
+        outermost one."""
+        ...
+
+    def savepoint(self, name: str = "command") -> AbstractContextManager[None]:
+        """Inside an open transaction, a part that is undone alone if it raises; the
+        transaction goes on (unless the backend rolled it back whole: see
+        :attr:`in_transaction`)."""
+        ...
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open on this store (after a failure, whether the backend
+        rolled it back whole)."""
+        ...
+
+
+class GroupLog(EventLog, Transactions[Any], Protocol):
+    """Appends of several commands in one transaction, each under its own savepoint, so that
+    they share one sync to disk and a refused one undoes only its own (group commit's port)."""
+
+
+class ProjectionHost(EventReader, Tracking, Transactions[Handle], Protocol[Handle]):
+    """What a projection that keeps its tables beside the log needs of the backend (the read
+    models' port): its checkpoint moves in the same transaction as its rows (:meth:`process`,
+    :meth:`transaction`, :meth:`savepoint`), it reads its tables through :meth:`reading`, and
+    it reads the log as any reader does, plus the events an index of its own points at
+    (:meth:`read_positions`) and a stream it already met with unreadable events in it.
+
+    ``Handle`` is the backend's handle to its tables (for SQLite, a ``sqlite_utils.Database``
+    on the log's file): a projection hosted by one backend writes that backend's tables. The
+    in-memory store has no tables and hosts no such projection; it implements the other ports.
+    """
+
+    def reading(self, *, snapshot: bool = False) -> AbstractContextManager[Handle]:
+        """The handle for reads while no other thread of this process writes through it; with
+        ``snapshot``, inside one read transaction, so that several statements see one state of
+        the tables (never half a write). Inside this thread's own transaction, reads see what
+        it wrote."""
+        ...
+
+    def checkpoint_and_head(self, name: str) -> tuple[int, int]:
+        """A reader's checkpoint and the head's position, read together."""
+        ...
+
+    def reset_checkpoint(self, name: str) -> None:
+        """Forget a reader's checkpoint (its next batch starts at the first event), inside the
+        caller's transaction if one is open: a projection that drops its tables starts over."""
+        ...
+
+    def read_positions(self, positions: Sequence[int]) -> list[RecordedEvent[Event]]:
+        """The events at these global positions, in the order given; a position with no event
+        is an error (the projection's index and the log disagree)."""
+        ...
+
+    def iter_stream(
+        self, stream_id: str, *, unreadable: Unreadable | None = None, **cut: Unpack[StreamCut]
+    ) -> Iterator[RecordedEvent[Event]]:
+        """:meth:`EventReader.iter_stream`; with ``unreadable``, an event that cannot be decoded
+        is passed to it and left out (as :meth:`Tracking.process` does), for a reader that met
+        and recorded such an event before."""
+        ...
+
+
+class TreeLog(Protocol):
+    """The log's Merkle tree and the signed checkpoints kept of it (the transparency service's
+    port; the in-memory store keeps no tree)."""
+
+    def read_tree(self, read: Callable[[Subtrees, int], T]) -> T:
+        """``read(subtrees, head position)`` on one consistent view of the tree and the head."""
+        ...
+
+    def keep_checkpoint(self, note: str, key_id: str, signed_at: str, tree_size: int) -> bool:
+        """Keep a signed checkpoint unless the last one kept has the same size and key; whether
+        it was kept."""
+        ...
 
 
 def catch_up(
