@@ -4,7 +4,8 @@ Each transaction ends in a sync to disk, which costs more than everything else a
 so commands that arrive while one transaction syncs share the next one (:class:`GroupCommit`,
 for threads), and commands decided on an event loop while a commit waits to start share it
 (:class:`LoopGroupCommit`). Each command keeps its own all-or-nothing append: it runs under its
-own savepoint (``SQLiteEventStore.savepoint``).
+own savepoint (:meth:`events.store.Transactions.savepoint`). The store is reached through its
+port for this, :class:`events.store.GroupLog`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 from events.model import AppendResult, StreamWrite
 from events.sqlite import translate_error
+from events.store import GroupLog
 from projections.read_models import ReadModels
 
 
@@ -51,9 +53,9 @@ class GroupCommit:
     roll back.
     """
 
-    def __init__(self, models: ReadModels) -> None:
+    def __init__(self, store: GroupLog, models: ReadModels) -> None:
+        self.store = store
         self.models = models
-        self.store = models.store
         self._queue: list[_Pending] = []
         self._queue_lock = threading.Lock()
         self._leader = threading.Lock()
@@ -94,7 +96,7 @@ class GroupCommit:
             with self.store.savepoint():
                 pending.result = self.store.append(pending.writes, command_id=pending.command_id)
         except Exception as e:
-            if not self.store.connection.in_transaction:  # SQLite rolled the whole transaction back
+            if not self.store.in_transaction:  # the backend rolled the whole transaction back
                 raise
             pending.error = translate_error(e) if isinstance(e, sqlite3.Error) else e
 

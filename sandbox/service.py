@@ -127,9 +127,11 @@ def _utc_now() -> dt.datetime:
 class Registry:
     """Commands and queries over one event store."""
 
+    _read_models: ReadModels | None
+    _group: GroupCommit | None  # (with read models: appends and their rows in one transaction)
+    _loop_group: LoopGroupCommit | None
+
     def __init__(self, store: EventLog, *, clock: Clock = _utc_now, read_models: ReadModels | None = None) -> None:
-        if read_models is not None and read_models.store is not store:
-            raise ValueError("the read models must be those of the registry's store")
         self.store = store
         self.clock = clock
         self.catalog = read_models.catalog if read_models is not None else Catalog(store)
@@ -143,10 +145,17 @@ class Registry:
 
     @read_models.setter
     def read_models(self, models: ReadModels | None) -> None:
-        """Keep these read models in every append's transaction (None: append alone)."""
+        """Keep these read models in every append's transaction (None: append alone); they must
+        be those of the registry's store."""
+        if models is None:
+            self._read_models, self._group, self._loop_group = None, None, None
+            return
+        store = self.store
+        if not models.serves(store):
+            raise ValueError("the read models must be those of the registry's store")
         self._read_models = models
-        self._group = GroupCommit(models) if models is not None else None
-        self._loop_group = LoopGroupCommit(self._group) if self._group is not None else None
+        self._group = GroupCommit(store, models)
+        self._loop_group = LoopGroupCommit(self._group)
 
     def refresh(self) -> None:
         """Bring the read models up to the head of the log (appends made through the registry

@@ -109,6 +109,33 @@ from tests.fixtures.pure import when
 from tests.fixtures.api import Api
 """
     assert of_the_suite(imported_modules(source)) == {
-        "tests.domain.test_exit_routes", "tests.domain.test_exit_routes.fintech_in_test", "tests.api", "tests.api.conftest",
+        "tests.domain.test_exit_routes",
+        "tests.domain.test_exit_routes.fintech_in_test",
+        "tests.api",
+        "tests.api.conftest",
         "tests.web.conftest",
     }
+
+
+
+def imports_backend(source: str, backend: str = "events.sqlite") -> bool:
+    """Whether a module's source imports the backend module ``backend`` or a name from it."""
+    return any(name == backend or name.startswith(backend + ".") for name in imported_modules(source))
+
+
+def test_projections_reach_the_log_through_its_ports_only() -> None:
+    """The read models keep their tables beside the log through :class:`events.store.ProjectionHost`:
+    no module of ``projections`` names a backend, so that another backend can host them."""
+    bad = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "projections").rglob("*.py"))
+        if imports_backend(path.read_text(encoding="utf-8"))
+    ]
+    assert bad == []
+
+
+def test_the_backend_checker_sees_each_way_of_importing_it() -> None:
+    assert imports_backend("from events.sqlite import SQLiteEventStore\n")
+    assert imports_backend("import events.sqlite as s\n")
+    assert imports_backend("def f():\n    from events import sqlite\n")
+    assert not imports_backend("from events.store import EventReader\nimport events.sqlite_notes\n")

@@ -1,9 +1,10 @@
 """The reads over the read-model tables: the list of projects, the public register, the work
 queue, the audit trail and what the reader could not derive.
 
-Reads run on the store's connection while no other thread of this process is inside a write
-transaction (under the store's lock), and the ones made of several statements inside one read
-transaction, so they never see a half-written chunk or a page that does not match its total.
+Reads run through the store's port (:meth:`events.store.ProjectionHost.reading`): while no
+other thread of this process writes through the store, and the ones made of several statements
+inside one read transaction, so they never see a half-written chunk or a page that does not match
+its total.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import msgspec
+import sqlite_utils
 
-from events.sqlite import SQLiteEventStore
+from events.store import ProjectionHost
 from projections.read_models.rows import Failure, audit_entry
 from projections.read_models.search import search_clause, terms
 from schemas.lifecycle import State
@@ -35,27 +37,16 @@ SORTABLE = (
 
 
 class Queries:
-    """The reads of the read models of one SQLite registry (see the module docstring)."""
+    """The reads of the read models a store hosts (see the module docstring)."""
 
-    store: SQLiteEventStore
+    store: ProjectionHost[sqlite_utils.Database]
 
     @contextmanager
     def _reading(self, *, statements: int = 1) -> Iterator[sqlite3.Connection]:
-        """The store's connection while no other thread of this process writes through it;
-        reads of several statements run in one read transaction (one snapshot of the file).
-        Inside this thread's own transaction, reads see what it wrote."""
-        store = self.store
-        with store._lock:  # the lock around its connection (see the module docstring)
-            conn = store.connection
-            if statements == 1 or conn.in_transaction:
-                yield conn
-                return
-            conn.execute("BEGIN")
-            try:
-                yield conn
-            finally:
-                if conn.in_transaction:
-                    conn.execute("COMMIT")  # nothing was written: this only ends the snapshot
+        """The connection for reads (see :meth:`ProjectionHost.reading`); reads of several
+        statements run in one read transaction (one snapshot of the file)."""
+        with self.store.reading(snapshot=statements > 1) as db:
+            yield db.conn
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self._reading() as conn:

@@ -133,19 +133,22 @@ def ensure_tables(db: sqlite_utils.Database, *, indexes: bool = True) -> None:
 
 
 def drop_tables(db: sqlite_utils.Database) -> None:
-    """Drop every read model and its checkpoint (inside the caller's transaction)."""
+    """Drop every read model (inside the caller's transaction, in which the caller also resets
+    the reader's checkpoint through the store)."""
     for table in TABLES:
         db.conn.execute(f"DROP TABLE IF EXISTS {table}")
-    db.conn.execute("DELETE FROM checkpoints WHERE name = ?", (READER,))
 
 
-def migrate(db: sqlite_utils.Database) -> None:
+def migrate(db: sqlite_utils.Database) -> bool:
     """Drop read models of another :data:`SCHEMA_VERSION`, then create what is missing (inside
-    the caller's transaction)."""
+    the caller's transaction); whether they were dropped (their reader then starts over)."""
     meta = db.table("rm_meta")
     meta.create({"key": str, "value": str}, pk="key", not_null={"key", "value"}, strict=True, if_not_exists=True)
     row = db.conn.execute("SELECT value FROM rm_meta WHERE key = 'schema_version'").fetchone()
     if row is None or row[0] != str(SCHEMA_VERSION):
         drop_tables(db)
         meta.upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
+        ensure_tables(db)
+        return True
     ensure_tables(db)
+    return False

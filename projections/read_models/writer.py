@@ -19,13 +19,13 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 import msgspec
 import sqlite_utils
 
 from events.model import RecordedEvent
-from events.sqlite import SQLiteEventStore
+from events.store import EventLog, GroupLog, ProjectionHost
 from projections.catalog import Catalog
 from projections.project import INITIAL, Draft, ProjectState, evolve, fold, freeze, thaw
 from projections.project import apply as apply_event
@@ -111,9 +111,10 @@ class ReadModels(Queries):
     transaction that wrote it rolled back).
     """
 
-    def __init__(self, store: SQLiteEventStore, catalog: Catalog | None = None, *, cache_size: int = 50_000) -> None:
+    def __init__(
+        self, store: ProjectionHost[sqlite_utils.Database], catalog: Catalog | None = None, *, cache_size: int = 50_000
+    ) -> None:
         self.store = store
-        self.db = store.db
         self.catalog = catalog or Catalog(store)
         self.cache_size = cache_size
         #: project -> (its state, the rows last written for it), as the tables hold them at
@@ -126,18 +127,26 @@ class ReadModels(Queries):
         self._empty = False  # the tables are known to be empty (a rebuild's first chunk)
         self._lock = threading.RLock()  # taken inside the store's transaction, never around it
         with store.transaction() as db:
-            schema.migrate(db)
+            if schema.migrate(db):  # (tables of another version were dropped: start over)
+                store.reset_checkpoint(READER)
+
+    def serves(self, store: EventLog) -> TypeGuard[GroupLog]:
+        """Whether these are the read models of ``store``. If so, that store both appends and
+        hosts them, so its appends and these rows can share its transactions (group commit's
+        port, which the caller may then use)."""
+        host: object = self.store  # (mypy takes the two ports for types no object has at once)
+        return store is host
 
     # -- writing ------------------------------------------------------------------------------
 
-    def _load_state(self, project_id: str, before: int) -> ProjectState:
+    def _load_state(self, conn: sqlite3.Connection, project_id: str, before: int) -> ProjectState:
         """The project's state just before the event at position ``before``."""
         cached = self._cache.get(project_id)
         if cached is not None:
             return cached[0]
         if self._empty:
             return INITIAL
-        return self._stored(self.db.conn, project_id, before - 1) or INITIAL
+        return self._stored(conn, project_id, before - 1) or INITIAL
 
     def _stored(self, conn: sqlite3.Connection, project_id: str, upto: int) -> ProjectState | None:
         """The project's stored snapshot with its events up to position ``upto`` folded on,
@@ -170,7 +179,7 @@ class ReadModels(Queries):
             project_id = stream[prefix_length:]
             draft = drafts.get(project_id)
             if draft is None:
-                draft = drafts[project_id] = thaw(self._load_state(project_id, event.position))
+                draft = drafts[project_id] = thaw(self._load_state(db.conn, project_id, event.position))
             if event.type in decisions:
                 audit.append(audit_values(event, draft.pending))
             try:
@@ -200,7 +209,8 @@ class ReadModels(Queries):
             type=type_,
             error=f"cannot be read: {type(error).__name__}: {error}",
         )
-        self._record(self.db.conn, failure)
+        with self.store.transaction() as db:  # (joins the reader's)
+            self._record(db.conn, failure)
 
     def _record(self, conn: sqlite3.Connection, failure: Failure) -> None:
         conn.execute(
@@ -386,22 +396,17 @@ class ReadModels(Queries):
 
         A failure rolls back only the read models' writes (a savepoint), is logged, and leaves
         them behind: a later catch-up retries. The caller's events are not lost for it."""
-        conn = self.store.connection
-        if not conn.in_transaction:
+        if not self.store.in_transaction:
             raise RuntimeError("ReadModels.follow() runs inside the caller's transaction")
-        conn.execute("SAVEPOINT read_models")
         try:
-            advanced = self.catch_up()
+            with self.store.savepoint("read_models"):
+                return self.catch_up()
         except Exception:
-            conn.execute("ROLLBACK TO read_models")
-            conn.execute("RELEASE read_models")
             with self._lock:
                 self._cache.clear()
                 self._cached_upto = -1
             log.exception("read models could not follow the append; they will catch up later")
             return 0
-        conn.execute("RELEASE read_models")
-        return advanced
 
     def rebuild(
         self,
@@ -421,6 +426,7 @@ class ReadModels(Queries):
         The cyclic garbage collector is paused meanwhile (see :mod:`.tuning`)."""
         with self.store.transaction() as db, self._lock:
             schema.drop_tables(db)
+            self.store.reset_checkpoint(READER)
             schema.ensure_tables(db, indexes=False)  # (the audit trail's index once the rows are in)
             self._cache.clear()
             self._failed, self._stale = set(), set()

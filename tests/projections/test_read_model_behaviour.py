@@ -306,6 +306,27 @@ def test_the_catalog_notices_programs_and_reference_data_changed_by_another_proc
     assert registry.program_in_force("fintech-sandbox", dt.date(2025, 2, 1)).version == program.version
 
 
+def test_a_registry_refuses_read_models_of_another_store(tmp_path: Path) -> None:
+    """Read models are kept in the transactions of the store they serve: those of another store
+    object (even on the same file) would commit apart from the events, so they are refused, when
+    the registry is made and when its read models are replaced, and the ones it had stay."""
+    w = sqlite_world(tmp_path / "r.db")
+    mine = models(w)
+    other_store = open_store(tmp_path / "r.db", clock=w.clock)
+    try:
+        theirs = ReadModels(other_store)
+        assert mine.serves(w.registry.store) and not theirs.serves(w.registry.store)
+        with pytest.raises(ValueError, match="those of the registry's store"):
+            Registry(w.registry.store, clock=w.clock, read_models=theirs)
+        with pytest.raises(ValueError, match="those of the registry's store"):
+            w.registry.read_models = theirs
+        assert w.registry.read_models is mine
+        pid = w.create("fintech-sandbox")  # still appended with its rows in one transaction
+        assert mine.state(pid) is not None and mine.position == w.registry.store.head().position
+    finally:
+        other_store.close()
+
+
 def test_a_tick_for_chosen_projects_records_their_timers_only() -> None:
     w = World()
     first, second = w.create("fintech-sandbox"), w.create("fintech-sandbox")

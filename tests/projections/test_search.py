@@ -82,7 +82,6 @@ _texts = st.text(alphabet=_ALPHABET, max_size=14)
 def table() -> Iterator[sqlite_utils.Database]:
     """The read models' tables in memory, for the search's own rows."""
     db = sqlite_utils.Database(sqlite3.connect(":memory:"))
-    db.conn.execute("CREATE TABLE checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL)")
     schema.migrate(db)
     yield db
     db.conn.close()
