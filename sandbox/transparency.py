@@ -4,6 +4,10 @@ checkpoints (made on request and kept on each tick), and inclusion and consisten
 The key never enters the database, an export or a log line: it is a file of its own, mode 0600,
 created by ``init`` (``<database>.signing-key``, or the file ``$SANDBOX_REGISTRY_SIGNING_KEY``
 names). Its name is the log's origin, the first line of every checkpoint.
+
+Each function asks for the narrowest port it needs: the proofs, the log's Merkle tree
+(:class:`events.store.TreeLog`); the key, a log kept in a file (:class:`FileLog`); a signed
+checkpoint, both (:class:`SignedLog`). The SQLite store is all three; a store in memory is none.
 """
 
 from __future__ import annotations
@@ -12,13 +16,14 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import msgspec
 
 from events.checkpoint import Checkpoint, CheckpointError, SigningKey
 from events.merkle import Subtrees, consistency_proof, inclusion_proof, root, verify_consistency
-from events.sqlite import SQLiteEventStore, format_recorded_at, utc_now
-from events.store import EventReader
+from events.sqlite import format_recorded_at, utc_now
+from events.store import EventReader, TreeLog
 from sandbox.config import Refused
 from schemas.registry import REGISTRY_STREAM, RegistryCreated
 from schemas.words import plural
@@ -27,13 +32,25 @@ KEY_ENV = "SANDBOX_REGISTRY_SIGNING_KEY"
 ORIGIN_ENV = "SANDBOX_REGISTRY_ORIGIN"
 
 
+class FileLog(EventReader, Protocol):
+    """A log kept in a file: its signing key is kept beside it (see :func:`key_path`)."""
+
+    @property
+    def path(self) -> Path: ...
+
+
+@runtime_checkable
+class SignedLog(FileLog, TreeLog, Protocol):
+    """A log in a file whose tree is kept: what signing a checkpoint of it needs."""
+
+
 def key_path(db: Path) -> Path:
     """``$SANDBOX_REGISTRY_SIGNING_KEY`` if set, else the file beside the database."""
     named = os.environ.get(KEY_ENV)
     return Path(named) if named else db.with_name(db.name + ".signing-key")
 
 
-def origin(store: SQLiteEventStore) -> str:
+def origin(store: EventReader) -> str:
     """The log's name: ``$SANDBOX_REGISTRY_ORIGIN``, else ``sandbox-registry/<registry id>`` of
     the genesis event."""
     named = os.environ.get(ORIGIN_ENV)
@@ -45,7 +62,7 @@ def origin(store: SQLiteEventStore) -> str:
     raise Refused("the registry has no genesis event: run init first", "登记库没有创世事件：请先运行 init")
 
 
-def ensure_key(store: SQLiteEventStore) -> tuple[Path, bool]:
+def ensure_key(store: FileLog) -> tuple[Path, bool]:
     """The signing key's file, created (mode 0600) if there is none; and whether it was created."""
     path = key_path(store.path)
     if path.exists():
@@ -88,7 +105,7 @@ def write_key(path: Path, text: str) -> bool:
     return True
 
 
-def load_key(store: SQLiteEventStore) -> SigningKey:
+def load_key(store: FileLog) -> SigningKey:
     path = key_path(store.path)
     try:
         text = path.read_text()
@@ -105,7 +122,7 @@ def load_key(store: SQLiteEventStore) -> SigningKey:
         raise Refused(f"the signing key {path} is not usable: {e}", f"签名密钥 {path} 不可用") from e
 
 
-def tree_head(store: SQLiteEventStore, name: str, size: int | None = None) -> Checkpoint:
+def tree_head(store: TreeLog, name: str, size: int | None = None) -> Checkpoint:
     """The tree head of the log named ``name`` at ``size`` (the head of the log when None)."""
 
     def read(tree: Subtrees, head: int) -> Checkpoint:
@@ -116,13 +133,13 @@ def tree_head(store: SQLiteEventStore, name: str, size: int | None = None) -> Ch
     return store.read_tree(read)
 
 
-def sign_checkpoint(store: SQLiteEventStore) -> str:
+def sign_checkpoint(store: SignedLog) -> str:
     """A signed checkpoint of the log's head, kept if it is not the last one kept (same size,
     same key), so that consistency between any two published checkpoints can be shown later."""
     return _signed(store)[0]
 
 
-def _signed(store: SQLiteEventStore) -> tuple[str, bool]:
+def _signed(store: SignedLog) -> tuple[str, bool]:
     key = load_key(store)
     head = tree_head(store, key.name)  # the origin line is the key's name, as C2SP recommends
     note = key.sign(head.text())
@@ -134,7 +151,7 @@ def keep_on_tick(store: EventReader) -> bool:
     """After a tick: keep a signed checkpoint of the head if a signing key is there and the head
     moved since the last one kept (a registry without a key, created before keys were, or a
     store in memory, is passed over); whether one was kept."""
-    if not isinstance(store, SQLiteEventStore) or not key_path(store.path).exists():
+    if not isinstance(store, SignedLog) or not key_path(store.path).exists():
         return False
     return _signed(store)[1]
 
@@ -172,7 +189,7 @@ def _within(value: int, low: int, high: int, name: str) -> None:
         )
 
 
-def prove_inclusion(store: SQLiteEventStore, position: int, tree_size: int | None = None) -> InclusionProof:
+def prove_inclusion(store: TreeLog, position: int, tree_size: int | None = None) -> InclusionProof:
     """The inclusion proof of the event at ``position`` (leaf ``position - 1``) in the tree of
     ``tree_size`` leaves (the head when None)."""
 
@@ -186,7 +203,7 @@ def prove_inclusion(store: SQLiteEventStore, position: int, tree_size: int | Non
     return store.read_tree(read)
 
 
-def prove_consistency(store: SQLiteEventStore, old: int, new: int | None = None) -> ConsistencyProof:
+def prove_consistency(store: TreeLog, old: int, new: int | None = None) -> ConsistencyProof:
     """The consistency proof from the tree of ``old`` leaves to that of ``new`` (the head when None)."""
 
     def read(tree: Subtrees, head: int) -> ConsistencyProof:
