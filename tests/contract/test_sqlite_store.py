@@ -493,3 +493,43 @@ def test_a_savepoint_undoes_its_own_writes_and_the_transaction_goes_on(sqlite_st
             sqlite_store.append([write("b", *notes("also kept"), expected=1)], command_id="c5")
     assert [e.stream_id for e in sqlite_store.read_after(3)] == ["a", "b"]
     assert sqlite_store.stream_version("c") == 0 and sqlite_store.command_result("c3") is None
+
+
+# -- hosting a projection (the ProjectionHost port) ----------------------------------------------
+
+
+def test_a_snapshot_read_sees_one_state_of_the_file_while_another_store_appends(
+    sqlite_store: SQLiteEventStore, db_path: Path
+) -> None:
+    other = open_sqlite(db_path)
+    try:
+        with sqlite_store.reading(snapshot=True) as db:
+            count = "SELECT count(*) FROM events"
+            assert db.conn.execute(count).fetchone()[0] == 3
+            other.append([write("c", *notes("4"))], command_id="c2")
+            assert db.conn.execute(count).fetchone()[0] == 3  # the snapshot holds
+        assert not sqlite_store.in_transaction  # the read transaction ended with the block
+        with sqlite_store.reading() as db:
+            assert db.conn.execute(count).fetchone()[0] == 4
+    finally:
+        other.close()
+
+
+def test_reads_inside_the_stores_own_transaction_see_its_writes(sqlite_store: SQLiteEventStore) -> None:
+    assert not sqlite_store.in_transaction
+    with sqlite_store.transaction():
+        assert sqlite_store.in_transaction
+        sqlite_store.append([write("c", *notes("4"))], command_id="c2")
+        with sqlite_store.reading(snapshot=True) as db:
+            assert db.conn.execute("SELECT max(position) FROM events").fetchone()[0] == 4
+        assert sqlite_store.in_transaction  # (the snapshot joined it and left it open)
+    assert not sqlite_store.in_transaction
+
+
+def test_a_reset_checkpoint_rolls_back_with_the_transaction_it_was_reset_in(sqlite_store: SQLiteEventStore) -> None:
+    sqlite_store.save_checkpoint("r", 3)
+    with pytest.raises(RuntimeError), sqlite_store.transaction():
+        sqlite_store.reset_checkpoint("r")
+        assert sqlite_store.checkpoint_and_head("r") == (0, 3)
+        raise RuntimeError("the projection's rebuild failed")
+    assert sqlite_store.checkpoint_and_head("r") == (3, 3)
