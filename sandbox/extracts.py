@@ -10,7 +10,7 @@ checkpoint's size, and how the entry is replayed from those events.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -22,7 +22,7 @@ from events.hashchain import stored_hash
 from events.logrules import RuleBroken
 from events.merkle import Subtrees, event_leaf, inclusion_proof, verify_inclusion
 from events.model import RecordedEvent
-from events.sqlite import SQLiteEventStore
+from events.store import Audit
 from projections.extract import (
     PUBLIC_TYPE_NAMES,
     REPLAY,
@@ -35,7 +35,7 @@ from projections.extract import (
 from projections.project import fold
 from projections.public import RegisterEntry, register_entry
 from sandbox.config import Refused
-from sandbox.transparency import sign_checkpoint
+from sandbox.transparency import SignedLog, sign_checkpoint
 from schemas.base import Event
 from schemas.streams import PROJECT_PREFIX
 
@@ -73,7 +73,12 @@ class ExtractRefused(Refused):
     """An extract that does not check out, saying what failed."""
 
 
-def register_extract(store: SQLiteEventStore, project_id: str) -> RegisterExtract:
+class ExtractedLog(SignedLog, Audit, Protocol):
+    """What an extract is made from: a log that signs its checkpoints and proves inclusion in
+    its tree (:class:`SignedLog`), and gives each event's record exactly as stored."""
+
+
+def register_extract(store: ExtractedLog, project_id: str) -> RegisterExtract:
     """The extract of a project's public entry, against a checkpoint signed now (and kept)."""
     note = sign_checkpoint(store)
     head = parse_checkpoint(split_note(note)[0])
@@ -106,7 +111,7 @@ def register_extract(store: SQLiteEventStore, project_id: str) -> RegisterExtrac
     )
 
 
-def _record(store: SQLiteEventStore, event: RecordedEvent[Event]) -> dict[str, Any]:
+def _record(store: Audit, event: RecordedEvent[Event]) -> dict[str, Any]:
     """The event's export record, exactly as stored (its hash covers these values)."""
     stored = next(store.iter_stored(after=event.position - 1, batch=1))
     record: dict[str, Any] = msgspec.json.decode(export_line(stored))

@@ -9,6 +9,7 @@ from events.codec import EventCodec
 from events.hashchain import HASH_FORMAT
 from events.model import NO_STREAM, AppendResult, NewEvent, StreamWrite
 from events.sqlite import Clock, SQLiteEventStore, Synchronous, utc_now
+from events.store import EventLog
 from schemas.base import Event, EventMetadata
 from schemas.events import ALL_EVENTS
 from schemas.registry import REGISTRY_STREAM, RegistryCreated
@@ -36,7 +37,7 @@ def open_store(
     return SQLiteEventStore(path, make_codec(), create=create, synchronous=synchronous, clock=clock)
 
 
-def init_registry(store: SQLiteEventStore, *, name: str = "Sandbox Registry", clock: Clock = utc_now) -> AppendResult:
+def init_registry(store: EventLog, *, name: str = "Sandbox Registry", clock: Clock = utc_now) -> AppendResult:
     """Record the genesis event once; running it again changes nothing."""
     now = clock()
     genesis = RegistryCreated(registry_id=str(uuid.uuid4()), name=name, created_at=now, hash_format=HASH_FORMAT)

@@ -1466,7 +1466,7 @@ def memory_registry(start: dt.date = DEFAULT_START, *, incremental: bool = True)
     an :class:`IncrementalRegistry` unless ``incremental=False``)."""
     clock = SimClock(start)
     store = InMemoryEventStore(make_codec(), clock=clock)
-    init_registry(store, clock=clock)  # type: ignore[arg-type]
+    init_registry(store, clock=clock)
     registry = (IncrementalRegistry if incremental else Registry)(store, clock=clock)
     registry.install_bundled()
     return registry, clock
