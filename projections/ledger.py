@@ -17,7 +17,10 @@ amount (the days of its window, a few entries) however long the project's histor
 - ``last_end``/``basis`` and ``active_until``: the end of the latest period reported (with the
   position of its report) and of the latest period with transactions or trades;
 - the complaints logged one by one, by the day received, the complaints periods covering each
-  day and the running count of complaints over the whole test (see :func:`complaint_count`).
+  of those days (kept for the days a complaint was logged on only: a period covers a month of
+  days, and an entry per day covered made most of a reporting project's stored state), the
+  longest complaints period, and the running count of complaints over the whole test (see
+  :func:`complaint_count`).
 
 The fold owns the only writer (:class:`LedgerDraft`, through :func:`record_report` and
 :func:`record_complaint`); a frozen ledger is never changed.
@@ -66,7 +69,9 @@ class Ledger(msgspec.Struct, frozen=True, kw_only=True):
     basis: int = 0  # the position of the report of the latest period (the last such report)
     active_until: dt.date | None = None
     complaints_on: dict[int, tuple[int, ...]] = {}  # day ordinal -> positions of complaints logged
-    covering: dict[int, tuple[str, ...]] = {}  # day ordinal -> the complaints periods covering it
+    #: day ordinal of a complaint logged -> the complaints periods covering that day
+    covering: dict[int, tuple[str, ...]] = {}
+    longest: int = 0  # the days from the start to the end of the longest complaints period
     complaints_total: int = 0
 
 
@@ -90,6 +95,7 @@ class LedgerDraft:
         self.active_until = ledger.active_until
         self.complaints_on = dict(ledger.complaints_on)
         self.covering = dict(ledger.covering)
+        self.longest = ledger.longest
         self.complaints_total = ledger.complaints_total
 
     def freeze(self) -> Ledger:
@@ -106,6 +112,7 @@ class LedgerDraft:
             active_until=self.active_until,
             complaints_on=dict(self.complaints_on),
             covering=dict(self.covering),
+            longest=self.longest,
             complaints_total=self.complaints_total,
         )
 
@@ -133,32 +140,42 @@ def _logged_in(complaints_on: dict[int, tuple[int, ...]], start: dt.date, end: d
 def record_report(
     ledger: LedgerDraft, start: dt.date, end: dt.date, metrics: dict[str, int], position: int, on: dt.date
 ) -> None:
-    """Fold one metrics report into the ledger."""
+    """Fold one metrics report into the ledger. (Every report of a project passes here, in a
+    rebuild every report of the log: the common case, a new period that ends last, takes no
+    look-up per metric.)"""
     key = period_key(start, end)
+    end_day = end.toordinal()
     period = ledger.periods.get(key)
     if period is None:
-        ledger.ends[end.toordinal()] = (*ledger.ends.get(end.toordinal(), ()), key)
-        figures: dict[str, Figure] = {}
+        ledger.ends[end_day] = (*ledger.ends.get(end_day, ()), key)
+        old: dict[str, Figure] = {}
     else:
-        figures = dict(period.figures)
+        old = period.figures
     if "complaints" in metrics:
-        _recount_complaints(ledger, key, start, end, figures.get("complaints"), metrics["complaints"])
-    end_day = end.toordinal()
+        _recount_complaints(ledger, key, start, end, old.get("complaints"), metrics["complaints"])
+    figures = dict(old)
+    totals, latest, last_values = ledger.totals, ledger.latest, ledger.last_values
+    ends_last = ledger.last_end is None or end >= ledger.last_end
     for metric, value in metrics.items():
-        old = figures.get(metric)
-        figures[metric] = (value, position)
-        ledger.totals[metric] = ledger.totals.get(metric, 0) + value - (old[0] if old is not None else 0)
-        latest = ledger.latest.get(metric)
-        if latest is None or end_day >= latest[2]:
-            ledger.latest[metric] = (value, position, end_day)
-        ledger.last_values[metric] = (value, position)
+        figure = figures[metric] = last_values[metric] = (value, position)
+        before = old.get(metric) if old else None
+        totals[metric] = totals.get(metric, 0) + value - (before[0] if before is not None else 0)
+        if ends_last:  # (no metric's latest period ends after the latest period reported)
+            latest[metric] = (value, position, end_day)
+        else:
+            current = latest.get(metric)
+            if current is None or end_day >= current[2]:
+                latest[metric] = (value, position, end_day)
     ledger.periods[key] = Period(start=start, end=end, figures=figures)
     ledger.reports += 1
     ledger.last = LastReport(period_start=start, period_end=end, metrics=metrics, position=position, reported_on=on)
-    if ledger.last_end is None or end >= ledger.last_end:
+    if ends_last:
         ledger.last_end, ledger.basis = end, position
-    if any(metrics.get(name, 0) for name in ACTIVITY) and (ledger.active_until is None or end > ledger.active_until):
-        ledger.active_until = end
+    if ledger.active_until is None or end > ledger.active_until:
+        for name in ACTIVITY:
+            if metrics.get(name, 0):
+                ledger.active_until = end
+                break
 
 
 def _recount_complaints(
@@ -169,20 +186,49 @@ def _recount_complaints(
     complaints logged on days it is the first complaints period to cover stop counting alone."""
     logged = _logged_in(ledger.complaints_on, start, end)
     if old is None:
-        for day in _days(start, end):
+        for day in _logged_days(ledger.complaints_on, start, end):
             covering = ledger.covering.get(day, ())
             if not covering:
-                ledger.complaints_total -= len(ledger.complaints_on.get(day, ()))
+                ledger.complaints_total -= len(ledger.complaints_on[day])
             ledger.covering[day] = (*covering, key)
+        ledger.longest = max(ledger.longest, end.toordinal() - start.toordinal())
         ledger.complaints_total += max(reported, logged)
     else:
         ledger.complaints_total += max(reported, logged) - max(old[0], logged)
 
 
+def _logged_days(complaints_on: dict[int, tuple[int, ...]], start: dt.date, end: dt.date) -> list[int]:
+    """The days within a period on which complaints were logged one by one."""
+    days = _days(start, end)
+    if len(days) <= len(complaints_on):
+        return [day for day in days if day in complaints_on]
+    return [day for day in complaints_on if day in days]
+
+
+def _periods_covering(ledger: LedgerDraft, day: int) -> tuple[str, ...]:
+    """The complaints periods that cover a day: those that end within the longest such period's
+    length after it and start on or before it (the ends are looked up day by day, or the ends
+    known are scanned when they are fewer)."""
+    ends = range(day, day + ledger.longest + 1)
+    if len(ends) <= len(ledger.ends):
+        keys = [key for end in ends for key in ledger.ends.get(end, ())]
+    else:
+        keys = [key for end, found in ledger.ends.items() if end in ends for key in found]
+    periods = ledger.periods
+    return tuple(
+        key for key in keys if periods[key].start.toordinal() <= day and "complaints" in periods[key].figures
+    )
+
+
 def record_complaint(ledger: LedgerDraft, received_on: dt.date, position: int) -> None:
     """Fold one complaint logged one by one into the ledger."""
     day = received_on.toordinal()
-    covering = ledger.covering.get(day, ())
+    if day in ledger.complaints_on:
+        covering = ledger.covering.get(day, ())
+    else:  # the first complaint logged on the day: the periods covering it are looked up once
+        covering = _periods_covering(ledger, day)
+        if covering:
+            ledger.covering[day] = covering
     for key in covering:  # each complaints period covering the day may now count one more
         period = ledger.periods[key]
         logged = _logged_in(ledger.complaints_on, period.start, period.end)

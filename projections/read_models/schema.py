@@ -21,7 +21,7 @@ READER = "read_models"
 #: as BLOBs (no text round trip on the hot path); stored states are encoded as
 #: :mod:`projections.read_models.states` says. What they derive counts too: a queue item's
 #: label, for one.
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 
 #: Each table: its columns, primary key and the columns that may be NULL (all others may not).
 _TABLES: dict[str, tuple[dict[str, Any], str | tuple[str, ...], frozenset[str]]] = {
