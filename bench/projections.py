@@ -16,7 +16,8 @@ Figures, one line each (``NAME: VALUE unit ratio=R``), then an indented detail l
   best of ``--repeat`` interleaved runs, each side in a fresh process. Goal >= 0.25.
 - ``rebuild_<n>_peak_rss``: the peak RSS of the rebuilding process; ratio = ours / raw's.
 - ``piece_<name>``: each piece of the rebuild's performance machinery
-  (:mod:`projections.read_models.tuning`; ``gc_pause``: the cyclic collector paused; ``upsert``:
+  (:mod:`projections.read_models.tuning`; ``gc_pause``: the cyclic collector paused; ``gc_promote``:
+  what the rebuild leaves alive moved to the collector's oldest generation as it resumes; ``upsert``:
   the writer's upserts, one prepared statement bound with ``executemany``, against sqlite-utils'
   ``upsert_all`` of the same rows) against the same rebuild without it, on copies of the same
   log: the CPU seconds it saves; ratio = CPU
@@ -232,6 +233,13 @@ def collector_running(path: Path) -> int:
     return our_rebuild(path)
 
 
+def collector_not_promoting(path: Path) -> int:
+    """The rebuild with the collector paused, and what it leaves alive left in the young
+    generation it was made in (the first collection after the pause walks it)."""
+    writer.collector_paused = functools.partial(tuning.collector_paused, promote=False)
+    return our_rebuild(path)
+
+
 @functools.cache
 def _database(conn: sqlite3.Connection) -> sqlite_utils.Database:
     return sqlite_utils.Database(conn)
@@ -253,12 +261,18 @@ SIDES: dict[str, Callable[[Path], int]] = {
     "raw": raw_read_decode,
     "ours": our_rebuild,
     "collector_running": collector_running,
+    "collector_not_promoting": collector_not_promoting,
     "upsert_all": with_upsert_all,
 }
 #: Each piece of the rebuild's performance machinery, and the simple version it is measured
 #: against: (figure name, side without the piece, what the piece is).
 PIECES = (
     ("piece_gc_pause", "collector_running", "the collector paused during the rebuild"),
+    (
+        "piece_gc_promote",
+        "collector_not_promoting",
+        "what the rebuild leaves alive moved to the oldest generation as the collector resumes",
+    ),
     ("piece_upsert", "upsert_all", "the writer's upserts bound with executemany, not sqlite-utils' upsert_all"),
 )
 
