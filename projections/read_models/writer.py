@@ -255,7 +255,7 @@ class ReadModels(Queries):
         ``known`` (the cache holds what the tables hold), a project row, register entry or queue
         rows equal to the ones the cache says were last written are not written again (most
         events leave the register entry and the queue as they were)."""
-        states: list[tuple[Any, ...]] = []
+        snapshots: list[tuple[str, ProjectState]] = []  # (encoded as they are written, see below)
         projects: list[tuple[Any, ...]] = []
         updated: list[tuple[Any, ...]] = []  # rows whose indexed columns stay as they were
         register: list[tuple[Any, ...]] = []
@@ -269,7 +269,7 @@ class ReadModels(Queries):
             cached = cache.get(project_id) if known else None
             before = cached[1] if cached is not None else None
             if before is None or state.version - before.stored >= SNAPSHOT_EVERY or project_id in self._failed:
-                states.append((project_id, state.last_position, encode_state(state)))
+                snapshots.append((project_id, state))
                 stored = state.version
             else:
                 stored = before.stored
@@ -312,8 +312,10 @@ class ReadModels(Queries):
                 self._stale.discard(project_id)
                 fresh.append((project_id,))
             written[project_id] = Derived(row, encoded, items, searched, stored)
-        if states:
-            _STATE_UPSERT(conn, states)
+        if snapshots:
+            # Each state encoded as SQLite takes it, not all first: a rebuild's states are tens
+            # of megabytes of JSON, which a list would hold at once (and the peak RSS with them).
+            _STATE_UPSERT(conn, ((p, state.last_position, encode_state(state)) for p, state in snapshots))
         if projects:
             _PROJECT_UPSERT(conn, projects)
         if updated:
