@@ -157,7 +157,7 @@ def record_report(
     totals, latest, last_values = ledger.totals, ledger.latest, ledger.last_values
     ends_last = ledger.last_end is None or end >= ledger.last_end
     for metric, value in metrics.items():
-        figure = figures[metric] = last_values[metric] = (value, position)
+        figures[metric] = last_values[metric] = (value, position)
         before = old.get(metric) if old else None
         totals[metric] = totals.get(metric, 0) + value - (before[0] if before is not None else 0)
         if ends_last:  # (no metric's latest period ends after the latest period reported)
