@@ -18,12 +18,13 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-import msgspec
+from msgspec.structs import replace
 
 from projections.project import ProjectState
 from projections.rules import ReferenceView, RuleStatus, admission_checklist
 from schemas import programs as p
 from schemas.events import Value
+from schemas.labels import fields_listed
 
 #: The checks an applicant satisfies alone (its documents, attestations and declared fields): the
 #: only ones a program may put at the ``submission`` stage.
@@ -66,12 +67,8 @@ def incomplete(
         judged = _JUDGED_FIELDS.get(type(rule.params))
         absent = [f for f in judged(rule.params) if _declared(state, f) is None] if judged else []
         if absent:
-            text = ", ".join(dict.fromkeys(absent))
-            gaps.append(
-                msgspec.structs.replace(
-                    status, status="unmet", missing_zh=f"未申报：{text}", missing_en=f"not declared: {text}"
-                )
-            )
+            zh, en = fields_listed(absent)
+            gaps.append(replace(status, status="unmet", missing_zh=f"未申报：{zh}", missing_en=f"not declared: {en}"))
     return gaps
 
 

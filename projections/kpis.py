@@ -17,6 +17,7 @@ import msgspec
 
 from projections.project import ProjectState, Recommendation
 from schemas import programs as p
+from schemas.labels import field_label
 
 #: The section of the declared application that holds the test plan: its KPIs and their targets.
 PLAN = "test_plan"
@@ -41,20 +42,18 @@ class KpiAttainment(msgspec.Struct, frozen=True, kw_only=True):
     evidence: tuple[int, ...] = ()
 
     def gap(self) -> tuple[str, str]:
-        """Why it is not met, in Chinese and English."""
+        """Why it is not met, in Chinese and English, the KPI named by its label."""
+        zh, en = self.label_zh, self.label_en
         if self.kind is None:
-            return f"{self.kpi}（本版本规则未定义其计算方式）", f"{self.kpi} (this program version does not define it)"
+            return f"{zh}：本版本规则未定义其计算方式", f"{en}: this program version does not define it"
         if self.target is None:
-            return (
-                f"{self.kpi}（测试方案未声明目标值）",
-                f"{self.kpi} (the test plan declares no target)",
-            )
+            return f"{zh}：测试方案未声明目标值", f"{en}: the test plan declares no target"
         achieved_zh = "未报告" if self.achieved is None else str(self.achieved)
         achieved_en = "nothing reported" if self.achieved is None else str(self.achieved)
         bound_zh, bound_en = ("不高于", "at most") if self.direction == "at_most" else ("不低于", "at least")
         return (
-            f"{self.kpi}（实际 {achieved_zh}，目标{bound_zh} {self.target}）",
-            f"{self.kpi} ({achieved_en}, target {bound_en} {self.target})",
+            f"{zh}：实际 {achieved_zh}，目标{bound_zh} {self.target}",
+            f"{en}: {achieved_en}, target {bound_en} {self.target}",
         )
 
 
@@ -92,10 +91,18 @@ def kpi_attainment(
     for kpi in declared_kpis(state):
         definition = definitions.get(kpi)
         if definition is None:
+            label_zh, label_en = field_label(kpi)  # (a KPI the program does not define, named in words)
             out.append(
                 KpiAttainment(
-                    kpi=kpi, label_zh=kpi, label_en=kpi, metric=None, kind=None, direction="at_least",
-                    target=None, achieved=None, status="waived" if kpi in waived else "unmet",
+                    kpi=kpi,
+                    label_zh=label_zh,
+                    label_en=label_en,
+                    metric=None,
+                    kind=None,
+                    direction="at_least",
+                    target=None,
+                    achieved=None,
+                    status="waived" if kpi in waived else "unmet",
                 )
             )
             continue

@@ -44,6 +44,18 @@ VALUE_LABELS: dict[str, tuple[str, str]] = {
     "breached": ("已违反", "breached"),
     "reached": ("已达到", "reached"),
     "remediated": ("已整改", "remediated"),
+    # what an applicant attests (an attestation's statement)
+    "no_violations": ("近3年无违法违规记录", "no record of violations in the last 3 years"),
+    # a data product's declared classes (data-asset's fields)
+    "general": ("一般数据", "general"),
+    "important": ("重要数据", "important"),
+    "national_core": ("国家核心数据", "national core data"),
+    "present": ("含个人信息", "present"),
+    "absent": ("不含个人信息", "absent"),
+    "intangible_asset": ("无形资产", "intangible asset"),
+    "inventory": ("存货", "inventory"),
+    "outstanding": ("存在未解除的质押", "outstanding"),
+    "ownership_dispute": ("权属争议", "ownership dispute"),
     # e-CNY scenarios (ecny-pilot's allowed values)
     "retail": ("零售", "retail"),
     "catering": ("餐饮", "catering"),
@@ -101,6 +113,105 @@ VALUE_LABELS: dict[str, tuple[str, str]] = {
     "fees": ("违规收费", "fees"),
     "lapsed": ("逾期失效", "lapsed"),
 }
+
+
+#: declared field -> (Chinese, English): how a page and a message name a field of an application
+#: (the form adds its own hints, such as one item a line, and starts the English with a capital).
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    # the draft itself
+    "title": ("应用名称", "title"),
+    "app_type": ("应用类型", "application type"),
+    # the innovation statement
+    "service_description": ("服务描述", "service description"),
+    "innovation_claim": ("创新性说明（首发首创）", "innovation claim"),
+    "comparables": ("可比产品", "comparables"),
+    "expected_benefit": ("预期效果（普惠）", "expected benefit"),
+    "consumer_benefit": ("消费者权益与受益", "consumer benefit"),
+    "channels": ("服务渠道", "channels"),
+    "user_scope": ("用户范围", "user scope"),
+    "planned_test_period": ("计划测试期", "planned test period"),
+    "risk_controls": ("风险防控措施", "risk controls"),
+    "complaint_channel": ("投诉渠道", "complaint channel"),
+    "complaint_contact": ("投诉联系人", "complaint contact"),
+    "exit_plan": ("退出方案", "exit plan"),
+    "operator": ("对接运营机构", "operator"),
+    "scenario": ("应用场景", "scenario"),
+    "kyc_responsible": ("KYC 责任机构", "KYC responsible"),
+    "aml_responsible": ("反洗钱责任机构", "AML responsible"),
+    "uses_smart_contracts": ("使用智能合约", "uses smart contracts"),
+    # the test boundaries
+    "max_users": ("最大用户数", "maximum users"),
+    "per_user_exposure_cap_yuan": ("单户风险敞口上限（元）", "per-user exposure cap (yuan)"),
+    "total_exposure_cap_yuan": ("总风险敞口上限（元）", "total exposure cap (yuan)"),
+    "service_channels": ("服务渠道代码", "service channels"),
+    "service_region": ("服务地区", "service region"),
+    "start_date": ("开始日期", "start date"),
+    "end_date": ("结束日期", "end date"),
+    "pilot_area": ("试点地区", "pilot area"),
+    "wallet_tier": ("钱包等级", "wallet tier"),
+    "per_payment_cap_yuan": ("单笔支付上限（元）", "per-payment cap (yuan)"),
+    "daily_cap_yuan": ("日累计上限（元）", "daily cap (yuan)"),
+    "balance_cap_yuan": ("余额上限（元）", "balance cap (yuan)"),
+    "acceptance_points": ("受理网点数", "acceptance points"),
+    "runs_campaign": ("开展营销活动", "runs a campaign"),
+    "campaign_budget_yuan": ("活动预算（元）", "campaign budget (yuan)"),
+    "campaign_start_date": ("活动开始日期", "campaign start"),
+    "campaign_end_date": ("活动结束日期", "campaign end"),
+    # the test plan
+    "objectives": ("测试目标", "objectives"),
+    "kpis": ("KPI", "KPIs"),
+    "reporting_cadence_days": ("报告周期（天）", "reporting cadence (days)"),
+    "transactions_target": ("交易笔数目标", "transactions target"),
+    "wallets_opened_target": ("开立钱包目标", "wallets opened target"),
+    "merchants_live_target": ("上线商户目标", "merchants live target"),
+    "trades_target": ("成交笔数目标", "trades target"),
+    "buyers_target": ("买方数目标", "buyers target"),
+    # the data product
+    "classification": ("数据分类", "classification"),
+    "grade": ("数据分级", "grade"),
+    "personal_information": ("个人信息", "personal information"),
+    "use_scenarios": ("应用场景", "use scenarios"),
+    "product_type": ("产品形态", "product type"),
+    "description": ("产品描述", "description"),
+    "update_frequency": ("更新频率", "update frequency"),
+    "delivery_method": ("交付方式", "delivery method"),
+    "public_data": ("公共数据", "public data"),
+    "balance_sheet_recognition": ("数据资产入表", "balance-sheet recognition"),
+    "accounting_class": ("会计科目", "accounting class"),
+    "pledged": ("质押", "pledged"),
+    "pledge_registration_no": ("质押登记号", "pledge registration no."),
+    "existing_pledge": ("既有质押", "existing pledge"),
+}
+
+
+def _words(key: str) -> str:
+    """A key no table names, as words (``tier_1`` reads ``tier 1``)."""
+    return key.replace("_", " ").strip() or key
+
+
+def field_label(path: str) -> tuple[str, str]:
+    """A declared field's name in Chinese and English, never its key: ``pilot_area`` is
+    试点地区 / pilot area; a path names each part (``boundaries.pilot_area`` is
+    测试边界·试点地区 / test boundaries › pilot area, ``wallet_limits.tier_1`` is wallet limits ›
+    tier 1); a key no table holds reads as its words."""
+    parts = [FIELD_LABELS.get(key) or VALUE_LABELS.get(key) or (_words(key), _words(key)) for key in path.split(".")]
+    return "·".join(zh for zh, _ in parts), " › ".join(en for _, en in parts)
+
+
+def value_label(value: str) -> tuple[str, str]:
+    """A value of a closed list (a document kind, an allowed value) in Chinese and English; a
+    value not listed is shown as it was given."""
+    return VALUE_LABELS.get(value, (value, value))
+
+
+def listed(labels: list[tuple[str, str]]) -> tuple[str, str]:
+    """Several names as one phrase in each language (``试点地区、钱包等级`` / ``pilot area, wallet tier``)."""
+    return "、".join(zh for zh, _ in labels), ", ".join(en for _, en in labels)
+
+
+def fields_listed(paths: list[str]) -> tuple[str, str]:
+    """Several declared fields by their names (:func:`field_label`), each named once."""
+    return listed([field_label(path) for path in dict.fromkeys(paths)])
 
 
 def _event_labels() -> dict[str, tuple[str, str]]:

@@ -1,8 +1,8 @@
-"""Words for messages a person reads: counts with their noun in the right number, and a missing
-value named as missing rather than shown as Python's ``None``.
+"""Words for messages a person reads: counts with their noun in the right number.
 
-Chinese needs neither (a count takes no plural, ``未申报`` says missing); these helpers keep the
-English of the refusals, the rule outcomes and the command line as careful as the Chinese.
+Chinese needs none (a count takes no plural); these helpers keep the English of the refusals,
+the rule outcomes and the command line as careful as the Chinese. A field is named by its label
+(``schemas.labels.field_label``), never by its key.
 """
 
 from __future__ import annotations
@@ -19,16 +19,6 @@ def plural(count: int, noun: str) -> str:
     if count == 1:
         return f"{count} {noun}"
     return f"{count} {IRREGULAR.get(noun, noun + 's')}"
-
-
-def shown(value: object, name: str) -> str:
-    """A declared value as a message shows it; a missing one (``None``) is named as missing."""
-    return f"{name} (not declared)" if value is None else str(value)
-
-
-def shown_zh(value: object, name: str) -> str:
-    """The Chinese of :func:`shown`: ``pilot_area（未申报）`` for a missing value."""
-    return f"{name}（未申报）" if value is None else str(value)
 
 
 class CountingFormatter(string.Formatter):

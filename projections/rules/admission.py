@@ -12,6 +12,7 @@ from projections.rules.facts import FACTS_READ, open_facts
 from projections.rules.outcome import Outcome, ReferenceView, RuleStatus, admission_check, met, status_of, unmet
 from schemas import programs as p
 from schemas.dates import months_later, parse_date
+from schemas.labels import field_label, fields_listed, listed, value_label
 from schemas.reference import CalendarNotCovered
 from schemas.words import plural
 
@@ -33,7 +34,7 @@ def _admission_documents(params: p.Documents, state: ProjectState, ref: Referenc
     if not applies(state, params.when_field, params.when_value):
         return met(not_applicable="yes")
     evidence: list[int] = []
-    missing: list[str] = []
+    missing: list[tuple[str, str]] = []
     orgs = holders_of(state, params.holders)
     for kind in params.kinds:
         for org in orgs if params.holders != "any_applicant" else ["*"]:
@@ -50,10 +51,11 @@ def _admission_documents(params: p.Documents, state: ProjectState, ref: Referenc
             if docs:
                 evidence.append(docs[-1].position)
             else:
-                missing.append(kind if org in ("*", state.organisation) else f"{kind} ({org})")
+                zh, en = value_label(kind)
+                missing.append((zh, en) if org in ("*", state.organisation) else (f"{zh}（{org}）", f"{en} ({org})"))
     if missing:
-        text = ", ".join(missing)
-        return unmet(f"缺少文件：{text}", f"missing documents: {text}", *evidence)
+        text_zh, text_en = listed(missing)
+        return unmet(f"缺少文件：{text_zh}", f"missing documents: {text_en}", *evidence)
     return met(*evidence)
 
 
@@ -68,9 +70,10 @@ def _admission_attestation(params: p.Attestation, state: ProjectState, ref: Refe
             missing.append(org)
     if missing:
         text = ", ".join(missing)
+        statement_zh, statement_en = value_label(params.statement)
         return unmet(
-            f"以下机构未声明“{params.statement}”：{text}",
-            f"not attested ({params.statement}) by: {text}",
+            f"以下机构未声明“{statement_zh}”：{text}",
+            f"not attested ({statement_en}) by: {text}",
             *evidence,
         )
     return met(*evidence)
@@ -82,44 +85,59 @@ def _admission_fields(params: p.Fields, state: ProjectState, ref: ReferenceView,
     section = state.section(params.section)
     absent = [f for f in params.required if not filled(section.get(f))]
     bad = [
-        f"{f}={section.get(f)}"
+        _field_is(f, section.get(f))
         for f, values in params.forbidden.items()
         if section.get(f) in values or (isinstance(section.get(f), list) and set(section.get(f) or []) & set(values))  # type: ignore[arg-type]
     ]
     if params.app_types and state.app_type not in params.app_types:
-        bad.append(f"app_type={state.app_type} ({' / '.join(params.app_types)})")
+        zh, en = _field_is("app_type", state.app_type)
+        bad.append((f"{zh}（应为{'或'.join(params.app_types)}）", f"{en} (one of {' / '.join(params.app_types)})"))
     if absent or bad:
-        zh = "；".join(x for x in (absent and f"未填写：{', '.join(absent)}", bad and f"不允许：{', '.join(bad)}") if x)
-        en = "; ".join(
-            x
-            for x in (
-                absent and f"not declared: {', '.join(absent)}",
-                bad and f"not allowed: {', '.join(bad)}",
-            )
-            if x
-        )
+        absent_zh, absent_en = fields_listed(absent)
+        bad_zh, bad_en = listed(bad)
+        zh = "；".join(x for x in (absent and f"未填写：{absent_zh}", bad and f"不允许：{bad_zh}") if x)
+        en = "; ".join(x for x in (absent and f"not declared: {absent_en}", bad and f"not allowed: {bad_en}") if x)
         return unmet(zh, en)
     return met()
 
 
+def _field_is(field: str, value: object) -> tuple[str, str]:
+    """A declared field and its value, each by its name (``数据分级：国家核心数据`` / ``grade: national core data``)."""
+    name_zh, name_en = field_label(field)
+    values = value if isinstance(value, list) else [value]
+    value_zh, value_en = listed([value_label(str(v)) for v in values])
+    return f"{name_zh}：{value_zh}", f"{name_en}: {value_en}"
+
+
+def _not_declared(field: str) -> tuple[str, str]:
+    """A field the rule needs that is not declared, by its name."""
+    zh, en = field_label(field)
+    return f"{zh}（未申报）", f"{en} (not declared)"
+
+
+def _beyond(field: str, value: int, sign: str, limit: int) -> tuple[str, str]:
+    """A declared figure beyond its limit, by the field's name (``最大用户数 20000 > 10000``)."""
+    zh, en = field_label(field)
+    return f"{zh} {value} {sign} {limit}", f"{en} {value} {sign} {limit}"
+
+
 def _admission_caps(params: p.Caps, state: ProjectState, ref: ReferenceView, today: dt.date) -> Outcome:
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     for field, cap in params.maximum.items():
         value = declared_value(state, field)
         if not isinstance(value, int) or isinstance(value, bool):
-            problems.append(f"{field} (not declared)")
+            problems.append(_not_declared(field))
         elif value > cap:
-            problems.append(f"{field} {value} > {cap}")
+            problems.append(_beyond(field, value, ">", cap))
     for field, floor in params.minimum.items():
         value = declared_value(state, field)
         if not isinstance(value, int) or isinstance(value, bool):
-            problems.append(f"{field} (not declared)")
+            problems.append(_not_declared(field))
         elif value < floor:
-            problems.append(f"{field} {value} < {floor}")
+            problems.append(_beyond(field, value, "<", floor))
     if problems:
-        text = ", ".join(problems)
-        text_zh = text.replace(" (not declared)", "（未申报）")
-        return unmet(f"边界不符：{text_zh}", f"boundaries not within limits: {text}")
+        text_zh, text_en = listed(list(dict.fromkeys(problems)))
+        return unmet(f"边界不符：{text_zh}", f"boundaries not within limits: {text_en}")
     return met()
 
 
@@ -134,7 +152,8 @@ def _admission_licensed_lead(
             " co-apply with a licensed institution",
         )
     if not docs:
-        return unmet("缺少金融牌照文件", f"missing the lead's licence document ({params.document_kind})")
+        zh, en = value_label(params.document_kind)
+        return unmet(f"缺少牵头机构的金融牌照文件（{zh}）", f"missing the lead's licence document ({en})")
     return met(docs[-1].position)
 
 
@@ -170,7 +189,8 @@ def _admission_period_max(params: p.PeriodMax, state: ProjectState, ref: Referen
     start = parse_date(declared_value(state, params.start_field))
     end = parse_date(declared_value(state, params.end_field))
     if start is None or end is None:
-        return unmet("未声明起止日期", f"{params.start_field} and {params.end_field} not declared")
+        zh, en = fields_listed([params.start_field, params.end_field])
+        return unmet(f"未声明起止日期：{zh}", f"not declared: {en}")
     if end <= start or end > months_later(start, params.months):
         return unmet(
             f"起止日期须在 {params.months} 个月以内且结束晚于开始",
@@ -183,7 +203,8 @@ def _admission_pilot_area(params: p.PilotArea, state: ProjectState, ref: Referen
     code = declared_value(state, params.field)
     on = _reference_day(state, today)
     if not isinstance(code, str):
-        return unmet(f"未申报试点地区（{params.field}）", f"no pilot area declared ({params.field})")
+        zh, en = field_label(params.field)
+        return unmet(f"未申报：{zh}", f"not declared: {en}")
     if not ref.is_pilot_area(code, on):
         return unmet(
             f"{code} 在 {on} 不是数字人民币试点地区",
@@ -210,11 +231,12 @@ def _admission_allowed_values(
     value = state.section(params.section).get(params.field)
     values = value if isinstance(value, list) else [value] if filled(value) else []
     wrong = [str(v) for v in values if v not in params.allowed]
+    zh, en = field_label(params.field)
     if not values:
-        return unmet(f"未填写：{params.field}", f"not declared: {params.field}")
+        return unmet(f"未填写：{zh}", f"not declared: {en}")
     if wrong:
         text = ", ".join(wrong)
-        return unmet(f"{params.field} 不在允许范围：{text}", f"{params.field} not in the allowed list: {text}")
+        return unmet(f"{zh}不在允许范围：{text}", f"{en} not in the allowed list: {text}")
     return met()
 
 
@@ -222,16 +244,17 @@ def _admission_wallet_tiers(params: p.WalletTiers, state: ProjectState, ref: Ref
     tier = declared_value(state, params.tier_field)
     limits = ref.tier_limits(tier) if isinstance(tier, int) else None
     if limits is None:
-        return unmet("未声明有效的钱包等级", f"no valid wallet tier declared ({params.tier_field})")
+        zh, en = field_label(params.tier_field)
+        return unmet(f"未声明有效的{zh}", f"no valid {en} declared")
     over = []
     for field, limit in limits.items():
         declared = declared_value(state, field)
         if not isinstance(declared, int):
-            over.append((f"{field}（未申报）", f"{field} (not declared)"))
+            over.append(_not_declared(field))
         elif declared > limit:
-            over.append((f"{field} {declared} > {limit}",) * 2)
+            over.append(_beyond(field, declared, ">", limit))
     if over:
-        text_zh, text = "，".join(zh for zh, _ in over), ", ".join(en for _, en in over)
+        text_zh, text = listed(over)
         return unmet(
             f"钱包限额未申报或超出等级上限：{text_zh}",
             f"wallet caps not declared or above the tier limits: {text}",
@@ -256,8 +279,8 @@ def _admission_no_open_objection(
     open_ids = [o.objection_id for o in state.objections if o.status in ("open", "upheld")]
     disputes = open_facts(state, *FACTS_READ[p.NoOpenObjection])
     if open_ids or disputes:
-        text = ", ".join(open_ids + ["ownership_dispute"] * bool(disputes))
-        return unmet(f"存在未解决的异议或权属争议：{text}", f"open objection or ownership dispute: {text}")
+        text_zh, text_en = listed([(i, i) for i in open_ids] + [value_label("ownership_dispute")] * bool(disputes))
+        return unmet(f"存在未解决的异议或权属争议：{text_zh}", f"open objection or ownership dispute: {text_en}")
     return met()
 
 

@@ -5,8 +5,9 @@ A notice publishes, beside the statement's hash, the fields the program declares
 benefit, the risk controls, the complaint channel and the test boundaries. The register entry
 holds them as ``section -> field -> value``; this module gives each section and field its
 bilingual label (the labels of the application form) and each value its reading in both
-languages: a pilot area, an operator and a wallet tier by their names in the reference data, yes
-or no for a switch, one item a line for a list.
+languages: a pilot area, an operator and a wallet tier by their names in the reference data, a
+value of a closed list (a scenario, a product type) by its label, yes or no for a switch, one
+item a line for a list.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import NamedTuple
 
 from sandbox.web.sections import SECTION_LABELS, SECTIONS, field_label
 from schemas.events import Value
+from schemas.labels import value_label
 from schemas.programs import PublicFields
 from schemas.reference import ReferenceData
 
@@ -59,11 +61,10 @@ def reading(reference: ReferenceData, field: str, value: Value) -> tuple[str, st
     if value is None:
         return "—", "—"
     if isinstance(value, list):
-        joined = "\n".join(value)
-        return joined, joined
+        return "\n".join(value_label(v)[0] for v in value), "\n".join(value_label(v)[1] for v in value)
     if isinstance(value, int):
         return f"{value:,}", f"{value:,}"
-    return value, value
+    return value_label(value)  # (a value of a closed list by its label, any other as written)
 
 
 def _order(names: list[str], declared: tuple[str, ...]) -> list[str]:

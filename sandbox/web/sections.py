@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.web.forms import Input
+from schemas import labels
 from schemas.programs import (
     AllowedValues,
     Caps,
@@ -25,64 +26,6 @@ from schemas.programs import (
     ProgramDefinition,
     WalletTiers,
 )
-
-#: declared field -> (Chinese, English)
-FIELD_LABELS: dict[str, tuple[str, str]] = {
-    "service_description": ("服务描述", "Service description"),
-    "innovation_claim": ("创新性说明（首发首创）", "Innovation claim"),
-    "comparables": ("可比产品（每行一项）", "Comparables (one a line)"),
-    "expected_benefit": ("预期效果（普惠）", "Expected benefit"),
-    "consumer_benefit": ("消费者权益与受益", "Consumer benefit"),
-    "channels": ("服务渠道（每行一项）", "Channels (one a line)"),
-    "user_scope": ("用户范围", "User scope"),
-    "planned_test_period": ("计划测试期", "Planned test period"),
-    "risk_controls": ("风险防控措施", "Risk controls"),
-    "complaint_channel": ("投诉渠道", "Complaint channel"),
-    "complaint_contact": ("投诉联系人", "Complaint contact"),
-    "exit_plan": ("退出方案", "Exit plan"),
-    "max_users": ("最大用户数", "Maximum users"),
-    "per_user_exposure_cap_yuan": ("单户风险敞口上限（元）", "Per-user exposure cap (yuan)"),
-    "total_exposure_cap_yuan": ("总风险敞口上限（元）", "Total exposure cap (yuan)"),
-    "service_channels": ("服务渠道代码（每行一项）", "Service channels (one a line)"),
-    "service_region": ("服务地区", "Service region"),
-    "start_date": ("开始日期", "Start date"),
-    "end_date": ("结束日期", "End date"),
-    "objectives": ("测试目标", "Objectives"),
-    "kpis": ("KPI（每行一项）", "KPIs (one a line)"),
-    "reporting_cadence_days": ("报告周期（天）", "Reporting cadence (days)"),
-    "operator": ("对接运营机构", "Operator"),
-    "scenario": ("应用场景", "Scenario"),
-    "kyc_responsible": ("KYC 责任机构", "KYC responsible"),
-    "aml_responsible": ("反洗钱责任机构", "AML responsible"),
-    "uses_smart_contracts": ("使用智能合约", "Uses smart contracts"),
-    "pilot_area": ("试点地区", "Pilot area"),
-    "wallet_tier": ("钱包等级", "Wallet tier"),
-    "per_payment_cap_yuan": ("单笔支付上限（元）", "Per-payment cap (yuan)"),
-    "daily_cap_yuan": ("日累计上限（元）", "Daily cap (yuan)"),
-    "balance_cap_yuan": ("余额上限（元）", "Balance cap (yuan)"),
-    "acceptance_points": ("受理网点数", "Acceptance points"),
-    "runs_campaign": ("开展营销活动", "Runs a campaign"),
-    "campaign_budget_yuan": ("活动预算（元）", "Campaign budget (yuan)"),
-    "campaign_start_date": ("活动开始日期", "Campaign start"),
-    "campaign_end_date": ("活动结束日期", "Campaign end"),
-    "transactions_target": ("交易笔数目标", "Transactions target"),
-    "wallets_opened_target": ("开立钱包目标", "Wallets opened target"),
-    "merchants_live_target": ("上线商户目标", "Merchants live target"),
-    "classification": ("数据分类", "Classification"),
-    "grade": ("数据分级", "Grade"),
-    "personal_information": ("个人信息", "Personal information"),
-    "use_scenarios": ("应用场景（每行一项）", "Use scenarios (one a line)"),
-    "product_type": ("产品形态", "Product type"),
-    "description": ("产品描述", "Description"),
-    "update_frequency": ("更新频率", "Update frequency"),
-    "delivery_method": ("交付方式", "Delivery method"),
-    "public_data": ("公共数据", "Public data"),
-    "balance_sheet_recognition": ("数据资产入表", "Balance-sheet recognition"),
-    "accounting_class": ("会计科目", "Accounting class"),
-    "pledged": ("质押", "Pledged"),
-    "pledge_registration_no": ("质押登记号", "Pledge registration no."),
-    "existing_pledge": ("既有质押", "Existing pledge"),
-}
 
 SECTIONS = ("statement", "boundaries", "product", "test_plan")
 SECTION_LABELS: dict[str, tuple[str, str]] = {
@@ -100,8 +43,16 @@ NUMBER_ENDINGS = ("_yuan", "_target", "_days", "_tier", "_points", "_users", "_c
 
 
 def field_label(name: str) -> tuple[str, str]:
-    """A declared field's label in Chinese and English (a field the table lacks reads as its name)."""
-    return FIELD_LABELS.get(name, (name, name.replace("_", " ")))
+    """A declared field's label in Chinese and English as a page heads it (the one source,
+    ``schemas.labels.field_label``, the English starting with a capital)."""
+    zh, en = labels.field_label(name)
+    return zh, en[:1].upper() + en[1:]
+
+
+def input_label(name: str) -> tuple[str, str]:
+    """A declared field's label on its input: a field that holds several values says so."""
+    zh, en = field_label(name)
+    return (f"{zh}（每行一项）", f"{en} (one a line)") if name in LIST_FIELDS else (zh, en)
 
 
 def _kind(name: str, numbers: set[str], switches: set[str]) -> str:
@@ -177,7 +128,7 @@ def section_inputs(program: ProgramDefinition) -> dict[str, list[Input]]:
             Input(
                 name,
                 "select" if name in choices else _kind(name, numbers, switches),
-                *field_label(name),
+                *input_label(name),
                 name in required,
                 choices.get(name, ("true", "false") if name in switches else ()),
             )

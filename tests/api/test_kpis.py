@@ -43,7 +43,7 @@ def test_a_pilot_that_reported_2000_of_120000_transactions_does_not_graduate_on_
     assert kpis["transactions"]["status"] == "unmet"
     assert report["positions"][0] in kpis["transactions"]["evidence"]
     assert (kpis["wallets_opened"]["achieved"], kpis["wallets_opened"]["status"]) == (21_000, "met")
-    assert "transactions (2000, target at least 120000)" in status["missing_en"]
+    assert "transactions (cumulative): 2000, target at least 120000" in status["missing_en"]
 
     # a recommendation to graduate is refused, naming the KPI in both languages
     r = api.post(f"/api/v1/projects/{pid}/recommend", "carol", {"decision": "graduate"})

@@ -198,7 +198,8 @@ def test_ecny_pilot_suspended_reinstated_and_exited_voluntarily(api: Api) -> Non
     r = api.post(f"/api/v1/projects/{pid}/submit", "alice")
     assert r.status_code == 409 and r.json()["code"] == "application_incomplete", r.text
     assert [e["id"] for e in r.json()["errors"]] == ["ec.adm.smart_contracts"]
-    assert "smart_contract_template" in r.json()["errors"][0]["missing_en"] and api.state(pid) == "DRAFT"
+    assert r.json()["errors"][0]["missing_en"] == "missing documents: smart contract template"
+    assert r.json()["errors"][0]["missing_zh"] == "缺少文件：智能合约模板" and api.state(pid) == "DRAFT"
     api.do(pid, "alice", "attach_document", {"kind": "smart_contract_template", "sha256": sha("contract"),
                                              "title": "智能合约模板"})
     # a boundary the regulator judges (no acceptance point yet) waits for the admission, and may be waived

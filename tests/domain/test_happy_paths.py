@@ -124,7 +124,7 @@ def test_ecny_red_packet_campaign_needs_its_budget_and_window() -> None:
     program = w.registry.program_in_force("ecny-pilot", w.clock.today)
     status = {x.id: x for x in admission_checklist(s, program, w.registry.reference(), w.clock.today)}
     assert status["ec.adm.campaign"].status == "unmet"
-    assert "campaign_budget_yuan" in status["ec.adm.campaign"].missing_en
+    assert status["ec.adm.campaign"].missing_en == "not declared: campaign budget (yuan)"
 
 
 def test_data_asset_public_data_registration_later_pledged_to_graduation() -> None:

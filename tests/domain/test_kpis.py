@@ -66,9 +66,9 @@ def test_a_claim_is_not_attainment_the_decider_refuses_a_graduation_short_of_a_t
     with pytest.raises(DomainError) as refused:
         decide(c.Recommend(decision="graduate"), state, _context(w, pid, OFFICER))
     assert refused.value.code == "kpis_unmet"
-    assert "transactions (2000, target at least 120000)" in refused.value.message_en
-    assert "transactions（实际 2000，目标不低于 120000）" in refused.value.message_zh
-    assert "wallets_opened" not in refused.value.message_en  # 25,000 of 20,000: attained
+    assert "transactions (cumulative): 2000, target at least 120000" in refused.value.message_en
+    assert "交易笔数（累计）：实际 2000，目标不低于 120000" in refused.value.message_zh
+    assert "wallets opened" not in refused.value.message_en  # 25,000 of 20,000: attained
     assert [d["kpi"] for d in refused.value.details] == ["transactions"]
 
 
@@ -77,7 +77,7 @@ def test_the_graduation_criterion_shows_each_kpi_with_target_achieved_and_eviden
     s = w.state(pid)
     program = w.registry.program(s.program_key, s.program_version)
     graduation = next(x for x in exit_criteria(s, program, w.clock.today) if x.id == "ec.exit.graduation")
-    assert graduation.status == "ok" and "transactions" in graduation.missing_en
+    assert graduation.status == "ok" and "transactions (cumulative)" in graduation.missing_en
     assert (graduation.progress["kpis_required"], graduation.progress["kpis_met"]) == (2, 1)
     kpis = {k["kpi"]: k for k in graduation.progress["kpis"]}  # type: ignore[union-attr]
     target_edit = s.field_positions["test_plan.transactions_target"]

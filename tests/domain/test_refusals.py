@@ -130,7 +130,8 @@ def test_condition_unmet_lists_the_conditions_in_both_languages_and_a_waiver_wit
         rule = labels[detail["id"]]
         assert (detail["label_zh"], detail["label_en"]) == (rule.label_zh, rule.label_en)
         assert rule.label_zh in e.message_zh and rule.label_en in e.message_en
-    assert "max_users 20000 > 10000" in e.details[0]["missing_en"]
+    assert "maximum users 20000 > 10000" in e.details[0]["missing_en"]
+    assert "最大用户数 20000 > 10000" in e.details[0]["missing_zh"]
     assert "at most 12 months apart" in e.details[1]["missing_en"]
 
     w.refused(pid, APPROVER, c.WaiveCondition(condition_id="fs.adm.user_cap"), "reason_required")
@@ -204,7 +205,7 @@ def test_graduation_needs_the_final_report_accepted_and_every_kpi() -> None:
     w.do(pid, ALICE, c.SubmitFinalReport(sha256=sha("final"), summary="钱包开立未达标"))
     w.do(pid, OFFICER, c.AcceptFinalReport())
     e = w.refused(pid, OFFICER, c.Recommend(decision="graduate"), "kpis_unmet")
-    assert "wallets_opened" in e.message_en
+    assert "wallets opened (cumulative): nothing reported" in e.message_en and "开立钱包数（累计）" in e.message_zh
 
 
 def test_a_later_program_version_binds_only_projects_submitted_after_it() -> None:
@@ -243,7 +244,7 @@ def test_a_later_program_version_binds_only_projects_submitted_after_it() -> Non
     assert w.state(early).state == State.ADMITTED
     e = w.refused(late, OFFICER, c.Recommend(decision="admit"), "condition_unmet")
     assert [d["id"] for d in e.details] == ["fs.adm.user_cap"]
-    assert "max_users 8000 > 5000" in e.details[0]["missing_en"]
+    assert "maximum users 8000 > 5000" in e.details[0]["missing_en"]
     admitted = next(x for x in w.events(early) if isinstance(x.payload, ev.ProjectAdmitted))
     assert admitted.metadata.rule_version == "fintech-sandbox@1"
 
@@ -436,7 +437,7 @@ def test_ecny_pilot_area_is_checked_on_the_submission_date_and_wallet_caps_again
     assert [d["id"] for d in e.details] == ["ec.adm.pilot_area"]
     e = w.refused(over_cap, OFFICER, c.Recommend(decision="admit"), "condition_unmet")
     assert [d["id"] for d in e.details] == ["ec.adm.wallet_tiers"]
-    assert "per_payment_cap_yuan 2001 > 2000" in e.details[0]["missing_en"]
+    assert "per-payment cap (yuan) 2001 > 2000" in e.details[0]["missing_en"]
 
 
 def test_comments_and_objections_only_during_the_notice() -> None:
@@ -465,7 +466,7 @@ def test_a_fintech_application_must_be_a_financial_service_or_a_technology_produ
 
     assert statement(ok) == ("met", "")
     status, missing = statement(odd)
-    assert status == "unmet" and "app_type=理财超市" in missing and "金融服务 / 科技产品" in missing
+    assert status == "unmet" and "application type: 理财超市 (one of 金融服务 / 科技产品)" in missing
     e = w.refused(odd, ALICE, c.Submit(), "application_incomplete")  # returned before it is ever submitted
     assert [d["id"] for d in e.details] == ["fs.adm.statement"]
 

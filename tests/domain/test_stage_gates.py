@@ -50,7 +50,8 @@ def test_submit_is_refused_naming_every_condition_the_applicants_must_still_meet
     # the partner-less draft is complete but for the contact; the cap it judges needs max_users declared
     assert [d["id"] for d in e.details] == ["fs.adm.boundaries", "fs.adm.user_cap", "fs.adm.complaint_channel"]
     assert all(d["missing_zh"] and d["missing_en"] for d in e.details)
-    assert "not declared: max_users" in e.details[1]["missing_en"] and "未申报：max_users" in e.details[1]["missing_zh"]
+    cap = e.details[1]
+    assert (cap["missing_zh"], cap["missing_en"]) == ("未申报：最大用户数", "not declared: maximum users")
     for d in e.details:
         assert d["id"] in e.message_en and d["label_en"] in e.message_en
         assert d["id"] in e.message_zh and d["label_zh"] in e.message_zh
