@@ -43,7 +43,7 @@ def assessed(state: ProjectState, ctx: Context) -> None:
     if missing:
         raise DomainError(
             "assessment_missing",
-            topics_zh="、".join(f"{t.label_zh}（{t.id}）" for t in missing),
-            topics_en=", ".join(f"{t.label_en} ({t.id})" for t in missing),
+            topics_zh="、".join(t.label_zh for t in missing),  # (each topic's id is in the details)
+            topics_en=", ".join(t.label_en for t in missing),
             details=[{"topic": t.id, "label_zh": t.label_zh, "label_en": t.label_en} for t in missing],
         )

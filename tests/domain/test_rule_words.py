@@ -17,7 +17,7 @@ from projections.rules import RuleStatus, admission_checklist, exit_criteria
 from sandbox import applications
 from schemas import commands as c
 from schemas.labels import field_label
-from tests.fixtures.pure import END, LEAD, PARTNER_TECHCO, PROGRAMS, REF, START, draft, refused
+from tests.fixtures.pure import END, LEAD, OFFICER, PARTNER_TECHCO, PROGRAMS, REF, START, draft, refused, when
 from tests.fixtures.words import snake_keys
 
 SAMPLES = {
@@ -87,6 +87,18 @@ def test_a_field_path_reads_part_by_part() -> None:
     assert field_label("boundaries.pilot_area") == ("测试边界·试点地区", "test boundaries › pilot area")
     assert field_label("wallet_limits.tier_1") == ("wallet limits·tier 1", "wallet limits › tier 1")
     assert not snake_keys(*field_label("a_field_no_table_names"))
+
+
+@pytest.mark.parametrize("key", SAMPLES)
+def test_the_notice_gate_names_the_topics_it_waits_for_in_words(key: str) -> None:
+    program = PROGRAMS[key]
+    accepted = when(when(draft(key, SAMPLES[key]()), LEAD, c.Submit(), program), OFFICER, c.AcceptIntake(), program)
+    e = refused(accepted, OFFICER, c.OpenPublicNotice(channel="官网"), program)
+    assert e.code == "assessment_missing" and [d["topic"] for d in e.details] == [
+        t.id for t in program.assessment_topics
+    ]
+    assert all(t.label_zh in e.message_zh and t.label_en in e.message_en for t in program.assessment_topics)
+    assert snake_keys(e.message_zh, e.message_en) == []
 
 
 @st.composite
