@@ -206,10 +206,9 @@ def _admission_pilot_area(params: p.PilotArea, state: ProjectState, ref: Referen
         zh, en = field_label(params.field)
         return unmet(f"未申报：{zh}", f"not declared: {en}")
     if not ref.is_pilot_area(code, on):
-        return unmet(
-            f"{code} 在 {on} 不是数字人民币试点地区",
-            f"{code} is not an approved e-CNY pilot area on {on}",
-        )
+        area = ref.pilot_area(code)  # (named as the reference data names it; a code it lacks, as declared)
+        zh, en = (area.name_zh, area.name_en) if area is not None else (code, code)
+        return unmet(f"{zh}在 {on} 不是数字人民币试点地区", f"{en} is not an approved e-CNY pilot area on {on}")
     return met()
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 import msgspec
 
 from schemas import programs as p
+from schemas.reference import PilotArea
 
 if TYPE_CHECKING:
     from projections.project import ProjectState
@@ -28,6 +29,8 @@ class ReferenceView(Protocol):
     def working_days_between(self, start: dt.date, end: dt.date) -> int: ...
 
     def is_pilot_area(self, code: str, on: dt.date) -> bool: ...
+
+    def pilot_area(self, code: str) -> PilotArea | None: ...
 
     def is_operator(self, code: str, on: dt.date) -> bool: ...
 

@@ -6,6 +6,8 @@ bundled program, no Chinese or English text they give holds a key. The machine-r
 
 from __future__ import annotations
 
+import datetime as dt
+
 import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -81,6 +83,15 @@ def test_a_missing_field_is_named_by_its_label_and_its_key_stays_in_the_details(
     detail = next(d for d in e.details if d["id"] == "ec.adm.pilot_area")
     assert (detail["missing_zh"], detail["missing_en"]) == ("未申报：试点地区", "not declared: pilot area")
     assert "试点地区" in e.message_zh and "pilot area" in e.message_en
+
+
+def test_a_pilot_area_is_named_as_the_reference_data_names_it() -> None:
+    state = draft("ecny-pilot", SAMPLES["ecny-pilot"]())
+    program = PROGRAMS["ecny-pilot"]
+    before = dt.date(2021, 1, 4)  # (Fuzhou joined the pilot in April 2022)
+    [area] = [x for x in admission_checklist(state, program, REF, before) if x.id == "ec.adm.pilot_area"]
+    assert (area.status, area.missing_zh) == ("unmet", "福州市在 2021-01-04 不是数字人民币试点地区")
+    assert area.missing_en == "Fuzhou is not an approved e-CNY pilot area on 2021-01-04"
 
 
 def test_a_field_path_reads_part_by_part() -> None:
