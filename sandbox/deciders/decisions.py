@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import assert_never
 
 import msgspec
 
-from projections.kpis import declared_kpis, kpi_attainment
+from projections.kpis import KpiAttainment, declared_kpis, kpi_attainment
 from projections.project import ProjectState
 from projections.rules import (
     admission_checklist,
@@ -65,10 +66,18 @@ def _recommendation(command: c.Recommend, s: ProjectState, ctx: Context) -> Even
     if command.decision == "admit":
         _admissible(s, ctx)
     waived = tuple(dict.fromkeys(command.waive_kpis))
-    if waived:
-        _check_kpi_waivers(command, waived, s, ctx)
     if command.decision == "graduate":
-        _graduable(s, ctx, waived)
+        attainment = kpi_attainment(s, ctx.program, waived)
+        if waived:
+            _check_kpi_waivers(command, waived, s, attainment)
+        _graduable(s, ctx, attainment)
+    elif waived:
+        raise DomainError(
+            "invalid_value",
+            field="waive_kpis",
+            rule_zh="只有出盒推荐可以豁免关键指标",
+            rule_en="only a recommendation to graduate waives KPIs",
+        )
     return ev.RecommendationMade(
         recommendation_id=next_id("rec", s),
         decision=command.decision,
@@ -79,20 +88,15 @@ def _recommendation(command: c.Recommend, s: ProjectState, ctx: Context) -> Even
     )
 
 
-def _check_kpi_waivers(command: c.Recommend, waived: tuple[str, ...], s: ProjectState, ctx: Context) -> None:
-    """A KPI is waived only by a recommendation to graduate, with a reason, and only a KPI of the
-    test plan that the reports did not attain."""
-    if command.decision != "graduate":
-        raise DomainError(
-            "invalid_value",
-            field="waive_kpis",
-            rule_zh="只有出盒推荐可以豁免关键指标",
-            rule_en="only a recommendation to graduate waives KPIs",
-        )
+def _check_kpi_waivers(
+    command: c.Recommend, waived: tuple[str, ...], s: ProjectState, attainment: Sequence[KpiAttainment]
+) -> None:
+    """A KPI is waived (by a recommendation to graduate) only with a reason, and only a KPI of
+    the test plan that the reports did not attain (``attainment``, computed once)."""
     if not command.reason:
         raise DomainError("reason_required")
     declared = set(declared_kpis(s))
-    attained = {k.kpi for k in kpi_attainment(s, ctx.program, ()) if k.status == "met"}
+    attained = {k.kpi for k in attainment if k.status == "met"}
     for kpi in waived:
         if kpi not in declared:
             raise DomainError(
@@ -119,15 +123,15 @@ def _lapsed_admission(s: ProjectState, ctx: Context) -> bool:
     return declared_end is not None and declared_end <= ctx.today
 
 
-def _graduable(s: ProjectState, ctx: Context, waived: tuple[str, ...]) -> None:
+def _graduable(s: ProjectState, ctx: Context, attainment: Sequence[KpiAttainment]) -> None:
     """Refuse a graduation before the final report is accepted, or while a KPI of the test plan
-    is neither attained (computed from the reports, see projections.kpis) nor ``waived``
-    (programs with a graduation criterion)."""
+    is neither attained nor waived (``attainment``: computed from the reports, see
+    projections.kpis; for programs with a graduation criterion)."""
     if not s.final_report_accepted:
         raise DomainError("final_report_missing")
     graduation = any(isinstance(rule.params, Graduation) for rule in ctx.program.exit)
     if graduation and s.test_started_on is not None:
-        unmet = [k for k in kpi_attainment(s, ctx.program, waived) if k.status == "unmet"]
+        unmet = [k for k in attainment if k.status == "unmet"]
         if unmet:
             gaps = [k.gap() for k in unmet]
             raise DomainError(
@@ -191,7 +195,7 @@ def approve(command: c.Approve, s: ProjectState, ctx: Context) -> list[Event]:
                 ev.ApplicationRejected(recommendation_id=rid, recommender=recommender, approvers=approvers),
             ]
         case "graduate":
-            _graduable(s, ctx, pending.waived_kpis)
+            _graduable(s, ctx, kpi_attainment(s, ctx.program, pending.waived_kpis))
             return [
                 *approved,
                 ev.ProjectGraduated(recommendation_id=rid, recommender=recommender, approvers=approvers),

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
+from types import ModuleType
+from typing import Any
 
 import msgspec
 import pytest
 
+from sandbox import policies
 from sandbox.deciders import DECIDERS
+from sandbox.deciders import project as project_decider
 from schemas import commands as c
 from schemas import events as ev
 from schemas import programs as p
@@ -127,3 +131,36 @@ def test_the_decider_and_the_timer_read_one_copy_of_the_extension_rules() -> Non
     # deadline for an extension that could never be asked for
     assert refusal(given, ALICE, c.RequestExtension(months=3), early, program=none) == "extension_not_allowed"
     assert not any(isinstance(e, ev.ExtensionDeadlinePassed) for e in given.ticked(late, none))
+
+
+def counted(monkeypatch: pytest.MonkeyPatch, module: ModuleType, name: str) -> list[None]:
+    """Replace ``module.name`` by itself, counting its calls (one entry per call)."""
+    calls: list[None] = []
+    original = getattr(module, name)
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(None)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+    return calls
+
+
+def test_a_command_that_crosses_a_criterion_is_folded_and_checked_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a test in progress
+    given = fintech_in_test()
+    tentative = counted(monkeypatch, project_decider, "tentative")
+    consequences = counted(monkeypatch, project_decider, "consequences")
+    evolved = counted(monkeypatch, policies, "evolve")
+    criteria = counted(monkeypatch, policies, "exit_criteria")
+    # when the lead reports an incident that crosses an exit criterion
+    report = c.ReportIncident(
+        incident_id="inc-1", severity=3, kind="fund_loss", occurred_on=planned_end(given) - dt.timedelta(days=90),
+        consumer_loss_yuan=12_000,
+    )
+    events = given.when(ALICE, report, planned_end(given) - dt.timedelta(days=90))
+    # then the breach and the suspension are decided by one tentative fold of the report alone
+    # (never a replay of the history) and one evaluation of the exit criteria
+    assert isinstance(events[0], ev.IncidentReported) and isinstance(events[-1], ev.ProjectSuspended)
+    assert all(isinstance(e, ev.ThresholdBreached) for e in events[1:-1]) and len(events) > 2
+    assert (len(tentative), len(evolved), len(consequences), len(criteria)) == (1, 1, 1, 1)

@@ -5,14 +5,15 @@ reason in a graduation's recommendation, which two persons decide."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from msgspec.structs import replace
 
-from projections.kpis import kpi_attainment
+from projections.kpis import KpiAttainment, kpi_attainment
 from projections.rules import exit_criteria
 from projections.views import explain
-from sandbox.deciders import Context, decide
+from sandbox.deciders import Context, decide, decisions
 from schemas import commands as c
 from schemas import events as ev
 from schemas.errors import DomainError
@@ -143,3 +144,22 @@ def test_a_kpi_is_waived_only_with_a_reason_in_the_graduation_and_the_waiver_is_
     assert explained.recommendation["approvers"] == [APPROVER.id]
     waived = next(x for x in explained.exit if x.id == "ec.exit.graduation")
     assert [k["status"] for k in waived.progress["kpis"]] == ["waived", "met"]  # type: ignore[union-attr]
+
+
+def test_a_graduation_with_a_waiver_computes_the_attainment_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a pilot short of its transactions target, in final evaluation
+    w, pid, _ = _pilot_in_final_evaluation(2_000)
+    state, ctx = w.state(pid), _context(w, pid, OFFICER)
+    computed: list[tuple[str, ...] | None] = []
+
+    def counting(*args: Any) -> list[KpiAttainment]:
+        computed.append(args[2])
+        return kpi_attainment(*args)
+
+    monkeypatch.setattr(decisions, "kpi_attainment", counting)
+    # when the case officer recommends graduation waiving it
+    command = c.Recommend(decision="graduate", waive_kpis=["transactions"], reason="试点区域调整")
+    [recommended] = decide(command, state, ctx).events
+    # then the waiver is checked and the graduation decided on one computation of the KPIs
+    assert isinstance(recommended, ev.RecommendationMade) and recommended.waived_kpis == ["transactions"]
+    assert computed == [("transactions",)]
