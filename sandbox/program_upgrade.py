@@ -16,8 +16,8 @@ import datetime as dt
 import msgspec
 
 from sandbox.deciders.catalog import describe_changes
+from sandbox.metadata import SYSTEM
 from sandbox.service import Registry
-from sandbox.timers import SYSTEM
 from schemas.bundled import load_programs
 from schemas.errors import DomainError
 from schemas.programs import ProgramDefinition

@@ -10,12 +10,12 @@ from events.hashchain import HASH_FORMAT
 from events.model import NO_STREAM, AppendResult, NewEvent, StreamWrite
 from events.sqlite import Clock, SQLiteEventStore, Synchronous, utc_now
 from events.store import EventLog
-from schemas.base import Event, EventMetadata
+from sandbox.metadata import by_system
+from schemas.base import Event
 from schemas.events import ALL_EVENTS
 from schemas.registry import REGISTRY_STREAM, RegistryCreated
 from schemas.upgrades import UPCASTERS
 
-SYSTEM_ACTOR = "system"
 GENESIS_COMMAND = "registry:genesis"
 
 EVENT_TYPES: tuple[type[Event], ...] = (RegistryCreated, *ALL_EVENTS)
@@ -41,7 +41,7 @@ def init_registry(store: EventLog, *, name: str = "Sandbox Registry", clock: Clo
     """Record the genesis event once; running it again changes nothing."""
     now = clock()
     genesis = RegistryCreated(registry_id=str(uuid.uuid4()), name=name, created_at=now, hash_format=HASH_FORMAT)
-    meta = EventMetadata(actor=SYSTEM_ACTOR, role="system", occurred_at=now, reason="registry created")
+    meta = by_system(now, "registry created")
     existing = store.command_result(GENESIS_COMMAND)
     if existing is not None:
         return existing

@@ -1,10 +1,12 @@
 """The service layer: the only place that touches the store and the clock.
 
-Every command reads straight down: load the state, ask a pure decider (``sandbox.deciders``:
-the project's, or ``catalog`` for programs and reference data), commit the events with the
-expected version and the command id. What is not that path has its own module: a repeated
-command id's first result (:mod:`sandbox.idempotency`), timers (:mod:`sandbox.timers`), group
-commit (:mod:`sandbox.commits`) and turns (:mod:`sandbox.turns`).
+A project command reads straight down (:meth:`Registry._prepare`): load the project's state,
+ask the pure decider (:func:`sandbox.deciders.decide`), record its events, stamped with their
+metadata (:mod:`sandbox.metadata`), with the expected version and the command id. What is not
+that path has its own module: the catalog's commands, publishing a program version and
+replacing a reference dataset (:mod:`sandbox.catalog_service`, which the registry's methods of
+those names call), a repeated command id's first result (:mod:`sandbox.idempotency`), timers
+(:mod:`sandbox.timers`), group commit (:mod:`sandbox.commits`) and turns (:mod:`sandbox.turns`).
 
 Commands on one project take turns within the process (see :mod:`sandbox.turns`), so they never
 conflict with each other; a conflict with another process's append is decided again on the new
@@ -27,32 +29,31 @@ import logging
 import uuid
 from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, TypedDict, Unpack
 
 from events.errors import ConflictError, StoreBusyError, StoreUnavailableError
-from events.model import AppendResult, NewEvent, StreamWrite
+from events.model import AppendResult, StreamWrite
 from events.store import EventLog
-from projections.catalog import DATASETS, Catalog
+from projections.catalog import Catalog
 from projections.project import ProjectState, fold, local_date
 from projections.read_models import ReadModels
-from sandbox import timers
+from sandbox import metadata, timers
+from sandbox.catalog_service import CatalogService
 from sandbox.commits import GroupCommit, LoopGroupCommit
-from sandbox.deciders import Context, business_time, catalog, decide
+from sandbox.deciders import Context, Decided, business_time, decide
 from sandbox.deciders.catalog import PreconditionFailed
 from sandbox.idempotency import CommandResult, Idempotency, correlation
-from sandbox.timers import SYSTEM, TIMED
+from sandbox.metadata import SYSTEM
+from sandbox.timers import TIMED
 from sandbox.turns import Turns
 from schemas import commands as c
 from schemas import events as ev
-from schemas.base import Event, EventMetadata
-from schemas.bundled import load_programs, load_reference
 from schemas.commands import Actor
 from schemas.errors import DomainError
 from schemas.lifecycle import Role, State
 from schemas.programs import ProgramDefinition
 from schemas.reference import Dataset, ReferenceData
-from schemas.streams import PROGRAM_PREFIX, REFERENCE_PREFIX, project_stream
+from schemas.streams import project_stream
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -138,6 +139,7 @@ class Registry:
         self.read_models = read_models
         self.turns = Turns()
         self.idempotency = Idempotency(store)
+        self.catalog_service = CatalogService(store, self.catalog, self.commit, clock, self.idempotency)
 
     @property
     def read_models(self) -> ReadModels | None:
@@ -197,14 +199,10 @@ class Registry:
         changes: Sequence[str] = (),
         request: str | None = None,
     ) -> int:
-        """Publish a new program version (see :func:`catalog.publish_program`). A retried command
-        id is answered with the first result (if it carries the same request, see
-        ``CommandOptions.request``)."""
-        command = c.PublishProgramVersion(definition=definition, changes=list(changes))
-        published = self.program_versions(definition.key)
-        stream = PROGRAM_PREFIX + definition.key
-        decided = partial(catalog.publish_program, command, published, actor)
-        return self._record_catalog(stream, len(published), decided, actor, command_id, request)
+        """Publish a new program version: see :meth:`CatalogService.publish_program`."""
+        return self.catalog_service.publish_program(
+            definition, actor, command_id=command_id, changes=changes, request=request
+        )
 
     def update_reference(
         self,
@@ -217,73 +215,21 @@ class Registry:
         expected_version: int | None = None,
         request: str | None = None,
     ) -> int:
-        """Replace one reference dataset (see :func:`catalog.update_reference`): a caller that read
-        it names the version it read (``expected_version``, the API's ``If-Match``), and a change
-        made meanwhile is refused with :class:`PreconditionFailed`, never overwritten."""
-        command = c.UpdateReferenceData(dataset=dataset, records=records, changes=list(changes))
-        stream = REFERENCE_PREFIX + dataset
-        version = self.store.stream_version(stream)
-        decided = partial(catalog.update_reference, command, self.reference(), version, actor, expected_version)
-        return self._record_catalog(stream, version, decided, actor, command_id, request)
-
-    def _record_catalog(
-        self,
-        stream: str,
-        version: int,
-        decided: Callable[[], Event],
-        actor: Actor,
-        command_id: str,
-        request: str | None,
-    ) -> int:
-        """Decide a program or reference command on the stream's ``version`` and append its event
-        (the append refuses it if another lands meanwhile): its position, or for a repeated
-        command id the first one's, if it came with the same request."""
-        try:
-            event = decided()
-        except catalog.Stale as stale:
-            earlier = self.idempotency.earlier(stream, command_id, request)  # a retry whose answer was lost
-            if earlier is not None:
-                return earlier
-            raise stale.refusal from None
-        meta = self._meta(actor, None, correlation(command_id, request) if request else None)
-        result = self.commit([StreamWrite(stream, (NewEvent(event, meta),), expected=version)], command_id)
-        if result.duplicate:
-            self.idempotency.same_request(result.first_position, stream, command_id, request)
-        return result.last_position
+        """Replace one reference dataset: see :meth:`CatalogService.update_reference`."""
+        return self.catalog_service.update_reference(
+            dataset,
+            records,
+            actor,
+            command_id=command_id,
+            changes=changes,
+            expected_version=expected_version,
+            request=request,
+        )
 
     def install_bundled(self) -> int:
-        """Publish the bundled programs and reference data once (idempotent by command id)."""
-        written = 0
-        for definition in load_programs():
-            if any(d.version >= definition.version for d in self.program_versions(definition.key)):
-                continue
-            self.publish_program(
-                definition, SYSTEM, command_id=f"bundled:{definition.ref}", changes=["bundled definition"]
-            )
-            written += 1
-        bundled = load_reference()
-        for dataset in DATASETS:
-            if self.store.stream_version(REFERENCE_PREFIX + dataset):
-                continue
-            self.update_reference(
-                dataset,
-                bundled.records(dataset),
-                SYSTEM,
-                command_id=f"bundled:reference:{dataset}",
-                changes=["bundled reference data"],
-            )
-            written += 1
-        return written
-
-    def _meta(self, actor: Actor, reason: str | None, correlation_id: str | None = None) -> EventMetadata:
-        return EventMetadata(
-            actor=actor.id,
-            role=actor.role,
-            organisation=actor.organisation,
-            occurred_at=self.clock(),
-            reason=reason,
-            correlation_id=correlation_id,
-        )
+        """Publish the bundled programs and reference data once: see
+        :meth:`CatalogService.install_bundled`."""
+        return self.catalog_service.install_bundled()
 
     # -- projects -------------------------------------------------------------------------------
 
@@ -416,55 +362,38 @@ class Registry:
         (and writes nothing), and a refusal first checks whether the command was applied before
         (a retry after its first answer was lost is answered with that first result, even though
         the project has moved on since)."""
-        expected_version, reader = options.get("expected_version"), options.get("reader")
-        request = options.get("request")
-        correlation_id = correlation(command_id, request)
+        correlation_id = correlation(command_id, options.get("request"))
         try:
-            moment = options.get("now") or self.clock()
-            state = self.load(project_id)
-            if reader is not None:
-                refuse_unless_readable(state, reader, project_id)
-            if expected_version is not None and expected_version != state.version:
-                raise PreconditionFailed(expected_version, state.version)
-            key = command.program_key if isinstance(command, c.CreateDraft) else None
-            program = self.bound_program(state, local_date(moment), key)
-            ctx = Context(actor=actor, now=moment, program=program, ref=self.reference(), project_id=project_id)
+            state = self._current(project_id, options)
+            ctx = self._context(project_id, command, state, actor, options.get("now") or self.clock())
             decided = decide(command, state, ctx)
         except Exception:
             first = self.idempotency.first_result(command_id, correlation_id)  # a retry whose answer was lost
             if first is not None:
                 return first
             raise
-        occurred = business_time(command, moment)
-        meta = EventMetadata(
-            actor=actor.id,
-            role=actor.role,
-            organisation=actor.organisation,
-            occurred_at=occurred,
-            correlation_id=correlation_id,
-            reason=command.reason,
-            rule_version=program.ref,
-            attachments=_attachments(command),
-        )
-        system_meta = EventMetadata(
-            actor=SYSTEM.id,
-            role=SYSTEM.role,
-            occurred_at=occurred,
-            correlation_id=correlation_id,
-            causation_id=command_id,
-            reason="automatic consequence of a crossed exit criterion",
-            rule_version=program.ref,
-        )
-        new = tuple(NewEvent(e, meta) for e in decided.events) + tuple(
-            NewEvent(e, system_meta) for e in decided.automatic
-        )
-        return Prepared(
-            project_id=project_id,
-            version=state.version,
-            writes=[StreamWrite(project_stream(project_id), new, expected=state.version)],
-            event_types=[e.event_type for e in decided.all],
-            correlation_id=correlation_id,
-        )
+        return _prepared(command, state, ctx, decided, command_id, correlation_id)
+
+    def _current(self, project_id: str, options: CommandOptions) -> ProjectState:
+        """The project's state a command is decided on, refused unless the reader may see it
+        and, given the version the caller saw, unless it is that version."""
+        state = self.load(project_id)
+        reader, expected_version = options.get("reader"), options.get("expected_version")
+        if reader is not None:
+            refuse_unless_readable(state, reader, project_id)
+        if expected_version is not None and expected_version != state.version:
+            raise PreconditionFailed(expected_version, state.version)
+        return state
+
+    def _context(
+        self, project_id: str, command: c.Command, state: ProjectState, actor: Actor, moment: dt.datetime
+    ) -> Context:
+        """What the decider is given besides the state: the actor, the moment, the program the
+        project is bound to (for a draft, the one in force, of the program a new draft names)
+        and the reference data in force."""
+        key = command.program_key if isinstance(command, c.CreateDraft) else None
+        program = self.bound_program(state, local_date(moment), key)
+        return Context(actor=actor, now=moment, program=program, ref=self.reference(), project_id=project_id)
 
     def _conclude(self, prepared: Prepared, appended: AppendResult) -> CommandResult:
         """What a prepared command's append recorded (the first result, for a repeat)."""
@@ -520,9 +449,27 @@ def _advance(
         return result
 
 
-def _attachments(command: c.Command) -> tuple[str, ...]:
-    digest = getattr(command, "sha256", None)
-    return (digest,) if isinstance(digest, str) else ()
+def _prepared(
+    command: c.Command, state: ProjectState, ctx: Context, decided: Decided, command_id: str, correlation_id: str
+) -> Prepared:
+    """The write that records a decided command: its events, stamped with their metadata (see
+    :mod:`sandbox.metadata`), appended to the project's stream at the version decided on."""
+    meta = metadata.of_command(
+        command,
+        ctx.actor,
+        business_time(command, ctx.now),
+        command_id=command_id,
+        correlation_id=correlation_id,
+        rule_version=ctx.program.ref,
+    )
+    stream = project_stream(ctx.project_id)
+    return Prepared(
+        project_id=ctx.project_id,
+        version=state.version,
+        writes=[StreamWrite(stream, meta.stamp(decided), expected=state.version)],
+        event_types=[e.event_type for e in decided.all],
+        correlation_id=correlation_id,
+    )
 
 
 def new_project_id() -> str:

@@ -18,17 +18,15 @@ from events.model import AppendResult, NewEvent, StreamWrite
 from projections.project import ProjectState, local_date
 from projections.read_models import ReadModels
 from sandbox.deciders import tick as due_at
+from sandbox.metadata import by_system
 from sandbox.policies import WATCHED_STATES
-from schemas.base import EventMetadata
-from schemas.commands import Actor
-from schemas.lifecycle import Role, State
+from schemas.lifecycle import State
 from schemas.programs import ProgramDefinition
 from schemas.reference import ReferenceData
 from schemas.streams import project_stream
 
 log = logging.getLogger("sandbox.timers")
 
-SYSTEM = Actor(id="system", role=Role.SYSTEM)
 #: The states in which a timer can come due or an exit criterion is watched by time alone: in
 #: every other state ``deciders.tick`` has nothing to record (see ``sandbox.policies``).
 TIMED = frozenset({State.PUBLIC_NOTICE, *WATCHED_STATES})
@@ -76,9 +74,7 @@ def tick_project(projects: Projects, project_id: str, ref: ReferenceData, moment
     due = due_at(state, program, ref, moment)
     if not due:
         return 0
-    meta = EventMetadata(
-        actor=SYSTEM.id, role=SYSTEM.role, occurred_at=moment, reason="timer", rule_version=program.ref
-    )
+    meta = by_system(moment, "timer", rule_version=program.ref)
     write = StreamWrite(project_stream(project_id), tuple(NewEvent(e, meta) for e in due), expected=state.version)
     projects.commit([write], f"tick:{project_id}:{state.version}")
     return len(due)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from sandbox import service
+from sandbox import catalog_service, service
 from sandbox.cli import main
 from sandbox.config import DB_ENV
 from sandbox.registry import init_registry, open_store
@@ -32,7 +32,7 @@ def test_an_old_registry_file_is_upgraded_once(tmp_path: Path, monkeypatch: pyte
     try:
         init_registry(store)
         with monkeypatch.context() as patch:
-            patch.setattr(service, "load_programs", lambda: tuple(as_first_released(p) for p in load_programs()))
+            patch.setattr(catalog_service, "load_programs", lambda: tuple(as_first_released(p) for p in load_programs()))
             service.Registry(store).install_bundled()
     finally:
         store.close()

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from sandbox import service
+from sandbox import catalog_service
 from sandbox.program_upgrade import same_rules, upgrade_bundled
 from schemas import commands as c
 from schemas.bundled import load_program, load_programs
@@ -21,7 +21,7 @@ from tests.fixtures.world import ALICE, World
 def old_world(monkeypatch: pytest.MonkeyPatch) -> World:
     """A registry initialised by the earlier release."""
     with monkeypatch.context() as patch:
-        patch.setattr(service, "load_programs", lambda: tuple(as_first_released(p) for p in load_programs()))
+        patch.setattr(catalog_service, "load_programs", lambda: tuple(as_first_released(p) for p in load_programs()))
         return World()
 
 
