@@ -32,7 +32,8 @@ def test_an_old_registry_file_is_upgraded_once(tmp_path: Path, monkeypatch: pyte
     try:
         init_registry(store)
         with monkeypatch.context() as patch:
-            patch.setattr(catalog_service, "load_programs", lambda: tuple(as_first_released(p) for p in load_programs()))
+            first_released = tuple(as_first_released(p) for p in load_programs())
+            patch.setattr(catalog_service, "load_programs", lambda: first_released)
             service.Registry(store).install_bundled()
     finally:
         store.close()
