@@ -34,6 +34,7 @@ def by_actor(
     occurred_at: dt.datetime,
     *,
     correlation_id: str | None = None,
+    causation_id: str | None = None,
     reason: str | None = None,
     rule_version: str | None = None,
     attachments: tuple[str, ...] = (),
@@ -45,6 +46,7 @@ def by_actor(
         organisation=actor.organisation,
         occurred_at=occurred_at,
         correlation_id=correlation_id,
+        causation_id=causation_id,
         reason=reason,
         rule_version=rule_version,
         attachments=attachments,
@@ -61,10 +63,9 @@ def by_system(
 ) -> EventMetadata:
     """The metadata of events the system recorded by itself, saying why (``reason``) and, for
     a consequence of a command, which command caused it (``causation_id``)."""
-    return EventMetadata(
-        actor=SYSTEM.id,
-        role=SYSTEM.role,
-        occurred_at=occurred_at,
+    return by_actor(
+        SYSTEM,
+        occurred_at,
         correlation_id=correlation_id,
         causation_id=causation_id,
         reason=reason,

@@ -29,7 +29,7 @@ import logging
 import uuid
 from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypedDict, Unpack
+from typing import TypedDict, Unpack
 
 from events.errors import ConflictError, StoreBusyError, StoreUnavailableError
 from events.model import AppendResult, StreamWrite
@@ -52,7 +52,7 @@ from schemas.commands import Actor
 from schemas.errors import DomainError
 from schemas.lifecycle import Role, State
 from schemas.programs import ProgramDefinition
-from schemas.reference import Dataset, ReferenceData
+from schemas.reference import ReferenceData
 from schemas.streams import project_stream
 
 __all__ = [
@@ -140,6 +140,11 @@ class Registry:
         self.turns = Turns()
         self.idempotency = Idempotency(store)
         self.catalog_service = CatalogService(store, self.catalog, self.commit, clock, self.idempotency)
+        # the catalog's commands are its service's (publishing a program version, replacing a
+        # reference dataset, installing the bundled ones), appended through this registry's commit
+        self.publish_program = self.catalog_service.publish_program
+        self.update_reference = self.catalog_service.update_reference
+        self.install_bundled = self.catalog_service.install_bundled
 
     @property
     def read_models(self) -> ReadModels | None:
@@ -189,47 +194,6 @@ class Registry:
     def reference(self, *, as_of_position: int | None = None) -> ReferenceData:
         """The reference data in force (at a past position, if given)."""
         return self.catalog.reference(as_of_position=as_of_position)
-
-    def publish_program(
-        self,
-        definition: ProgramDefinition,
-        actor: Actor,
-        *,
-        command_id: str,
-        changes: Sequence[str] = (),
-        request: str | None = None,
-    ) -> int:
-        """Publish a new program version: see :meth:`CatalogService.publish_program`."""
-        return self.catalog_service.publish_program(
-            definition, actor, command_id=command_id, changes=changes, request=request
-        )
-
-    def update_reference(
-        self,
-        dataset: Dataset,
-        records: list[dict[str, Any]],
-        actor: Actor,
-        *,
-        command_id: str,
-        changes: Sequence[str] = (),
-        expected_version: int | None = None,
-        request: str | None = None,
-    ) -> int:
-        """Replace one reference dataset: see :meth:`CatalogService.update_reference`."""
-        return self.catalog_service.update_reference(
-            dataset,
-            records,
-            actor,
-            command_id=command_id,
-            changes=changes,
-            expected_version=expected_version,
-            request=request,
-        )
-
-    def install_bundled(self) -> int:
-        """Publish the bundled programs and reference data once: see
-        :meth:`CatalogService.install_bundled`."""
-        return self.catalog_service.install_bundled()
 
     # -- projects -------------------------------------------------------------------------------
 
