@@ -336,7 +336,7 @@ class Registry:
             if first is not None:
                 return first
             raise
-        return _prepared(command, state, ctx, decided, command_id, correlation_id)
+        return _record(command, state, ctx, decided, command_id, correlation_id)
 
     def _current(self, project_id: str, options: CommandOptions) -> ProjectState:
         """The project's state a command is decided on, refused unless the reader may see it
@@ -413,7 +413,7 @@ def _advance(
         return result
 
 
-def _prepared(
+def _record(
     command: c.Command, state: ProjectState, ctx: Context, decided: Decided, command_id: str, correlation_id: str
 ) -> Prepared:
     """The write that records a decided command: its events, stamped with their metadata (see
