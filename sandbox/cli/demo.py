@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from sandbox import transparency
-from sandbox.cli.failures import Failure, opened, refusals
+from sandbox.cli.failures import opened, refusals
 from sandbox.cli.group import db_option, main
 from sandbox.cli.output import Shown, out
 from sandbox.config import default_db_path
@@ -34,7 +34,7 @@ def demo(db: Path | None, projects: int, seed: int, tokens: bool) -> None:
     from January 2025 to yesterday, plus N synthetic ones. The database must not exist yet.
     Example: sandbox-registry demo --db demo.db --projects 200 --seed 7
     """
-    from sandbox.demo import DemoRefused, build_demo
+    from sandbox.demo import build_demo
 
     path = db or default_db_path()
     with Progress(console=Console(stderr=True)) as progress:
@@ -43,10 +43,8 @@ def demo(db: Path | None, projects: int, seed: int, tokens: bool) -> None:
         def advance(ended: int, total: int) -> None:
             progress.update(task, completed=ended, total=total)
 
-        try:
+        with refusals():
             result = build_demo(path, projects=projects, seed=seed, progress=advance)
-        except DemoRefused as e:
-            raise Failure.of(e) from e
     with opened(path) as store, refusals():
         transparency.ensure_key(store)
     table = Shown(f"{path}: {plural(result.head, 'event')} up to {result.until}")
@@ -58,10 +56,11 @@ def demo(db: Path | None, projects: int, seed: int, tokens: bool) -> None:
     console.print(table)
     click.echo("states: " + ", ".join(f"{state} {n}" for state, n in result.states.items()))
     if tokens:
-        _print_demo_tokens(path)
+        print_demo_tokens(path)
 
 
-def _print_demo_tokens(path: Path) -> None:
+def print_demo_tokens(path: Path) -> None:
+    """Fresh tokens for the demo's users, one of each role, printed once (``demo``, ``token demo``)."""
     from sandbox.demo import demo_tokens
 
     with opened(path) as store:

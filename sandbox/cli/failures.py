@@ -1,5 +1,6 @@
 """The one place where a command's failures become one line on standard error and a non-zero
-exit: a refusal of the service layer, a domain error, a store that cannot open or fails.
+exit: a refusal of the service layer (:func:`refusals`), a domain error or a store that cannot
+open or fails (:func:`opened`, which every command's database goes through).
 """
 
 from __future__ import annotations
@@ -36,19 +37,31 @@ class Failure(click.ClickException):
         super().__init__(visible(line, one_line=True))  # (it may quote a title or an argument)
 
     @classmethod
-    def of(cls, refusal: Refused) -> Failure:
-        """The line for a refusal of the service layer, which says it in both languages."""
-        return cls(str(refusal), refusal.message_zh)
+    def of(cls, refusal: Refused, about: Path | None = None) -> Failure:
+        """The line for a refusal of the service layer, which says it in both languages; ``about``,
+        the file it refused, is named first."""
+        return cls(str(refusal) if about is None else f"{about}: {refusal}", refusal.message_zh)
 
 
 def cannot_open(path: Path, error: StoreError) -> Failure:
     return Failure(f"cannot open the registry database {path}: {error}", f"无法打开登记库数据库 {path}")
 
 
+def cannot_write(path: Path, error: OSError) -> Failure:
+    return Failure(f"cannot write {path}: {error.strerror or error}", f"无法写入 {path}")
+
+
 class CheckFailed(Failure):
     """A one-line error: the command ran and its check failed (exit 1)."""
 
     exit_code = EXIT_FAILED
+
+
+def no_project(project: str, *, then: bool = False) -> CheckFailed:
+    """No project of that id (``then``: not at the time or position asked for)."""
+    if then:
+        return CheckFailed(f"no project {project} at that moment", f"该时点没有项目 {project}")
+    return CheckFailed(f"no project {project}", f"没有项目 {project}")
 
 
 @contextmanager
@@ -79,9 +92,11 @@ def registry_at(db: Path | None, *, clock: Callable[[], dt.datetime] | None = No
 
 
 @contextmanager
-def refusals() -> Iterator[None]:
-    """A refusal of the service layer, said as the command line's one-line error (exit 2)."""
+def refusals(failure: type[Failure] = Failure, *, about: Path | None = None) -> Iterator[None]:
+    """A refusal of the service layer, said as the command line's one-line error: a
+    :class:`Failure` (exit 2), or a :class:`CheckFailed` (exit 1) where what was refused is what
+    the command checks; ``about`` names the file it refused."""
     try:
         yield
     except Refused as e:
-        raise Failure.of(e) from e
+        raise failure.of(e, about) from e

@@ -17,7 +17,7 @@ from events.export import LineRefused, export_lines
 from events.importer import import_log
 from events.sqlite import SQLiteEventStore
 from projections.read_models import ReadModels
-from sandbox.cli.failures import CheckFailed, Failure, opened
+from sandbox.cli.failures import CheckFailed, Failure, cannot_write, opened
 from sandbox.cli.group import db_option, main
 from sandbox.cli.usage import BadValue
 from schemas.text import visible
@@ -107,7 +107,7 @@ def export(db: Path | None, out: Path | None, documents_dir: Path | None) -> Non
                     count += 1
             tmp.replace(out)
         except OSError as e:
-            raise Failure(f"cannot write {out}: {e.strerror or e}", f"无法写入 {out}") from e
+            raise cannot_write(out, e) from e
     click.echo(f"exported {plural(count, 'event')} to {out}", err=True)
 
 
@@ -118,11 +118,8 @@ def _export_documents(store: SQLiteEventStore, db: Path, target: Path) -> None:
     try:
         copied, missing = copy_documents(hashes, DocumentStore.beside(db), target)
     except OSError as e:
-        raise Failure(f"cannot write {target}: {e.strerror or e}", f"无法写入 {target}") from e
-    click.echo(f"copied {plural(copied, 'document')} to {target}", err=True)
-    if missing:
-        listed = ", ".join(missing)
-        click.echo(f"{plural(len(missing), 'document')} attached by hash alone (no stored file): {listed}", err=True)
+        raise cannot_write(target, e) from e
+    _say_copied(copied, f"to {target}", missing, "attached by hash alone (no stored file)")
 
 
 def _import_documents(store: SQLiteEventStore, db: Path, source: Path) -> None:
@@ -138,10 +135,14 @@ def _import_documents(store: SQLiteEventStore, db: Path, source: Path) -> None:
         ) from e
     except OSError as e:
         raise Failure(f"cannot copy the documents from {source}: {e.strerror or e}", f"无法从 {source} 复制材料") from e
-    click.echo(f"copied {plural(copied, 'document')} from {source}", err=True)
+    _say_copied(copied, f"from {source}", missing, f"with no file in {source}")
+
+
+def _say_copied(copied: int, where: str, missing: list[str], why_missing: str) -> None:
+    """On standard error: how many documents' files were copied, and those that had none."""
+    click.echo(f"copied {plural(copied, 'document')} {where}", err=True)
     if missing:
-        listed = ", ".join(missing)
-        click.echo(f"{plural(len(missing), 'document')} with no file in {source}: {listed}", err=True)
+        click.echo(f"{plural(len(missing), 'document')} {why_missing}: {', '.join(missing)}", err=True)
 
 
 @main.command("import")

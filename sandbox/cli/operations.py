@@ -11,7 +11,7 @@ import click
 from events.errors import StoreError
 from events.sqlite import utc_now
 from sandbox import transparency
-from sandbox.cli.failures import CheckFailed, cannot_open, opened, refusals, registry_at
+from sandbox.cli.failures import CheckFailed, cannot_open, no_project, opened, refusals, registry_at
 from sandbox.cli.group import db_option, main, parse_time
 from sandbox.cli.usage import BadValue
 from sandbox.config import (
@@ -88,7 +88,7 @@ def tick(db: Path | None, now_text: str | None, future: bool, projects: tuple[st
     with registry_at(db) as registry:
         unknown = [p for p in projects if registry.load(p).state == State.NONE]
         if unknown:
-            raise CheckFailed(f"no project {', '.join(unknown)}", f"没有项目 {', '.join(unknown)}")
+            raise no_project(", ".join(unknown))
         written = registry.tick(now, project_ids=projects or None, skipped=skipped)
         with refusals():
             signed = transparency.keep_on_tick(registry.store)

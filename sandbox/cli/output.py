@@ -17,10 +17,13 @@ from schemas.text import visible
 class Shown(Table):
     """A table whose title and cells are shown as they are: every character a terminal would act
     on written as an escape (:func:`schemas.text.visible`), and nothing read as rich's markup (a
-    title ``[red]x`` is those six characters)."""
+    title ``[red]x`` is those six characters). Its columns, named after the title, fold a long
+    cell onto the next line, never cut it."""
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, *columns: str) -> None:
         super().__init__(title=Text(visible(title, one_line=True)))
+        for column in columns:
+            self.add_column(column, overflow="fold")
 
     def add_row(self, *cells: Any, **options: Any) -> None:
         super().add_row(*(Text(visible(str(c))) for c in cells), **options)

@@ -4,6 +4,7 @@ and the auditor's checks of them without the registry's database.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -12,10 +13,9 @@ from events.checkpoint import CheckpointError, VerifierKey, verify_checkpoint
 from events.export import verify_export_roots
 from sandbox import extracts, transparency
 from sandbox.cli.failures import CheckFailed, opened, refusals
-from sandbox.cli.group import db_option, main
+from sandbox.cli.group import F, db_option, main
 from sandbox.cli.output import emit_json
 from sandbox.cli.usage import BadValue
-from sandbox.config import Refused
 from sandbox.registry import make_codec
 from schemas.words import plural
 
@@ -82,6 +82,12 @@ def audit() -> None:
     """Checks an auditor makes without the registry's database."""
 
 
+def key_option(*, required: bool) -> Callable[[F], F]:
+    """``--key``, as every audit command takes it."""
+    said = "The registry's verifier key (name+id+key), or a file holding it."
+    return click.option("--key", "vkey", required=required, default=None, help=said)
+
+
 def _verifier_key(vkey: str) -> VerifierKey:
     """``--key``: a verifier key, or a file holding one."""
     try:
@@ -101,7 +107,7 @@ def _verifier_key(vkey: str) -> VerifierKey:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A signed checkpoint to check against the export (give two to check their consistency).",
 )
-@click.option("--key", "vkey", default=None, help="The registry's verifier key (name+id+key), or a file holding it.")
+@key_option(required=False)
 @click.option(
     "--proof",
     "proof_file",
@@ -146,10 +152,8 @@ def audit_verify(
                 raise CheckFailed(f"checkpoint {file}: {e}", f"检查点 {file} 未通过校验") from e
     if proof_file is not None:
         (_, old), (_, new) = sorted(heads, key=lambda fh: fh[1].size)
-        try:
+        with refusals(CheckFailed, about=proof_file):
             transparency.check_consistency(old, new, proof_file.read_bytes())
-        except Refused as e:
-            raise CheckFailed(f"{proof_file}: {e}", e.message_zh) from e
         click.echo(
             f"ok: the checkpoints of {old.size} and {new.size} events are signed and consistent:"
             f" the tree of {plural(old.size, 'event')} is a prefix of the tree of {new.size}"
@@ -185,7 +189,7 @@ def audit_verify(
 
 @audit.command("entry")
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--key", "vkey", required=True, help="The registry's verifier key (name+id+key), or a file holding it.")
+@key_option(required=True)
 def audit_entry(bundle: Path, vkey: str) -> None:
     """Check a register entry's proof offline (from `register-proof` or /register/ID/proof): the
     checkpoint's signature, every event's hash and inclusion proof, that no event of the stream is
@@ -194,10 +198,8 @@ def audit_entry(bundle: Path, vkey: str) -> None:
     Example: sandbox-registry audit entry entry.json --key "$(cat vkey)"
     """
     key = _verifier_key(vkey)
-    try:
+    with refusals(CheckFailed, about=bundle):
         extract = extracts.check_extract(bundle.read_bytes(), key, make_codec())
-    except extracts.ExtractRefused as e:
-        raise CheckFailed(f"{bundle}: {e}", e.message_zh) from e
     whole = sum(1 for e in extract.events if e.record is not None)
     click.echo(
         f"ok: the entry of project {extract.project_id} ({extract.entry.status}) is what its events give;"

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from events.sqlite import utc_now
 from projections.views import past_refusal, project_view
-from sandbox.cli.failures import CheckFailed, Failure, opened, registry_at
+from sandbox.cli.failures import Failure, no_project, opened, registry_at
 from sandbox.cli.group import db_option, main, parse_time
 from sandbox.cli.output import Shown, emit_json, out
 from sandbox.cli.usage import BadValue
@@ -57,9 +57,8 @@ def programs(db: Path | None, as_json: bool) -> None:
         return
     console = out()
     for d in definitions:
-        table = Shown(f"{d.name_zh} / {d.name_en} — {d.ref} (from {d.effective_from})")
-        for column in ("", "id", "中文", "English", "kind"):
-            table.add_column(column, overflow="fold")
+        title = f"{d.name_zh} / {d.name_en} — {d.ref} (from {d.effective_from})"
+        table = Shown(title, "", "id", "中文", "English", "kind")
         for label, rules in (("admission", d.admission), ("exit", d.exit)):
             for r in rules:
                 table.add_row(label, r.id, r.label_zh, r.label_en, r.kind)
@@ -137,9 +136,7 @@ def projects(
     if as_json:
         emit_json(items)
         return
-    table = Shown(plural(len(items), "project"))
-    for column in ("id", "title", "program", "state", "applicant", "region"):
-        table.add_column(column, overflow="fold")
+    table = Shown(plural(len(items), "project"), "id", "title", "program", "state", "applicant", "region")
     for i in items:
         lead = i["applicant"]
         if i.get("applicant_role") == "partner":  # the organisation asked for is not the lead here
@@ -178,11 +175,7 @@ def show(db: Path | None, project: str, as_of: str | None, position: int | None,
             raise BadValue("--position", *refused)
         view = project_view(registry.store, registry.catalog, project, position=position, at=at, now=utc_now())
     if view is None:
-        then = at or position is not None
-        raise CheckFailed(
-            f"no project {project}" + (" at that moment" if then else ""),
-            ("该时点" if then else "") + f"没有项目 {project}",
-        )
+        raise no_project(project, then=at is not None or position is not None)
     if as_json:
         value = msgspec.to_builtins(view)
         emit_json(value)
@@ -192,9 +185,7 @@ def show(db: Path | None, project: str, as_of: str | None, position: int | None,
     line = f"{view.state_zh} / {view.state_en}   applicant {view.applicant}   as of position {view.as_of_position}"
     console.print(Text(visible(line, one_line=True)))
     for title, statuses in (("admission 准入条件", view.admission), ("exit 退出标准", view.exit)):
-        table = Shown(title)
-        for column in ("id", "status", "中文", "English", "progress / missing", "evidence"):
-            table.add_column(column, overflow="fold")
+        table = Shown(title, "id", "status", "中文", "English", "progress / missing", "evidence")
         for s in statuses:
             note = s.missing_en or ", ".join(f"{k}={v}" for k, v in s.progress.items() if not isinstance(v, list))
             table.add_row(s.id, s.status, s.label_zh, s.label_en, note, " ".join(map(str, s.evidence)))
@@ -213,7 +204,7 @@ def history(db: Path | None, project: str, as_json: bool) -> None:
     with opened(db) as store:
         events = store.read_stream(project_stream(project))
     if not events:
-        raise CheckFailed(f"no project {project}", f"没有项目 {project}")
+        raise no_project(project)
     rows = [
         {
             "position": e.position,
@@ -233,9 +224,8 @@ def history(db: Path | None, project: str, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    table = Shown(f"project {project}: {plural(len(rows), 'event')}")
-    for column in ("pos", "occurred", "recorded", "event", "actor (role)", "reason"):
-        table.add_column(column, overflow="fold")
+    columns = ("pos", "occurred", "recorded", "event", "actor (role)", "reason")
+    table = Shown(f"project {project}: {plural(len(rows), 'event')}", *columns)
     for r in rows:
         table.add_row(
             str(r["position"]),

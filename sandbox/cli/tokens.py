@@ -6,13 +6,13 @@ from pathlib import Path
 
 import click
 
-from sandbox.cli.demo import _print_demo_tokens
-from sandbox.cli.failures import CheckFailed, opened
+from sandbox.cli.demo import print_demo_tokens
+from sandbox.cli.failures import CheckFailed, opened, refusals
 from sandbox.cli.group import db_option, main, parse_time
 from sandbox.cli.output import Shown, out
 from sandbox.cli.usage import BadValue
 from sandbox.config import default_db_path
-from sandbox.tokens import ROLES, AlreadyExpired, TokenError, Tokens
+from sandbox.tokens import ROLES, AlreadyExpired, Tokens
 from schemas.text import visible
 from schemas.words import plural
 
@@ -35,11 +35,8 @@ def user_add(db: Path | None, user_id: str, display_name: str, org: str | None, 
 
     Example: sandbox-registry user add li.wei --name 李伟 --role case_officer --role approver
     """
-    with opened(db) as store:
-        try:
-            info = Tokens(store.db).add_user(user_id=user_id, display_name=display_name, roles=roles, organisation=org)
-        except TokenError as e:
-            raise CheckFailed.of(e) from e
+    with opened(db) as store, refusals(CheckFailed):
+        info = Tokens(store.db).add_user(user_id=user_id, display_name=display_name, roles=roles, organisation=org)
     click.echo(f"added {info.id} ({info.display_name}): {', '.join(info.roles)}")
 
 
@@ -52,9 +49,7 @@ def user_list(db: Path | None) -> None:
     """
     with opened(db) as store:
         rows = Tokens(store.db).users()
-    table = Shown(plural(len(rows), "user"))
-    for column in ("id", "name", "organisation", "roles", "created"):
-        table.add_column(column, overflow="fold")
+    table = Shown(plural(len(rows), "user"), "id", "name", "organisation", "roles", "created")
     for u in rows:
         table.add_row(u.id, u.display_name, u.organisation or "", ", ".join(u.roles), u.created_at)
     out().print(table)
@@ -81,16 +76,14 @@ def token_create(
 
     Example: sandbox-registry token create --user li.wei --role approver
     """
-    with opened(db) as store:
+    with opened(db) as store, refusals(CheckFailed):
         try:
             expires_at = parse_time(expires, "--expires")
             secret, _ = Tokens(store.db).create(
                 name=name, role=role, organisation=org, user=user_id, expires_at=expires_at
             )
-        except AlreadyExpired as e:
+        except AlreadyExpired as e:  # (a value of the option, refused as the others are)
             raise BadValue("--expires", str(e), e.message_zh) from e
-        except TokenError as e:
-            raise CheckFailed.of(e) from e
     click.echo(secret)
 
 
@@ -101,7 +94,7 @@ def token_demo(db: Path | None) -> None:
 
     Example: sandbox-registry token demo --db demo.db
     """
-    _print_demo_tokens(db or default_db_path())
+    print_demo_tokens(db or default_db_path())
 
 
 @token.command("list")
@@ -113,9 +106,8 @@ def token_list(db: Path | None) -> None:
     """
     with opened(db) as store:
         rows = Tokens(store.db).list()
-    table = Shown(plural(len(rows), "token"))
-    for column in ("id", "name", "user", "role", "organisation", "created", "expires", "revoked"):
-        table.add_column(column, overflow="fold")
+    columns = ("id", "name", "user", "role", "organisation", "created", "expires", "revoked")
+    table = Shown(plural(len(rows), "token"), *columns)
     for t in rows:
         table.add_row(
             t.id,
