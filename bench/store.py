@@ -10,7 +10,10 @@ the same per-connection SQLite settings as the store (read back from a store and
 The raw side does the bare minimum of each case and nothing more: in particular it decodes only
 the payload, not the metadata, and gives every event a random id. Our store's idempotency record
 costs no extra write: the first event of an append carries an id derived from the command id,
-and the event_id index both sides keep refuses a repeat.
+and the event_id index both sides keep refuses a repeat. ``verify`` is the exception to the bare
+minimum, since the store's verify is more than a re-hash: the raw side makes every check ours
+makes (the chain, the log's rules and the Merkle tree, see :func:`raw_verify`), written out by hand
+in one loop, and the run says so.
 
 Each figure is printed as one line ``NAME: VALUE events/s ratio=R`` with ``R = ours / raw``
 (best of ``--repeat`` interleaved runs on each side), followed by an indented detail line.
@@ -24,6 +27,7 @@ import gc
 import hashlib
 import os
 import platform
+import re
 import resource
 import sqlite3
 import statistics
@@ -36,11 +40,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import msgspec
 
-from events.appending import new_event_id
+from events.appending import command_event_id, new_event_id
+from events.checkpoint import parse_checkpoint, split_note
 from events.codec import EventCodec
 from events.ddl import STATEMENTS
 from events.hashchain import GENESIS_HASH, canonical_bytes
@@ -339,22 +344,88 @@ def raw_read_stream(conn: sqlite3.Connection, stream_id: str) -> list[MetricsRep
     return [decode(row[6]) for row in rows]
 
 
+class RawMetadata(msgspec.Struct, forbid_unknown_fields=True):
+    """Stored metadata with exactly its ten keys, each of its type (the rule ``metadata_keys``)."""
+
+    actor: str
+    role: str
+    occurred_at: str
+    organisation: str | None
+    command_id: str
+    correlation_id: str | None
+    causation_id: str | None
+    reason: str | None
+    rule_version: str | None
+    attachments: list[str]
+
+
+def check_raw_metadata() -> None:
+    """The raw side's metadata type must have exactly the keys the store's rules require."""
+    if set(RawMetadata.__struct_fields__) != set(EventMetadata.__struct_fields__):
+        raise RuntimeError("the raw metadata type differs from the stored metadata's keys")
+
+
+class _NotInteger(Exception):
+    pass
+
+
+def _refuse_float(text: str) -> object:
+    raise _NotInteger(text)
+
+
+_OCCURRED_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{6})?Z")
+_RECORDED_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+_RANDOM_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+_SUBTREE_LEVEL = 4  # the smallest Merkle subtree the store keeps: 16 leaves
+
+
 def raw_verify(conn: sqlite3.Connection) -> int:
-    """Re-hash every row over the same canonical bytes; check hash, link, positions, versions."""
+    """Every check ``SQLiteEventStore.verify`` makes, written out by hand in one loop:
+
+    - the chain: re-hash every row over the same canonical bytes; hash, link, positions, versions;
+    - the log's rules (``events/logrules.py``): data a JSON object and metadata exactly its ten
+      keys, both without a float; occurred_at and recorded_at in their UTC forms (and real
+      times), recorded_at never decreasing; each append begun by the id derived from its command
+      id and that command new, every other id a random UUID, no id twice;
+    - the Merkle tree: every leaf and node recomputed, every complete subtree of 16 leaves and more
+      compared with its stored row, the root at every kept signed checkpoint's size compared with
+      it, and no reader's checkpoint beyond the log's end.
+    """
     sha256 = hashlib.sha256
     encode_str = msgspec.json.encode
+    decode_data = msgspec.json.Decoder(dict[str, Any], float_hook=_refuse_float).decode
+    decode_metadata = msgspec.json.Decoder(RawMetadata).decode
+    fromhex = bytes.fromhex
+    occurred_form = _OCCURRED_AT.fullmatch
+    recorded_form = _RECORDED_AT.fullmatch
+    random_id = _RANDOM_UUID.fullmatch
+    parse_time = datetime.fromisoformat
+    [(acknowledged,)] = conn.execute(
+        "SELECT max((SELECT coalesce(max(position), 0) FROM checkpoints),"
+        " (SELECT coalesce(max(last_position), 0) FROM commands))"
+    )
+    stored = {(level, idx): h for level, idx, h in conn.execute("SELECT level, idx, hash FROM merkle_subtrees")}
+    kept: dict[int, bytes] = {}
+    for (note,) in conn.execute("SELECT note FROM signed_checkpoints ORDER BY id"):
+        signed = parse_checkpoint(split_note(note)[0])
+        kept[signed.size] = signed.root
+    stack: list[bytes] = []
     prev = GENESIS_HASH
     expected_position = 1
     versions: dict[str, int] = {}
+    ids: dict[str, int] = {}
+    command = None
+    last_occurred = last_recorded = ""
     for pos, sid, ver, typ, sv, eid, data, md, rec, prev_hash, digest in conn.execute(
-        f"SELECT {_ALL_COLUMNS} FROM events ORDER BY position"
+        "SELECT position, stream_id, version, type, schema_version, event_id, CAST(data AS BLOB),"
+        " CAST(metadata AS BLOB), recorded_at, prev_hash, hash FROM events ORDER BY position"
     ):
         if pos != expected_position:
             raise RuntimeError(f"gap at {expected_position}")
         content = _CANONICAL % (
-            data.encode(),
+            data,
             encode_str(eid),
-            md.encode(),
+            md,
             pos,
             encode_str(prev_hash),
             encode_str(rec),
@@ -371,8 +442,55 @@ def raw_verify(conn: sqlite3.Connection) -> int:
             raise RuntimeError(f"version gap at {pos}")
         versions[sid] = ver
         prev = digest
+        # the rules
+        try:
+            decode_data(data)
+            meta = decode_metadata(md)
+        except (_NotInteger, msgspec.DecodeError) as e:
+            raise RuntimeError(f"data or metadata refused at {pos}: {e}") from None
+        occurred = meta.occurred_at
+        if occurred != last_occurred:
+            if occurred_form(occurred) is None:
+                raise RuntimeError(f"occurred_at form at {pos}")
+            parse_time(occurred)
+            last_occurred = occurred
+        if rec != last_recorded:
+            if recorded_form(rec) is None or rec < last_recorded:
+                raise RuntimeError(f"recorded_at form or order at {pos}")
+            parse_time(rec)
+            last_recorded = rec
+        if meta.command_id != command:
+            command = meta.command_id
+            derived = command_event_id(command)
+            if eid != derived or derived in ids:
+                raise RuntimeError(f"first event id or repeated command at {pos}")
+        elif random_id(eid) is None:
+            raise RuntimeError(f"event id form at {pos}")
+        if eid in ids:
+            raise RuntimeError(f"repeated event id at {pos}")
+        ids[eid] = pos
+        # the tree
+        index = pos - 1
+        stack.append(sha256(b"\x00" + fromhex(digest)).digest())
+        level = 0
+        while index & 1:
+            right = stack.pop()
+            stack[-1] = node = sha256(b"\x01" + stack[-1] + right).digest()
+            index >>= 1
+            level += 1
+            if level >= _SUBTREE_LEVEL and stored.get((level, index)) != node:
+                raise RuntimeError(f"stored subtree at level {level} differs at {pos}")
+        if pos in kept:
+            root = stack[-1]
+            for left in reversed(stack[:-1]):
+                root = sha256(b"\x01" + left + root).digest()
+            if root != kept[pos]:
+                raise RuntimeError(f"signed checkpoint of {pos} events differs")
         expected_position += 1
-    return expected_position - 1
+    head = expected_position - 1
+    if acknowledged > head or max(kept, default=0) > head:
+        raise RuntimeError(f"the log ends at {head} before a checkpoint")
+    return head
 
 
 # -- our side ----------------------------------------------------------------------------------------
@@ -500,6 +618,16 @@ def check_raw_database(path: Path, total: int) -> None:
         raise RuntimeError(f"raw database does not verify with our store: {report.line()}")
 
 
+#: What a case's two sides do, printed under its figure where it is more than the case's name says.
+_CASE_NOTES = {
+    "verify": (
+        "both sides check the chain, every rule of the log (data and metadata decoded, times,"
+        " event and command ids) and the Merkle tree (every leaf and node recomputed, stored"
+        " subtrees and kept checkpoints compared); the raw side by hand in one loop"
+    ),
+}
+
+
 def bench_reads(
     path: Path, total: int, streams: Sequence[str], repeat: int, pragmas: dict[str, int]
 ) -> list[Figure]:
@@ -534,6 +662,8 @@ def bench_reads(
                     runs_of_side.append(run)
             figure = Figure(name, goal, ours_runs, raw_runs)
             figure.print()
+            if name in _CASE_NOTES:
+                print(f"    {_CASE_NOTES[name]}", flush=True)
             figures.append(figure)
     finally:
         store.close()
@@ -583,6 +713,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         flush=True,
     )
     check_canonical_template()
+    check_raw_metadata()
     pragmas = store_pragmas()
     print("connection settings on both sides: " + ", ".join(f"{k}={v}" for k, v in pragmas.items()))
     batched = make_batches(total, 100, stream_len)
