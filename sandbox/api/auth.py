@@ -9,11 +9,14 @@ the request body, so clients cannot forge who acted.
 A bad token on a public route is ignored (the route needs none); the public's commands
 (``comment``, ``object``) take a token if one is given, and refuse a bad one
 (:func:`token_if_given`).
+
+The guards are coroutines: litestar runs a plain function guard in a worker thread, a hop to
+the thread pool and back for every request, where these only look at ``connection.user``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Coroutine
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -33,7 +36,7 @@ SECURITY = [BEARER]
 PUBLIC_SECURITY: list[dict[str, list[str]]] = [{}]
 
 Connection = ASGIConnection[Any, Actor | None, str | None, Any]
-Guard = Callable[[Connection, BaseRouteHandler], None]
+Guard = Callable[[Connection, BaseRouteHandler], Coroutine[Any, Any, None]]
 
 
 def _authorization(connection: Connection) -> str | None:
@@ -70,13 +73,13 @@ class TokenAuthentication(AbstractAuthenticationMiddleware):
         return authenticate(tokens, _authorization(connection))
 
 
-def signed_in(connection: Connection, _: BaseRouteHandler) -> None:
+async def signed_in(connection: Connection, _: BaseRouteHandler) -> None:
     """401 unless the request carries a valid token."""
     if connection.user is None:
         raise NotAuthorizedException(connection.auth or "a bearer token is required")
 
 
-def token_if_given(connection: Connection, _: BaseRouteHandler) -> None:
+async def token_if_given(connection: Connection, _: BaseRouteHandler) -> None:
     """401 for a token that was given and refused; no token is the anonymous public."""
     if connection.user is None and connection.auth is not None:
         raise NotAuthorizedException(connection.auth)
@@ -85,8 +88,8 @@ def token_if_given(connection: Connection, _: BaseRouteHandler) -> None:
 def role_in(roles: Collection[str]) -> Guard:
     """A guard: 401 without a valid token, 403 for a role not in ``roles``."""
 
-    def guard(connection: Connection, handler: BaseRouteHandler) -> None:
-        signed_in(connection, handler)
+    async def guard(connection: Connection, handler: BaseRouteHandler) -> None:
+        await signed_in(connection, handler)
         role = connection.user.role if connection.user is not None else ""
         if role not in roles:
             raise PermissionDeniedException(f"role '{role}' may not use this resource")

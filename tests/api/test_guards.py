@@ -1,14 +1,15 @@
-"""The role guards and the token check, as plain functions over a stand-in connection."""
+"""The role guards and the token check, as functions over a stand-in connection."""
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 
-from sandbox.api.auth import READERS, authenticate, role_in, signed_in, token_if_given
+from sandbox.api.auth import READERS, Guard, authenticate, role_in, signed_in, token_if_given
 from schemas.commands import Actor
 
 CAROL = Actor(id="carol", role="case_officer")
@@ -19,26 +20,31 @@ def connection(user: Actor | None, auth: str | None = None) -> Any:
     return SimpleNamespace(user=user, auth=auth)
 
 
+def guarded(guard: Guard, user: Actor | None, auth: str | None = None) -> None:
+    """Run ``guard`` over a stand-in connection (the guards are coroutines: see sandbox.api.auth)."""
+    asyncio.run(guard(connection(user, auth), None))  # type: ignore[arg-type]
+
+
 def test_a_role_guard_lets_its_roles_through_and_refuses_the_others() -> None:
     readers = role_in(READERS)
-    readers(connection(CAROL), None)  # type: ignore[arg-type]
+    guarded(readers, CAROL)
     with pytest.raises(PermissionDeniedException, match="applicant"):
-        readers(connection(ALICE), None)  # type: ignore[arg-type]
+        guarded(readers, ALICE)
 
 
 def test_without_a_valid_token_every_guard_but_the_public_ones_says_401_with_the_reason() -> None:
     for guard in (signed_in, role_in(READERS)):
         with pytest.raises(NotAuthorizedException, match="required"):
-            guard(connection(None), None)  # type: ignore[arg-type]
+            guarded(guard, None)
         with pytest.raises(NotAuthorizedException, match="revoked"):
-            guard(connection(None, "the token is unknown, revoked or expired"), None)  # type: ignore[arg-type]
+            guarded(guard, None, "the token is unknown, revoked or expired")
 
 
 def test_the_public_may_come_without_a_token_but_not_with_a_bad_one() -> None:
-    token_if_given(connection(None), None)  # type: ignore[arg-type]
-    token_if_given(connection(ALICE), None)  # type: ignore[arg-type]
+    guarded(token_if_given, None)
+    guarded(token_if_given, ALICE)
     with pytest.raises(NotAuthorizedException):
-        token_if_given(connection(None, "the Authorization header must be 'Bearer <token>'"), None)  # type: ignore[arg-type]
+        guarded(token_if_given, None, "the Authorization header must be 'Bearer <token>'")
 
 
 class Tokens:
