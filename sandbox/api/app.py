@@ -26,6 +26,7 @@ from sandbox.api.common import ViewCache
 from sandbox.api.controllers import API_CONTROLLERS, HealthController, SecurityTxtController
 from sandbox.api.dependencies import DEPENDENCIES
 from sandbox.api.edge import ACCESS, Edge
+from sandbox.api.in_turn import resolve_in_turn
 from sandbox.api.intake import ANONYMOUS_WRITE, check_write
 from sandbox.api.limits import Limits
 from sandbox.api.openapi import openapi_config
@@ -217,6 +218,7 @@ def create_app(
     app.state.settings = settings
     app.state.limits = Limits(settings)
     app.asgi_handler = Edge(app.asgi_handler, access_log=settings.access_log)
+    resolve_in_turn(app)
     return app
 
 

@@ -13,7 +13,6 @@ import asyncio
 from typing import Any, TypeVar
 
 from litestar import Request
-from litestar.datastructures import State
 from litestar.di import Provide
 
 from events.sqlite import SQLiteEventStore
@@ -29,14 +28,17 @@ T = TypeVar("T")
 
 
 def from_state(name: str, kind: type[T]) -> Provide:
-    """A provider of the service the app keeps in its state under ``name`` (a ``kind``)."""
+    """A provider of the service the app keeps in its state under ``name`` (a ``kind``).
 
-    def provide(state: State) -> T:
-        service: T = getattr(state, name)
+    It finds the state through the request: litestar hands a provider that asks for ``state``
+    a new copy of the app's state, made for every provider of every request."""
+
+    def provide(request: Request[Any, Any, Any]) -> T:
+        service: T = getattr(request.app.state, name)
         return service
 
     provide.__name__ = f"provide_{name}"
-    provide.__annotations__ = {"state": State, "return": kind}  # what litestar reads of it
+    provide.__annotations__ = {"request": Request, "return": kind}  # what litestar reads of it
     return Provide(provide, sync_to_thread=False)
 
 
