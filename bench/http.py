@@ -95,7 +95,7 @@ from sandbox.tokens import Tokens
 from schemas.base import EventMetadata
 from schemas.commands import Actor, ReportMetrics
 from schemas.events import MetricsReported
-from schemas.streams import project_stream
+from schemas.streams import PROJECT_PREFIX, project_stream
 
 CLIENTS = 16
 GOAL = 0.8
@@ -335,9 +335,9 @@ def prepare(db: Path, n: int) -> Prepared:
 def prepare_bare(db: Path, ours: Path, projects: Sequence[str]) -> None:
     """The bare side's tables: reports (empty) and one stored state per project (ours, copied)."""
     with contextlib.closing(sqlite3.connect(str(ours))) as source:
-        states = {  # compressed JSON in the read models: the bare side keeps the JSON as text
-            row[0]: msgspec.json.encode(decode_state(row[1])).decode()
-            for row in source.execute("SELECT project_id, state FROM rm_project_states")
+        states = {  # the store's snapshots of the projects' streams: the bare side keeps them as text
+            row[0].removeprefix(PROJECT_PREFIX): msgspec.json.encode(decode_state(row[1])).decode()
+            for row in source.execute("SELECT stream_id, state FROM snapshots")
         }
     with contextlib.closing(sqlite3.connect(str(db), isolation_level=None)) as conn:
         conn.execute("PRAGMA journal_mode = WAL")

@@ -86,6 +86,18 @@ STATEMENTS: tuple[str, ...] = (
         position INTEGER NOT NULL
     ) STRICT, WITHOUT ROWID
     """,
+    # Each stream's latest snapshot: its folded state as of a version, encoded by the reader that
+    # folds it (``schema`` is that encoding's version: a reader ignores another's). Derived data,
+    # written in the transaction that covers the events it folds, never ahead of its stream.
+    """
+    CREATE TABLE IF NOT EXISTS snapshots (
+        stream_id TEXT PRIMARY KEY,
+        version INTEGER NOT NULL CHECK (version >= 1),
+        position INTEGER NOT NULL,
+        schema INTEGER NOT NULL,
+        state BLOB NOT NULL
+    ) STRICT, WITHOUT ROWID
+    """,
     """
     CREATE TABLE IF NOT EXISTS store_meta (
         key TEXT PRIMARY KEY,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Unpack
 
@@ -21,7 +21,7 @@ from events.errors import StoreError
 from events.hashchain import GENESIS_HASH, VerifyReport, verify_events
 from events.model import AppendResult, Head, RecordedEvent, StoredEvent, StreamWrite
 from events.sqlite import Clock, format_recorded_at, utc_now
-from events.store import BatchHandler, StreamCut, Unreadable
+from events.store import BatchHandler, Snapshot, StreamCut, Unreadable
 from schemas.base import Event, EventMetadata
 
 _metadata_decoder = msgspec.json.Decoder(EventMetadata)
@@ -38,6 +38,7 @@ class InMemoryEventStore:
         self._streams: dict[str, list[int]] = {}
         self._commands: dict[str, tuple[int, int]] = {}
         self._checkpoints: dict[str, int] = {}
+        self._snapshots: dict[str, tuple[int, Snapshot]] = {}  # stream -> (schema, snapshot)
         self.tables: dict[str, Any] = {}
 
     def close(self) -> None:
@@ -163,6 +164,16 @@ class InMemoryEventStore:
     def checkpoint(self, name: str) -> int:
         return self._checkpoints.get(name, 0)
 
+    def read_snapshot(self, stream_id: str, schema: int, *, upto: int | None = None) -> Snapshot | None:
+        kept = self._snapshots.get(stream_id)
+        if kept is None or kept[0] != schema or (upto is not None and kept[1].position > upto):
+            return None
+        return kept[1]
+
+    def keep_snapshots(self, schema: int, snapshots: Iterable[tuple[str, Snapshot]]) -> None:
+        with self._lock:
+            self._snapshots.update((stream, (schema, snapshot)) for stream, snapshot in snapshots)
+
     def process(
         self,
         name: str,
@@ -178,7 +189,7 @@ class InMemoryEventStore:
             if not window:
                 return 0
             wanted = set(types) if types else None
-            saved = copy.deepcopy(self.tables)
+            saved, kept = copy.deepcopy(self.tables), dict(self._snapshots)
             try:
                 events = []
                 for stored in window:
@@ -193,7 +204,7 @@ class InMemoryEventStore:
                 if events:
                     handler(self.tables, events)
             except BaseException:
-                self.tables = saved
+                self.tables, self._snapshots = saved, kept
                 raise
             self._checkpoints[name] = window[-1].position
             return len(window)

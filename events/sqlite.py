@@ -41,7 +41,7 @@ from events.model import (
     StoredEvent,
     StreamWrite,
 )
-from events.store import BatchHandler, StreamCut, Unreadable
+from events.store import BatchHandler, Snapshot, StreamCut, Unreadable
 from schemas.base import Event, EventMetadata, to_utc
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
@@ -728,6 +728,25 @@ class SQLiteEventStore:
         """Forget a reader's checkpoint, inside the caller's transaction if one is open."""
         with self.transaction():
             self._conn.execute("DELETE FROM checkpoints WHERE name = ?", (name,))
+
+    # -- snapshots ----------------------------------------------------------------------------
+
+    def read_snapshot(self, stream_id: str, schema: int, *, upto: int | None = None) -> Snapshot | None:
+        rows = self._fetch(
+            "SELECT version, position, state FROM snapshots WHERE stream_id = ? AND schema = ?"
+            " AND position <= coalesce(?, position)",
+            (stream_id, schema, upto),
+        )
+        return Snapshot(int(rows[0][0]), int(rows[0][1]), bytes(rows[0][2])) if rows else None
+
+    def keep_snapshots(self, schema: int, snapshots: Iterable[tuple[str, Snapshot]]) -> None:
+        with self.transaction():
+            self._conn.executemany(
+                "INSERT INTO snapshots (stream_id, version, position, schema, state) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version,"
+                " position = excluded.position, schema = excluded.schema, state = excluded.state",
+                ((stream, s.version, s.position, schema, s.state) for stream, s in snapshots),
+            )
 
 
 class _Transaction:

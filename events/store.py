@@ -12,10 +12,10 @@ A backend that keeps tables beside its log (SQLite) offers more, each port for o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol, TypedDict, TypeVar, Unpack
+from typing import Any, NamedTuple, Protocol, TypedDict, TypeVar, Unpack
 
 from events.hashchain import VerifyReport
 from events.merkle import Subtrees
@@ -146,7 +146,32 @@ class Audit(Protocol):
         ...
 
 
-class EventStore(EventLog, Tracking, Audit, Protocol):
+class Snapshot(NamedTuple):
+    """A stream's folded state as of one of its versions, encoded by the reader that folded it."""
+
+    version: int
+    position: int
+    state: bytes
+
+
+class Snapshots(Protocol):
+    """Each stream's latest snapshot, kept by the store beside the log: a reader folds the
+    stream's later events onto it instead of its whole history. ``schema`` is the version of the
+    reader's encoding: a snapshot of another schema is ignored (and replaced by the next one
+    kept), so a reader whose state changed shape starts from the log again."""
+
+    def read_snapshot(self, stream_id: str, schema: int, *, upto: int | None = None) -> Snapshot | None:
+        """The stream's snapshot of this ``schema``, if one is kept (and, with ``upto``, covers no
+        event after that position)."""
+        ...
+
+    def keep_snapshots(self, schema: int, snapshots: Iterable[tuple[str, Snapshot]]) -> None:
+        """Keep these (stream, snapshot) pairs, each replacing its stream's, in the caller's
+        transaction if one is open: they commit with the events they cover or not at all."""
+        ...
+
+
+class EventStore(EventLog, Tracking, Audit, Snapshots, Protocol):
     """Append-only, hash-chained event log with optimistic concurrency and idempotent commands:
     every port at once, as a backend offers it (each caller asks for the narrowest it needs)."""
 
@@ -181,7 +206,7 @@ class GroupLog(EventLog, Transactions[Any], Protocol):
     they share one sync to disk and a refused one undoes only its own (group commit's port)."""
 
 
-class ProjectionHost(EventReader, Tracking, Transactions[Handle], Protocol[Handle]):
+class ProjectionHost(EventReader, Tracking, Transactions[Handle], Snapshots, Protocol[Handle]):
     """What a projection that keeps its tables beside the log needs of the backend (the read
     models' port): its checkpoint moves in the same transaction as its rows (:meth:`process`,
     :meth:`transaction`, :meth:`savepoint`), it reads its tables through :meth:`reading`, and

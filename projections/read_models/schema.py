@@ -15,17 +15,16 @@ import sqlite_utils
 
 #: The name of the read models' checkpoint.
 READER = "read_models"
-#: The shape of the tables and of the stored states. Opening a database whose read models have
-#: another version drops them (the next catch-up rebuilds them from the log): a stored state of
-#: an older shape would silently lack what the fold now records. Register entries are JSON held
-#: as BLOBs (no text round trip on the hot path); stored states are encoded as
-#: :mod:`projections.read_models.states` says. What they derive counts too: a queue item's
-#: label, for one.
-SCHEMA_VERSION = 15
+#: The shape of the tables and of the project states kept as the store's snapshots. Opening a
+#: database whose read models have another version drops them (the next catch-up rebuilds them
+#: from the log), and the snapshots of the other version are ignored (the store keeps them by
+#: this version, see :mod:`projections.read_models.states`): a state of an older shape would
+#: silently lack what the fold now records. Register entries are JSON held as BLOBs (no text
+#: round trip on the hot path). What they derive counts too: a queue item's label, for one.
+SCHEMA_VERSION = 16
 
 #: Each table: its columns, primary key and the columns that may be NULL (all others may not).
 _TABLES: dict[str, tuple[dict[str, Any], str | tuple[str, ...], frozenset[str]]] = {
-    "rm_project_states": ({"project_id": str, "position": int, "state": bytes}, "project_id", frozenset()),
     "rm_projects": (
         {
             "id": str,
@@ -117,6 +116,9 @@ _INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 #: The full-text index of rm_search: SQLite's trigram tokenizer, kept by triggers.
 SEARCHED = ("title", "applicants")
 TABLES = ("rm_search_fts", *_TABLES)
+#: Tables older versions kept, dropped with the rest (``rm_project_states`` held the projects'
+#: states before the store kept them as snapshots).
+_RETIRED = ("rm_project_states",)
 
 
 def ensure_tables(db: sqlite_utils.Database, *, indexes: bool = True) -> None:
@@ -135,7 +137,7 @@ def ensure_tables(db: sqlite_utils.Database, *, indexes: bool = True) -> None:
 def drop_tables(db: sqlite_utils.Database) -> None:
     """Drop every read model (inside the caller's transaction, in which the caller also resets
     the reader's checkpoint through the store)."""
-    for table in TABLES:
+    for table in (*TABLES, *_RETIRED):
         db.conn.execute(f"DROP TABLE IF EXISTS {table}")
 
 

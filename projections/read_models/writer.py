@@ -25,7 +25,7 @@ import msgspec
 import sqlite_utils
 
 from events.model import RecordedEvent
-from events.store import EventLog, GroupLog, ProjectionHost
+from events.store import EventLog, GroupLog, ProjectionHost, Snapshot
 from projections.catalog import Catalog
 from projections.project import INITIAL, Draft, ProjectState, evolve, fold, freeze, thaw
 from projections.project import apply as apply_event
@@ -43,7 +43,7 @@ from projections.read_models.rows import (
     search_row,
 )
 from projections.read_models.schema import READER
-from projections.read_models.states import decode_state, encode_state
+from projections.read_models.states import STATE_SCHEMA, decode_state, encode_state
 from projections.read_models.tuning import Upsert, collector_paused, even_chunk
 from schemas.base import Event
 from schemas.streams import PROJECT_PREFIX
@@ -66,7 +66,6 @@ _PROJECT_SET = tuple(i for i, column in enumerate(PROJECT_COLUMNS) if column not
 _PROJECT_UPDATE = (
     f"UPDATE rm_projects SET {', '.join(f'{PROJECT_COLUMNS[i]} = ?' for i in _PROJECT_SET)} WHERE id = ?"
 )
-_STATE_UPSERT = Upsert("rm_project_states", ("project_id", "position", "state"))
 _REGISTER_UPSERT = Upsert("rm_register", ("id", "entry", "program_key", "region", "state"))
 #: (an update fires the full-text index's trigger: written only when the searched text changes)
 _SEARCH_UPSERT = Upsert("rm_search", ("id", "title", "applicants"))
@@ -149,13 +148,13 @@ class ReadModels(Queries):
         return self._stored(conn, project_id, before - 1) or INITIAL
 
     def _stored(self, conn: sqlite3.Connection, project_id: str, upto: int) -> ProjectState | None:
-        """The project's stored snapshot with its events up to position ``upto`` folded on,
-        leaving out, as the reader did, the ones it recorded it could not fold or read."""
-        row = conn.execute("SELECT state FROM rm_project_states WHERE project_id = ?", (project_id,)).fetchone()
-        if row is None:
-            return None
-        state = decode_state(row[0])
+        """The project's state as of position ``upto`` (None if it had no event by then): the
+        store's snapshot of its stream (if one covers no later event) with its events up to
+        ``upto`` folded on, leaving out, as the reader did, the ones it recorded it could not
+        fold or read."""
         stream = PROJECT_PREFIX + project_id
+        kept = self.store.read_snapshot(stream, STATE_SCHEMA, upto=upto)
+        state = INITIAL if kept is None else decode_state(kept.state)
         # (an event that cannot be read was recorded as a failure when the reader met it)
         events: Iterable[RecordedEvent[Event]] = self.store.iter_stream(
             stream, from_version=state.version + 1, as_of_position=upto, unreadable=_left_out
@@ -163,7 +162,8 @@ class ReadModels(Queries):
         if project_id in self._failed:
             failed = _failed_positions(conn, project_id)
             events = (e for e in events if e.position not in failed)
-        return fold(events, state)
+        folded = fold(events, state)
+        return folded if folded.version else None
 
     def apply(self, db: sqlite_utils.Database, events: Sequence[RecordedEvent[Event]]) -> None:
         """Fold a batch (inside the reader's transaction). Within ``catch_up`` the touched
@@ -255,7 +255,7 @@ class ReadModels(Queries):
         ``known`` (the cache holds what the tables hold), a project row, register entry or queue
         rows equal to the ones the cache says were last written are not written again (most
         events leave the register entry and the queue as they were)."""
-        snapshots: list[tuple[str, ProjectState]] = []  # (encoded as they are written, see below)
+        kept: list[tuple[str, ProjectState]] = []  # (project, state) to keep as the store's snapshot
         projects: list[tuple[Any, ...]] = []
         updated: list[tuple[Any, ...]] = []  # rows whose indexed columns stay as they were
         register: list[tuple[Any, ...]] = []
@@ -268,8 +268,10 @@ class ReadModels(Queries):
         for project_id, state in touched.items():
             cached = cache.get(project_id) if known else None
             before = cached[1] if cached is not None else None
-            if before is None or state.version - before.stored >= SNAPSHOT_EVERY or project_id in self._failed:
-                snapshots.append((project_id, state))
+            if project_id in self._failed:  # (its state is not the fold of its log: never a snapshot)
+                stored = 0 if before is None else before.stored
+            elif before is None or state.version - before.stored >= SNAPSHOT_EVERY:
+                kept.append((project_id, state))
                 stored = state.version
             else:
                 stored = before.stored
@@ -312,10 +314,16 @@ class ReadModels(Queries):
                 self._stale.discard(project_id)
                 fresh.append((project_id,))
             written[project_id] = Derived(row, encoded, items, searched, stored)
-        if snapshots:
-            # Each state encoded as SQLite takes it, not all first: a rebuild's states are tens
+        if kept:
+            # Each state encoded as the store takes it, not all first: a rebuild's states are tens
             # of megabytes of JSON, which a list would hold at once (and the peak RSS with them).
-            _STATE_UPSERT(conn, ((p, state.last_position, encode_state(state)) for p, state in snapshots))
+            self.store.keep_snapshots(
+                STATE_SCHEMA,
+                (
+                    (PROJECT_PREFIX + project_id, Snapshot(state.version, state.last_position, encode_state(state)))
+                    for project_id, state in kept
+                ),
+            )
         if projects:
             _PROJECT_UPSERT(conn, projects)
         if updated:
@@ -469,8 +477,9 @@ class ReadModels(Queries):
                 for table, order in keys.items()
             }
             checkpoint = self.store.checkpoint(READER)
-            projects = [row[0] for row in conn.execute("SELECT project_id FROM rm_project_states ORDER BY project_id")]
-            dumped["rm_project_states"] = [
+            known = "SELECT id FROM rm_projects UNION SELECT project_id FROM rm_failures ORDER BY 1"
+            projects = [row[0] for row in conn.execute(known)]
+            dumped["project_states"] = [
                 (project_id, encode_state(self._stored(conn, project_id, checkpoint)))
                 for project_id in projects
             ]
@@ -517,23 +526,21 @@ class ReadModels(Queries):
         return None if cached is None else cached[0]
 
     def snapshot(self, project_id: str) -> ProjectState | None:
-        """A state of the project at or before the checkpoint for deciding a command on (the
-        caller folds the project's later events onto it), or None: unknown, or a project with
-        an event the reader could not fold, whose stored state therefore is not the fold of its
-        log."""
+        """A state of the project for deciding a command on (the caller folds the project's
+        later events onto it), or None: unknown, or a project with an event the reader could not
+        fold (its state here lacks that event). The state cached as of the checkpoint, else the
+        store's snapshot of the project's stream, which is kept only for a project whose every
+        event folded (see :meth:`_write`): the fold of its log up to the snapshot's version."""
         with self._reading() as conn, self._lock:
             checkpoint = self.store.checkpoint(READER)
-            if checkpoint == self._cached_upto and project_id in self._failed:
+            if checkpoint == self._cached_upto:
+                if project_id in self._failed:
+                    return None
+                hit = self._cached_at(checkpoint, project_id)
+                if hit is not None:
+                    return hit
+            elif _failed_positions(conn, project_id):
                 return None
-            hit = self._cached_at(checkpoint, project_id)
-            if hit is not None:
-                return hit
-            row = conn.execute(
-                "SELECT state, EXISTS (SELECT 1 FROM rm_failures f WHERE f.project_id = s.project_id"
-                " AND f.stage = 'fold') FROM rm_project_states s WHERE s.project_id = ?",
-                (project_id,),
-            ).fetchone()
-        if row is None or row[1]:
-            return None
-        return decode_state(row[0])
+            kept = self.store.read_snapshot(PROJECT_PREFIX + project_id, STATE_SCHEMA)
+        return None if kept is None else decode_state(kept.state)
 

@@ -17,7 +17,7 @@ import pytest
 from events.errors import ConflictError, InvalidAppendError, UnknownEventTypeError
 from events.hashchain import GENESIS_HASH, stored_hash
 from events.model import ANY, NO_STREAM, NewEvent, RecordedEvent, StreamWrite
-from events.store import EventStore, catch_up
+from events.store import EventStore, Snapshot, catch_up
 from schemas.base import Event
 from tests.fixtures.stores import Clock, Noted, Opened, Tagged, insert_row, meta, new, notes, summary, table_rows, write
 
@@ -562,3 +562,39 @@ def test_a_stream_named_without_events_only_checks_its_version(store: EventStore
     assert first.versions == again.versions == {"s": 1}
     assert (again.first_position, again.last_position) == (first.first_position, first.last_position) == (2, 2)
     assert store.stream_version("guard") == 1
+
+
+# -- snapshots ----------------------------------------------------------------------------------
+
+
+def test_a_kept_snapshot_is_read_back_for_its_schema_only(store: EventStore) -> None:
+    store.append([write("s", *notes(*"abc"))], command_id="c1")
+    assert store.read_snapshot("s", 1) is None
+    store.keep_snapshots(1, [("s", Snapshot(version=2, position=2, state=b"ab"))])
+    assert store.read_snapshot("s", 1) == Snapshot(2, 2, b"ab")
+    assert store.read_snapshot("s", 2) is None  # a reader whose state changed shape starts over
+    assert store.read_snapshot("other", 1) is None
+    assert store.read_snapshot("s", 1, upto=1) is None  # it covers an event after position 1
+    assert store.read_snapshot("s", 1, upto=2) == Snapshot(2, 2, b"ab")
+    store.keep_snapshots(2, [("s", Snapshot(version=3, position=3, state=b"abc"))])  # the latest replaces it
+    assert store.read_snapshot("s", 2) == Snapshot(3, 3, b"abc") and store.read_snapshot("s", 1) is None
+
+
+def test_a_snapshot_kept_by_a_failing_reader_is_not_kept(store: EventStore) -> None:
+    store.append([write("s", *notes(*"abcd"))], command_id="c1")
+
+    def keep_then_fail(tx: Any, events: Any) -> None:
+        last = events[-1]
+        store.keep_snapshots(1, [("s", Snapshot(last.version, last.position, b"folded"))])
+        raise RuntimeError("projection bug")
+
+    with pytest.raises(RuntimeError, match="projection bug"):
+        store.process("r", keep_then_fail, batch=2)
+    assert store.read_snapshot("s", 1) is None and store.checkpoint("r") == 0
+
+    def keep(tx: Any, events: Any) -> None:
+        last = events[-1]
+        store.keep_snapshots(1, [("s", Snapshot(last.version, last.position, b"folded"))])
+
+    store.process("r", keep, batch=2)
+    assert store.read_snapshot("s", 1) == Snapshot(2, 2, b"folded")

@@ -96,7 +96,7 @@ def _consistent_with_checkpoint(store: SQLiteEventStore, rm: ReadModels) -> None
     checkpoint = store.checkpoint(READER)
     log = list(store.iter_all(batch=5000))
     expected = fold_prefix(log, checkpoint)
-    stored = {row[0] for row in rm.dump()["rm_project_states"]}
+    stored = {row[0] for row in rm.dump()["project_states"]}
     assert stored == set(expected)
     for pid, state in expected.items():
         assert rm.state(pid) == state, pid
