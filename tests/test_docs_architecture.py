@@ -45,3 +45,26 @@ def test_every_name_on_the_path_of_a_command_is_the_codes() -> None:
 def test_a_name_that_is_not_the_codes_is_found_out() -> None:
     assert resolves("sandbox.service.Registry.execute_async") and resolves("Registry._prepare")
     assert not resolves("sandbox.service.Registry.publish") and not resolves("sandbox.services")
+
+
+def folder_map() -> str:
+    start = README.index("schemas/        types and pure helpers only")
+    return README[start : README.index("```", start)]
+
+
+#: The folders whose every module the map names (the API's and the pages' are named as packages).
+MAPPED = ("schemas", "events", "projections", "projections/rules", "sandbox", "sandbox/deciders", "sandbox/cli")
+
+
+def test_the_folder_map_names_every_module() -> None:
+    """A newcomer finds each module from the map: one the map leaves out fails here."""
+    root = Path(__file__).resolve().parents[1]
+    words = set(re.findall(r"\w+", folder_map()))
+    modules = {
+        f"{folder}/{path.stem}"
+        for folder in MAPPED
+        for path in (root / folder).glob("*.py")
+        if path.stem not in {"__init__", "__main__"}
+    }
+    assert len(modules) > 60
+    assert sorted(module for module in modules if module.rsplit("/", 1)[1] not in words) == []
