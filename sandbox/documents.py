@@ -21,7 +21,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import msgspec
-from litestar.exceptions import NotFoundException
 
 from events.model import RecordedEvent
 from projections.project import ProjectState
@@ -160,12 +159,17 @@ async def attach_upload(
     return result
 
 
+class DocumentNotFound(Exception):
+    """A document a project does not have, or whose file is not stored: answered as the HTTP
+    layer's 404 ``not_found`` (``sandbox.api.problems``)."""
+
+
 def read_document(state: ProjectState, documents: DocumentStore, sha256: str) -> tuple[bytes, str]:
     """A document of the project (bytes and media type), re-checked against its hash."""
     attached = next((d for d in state.documents if d.sha256 == sha256), None)
     data = documents.read(sha256) if attached is not None else None
     if attached is None or data is None:
-        raise NotFoundException(f"project {state.project_id} has no stored document {sha256}")
+        raise DocumentNotFound(f"project {state.project_id} has no stored document {sha256}")
     return data, attached.media_type or media_type_of(data) or "application/octet-stream"
 
 

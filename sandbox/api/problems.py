@@ -26,6 +26,7 @@ from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
 from events.errors import ConflictError, StoreBusyError, StoreError, StoreUnavailableError
+from sandbox.documents import DocumentNotFound
 from sandbox.service import PreconditionFailed, RetriesExhausted
 from schemas.errors import DomainError
 from schemas.validation import MAX_ERRORS, Violation, allowed_values, explain, rule_zh, violation, with_values
@@ -378,6 +379,11 @@ def on_value_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
     return invalid_input(found or [violation("", str(exc))])
 
 
+def on_missing_document(_: Request[Any, Any, Any], exc: DocumentNotFound) -> Response[Problem]:
+    code, zh, _en = _HTTP[404]
+    return problem(404, code, zh, str(exc))
+
+
 def on_internal(_: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     """A bug, never bad input: log it and answer without leaking internals."""
     log.exception("unhandled error", exc_info=exc)
@@ -390,6 +396,7 @@ HANDLERS: dict[type[Exception] | int, Any] = {
     ApiProblem: on_api_problem,
     OverflowError: on_overflow,
     PreconditionFailed: on_precondition,
+    DocumentNotFound: on_missing_document,
     StoreError: on_store,
     ValidationException: on_validation,
     HTTPException: on_http,
