@@ -139,3 +139,84 @@ def test_the_backend_checker_sees_each_way_of_importing_it() -> None:
     assert imports_backend("import events.sqlite as s\n")
     assert imports_backend("def f():\n    from events import sqlite\n")
     assert not imports_backend("from events.store import EventReader\nimport events.sqlite_notes\n")
+
+
+# -- the HTTP layer: services injected by name, the framework kept out of the domain -------------
+
+#: Where handlers, guards and page helpers live: each asks for its services by name
+#: (``sandbox.api.dependencies``), never through the app's state.
+HANDLER_PACKAGES = ("sandbox/api/controllers", "sandbox/web")
+#: The HTTP layer: the only code that may import the web framework.
+HTTP_PACKAGES = ("sandbox/api", "sandbox/web")
+
+
+def state_reads(source: str) -> list[int]:
+    """The lines where a module's source reaches into an app's state: ``….app.state``,
+    ``app.state``, ``getattr(….app, "state")`` or the ASGI scope's app (``scope["app"]``)."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr == "state":
+            owner = node.value
+            if (isinstance(owner, ast.Attribute) and owner.attr == "app") or (
+                isinstance(owner, ast.Name) and owner.id == "app"
+            ):
+                lines.append(node.lineno)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr":
+            args = node.args
+            if len(args) >= 2 and isinstance(args[1], ast.Constant) and args[1].value == "state":
+                lines.append(node.lineno)
+        elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and node.slice.value == "app":
+            lines.append(node.lineno)
+    return sorted(lines)
+
+
+def test_no_handler_or_page_helper_reaches_into_the_app_state() -> None:
+    """A service is a named dependency (``Provide``, one place: ``sandbox.api.dependencies``):
+    a handler that fetches one from ``request.app.state`` hides what it needs and ties itself to
+    how the app keeps it. (Only the authentication middleware, which runs before any dependency
+    is injected, and the app's own lifespan read the state; neither lives here.)"""
+    bad = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for package in HANDLER_PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for line in state_reads(path.read_text(encoding="utf-8"))
+    ]
+    assert bad == []
+
+
+def test_the_state_checker_sees_each_way_of_reaching_the_state() -> None:
+    source = """
+tokens = request.app.state.tokens
+settings: object = connection.app.state.settings
+limits = app.state.limits
+found = getattr(request.app, "state")
+app_ = scope["app"]
+state = request.scope.setdefault("state", {})
+other = thing.state
+"""
+    assert state_reads(source) == [2, 3, 4, 5, 6]
+
+
+def framework_imports(source: str) -> set[str]:
+    """The modules of litestar (the web framework) that a module's source imports."""
+    return {name for name in imported_modules(source) if name.split(".")[0] == "litestar"}
+
+
+def test_the_framework_stays_in_the_http_layer() -> None:
+    """No module outside ``sandbox/api`` and ``sandbox/web`` imports litestar, so no HTTP
+    exception (``NotFoundException``, ``HTTPException`` and kin) is raised in, or passed into, the
+    service, the deciders, the projections, the store or the schemas: they raise their own errors
+    (``DomainError``, ``StoreError``, …), which the HTTP layer maps to problems in one place
+    (``sandbox.api.problems``)."""
+    http = [ROOT / package for package in HTTP_PACKAGES]
+    bad = [
+        f"{path.relative_to(ROOT)} imports {sorted(names)}"
+        for package in ALLOWED
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if not any(path.is_relative_to(p) for p in http)
+        and (names := framework_imports(path.read_text(encoding="utf-8")))
+    ]
+    assert bad == []
+    assert framework_imports("from litestar.exceptions import NotFoundException\nimport litestar\n") == {
+        "litestar", "litestar.exceptions", "litestar.exceptions.NotFoundException"
+    }

@@ -12,6 +12,14 @@ A bad token on a public route is ignored (the route needs none); the public's co
 
 The guards are coroutines: litestar runs a plain function guard in a worker thread, a hop to
 the thread pool and back for every request, where these only look at ``connection.user``.
+
+The pages are signed in with a session cookie instead (:class:`SessionAuthentication`, the pages'
+router's middleware), which puts the same two things in the connection: the actor of the
+session's token and the token's id. Both middlewares find the token and session tables in the
+app's state: litestar runs a middleware before it injects any dependency (as its own session
+middleware finds its store on the app), and the tables are reopened with the app, so they cannot
+be handed over when the middleware is declared. Everything after them (guards, handlers, pages)
+reads ``connection.user`` or asks for its services by name (``sandbox.api.dependencies``).
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from sandbox.tokens import Tokens
+from sandbox.web.sessions import COOKIE, Sessions
 from schemas.commands import Actor
 
 ANONYMOUS_PUBLIC = Actor(id="anonymous", role="public")
@@ -71,6 +80,24 @@ class TokenAuthentication(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         tokens: Tokens = connection.app.state.tokens
         return authenticate(tokens, _authorization(connection))
+
+
+def session_of(connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+    """The actor of the connection's session cookie (``user``) and its token's id (``auth``), or
+    None for both without a live session. What :class:`SessionAuthentication` puts in the
+    connection; an error page of a path no route has (which no router's middleware saw) asks it
+    directly."""
+    sessions: Sessions = connection.app.state.web_sessions
+    info = sessions.resolve(connection.cookies.get(COOKIE))
+    return AuthenticationResult(user=info.actor if info else None, auth=info.id if info else None)
+
+
+class SessionAuthentication(AbstractAuthenticationMiddleware):
+    """Every page request's actor from its session (``connection.user``, None when signed out)
+    and its token's id (``connection.auth``). It refuses nothing itself: the pages' guards do."""
+
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        return session_of(connection)
 
 
 async def signed_in(connection: Connection, _: BaseRouteHandler) -> None:

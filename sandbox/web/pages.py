@@ -1,35 +1,32 @@
 """What every page shares: who is signed in, the language, rendering, and the error pages.
 
-A page handler is as thin as an API handler: it finds the signed-in actor (:func:`signed_in`),
-calls the same service function as the API's route, and renders what comes back with
-:func:`page`. A refusal becomes the same problem the API would answer (one mapping,
+A page handler is as thin as an API handler: its controller's guards (:func:`page_for`,
+:func:`signed_in`) let the roles through that may open it, it gets the signed-in actor and the
+services it uses as named dependencies (``actor``, ``credential``, ``services``, see
+``sandbox.api.dependencies``), calls the same service function as the API's route, and renders
+what comes back with :func:`page`. A refusal becomes the same problem the API would answer (one mapping,
 ``sandbox.api.problems.HANDLERS``), shown beside the form field it names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Hashable
 from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.di import NamedDependency, Provide
 from litestar.enums import MediaType
 from litestar.exceptions import PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.response import Redirect
 from litestar.utils.scope.state import ScopeState
 
-from events.sqlite import SQLiteEventStore
-from projections.read_models import ReadModels
-from sandbox.api.common import ViewCache
+from sandbox.api.auth import Connection, Guard, session_of
+from sandbox.api.dependencies import PageServices
 from sandbox.api.problems import HANDLERS, Problem, invalid_input, problem
-from sandbox.documents import DocumentStore
 from sandbox.service import Registry
-from sandbox.tokens import TokenInfo
 from sandbox.web import i18n
-from sandbox.web.render import PageCache, personalise, render
-from sandbox.web.sessions import COOKIE, Sessions
+from sandbox.web.render import personalise, render
 from schemas.commands import Actor
 from schemas.validation import Violation
 
@@ -46,34 +43,36 @@ class SignInRequired(Exception):
     """A signed-in page opened without a live session: the answer is the sign-in form."""
 
 
-def sessions_of(request: Request[Any, Any, Any]) -> Sessions:
-    sessions: Sessions = request.app.state.web_sessions
-    return sessions
+def viewer(request: Request[Any, Any, Any]) -> tuple[Actor | None, str | None]:
+    """Who is signed in (None when nobody is) and their token's id: what the pages' session
+    middleware put in the connection, or, for an error page of a path no route has (no router's
+    middleware saw it), the session looked up now."""
+    if "user" in request.scope:
+        return request.scope["user"], request.scope.get("auth")
+    found = session_of(request)
+    return found.user, found.auth
 
 
-def session_token(request: Request[Any, Any, Any]) -> TokenInfo | None:
-    """The live token of the request's session, if any (cached on the request)."""
-    state = request.scope.setdefault("state", {})
-    if "web_token" not in state:
-        state["web_token"] = sessions_of(request).resolve(request.cookies.get(COOKIE))
-    token: TokenInfo | None = state["web_token"]
-    return token
+def page_for(roles: Collection[str]) -> Guard:
+    """A page guard: the sign-in page without a live session, the 403 page for a role not in
+    ``roles``."""
+
+    async def guard(connection: Connection, _: BaseRouteHandler) -> None:
+        actor = connection.user
+        if actor is None:
+            raise SignInRequired
+        if actor.role not in roles:
+            raise PermissionDeniedException(f"the role {i18n.Words('en').role(actor.role)} may not open this page")
+
+    guard.__name__ = f"page_for({', '.join(sorted(roles))})"
+    return guard
 
 
-def signed_in(request: Request[Any, Any, Any]) -> Actor:
-    """The signed-in actor, or the sign-in page (the session is gone when its token is revoked)."""
-    token = session_token(request)
-    if token is None:
+def signed_in(connection: Connection, _: BaseRouteHandler) -> None:
+    """A page guard: the sign-in page without a live session (whatever the role: what a role may
+    send is the command's rule, refused as the API refuses it)."""
+    if connection.user is None:
         raise SignInRequired
-    return token.actor
-
-
-def reader(request: Request[Any, Any, Any], roles: frozenset[str] | set[str]) -> Actor:
-    """The signed-in actor if its role may open the page (403 page otherwise)."""
-    actor = signed_in(request)
-    if actor.role not in roles:
-        raise PermissionDeniedException(f"the role {i18n.Words('en').role(actor.role)} may not open this page")
-    return actor
 
 
 def lang_of(request: Request[Any, Any, Any]) -> i18n.Lang:
@@ -82,6 +81,7 @@ def lang_of(request: Request[Any, Any, Any]) -> i18n.Lang:
 
 def page(
     request: Request[Any, Any, Any],
+    services: PageServices | None,
     template: str,
     status: int = 200,
     *,
@@ -90,22 +90,24 @@ def page(
     **context: Any,
 ) -> Response[str]:
     """A page in the request's language, with the signed-in user, if any. ``?lang=`` is
-    remembered in a cookie.
+    remembered in a cookie. ``services`` name the programs (an error page, which gets no
+    services, names none).
 
     With ``cache=(key, stamp)`` the rendered page is kept (see ``sandbox.web.render``) under the
     key, the reader, the language and the path, and used again while the stamp is unchanged;
     ``build`` then gives the context, called only when the page must be rendered."""
     lang = lang_of(request)
-    token = session_token(request)
-    full_key = (template, lang, token.id if token else None, request.url.path, cache[0]) if cache else None
-    rendered = pages_of(request).get(full_key, cache[1]) if cache else None
+    user, token_id = viewer(request)
+    kept = services.pages if services is not None and cache is not None else None
+    full_key = (template, lang, token_id if user else None, request.url.path, cache[0]) if cache else None
+    rendered = kept.get(full_key, cache[1]) if kept is not None and cache is not None else None
     if rendered is None:
-        words = i18n.Words(lang, program_names(request))
+        words = i18n.Words(lang, program_names(services.registry) if services is not None else None)
         values = {**(build() if build else {}), **context}
-        base = {"t": words, "lang": lang, "user": token.actor if token else None, "path": request.url.path}
+        base = {"t": words, "lang": lang, "user": user, "path": request.url.path}
         rendered = render(template, {**base, **values})
-        if cache:
-            pages_of(request).put(full_key, cache[1], rendered)
+        if kept is not None and cache is not None:
+            kept.put(full_key, cache[1], rendered)
     csrf = ScopeState.from_scope(request.scope).csrf_token
     response = Response(
         personalise(rendered, csrf if isinstance(csrf, str) else ""), status_code=status, media_type=MediaType.HTML
@@ -115,19 +117,13 @@ def page(
     return response
 
 
-def program_names(request: Request[Any, Any, Any]) -> dict[str, tuple[str, str]]:
+def program_names(registry: Registry) -> dict[str, tuple[str, str]]:
     """Each program's names (of its latest version), by key."""
-    registry: Registry = request.app.state.registry
     names = {}
     for key in registry.program_keys():
         latest = registry.program_versions(key)[-1]
         names[key] = (latest.name_zh, latest.name_en)
     return names
-
-
-def pages_of(request: Request[Any, Any, Any]) -> PageCache:
-    cache: PageCache = request.app.state.web_pages
-    return cache
 
 
 def problem_of(request: Request[Any, Any, Any], exc: Exception) -> Problem:
@@ -171,7 +167,7 @@ def on_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     else:
         found = problem_of(request, exc)
         key = _TITLES.get(found.status, "error")
-    return page(request, "error.html", status=found.status, problem=problem_dict(found), heading=key)
+    return page(request, None, "error.html", status=found.status, problem=problem_dict(found), heading=key)
 
 
 #: The web's handlers: for every error the API maps (the most specific handler of the closest
@@ -207,29 +203,3 @@ def for_browsers(handlers: dict[type[Exception] | int, Any]) -> dict[type[Except
         return handle
 
     return {kind: either(handler) for kind, handler in handlers.items()}
-
-
-@dataclass(frozen=True, slots=True)
-class Services:
-    """The app's services a page uses, as the API's handlers get them (``Provide``-injected by
-    name, see ``sandbox.api.dependencies``)."""
-
-    registry: Registry
-    read_models: ReadModels
-    views: ViewCache
-    store: SQLiteEventStore
-    documents: DocumentStore
-
-
-def provide_services(
-    registry: NamedDependency[Registry],
-    read_models: NamedDependency[ReadModels],
-    views: NamedDependency[ViewCache],
-    store: NamedDependency[SQLiteEventStore],
-    documents: NamedDependency[DocumentStore],
-) -> Services:
-    return Services(registry, read_models, views, store, documents)
-
-
-#: The pages' own dependency, built from the API's.
-WEB_DEPENDENCIES = {"services": Provide(provide_services, sync_to_thread=False)}

@@ -1,6 +1,7 @@
 """The registry's pages: server-rendered HTML for the public, applicants, regulators and auditors.
 
-Everything the pages need is under one router at ``/``: the controllers, their error pages,
+Everything the pages need is under one router at ``/``: the controllers, who is signed in (the
+session cookie's actor, ``sandbox.api.auth.SessionAuthentication``), their error pages,
 CSRF protection for every form (the JSON API under ``/api/v1`` is outside it: bearer tokens carry
 no ambient credential), the templates and the vendored static files (htmx, the stylesheet), served
 from the package, never from a CDN.
@@ -17,12 +18,14 @@ from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.static_files import create_static_files_router
 
+from sandbox.api.auth import SessionAuthentication
 from sandbox.web.controllers.drafts import DraftController
-from sandbox.web.controllers.oversight import OversightController
+from sandbox.web.controllers.oversight import AuditPageController, DashboardController
+from sandbox.web.controllers.projects import ProjectPageController
 from sandbox.web.controllers.public import RegisterController
 from sandbox.web.controllers.session import SessionController
-from sandbox.web.controllers.work import WorkController
-from sandbox.web.pages import WEB_DEPENDENCIES, WEB_HANDLERS
+from sandbox.web.controllers.work import MyProjectsController, QueuePageController
+from sandbox.web.pages import WEB_HANDLERS
 
 HERE = Path(__file__).parent
 STATIC_PATH = "/static/web"
@@ -34,9 +37,17 @@ def web_router(csrf_secret: str | None = None) -> Router:
     csrf = CSRFConfig(secret=csrf_secret or secrets.token_urlsafe(32), cookie_samesite="strict")
     return Router(
         path="/",
-        route_handlers=[RegisterController, SessionController, WorkController, DraftController, OversightController],
-        middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
-        dependencies=WEB_DEPENDENCIES,
+        route_handlers=[
+            RegisterController,
+            SessionController,
+            MyProjectsController,
+            QueuePageController,
+            ProjectPageController,
+            DraftController,
+            DashboardController,
+            AuditPageController,
+        ],
+        middleware=[DefineMiddleware(SessionAuthentication), DefineMiddleware(CSRFMiddleware, config=csrf)],
         exception_handlers=WEB_HANDLERS,
         include_in_schema=False,
     )

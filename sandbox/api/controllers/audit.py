@@ -15,12 +15,13 @@ from litestar.params import FromQuery, HeaderParameter, PathParameter, QueryPara
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Stream
 
 from events.export import export_lines
-from events.sqlite import SQLiteEventStore
+from events.store import Audit, EventReader
 from projections.read_models import ReadModels
 from projections.views import Explanation, explain
 from sandbox.api import problems as p
 from sandbox.api.auth import READERS, SECURITY, role_in
 from sandbox.api.common import MAX_INT, ZERO_MINIMUM, Limit, Position, event_out
+from sandbox.api.dependencies import NamedPort
 from sandbox.api.limits import Limits
 from sandbox.api.models import AuditEntry, EventPage, VerifyOut
 from sandbox.api.problems import BadInput
@@ -39,7 +40,7 @@ class AuditController(Controller):
     guards = [role_in(READERS)]
 
     @get("/verify", sync_to_thread=True, responses=p.responses(401, 403))
-    def audit_verify(self, store: NamedDependency[SQLiteEventStore]) -> VerifyOut:
+    def audit_verify(self, store: NamedPort[Audit]) -> VerifyOut:
         """Re-hash the whole log and check every link; the first bad position and why (roles:
         regulators, auditor)."""
         report = store.verify()
@@ -55,7 +56,7 @@ class AuditController(Controller):
         )
 
     @get("/export", sync_to_thread=True, media_type="application/jsonl", responses=p.responses(401, 403))
-    def audit_export(self, store: NamedDependency[SQLiteEventStore]) -> Stream:
+    def audit_export(self, store: NamedPort[Audit]) -> Stream:
         """The whole log as JSON Lines, streamed (the same format as ``sandbox-registry export``)."""
 
         def lines() -> Iterator[bytes]:
@@ -79,7 +80,7 @@ class AuditController(Controller):
     def audit_explain(
         self,
         registry: NamedDependency[Registry],
-        store: NamedDependency[SQLiteEventStore],
+        store: NamedPort[EventReader],
         position: Annotated[int, PathParameter(ge=1, le=MAX_INT, description="the decision's global position")],
     ) -> Explanation:
         """Explain one decision: the rule version, the checklist and criteria then, and the chain of
@@ -99,9 +100,7 @@ class EventController(Controller):
     guards = [role_in(READERS)]
 
     @get("/", sync_to_thread=True, responses=p.responses(*p.READ))
-    def events_after(
-        self, store: NamedDependency[SQLiteEventStore], after: Position = 0, limit: Limit = 200
-    ) -> EventPage:
+    def events_after(self, store: NamedPort[EventReader], after: Position = 0, limit: Limit = 200) -> EventPage:
         """Events after a global position, in order; tail the log with ``next_after`` (roles:
         regulators, auditor)."""
         items = [event_out(e) for e in store.read_after(after, limit=limit)]
@@ -110,7 +109,7 @@ class EventController(Controller):
     @get("/stream", media_type="text/event-stream", responses=p.responses(*p.READ, 429))
     async def events_stream(
         self,
-        store: NamedDependency[SQLiteEventStore],
+        store: NamedPort[EventReader],
         appended: NamedDependency[asyncio.Condition],
         limits: NamedDependency[Limits],
         credential: NamedDependency[str | None],

@@ -14,7 +14,7 @@ from litestar.exceptions import NotFoundException
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from events.sqlite import SQLiteEventStore
+from events.store import EventReader
 from projections.project import local_date
 from projections.read_models import SORTABLE, ReadModels
 from projections.views import ProjectView, project_view
@@ -39,6 +39,7 @@ from sandbox.api.common import (
     request_digest,
     visible_state,
 )
+from sandbox.api.dependencies import NamedPort
 from sandbox.api.intake import ANONYMOUS_WRITE
 from sandbox.api.models import CommandAccepted, EventOut, ProjectPage, ProjectSummary
 from sandbox.deciders import RULES
@@ -159,7 +160,7 @@ class ProjectController(Controller):
     def get_project(
         self,
         registry: NamedDependency[Registry],
-        store: NamedDependency[SQLiteEventStore],
+        store: NamedPort[EventReader],
         read_models: NamedDependency[ReadModels],
         views: NamedDependency[ViewCache],
         project_id: FromPath[str],
@@ -190,7 +191,7 @@ class ProjectController(Controller):
     def project_events(
         self,
         registry: NamedDependency[Registry],
-        store: NamedDependency[SQLiteEventStore],
+        store: NamedPort[EventReader],
         read_models: NamedDependency[ReadModels],
         project_id: FromPath[str],
         actor: NamedDependency[Actor],

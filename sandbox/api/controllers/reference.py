@@ -8,7 +8,7 @@ from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from events.sqlite import SQLiteEventStore
+from events.store import EventReader
 from sandbox.api import problems as p
 from sandbox.api.auth import PUBLIC_SECURITY, SECURITY, role_in
 from sandbox.api.common import (
@@ -20,6 +20,7 @@ from sandbox.api.common import (
     expected_version,
     request_digest,
 )
+from sandbox.api.dependencies import NamedPort
 from sandbox.api.models import ReferenceOut, ReferenceUpdate
 from sandbox.service import Registry
 from schemas.commands import Actor
@@ -27,9 +28,7 @@ from schemas.reference import RECORDS, Dataset
 from schemas.streams import REFERENCE_PREFIX
 
 
-def _reference_out(
-    registry: NamedDependency[Registry], store: NamedDependency[SQLiteEventStore], dataset: Dataset, status: int
-) -> Response[ReferenceOut]:
+def _reference_out(registry: Registry, store: EventReader, dataset: Dataset, status: int) -> Response[ReferenceOut]:
     """A dataset as it stands, with its version as the ``ETag``. The version is read before the
     records: an update landing between the two makes the ETag older than the records (a later
     If-Match is refused, safe), never newer (which would let a change the client did not see be
@@ -47,7 +46,7 @@ class ReferenceController(Controller):
 
     @get("/{dataset:str}", sync_to_thread=True, security=PUBLIC_SECURITY, responses=p.responses(400))
     def get_reference(
-        self, registry: NamedDependency[Registry], store: NamedDependency[SQLiteEventStore], dataset: FromPath[Dataset]
+        self, registry: NamedDependency[Registry], store: NamedPort[EventReader], dataset: FromPath[Dataset]
     ) -> Response[ReferenceOut]:
         """One reference dataset in force: e-CNY pilot areas, designated operators, wallet tiers or
         the public-holiday calendar that working days are counted with. ``ETag`` is its version."""
@@ -64,7 +63,7 @@ class ReferenceController(Controller):
     def update_reference(
         self,
         registry: NamedDependency[Registry],
-        store: NamedDependency[SQLiteEventStore],
+        store: NamedPort[EventReader],
         dataset: FromPath[Dataset],
         data: JSONBody[ReferenceUpdate],
         actor: NamedDependency[Actor],

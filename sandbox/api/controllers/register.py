@@ -7,6 +7,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
 from events.sqlite import SQLiteEventStore
+from events.store import EventReader
 from projections.public import RegisterEntry
 from projections.read_models import ReadModels
 from projections.read_models.search import register_matches, terms
@@ -15,6 +16,7 @@ from sandbox import extracts
 from sandbox.api import problems as p
 from sandbox.api.auth import PUBLIC_SECURITY
 from sandbox.api.common import AsOf, LifecycleState, Limit, Offset, OptionalPosition, SearchText, one_moment, one_of
+from sandbox.api.dependencies import NamedPort
 from sandbox.api.models import RegisterPage
 from sandbox.api.problems import ApiProblem
 from sandbox.config import Refused
@@ -33,7 +35,7 @@ class RegisterController(Controller):
     def register(
         self,
         registry: NamedDependency[Registry],
-        store: NamedDependency[SQLiteEventStore],
+        store: NamedPort[EventReader],
         read_models: NamedDependency[ReadModels],
         q: SearchText = None,
         program: FromQuery[str | None] = None,
@@ -69,7 +71,7 @@ class RegisterController(Controller):
     def register_entry(
         self,
         registry: NamedDependency[Registry],
-        store: NamedDependency[SQLiteEventStore],
+        store: NamedPort[EventReader],
         read_models: NamedDependency[ReadModels],
         project_id: FromPath[str],
         as_of: AsOf = None,

@@ -8,10 +8,11 @@ from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 
-from events.sqlite import SQLiteEventStore
+from events.store import EventReader
 from projections.read_models import ReadModels
 from sandbox.api import problems as p
 from sandbox.api.auth import PUBLIC_SECURITY
+from sandbox.api.dependencies import NamedPort
 from sandbox.api.models import Health
 from sandbox.config import HttpSettings
 from sandbox.service import Registry
@@ -26,7 +27,7 @@ class HealthController(Controller):
     security = PUBLIC_SECURITY
 
     @get("/", sync_to_thread=True)
-    def health(self, store: NamedDependency[SQLiteEventStore], read_models: NamedDependency[ReadModels]) -> Health:
+    def health(self, store: NamedPort[EventReader], read_models: NamedDependency[ReadModels]) -> Health:
         """Liveness: the head of the log, how far the read models have caught up, and how many
         failures they hold (status ``degraded`` while there are any)."""
         failures = read_models.failure_count()
@@ -44,11 +45,15 @@ class SecurityTxtController(Controller):
     security = PUBLIC_SECURITY
 
     @get("/", sync_to_thread=False, media_type="text/plain", responses=p.responses(404))
-    def security_txt(self, request: Request[Any, Any, Any], registry: NamedDependency[Registry]) -> Response[str]:
+    def security_txt(
+        self,
+        request: Request[Any, Any, Any],
+        registry: NamedDependency[Registry],
+        settings: NamedDependency[HttpSettings],
+    ) -> Response[str]:
         """Where to report a vulnerability (RFC 9116): the contacts of
         ``$SANDBOX_REGISTRY_SECURITY_CONTACT``, an expiry 180 days ahead, the languages (Chinese,
         English) and the file's own address. 404 when no contact is set: no file names nobody."""
-        settings: HttpSettings = request.app.state.settings
         if not settings.security_contacts:
             raise NotFoundException("no security contact is set ($SANDBOX_REGISTRY_SECURITY_CONTACT)")
         expires = (registry.clock().astimezone(dt.UTC) + SECURITY_TXT_LIFETIME).replace(microsecond=0)

@@ -25,13 +25,14 @@ from litestar.response import Redirect
 
 from projections.project import ProjectState, local_date
 from sandbox.api.common import visible_state
+from sandbox.api.dependencies import PageServices
 from sandbox.deciders import RULES
 from sandbox.documents import MAX_BYTES
 from sandbox.web.commands import attach_file, send
-from sandbox.web.controllers.work import APPLICANTS, _credential, _form
+from sandbox.web.controllers.work import APPLICANTS, form_of
 from sandbox.web.drafts import STAGE_LABELS, SUBMIT, Draft, Step, StepKind, draft_of, editable
 from sandbox.web.forms import command_from_form, refusal
-from sandbox.web.pages import FormInvalid, Services, page, problem_of, reader
+from sandbox.web.pages import FormInvalid, page, page_for, problem_of
 from sandbox.web.sections import section_values, shown
 from schemas import commands as c
 from schemas.commands import Actor
@@ -50,7 +51,7 @@ class Posted:
 class Saving:
     """What saving a step needs: who, which project, the services and the session's credential."""
 
-    services: Services
+    services: PageServices
     actor: Actor
     project_id: str
     credential: str | None
@@ -100,9 +101,12 @@ def is_htmx(request: Request[Any, Any, Any]) -> bool:
 
 
 class DraftController(Controller):
-    path = "/projects/{project_id:str}/draft"
+    """An application being written: its applicants only."""
 
-    def _draft(self, services: Services, actor: Actor, project_id: str) -> tuple[ProjectState, Draft]:
+    path = "/projects/{project_id:str}/draft"
+    guards = [page_for(APPLICANTS)]
+
+    def _draft(self, services: PageServices, actor: Actor, project_id: str) -> tuple[ProjectState, Draft]:
         """The project (404 unless the actor's organisation is in it) and its editor."""
         state = visible_state(services.read_models, services.registry, actor, project_id)
         registry = services.registry
@@ -111,70 +115,71 @@ class DraftController(Controller):
 
     @get("/", sync_to_thread=True)
     def start(
-        self, request: Request[Any, Any, Any], services: NamedDependency[Services], project_id: FromPath[str]
+        self, services: NamedDependency[PageServices], actor: NamedDependency[Actor], project_id: FromPath[str]
     ) -> Redirect:
         """The first step with something missing (the submission when nothing is)."""
-        _, draft = self._draft(services, reader(request, APPLICANTS), project_id)
+        _, draft = self._draft(services, actor, project_id)
         return Redirect(path=f"/projects/{project_id}/draft/{draft.first_open()}", status_code=303)
 
     @get("/{step:str}", sync_to_thread=True)
     def show(
         self,
         request: Request[Any, Any, Any],
-        services: NamedDependency[Services],
+        services: NamedDependency[PageServices],
+        actor: NamedDependency[Actor],
         project_id: FromPath[str],
         step: FromPath[str],
     ) -> Response[Any]:
         """One step, the step list and the checklist (the project page once the draft is sent)."""
-        actor = reader(request, APPLICANTS)
         state, draft = self._draft(services, actor, project_id)
         if not editable(actor, state):
             return Redirect(path=f"/projects/{project_id}", status_code=303)
-        return self._page(request, state, draft, step, saved=request.query_params.get("saved"))
+        return self._page(request, services, state, draft, step, saved=request.query_params.get("saved"))
 
     @post("/{step:str}", status_code=303, request_max_body_size=MAX_BYTES + 1024 * 1024)
     async def save(
         self,
         request: Request[Any, Any, Any],
-        services: NamedDependency[Services],
+        services: NamedDependency[PageServices],
+        actor: NamedDependency[Actor],
+        credential: NamedDependency[str | None],
         project_id: FromPath[str],
         step: FromPath[str],
     ) -> Any:
         """Save one step as the API's route would; then the next step (or, with htmx, this step
         again with the checklist as it now stands)."""
-        actor = reader(request, APPLICANTS)
         state, draft = self._draft(services, actor, project_id)
         found = draft.step(step)
         if found is None:
             raise NotFoundException(f"the application has no step {step}")
         raw = await request.form()
-        fields, key = _form(raw)
+        fields, key = form_of(raw)
         upload = raw.get("file")
         content = await upload.read() if isinstance(upload, UploadFile) else b""
         fields.pop("file", None)
         try:
             await SAVERS[found.kind](
-                Saving(services, actor, project_id, _credential(request)), found, Posted(fields, key, content)
+                Saving(services, actor, project_id, credential), found, Posted(fields, key, content)
             )
         except Exception as e:  # the API's refusal, beside the inputs that caused it
             problem = problem_of(request, e)
             if problem.status in (403, 404):
                 raise
             state, draft = self._draft(services, actor, project_id)
-            return self._page(
-                request, state, draft, step, status=problem.status, **refusal(msgspec.to_builtins(problem), fields)
-            )
+            refused = refusal(msgspec.to_builtins(problem), fields)
+            return self._page(request, services, state, draft, step, status=problem.status, **refused)
         if found.kind == "submit":
             return Redirect(path=f"/projects/{project_id}?done=submit", status_code=303)
         if is_htmx(request):
             state, draft = self._draft(services, actor, project_id)
-            return self._page(request, state, draft, step, saved=step)
+            return self._page(request, services, state, draft, step, saved=step)
         after = step if found.kind in ("documents", "attestations") else draft.after(step)
         return Redirect(path=f"/projects/{project_id}/draft/{after}?saved={step}", status_code=303)
 
     def _page(
         self,
         request: Request[Any, Any, Any],
+        services: PageServices,
         state: ProjectState,
         draft: Draft,
         step: str,
@@ -196,6 +201,7 @@ class DraftController(Controller):
         )
         return page(
             request,
+            services,
             "drafts/fragment.html" if is_htmx(request) else "drafts/step.html",
             status=status,
             project=state,

@@ -14,13 +14,14 @@ from litestar.response import Redirect
 from projections.project import local_date
 from projections.public import RegisterEntry
 from projections.read_models import ReadModels
-from sandbox.api.auth import ANONYMOUS_PUBLIC
+from sandbox.api.dependencies import PageServices
 from sandbox.api.limits import Limits
 from sandbox.service import Registry
 from sandbox.web.commands import COMMANDS, send
 from sandbox.web.forms import command_from_form, inputs_of, refusal
-from sandbox.web.pages import FormInvalid, page, problem_of, session_token
+from sandbox.web.pages import FormInvalid, page, problem_of
 from sandbox.web.published import Part, public_parts
+from schemas.commands import Actor
 from schemas.lifecycle import STATE_LABELS, State
 from schemas.reference import CalendarNotCovered
 
@@ -81,8 +82,7 @@ class RegisterController(Controller):
     def index(
         self,
         request: Request[Any, Any, Any],
-        registry: NamedDependency[Registry],
-        read_models: NamedDependency[ReadModels],
+        services: NamedDependency[PageServices],
         q: Text = None,
         program: Text = None,
         lifecycle_state: Annotated[str | None, QueryParameter(name="state", max_length=200)] = None,
@@ -97,6 +97,7 @@ class RegisterController(Controller):
             "region": region or "",
         }
         fragment = request.headers.get("hx-request") == "true" and request.headers.get("hx-target") == "results"
+        registry, read_models = services.registry, services.read_models
 
         def build() -> dict[str, Any]:
             total, entries = search_register(read_models, offset=offset, **query)
@@ -114,6 +115,7 @@ class RegisterController(Controller):
         key = (tuple(query.values()), offset)
         return page(
             request,
+            services,
             "results.html" if fragment else "register.html",
             cache=(key, read_models.position),
             build=build,
@@ -123,17 +125,15 @@ class RegisterController(Controller):
     def entry(
         self,
         request: Request[Any, Any, Any],
-        registry: NamedDependency[Registry],
-        read_models: NamedDependency[ReadModels],
+        services: NamedDependency[PageServices],
         project_id: FromPath[str],
     ) -> Response[str]:
-        return self._entry_page(request, registry, read_models, project_id)
+        return self._entry_page(request, services, project_id)
 
     def _entry_page(
         self,
         request: Request[Any, Any, Any],
-        registry: Registry,
-        read_models: ReadModels,
+        services: PageServices,
         project_id: str,
         *,
         status: int = 200,
@@ -141,13 +141,15 @@ class RegisterController(Controller):
         problem: dict[str, Any] | None = None,
         form: dict[str, str] | None = None,
     ) -> Response[str]:
-        found = read_models.register_entry(project_id)
+        registry = services.registry
+        found = services.read_models.register_entry(project_id)
         if found is None:
             raise NotFoundException(f"project {project_id} is not on the public register")
         entry = msgspec.convert(found, RegisterEntry)
         forms = {a: inputs_of(COMMANDS[a]) for a in PUBLIC_FORMS}
         return page(
             request,
+            services,
             "entry.html",
             status=status,
             entry=entry,
@@ -163,8 +165,10 @@ class RegisterController(Controller):
     async def act(
         self,
         request: Request[Any, Any, Any],
-        registry: NamedDependency[Registry],
-        read_models: NamedDependency[ReadModels],
+        services: NamedDependency[PageServices],
+        limits: NamedDependency[Limits],
+        actor: NamedDependency[Actor],
+        credential: NamedDependency[str | None],
         project_id: FromPath[str],
         action: FromPath[str],
     ) -> Any:
@@ -174,16 +178,13 @@ class RegisterController(Controller):
         posted = await request.form()
         form = {k: str(v) for k, v in posted.items() if not k.startswith("_")}
         key = str(posted.get("_key") or "") or None
-        token = session_token(request)
-        actor = token.actor if token else ANONYMOUS_PUBLIC
         command = command_from_form(COMMANDS[action], form)
         try:
             if isinstance(command, list):
                 raise FormInvalid(command)
-            if token is None:  # (the API's limits on anonymous writes, for the form too)
-                limits: Limits = request.app.state.limits
+            if credential is None:  # (the API's limits on anonymous writes, for the form too)
                 limits.anonymous_write(request.client.host if request.client else "unknown", project_id)
-            await send(registry, read_models, actor, project_id, command, key, token.id if token else None)
+            await send(services.registry, services.read_models, actor, project_id, command, key, credential)
         except Exception as e:  # the API's refusal, shown beside the form
             found = problem_of(request, e)
             if found.status == 404:
@@ -191,8 +192,7 @@ class RegisterController(Controller):
             problem = msgspec.to_builtins(found)
             return self._entry_page(
                 request,
-                registry,
-                read_models,
+                services,
                 project_id,
                 status=found.status,
                 failed=action,

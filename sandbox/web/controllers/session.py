@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.response import Redirect
 
 from sandbox.tokens import Tokens
-from sandbox.web.pages import page, sessions_of
-from sandbox.web.sessions import COOKIE
+from sandbox.web.pages import page
+from sandbox.web.sessions import COOKIE, Sessions
 
 #: Where each role lands after signing in.
 HOME = {
@@ -31,22 +32,25 @@ def _safe_next(target: str | None) -> str | None:
 
 
 class SessionController(Controller):
+    """The session: open to anyone (signing in is how one gets a role)."""
+
     @get("/login", sync_to_thread=False)
     def form(
         self, request: Request[Any, Any, Any], next: Annotated[str | None, QueryParameter(max_length=2000)] = None
     ) -> Response[str]:
-        return page(request, "login.html", next=_safe_next(next) or "")
+        return page(request, None, "login.html", next=_safe_next(next) or "")
 
     @post("/login", status_code=303)
-    async def sign_in(self, request: Request[Any, Any, Any]) -> Any:
+    async def sign_in(
+        self, request: Request[Any, Any, Any], tokens: NamedDependency[Tokens], sessions: NamedDependency[Sessions]
+    ) -> Any:
         """Start a session for a live token; the form again with a 401 for any other."""
         form = await request.form()
-        tokens: Tokens = request.app.state.tokens
         info = tokens.authenticate(str(form.get("token") or "").strip())
         back = _safe_next(str(form.get("next") or ""))
         if info is None:
-            return page(request, "login.html", status=401, failed=True, next=back or "")
-        session = sessions_of(request).start(info, tokens.clock())
+            return page(request, None, "login.html", status=401, failed=True, next=back or "")
+        session = sessions.start(info, tokens.clock())
         response = Redirect(path=back or HOME.get(info.role, "/"), status_code=303)
         response.set_cookie(
             COOKIE, session, httponly=True, samesite="strict", path="/", secure=request.url.scheme == "https"
@@ -54,8 +58,8 @@ class SessionController(Controller):
         return response
 
     @post("/logout", status_code=303)
-    async def sign_out(self, request: Request[Any, Any, Any]) -> Redirect:
-        sessions_of(request).end(request.cookies.get(COOKIE))
+    async def sign_out(self, request: Request[Any, Any, Any], sessions: NamedDependency[Sessions]) -> Redirect:
+        sessions.end(request.cookies.get(COOKIE))
         response = Redirect(path="/", status_code=303)
         response.delete_cookie(COOKIE, path="/")
         return response
