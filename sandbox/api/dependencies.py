@@ -10,9 +10,9 @@ app's state itself. The names:
   command), ``limits``, ``settings``, ``tokens`` (the API tokens) and ``sessions`` (the pages'
   sign-in sessions);
 - ``store``: the event store. A handler types it with the narrowest port it uses
-  (``NamedPort[EventReader]`` to read the log, ``NamedPort[Audit]`` to verify and export it, from
-  ``events.store``); only the transparency log's proofs and checkpoints, which exist in the SQLite
-  backend alone, ask for :class:`SQLiteEventStore`;
+  (``NamedPort[EventReader]`` to read the log, ``NamedPort[Audit]`` to verify and export it,
+  ``NamedPort[TreeLog]`` for proofs, from ``events.store``); only the register's offline proof
+  (``sandbox.extracts``, which takes the SQLite store) asks for :class:`SQLiteEventStore`;
 - ``actor`` and ``credential``: who sends the request and its token's id (from the
   authentication middleware, see ``sandbox.api.auth``);
 - ``services``: what a page uses, all at once (:class:`PageServices`).
@@ -31,6 +31,7 @@ from litestar.di import Dependency, NamedDependency, Provide
 from litestar.params import SkipValidationMarker
 
 from events.sqlite import SQLiteEventStore
+from events.store import EventStore
 from projections.read_models import ReadModels
 from sandbox.api.auth import actor_of, credential_of
 from sandbox.api.common import ViewCache
@@ -83,7 +84,7 @@ class PageServices:
     registry: Registry
     read_models: ReadModels
     views: ViewCache
-    store: SQLiteEventStore
+    store: EventStore  # (the pages read the log, verify and export it)
     documents: DocumentStore
     pages: PageCache
 
@@ -92,7 +93,7 @@ def provide_services(
     registry: NamedDependency[Registry],
     read_models: NamedDependency[ReadModels],
     views: NamedDependency[ViewCache],
-    store: NamedDependency[SQLiteEventStore],
+    store: NamedPort[EventStore],
     documents: NamedDependency[DocumentStore],
     page_cache: NamedDependency[PageCache],
 ) -> PageServices:

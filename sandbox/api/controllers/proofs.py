@@ -5,15 +5,15 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, MediaType, get
-from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.response import Response
 
-from events.sqlite import SQLiteEventStore
+from events.store import TreeLog
 from sandbox import transparency
 from sandbox.api import problems as p
 from sandbox.api.auth import PUBLIC_SECURITY
 from sandbox.api.common import MAX_INT, ZERO_MINIMUM
+from sandbox.api.dependencies import NamedPort
 from sandbox.api.problems import ApiProblem, error_entry
 from sandbox.config import Refused
 from schemas.validation import Violation
@@ -51,7 +51,7 @@ class ProofsController(Controller):
     security = PUBLIC_SECURITY
 
     @get("/checkpoint", sync_to_thread=True, media_type=MediaType.TEXT, responses=p.responses(503))
-    def checkpoint(self, store: NamedDependency[SQLiteEventStore]) -> Response[str]:
+    def checkpoint(self, store: NamedPort[transparency.SignedLog]) -> Response[str]:
         """The log's head as a signed C2SP checkpoint: origin, tree size, base64 root hash, a blank
         line and the Ed25519 signature line. Each one served is kept, so that its consistency
         with any later one can be proved."""
@@ -64,7 +64,7 @@ class ProofsController(Controller):
     @get("/proof/inclusion", sync_to_thread=True, responses=p.responses(400, 422))
     def inclusion(
         self,
-        store: NamedDependency[SQLiteEventStore],
+        store: NamedPort[TreeLog],
         position: Annotated[int, QueryParameter(ge=1, le=MAX_INT, description="the event's global position")],
         tree_size: Size = None,
     ) -> InclusionOut:
@@ -79,7 +79,7 @@ class ProofsController(Controller):
     @get("/proof/consistency", sync_to_thread=True, responses=p.responses(400, 422))
     def consistency(
         self,
-        store: NamedDependency[SQLiteEventStore],
+        store: NamedPort[TreeLog],
         from_: Annotated[int, QueryParameter(name="from", ge=0, le=MAX_INT, schema_extra=ZERO_MINIMUM,
                                              description="the older tree size")],
         to: Size = None,
