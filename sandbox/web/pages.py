@@ -1,11 +1,12 @@
 """What every page shares: who is signed in, the language, rendering, and the error pages.
 
-A page handler is as thin as an API handler: its controller's guards (:func:`page_for`,
-:func:`signed_in`) let the roles through that may open it, it gets the signed-in actor and the
-services it uses as named dependencies (``actor``, ``credential``, ``services``, see
-``sandbox.api.dependencies``), calls the same service function as the API's route, and renders
-what comes back with :func:`page`. A refusal becomes the same problem the API would answer (one mapping,
-``sandbox.api.problems.HANDLERS``), shown beside the form field it names.
+A page handler is as thin as an API handler: its controller's guard (:func:`page_for`) lets
+through the roles that may open it (the sign-in page for nobody signed in), it gets the
+signed-in actor and the services it uses as named dependencies (``actor``, ``credential``,
+``services``, see ``sandbox.api.dependencies``), calls the same service function as the API's
+route, and renders what comes back with :func:`page`. A refusal becomes the same problem the API
+would answer (one mapping, ``sandbox.api.problems.HANDLERS``), shown beside the form field it
+names.
 """
 
 from __future__ import annotations
@@ -66,13 +67,6 @@ def page_for(roles: Collection[str]) -> Guard:
 
     guard.__name__ = f"page_for({', '.join(sorted(roles))})"
     return guard
-
-
-def signed_in(connection: Connection, _: BaseRouteHandler) -> None:
-    """A page guard: the sign-in page without a live session (whatever the role: what a role may
-    send is the command's rule, refused as the API refuses it)."""
-    if connection.user is None:
-        raise SignInRequired
 
 
 def lang_of(request: Request[Any, Any, Any]) -> i18n.Lang:
