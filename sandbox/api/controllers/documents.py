@@ -43,6 +43,7 @@ class DocumentController(Controller):
     path = "/projects/{project_id:str}/documents"
     tags = ["projects"]
     security = SECURITY
+    guards = [role_in(PROJECT_READERS)]
 
     @post(
         "/",
@@ -88,7 +89,6 @@ class DocumentController(Controller):
     @get(
         "/{sha256:str}",
         sync_to_thread=SHORT_IN_THREAD,
-        guards=[role_in(PROJECT_READERS)],
         media_type="application/octet-stream",
         responses=p.responses(*p.READ_ONE, 409),
     )

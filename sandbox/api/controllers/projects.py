@@ -90,6 +90,7 @@ class ProjectController(Controller):
     path = "/projects"
     tags = ["projects"]
     security = SECURITY
+    guards = [role_in(PROJECT_READERS)]
 
     @post(
         "/",
@@ -112,7 +113,7 @@ class ProjectController(Controller):
         result = registry.create_project(data, actor, command_id=cid, request=asked)
         return _accepted(result, 201)
 
-    @get("/", sync_to_thread=True, guards=[role_in(PROJECT_READERS)], responses=p.responses(*p.READ, 422))
+    @get("/", sync_to_thread=True, responses=p.responses(*p.READ, 422))
     def list_projects(
         self,
         read_models: NamedDependency[ReadModels],
@@ -154,7 +155,6 @@ class ProjectController(Controller):
     @get(
         "/{project_id:str}",
         sync_to_thread=SHORT_IN_THREAD,
-        guards=[role_in(PROJECT_READERS)],
         responses=p.responses(*p.READ_ONE, 409, 422),
     )
     def get_project(
@@ -185,7 +185,6 @@ class ProjectController(Controller):
     @get(
         "/{project_id:str}/events",
         sync_to_thread=True,
-        guards=[role_in(PROJECT_READERS)],
         responses=p.responses(*p.READ_ONE),
     )
     def project_events(
