@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import assert_never, get_args
 
 from events.model import RecordedEvent
 from projections.project import ProjectState, evolve
@@ -25,20 +26,29 @@ from projections.rules import (
 from schemas import events as ev
 from schemas.base import Event, EventMetadata
 from schemas.lifecycle import IN_TEST, TERMINAL, State
-from schemas.programs import Dormancy, ProgramDefinition, ReportTimeliness
+from schemas.programs import Action, Dormancy, ProgramDefinition, ReportTimeliness
+from schemas.tables import every_kind
 
-#: The strongest action wins when several criteria are crossed at once.
-ACTION_RANK = {
-    "revocation": 6,
-    "termination": 5,
-    "forced_exit": 4,
-    "closure": 4,
-    "suspension": 3,
-    "warning": 2,
-    "suspension_review": 1,
-    "delisting_review": 1,
-    "flag": 1,
-}
+#: How strong each action of a breach is: the strongest wins when several criteria are crossed at
+#: once; 0 is no consequence at all (a goal's action, or none). Every action has its rank (a new
+#: one without stops the import).
+ACTION_RANK: dict[Action, int] = every_kind(
+    {
+        "revocation": 6,
+        "termination": 5,
+        "forced_exit": 4,
+        "closure": 4,
+        "suspension": 3,
+        "warning": 2,
+        "suspension_review": 1,
+        "delisting_review": 1,
+        "flag": 1,
+        "final_evaluation": 0,
+        "none": 0,
+    },
+    get_args(Action),
+    "rank",
+)
 WATCHED_STATES = frozenset(
     {State.ADMITTED, State.TESTING, State.SUSPENDED, State.FINAL_EVALUATION, State.EXIT_IN_PROGRESS}
 )
@@ -99,7 +109,7 @@ def consequences(state: ProjectState, program: ProgramDefinition, today: dt.date
         status
         for status in exit_criteria(state, program, today, skip=GOALS)
         if status.status in ("breached", "warning")
-        and status.action in ACTION_RANK
+        and ACTION_RANK[status.action] > 0
         and (state.state != State.GRADUATED or status.action == "revocation")
         and _is_new_breach(state, status)
     ]
@@ -136,22 +146,38 @@ def _dormancy(crossed: list[RuleStatus], program: ProgramDefinition) -> list[Eve
 
 
 def _enact(state: ProjectState, status: RuleStatus) -> list[Event]:
+    """The consequence of the strongest breach, in the state the project is in (nothing where
+    the action does not apply to it: a suspended project is not suspended again)."""
     action, criterion = status.action, status.id
     current = state.state
-    if action == "revocation" and current in {State.ADMITTED, State.TESTING, State.SUSPENDED, State.GRADUATED}:
-        return [ev.ProjectRevoked(criterion_id=criterion, category=criterion)]
-    if action == "termination" and current in WATCHED_STATES:
-        return [ev.ProjectTerminated(criterion_id=criterion, category=criterion)]
-    if action in ("forced_exit", "closure") and current in IN_TEST | {State.FINAL_EVALUATION}:
-        return [ev.ExitInitiated(mode="forced", criterion_id=criterion)]
-    if action in ("forced_exit", "closure") and current == State.ADMITTED:
-        # admitted but never started: there are no users to exit, so the project ends here
-        return [ev.ProjectTerminated(criterion_id=criterion, category=criterion)]
-    if action == "suspension" and current == State.TESTING:
-        return [ev.ProjectSuspended(criterion_id=criterion, category=criterion)]
-    if action == "warning":
-        return [ev.WarningIssued(criterion_id=criterion)]
-    return []
+    match action:
+        case "revocation":
+            revocable = current in _REVOCABLE
+            return [ev.ProjectRevoked(criterion_id=criterion, category=criterion)] if revocable else []
+        case "termination":
+            watched = current in WATCHED_STATES
+            return [ev.ProjectTerminated(criterion_id=criterion, category=criterion)] if watched else []
+        case "forced_exit" | "closure":
+            if current in IN_TEST | {State.FINAL_EVALUATION}:
+                return [ev.ExitInitiated(mode="forced", criterion_id=criterion)]
+            if current == State.ADMITTED:
+                # admitted but never started: there are no users to exit, so the project ends here
+                return [ev.ProjectTerminated(criterion_id=criterion, category=criterion)]
+            return []
+        case "suspension":
+            return [ev.ProjectSuspended(criterion_id=criterion, category=criterion)] if current == State.TESTING else []
+        case "warning":
+            return [ev.WarningIssued(criterion_id=criterion)]
+        case "suspension_review" | "delisting_review" | "flag":
+            return []  # the regulator reviews the recorded breach (``breach_review_days``)
+        case "final_evaluation" | "none":
+            return []  # a goal reached, or nothing: no breach (ranked 0, never enacted)
+        case _:
+            assert_never(action)
+
+
+#: The states a revocation ends a project in.
+_REVOCABLE = frozenset({State.ADMITTED, State.TESTING, State.SUSPENDED, State.GRADUATED})
 
 
 def due_events(state: ProjectState, program: ProgramDefinition, ref: ReferenceView, today: dt.date) -> list[Event]:

@@ -9,7 +9,7 @@ typed parameters: ``params`` is a tagged union whose tag ``check`` names the eva
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import msgspec
 
@@ -310,7 +310,9 @@ class VoluntaryExit(_Params, frozen=True, kw_only=True, tag="voluntary_exit"):
     notice_days: int = 30
 
 
-Params = (
+#: The kinds of admission condition: what ``admission`` may hold, each checked by the admission
+#: checklist (``projections.rules.admission``).
+AdmissionParams = (
     Documents
     | Attestation
     | Fields
@@ -324,7 +326,11 @@ Params = (
     | WalletTiers
     | EffectiveFrom
     | NoOpenObjection
-    | TestPeriod
+)
+#: The kinds of exit criterion: what ``exit`` may hold, each checked by the exit criteria
+#: (``projections.rules.exit``).
+ExitParams = (
+    TestPeriod
     | Graduation
     | Incidents
     | ComplaintRate
@@ -339,6 +345,15 @@ Params = (
     | ExternalEvent
     | VoluntaryExit
 )
+#: Every kind of rule. A rule reads as any kind wherever it is placed (so a stored version
+#: replays as it was published); publishing refuses one placed in the other section (see
+#: :data:`SECTION_KINDS`).
+Params = AdmissionParams | ExitParams
+#: The sections of a program version and the kinds of rule each holds.
+SECTION_KINDS: dict[str, tuple[type[Params], ...]] = {
+    "admission": get_args(AdmissionParams),
+    "exit": get_args(ExitParams),
+}
 
 
 class Rule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import get_args
 
 import msgspec
 
 from projections.project import ProjectState
 from projections.rules.declared import applies, declared_value, filled, holders_of
 from projections.rules.facts import FACTS_READ, open_facts
-from projections.rules.outcome import Outcome, ReferenceView, RuleStatus, admission_check, met, status_of, unmet
+from projections.rules.outcome import (
+    NoCheck,
+    Outcome,
+    ReferenceView,
+    RuleStatus,
+    admission_check,
+    met,
+    status_of,
+    unmet,
+)
 from schemas import programs as p
 from schemas.dates import months_later, parse_date
 from schemas.labels import field_label, fields_listed, listed, value_label
 from schemas.reference import CalendarNotCovered
+from schemas.tables import every_kind
 from schemas.words import plural
 
 
@@ -23,11 +34,9 @@ def _reference_day(state: ProjectState, today: dt.date) -> dt.date:
 
 def _check_admission(params: p.Params, state: ProjectState, ref: ReferenceView, today: dt.date) -> Outcome:
     check = ADMISSION_CHECKS.get(type(params))
-    return (
-        unmet("规则不适用于准入", f"{type(params).__name__} is not an admission check")
-        if check is None
-        else check(params, state, ref, today)
-    )
+    if check is None:
+        raise NoCheck("admission", params)
+    return check(params, state, ref, today)
 
 
 def _admission_documents(params: p.Documents, state: ProjectState, ref: ReferenceView, today: dt.date) -> Outcome:
@@ -283,7 +292,8 @@ def _admission_no_open_objection(
     return met()
 
 
-#: The check of each kind of rule, by the type of its parameters.
+#: The check of each kind of admission condition, by the type of its parameters: one for every
+#: kind (a new kind without its check stops the import).
 ADMISSION_CHECKS = dict(
     [
         admission_check(p.Documents, _admission_documents),
@@ -301,6 +311,7 @@ ADMISSION_CHECKS = dict(
         admission_check(p.NoOpenObjection, _admission_no_open_objection),
     ]
 )
+every_kind(ADMISSION_CHECKS, get_args(p.AdmissionParams), "admission check")
 
 
 def _notice_length(state: ProjectState, ref: ReferenceView, unit: str) -> int:

@@ -4,6 +4,7 @@ and the report arithmetic they share."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import get_args
 
 import msgspec
 
@@ -12,10 +13,11 @@ from projections.ledger import complaint_count, figures_in
 from projections.project import ProjectState
 from projections.rules.declared import declared_value
 from projections.rules.facts import FACTS_READ, pledge_outstanding, unregistered_changes
-from projections.rules.outcome import Outcome, Progress, RuleStatus, breach, exit_check, ok, status_of
+from projections.rules.outcome import NoCheck, Outcome, Progress, RuleStatus, breach, exit_check, ok, status_of
 from schemas import programs as p
 from schemas.dates import months_later
 from schemas.lifecycle import IN_TEST, State
+from schemas.tables import every_kind
 
 
 def _window(today: dt.date, days: int) -> dt.date:
@@ -53,10 +55,12 @@ _FROM_ADMISSION = (p.ExternalEvent, p.PledgeRealised, p.ChangeRegistration)
 
 
 def _check_exit(params: p.Params, state: ProjectState, program: p.ProgramDefinition, today: dt.date) -> Outcome:
+    check = EXIT_CHECKS.get(type(params))
+    if check is None:
+        raise NoCheck("exit", params)
     if state.test_started_on is None and not isinstance(params, _FROM_ADMISSION):
         return Outcome(status="not_applicable")
-    check = EXIT_CHECKS.get(type(params))
-    return Outcome(status="not_applicable") if check is None else check(params, state, program, today)
+    return check(params, state, program, today)
 
 
 def _exit_test_period(
@@ -312,7 +316,8 @@ def _exit_voluntary_exit(
     return Outcome(status="not_applicable")
 
 
-#: The check of each kind of rule, by the type of its parameters.
+#: The check of each kind of exit criterion, by the type of its parameters: one for every kind
+#: (a new kind without its check stops the import).
 EXIT_CHECKS = dict(
     [
         exit_check(p.TestPeriod, _exit_test_period),
@@ -331,6 +336,7 @@ EXIT_CHECKS = dict(
         exit_check(p.VoluntaryExit, _exit_voluntary_exit),
     ]
 )
+every_kind(EXIT_CHECKS, get_args(p.ExitParams), "exit check")
 
 
 def _report_basis(state: ProjectState) -> int:

@@ -89,6 +89,18 @@ def breach(action: p.Action, *evidence: int, **progress: ProgressValue) -> Outco
     return Outcome(status="breached", action=action, evidence=tuple(sorted(set(evidence))), progress=progress)
 
 
+class NoCheck(TypeError):
+    """A rule of a kind its section has no check for (an admission condition among the exit
+    criteria, or the reverse). Publishing refuses such a version
+    (``sandbox.deciders.catalog.check_program_sections``), so only a version stored before that
+    refusal existed could hold one: evaluating it is an error, never a silent status."""
+
+    def __init__(self, section: str, params: p.Params) -> None:
+        tag = type(params).__struct_config__.tag
+        super().__init__(f"no {section} check for a {tag} rule")
+        self.section = section
+
+
 P = TypeVar("P", bound=p.Params)
 
 #: The check of one kind of admission condition: the state, the reference data and today in.

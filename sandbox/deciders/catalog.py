@@ -22,7 +22,7 @@ from schemas import events as ev
 from schemas.commands import Actor
 from schemas.errors import DomainError
 from schemas.lifecycle import Role
-from schemas.programs import ProgramDefinition
+from schemas.programs import SECTION_KINDS, Params, ProgramDefinition
 from schemas.reference import RECORDS, Dataset, HolidayCalendar, ReferenceData, with_records
 from schemas.validation import MAX_ERRORS, Violation, explain, invalid, leaves, violation
 
@@ -63,6 +63,7 @@ def publish_program(
     overwritten; the event records what changed from the last one (or the command's own list)."""
     definition = command.definition
     _refuse_unless_publisher(actor, "publish_program_version")
+    check_program_sections(definition)
     check_program_numbers(definition)
     check_program_stages(definition)
     expected_version = published[-1].version + 1 if published else 1
@@ -146,14 +147,39 @@ def check_program_numbers(definition: ProgramDefinition) -> None:
         raise invalid(wrong)
 
 
+def check_program_sections(definition: ProgramDefinition) -> None:
+    """Refuse a program version that places a rule in the section that has no check for its
+    kind (a ``period_max`` among the exit criteria would never be evaluated), naming each."""
+    wrong = [
+        Violation(
+            field=f"definition.{section}[{i}].params.check",
+            rule=f"a {_tag(rule.params)} rule is {_SECTION_EN[other]}, not {_SECTION_EN[section]}",
+            rule_zh=f"{_tag(rule.params)} 类规则属于{_SECTION_ZH[other]}，不能作为{_SECTION_ZH[section]}",
+        )
+        for section, other in (("admission", "exit"), ("exit", "admission"))
+        for i, rule in enumerate(getattr(definition, section))
+        if not isinstance(rule.params, SECTION_KINDS[section])
+    ]
+    if wrong:
+        raise invalid(wrong)
+
+
+_SECTION_EN = {"admission": "an admission condition", "exit": "an exit criterion"}
+_SECTION_ZH = {"admission": "准入条件", "exit": "退出标准"}
+
+
+def _tag(params: Params) -> str:
+    return str(type(params).__struct_config__.tag)
+
+
 def check_program_stages(definition: ProgramDefinition) -> None:
     """Refuse a program version that would gate a submission on what the applicants cannot
     satisfy alone (the notice, an objection, reference data): no application could be submitted."""
     wrong = [
         Violation(
             field=f"definition.admission[{i}].stage",
-            rule=f"a {type(rule.params).__struct_config__.tag} check is the regulator's: its stage is admission",
-            rule_zh=f"{type(rule.params).__struct_config__.tag} 类条件由监管部门判断：阶段须为 admission",
+            rule=f"a {_tag(rule.params)} check is the regulator's: its stage is admission",
+            rule_zh=f"{_tag(rule.params)} 类条件由监管部门判断：阶段须为 admission",
         )
         for i, rule in enumerate(definition.admission)
         if rule.stage == "submission" and type(rule.params) not in APPLICANTS_OWN

@@ -102,6 +102,24 @@ def test_a_regulators_check_cannot_gate_a_submission() -> None:
     assert e.details[0]["rule_zh"].endswith("阶段须为 admission")
 
 
+def test_a_rule_placed_in_the_other_section_is_refused_naming_it() -> None:
+    """A ``period_max`` (an admission condition) among the exit criteria would never be
+    evaluated, and a ``test_period`` (an exit criterion) among the admission conditions has no
+    admission check: publishing refuses both, naming each place and the rule."""
+    period = next(r for r in V1.admission if isinstance(r.params, p.PeriodMax))
+    ends = next(r for r in V1.exit if isinstance(r.params, p.TestPeriod))
+    misplaced = next_version(exit=(*V1.exit, period), admission=(ends, *V1.admission))
+    e = refused(catalog.publish_program, c.PublishProgramVersion(definition=misplaced), [V1], APPROVER)
+    assert e.code == "invalid_value"
+    assert [(d["field"], d["rule"], d["rule_zh"]) for d in e.details] == [
+        ("definition.admission[0].params.check", "a test_period rule is an exit criterion, not an admission condition",
+         "test_period 类规则属于退出标准，不能作为准入条件"),
+        (f"definition.exit[{len(V1.exit)}].params.check",
+         "a period_max rule is an admission condition, not an exit criterion",
+         "period_max 类规则属于准入条件，不能作为退出标准"),
+    ]
+
+
 def test_a_reference_dataset_is_replaced_whole_by_valid_records_only() -> None:
     records = REF.records("pilot_areas")
     event = catalog.update_reference(

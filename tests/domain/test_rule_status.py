@@ -5,8 +5,9 @@ is that outcome with its rule. Its status and action are of their closed sets, s
 from __future__ import annotations
 
 import msgspec
+import pytest
 
-from projections.rules import RuleStatus, admission_checklist, exit_criteria
+from projections.rules import NoCheck, RuleStatus, admission_checklist, exit_criteria
 from projections.rules.outcome import Outcome
 from schemas import commands as c
 from tests.fixtures.scenarios import fintech_in_test
@@ -30,3 +31,18 @@ def test_every_status_is_an_outcome_of_its_rule_with_typed_fields() -> None:
     assert {s.status for s in admission} == {"met"}
     breached = [s for s in exits if s.status == "breached"]
     assert [s.action for s in breached] == ["suspension"] and breached[0].evidence
+
+
+def test_a_rule_in_the_section_without_its_check_is_an_error_not_a_status() -> None:
+    """A version stored before publishing refused misplaced rules may hold one: evaluating it
+    raises, rather than showing the rule as not applicable (or unmet) and never checking it."""
+    w, pid = fintech_in_test()
+    state = w.state(pid)
+    program = w.registry.bound_program(state, w.clock.today)
+    period = next(r for r in program.admission if r.params.__struct_config__.tag == "period_max")
+    ends = next(r for r in program.exit if r.params.__struct_config__.tag == "test_period")
+    with pytest.raises(NoCheck, match=r"^no exit check for a period_max rule$"):
+        exit_criteria(state, msgspec.structs.replace(program, exit=(*program.exit, period)), w.clock.today)
+    with pytest.raises(NoCheck, match=r"^no admission check for a test_period rule$"):
+        admission_checklist(state, msgspec.structs.replace(program, admission=(ends, *program.admission)),
+                            w.registry.reference(), w.clock.today)

@@ -3,7 +3,9 @@ checked whole where they are built: a table missing one kind is refused, naming 
 
 from __future__ import annotations
 
-from typing import get_args
+import importlib.util
+from types import ModuleType
+from typing import Any, Literal, get_args, get_origin
 
 import pytest
 
@@ -40,12 +42,67 @@ def test_the_deciders_without_one_command_kind_are_refused(command: type[c.Comma
     assert refused.value.kinds == [command.__name__]
 
 
-@pytest.mark.parametrize("kind", [p.Documents, p.TestPeriod, p.VoluntaryExit])
-def test_the_rule_checks_without_one_rule_kind_are_refused(kind: type[p.Params]) -> None:
-    checks: dict[type, object] = {**ADMISSION_CHECKS, **EXIT_CHECKS}
-    every_kind(checks, get_args(p.Params), "check")
+@pytest.mark.parametrize(
+    ("checks", "kinds", "kind"),
+    [
+        (ADMISSION_CHECKS, p.AdmissionParams, p.Documents),
+        (ADMISSION_CHECKS, p.AdmissionParams, p.PeriodMax),
+        (EXIT_CHECKS, p.ExitParams, p.TestPeriod),
+        (EXIT_CHECKS, p.ExitParams, p.VoluntaryExit),
+    ],
+)
+def test_each_section_s_checks_without_one_of_its_kinds_are_refused(
+    checks: dict[type, object], kinds: object, kind: type[p.Params]
+) -> None:
+    """Each section's table is checked against its own kinds: the other section's table
+    holding a kind does not stand in for it."""
+    every_kind(checks, get_args(kinds), "check")
     with pytest.raises(MissingKinds, match=rf"no check for {kind.__name__}$"):
-        every_kind(without(checks, kind), get_args(p.Params), "check")
+        every_kind(without(checks, kind), get_args(kinds), "check")
+    assert set(ADMISSION_CHECKS).isdisjoint(EXIT_CHECKS)
+    assert set(ADMISSION_CHECKS) | set(EXIT_CHECKS) == set(get_args(p.Params))
+
+
+#: A kind no table has an entry for (its ``action`` names no authority rule either).
+UNHANDLED = type("Unhandled", (), {"action": "unhandled"})
+
+
+def import_afresh(module: str) -> None:
+    """Run ``module``'s code again, as importing it for the first time does, without replacing
+    the module every other test uses."""
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and spec.loader is not None
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+
+def with_unhandled(kinds: Any) -> Any:
+    """``kinds`` (a tuple of types, a union or a ``Literal``) with one more that nothing handles."""
+    if isinstance(kinds, tuple):
+        return (*kinds, UNHANDLED)
+    if get_origin(kinds) is Literal:
+        return Literal[(*get_args(kinds), "Unhandled")]
+    return kinds | UNHANDLED
+
+
+@pytest.mark.parametrize(
+    ("module", "kinds", "name", "what"),
+    [
+        ("sandbox.deciders.project", c, "PROJECT_COMMANDS", "decider"),
+        ("sandbox.deciders.authority", c, "PROJECT_COMMANDS", "authority rule"),
+        ("projections.project", ev, "ALL_EVENTS", "fold"),
+        ("schemas.labels", ev, "ALL_EVENTS", "name"),
+        ("projections.rules.admission", p, "AdmissionParams", "admission check"),
+        ("projections.rules.exit", p, "ExitParams", "exit check"),
+        ("sandbox.policies", p, "Action", "rank"),
+    ],
+)
+def test_a_new_kind_without_its_entry_stops_the_import_of_the_table_s_module(
+    monkeypatch: pytest.MonkeyPatch, module: str, kinds: ModuleType, name: str, what: str
+) -> None:
+    import_afresh(module)
+    monkeypatch.setattr(kinds, name, with_unhandled(getattr(kinds, name)))
+    with pytest.raises(MissingKinds, match=rf"^no {what} for Unhandled$"):
+        import_afresh(module)
 
 
 def test_the_fold_without_one_event_type_is_refused() -> None:
