@@ -28,9 +28,10 @@ class ProgramVersionPublished(Event, frozen=True, kw_only=True):
     """A program version came into force (stream ``program-<key>``). ``changes`` says what
     differs from the previous version; earlier versions stay bound to their projects.
     Schema version 2: the test period and its extensions left the durations for the
-    ``test_period`` exit criterion alone (see :mod:`schemas.upgrades`)."""
+    ``test_period`` exit criterion alone; version 3: so did the days a report may be late, for
+    the ``report_timeliness`` criterion (see :mod:`schemas.upgrades`)."""
 
-    schema_version: ClassVar[int] = 2
+    schema_version: ClassVar[int] = 3
 
     definition: ProgramDefinition
     changes: list[str] = []

@@ -380,14 +380,13 @@ class AssessmentTopic(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
 
 class Durations(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The clocks of a program. (The test period and its extensions are the ``test_period``
-    exit criterion's; versions published when they were also kept here are upgraded on reading,
-    see :mod:`schemas.upgrades`.)"""
+    exit criterion's, how late a report may be the ``report_timeliness`` criterion's; versions
+    published when they were also kept here are upgraded on reading, see
+    :mod:`schemas.upgrades`.)"""
 
     notice_days: int
     notice_unit: DayUnit = "working"
     report_cadence_days: int = 30
-    report_warning_days: int = 10
-    report_suspension_days: int = 30
     #: Days a regulator has to dispose of a breach whose action is a review or a flag.
     breach_review_days: int = 10
 

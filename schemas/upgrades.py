@@ -72,11 +72,29 @@ def definition_v1_to_v2(definition: Data) -> Data:
     return {**definition, "durations": durations, "exit": exit_rules, "incident_severity": severity}
 
 
+#: What version 2 durations kept of how late a report may be, which the ``report_timeliness``
+#: criterion states (``warning_days``, ``suspension_days``) and every reader took from it.
+_REPORT_LATENESS_COPIES = ("report_warning_days", "report_suspension_days")
+
+
+def definition_v2_to_v3(definition: Data) -> Data:
+    """A version 2 program definition kept in its durations a copy of the days a report may be
+    late before a warning and a suspension, which nothing read (the ``report_timeliness``
+    criterion decides): version 3 drops the copy."""
+    durations = {k: v for k, v in definition.get("durations", {}).items() if k not in _REPORT_LATENESS_COPIES}
+    return {**definition, "durations": durations}
+
+
 def _program_published_v1(data: Data) -> Data:
     return {**data, "definition": definition_v1_to_v2(data["definition"])}
+
+
+def _program_published_v2(data: Data) -> Data:
+    return {**data, "definition": definition_v2_to_v3(data["definition"])}
 
 
 #: Every upcaster of the product's events, by (event type, the schema version it reads).
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("ProgramVersionPublished", 1): _program_published_v1,
+    ("ProgramVersionPublished", 2): _program_published_v2,
 }

@@ -22,7 +22,7 @@ from schemas import events as ev
 from schemas.commands import Actor
 from schemas.errors import DomainError
 from schemas.lifecycle import Role
-from schemas.programs import SECTION_KINDS, Params, ProgramDefinition
+from schemas.programs import SECTION_KINDS, Params, PeriodMax, ProgramDefinition
 from schemas.reference import RECORDS, Dataset, HolidayCalendar, ReferenceData, with_records
 from schemas.validation import MAX_ERRORS, Violation, explain, invalid, leaves, violation
 
@@ -65,6 +65,7 @@ def publish_program(
     _refuse_unless_publisher(actor, "publish_program_version")
     check_program_sections(definition)
     check_program_numbers(definition)
+    check_program_periods(definition)
     check_program_stages(definition)
     expected_version = published[-1].version + 1 if published else 1
     if definition.version != expected_version:
@@ -170,6 +171,26 @@ _SECTION_ZH = {"admission": "准入条件", "exit": "退出标准"}
 
 def _tag(params: Params) -> str:
     return str(type(params).__struct_config__.tag)
+
+
+def check_program_periods(definition: ProgramDefinition) -> None:
+    """Refuse a program version whose admission limits the declared test period
+    (``period_max.months``) to another length than its test period may run
+    (``test_period.max_months``, which the deciders and the timers read): the two state one
+    value, the longest test, and a version where they differ admits plans its tests cannot run
+    or caps tests at a length no plan may declare."""
+    longest = definition.test_period().max_months
+    wrong = [
+        Violation(
+            field=f"definition.admission[{i}].params.months",
+            rule=f"must be the test period's max_months ({longest})",
+            rule_zh=f"须与测试期最长月数（test_period.max_months = {longest}）一致",
+        )
+        for i, rule in enumerate(definition.admission)
+        if isinstance(rule.params, PeriodMax) and rule.params.months != longest
+    ]
+    if wrong:
+        raise invalid(wrong)
 
 
 def check_program_stages(definition: ProgramDefinition) -> None:

@@ -73,12 +73,12 @@ def test_only_an_approver_publishes_and_clocks_that_run_backwards_are_named() ->
     command = c.PublishProgramVersion(definition=next_version())
     assert refused(catalog.publish_program, command, [V1], OFFICER).code == "wrong_role"
 
-    backwards = msgspec.structs.replace(V1.durations, notice_days=0, report_warning_days=-1)
+    backwards = msgspec.structs.replace(V1.durations, notice_days=0, breach_review_days=-1)
     e = refused(catalog.publish_program, c.PublishProgramVersion(definition=next_version(durations=backwards)),
                 [V1], APPROVER)
     assert [(d["field"], d["rule"]) for d in e.details] == [
         ("definition.durations.notice_days", "must be a whole number from 1"),
-        ("definition.durations.report_warning_days", "must be a whole number from 0"),
+        ("definition.durations.breach_review_days", "must be a whole number from 0"),
     ]
     period = next(i for i, r in enumerate(V1.exit) if isinstance(r.params, p.TestPeriod))
 
@@ -118,6 +118,33 @@ def test_a_rule_placed_in_the_other_section_is_refused_naming_it() -> None:
          "a period_max rule is an admission condition, not an exit criterion",
          "period_max 类规则属于准入条件，不能作为退出标准"),
     ]
+
+
+def test_the_declared_period_s_limit_is_the_test_period_s_length() -> None:
+    """The admission's ``period_max.months`` and the test period's ``max_months`` state one
+    value: a version whose two differ is refused, naming the admission's; changed together, it
+    is published."""
+    i, rule = next((i, r) for i, r in enumerate(V1.admission) if isinstance(r.params, p.PeriodMax))
+    assert isinstance(rule.params, p.PeriodMax) and rule.params.months == V1.test_period().max_months == 12
+
+    def with_periods(declared: int, test: int) -> c.PublishProgramVersion:
+        period = msgspec.structs.replace(rule, params=msgspec.structs.replace(rule.params, months=declared))
+        ends = tuple(
+            msgspec.structs.replace(r, params=msgspec.structs.replace(r.params, max_months=test))
+            if isinstance(r.params, p.TestPeriod) else r
+            for r in V1.exit
+        )
+        admission = (*V1.admission[:i], period, *V1.admission[i + 1:])
+        return c.PublishProgramVersion(definition=next_version(admission=admission, exit=ends))
+
+    for declared, test in ((18, 12), (6, 12), (12, 18)):
+        e = refused(catalog.publish_program, with_periods(declared, test), [V1], APPROVER)
+        assert [(d["field"], d["rule"]) for d in e.details] == [
+            (f"definition.admission[{i}].params.months", f"must be the test period's max_months ({test})")
+        ]
+        assert e.details[0]["rule_zh"] == f"须与测试期最长月数（test_period.max_months = {test}）一致"
+    published = catalog.publish_program(with_periods(18, 18), [V1], APPROVER)
+    assert published.definition.test_period().max_months == 18
 
 
 def test_a_reference_dataset_is_replaced_whole_by_valid_records_only() -> None:

@@ -269,14 +269,14 @@ def test_a_program_version_whose_clocks_run_backwards_is_refused() -> None:
     """``notice_days: -5`` was published, and every notice then closed at the next tick."""
     w = World()
     v1 = w.registry.program("fintech-sandbox", 1)
-    durations = msgspec.structs.replace(v1.durations, notice_days=-5, report_warning_days=-1)
+    durations = msgspec.structs.replace(v1.durations, notice_days=-5, breach_review_days=-1)
     v2 = msgspec.structs.replace(v1, version=2, effective_from=w.clock.today, durations=durations)
     head = w.head()
     with pytest.raises(DomainError) as refused:
         w.registry.publish_program(v2, APPROVER, command_id=w.cid())
     assert refused.value.code == "invalid_value" and w.head() == head
     assert [d["field"] for d in refused.value.details] == [
-        "definition.durations.notice_days", "definition.durations.report_warning_days"
+        "definition.durations.notice_days", "definition.durations.breach_review_days"
     ]
     assert refused.value.details[0]["rule"] == "must be a whole number from 1"
     # nor a rule's numbers (a complaint-rate window of -30 days)

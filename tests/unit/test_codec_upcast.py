@@ -240,3 +240,41 @@ def test_a_version_1_program_without_a_severity_definition_reads_the_one_it_was_
     assert [severity_of(severity, "outage", 0, m)[0] for m in (240, 241)] == [2, 1]
     own = version_1_definition(with_criterion=True) | {"incident_severity": {"rules": [], "default_severity": 2}}
     assert replayed(own).definition.incident_severity.default_severity == 2
+
+
+class ProgramPublishedV2(ProgramPublishedV1, frozen=True, kw_only=True):
+    """A program version as version 2 of the payload stored it."""
+
+    event_type: ClassVar[str] = "ProgramVersionPublished"
+    schema_version: ClassVar[int] = 2
+
+
+def test_a_version_2_program_keeps_how_late_a_report_may_be_in_one_place(db_path: Path) -> None:
+    """Version 2 durations kept a copy of the ``report_timeliness`` criterion's days (10 and 30),
+    which nothing read. Replayed, each bundled definition as version 2 stored it reads as the
+    bundled definition, the criterion's days unchanged, and the log still verifies."""
+    import json
+
+    from sandbox.registry import make_codec
+    from schemas import events as ev
+    from schemas import programs as p
+    from schemas.bundled import PROGRAM_FILES, _read, load_programs
+
+    store = SQLiteEventStore(db_path, codec_with(ProgramPublishedV2))
+    for name in PROGRAM_FILES:
+        old: dict[str, Any] = json.loads(_read("programs", name))
+        old["durations"] |= {"report_warning_days": 10, "report_suspension_days": 30}
+        store.append([write(f"program-{old['key']}", ProgramPublishedV2(definition=old))], command_id=name)
+    store.close()
+
+    store = SQLiteEventStore(db_path, make_codec(), create=False)
+    try:
+        replayed = [e.payload.definition for e in store.iter_all() if isinstance(e.payload, ev.ProgramVersionPublished)]
+        assert store.verify().ok
+    finally:
+        store.close()
+    assert replayed == list(load_programs())
+    for definition in replayed:
+        assert "report_warning_days" not in msgspec.structs.asdict(definition.durations)
+    lateness = [r.params for d in replayed for r in d.exit if isinstance(r.params, p.ReportTimeliness)]
+    assert lateness and {(late.warning_days, late.suspension_days) for late in lateness} == {(10, 30)}
