@@ -20,6 +20,7 @@ from projections.rules import (
     designations_withdrawn,
     exit_criteria,
     known_facts,
+    last_activity,
     next_report_due,
     report_cadence,
 )
@@ -115,7 +116,7 @@ def consequences(state: ProjectState, program: ProgramDefinition, today: dt.date
     ]
     if not crossed:
         return []
-    out: list[Event] = [*_dormancy(crossed, program)]
+    out: list[Event] = [*_dormancy(crossed, state, program, today)]
     out += [
         ev.ThresholdBreached(
             criterion_id=status.id,
@@ -130,18 +131,18 @@ def consequences(state: ProjectState, program: ProgramDefinition, today: dt.date
     return out
 
 
-def _dormancy(crossed: list[RuleStatus], program: ProgramDefinition) -> list[Event]:
+def _dormancy(
+    crossed: list[RuleStatus], state: ProjectState, program: ProgramDefinition, today: dt.date
+) -> list[Event]:
     """``DormancyDetected`` for every newly crossed dormancy criterion, recorded before its breach
-    and consequence (closure for an e-CNY pilot, a delisting review for a data asset)."""
+    and consequence (closure for an e-CNY pilot, a delisting review for a data asset): the last
+    day of activity, read from the state as the criterion reads it, and the days idle since."""
     dormancy_ids = {r.id for r in program.exit if isinstance(r.params, Dormancy)}
     out: list[Event] = []
     for status in crossed:
         if status.id in dormancy_ids:
-            last, idle = status.progress.get("last_activity"), status.progress.get("idle_days")
-            assert isinstance(last, str) and isinstance(idle, int)
-            out.append(
-                ev.DormancyDetected(criterion_id=status.id, last_activity_on=dt.date.fromisoformat(last), days=idle)
-            )
+            last = last_activity(state)
+            out.append(ev.DormancyDetected(criterion_id=status.id, last_activity_on=last, days=(today - last).days))
     return out
 
 

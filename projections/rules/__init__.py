@@ -17,6 +17,7 @@ from projections.rules.exit import (
     EXIT_CHECKS,
     GOALS,
     exit_criteria,
+    last_activity,
     next_report_due,
     report_cadence,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "designations_withdrawn",
     "exit_criteria",
     "known_facts",
+    "last_activity",
     "next_report_due",
     "outstanding_pledge",
     "pledge_outstanding",

@@ -246,13 +246,20 @@ def _exit_report_timeliness(
     return ok(basis, **progress)
 
 
+def last_activity(state: ProjectState) -> dt.date:
+    """The last day a running test was active: the later of its start, the end of the last
+    period it reported transactions or trades for, and its last trade recorded as a fact. The
+    dormancy criterion counts idle days from it, and its ``DormancyDetected`` records it."""
+    assert state.test_started_on is not None
+    active = state.ledger.active_until
+    trades = [f.on for f in state.facts if f.trigger in FACTS_READ[p.Dormancy]]
+    return max([*trades, state.test_started_on, *([active] if active else [])])
+
+
 def _exit_dormancy(params: p.Dormancy, state: ProjectState, program: p.ProgramDefinition, today: dt.date) -> Outcome:
     if state.state not in IN_TEST:  # only a running test can be dormant
         return Outcome(status="not_applicable")
-    active = state.ledger.active_until
-    trade_facts = [f for f in state.facts if f.trigger in FACTS_READ[p.Dormancy]]
-    assert state.test_started_on is not None
-    last = max([f.on for f in trade_facts] + [state.test_started_on] + ([active] if active else []))
+    last = last_activity(state)
     idle = (today - last).days
     progress: Progress = {"last_activity": last.isoformat(), "idle_days": idle, "limit_days": params.days}
     if idle > params.days:

@@ -46,3 +46,27 @@ def test_a_rule_in_the_section_without_its_check_is_an_error_not_a_status() -> N
     with pytest.raises(NoCheck, match=r"^no admission check for a test_period rule$"):
         admission_checklist(state, msgspec.structs.replace(program, admission=(ends, *program.admission)),
                             w.registry.reference(), w.clock.today)
+
+
+def test_no_decision_looks_up_a_rule_s_figures_by_name() -> None:
+    """A status's ``progress`` is what a reader is shown and what a breach records; what the
+    registry decides on (the dormancy's last day of activity, the days idle) comes from typed
+    fields or the state, never from looking a figure up by its name in that dict."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    lookups = []
+    for package in ("schemas", "events", "projections", "sandbox"):
+        for path in sorted((root / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                target = (
+                    node.value
+                    if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load)
+                    else node.func.value
+                    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+                    else None
+                )
+                if isinstance(target, ast.Attribute) and target.attr == "progress":
+                    lookups.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert lookups == []
