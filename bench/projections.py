@@ -193,8 +193,9 @@ def saved_log(source: Path, path: Path) -> Log:
     conn = sqlite3.connect(str(path))
     [(events,)] = conn.execute("SELECT max(position) FROM events").fetchall()
     [(stream, count)] = conn.execute(
-        "SELECT stream_id, count(*) AS n FROM events WHERE stream_id LIKE 'project-%' GROUP BY stream_id"
-        " ORDER BY n DESC LIMIT 1"
+        "SELECT stream_id, count(*) AS n FROM events WHERE stream_id LIKE ? GROUP BY stream_id"
+        " ORDER BY n DESC LIMIT 1",
+        (PROJECT_PREFIX + "%",),
     ).fetchall()
     conn.close()
     return Log(path, int(events), stream.removeprefix(PROJECT_PREFIX), int(count), 0.0, 0.0)

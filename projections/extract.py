@@ -26,6 +26,7 @@ from projections.public import RegisterEntry, register_entry
 from schemas import events as ev
 from schemas.base import Event, EventMetadata
 from schemas.dates import CHINA
+from schemas.streams import project_stream
 
 #: The event types shown whole: every field of their data and metadata may be read by anyone.
 PUBLIC_TYPES: frozenset[type[Event]] = frozenset(
@@ -120,7 +121,7 @@ def _stand_in(w: Withheld, project_id: str) -> RecordedEvent[Event] | None:
     noon = dt.datetime.combine(on, dt.time(12), tzinfo=CHINA).astimezone(dt.UTC)
     return RecordedEvent(
         position=w.position,
-        stream_id=f"project-{project_id}",
+        stream_id=project_stream(project_id),
         version=w.version,
         type=w.type,
         event_id="",
