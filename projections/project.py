@@ -15,6 +15,7 @@ event. A handler never mutates anything the frozen state shares with the draft: 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -32,8 +33,11 @@ from schemas.lifecycle import State
 from schemas.tables import every_kind
 
 
+@functools.lru_cache(maxsize=4096)
 def local_date(moment: dt.datetime) -> dt.date:
-    """The business date of a moment, in China Standard Time."""
+    """The business date of a moment, in China Standard Time. (Remembered for the last few
+    thousand moments: a replay asks it for most events, the events of one command share their
+    moment, and the time zone's conversion costs several times the look-up.)"""
     return moment.astimezone(CHINA).date()
 
 
@@ -437,7 +441,7 @@ def _handles(*kinds: type[Event]) -> Callable[[Handler], Handler]:
 
 def _on(r: RecordedEvent[Event]) -> dt.date:
     """The business date of the event (only the handlers that record one ask for it)."""
-    return r.metadata.occurred_at.astimezone(CHINA).date()
+    return local_date(r.metadata.occurred_at)
 
 
 def _move(d: Draft, to: State, on: dt.date, position: int, category: str | None = None) -> None:
@@ -474,7 +478,7 @@ def _draft_created(d: Draft, e: ev.DraftCreated, r: RecordedEvent[Event]) -> Non
 @_handles(ev.DraftEdited)
 def _draft_edited(d: Draft, e: ev.DraftEdited, r: RecordedEvent[Event]) -> None:
     section = dict(d.sections.get(e.section, {}))  # a new mapping: the old one may be shared
-    positions = d.field_positions = dict(d.field_positions)
+    positions = d.field_positions  # (the draft's own: thaw copied it)
     for key, value in e.fields.items():
         if value is None:
             section.pop(key, None)
