@@ -184,12 +184,14 @@ def _recount_complaints(
     """Move the running count of complaints by what a period's complaints figure changes: the
     period counts the larger of its figure and the complaints logged within it, and the
     complaints logged on days it is the first complaints period to cover stop counting alone."""
-    logged = _logged_in(ledger.complaints_on, start, end)
+    logged_on = ledger.complaints_on
+    days = _logged_days(logged_on, start, end) if logged_on else []  # (most projects log none)
+    logged = sum(len(logged_on[day]) for day in days) if days else 0
     if old is None:
-        for day in _logged_days(ledger.complaints_on, start, end):
+        for day in days:
             covering = ledger.covering.get(day, ())
             if not covering:
-                ledger.complaints_total -= len(ledger.complaints_on[day])
+                ledger.complaints_total -= len(logged_on[day])
             ledger.covering[day] = (*covering, key)
         ledger.longest = max(ledger.longest, end.toordinal() - start.toordinal())
         ledger.complaints_total += max(reported, logged)
