@@ -1,9 +1,10 @@
 """The read models' performance machinery: how the writer upserts its rows, the length of a
-rebuild's chunks, and the cyclic garbage collector paused while it runs. ``bench/projections.py``
+rebuild's batches and chunks, and the cyclic garbage collector paused while it runs. ``bench/projections.py``
 measures each against the simple version: the upserts against sqlite-utils' ``upsert_all``
 (``upsert_*`` and ``piece_upsert``), the pause against the same rebuild without it
-(``piece_gc_pause``), and the promotion of what the rebuild leaves alive against the collection
-that would walk it (``piece_gc_promote``).
+(``piece_gc_pause``), the promotion of what the rebuild leaves alive against the collection
+that would walk it (``piece_gc_promote``), and the rebuild's short batches against batches of
+2,000 events (``piece_batch``).
 """
 
 from __future__ import annotations
@@ -64,6 +65,13 @@ def collector_paused(*, promote: bool = True) -> Iterator[None]:
                 gc.freeze()  # every tracked object, out of the young generations...
                 gc.unfreeze()  # ...and back, into the oldest
             gc.enable()
+
+
+#: The events a rebuild reads, decodes and folds per batch: few enough that a batch's decoded
+#: events are still in the CPU's cache when they are folded and freed (with 2,000, most of a
+#: batch has left the cache by then). ``bench/projections.py`` measures it against 2,000
+#: (``piece_batch``).
+REBUILD_BATCH = 250
 
 
 def even_chunk(events: int, chunk: int) -> int:

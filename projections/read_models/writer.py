@@ -44,7 +44,7 @@ from projections.read_models.rows import (
 )
 from projections.read_models.schema import READER
 from projections.read_models.states import STATE_SCHEMA, decode_state, encode_state
-from projections.read_models.tuning import Upsert, collector_paused, even_chunk
+from projections.read_models.tuning import REBUILD_BATCH, Upsert, collector_paused, even_chunk
 from schemas.base import Event
 from schemas.streams import PROJECT_PREFIX
 
@@ -71,6 +71,12 @@ _REGISTER_UPSERT = Upsert("rm_register", ("id", "entry", "program_key", "region"
 _SEARCH_UPSERT = Upsert("rm_search", ("id", "title", "applicants"))
 _AUDIT_INSERT = "INSERT INTO rm_audit (position, project_id, recommendation) VALUES (?, ?, ?)"
 
+
+#: About how many times a rebuild tells its ``progress`` (once a percent of the log, or once a
+#: batch for a log of fewer than a hundred batches): the CLI's progress bar takes about a
+#: millisecond to redraw, so once for each of a rebuild's short batches would add a quarter to
+#: its time.
+PROGRESS_CALLS = 100
 
 #: A project's stored state is a snapshot: it is written again once the project is this many
 #: events ahead of it (and always for a project with an event the reader could not fold). A
@@ -347,15 +353,22 @@ class ReadModels(Queries):
     def catch_up(self, *, batch: int = 2000, chunk: int = 50_000, progress: Callable[[int], None] | None = None) -> int:
         """Apply every event after the checkpoint, ``batch`` events per read and at most ``chunk``
         per transaction; returns how many positions it advanced."""
+        return self._catch_up(batch, chunk, progress, batch)
+
+    def _catch_up(self, batch: int, chunk: int, progress: Callable[[int], None] | None, step: int) -> int:
         total = 0
         while True:
-            advanced, at_head = self._chunk(batch, chunk, progress)
+            advanced, at_head = self._chunk(batch, chunk, progress, step)
             total += advanced
             if at_head:
                 return total
 
-    def _chunk(self, batch: int, chunk: int, progress: Callable[[int], None] | None) -> tuple[int, bool]:
-        """One chunk in one transaction (joining the caller's, if any): (advanced, at the head)."""
+    def _chunk(
+        self, batch: int, chunk: int, progress: Callable[[int], None] | None, step: int
+    ) -> tuple[int, bool]:
+        """One chunk in one transaction (joining the caller's, if any): (advanced, at the head).
+        ``progress`` is told once ``step`` events or more were folded since it last was, and
+        at the end."""
         advanced = 0
         at_head = False
         with self.store.transaction() as db, self._lock:
@@ -366,18 +379,22 @@ class ReadModels(Queries):
                 self._empty = False  # another reader got here first: the tables hold rows
             drafts: dict[str, Draft] = {}
             self._drafts = drafts
+            reported = 0
             try:
                 while advanced < chunk and len(drafts) < self.cache_size:
                     done = self.store.process(READER, self.apply, batch=batch, unreadable=self._unreadable)
                     advanced += done
-                    if done and progress:
-                        progress(done)
+                    if progress and advanced - reported >= step:
+                        progress(advanced - reported)
+                        reported = advanced
                     # Inside the write transaction nobody else appends: a short batch is the head.
                     if done < batch:
                         at_head = True
                         break
             finally:
                 self._drafts = None
+            if progress and advanced > reported:
+                progress(advanced - reported)
             states = {project_id: freeze(d) for project_id, d in drafts.items()}
             written = self._write(db.conn, states, known=True)
             # Remembered before the commit: if it fails, the checkpoint stays behind
@@ -421,7 +438,7 @@ class ReadModels(Queries):
     def rebuild(
         self,
         *,
-        batch: int = 2000,
+        batch: int = REBUILD_BATCH,
         chunk: int = 1_000_000,
         progress: Callable[[int], None] | None = None,
     ) -> int:
@@ -433,7 +450,9 @@ class ReadModels(Queries):
         ``chunk`` (see :func:`even_chunk`). The price is the write lock, held for a whole
         chunk: commands wait for it (up to the busy timeout), as they would for any rebuild.
 
-        The cyclic garbage collector is paused meanwhile (see :mod:`.tuning`)."""
+        The log is read and folded in short batches (:data:`.tuning.REBUILD_BATCH` events), and
+        the cyclic garbage collector is paused meanwhile (see :mod:`.tuning`). ``progress`` is
+        told the events folded about :data:`PROGRESS_CALLS` times."""
         with self.store.transaction() as db, self._lock:
             schema.drop_tables(db)
             self.store.reset_checkpoint(READER)
@@ -441,15 +460,17 @@ class ReadModels(Queries):
             self._cache.clear()
             self._failed, self._stale = set(), set()
             self._cached_upto = 0
-            chunk = even_chunk(self.store.head().position, chunk)
+            head = self.store.head().position
+            chunk = even_chunk(head, chunk)
+            step = max(batch, head // PROGRESS_CALLS)
         with collector_paused():
             self._empty = True  # the first chunk writes into empty tables: nothing to read back
             try:
-                advanced, at_head = self._chunk(batch, chunk, progress)
+                advanced, at_head = self._chunk(batch, chunk, progress, step)
             finally:
                 self._empty = False
             if not at_head:
-                advanced += self.catch_up(batch=batch, chunk=chunk, progress=progress)
+                advanced += self._catch_up(batch, chunk, progress, step)
             with self.store.transaction() as db:
                 schema.ensure_tables(db)
             return advanced
