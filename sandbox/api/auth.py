@@ -100,14 +100,25 @@ class SessionAuthentication(AbstractAuthenticationMiddleware):
         return session_of(connection)
 
 
+def preflight(connection: Connection) -> bool:
+    """An ``OPTIONS`` request: it carries no credential (a browser's CORS preflight), is answered
+    with the methods allowed and nothing else, and the authentication middlewares leave it alone
+    (litestar's default), so the guards let it through rather than read a user it has not got."""
+    return connection.scope.get("method") == "OPTIONS"
+
+
 async def signed_in(connection: Connection, _: BaseRouteHandler) -> None:
     """401 unless the request carries a valid token."""
+    if preflight(connection):
+        return
     if connection.user is None:
         raise NotAuthorizedException(connection.auth or "a bearer token is required")
 
 
 async def token_if_given(connection: Connection, _: BaseRouteHandler) -> None:
     """401 for a token that was given and refused; no token is the anonymous public."""
+    if preflight(connection):
+        return
     if connection.user is None and connection.auth is not None:
         raise NotAuthorizedException(connection.auth)
 
@@ -116,6 +127,8 @@ def role_in(roles: Collection[str]) -> Guard:
     """A guard: 401 without a valid token, 403 for a role not in ``roles``."""
 
     async def guard(connection: Connection, handler: BaseRouteHandler) -> None:
+        if preflight(connection):
+            return
         await signed_in(connection, handler)
         role = connection.user.role if connection.user is not None else ""
         if role not in roles:

@@ -22,7 +22,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.response import Redirect
 from litestar.utils.scope.state import ScopeState
 
-from sandbox.api.auth import Connection, Guard, session_of
+from sandbox.api.auth import Connection, Guard, preflight, session_of
 from sandbox.api.dependencies import PageServices
 from sandbox.api.problems import HANDLERS, Problem, invalid_input, problem
 from sandbox.service import Registry
@@ -59,6 +59,8 @@ def page_for(roles: Collection[str]) -> Guard:
     ``roles``."""
 
     async def guard(connection: Connection, _: BaseRouteHandler) -> None:
+        if preflight(connection):
+            return
         actor = connection.user
         if actor is None:
             raise SignInRequired
