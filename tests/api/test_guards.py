@@ -16,8 +16,8 @@ CAROL = Actor(id="carol", role="case_officer")
 ALICE = Actor(id="alice", role="applicant", organisation="fzbank")
 
 
-def connection(user: Actor | None, auth: str | None = None) -> Any:
-    return SimpleNamespace(user=user, auth=auth)
+def connection(user: Actor | None, auth: str | None = None, method: str = "GET") -> Any:
+    return SimpleNamespace(user=user, auth=auth, scope={"method": method})
 
 
 def guarded(guard: Guard, user: Actor | None, auth: str | None = None) -> None:
@@ -70,3 +70,11 @@ def test_the_middleware_reads_the_actor_from_the_bearer_token(
 ) -> None:
     result = authenticate(Tokens(), header)  # type: ignore[arg-type]
     assert (result.user, result.auth) == (user, why)
+
+
+def test_every_guard_lets_a_preflight_through_without_a_user() -> None:
+    """An OPTIONS request is left alone by the authentication middleware: no guard reads its user."""
+    for guard in (role_in(READERS), signed_in, token_if_given):
+        asyncio.run(guard(connection(None, "the token is unknown", method="OPTIONS"), None))  # type: ignore[arg-type]
+        with pytest.raises(NotAuthorizedException):
+            asyncio.run(guard(connection(None, "the token is unknown"), None))  # type: ignore[arg-type]
