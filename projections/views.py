@@ -8,7 +8,7 @@ rule version it used, the checklist and criteria at that moment, and the chain o
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -113,18 +113,39 @@ def view_of(state: ProjectState, catalog: Catalog, on: dt.date, position: int | 
     )
 
 
+class PastRefusal(msgspec.Struct, frozen=True, kw_only=True):
+    """Why a past moment cannot be shown: the refusal's code, the parameter it names, and the
+    rule it broke in English and Chinese."""
+
+    code: Literal["invalid_value", "out_of_range"]
+    field: str
+    rule_en: str
+    rule_zh: str
+
+
 def past_refusal(
     at_given: bool, position: int | None, head: int, names: tuple[str, str] = ("as_of", "position")
-) -> tuple[str, str] | None:
-    """Why a past moment cannot be shown, as the rule (English, Chinese) the position broke, or
-    None: a time and a position were both given (``names`` are theirs where they were asked
-    for), or the position is beyond the head of the log (nothing was recorded there yet). The
-    API, the command line and :func:`moment_of` refuse with these words."""
+) -> PastRefusal | None:
+    """Why a past moment cannot be shown, or None: a time and a position were both given
+    (``invalid_value``; ``names`` are theirs where they were asked for), or the position is
+    beyond the head of the log, where nothing was recorded yet (``out_of_range``, as the proofs
+    of a position the log does not hold). The API, the command line, the pages and
+    :func:`moment_of` refuse with these codes and words."""
     time_name, position_name = names
     if at_given and position is not None:
-        return f"give {time_name} or {position_name}, not both", f"{time_name} 与 {position_name} 只能给出一个"
+        return PastRefusal(
+            code="invalid_value",
+            field=position_name,
+            rule_en=f"give {time_name} or {position_name}, not both",
+            rule_zh=f"{time_name} 与 {position_name} 只能给出一个",
+        )
     if position is not None and position > head:
-        return f"must not be after the head of the log (position {head})", f"不能超过日志末端（位置 {head}）"
+        return PastRefusal(
+            code="out_of_range",
+            field=position_name,
+            rule_en=f"must not be after the head of the log (position {head})",
+            rule_zh=f"不能超过日志末端（位置 {head}）",
+        )
     return None
 
 
@@ -142,11 +163,10 @@ def moment_of(
     store: EventReader, *, position: int | None, at: dt.datetime | None, now: dt.datetime
 ) -> tuple[int, dt.date]:
     """The (position, business date) an as-of query means; a moment that cannot be shown (see
-    :func:`past_refusal`) is refused (``invalid_value``)."""
+    :func:`past_refusal`) is refused with its code."""
     refused = past_refusal(at is not None, position, store.head().position if position is not None else 0)
     if refused is not None:
-        rule_en, rule_zh = refused
-        raise DomainError("invalid_value", field="position", rule_en=rule_en, rule_zh=rule_zh)
+        raise DomainError(refused.code, field=refused.field, rule_en=refused.rule_en, rule_zh=refused.rule_zh)
     if at is not None:
         return store.position_at(at), day_closed_by(at)
     if position is not None:

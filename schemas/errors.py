@@ -219,6 +219,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the stored file of document {sha256} no longer matches its hash, so it is not served",
     ),
     "invalid_value": ("字段 {field} 不符合规则：{rule_zh}", "field {field} breaks the rule: {rule_en}"),
+    "out_of_range": ("{field} 超出范围：{rule_zh}", "{field} is out of range: {rule_en}"),
     "date_out_of_range": (
         "日期字段 {field} 的值 {value} 超出允许范围：{rule_zh}（允许 {earliest} 至 {latest}）",
         "date field {field} = {value} is out of range: {rule_en} (allowed {earliest} to {latest})",

@@ -27,14 +27,14 @@ from events.store import EventLog, EventReader
 from projections.catalog import Catalog
 from projections.project import ProjectState
 from projections.read_models import ReadModels
-from projections.views import ProjectView, past_refusal, view_of
+from projections.views import PastRefusal, ProjectView, past_refusal, view_of
 from sandbox.api.auth import ANONYMOUS_PUBLIC
 from sandbox.api.models import EventOut
 from sandbox.api.problems import ApiProblem, BadInput, error_entry
 from sandbox.service import Registry, refuse_unless_readable
 from schemas.base import Event
 from schemas.commands import LARGEST, Actor
-from schemas.dates import CHINA, day_moment
+from schemas.dates import NotAMoment, moment_asked
 from schemas.lifecycle import State
 from schemas.text import NAME_PATTERN, PATTERN_RULES, text_fault
 from schemas.validation import MAX_ERRORS, Violation, leaves
@@ -93,8 +93,8 @@ AS_OF_SCHEMA: dict[str, object] = {
 AsOf = Annotated[
     str | None,
     QueryParameter(
-        description="a recorded time (RFC 3339; without an offset it is UTC), or a date (YYYY-MM-DD: the"
-        " end of that day in China, 00:00 +08:00 of the next)",
+        description="a recorded time (ISO 8601; without an offset it is China time), seconds since 1970, or a"
+        " date (YYYY-MM-DD: the end of that day in China, 00:00 +08:00 of the next)",
         schema_extra=AS_OF_SCHEMA,
     ),
 ]
@@ -156,23 +156,6 @@ def for_reader(view: ProjectView, reader: Actor) -> ProjectView:
     if reader.role != "applicant" or view.details.get("append_command") is None:
         return view
     return msgspec.structs.replace(view, details={**view.details, "append_command": None})
-
-
-def utc(moment: dt.datetime | None, field: str = "as_of") -> dt.datetime | None:
-    """A client's timestamp in UTC (naive means UTC); 400 if it cannot be placed in time."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    try:
-        moment.astimezone(CHINA)
-        moment = moment.astimezone(dt.UTC)
-    except (OverflowError, ValueError):
-        rule = "must be a time between years 1 and 9999 in every time zone"
-        raise BadInput(field, rule, "须为各时区均在 1 至 9999 年之间的时间", "query") from None
-    # Every moment before the registry existed means the same (nothing recorded yet). The store
-    # formats years below 1000 without leading zeros, which would sort them after today.
-    return max(moment, EPOCH)
 
 
 def current_state(models: ReadModels, registry: Registry, project_id: str, *, fresh: bool = True) -> ProjectState:
@@ -360,7 +343,6 @@ def check_names(value: object, *, path: str) -> None:
 
 
 ANONYMOUS = "anonymous"
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 #: The metadata an applicant does not see of the public's events, and what it sees instead.
@@ -413,29 +395,30 @@ def event_out(event: RecordedEvent[Event], reader: Actor | None = None) -> Event
 
 
 def one_moment(store: EventReader, as_of: str | None, position: int | None) -> dt.datetime | None:
-    """The recorded time asked for, in UTC. A time or a position may be asked for, not both, and
-    a position no later than the head (see ``projections.views.past_refusal``)."""
-    at = utc(as_of_time(as_of))
+    """The recorded time asked for, in UTC (``schemas.dates.moment_asked``, as on the command
+    line; 400 naming ``as_of`` when it names none). A time or a position may be asked for, not
+    both (422 ``invalid_value``), and a position no later than the head (422 ``out_of_range``;
+    see ``projections.views.past_refusal``)."""
+    try:
+        at = moment_asked(as_of) if as_of is not None else None
+    except NotAMoment as e:
+        raise BadInput("as_of", str(e), e.rule_zh, "query") from None
     refused = past_refusal(at is not None, position, store.head().position if position is not None else 0)
     if refused is not None:
-        rule_en, rule_zh = refused
-        raise query_refused("position", rule_zh, rule_en)
+        raise past_refused(refused)
     return at
 
 
-def as_of_time(text: str | None) -> dt.datetime | None:
-    """``?as_of=``: a time (RFC 3339, or seconds since 1970), or a bare date meaning the end of
-    that day in China (``schemas.dates.day_moment``, as on the command line); 400 otherwise."""
-    if text is None:
-        return None
-    day = day_moment(text)
-    if day is not None:
-        return day
-    try:
-        moment: dt.datetime = msgspec.convert(text, dt.datetime, strict=False)
-    except (msgspec.ValidationError, ValueError, OverflowError):
-        rule = "must be a time (RFC 3339, e.g. 2026-03-01T09:00:00+08:00) or a date (YYYY-MM-DD)"
-        raise BadInput(
-            "as_of", rule, "须为时间（RFC 3339，如 2026-03-01T09:00:00+08:00）或日期（YYYY-MM-DD）", "query"
-        ) from None
-    return moment
+def past_refused(refused: PastRefusal, source: str = "query") -> ApiProblem:
+    """The 422 of a past that cannot be shown, with the refusal's code (``out_of_range`` for a
+    position beyond the head, wherever a position is asked for), naming the parameter and where
+    it was (``query``, or ``header``)."""
+    where_zh, where_en = ("查询参数", "the query parameter") if source == "query" else ("请求头", "the header")
+    field, rule_en, rule_zh = refused.field, refused.rule_en, refused.rule_zh
+    return ApiProblem(
+        422,
+        refused.code,
+        f"{where_zh} {field} 不可用：{rule_zh}",
+        f"{where_en} {field} cannot be used: {rule_en}",
+        errors=[error_entry(Violation(field=field, rule=rule_en, rule_zh=rule_zh, source=source))],
+    )

@@ -51,6 +51,7 @@ STATUS: dict[str, int] = {
     "reference_unknown": 422,
     "idempotency_key_reused": 422,
     "date_out_of_range": 422,
+    "out_of_range": 422,
 }
 
 

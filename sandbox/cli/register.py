@@ -14,10 +14,10 @@ from rich.text import Text
 from events.sqlite import utc_now
 from projections.views import past_refusal, project_view
 from sandbox.cli.failures import Failure, no_project, opened, registry_at
-from sandbox.cli.group import db_option, main, parse_time
+from sandbox.cli.group import db_option, main
 from sandbox.cli.output import Shown, emit_json, out
 from sandbox.cli.usage import BadValue
-from schemas.dates import CHINA, day_moment
+from schemas.dates import CHINA, NotAMoment, moment_asked
 from schemas.lifecycle import State
 from schemas.streams import project_stream
 from schemas.text import visible
@@ -152,7 +152,8 @@ def projects(
     "--as-of",
     "as_of",
     default=None,
-    help="As it stood at this recorded time (ISO 8601), or at the end of this date in China (YYYY-MM-DD).",
+    help="As it stood at this recorded time (ISO 8601; without an offset, China time), or at the end of this date"
+    " in China (YYYY-MM-DD).",
 )
 @click.option(
     "--position",
@@ -166,13 +167,16 @@ def show(db: Path | None, project: str, as_of: str | None, position: int | None,
 
     Example: sandbox-registry show 3f2a9c1b7d4e --position 120 --json
     """
-    # a bare date is the end of that day in China (``schemas.dates.day_moment``, as in the API)
-    at = (day_moment(as_of) if as_of is not None else None) or parse_time(as_of, "--as-of")
+    # read as the API reads ?as_of= (``schemas.dates.moment_asked``)
+    try:
+        at = moment_asked(as_of) if as_of is not None else None
+    except NotAMoment as e:
+        raise BadValue("--as-of", f"{as_of!r} {e}", f"{as_of!r} {e.rule_zh}") from None
     with registry_at(db) as registry:
         head = registry.store.head().position if position is not None else 0
         refused = past_refusal(at is not None, position, head, ("--as-of", "--position"))
         if refused is not None:
-            raise BadValue("--position", *refused)
+            raise BadValue(refused.field, refused.rule_en, refused.rule_zh)
         view = project_view(registry.store, registry.catalog, project, position=position, at=at, now=utc_now())
     if view is None:
         raise no_project(project, then=at is not None or position is not None)

@@ -68,3 +68,24 @@ def test_show_as_of_evaluates_at_the_date_asked(api: Api, tmp_path: Path, monkey
     assert _test_period(shown(end - dt.timedelta(days=1)))["status"] != "reached"
     assert _test_period(shown(end))["status"] == "reached"
     assert shown(end)["as_of_date"] == end.isoformat()
+
+
+def test_a_time_without_an_offset_is_china_time_over_http_and_on_the_command_line(
+    api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``?as_of=`` and ``show --as-of`` read a time the same way (``schemas.dates.moment_asked``):
+    without an offset it is China time, 8 hours before the same wall-clock time in UTC."""
+    pid = api.create("ecny-pilot")
+    created = api.head()
+    next_day = api.clock.today + dt.timedelta(days=1)
+    api.clock.to(next_day)  # 10:00 in China: the application is edited then
+    api.ecny_application(pid)
+    edited = api.head()
+    assert edited > created
+    monkeypatch.setenv(DB_ENV, str(tmp_path / "registry.db"))  # (the api fixture's database)
+    wall_clock = f"{next_day}T09:59:00"  # a minute before the edits in China, hours after them in UTC
+    for text, position in ((wall_clock, created), (f"{wall_clock}+08:00", created), (f"{wall_clock}Z", edited)):
+        shown = CliRunner().invoke(main, ["show", pid, "--as-of", text, "--json"])
+        assert shown.exit_code == 0, shown.output
+        assert json.loads(shown.output)["as_of_position"] == position, text
+        assert api.view(pid, "alice", as_of=text)["as_of_position"] == position, text

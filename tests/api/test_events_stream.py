@@ -109,9 +109,9 @@ def test_the_stream_is_for_regulators_and_auditors_and_refuses_a_position_after_
         assert api.get("/api/v1/events/stream", who, params={"max_events": 1}).status_code == 403
     head = api.head()
     r = api.get("/api/v1/events/stream", "audrey", params={"after": head + 1, "max_events": 1})
-    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "after"
+    assert (r.status_code, r.json()["code"], r.json()["errors"][0]["field"]) == (422, "out_of_range", "after")
     r = api.get("/api/v1/events/stream", "audrey", params={"max_events": 1},
                 headers={"Last-Event-ID": str(head + 5)})
-    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "Last-Event-ID"
+    assert (r.status_code, r.json()["code"], r.json()["errors"][0]["field"]) == (422, "out_of_range", "Last-Event-ID")
     r = api.get("/api/v1/events/stream", "audrey", params={"max_events": 1}, headers={"Last-Event-ID": "abc"})
     assert r.status_code == 400 and r.json()["errors"][0]["field"] == "Last-Event-ID"

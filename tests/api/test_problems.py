@@ -165,8 +165,8 @@ def test_each_error_says_where_the_value_was(api: Api) -> None:
     cases = [
         (api.get("/api/v1/register", params={"limit": "1e400"}), "limit", "query"),
         (api.get("/api/v1/reference/exchange_rates"), "dataset", "path"),  # (litestar says "body": it starts "data")
-        (api.get("/api/v1/events/stream", "carol", headers={"Last-Event-ID": "999999"}), "Last-Event-ID", "header"),
-        (api.get("/api/v1/events/stream", "carol", params={"after": "999999"}), "after", "query"),
+        (api.get("/api/v1/events/stream", "carol", headers={"Last-Event-ID": "x"}), "Last-Event-ID", "header"),
+        (api.get("/api/v1/events/stream", "carol", params={"after": "x"}), "after", "query"),
         (api.post(f"/api/v1/projects/{pid}/submit", "alice", headers={"If-Match": "v1"}), "If-Match", "header"),
     ]
     for r, field, source in cases:
@@ -298,7 +298,9 @@ def test_a_filter_that_cannot_match_is_refused_not_answered_empty(api: Api) -> N
 
 def test_the_past_is_asked_for_as_on_the_command_line(api: Api) -> None:
     """A bare date is the end of that day in China; a position beyond the head is refused (422
-    ``invalid_value`` naming ``position``), not echoed back as if it existed."""
+    ``out_of_range`` naming ``position``, as the proofs refuse one), not echoed back as if it
+    existed, and so is a stream asked to start after the head; a time with a position is 422
+    ``invalid_value``."""
     pid = api.create("ecny-pilot")
     head = api.head()
     today = api.get(f"/api/v1/projects/{pid}", "alice", params={"as_of": "2099-01-01"})
@@ -310,8 +312,18 @@ def test_the_past_is_asked_for_as_on_the_command_line(api: Api) -> None:
         assert (bare.status_code, bare.json()) == (timed.status_code, timed.json())
         at_head = api.get(path, who, params={"position": head})
         assert at_head.status_code in (200, 404), at_head.text
-        beyond = problem(api.get(path, who, params={"position": head + 1}), 422, "invalid_value")
+        beyond = problem(api.get(path, who, params={"position": head + 1}), 422, "out_of_range")
         assert beyond["errors"][0]["field"] == "position" and beyond["errors"][0]["source"] == "query"
         assert f"position {head}" in beyond["errors"][0]["rule"] and "日志末端" in beyond["errors"][0]["rule_zh"]
-    problem(api.get(f"/api/v1/register/{pid}", params={"position": head + 1}), 422, "invalid_value")
+        both = problem(api.get(path, who, params={"position": head, "as_of": day.isoformat()}), 422, "invalid_value")
+        assert both["errors"][0]["field"] == "position" and "not both" in both["errors"][0]["rule"]
+    problem(api.get(f"/api/v1/register/{pid}", params={"position": head + 1}), 422, "out_of_range")
+    for params, headers, field, source in (
+        ({"after": head + 1}, {}, "after", "query"),
+        ({}, {"Last-Event-ID": str(head + 1)}, "Last-Event-ID", "header"),
+    ):
+        r = api.get("/api/v1/events/stream", "carol", params=params, headers=headers)
+        beyond = problem(r, 422, "out_of_range")
+        assert (beyond["errors"][0]["field"], beyond["errors"][0]["source"]) == (field, source)
+        assert f"position {head}" in beyond["errors"][0]["rule"]
     problem(api.get(f"/api/v1/projects/{pid}", "alice", params={"as_of": "2026-02-30"}), 400, "invalid_input")

@@ -161,7 +161,8 @@ def test_history_names_actors_and_reasons_in_order(demo: tuple[Path, dict[str, s
         (["history", "nope"], 1, "no project nope", "没有项目 nope"),
         (["projects", "--state", "bogus"], 2, "'bogus' is not one of", ""),  # click's own check
         (["projects", "--program", "nope"], 2, "no program 'nope'", "没有项目类别 'nope'"),
-        (["show", "x", "--as-of", "yesterday"], 2, "not an ISO 8601 time", "不是 ISO 8601 时间"),
+        (["show", "x", "--as-of", "yesterday"], 2, "'yesterday' must be a time (ISO 8601", "须为时间（ISO 8601"),
+        (["show", "x", "--as-of", "9999-12-31T23:59:59-01:00"], 2, "between years 1 and 9999", "1 至 9999 年"),
         (["tick", "--now", "soon"], 2, "not an ISO 8601 time", "不是 ISO 8601 时间"),
     ],
 )

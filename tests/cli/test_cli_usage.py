@@ -64,7 +64,7 @@ def no_env_db(monkeypatch: pytest.MonkeyPatch) -> None:
         (["serve", "--port", "70000"], "70000 is not in the range", "'--port' 的值无效：70000 不在范围"),
         (["projects", "--state", "测试中"], "'测试中' is not one of", "'--state' 的值无效：'测试中' 不是可选值"),
         (["项目"], "No such command '项目'", "没有命令 '项目'"),  # (typed in Chinese: still said in both)
-        (["show", "x", "--as-of", "garbage"], "Invalid value for --as-of", "--as-of 的值无效：'garbage' 不是 ISO 8601"),
+        (["show", "x", "--as-of", "garbage"], "Invalid value for --as-of", "--as-of 的值无效：'garbage' 须为时间"),
         (["token"], "", ""),  # no subcommand: the help, as before
     ],
 )

@@ -50,6 +50,8 @@ def test_the_timeline_shows_the_project_as_the_api_does_at_a_position(web: Api, 
     assert f'data-state="{then["state"]}"' in page.text
     assert f'data-state="{web.state(pid)}"' in web.client.get(f"/projects/{pid}/timeline").text
     assert then["state"] != web.state(pid)
+    beyond = web.client.get(f"/projects/{pid}/timeline", params={"position": web.head() + 1})
+    assert beyond.status_code == 422 and "out_of_range" in beyond.text and "日志末端" in beyond.text
 
 
 def test_an_applicant_never_sees_another_organisations_timeline(web: Api, world: World) -> None:

@@ -17,14 +17,13 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage, Stream
 from events.export import export_lines
 from events.store import Audit, EventReader
 from projections.read_models import ReadModels
-from projections.views import Explanation, explain
+from projections.views import Explanation, explain, past_refusal
 from sandbox.api import problems as p
 from sandbox.api.auth import READERS, SECURITY, role_in
-from sandbox.api.common import MAX_INT, ZERO_MINIMUM, Limit, Position, event_out
+from sandbox.api.common import MAX_INT, ZERO_MINIMUM, Limit, Position, event_out, past_refused
 from sandbox.api.dependencies import NamedPort
 from sandbox.api.limits import Limits
 from sandbox.api.models import AuditEntry, EventPage, VerifyOut
-from sandbox.api.problems import BadInput
 from sandbox.service import Registry
 
 #: How long a quiet SSE stream waits before it looks at the log again (another process may append).
@@ -106,7 +105,7 @@ class EventController(Controller):
         items = [event_out(e) for e in store.read_after(after, limit=limit)]
         return EventPage(items=items, next_after=items[-1].position if items else after, head=store.head().position)
 
-    @get("/stream", media_type="text/event-stream", responses=p.responses(*p.READ, 429))
+    @get("/stream", media_type="text/event-stream", responses=p.responses(*p.READ, 422, 429))
     async def events_stream(
         self,
         store: NamedPort[EventReader],
@@ -141,9 +140,9 @@ class EventController(Controller):
         field, source = "after", "query"
         if last_event_id is not None:
             start, field, source = int(last_event_id), "Last-Event-ID", "header"
-        if start > head:
-            rule = f"must not be after the head of the log (position {head})"
-            raise BadInput(field, rule, f"不能超过日志末端（位置 {head}）", source)
+        refused = past_refusal(False, start, head, ("", field))
+        if refused is not None:
+            raise past_refused(refused, source)
         release = limits.streams.acquire(credential or "")
         if release is None:
             raise limits.too_many_streams()
