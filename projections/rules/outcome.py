@@ -92,7 +92,7 @@ def breach(action: p.Action, *evidence: int, **progress: ProgressValue) -> Outco
 class NoCheck(TypeError):
     """A rule of a kind its section has no check for (an admission condition among the exit
     criteria, or the reverse). Publishing refuses such a version
-    (``sandbox.deciders.catalog.check_program_sections``), so only a version stored before that
+    (``sandbox.deciders.catalog.misplaced_rules``), so only a version stored before that
     refusal existed could hold one: evaluating it is an error, never a silent status."""
 
     def __init__(self, section: str, params: p.Params) -> None:

@@ -10,7 +10,7 @@ A command decided against a version that is no longer the stream's is refused wi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
@@ -63,10 +63,10 @@ def publish_program(
     overwritten; the event records what changed from the last one (or the command's own list)."""
     definition = command.definition
     _refuse_unless_publisher(actor, "publish_program_version")
-    check_program_sections(definition)
-    check_program_numbers(definition)
-    check_program_periods(definition)
-    check_program_stages(definition)
+    for check in PROGRAM_CHECKS:
+        wrong = check(definition)
+        if wrong:
+            raise invalid(wrong)
     expected_version = published[-1].version + 1 if published else 1
     if definition.version != expected_version:
         raise Stale(
@@ -123,9 +123,9 @@ def _check_records(dataset: Dataset, records: list[dict[str, Any]]) -> None:
         ) from e
 
 
-def check_program_numbers(definition: ProgramDefinition) -> None:
-    """Refuse a program version whose clocks or rules run backwards (``notice_days: -5`` closed
-    every notice at the next tick), naming every such number."""
+def backward_numbers(definition: ProgramDefinition) -> list[Violation]:
+    """The clocks and rules of a program version that run backwards (``notice_days: -5`` closed
+    every notice at the next tick)."""
     found: list[tuple[str, int, int]] = [
         (f"definition.durations.{name}", value, DURATION_MINIMUMS.get(name, 0))
         for name, value in msgspec.structs.asdict(definition.durations).items()
@@ -139,19 +139,17 @@ def check_program_numbers(definition: ProgramDefinition) -> None:
                 for path, value in leaves(rule.params, at)
                 if isinstance(value, int) and not isinstance(value, bool)
             ]
-    wrong = [
+    return [
         Violation(field=path, rule=f"must be a whole number from {least}", rule_zh=f"须为不小于 {least} 的整数")
         for path, value, least in found
         if value < least
     ]
-    if wrong:
-        raise invalid(wrong)
 
 
-def check_program_sections(definition: ProgramDefinition) -> None:
-    """Refuse a program version that places a rule in the section that has no check for its
-    kind (a ``period_max`` among the exit criteria would never be evaluated), naming each."""
-    wrong = [
+def misplaced_rules(definition: ProgramDefinition) -> list[Violation]:
+    """The rules of a program version placed in the section that has no check for their kind
+    (a ``period_max`` among the exit criteria would never be evaluated)."""
+    return [
         Violation(
             field=f"definition.{section}[{i}].params.check",
             rule=f"a {_tag(rule.params)} rule is {_SECTION_EN[other]}, not {_SECTION_EN[section]}",
@@ -161,8 +159,6 @@ def check_program_sections(definition: ProgramDefinition) -> None:
         for i, rule in enumerate(getattr(definition, section))
         if not isinstance(rule.params, SECTION_KINDS[section])
     ]
-    if wrong:
-        raise invalid(wrong)
 
 
 _SECTION_EN = {"admission": "an admission condition", "exit": "an exit criterion"}
@@ -173,14 +169,14 @@ def _tag(params: Params) -> str:
     return str(type(params).__struct_config__.tag)
 
 
-def check_program_periods(definition: ProgramDefinition) -> None:
-    """Refuse a program version whose admission limits the declared test period
+def disagreeing_periods(definition: ProgramDefinition) -> list[Violation]:
+    """The admission conditions of a program version that limit the declared test period
     (``period_max.months``) to another length than its test period may run
     (``test_period.max_months``, which the deciders and the timers read): the two state one
     value, the longest test, and a version where they differ admits plans its tests cannot run
     or caps tests at a length no plan may declare."""
     longest = definition.test_period().max_months
-    wrong = [
+    return [
         Violation(
             field=f"definition.admission[{i}].params.months",
             rule=f"must be the test period's max_months ({longest})",
@@ -189,14 +185,13 @@ def check_program_periods(definition: ProgramDefinition) -> None:
         for i, rule in enumerate(definition.admission)
         if isinstance(rule.params, PeriodMax) and rule.params.months != longest
     ]
-    if wrong:
-        raise invalid(wrong)
 
 
-def check_program_stages(definition: ProgramDefinition) -> None:
-    """Refuse a program version that would gate a submission on what the applicants cannot
-    satisfy alone (the notice, an objection, reference data): no application could be submitted."""
-    wrong = [
+def regulators_checks_at_submission(definition: ProgramDefinition) -> list[Violation]:
+    """The admission conditions of a program version that would gate a submission on what the
+    applicants cannot satisfy alone (the notice, an objection, reference data): no application
+    could be submitted."""
+    return [
         Violation(
             field=f"definition.admission[{i}].stage",
             rule=f"a {_tag(rule.params)} check is the regulator's: its stage is admission",
@@ -205,8 +200,16 @@ def check_program_stages(definition: ProgramDefinition) -> None:
         for i, rule in enumerate(definition.admission)
         if rule.stage == "submission" and type(rule.params) not in APPLICANTS_OWN
     ]
-    if wrong:
-        raise invalid(wrong)
+
+
+#: What a program version must not be, in the order its refusal names them: the first check
+#: that finds something refuses the version, naming everything it found.
+PROGRAM_CHECKS: tuple[Callable[[ProgramDefinition], list[Violation]], ...] = (
+    misplaced_rules,
+    backward_numbers,
+    disagreeing_periods,
+    regulators_checks_at_submission,
+)
 
 
 def describe_changes(old: ProgramDefinition | None, new: ProgramDefinition) -> list[str]:
