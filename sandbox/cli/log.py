@@ -209,8 +209,8 @@ def rebuild(db: Path | None) -> None:
     with opened(db) as store:
         models = ReadModels(store)
         total = store.head().position
-        # Redrawn by hand, not by rich's refresh thread: a rebuild splits a long log between
-        # forked processes only while no other thread runs (see ReadModels.rebuild).
+        # Redrawn when the rebuild reports progress (about a hundred times a rebuild), not by a
+        # refresh thread of its own.
         with Progress(console=Console(stderr=True), auto_refresh=False) as progress:
             task = progress.add_task("rebuilding read models", total=total)
 
