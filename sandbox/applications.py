@@ -243,6 +243,18 @@ def ecny(
     )
 
 
+#: The draft a sample data asset is created with: its title, type, applicant and region.
+DATA_ASSET_DRAFT: Mapping[str, Value] = MappingProxyType(
+    {
+        "title": "港口物流数据产品",
+        "app_type": "数据集",
+        "lead_name": "福州数据商",
+        "lead_kind": "data_merchant",
+        "region": "福州",
+        "lead_licence_no": None,
+    }
+)
+
 DATA_ASSET_DOCUMENTS = (
     "business_licence",
     "data_merchant_registration",
