@@ -161,7 +161,11 @@ async def attach_upload(
 
 class DocumentNotFound(Exception):
     """A document a project does not have, or whose file is not stored: answered as the HTTP
-    layer's 404 ``not_found`` (``sandbox.api.problems``)."""
+    layer's 404 ``not_found`` (``sandbox.api.problems``), in both languages."""
+
+    def __init__(self, project_id: str, sha256: str) -> None:
+        super().__init__(f"project {project_id} has no stored document {sha256}")
+        self.message_zh = f"项目 {project_id} 没有已存储的文件 {sha256}"
 
 
 def read_document(state: ProjectState, documents: DocumentStore, sha256: str) -> tuple[bytes, str]:
@@ -169,7 +173,7 @@ def read_document(state: ProjectState, documents: DocumentStore, sha256: str) ->
     attached = next((d for d in state.documents if d.sha256 == sha256), None)
     data = documents.read(sha256) if attached is not None else None
     if attached is None or data is None:
-        raise DocumentNotFound(f"project {state.project_id} has no stored document {sha256}")
+        raise DocumentNotFound(state.project_id, sha256)
     return data, attached.media_type or media_type_of(data) or "application/octet-stream"
 
 

@@ -18,7 +18,7 @@ from schemas.events import Value
 #: The registry's business time zone: a day (a deadline, a report period, a bare date asked
 #: for) is a day in China.
 CHINA = ZoneInfo("Asia/Shanghai")
-_BARE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_BARE_DATE = re.compile(r"^\d{4}-?\d{2}-?\d{2}$")  # (ISO 8601's extended or basic form)
 
 
 def months_later(day: dt.date, months: int) -> dt.date:
@@ -54,9 +54,9 @@ def end_of_day(day: dt.date) -> dt.datetime:
 
 
 def day_moment(text: str) -> dt.datetime | None:
-    """The moment a bare date (``2026-03-01``) names when the past is asked for: the end of that
-    day in China (:func:`end_of_day`), so the registry as it stood when the day was over. None
-    for anything that is not a bare date (a time is read as a time)."""
+    """The moment a bare date (``2026-03-01``, or ``20260301``) names when the past is asked
+    for: the end of that day in China (:func:`end_of_day`), so the registry as it stood when the
+    day was over. None for anything that is not a bare date (a time is read as a time)."""
     day = parse_date(text) if _BARE_DATE.match(text) else None
     return None if day is None else end_of_day(day)
 
@@ -64,9 +64,9 @@ def day_moment(text: str) -> dt.datetime | None:
 #: The rule a moment asked for keeps, in English and Chinese.
 MOMENT_RULE = (
     "must be a time (ISO 8601, e.g. 2026-03-01T09:00:00+08:00; without an offset, China time),"
-    " seconds since 1970, or a date (YYYY-MM-DD: the end of that day in China)",
+    " seconds since 1970, or a date (YYYY-MM-DD or YYYYMMDD: the end of that day in China)",
     "须为时间（ISO 8601，如 2026-03-01T09:00:00+08:00；不带时区即为北京时间）、1970 年以来的秒数，"
-    "或日期（YYYY-MM-DD：该日在中国结束之时）",
+    "或日期（YYYY-MM-DD 或 YYYYMMDD：该日在中国结束之时）",
 )
 #: Every moment before the registry existed means the same: nothing was recorded yet.
 _BEFORE_ANYTHING = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

@@ -29,7 +29,7 @@ from projections.rules.facts import (
     pledge_outstanding,
     unregistered_changes,
 )
-from projections.rules.outcome import NoCheck, Progress, ReferenceView, RuleStatus
+from projections.rules.outcome import Progress, ReferenceView, RuleStatus
 
 __all__ = [
     "ADMISSION_CHECKS",
@@ -37,7 +37,6 @@ __all__ = [
     "EXIT_CHECKS",
     "FACTS_READ",
     "GOALS",
-    "NoCheck",
     "Progress",
     "ReferenceView",
     "RuleStatus",

@@ -11,7 +11,7 @@ from projections.project import ProjectState
 from projections.rules.declared import applies, declared_value, filled, holders_of
 from projections.rules.facts import FACTS_READ, open_facts
 from projections.rules.outcome import (
-    NoCheck,
+    MISPLACED,
     Outcome,
     ReferenceView,
     RuleStatus,
@@ -35,7 +35,7 @@ def _reference_day(state: ProjectState, today: dt.date) -> dt.date:
 def _check_admission(params: p.Params, state: ProjectState, ref: ReferenceView, today: dt.date) -> Outcome:
     check = ADMISSION_CHECKS.get(type(params))
     if check is None:
-        raise NoCheck("admission", params)
+        return MISPLACED["admission"]
     return check(params, state, ref, today)
 
 

@@ -13,7 +13,7 @@ from projections.ledger import complaint_count, figures_in
 from projections.project import ProjectState
 from projections.rules.declared import declared_value
 from projections.rules.facts import FACTS_READ, pledge_outstanding, unregistered_changes
-from projections.rules.outcome import NoCheck, Outcome, Progress, RuleStatus, breach, exit_check, ok, status_of
+from projections.rules.outcome import MISPLACED, Outcome, Progress, RuleStatus, breach, exit_check, ok, status_of
 from schemas import programs as p
 from schemas.dates import months_later
 from schemas.lifecycle import IN_TEST, State
@@ -57,7 +57,7 @@ _FROM_ADMISSION = (p.ExternalEvent, p.PledgeRealised, p.ChangeRegistration)
 def _check_exit(params: p.Params, state: ProjectState, program: p.ProgramDefinition, today: dt.date) -> Outcome:
     check = EXIT_CHECKS.get(type(params))
     if check is None:
-        raise NoCheck("exit", params)
+        return MISPLACED["exit"]
     if state.test_started_on is None and not isinstance(params, _FROM_ADMISSION):
         return Outcome(status="not_applicable")
     return check(params, state, program, today)

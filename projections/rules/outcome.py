@@ -89,16 +89,23 @@ def breach(action: p.Action, *evidence: int, **progress: ProgressValue) -> Outco
     return Outcome(status="breached", action=action, evidence=tuple(sorted(set(evidence))), progress=progress)
 
 
-class NoCheck(TypeError):
-    """A rule of a kind its section has no check for (an admission condition among the exit
-    criteria, or the reverse). Publishing refuses such a version
-    (``sandbox.deciders.catalog.misplaced_rules``), so only a version stored before that
-    refusal existed could hold one: evaluating it is an error, never a silent status."""
-
-    def __init__(self, section: str, params: p.Params) -> None:
-        tag = type(params).__struct_config__.tag
-        super().__init__(f"no {section} check for a {tag} rule")
-        self.section = section
+#: What a rule of a kind its section has no check for is found to be (an admission condition
+#: among the exit criteria, or the reverse), said in both languages: unmet among the admission
+#: conditions (a regulator may waive it), not applicable among the exit criteria. Publishing
+#: refuses such a version (``sandbox.deciders.catalog.misplaced_rules``), so only a version
+#: stored before that refusal existed holds one; its projects are still read and decided on.
+MISPLACED: dict[str, Outcome] = {
+    "admission": Outcome(
+        status="unmet",
+        missing_zh="该规则不属于准入条件，未予审核",
+        missing_en="not an admission condition: not checked",
+    ),
+    "exit": Outcome(
+        status="not_applicable",
+        missing_zh="该规则不属于退出标准，未予评估",
+        missing_en="not an exit criterion: not evaluated",
+    ),
+}
 
 
 P = TypeVar("P", bound=p.Params)

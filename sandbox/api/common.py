@@ -94,7 +94,7 @@ AsOf = Annotated[
     str | None,
     QueryParameter(
         description="a recorded time (ISO 8601; without an offset it is China time), seconds since 1970, or a"
-        " date (YYYY-MM-DD: the end of that day in China, 00:00 +08:00 of the next)",
+        " date (YYYY-MM-DD or YYYYMMDD: the end of that day in China, 00:00 +08:00 of the next)",
         schema_extra=AS_OF_SCHEMA,
     ),
 ]

@@ -11,8 +11,8 @@ app's state itself. The names:
   sign-in sessions);
 - ``store``: the event store. A handler types it with the narrowest port it uses
   (``NamedPort[EventReader]`` to read the log, ``NamedPort[Audit]`` to verify and export it,
-  ``NamedPort[TreeLog]`` for proofs, from ``events.store``); only the register's offline proof
-  (``sandbox.extracts``, which takes the SQLite store) asks for :class:`SQLiteEventStore`;
+  ``NamedPort[TreeLog]`` for proofs, from ``events.store``, and the register's offline proof
+  ``NamedPort[ExtractedLog]``, from ``sandbox.extracts``);
 - ``actor`` and ``credential``: who sends the request and its token's id (from the
   authentication middleware, see ``sandbox.api.auth``);
 - ``services``: what a page uses, all at once (:class:`PageServices`).

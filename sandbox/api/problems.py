@@ -381,8 +381,8 @@ def on_value_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
 
 
 def on_missing_document(_: Request[Any, Any, Any], exc: DocumentNotFound) -> Response[Problem]:
-    code, zh, _en = _HTTP[404]
-    return problem(404, code, zh, str(exc))
+    code, _zh, _en = _HTTP[404]
+    return problem(404, code, exc.message_zh, str(exc))
 
 
 def on_internal(_: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:

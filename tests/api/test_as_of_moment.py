@@ -89,3 +89,22 @@ def test_a_time_without_an_offset_is_china_time_over_http_and_on_the_command_lin
         assert shown.exit_code == 0, shown.output
         assert json.loads(shown.output)["as_of_position"] == position, text
         assert api.view(pid, "alice", as_of=text)["as_of_position"] == position, text
+
+
+def test_a_date_in_iso_basic_form_is_the_same_bare_date_over_http_and_on_the_command_line(
+    api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``20260301`` is the date ``2026-03-01`` (the end of that day in China) for ``?as_of=`` and
+    ``show --as-of`` alike, not 20,260,301 seconds since 1970 (when nothing was recorded)."""
+    pid = api.create("ecny-pilot")
+    created_on = api.clock.today
+    api.clock.to(created_on + dt.timedelta(days=1))
+    api.ecny_application(pid)
+    monkeypatch.setenv(DB_ENV, str(tmp_path / "registry.db"))  # (the api fixture's database)
+    extended, basic = created_on.isoformat(), created_on.strftime("%Y%m%d")
+    expected = api.view(pid, "alice", as_of=extended)["as_of_position"]
+    assert 0 < expected < api.head()
+    assert api.view(pid, "alice", as_of=basic)["as_of_position"] == expected
+    shown = CliRunner().invoke(main, ["show", pid, "--as-of", basic, "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)["as_of_position"] == expected

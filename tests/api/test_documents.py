@@ -71,6 +71,14 @@ def test_another_organisation_never_learns_of_a_document(world_api: Api, world: 
     assert world_api.get(f"/api/v1/projects/{world.other_project}/documents/{sha}", "carol").status_code == 404
 
 
+def test_a_document_a_project_does_not_hold_is_named_in_both_languages(world_api: Api, world: World) -> None:
+    pid, sha = world["draft"], "0" * 64
+    r = world_api.get(f"/api/v1/projects/{pid}/documents/{sha}", "alice")
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+    assert pid in r.json()["message_zh"] and sha in r.json()["message_zh"]
+    assert pid in r.json()["message_en"] and sha in r.json()["message_en"]
+
+
 def test_the_export_copies_every_attached_document_named_by_its_hash(
     world_api: Api, world: World, tmp_path: Path
 ) -> None:

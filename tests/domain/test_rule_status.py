@@ -5,9 +5,8 @@ is that outcome with its rule. Its status and action are of their closed sets, s
 from __future__ import annotations
 
 import msgspec
-import pytest
 
-from projections.rules import NoCheck, RuleStatus, admission_checklist, exit_criteria
+from projections.rules import RuleStatus, admission_checklist, exit_criteria
 from projections.rules.outcome import Outcome
 from schemas import commands as c
 from tests.fixtures.scenarios import fintech_in_test
@@ -33,19 +32,25 @@ def test_every_status_is_an_outcome_of_its_rule_with_typed_fields() -> None:
     assert [s.action for s in breached] == ["suspension"] and breached[0].evidence
 
 
-def test_a_rule_in_the_section_without_its_check_is_an_error_not_a_status() -> None:
-    """A version stored before publishing refused misplaced rules may hold one: evaluating it
-    raises, rather than showing the rule as not applicable (or unmet) and never checking it."""
+def test_a_rule_in_the_section_without_its_check_is_said_so_in_both_languages() -> None:
+    """A version stored before publishing refused misplaced rules may hold one: its projects are
+    still evaluated (never a server error), and the misplaced rule says it was not checked,
+    unmet among the admission conditions, not applicable among the exit criteria."""
     w, pid = fintech_in_test()
     state = w.state(pid)
     program = w.registry.bound_program(state, w.clock.today)
     period = next(r for r in program.admission if r.params.__struct_config__.tag == "period_max")
     ends = next(r for r in program.exit if r.params.__struct_config__.tag == "test_period")
-    with pytest.raises(NoCheck, match=r"^no exit check for a period_max rule$"):
-        exit_criteria(state, msgspec.structs.replace(program, exit=(*program.exit, period)), w.clock.today)
-    with pytest.raises(NoCheck, match=r"^no admission check for a test_period rule$"):
-        admission_checklist(state, msgspec.structs.replace(program, admission=(ends, *program.admission)),
-                            w.registry.reference(), w.clock.today)
+    exits = exit_criteria(state, msgspec.structs.replace(program, exit=(*program.exit, period)), w.clock.today)
+    assert (exits[-1].id, exits[-1].status) == (period.id, "not_applicable")
+    assert exits[-1].missing_zh and "not an exit criterion" in exits[-1].missing_en
+    assert exits[:-1] == exit_criteria(state, program, w.clock.today)
+    admission = admission_checklist(
+        state, msgspec.structs.replace(program, admission=(ends, *program.admission)), w.registry.reference(),
+        w.clock.today,
+    )
+    assert (admission[0].id, admission[0].status) == (ends.id, "unmet")
+    assert admission[0].missing_zh and "not an admission condition" in admission[0].missing_en
 
 
 def test_no_decision_looks_up_a_rule_s_figures_by_name() -> None:

@@ -274,7 +274,5 @@ def test_a_version_2_program_keeps_how_late_a_report_may_be_in_one_place(db_path
     finally:
         store.close()
     assert replayed == list(load_programs())
-    for definition in replayed:
-        assert "report_warning_days" not in msgspec.structs.asdict(definition.durations)
     lateness = [r.params for d in replayed for r in d.exit if isinstance(r.params, p.ReportTimeliness)]
     assert lateness and {(late.warning_days, late.suspension_days) for late in lateness} == {(10, 30)}

@@ -6,7 +6,6 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
-from events.sqlite import SQLiteEventStore
 from events.store import EventReader
 from projections.public import RegisterEntry
 from projections.read_models import ReadModels
@@ -92,7 +91,7 @@ class RegisterController(Controller):
 
     @get("/{project_id:str}/proof", sync_to_thread=True, responses=p.responses(400, 404, 503))
     def register_entry_proof(
-        self, store: NamedDependency[SQLiteEventStore], project_id: FromPath[str]
+        self, store: NamedPort[extracts.ExtractedLog], project_id: FromPath[str]
     ) -> extracts.RegisterExtract:
         """One public entry with what proves it offline: a checkpoint signed now (and kept), the
         project's public events whole and its private ones withheld (position, version, hash,
