@@ -139,6 +139,18 @@ def problem_dict(problem: Problem) -> dict[str, Any]:
     return found
 
 
+def refused(
+    request: Request[Any, Any, Any], exc: Exception, *, passing: tuple[int, ...] = (403, 404)
+) -> dict[str, Any]:
+    """A form's command refused, as its page shows the refusal beside the form: the API's problem
+    document for ``exc`` (:func:`problem_of`). One of the ``passing`` statuses (a page its user
+    may not see, or that does not exist) is raised on, for the error page."""
+    found = problem_of(request, exc)
+    if found.status in passing:
+        raise exc
+    return problem_dict(found)
+
+
 def on_sign_in(request: Request[Any, Any, Any], _: SignInRequired) -> Response[Any]:
     back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return Redirect(path=f"/login?next={back}" if request.method == "GET" else "/login", status_code=303)

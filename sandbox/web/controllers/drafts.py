@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
@@ -32,7 +31,7 @@ from sandbox.web.commands import attach_file, send
 from sandbox.web.controllers.work import APPLICANTS, form_of
 from sandbox.web.drafts import STAGE_LABELS, SUBMIT, Draft, Step, StepKind, draft_of, editable
 from sandbox.web.forms import command_from_form, refusal
-from sandbox.web.pages import FormInvalid, page, page_for, problem_of
+from sandbox.web.pages import FormInvalid, page, page_for, refused
 from sandbox.web.sections import section_values, shown
 from schemas import commands as c
 from schemas.commands import Actor
@@ -162,12 +161,9 @@ class DraftController(Controller):
                 Saving(services, actor, project_id, credential), found, Posted(fields, key, content)
             )
         except Exception as e:  # the API's refusal, beside the inputs that caused it
-            problem = problem_of(request, e)
-            if problem.status in (403, 404):
-                raise
+            problem = refused(request, e)
             state, draft = self._draft(services, actor, project_id)
-            refused = refusal(msgspec.to_builtins(problem), fields)
-            return self._page(request, services, state, draft, step, status=problem.status, **refused)
+            return self._page(request, services, state, draft, step, **refusal(problem, fields))
         if found.kind == "submit":
             return Redirect(path=f"/projects/{project_id}?done=submit", status_code=303)
         if is_htmx(request):
@@ -184,7 +180,6 @@ class DraftController(Controller):
         draft: Draft,
         step: str,
         *,
-        status: int = 200,
         saved: str | None = None,
         problem: dict[str, Any] | None = None,
         errors: dict[str, Any] | None = None,
@@ -203,7 +198,7 @@ class DraftController(Controller):
             request,
             services,
             "drafts/fragment.html" if is_htmx(request) else "drafts/step.html",
-            status=status,
+            status=problem["status"] if problem else 200,
             project=state,
             draft=draft,
             step=current,

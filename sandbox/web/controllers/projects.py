@@ -34,7 +34,7 @@ from sandbox.web.controllers.work import form_of
 from sandbox.web.dashboard import metric_series
 from sandbox.web.drafts import editable
 from sandbox.web.forms import command_from_form, inputs_of, refusal
-from sandbox.web.pages import FormInvalid, lang_of, page, page_for, problem_of
+from sandbox.web.pages import FormInvalid, lang_of, page, page_for, refused
 from schemas.commands import Actor
 from schemas.dates import end_of_day
 from schemas.streams import project_stream
@@ -107,7 +107,6 @@ class ProjectPageController(Controller):
         actor: Actor,
         project_id: str,
         *,
-        status: int = 200,
         failed: str | None = None,
         problem: dict[str, Any] | None = None,
         form: dict[str, str] | None = None,
@@ -135,7 +134,7 @@ class ProjectPageController(Controller):
             request,
             services,
             "project.html",
-            status=status,
+            status=problem["status"] if problem else 200,
             build=build,
             failed=failed,
             **refusal(problem, form),
@@ -177,12 +176,9 @@ class ProjectPageController(Controller):
                 raise FormInvalid(command)
             await send(services.registry, services.read_models, actor, project_id, command, key, credential)
         except Exception as e:  # the API's refusal, beside the form that caused it
-            found = problem_of(request, e)
-            if found.status in (403, 404):
-                raise
-            problem = msgspec.to_builtins(found)
+            problem = refused(request, e)
             return self._project(
-                request, services, actor, project_id, status=found.status, failed=failed, problem=problem, form=form
+                request, services, actor, project_id, failed=failed, problem=problem, form=form
             )
         return Redirect(path=f"/projects/{project_id}?done={failed}#{failed}", status_code=303)
 
@@ -204,12 +200,9 @@ class ProjectPageController(Controller):
             content = await upload.read() if isinstance(upload, UploadFile) else b""
             await attach_file(services.registry, services.documents, actor, project_id, content, form, key, credential)
         except Exception as e:  # the API's refusal, beside the upload form
-            found = problem_of(request, e)
-            if found.status in (403, 404):
-                raise
-            problem = msgspec.to_builtins(found)
+            problem = refused(request, e)
             return self._project(
-                request, services, actor, project_id, status=found.status, failed="upload", problem=problem, form=form
+                request, services, actor, project_id, failed="upload", problem=problem, form=form
             )
         return Redirect(path=f"/projects/{project_id}?done=attach_document#documents", status_code=303)
 

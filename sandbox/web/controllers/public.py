@@ -19,7 +19,7 @@ from sandbox.api.limits import Limits
 from sandbox.service import Registry
 from sandbox.web.commands import COMMANDS, send
 from sandbox.web.forms import command_from_form, inputs_of, refusal
-from sandbox.web.pages import FormInvalid, page, problem_of
+from sandbox.web.pages import FormInvalid, page, refused
 from sandbox.web.published import Part, public_parts
 from schemas.commands import Actor
 from schemas.lifecycle import STATE_LABELS, State
@@ -136,7 +136,6 @@ class RegisterController(Controller):
         services: PageServices,
         project_id: str,
         *,
-        status: int = 200,
         failed: str | None = None,
         problem: dict[str, Any] | None = None,
         form: dict[str, str] | None = None,
@@ -151,7 +150,7 @@ class RegisterController(Controller):
             request,
             services,
             "entry.html",
-            status=status,
+            status=problem["status"] if problem else 200,
             entry=entry,
             left=notice_left(registry, entry),
             parts=published_parts(registry, entry),
@@ -186,15 +185,11 @@ class RegisterController(Controller):
                 limits.anonymous_write(request.client.host if request.client else "unknown", project_id)
             await send(services.registry, services.read_models, actor, project_id, command, key, credential)
         except Exception as e:  # the API's refusal, shown beside the form
-            found = problem_of(request, e)
-            if found.status == 404:
-                raise
-            problem = msgspec.to_builtins(found)
+            problem = refused(request, e, passing=(404,))
             return self._entry_page(
                 request,
                 services,
                 project_id,
-                status=found.status,
                 failed=action,
                 problem=problem,
                 form=form,

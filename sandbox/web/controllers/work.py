@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
@@ -19,7 +18,7 @@ from sandbox.api.controllers.queue import QUEUE_ROLES
 from sandbox.api.dependencies import PageServices
 from sandbox.web.commands import create
 from sandbox.web.forms import command_from_form, inputs_of, refusal
-from sandbox.web.pages import FormInvalid, page, page_for, problem_of
+from sandbox.web.pages import FormInvalid, page, page_for, refused
 from schemas import commands as c
 from schemas.commands import Actor
 
@@ -50,7 +49,6 @@ class MyProjectsController(Controller):
         request: Request[Any, Any, Any],
         services: PageServices,
         actor: Actor,
-        status: int = 200,
         **failed: Any,
     ) -> Response[str]:
         _, rows = services.read_models.projects(
@@ -62,7 +60,7 @@ class MyProjectsController(Controller):
             request,
             services,
             "my.html",
-            status=status,
+            status=failed["problem"]["status"] if failed.get("problem") else 200,
             projects=rows,
             programs=programs,
             new_inputs=inputs_of(c.CreateDraft),
@@ -85,14 +83,8 @@ class MyProjectsController(Controller):
             assert isinstance(command, c.CreateDraft)
             result = create(services.registry, actor, command, key, credential)
         except Exception as e:
-            problem = msgspec.to_builtins(problem_of(request, e))
-            return self._my(
-                request,
-                services,
-                actor,
-                problem["status"],
-                **refusal(problem, form),
-            )
+            problem = refused(request, e, passing=())
+            return self._my(request, services, actor, **refusal(problem, form))
         return Redirect(path=f"/projects/{result.project_id}/draft", status_code=303)
 
 
