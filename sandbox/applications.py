@@ -243,6 +243,19 @@ def ecny(
     )
 
 
+#: The draft a sample project is created with (a bank's, for the fintech sandbox and the e-CNY
+#: pilots): its title, type, applicant and region.
+DRAFT: Mapping[str, Value] = MappingProxyType(
+    {
+        "title": "小微企业智能信贷服务",
+        "app_type": "金融服务",
+        "lead_name": "福州示范银行",
+        "lead_kind": "licensed_institution",
+        "region": "福州",
+        "lead_licence_no": "B0001H235010001",
+    }
+)
+
 #: The draft a sample data asset is created with: its title, type, applicant and region.
 DATA_ASSET_DRAFT: Mapping[str, Value] = MappingProxyType(
     {
